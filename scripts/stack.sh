@@ -1,0 +1,156 @@
+#!/bin/sh
+# stack.sh - start or stop a complete rrcloud stack on loopback:
+# web server (nginx or lighttpd, using conf/ files) -> rrcloud-fcgi -> SQLite
+# + spool <- rrcloudd.  Used by the quick start and by the integration tests.
+#
+#   scripts/stack.sh start DIR [PORT [nginx|lighttpd]]
+#   scripts/stack.sh stop DIR
+#
+# Environment: BUILDDIR (programs, default: the source tree), SRCDIR (conf/,
+# services/, www/), STACK_CONF_EXTRA (lines appended to rrcloud.conf),
+# STACK_SERVICES_DIR (another services directory).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+SRCDIR=${SRCDIR:-$(dirname "$here")}
+BUILDDIR=${BUILDDIR:-$SRCDIR}
+
+die() { echo "stack.sh: $*" >&2; exit 1; }
+
+find_prog() {
+    for p in "$@"; do
+        command -v "$p" 2>/dev/null && return 0
+        [ -x "/usr/sbin/$p" ] && { echo "/usr/sbin/$p"; return 0; }
+    done
+    return 1
+}
+
+wait_http() { # url tries
+    i=0
+    while [ $i -lt "$2" ]; do
+        curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null && return 0
+        sleep 0.1
+        i=$((i + 1))
+    done
+    return 1
+}
+
+start_bg() { # name command...
+    name=$1; shift
+    "$@" >>"$DIR/log/$name.log" 2>&1 &
+    echo $! >"$DIR/$name.pid"
+}
+
+write_conf() {
+    cat >"$DIR/rrcloud.conf" <<EOC
+spool_dir = $DIR/spool
+database = $DIR/rrcloud.db
+services_dir = ${STACK_SERVICES_DIR:-$SRCDIR/services}
+www_dir = $SRCDIR/www
+fcgi_socket = $DIR/fcgi.sock
+wake_socket = $DIR/rrcloudd.sock
+EOC
+    if [ -n "${STACK_CONF_EXTRA:-}" ]; then
+        printf '%s\n' "$STACK_CONF_EXTRA" >>"$DIR/rrcloud.conf"
+    fi
+}
+
+fill() { # template output
+    sed -e "s|@LISTEN@|127.0.0.1:$PORT|g" -e "s|@PORT@|$PORT|g" \
+        -e "s|@FCGI_SOCKET@|$DIR/fcgi.sock|g" -e "s|@SPOOL_DIR@|$DIR/spool|g" \
+        -e "s|@WWW_DIR@|$SRCDIR/www|g" -e "s|@MAX_BODY@|$MAX_BODY|g" \
+        -e "s|@MAX_BODY_KB@|$((MAX_BODY_BYTES / 1024))|g" "$1" >"$2"
+}
+
+start_nginx() {
+    nginx=$(find_prog nginx) || die "nginx not found (apt-get install nginx-light)"
+    mkdir -p "$DIR/nginx/tmp"
+    fill "$SRCDIR/conf/nginx/rrcloud.conf" "$DIR/nginx/site.conf"
+    user=""
+    [ "$(id -u)" = 0 ] && user="user root;"
+    cat >"$DIR/nginx/nginx.conf" <<EOC
+$user
+worker_processes 2;
+pid $DIR/nginx/nginx.pid;
+error_log $DIR/log/nginx-error.log warn;
+events { worker_connections 4096; }
+http {
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path $DIR/nginx/tmp/body;
+    proxy_temp_path $DIR/nginx/tmp/proxy;
+    fastcgi_temp_path $DIR/nginx/tmp/fastcgi;
+    uwsgi_temp_path $DIR/nginx/tmp/uwsgi;
+    scgi_temp_path $DIR/nginx/tmp/scgi;
+    include $DIR/nginx/site.conf;
+}
+EOC
+    "$nginx" -c "$DIR/nginx/nginx.conf" -p "$DIR/nginx" \
+        -g "daemon off;" >>"$DIR/log/nginx.log" 2>&1 &
+    echo $! >"$DIR/web.pid"
+}
+
+start_lighttpd() {
+    lighttpd=$(find_prog lighttpd) || die "lighttpd not found (apt-get install lighttpd)"
+    mkdir -p "$DIR/lighttpd/up"
+    fill "$SRCDIR/conf/lighttpd/rrcloud.conf" "$DIR/lighttpd/site.conf"
+    cat >"$DIR/lighttpd/lighttpd.conf" <<EOC
+server.document-root = "$SRCDIR/www"
+server.bind = "127.0.0.1"
+server.port = $PORT
+server.errorlog = "$DIR/log/lighttpd-error.log"
+server.upload-dirs = ( "$DIR/lighttpd/up" )
+include "$DIR/lighttpd/site.conf"
+EOC
+    "$lighttpd" -D -f "$DIR/lighttpd/lighttpd.conf" >>"$DIR/log/lighttpd.log" 2>&1 &
+    echo $! >"$DIR/web.pid"
+}
+
+stop_pid() {
+    f=$DIR/$1.pid
+    [ -f "$f" ] || return 0
+    pid=$(cat "$f")
+    if kill "$pid" 2>/dev/null; then
+        i=0
+        while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -f "$f"
+}
+
+cmd=${1:-}; DIR=${2:-}
+[ -n "$cmd" ] && [ -n "$DIR" ] || die "usage: stack.sh start|stop DIR [PORT [nginx|lighttpd]]"
+case $cmd in
+start)
+    PORT=${3:-4468}; WEB=${4:-nginx}
+    MAX_BODY=${STACK_MAX_BODY:-1g}
+    MAX_BODY_BYTES=${STACK_MAX_BODY_BYTES:-1073741824}
+    mkdir -p "$DIR/log"
+    DIR=$(cd "$DIR" && pwd)
+    write_conf
+    start_bg rrcloudd "$BUILDDIR/rrcloudd" -c "$DIR/rrcloud.conf" -f
+    start_bg fcgi "$BUILDDIR/rrcloud-fcgi" -c "$DIR/rrcloud.conf"
+    i=0
+    while [ ! -S "$DIR/fcgi.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    [ -S "$DIR/fcgi.sock" ] || { cat "$DIR/log/fcgi.log" >&2; die "rrcloud-fcgi did not start"; }
+    case $WEB in
+    nginx) start_nginx ;;
+    lighttpd) start_lighttpd ;;
+    *) die "unknown web server $WEB" ;;
+    esac
+    wait_http "http://127.0.0.1:$PORT/healthz" 100 ||
+        { cat "$DIR"/log/*.log >&2; die "stack on port $PORT did not answer"; }
+    ;;
+stop)
+    DIR=$(cd "$DIR" && pwd)
+    stop_pid web
+    stop_pid fcgi
+    stop_pid rrcloudd
+    stop_pid printersim
+    ;;
+*)
+    die "unknown command $cmd"
+    ;;
+esac

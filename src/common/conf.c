@@ -1,0 +1,179 @@
+/* conf.c - see conf.h.  Table-driven so each key is named once. */
+#include "common/conf.h"
+
+#include "common/kv.h"
+#include "common/util.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc/rrcloud"
+#endif
+#ifndef LOCALSTATEDIR
+#define LOCALSTATEDIR "/var/lib/rrcloud"
+#endif
+#ifndef PKGDATADIR
+#define PKGDATADIR "/usr/share/rrcloud"
+#endif
+
+enum conf_kind { K_STR, K_SIZE, K_INT, K_SECS, K_BOOL };
+
+struct conf_key {
+    const char *name;
+    enum conf_kind kind;
+    size_t off;
+    size_t size; /* buffer size for K_STR */
+};
+
+#define STR(f) { #f, K_STR, offsetof(struct rr_conf, f), \
+                 sizeof(((struct rr_conf *)0)->f) }
+#define NUM(f, k) { #f, k, offsetof(struct rr_conf, f), 0 }
+
+static const struct conf_key conf_keys[] = {
+    STR(server_name), STR(spool_dir), STR(database), STR(services_dir),
+    STR(www_dir), STR(fcgi_socket), STR(wake_socket), STR(accel_prefix),
+    STR(sendfile_mode), STR(notifier_secret), STR(log_level),
+    NUM(max_body_size, K_SIZE), NUM(max_inline_size, K_SIZE),
+    NUM(max_field_size, K_SIZE), NUM(max_part_header, K_SIZE),
+    NUM(max_query, K_SIZE),
+    NUM(max_files, K_INT), NUM(max_fields, K_INT), NUM(fcgi_threads, K_INT),
+    NUM(max_held, K_INT), NUM(max_queued, K_INT),
+    NUM(info_all_clients, K_BOOL), NUM(fcgi_socket_mode, K_INT),
+    NUM(runner_slots, K_INT), NUM(default_timeout, K_SECS),
+    NUM(kill_grace, K_SECS), NUM(max_data_retention, K_SECS),
+    NUM(purge_interval, K_SECS), NUM(max_reruns, K_INT),
+    NUM(notifier_retries, K_INT), NUM(notifier_timeout, K_SECS),
+    NUM(notifier_backoff, K_SECS),
+};
+
+void conf_defaults(struct rr_conf *c, const char *statedir)
+{
+    const char *st = statedir ? statedir : LOCALSTATEDIR;
+
+    memset(c, 0, sizeof(*c));
+    snprintf(c->spool_dir, sizeof(c->spool_dir), "%s", st);
+    snprintf(c->database, sizeof(c->database), "%s/rrcloud.db", st);
+    snprintf(c->services_dir, sizeof(c->services_dir), "%s/services",
+             PKGDATADIR);
+    snprintf(c->www_dir, sizeof(c->www_dir), "%s/www", PKGDATADIR);
+    snprintf(c->fcgi_socket, sizeof(c->fcgi_socket), "/run/rrcloud/fcgi.sock");
+    snprintf(c->wake_socket, sizeof(c->wake_socket),
+             "/run/rrcloud/rrcloudd.sock");
+    snprintf(c->accel_prefix, sizeof(c->accel_prefix), "/_spool");
+    snprintf(c->sendfile_mode, sizeof(c->sendfile_mode), "accel");
+    snprintf(c->log_level, sizeof(c->log_level), "info");
+    c->max_body_size = 1ULL << 30;
+    c->max_inline_size = 16ULL << 20;
+    c->max_field_size = 4096;
+    c->max_part_header = 8192;
+    c->max_query = 64 * 1024;
+    c->max_files = 16;
+    c->max_fields = 64;
+    c->fcgi_threads = 8;
+    c->max_held = 1024;
+    c->max_queued = 10000;
+    c->info_all_clients = 0;
+    c->fcgi_socket_mode = 0660;
+    c->runner_slots = 2;
+    c->default_timeout = 1800;
+    c->kill_grace = 5;
+    c->max_data_retention = 24 * 3600;
+    c->purge_interval = 300;
+    c->max_reruns = 1;
+    c->notifier_retries = 8;
+    c->notifier_timeout = 10;
+    c->notifier_backoff = 2;
+}
+
+static int conf_set(void *arg, const char *key, const char *value, int lineno,
+                    char *err, size_t errlen)
+{
+    struct rr_conf *c = arg;
+    const struct conf_key *k = NULL;
+    char *field;
+    unsigned long long sz;
+    long long secs;
+    char *end;
+    long v;
+    int b;
+
+    for (size_t i = 0; i < sizeof(conf_keys) / sizeof(conf_keys[0]); i++) {
+        if (strcmp(conf_keys[i].name, key) == 0) {
+            k = &conf_keys[i];
+            break;
+        }
+    }
+    if (!k) {
+        snprintf(err, errlen, "line %d: unknown key '%s'", lineno, key);
+        return -1;
+    }
+    field = (char *)c + k->off;
+    switch (k->kind) {
+    case K_STR:
+        if (strlen(value) >= k->size) {
+            snprintf(err, errlen, "line %d: %s is longer than %zu bytes",
+                     lineno, key, k->size - 1);
+            return -1;
+        }
+        memcpy(field, value, strlen(value) + 1);
+        return 0;
+    case K_SIZE:
+        if (kv_parse_size(value, &sz) < 0)
+            goto bad;
+        memcpy(field, &sz, sizeof(sz));
+        return 0;
+    case K_SECS:
+        if (kv_parse_duration(value, &secs) < 0)
+            goto bad;
+        memcpy(field, &secs, sizeof(secs));
+        return 0;
+    case K_BOOL:
+        if (kv_parse_bool(value, &b) < 0)
+            goto bad;
+        memcpy(field, &b, sizeof(b));
+        return 0;
+    case K_INT:
+        v = strtol(value, &end, 0);
+        if (*value == '\0' || *end != '\0' || v < 0 || v > 1000000)
+            goto bad;
+        b = (int)v;
+        memcpy(field, &b, sizeof(b));
+        return 0;
+    }
+bad:
+    snprintf(err, errlen, "line %d: %s: bad value '%s'", lineno, key, value);
+    return -1;
+}
+
+int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
+{
+    char msg[512];
+    int rc = kv_parse_file(path, conf_set, c, msg, sizeof(msg));
+
+    if (rc < 0) {
+        snprintf(err, errlen, "%s", msg);
+        return -1;
+    }
+    if (c->fcgi_threads < 1 || c->runner_slots < 1 || c->max_files < 1) {
+        snprintf(err, errlen, "%s: fcgi_threads, runner_slots and max_files "
+                 "must be at least 1", path);
+        return -1;
+    }
+    if (strcmp(c->sendfile_mode, "accel") != 0 &&
+        strcmp(c->sendfile_mode, "sendfile") != 0) {
+        snprintf(err, errlen, "%s: sendfile_mode must be accel or sendfile",
+                 path);
+        return -1;
+    }
+    return 0;
+}
+
+const char *conf_default_path(void)
+{
+    const char *env = getenv("RRCLOUD_CONF");
+
+    return env && *env ? env : SYSCONFDIR "/rrcloud.conf";
+}

@@ -1,0 +1,69 @@
+/*
+ * conf.h - rrcloud.conf: every path, limit and timing the programs use.
+ *
+ * One struct for all programs so that rrcloud-fcgi and rrcloudd cannot
+ * disagree about where the spool lives.  conf_defaults() gives values that
+ * work for an installed system; conf_load() overrides them from a file.
+ */
+#ifndef RR_CONF_H
+#define RR_CONF_H
+
+#include <stddef.h>
+
+struct rr_conf {
+    /* where things live */
+    char server_name[256];   /* meta serverName; "" = gethostname() */
+    char spool_dir[1024];    /* tasks/, tmp/, blobs/ */
+    char database[1024];     /* SQLite file */
+    char services_dir[1024]; /* one NAME.conf per service */
+    char www_dir[1024];      /* index.html for browsers */
+    char fcgi_socket[108];   /* unix socket rrcloud-fcgi listens on */
+    char wake_socket[108];   /* unix datagram socket rrcloudd listens on */
+    char accel_prefix[256];  /* internal location nginx maps to spool_dir */
+    char sendfile_mode[16];  /* "accel" (nginx) or "sendfile" (lighttpd) */
+
+    /* request limits (rrcloud-fcgi) */
+    unsigned long long max_body_size;  /* whole request body, bytes */
+    unsigned long long max_inline_size;/* a fileInN sent as a plain field */
+    unsigned long long max_field_size; /* any other field's value */
+    unsigned long long max_part_header;/* one multipart part's headers */
+    unsigned long long max_query;      /* QUERY_STRING / urlencoded body */
+    int max_files;                     /* fileIn0..N */
+    int max_fields;                    /* all fields incl. files */
+    int fcgi_threads;                  /* accepting worker threads */
+    int max_held;                      /* synchronous POSTs held open */
+    int max_queued;                    /* queued tasks before 503 */
+    int info_all_clients;              /* service=info lists every client */
+    int fcgi_socket_mode;              /* chmod of the socket */
+
+    /* runner (rrcloudd) */
+    int runner_slots;                  /* tasks running at once */
+    long long default_timeout;         /* s, when a service sets none */
+    long long kill_grace;              /* s between SIGTERM and SIGKILL */
+    long long max_data_retention;      /* s */
+    long long purge_interval;          /* s */
+    int max_reruns;                    /* re-runs of a task after a crash */
+
+    /* notifier */
+    int notifier_retries;
+    long long notifier_timeout;        /* s per attempt */
+    long long notifier_backoff;        /* s, doubled each retry */
+    char notifier_secret[128];         /* HMAC-SHA256 key; "" = unsigned */
+
+    char log_level[16];
+};
+
+/* Fills c with built-in defaults rooted at the given state directory
+ * (NULL = the configured LOCALSTATEDIR). */
+void conf_defaults(struct rr_conf *c, const char *statedir);
+
+/* Reads path over the current values.  Unknown keys, bad numbers and
+ * over-long strings are errors naming the file, line and key.
+ * Returns 0, or -1 with err set. */
+int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen);
+
+/* The file the programs read when no -c is given: $RRCLOUD_CONF, else
+ * SYSCONFDIR/rrcloud.conf. */
+const char *conf_default_path(void);
+
+#endif

@@ -1,0 +1,50 @@
+/*
+ * util.h - small helpers every program shares: ids, tokens, time,
+ * directories and bounded string copies.
+ */
+#ifndef RR_UTIL_H
+#define RR_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* RepRapCloud's task id: "<sec>-<%05d frac>-<%06d random>", 23 chars.  Its
+ * clients parse ids out of "id: ..." lines, so the shape stays. */
+#define RR_ID_LEN 24 /* with the NUL */
+void rr_id_new(char out[RR_ID_LEN]);
+/* 1 if s has the exact shape rr_id_new() produces, else 0.  Every id taken
+ * from a client passes here before it names a row or a path. */
+int rr_id_valid(const char *s);
+
+/* Fills out with 2*nbytes lowercase hex chars of getrandom(2) output and a
+ * NUL (outlen >= 2*nbytes+1).  Returns 0 or -1. */
+int rr_random_hex(char *out, size_t outlen, size_t nbytes);
+
+/* Wall-clock seconds as a double (RepRapCloud's ctime/etime), and
+ * monotonic milliseconds for timers. */
+double rr_now(void);
+long long rr_mono_ms(void);
+
+/* snprintf into a fixed buffer; returns 0, or -1 if it did not fit. */
+int rr_fmt(char *buf, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* mkdir -p with the given mode; 0 or -1 with errno. */
+int rr_mkdirs(const char *path, mode_t mode);
+/* Removes a directory tree (no symlinks followed).  0 or -1. */
+int rr_rmtree(const char *path);
+/* Writes len bytes to path via "path.tmp" + fsync + rename.  0 or -1. */
+int rr_write_file_atomic(const char *path, const void *data, size_t len);
+/* Reads at most max bytes of a file into a malloc'd NUL-terminated buffer
+ * (caller frees).  Returns NULL with errno (EFBIG if larger than max). */
+char *rr_read_file(const char *path, size_t max, size_t *len_out);
+/* write(2) all of buf, retrying on EINTR and short writes.  0 or -1. */
+int rr_write_all(int fd, const void *buf, size_t len);
+/* Sets FD_CLOEXEC / O_NONBLOCK; 0 or -1. */
+int rr_set_cloexec(int fd);
+int rr_set_nonblock(int fd);
+
+/* Case-insensitive "does s start with prefix". */
+int rr_prefix_ci(const char *s, const char *prefix);
+
+#endif

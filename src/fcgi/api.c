@@ -1,0 +1,232 @@
+/* api.c - see api.h. */
+#include "config.h"
+
+#include "fcgi/api.h"
+
+#include "common/util.h"
+#include "fcgi/fields.h"
+#include "fcgi/fleet_api.h"
+#include "fcgi/relay.h"
+#include "fcgi/submit.h"
+#include "fcgi/worker.h"
+#include "http/reply.h"
+#include "services/service.h"
+#include "store/store.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is(const struct req *r, const char *method)
+{
+    return strcmp(r->method, method) == 0;
+}
+
+struct api_list {
+    struct req *r;
+    int n;
+    int failed;
+};
+
+static int api_list_one(void *arg, const struct task *t)
+{
+    struct api_list *c = arg;
+
+    if ((c->n && buf_putc(&c->r->out, ',') < 0) ||
+        reply_task_api(&c->r->out, t, relay_server_name(c->r)) < 0) {
+        c->failed = 1;
+        return 1;
+    }
+    c->n++;
+    return 0;
+}
+
+static int api_tasks_list(struct req *r)
+{
+    struct api_list c = { .r = r };
+    struct fields f;
+    const char *v;
+    enum task_status st;
+    int status = -1, limit = 100, offset = 0, rc;
+    char err[256];
+
+    fields_init(&f);
+    if (fields_parse_query(&f, r->query, 16, 256, err, sizeof(err)) < 0) {
+        fields_free(&f);
+        return req_error(r, 400, NULL, "query: %s", err);
+    }
+    if ((v = fields_get(&f, "status")) != NULL) {
+        if (task_status_parse(v, &st) < 0) {
+            fields_free(&f);
+            return req_error(r, 400, "status", "must be queued, busy, "
+                             "complete, failed or cancelled");
+        }
+        status = (int)st;
+    }
+    if ((v = fields_get(&f, "limit")) != NULL) {
+        limit = atoi(v);
+        if (limit < 1 || limit > 1000) {
+            fields_free(&f);
+            return req_error(r, 400, "limit", "must be 1..1000");
+        }
+    }
+    if ((v = fields_get(&f, "offset")) != NULL)
+        offset = atoi(v) < 0 ? 0 : atoi(v);
+    fields_free(&f);
+    buf_reset(&r->out);
+    buf_puts(&r->out, "{\"tasks\":[");
+    rc = store_task_list(r->w->st, NULL, status, limit, offset, api_list_one,
+                         &c);
+    if (rc < 0 || c.failed)
+        return req_error(r, 500, NULL, "cannot list tasks");
+    buf_printf(&r->out, "],\"limit\":%d,\"offset\":%d}\n", limit, offset);
+    req_send(r, 200, "application/json", NULL);
+    return 200;
+}
+
+static int api_task_get(struct req *r, const char *id)
+{
+    struct task t;
+    int rc;
+
+    if (!rr_id_valid(id))
+        return req_error(r, 404, "id", "no task %.40s", id);
+    rc = store_task_get(r->w->st, id, &t);
+    if (rc == STORE_NOTFOUND)
+        return req_error(r, 404, "id", "no task %s", id);
+    if (rc < 0)
+        return req_error(r, 500, NULL, "store error");
+    rc = relay_answer_task(r, &t, 200);
+    task_clear(&t);
+    return rc;
+}
+
+static int api_tasks(struct req *r, const char *rest)
+{
+    char id[RR_ID_LEN + 1];
+    const char *slash;
+    size_t len;
+
+    if (!*rest || strcmp(rest, "/") == 0) {
+        if (is(r, "POST"))
+            return submit_handle(r);
+        if (is(r, "GET"))
+            return api_tasks_list(r);
+        return req_error(r, 405, NULL, "use GET or POST");
+    }
+    if (*rest != '/')
+        return req_error(r, 404, NULL, "no such resource");
+    rest++;
+    slash = strchr(rest, '/');
+    len = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (len >= sizeof(id))
+        return req_error(r, 404, "id", "no such task");
+    memcpy(id, rest, len);
+    id[len] = '\0';
+    if (!slash) {
+        if (is(r, "GET"))
+            return api_task_get(r, id);
+        if (is(r, "DELETE"))
+            return relay_cancel(r, id);
+        return req_error(r, 405, NULL, "use GET or DELETE");
+    }
+    if (strcmp(slash, "/cancel") == 0) {
+        if (!is(r, "POST"))
+            return req_error(r, 405, NULL, "use POST");
+        return relay_cancel(r, id);
+    }
+    return req_error(r, 404, NULL, "no such resource");
+}
+
+/* What a client needs to build a command line for s (the CLI classifies
+ * its arguments with this, as RepRapCloud's did with local conf files). */
+static json_t *service_describe(const struct service *s)
+{
+    json_t *o = json_object(), *types = json_array(), *opts = json_array();
+    char out_prefix[256] = "";
+    const char *pos;
+
+    if (!o || !types || !opts)
+        goto fail;
+    for (size_t i = 0; i < s->n_input_types; i++)
+        json_array_append_new(types, json_string(s->input_types[i].ext));
+    for (size_t i = 0; i < s->n_options; i++)
+        json_array_append_new(opts, json_string(s->options[i]));
+    /* "--output=$fileOut" -> "--output=", "-o $fileOut" -> "-o" */
+    if (!s->no_output && s->output && (pos = strstr(s->output, "$fileOut")))
+        snprintf(out_prefix, sizeof(out_prefix), "%.*s",
+                 (int)(pos - s->output), s->output);
+    for (size_t n = strlen(out_prefix); n && out_prefix[n - 1] == ' '; n--)
+        out_prefix[n - 1] = '\0';
+    json_object_set_new(o, "name", json_string(s->name));
+    json_object_set_new(o, "description", json_string(s->description));
+    json_object_set_new(o, "argInput",
+                        s->prearg ? json_string(s->prearg) : json_null());
+    json_object_set_new(o, "output", json_string(out_prefix));
+    json_object_set_new(o, "noOutput", json_boolean(s->no_output));
+    json_object_set_new(o, "fileOut", json_string(s->file_out));
+    json_object_set_new(o, "inputTypes", types);
+    json_object_set_new(o, "inputMin", json_integer(s->input_min));
+    json_object_set_new(o, "inputMax", json_integer(s->input_max));
+    json_object_set_new(o, "options", opts);
+    json_object_set_new(o, "timeout", json_integer(s->timeout));
+    return o;
+fail:
+    json_decref(o);
+    json_decref(types);
+    json_decref(opts);
+    return NULL;
+}
+
+static int api_services(struct req *r)
+{
+    json_t *root = json_object(), *list = json_array();
+    char *s;
+
+    if (!root || !list)
+        goto fail;
+    json_object_set_new(root, "services", list);
+    for (size_t i = 0; i < service_count(r->w->app->services); i++) {
+        json_t *o = service_describe(service_at(r->w->app->services, i));
+        if (!o || json_array_append_new(list, o) < 0)
+            goto fail;
+    }
+    s = json_dumps(root, JSON_COMPACT);
+    json_decref(root);
+    if (!s)
+        return req_error(r, 500, NULL, "out of memory");
+    buf_reset(&r->out);
+    buf_puts(&r->out, s);
+    buf_putc(&r->out, '\n');
+    free(s);
+    req_send(r, 200, "application/json", NULL);
+    return 200;
+fail:
+    json_decref(root);
+    return req_error(r, 500, NULL, "out of memory");
+}
+
+int api_handle(struct req *r, const char *path)
+{
+    if (strncmp(path, "/tasks", 6) == 0)
+        return api_tasks(r, path + 6);
+    if (strcmp(path, "/services") == 0)
+        return is(r, "GET") ? api_services(r)
+                            : req_error(r, 405, NULL, "use GET");
+    return fleet_api_handle(r, path);
+}
+
+int api_healthz(struct req *r)
+{
+    long long n;
+    int ok = store_task_count(r->w->st, TASK_QUEUED, &n) == 0;
+
+    buf_reset(&r->out);
+    buf_printf(&r->out,
+               "{\"status\":\"%s\",\"store\":\"%s\",\"queued\":%lld,"
+               "\"version\":\"%s\"}\n",
+               ok ? "ok" : "error", ok ? "ok" : "error", ok ? n : 0,
+               PACKAGE_VERSION);
+    req_send(r, ok ? 200 : 503, "application/json", NULL);
+    return ok ? 200 : 503;
+}

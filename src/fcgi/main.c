@@ -1,0 +1,285 @@
+/*
+ * rrcloud-fcgi - the FastCGI front of rrcloud.
+ *
+ * One process, fcgi_threads worker threads accepting on one socket (libfcgi
+ * lets threads call accept concurrently), and one holder thread for
+ * synchronous submissions.  Workers never run service commands: they
+ * validate, spool, write the task row and wake rrcloudd.
+ */
+#include "config.h"
+
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "fcgi/hold.h"
+#include "fcgi/request.h"
+#include "fcgi/worker.h"
+#include "services/filetype.h"
+#include "services/service.h"
+#include "spool/spool.h"
+#include "store/store.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcgiapp.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct thread_arg {
+    struct app *app;
+    int listen_fd;
+    pthread_t tid;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: rrcloud-fcgi [-c CONF] [-s SOCKET] [-t THREADS]\n"
+            "\n"
+            "FastCGI responder of rrcloud: accepts RepRapCloud task uploads and\n"
+            "the /api/v1 JSON API behind nginx or lighttpd.\n"
+            "\n"
+            "  -c, --config=FILE   configuration (default %s)\n"
+            "  -s, --socket=PATH   unix socket to listen on (default: fcgi_socket\n"
+            "                      from the configuration; if stdin is a socket,\n"
+            "                      as with spawn-fcgi or lighttpd bin-path, it is used)\n"
+            "  -t, --threads=N     worker threads (default: fcgi_threads)\n"
+            "  -h, --help          show this help\n"
+            "  -V, --version       show the version\n",
+            conf_default_path());
+}
+
+/* Worker thread: accept, handle, finish; a request handed to the holder is
+ * replaced by a fresh FCGX_Request. */
+static void *worker_main(void *arg)
+{
+    struct thread_arg *ta = arg;
+    struct worker w = { .app = ta->app };
+    FCGX_Request *f = NULL;
+    char err[512];
+
+    w.st = store_open(ta->app->conf.database, err, sizeof(err));
+    if (!w.st) {
+        log_err("worker: %s", err);
+        return NULL;
+    }
+    w.ft = filetype_new(err, sizeof(err));
+    if (!w.ft) {
+        log_err("worker: %s", err);
+        goto out;
+    }
+    for (;;) {
+        struct req r;
+
+        if (!f) {
+            f = malloc(sizeof(*f));
+            if (!f || FCGX_InitRequest(f, ta->listen_fd, 0) != 0) {
+                log_err("worker: out of memory");
+                break;
+            }
+        }
+        if (FCGX_Accept_r(f) < 0)
+            break;
+        req_init(&r, f, &w);
+        if (route_request(&r) == REQ_HELD) {
+            req_free(&r);
+            f = NULL; /* the holder owns it now */
+            continue;
+        }
+        req_free(&r);
+        FCGX_Finish_r(f);
+    }
+    if (f) {
+        FCGX_Free(f, 1);
+        free(f);
+    }
+out:
+    filetype_free(w.ft);
+    store_close(w.st);
+    return NULL;
+}
+
+/* spawn-fcgi and lighttpd's bin-path hand us the socket on fd 0. */
+static int stdin_is_socket(void)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+
+    return getsockname(0, (struct sockaddr *)&ss, &len) == 0;
+}
+
+static int open_listener(const char *path, int mode)
+{
+    int fd;
+
+    /* FCGX_OpenSocket calls exit() on a long path: check first. */
+    if (strlen(path) >= 100) {
+        log_err("socket path too long: %s", path);
+        return -1;
+    }
+    fd = FCGX_OpenSocket(path, 1024);
+    if (fd < 0) {
+        log_err("cannot listen on %s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (chmod(path, (mode_t)mode) < 0)
+        log_warn("chmod %s: %s", path, strerror(errno));
+    return fd;
+}
+
+static int app_load_index(struct app *app)
+{
+    char path[1200];
+
+    if (rr_fmt(path, sizeof(path), "%s/index.html", app->conf.www_dir) < 0)
+        return -1;
+    app->index_html = rr_read_file(path, 1u << 20, &app->index_len);
+    if (!app->index_html)
+        log_warn("no browser page: %s: %s", path, strerror(errno));
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "socket", required_argument, NULL, 's' },
+        { "threads", required_argument, NULL, 't' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    const char *conf_path = conf_default_path(), *sock = NULL;
+    struct thread_arg *threads = NULL;
+    static struct app app;
+    char err[1024];
+    enum log_level lvl;
+    sigset_t sigs;
+    int threads_opt = 0, nthreads, fd = -1, c, sig, rc = 1;
+
+    log_init(argv[0], LOG_LVL_INFO);
+    while ((c = getopt_long(argc, argv, "c:s:t:hV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': conf_path = optarg; break;
+        case 's': sock = optarg; break;
+        case 't':
+            threads_opt = atoi(optarg);
+            if (threads_opt < 1 || threads_opt > 1024) {
+                fprintf(stderr, "rrcloud-fcgi: --threads must be 1..1024\n");
+                return 2;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf("rrcloud-fcgi %s\n", PACKAGE_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    conf_defaults(&app.conf, NULL);
+    if (conf_load(&app.conf, conf_path, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return 1;
+    }
+    if (log_level_parse(app.conf.log_level, &lvl) == 0)
+        log_init(argv[0], lvl);
+    nthreads = threads_opt ? threads_opt : app.conf.fcgi_threads;
+    app.start_time = rr_now();
+    if (gethostname(app.hostname, sizeof(app.hostname) - 1) < 0)
+        strcpy(app.hostname, "localhost");
+    app.services = service_registry_load(app.conf.services_dir, err,
+                                         sizeof(err));
+    if (!app.services) {
+        log_err("%s", err);
+        return 1;
+    }
+    if (spool_init(app.conf.spool_dir) < 0) {
+        log_err("spool %s: %s", app.conf.spool_dir, strerror(errno));
+        goto out;
+    }
+    /* Create the schema once here, not racily in every thread. */
+    {
+        struct store *st = store_open(app.conf.database, err, sizeof(err));
+        if (!st) {
+            log_err("%s", err);
+            goto out;
+        }
+        store_close(st);
+    }
+    app_load_index(&app);
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    json_object_seed(0);
+    if (FCGX_Init() != 0) {
+        log_err("FCGX_Init failed");
+        goto out;
+    }
+    if (!sock && stdin_is_socket()) {
+        fd = 0;
+    } else {
+        sock = sock ? sock : app.conf.fcgi_socket;
+        fd = open_listener(sock, app.conf.fcgi_socket_mode);
+    }
+    if (fd < 0)
+        goto out;
+    /* libfcgi leaves the listener inheritable; no child may keep it. */
+    rr_set_cloexec(fd);
+
+    /* Signals go to sigwait below, never to a worker. */
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    app.holder = holder_start(&app, err, sizeof(err));
+    if (!app.holder) {
+        log_err("%s", err);
+        goto out;
+    }
+    threads = calloc((size_t)nthreads, sizeof(*threads));
+    if (!threads)
+        goto out;
+    for (int i = 0; i < nthreads; i++) {
+        threads[i].app = &app;
+        threads[i].listen_fd = fd;
+        if (pthread_create(&threads[i].tid, NULL, worker_main, &threads[i])) {
+            log_err("cannot start worker %d", i);
+            nthreads = i;
+            break;
+        }
+    }
+    log_info("ready: %d workers, %zu services, spool %s, database %s",
+             nthreads, service_count(app.services),
+             app.conf.spool_dir, app.conf.database);
+    do {
+        if (sigwait(&sigs, &sig) != 0)
+            break;
+        if (sig == SIGHUP)
+            log_info("SIGHUP ignored: restart to reload the configuration");
+    } while (sig == SIGHUP);
+    log_info("shutting down (signal %d)", sig);
+    FCGX_ShutdownPending();
+    /* Wakes every accept(); a signal would only wake one thread. */
+    shutdown(fd, SHUT_RDWR);
+    for (int i = 0; i < nthreads; i++)
+        pthread_join(threads[i].tid, NULL);
+    rc = 0;
+out:
+    holder_stop(app.holder);
+    free(threads);
+    if (fd > 0) {
+        close(fd);
+        unlink(sock);
+    }
+    free(app.index_html);
+    service_registry_free(app.services);
+    curl_global_cleanup();
+    return rc;
+}

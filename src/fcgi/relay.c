@@ -1,0 +1,278 @@
+/* relay.c - see relay.h. */
+#include "config.h"
+
+#include "fcgi/relay.h"
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/wake.h"
+#include "fcgi/submit.h"
+#include "fcgi/worker.h"
+#include "http/form.h"
+#include "http/reply.h"
+#include "services/service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define INFO_DEFAULT_LIMIT 100
+#define INFO_MAX_LIMIT 1000
+
+static enum reply_fmt reply_fmt_of(const struct req *r)
+{
+    return r->format == FMT_JSON ? REPLY_JSON
+         : r->format == FMT_HTML ? REPLY_HTML : REPLY_TEXT;
+}
+
+static const char *ctype_of(const struct req *r)
+{
+    return r->format == FMT_JSON ? "application/json"
+         : r->format == FMT_HTML ? "text/html; charset=utf-8"
+                                 : "text/plain; charset=utf-8";
+}
+
+const char *relay_server_name(const struct req *r)
+{
+    const struct app *app = r->w->app;
+
+    if (app->conf.server_name[0])
+        return app->conf.server_name;
+    return r->host[0] ? r->host : app->hostname;
+}
+
+int relay_answer_task(struct req *r, const struct task *t, int status)
+{
+    int rc;
+
+    buf_reset(&r->out);
+    if (r->api) {
+        rc = reply_task_api(&r->out, t, relay_server_name(r));
+        if (rc == 0)
+            rc = buf_putc(&r->out, '\n');
+    } else {
+        rc = reply_task(&r->out, reply_fmt_of(r), t, relay_server_name(r));
+    }
+    if (rc < 0)
+        return req_error(r, 500, NULL, "response too large");
+    if (r->api && status == 201) {
+        char loc[96];
+        snprintf(loc, sizeof(loc), "Location: /api/v1/tasks/%s\r\n", t->id);
+        req_send(r, status, ctype_of(r), loc);
+    } else {
+        req_send(r, status, ctype_of(r), NULL);
+    }
+    return status;
+}
+
+struct list_ctx {
+    struct req *r;
+    int n;
+    int failed;
+};
+
+static int list_one(void *arg, const struct task *t)
+{
+    struct list_ctx *c = arg;
+
+    if (reply_list_item(&c->r->out, reply_fmt_of(c->r), t,
+                        relay_server_name(c->r), c->n) < 0) {
+        c->failed = 1;
+        return 1;
+    }
+    c->n++;
+    return 0;
+}
+
+/* Parses a non-negative integer field; -1 if absent, -2 if malformed. */
+static long long field_int(const struct fields *f, const char *name,
+                           long long max)
+{
+    const char *v = fields_get(f, name);
+    char *end;
+    long long n;
+
+    if (!v || !*v)
+        return -1;
+    n = strtoll(v, &end, 10);
+    if (*end || n < 0 || n > max)
+        return -2;
+    return n;
+}
+
+int relay_info(struct req *r, const struct fields *f)
+{
+    const char *id = fields_get(f, "id");
+    struct list_ctx c = { .r = r };
+    long long limit, offset;
+    struct task t;
+    int rc;
+
+    if (id && *id) {
+        if (!rr_id_valid(id))
+            return req_error(r, 400, "id", "'%.40s' is not a task id "
+                             "(expected digits-digits-digits)", id);
+        rc = store_task_get(r->w->st, id, &t);
+        if (rc == STORE_NOTFOUND)
+            return req_error(r, 404, "id", "no task %s (unknown, or purged "
+                             "after maxDataRetention)", id);
+        if (rc < 0)
+            return req_error(r, 500, NULL, "store error");
+        rc = relay_answer_task(r, &t, 200);
+        task_clear(&t);
+        return rc;
+    }
+    limit = field_int(f, "limit", INFO_MAX_LIMIT);
+    offset = field_int(f, "offset", 1LL << 40);
+    if (limit == -2)
+        return req_error(r, 400, "limit", "must be 0..%d", INFO_MAX_LIMIT);
+    if (offset == -2)
+        return req_error(r, 400, "offset", "must be a non-negative integer");
+    buf_reset(&r->out);
+    reply_list_begin(&r->out, reply_fmt_of(r), "Tasks");
+    rc = store_task_list(r->w->st,
+                         r->w->app->conf.info_all_clients ? NULL
+                                                          : r->remote_addr,
+                         -1, limit < 0 ? INFO_DEFAULT_LIMIT : (int)limit,
+                         offset < 0 ? 0 : (int)offset, list_one, &c);
+    if (rc < 0 || c.failed)
+        return req_error(r, 500, NULL, "cannot list tasks");
+    reply_list_end(&r->out, reply_fmt_of(r));
+    req_send(r, 200, ctype_of(r), NULL);
+    return 200;
+}
+
+static void fmt_uptime(char *out, size_t len, long long s)
+{
+    snprintf(out, len, "%lldd %02lldh %02lldm %02llds", s / 86400,
+             s / 3600 % 24, s / 60 % 60, s % 60);
+}
+
+int relay_meta(struct req *r)
+{
+    const struct app *app = r->w->app;
+    struct reply_kv kv[10];
+    long long all = 0, queued = 0, busy = 0;
+    char load[64] = "0";
+    FILE *f;
+    int n = 0;
+
+    if (store_task_count(r->w->st, -1, &all) < 0 ||
+        store_task_count(r->w->st, TASK_QUEUED, &queued) < 0 ||
+        store_task_count(r->w->st, TASK_BUSY, &busy) < 0)
+        return req_error(r, 500, NULL, "store error");
+    f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%63s", load) != 1)
+            strcpy(load, "0");
+        fclose(f);
+    }
+    memset(kv, 0, sizeof(kv));
+    kv[n].key = "busy";
+    snprintf(kv[n++].value, sizeof(kv[0].value), "%lld", busy);
+    kv[n].key = "cpuLoad";
+    snprintf(kv[n++].value, sizeof(kv[0].value), "%s", load);
+    kv[n].key = "maxDataRetention";
+    snprintf(kv[n++].value, sizeof(kv[0].value), "%lld",
+             app->conf.max_data_retention / 3600);
+    kv[n].key = "queued";
+    snprintf(kv[n++].value, sizeof(kv[0].value), "%lld", queued);
+    kv[n].key = "serverName";
+    snprintf(kv[n++].value, sizeof(kv[0].value), "%s", relay_server_name(r));
+    kv[n].key = "services";
+    service_names_csv(app->services, kv[n++].value, sizeof(kv[0].value));
+    kv[n].key = "tasks";
+    snprintf(kv[n++].value, sizeof(kv[0].value), "%lld", all);
+    kv[n].key = "timeout";
+    snprintf(kv[n++].value, sizeof(kv[0].value), "%lld",
+             app->conf.default_timeout);
+    kv[n].key = "uptime";
+    fmt_uptime(kv[n++].value, sizeof(kv[0].value),
+               (long long)(rr_now() - app->start_time));
+    kv[n].key = "version";
+    snprintf(kv[n++].value, sizeof(kv[0].value),
+             "rrcloud %s (RepRapCloud 0.019 compatible)", PACKAGE_VERSION);
+    buf_reset(&r->out);
+    if (reply_kvs(&r->out, reply_fmt_of(r), kv, n, "Server") < 0)
+        return req_error(r, 500, NULL, "response too large");
+    req_send(r, 200, ctype_of(r), NULL);
+    return 200;
+}
+
+int relay_cancel(struct req *r, const char *id)
+{
+    enum task_status now;
+    struct task t;
+    int rc;
+
+    if (!id || !rr_id_valid(id))
+        return req_error(r, 400, "id", "missing or not a task id");
+    rc = store_task_cancel(r->w->st, id, "cancelled by client", &now);
+    if (rc == STORE_NOTFOUND)
+        return req_error(r, 404, "id", "no task %s", id);
+    if (rc < 0)
+        return req_error(r, 500, NULL, "store error");
+    if (now == TASK_BUSY)
+        wake_send(r->w->app->conf.wake_socket, WAKE_CANCEL);
+    rc = store_task_get(r->w->st, id, &t);
+    if (rc != 0)
+        return req_error(r, 404, "id", "no task %s", id);
+    rc = relay_answer_task(r, &t, r->api ? 202 : 200);
+    task_clear(&t);
+    return rc;
+}
+
+static int relay_index(struct req *r)
+{
+    const struct app *app = r->w->app;
+
+    buf_reset(&r->out);
+    if (!app->index_html)
+        return relay_info(r, &(struct fields){ 0 });
+    buf_append(&r->out, app->index_html, app->index_len);
+    req_send(r, 200, "text/html; charset=utf-8", NULL);
+    return 200;
+}
+
+/* RepRapCloud dispatch on the service word of a GET (or of a POST whose
+ * body named one of these). */
+int relay_dispatch(struct req *r, const struct fields *f)
+{
+    const char *service = fields_get(f, "service");
+
+    if (!service || !*service)
+        return r->format == FMT_HTML && !fields_get(f, "id")
+                   ? relay_index(r) : relay_info(r, f);
+    if (strcmp(service, "info") == 0 || strcmp(service, "status") == 0)
+        return relay_info(r, f);
+    if (strcmp(service, "meta") == 0)
+        return relay_meta(r);
+    if (strcmp(service, "kill") == 0 || strcmp(service, "cancel") == 0)
+        return relay_cancel(r, fields_get(f, "id"));
+    if (service_find(r->w->app->services, service))
+        return req_error(r, 405, "service", "submit a %s task with POST",
+                         service);
+    return req_error(r, 400, "service", "unknown service '%.64s' (see "
+                     "service=meta for the list)", service);
+}
+
+int relay_handle(struct req *r)
+{
+    struct fields f;
+    char err[256];
+    int rc;
+
+    if (strcmp(r->method, "POST") == 0)
+        return submit_handle(r);
+    if (strcmp(r->method, "GET") != 0 && strcmp(r->method, "HEAD") != 0)
+        return req_error(r, 405, NULL, "method %s not allowed", r->method);
+    fields_init(&f);
+    if (fields_parse_query(&f, r->query, 64, r->w->app->conf.max_field_size,
+                           err, sizeof(err)) < 0) {
+        fields_free(&f);
+        return req_error(r, 400, NULL, "query: %s", err);
+    }
+    rc = relay_dispatch(r, &f);
+    fields_free(&f);
+    return rc;
+}

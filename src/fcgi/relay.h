@@ -1,0 +1,29 @@
+/*
+ * relay.h - RepRapCloud's interface at "/": service=info|status|meta|kill
+ * and task submission, plus the answers shared with /api/v1.
+ */
+#ifndef RR_RELAY_H
+#define RR_RELAY_H
+
+#include "fcgi/fields.h"
+#include "fcgi/request.h"
+#include "store/store.h"
+
+/* Sends t in r's format with the given HTTP status (typed JSON when r->api). */
+int relay_answer_task(struct req *r, const struct task *t, int status);
+/* The serverName shown in records and meta. */
+const char *relay_server_name(const struct req *r);
+
+/* "/" for GET and POST.  Returns REQ_HELD when a synchronous submission was
+ * parked, else the HTTP status sent. */
+int relay_handle(struct req *r);
+/* Acts on the RepRapCloud service word in f (info, status, meta, kill,
+ * empty) for a GET or a POST that named no real service. */
+int relay_dispatch(struct req *r, const struct fields *f);
+/* service=info with the given fields (id, limit, offset). */
+int relay_info(struct req *r, const struct fields *f);
+int relay_meta(struct req *r);
+/* Cancels task id (service=kill, /api/v1/tasks/ID/cancel). */
+int relay_cancel(struct req *r, const char *id);
+
+#endif

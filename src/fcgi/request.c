@@ -1,0 +1,242 @@
+/* request.c - see request.h. */
+#include "fcgi/request.h"
+
+#include "common/util.h"
+#include "fcgi/worker.h"
+#include "http/form.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Cap of one response body built in memory (listings are paged). */
+#define REQ_OUT_MAX (16u << 20)
+
+static const char *env_or(FCGX_Request *f, const char *name, const char *def)
+{
+    const char *v = FCGX_GetParam(name, f->envp);
+
+    return v ? v : def;
+}
+
+void req_set_format(struct req *r, const char *v)
+{
+    if (strcmp(v, "json") == 0)
+        r->format = FMT_JSON;
+    else if (strcmp(v, "html") == 0)
+        r->format = FMT_HTML;
+    else if (strcmp(v, "text") == 0)
+        r->format = FMT_TEXT;
+}
+
+static void req_pick_format(struct req *r)
+{
+    char fmt[16];
+
+    if (r->api) {
+        r->format = FMT_JSON;
+        return;
+    }
+    /* RepRapCloud: browsers (Mozilla in the UA) get a page, the rest text;
+     * format=json wins, and we honour Accept for API clients. */
+    if (strstr(r->accept, "application/json"))
+        r->format = FMT_JSON;
+    else if (strstr(r->user_agent, "Mozilla") && strstr(r->accept, "text/html"))
+        r->format = FMT_HTML;
+    else
+        r->format = FMT_TEXT;
+    if (form_get(r->query, "format", fmt, sizeof(fmt)) == 0)
+        req_set_format(r, fmt);
+}
+
+void req_init(struct req *r, FCGX_Request *f, struct worker *w)
+{
+    const char *len;
+    char *end;
+
+    memset(r, 0, offsetof(struct req, pathbuf));
+    r->pathbuf[0] = '\0';
+    r->fcgi = f;
+    r->w = w;
+    r->method = env_or(f, "REQUEST_METHOD", "GET");
+    /* nginx passes the decoded path as DOCUMENT_URI; lighttpd has only
+     * REQUEST_URI, whose path part is enough to route (ids are checked
+     * character by character anyway). */
+    r->path = env_or(f, "DOCUMENT_URI", NULL);
+    if (!r->path) {
+        const char *uri = env_or(f, "REQUEST_URI", "/");
+        size_t n = strcspn(uri, "?");
+        if (n >= sizeof(r->pathbuf))
+            n = sizeof(r->pathbuf) - 1;
+        memcpy(r->pathbuf, uri, n);
+        r->pathbuf[n] = '\0';
+        r->path = r->pathbuf;
+    }
+    r->query = env_or(f, "QUERY_STRING", "");
+    r->content_type = env_or(f, "CONTENT_TYPE", "");
+    r->remote_addr = env_or(f, "REMOTE_ADDR", "localhost");
+    r->user_agent = env_or(f, "HTTP_USER_AGENT", "");
+    r->accept = env_or(f, "HTTP_ACCEPT", "");
+    r->prefer = env_or(f, "HTTP_PREFER", "");
+    r->host = env_or(f, "SERVER_NAME", "");
+    r->server = env_or(f, "SERVER_SOFTWARE", "");
+    len = FCGX_GetParam("CONTENT_LENGTH", f->envp);
+    r->content_length = -1;
+    if (len && *len) {
+        long long v = strtoll(len, &end, 10);
+        if (*end == '\0' && v >= 0)
+            r->content_length = v;
+    }
+    r->api = strncmp(r->path, "/api/", 5) == 0;
+    req_pick_format(r);
+    buf_init(&r->out, REQ_OUT_MAX);
+}
+
+void req_free(struct req *r)
+{
+    buf_free(&r->out);
+}
+
+const char *req_param(const struct req *r, const char *name)
+{
+    return FCGX_GetParam(name, r->fcgi->envp);
+}
+
+long req_read(struct req *r, char *data, size_t len)
+{
+    int n = FCGX_GetStr(data, (int)(len > 1u << 30 ? 1u << 30 : len),
+                        r->fcgi->in);
+
+    if (n < 0 || FCGX_GetError(r->fcgi->in) != 0)
+        return -1;
+    return n;
+}
+
+static const char *status_text(int status)
+{
+    switch (status) {
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 409: return "Conflict";
+    case 411: return "Length Required";
+    case 413: return "Payload Too Large";
+    case 415: return "Unsupported Media Type";
+    case 422: return "Unprocessable Entity";
+    case 429: return "Too Many Requests";
+    case 500: return "Internal Server Error";
+    case 503: return "Service Unavailable";
+    default: return "Status";
+    }
+}
+
+int req_send(struct req *r, int status, const char *ctype, const char *extra)
+{
+    char head[1024];
+    int n;
+
+    n = snprintf(head, sizeof(head),
+                 "Status: %d %s\r\n"
+                 "Content-Type: %s\r\n"
+                 "Content-Length: %zu\r\n"
+                 "Access-Control-Allow-Origin: *\r\n"
+                 "Cache-Control: no-store\r\n"
+                 "%s\r\n",
+                 status, status_text(status), ctype, r->out.len,
+                 extra ? extra : "");
+    if (n < 0 || (size_t)n >= sizeof(head))
+        return -1;
+    if (FCGX_PutStr(head, n, r->fcgi->out) < 0)
+        return -1;
+    if (r->out.len &&
+        FCGX_PutStr(r->out.data, (int)r->out.len, r->fcgi->out) < 0)
+        return -1;
+    return 0;
+}
+
+int req_error(struct req *r, int status, const char *field, const char *fmt,
+              ...)
+{
+    char msg[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    buf_reset(&r->out);
+    if (r->format == FMT_JSON) {
+        buf_printf(&r->out, "{\"error\":{\"code\":%d,\"field\":", status);
+        if (field) {
+            buf_putc(&r->out, '"');
+            buf_json_escape(&r->out, field);
+            buf_putc(&r->out, '"');
+        } else {
+            buf_puts(&r->out, "null");
+        }
+        buf_puts(&r->out, ",\"message\":\"");
+        buf_json_escape(&r->out, msg);
+        buf_puts(&r->out, "\"}}\n");
+        req_send(r, status, "application/json", NULL);
+    } else if (r->format == FMT_HTML) {
+        buf_printf(&r->out, "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+                   "<title>%d %s</title></head><body><h1>%d %s</h1><p>",
+                   status, status_text(status), status, status_text(status));
+        buf_html_escape(&r->out, msg);
+        buf_puts(&r->out, "</p></body></html>\n");
+        req_send(r, status, "text/html; charset=utf-8", NULL);
+    } else {
+        buf_printf(&r->out, "error: %s\n", msg);
+        req_send(r, status, "text/plain; charset=utf-8", NULL);
+    }
+    return status;
+}
+
+int req_send_file(struct req *r, const char *rel, const char *ctype,
+                  const char *download_name)
+{
+    const struct rr_conf *c = &r->w->app->conf;
+    char extra[2048];
+    int n;
+
+    buf_reset(&r->out);
+    /* nginx resolves X-Accel-Redirect against an internal location; lighttpd
+     * wants an absolute path below x-sendfile-docroot. */
+    if (strcmp(c->sendfile_mode, "sendfile") == 0 ||
+        strncmp(r->server, "lighttpd", 8) == 0)
+        n = snprintf(extra, sizeof(extra), "X-Sendfile: %s/%s\r\n",
+                     c->spool_dir, rel);
+    else
+        n = snprintf(extra, sizeof(extra), "X-Accel-Redirect: %s/%s\r\n",
+                     c->accel_prefix, rel);
+    if (n < 0 || (size_t)n >= sizeof(extra))
+        return req_error(r, 500, NULL, "path too long");
+    if (download_name) {
+        size_t used = (size_t)n;
+        n = snprintf(extra + used, sizeof(extra) - used,
+                     "Content-Disposition: inline; filename=\"%s\"\r\n",
+                     download_name);
+        if (n < 0 || (size_t)n >= sizeof(extra) - used)
+            return req_error(r, 500, NULL, "name too long");
+    }
+    /* Content-Length 0 would be wrong for the real file: the web server
+     * fills in the headers of the file it sends. */
+    {
+        char head[2400];
+        int h = snprintf(head, sizeof(head),
+                         "Status: 200 OK\r\nContent-Type: %s\r\n"
+                         "Access-Control-Allow-Origin: *\r\n%s\r\n",
+                         ctype, extra);
+        if (h < 0 || (size_t)h >= sizeof(head) ||
+            FCGX_PutStr(head, h, r->fcgi->out) < 0)
+            return -1;
+    }
+    return 200;
+}

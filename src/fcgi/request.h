@@ -1,0 +1,69 @@
+/*
+ * request.h - one FastCGI request as the handlers see it: its parameters,
+ * the output format it asked for, and the ways to answer it.
+ *
+ * Strings point into libfcgi's parameter block and die with the request
+ * (FCGX_Finish_r); copy what must outlive it.
+ */
+#ifndef RR_REQUEST_H
+#define RR_REQUEST_H
+
+#include <fcgiapp.h>
+#include <stddef.h>
+
+#include "common/buf.h"
+
+struct worker;
+
+enum req_format {
+    FMT_TEXT,   /* RepRapCloud's "key: value" lines, for curl and wget */
+    FMT_JSON,
+    FMT_HTML,   /* browsers */
+};
+
+struct req {
+    FCGX_Request *fcgi;
+    struct worker *w;         /* the thread's resources (store, magic) */
+    const char *method;       /* "GET", "POST", ... */
+    const char *path;         /* DOCUMENT_URI, else REQUEST_URI's path */
+    const char *query;        /* QUERY_STRING, "" if none */
+    const char *content_type; /* "" if none */
+    long long content_length; /* -1 if not given (chunked) */
+    const char *remote_addr;
+    const char *user_agent;
+    const char *accept;
+    const char *prefer;       /* Prefer header (respond-async) */
+    const char *host;         /* SERVER_NAME */
+    const char *server;       /* SERVER_SOFTWARE, picks accel vs sendfile */
+    enum req_format format;
+    int api;                  /* under /api/v1: typed JSON, JSON errors */
+    struct buf out;           /* response body being built */
+    char pathbuf[1024];       /* path cut from REQUEST_URI when needed */
+};
+
+/* Fills r from the FastCGI parameters.  The format is decided by
+ * format=json|text|html in the query, then Accept, then User-Agent. */
+void req_init(struct req *r, FCGX_Request *f, struct worker *w);
+void req_free(struct req *r);
+/* Re-decides the format after a body field format=... was read. */
+void req_set_format(struct req *r, const char *value);
+const char *req_param(const struct req *r, const char *name);
+
+/* Reads up to len body bytes; returns bytes read, 0 at EOF, -1 on error. */
+long req_read(struct req *r, char *data, size_t len);
+
+/* Sends status line, the standard headers (CORS, content type,
+ * Cache-Control) plus extra (already "\r\n"-terminated lines, or NULL) and
+ * r->out as the body.  Returns 0 or -1 if the client went away. */
+int req_send(struct req *r, int status, const char *ctype, const char *extra);
+/* Sends an error in the request's format: JSON
+ * {"error":{"code":N,"field":F,"message":M}} or text "error: M".  field may
+ * be NULL.  Always returns status so handlers can "return req_error(...)". */
+int req_error(struct req *r, int status, const char *field, const char *fmt,
+              ...) __attribute__((format(printf, 4, 5)));
+/* Hands a file under the spool to the web server (X-Accel-Redirect for
+ * nginx, X-Sendfile for lighttpd).  rel is relative to the spool. */
+int req_send_file(struct req *r, const char *rel, const char *ctype,
+                  const char *download_name);
+
+#endif

@@ -1,0 +1,46 @@
+/* route.c - which handler answers which path. */
+#include "fcgi/api.h"
+#include "fcgi/fleet_api.h"
+#include "fcgi/files.h"
+#include "fcgi/relay.h"
+#include "fcgi/worker.h"
+
+#include <string.h>
+
+static int route_options(struct req *r)
+{
+    buf_reset(&r->out);
+    req_send(r, 204, "text/plain",
+             "Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS\r\n"
+             "Access-Control-Allow-Headers: Content-Type, Prefer, "
+             "Authorization, X-Api-Key\r\n"
+             "Access-Control-Max-Age: 86400\r\n");
+    return 204;
+}
+
+int route_request(struct req *r)
+{
+    const char *p = r->path;
+
+    if (strcmp(r->method, "OPTIONS") == 0)
+        return route_options(r);
+    if (strcmp(p, "/") == 0 || strcmp(p, "/index.cgi") == 0)
+        return relay_handle(r);
+    if (strncmp(p, "/api/v1", 7) == 0 && (p[7] == '/' || p[7] == '\0'))
+        return api_handle(r, p + 7);
+    /* OctoPrint's upload API, as slicers' "send to printer host" uses it. */
+    if (strncmp(p, "/api/", 5) == 0)
+        return octoprint_handle(r, p + 4);
+    if (strcmp(p, "/metrics") == 0)
+        return metrics_handle(r);
+    if (strncmp(p, "/tasks/out/", 11) == 0)
+        return strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0
+                   ? files_out(r, p + 11)
+                   : req_error(r, 405, NULL, "use GET");
+    if (strncmp(p, "/tasks/log/", 11) == 0)
+        return files_log(r, p + 11);
+    if (strcmp(p, "/healthz") == 0)
+        return api_healthz(r);
+    r->api = r->api || strncmp(p, "/api/", 5) == 0;
+    return req_error(r, 404, NULL, "nothing at %.200s", p);
+}

@@ -1,0 +1,412 @@
+/*
+ * submit_check.c - turns the received fields of a submission into a task,
+ * or into one clear error naming the field and the rule it broke.
+ */
+#include "fcgi/submit_check.h"
+
+#include "common/util.h"
+#include "fcgi/worker.h"
+#include "http/form.h"
+#include "services/filetype.h"
+#include "services/service.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define NOTIFIER_MAX 2048
+
+int submit_fail(struct submit *s, int status, const char *field,
+                const char *fmt, ...)
+{
+    va_list ap;
+
+    if (s->status)  /* keep the first error: later ones are consequences */
+        return -1;
+    s->status = status;
+    snprintf(s->field, sizeof(s->field), "%s", field ? field : "");
+    va_start(ap, fmt);
+    vsnprintf(s->msg, sizeof(s->msg), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* N of "<prefix>N" (N without leading zeros, < 10000), -1 if name does
+ * not start with prefix, -2 if the rest is not such a number. */
+static int indexed_name(const char *name, const char *prefix)
+{
+    size_t plen = strlen(prefix);
+    const char *p = name + plen;
+    int n = 0;
+
+    if (strncmp(name, prefix, plen) != 0)
+        return -1;
+    if (!*p || (*p == '0' && p[1]) || strlen(p) > 4)
+        return -2;
+    for (; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return -2;
+        n = n * 10 + (*p - '0');
+    }
+    return n;
+}
+
+int submit_file_index(const char *name)
+{
+    return indexed_name(name, "fileIn");
+}
+
+struct upload *submit_upload_find(struct submit *s, int index)
+{
+    for (int i = 0; i < s->nup; i++) {
+        if (s->up[i]->index == index)
+            return s->up[i];
+    }
+    return NULL;
+}
+
+int submit_filename_ext(struct submit *s, const char *field,
+                        const char *filename)
+{
+    char err[256] = "";
+
+    if (service_check_filename(field, filename, err, sizeof(err)) < 0 ||
+        service_input_ext(filename, s->pending_ext,
+                          sizeof(s->pending_ext)) < 0)
+        return submit_fail(s, 400, field, "%s", err[0] ? err :
+                           "file name needs an extension like .stl");
+    return 0;
+}
+
+/* --- field checks ---------------------------------------------------------- */
+
+/* Validates the notifier URL (http or https only: rrcloudd must not be
+ * made to fetch file:// or gopher://) and substitutes $id and $myip. */
+static int check_notifier(struct submit *s, const char *raw, char **out)
+{
+    struct buf b;
+    CURLU *u = NULL;
+    char *scheme = NULL, *host = NULL;
+    int rc = -1;
+
+    buf_init(&b, NOTIFIER_MAX);
+    for (const char *p = raw; *p; p++) {
+        int ok;
+        if (strncmp(p, "$id", 3) == 0) {
+            ok = buf_puts(&b, s->task.id);
+            p += 2;
+        } else if (strncmp(p, "$myip", 5) == 0) {
+            ok = buf_puts(&b, s->r->remote_addr);
+            p += 4;
+        } else if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
+            submit_fail(s, 400, "notifier", "control characters or spaces "
+                        "are not allowed in a URL");
+            goto out;
+        } else {
+            ok = buf_putc(&b, *p);
+        }
+        if (ok < 0) {
+            submit_fail(s, 400, "notifier", "longer than %d bytes",
+                        NOTIFIER_MAX);
+            goto out;
+        }
+    }
+    u = curl_url();
+    if (!u || !b.data ||
+        curl_url_set(u, CURLUPART_URL, b.data, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        submit_fail(s, 400, "notifier", "'%.100s' is not a URL (expected "
+                    "http://host/path, $id and $myip are substituted)", raw);
+        goto out;
+    }
+    if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
+        submit_fail(s, 400, "notifier", "scheme '%s' not allowed: only http "
+                    "and https", scheme);
+        goto out;
+    }
+    *out = strdup(b.data);
+    rc = *out ? 0 : submit_fail(s, 500, "notifier", "out of memory");
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    buf_free(&b);
+    return rc;
+}
+
+/* Collects argN (contiguous) and nativeArgs into the options list after
+ * checking each against the value rules and the service's allowlist. */
+static int check_options(struct submit *s, const struct service *svc,
+                         const char **opts, int *nopts, int max)
+{
+    char field[32], err[512];
+    const char *native = fields_get(&s->fields, "nativeArgs");
+    char *copy = NULL, *save = NULL, *tok;
+
+    *nopts = 0;
+    if (native && *native) {
+        copy = strdup(native);
+        if (!copy)
+            return submit_fail(s, 500, "nativeArgs", "out of memory");
+        for (tok = strtok_r(copy, ",", &save); tok;
+             tok = strtok_r(NULL, ",", &save)) {
+            /* The value lives in copy; keep it in the fields so it outlives
+             * this function. */
+            if (*nopts >= max || fields_add(&s->fields, "\x01native", tok,
+                                            strlen(tok)) < 0) {
+                free(copy);
+                return submit_fail(s, 413, "nativeArgs", "too many options");
+            }
+        }
+        free(copy);
+        for (int i = 0; i < s->fields.n; i++) {
+            if (strcmp(s->fields.v[i].name, "\x01native") != 0)
+                continue;
+            if (service_check_value("nativeArgs", s->fields.v[i].value, err,
+                                    sizeof(err)) < 0 ||
+                service_check_option(svc, "nativeArgs", s->fields.v[i].value,
+                                     err, sizeof(err)) < 0)
+                return submit_fail(s, 400, "nativeArgs", "%s", err);
+            opts[(*nopts)++] = s->fields.v[i].value;
+        }
+    }
+    for (int i = 0; i < s->fields.n; i++) {
+        int idx = indexed_name(s->fields.v[i].name, "arg");
+        if (idx == -2)
+            return submit_fail(s, 400, s->fields.v[i].name, "bad field name "
+                               "(arg0 .. argN)");
+    }
+    for (int i = 0;; i++) {
+        const char *v;
+
+        snprintf(field, sizeof(field), "arg%d", i);
+        v = fields_get(&s->fields, field);
+        if (!v)
+            break;
+        if (*nopts >= max)
+            return submit_fail(s, 413, field, "too many options (%d)", max);
+        if (service_check_value(field, v, err, sizeof(err)) < 0 ||
+            service_check_option(svc, field, v, err, sizeof(err)) < 0)
+            return submit_fail(s, 400, field, "%s", err);
+        opts[(*nopts)++] = v;
+    }
+    return 0;
+}
+
+/* Checks the inputs: contiguous from fileIn0, count, type; names them
+ * inN.ext in the task directory. */
+static int check_inputs(struct submit *s, const struct service *svc)
+{
+    char err[512], mime[128], from[4200], to[4200];
+
+    if (s->nup == 0)
+        return submit_fail(s, 400, "fileIn0", "no input file: send the "
+                           "input as fileIn0 (a file upload or its content)");
+    for (int i = 0; i < s->nup; i++) {
+        if (!submit_upload_find(s, i))
+            return submit_fail(s, 400, s->up[i]->field, "fileIn%d is "
+                               "missing: inputs must be numbered from "
+                               "fileIn0 without gaps", i);
+    }
+    if ((unsigned)s->nup < svc->input_min || (unsigned)s->nup > svc->input_max)
+        return submit_fail(s, 400, "fileIn", "service %s takes %u to %u "
+                           "input file(s), got %d", s->service_name,
+                           svc->input_min, svc->input_max, s->nup);
+    for (int i = 0; i < s->nup; i++) {
+        struct upload *u = submit_upload_find(s, i);
+        char prearg_field[32];
+        const char *prearg;
+
+        snprintf(prearg_field, sizeof(prearg_field), "prearg%d", i);
+        prearg = fields_get(&s->fields, prearg_field);
+        if (!u->ext[0] &&
+            service_guess_ext(svc, prearg != NULL, u->head, u->headlen,
+                              u->ext, sizeof(u->ext)) < 0)
+            return submit_fail(s, 400, u->field, "content given inline, but "
+                               "service %s cannot tell its type: upload it "
+                               "as a file with an extension",
+                               s->service_name);
+        if (service_check_input(svc, i, u->ext, prearg != NULL, err,
+                                sizeof(err)) < 0)
+            return submit_fail(s, 415, u->field, "%s", err);
+        if (u->size == 0)
+            return submit_fail(s, 400, u->field, "empty input file");
+        if (rr_fmt(from, sizeof(from), "%s/%s", s->dir, u->tmpname) < 0)
+            return submit_fail(s, 500, u->field, "path too long");
+        if (filetype_check(s->r->w->ft, from, u->head, u->headlen, u->size,
+                           u->ext, mime, sizeof(mime), err,
+                           sizeof(err)) < 0)
+            return submit_fail(s, 415, u->field, "%s", err);
+        snprintf(u->name, sizeof(u->name), "in%d.%s", i, u->ext);
+        if (rr_fmt(to, sizeof(to), "%s/%s", s->dir, u->name) < 0 ||
+            rename(from, to) < 0)
+            return submit_fail(s, 500, u->field, "cannot store input");
+        s->task.size_in += (long long)u->size;
+    }
+    return 0;
+}
+
+/* Every preargN must belong to an input and equal the service's argInput
+ * prefix (RepRapCloud silently dropped a wrong one; we say so). */
+static int check_preargs(struct submit *s, const struct service *svc,
+                         const char **preargs)
+{
+    char err[512];
+
+    for (int i = 0; i < s->fields.n; i++) {
+        const char *name = s->fields.v[i].name;
+        int idx = indexed_name(name, "prearg");
+
+        if (idx == -1)
+            continue;
+        if (idx == -2 || !submit_upload_find(s, idx))
+            return submit_fail(s, 400, name, "prearg%s has no matching "
+                               "fileIn%s", name + 6, name + 6);
+        if (service_check_value(name, s->fields.v[i].value, err,
+                                sizeof(err)) < 0 ||
+            service_check_prearg(svc, idx, s->fields.v[i].value, err,
+                                 sizeof(err)) < 0)
+            return submit_fail(s, 400, name, "%s", err);
+        preargs[idx] = s->fields.v[i].value;
+    }
+    return 0;
+}
+
+static int parse_async(struct submit *s, int *async)
+{
+    const char *v = fields_get(&s->fields, "async");
+
+    *async = s->r->api || strstr(s->r->prefer, "respond-async") != NULL;
+    if (!v)
+        return 0;
+    if (!strcmp(v, "1") || !strcasecmp(v, "true") || !strcasecmp(v, "yes"))
+        *async = 1;
+    else if (!strcmp(v, "0") || !strcasecmp(v, "false") ||
+             !strcasecmp(v, "no"))
+        *async = s->r->api;
+    else
+        return submit_fail(s, 400, "async", "must be 1 or 0");
+    return 0;
+}
+
+/* Builds the argv with the service and stores it as JSON. */
+static int build_argv(struct submit *s, const struct service *svc,
+                      const char **preargs, const char **opts, int nopts)
+{
+    struct service_task_spec spec;
+    const char *inputs[SUBMIT_MAX_UPLOADS];
+    char err[512], *json = NULL;
+    char **argv = NULL;
+    json_t *arr = NULL;
+    struct buf in;
+    int rc = -1;
+
+    buf_init(&in, 64 * 1024);
+    for (int i = 0; i < s->nup; i++) {
+        inputs[i] = submit_upload_find(s, i)->name;
+        if ((i && buf_putc(&in, ',') < 0) || buf_puts(&in, inputs[i]) < 0)
+            goto out_fail;
+    }
+    if (service_output_name(svc, s->task.id, s->task.out_name,
+                            sizeof(s->task.out_name)) < 0)
+        goto out_fail;
+    memset(&spec, 0, sizeof(spec));
+    spec.id = s->task.id;
+    spec.inputs = inputs;
+    spec.prearg = preargs;
+    spec.n_inputs = (size_t)s->nup;
+    spec.options = opts;
+    spec.n_options = (size_t)nopts;
+    spec.output = s->task.out_name;
+    if (service_build_argv(svc, &spec, &argv, err, sizeof(err)) < 0) {
+        submit_fail(s, 400, NULL, "%s", err);
+        goto out;
+    }
+    arr = json_array();
+    for (char **a = argv; arr && *a; a++) {
+        if (json_array_append_new(arr, json_string(*a)) < 0)
+            goto out_fail;
+    }
+    json = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
+    if (!json)
+        goto out_fail;
+    s->task.argv_json = json;
+    s->task.inputs = in.data ? strdup(in.data) : strdup("");
+    rc = s->task.inputs ? 0 : submit_fail(s, 500, NULL, "out of memory");
+    goto out;
+out_fail:
+    submit_fail(s, 500, NULL, "cannot build the command");
+out:
+    json_decref(arr);
+    service_argv_free(argv);
+    buf_free(&in);
+    return rc;
+}
+
+int submit_prepare(struct submit *s, int *async)
+{
+    const struct app *app = s->r->w->app;
+    const struct service *svc;
+    const char *preargs[SUBMIT_MAX_UPLOADS] = { 0 };
+    const char *opts[SERVICE_OPTION_MAX];
+    const char *name, *fmt, *notifier;
+    char qname[64];
+    long long queued;
+    int nopts = 0;
+
+    /* Like CGI.pm, a POST may name the service in its query string. */
+    name = fields_get(&s->fields, "service");
+    if (!name && form_get(s->r->query, "service", qname, sizeof(qname)) == 0)
+        name = qname;
+    if ((fmt = fields_get(&s->fields, "format")) != NULL) {
+        if (strcmp(fmt, "json") && strcmp(fmt, "text") && strcmp(fmt, "html"))
+            return submit_fail(s, 400, "format", "must be json, text or "
+                               "html");
+        req_set_format(s->r, fmt);
+    }
+    if (!name || !*name || !strcmp(name, "info") || !strcmp(name, "status") ||
+        !strcmp(name, "meta") || !strcmp(name, "kill") ||
+        !strcmp(name, "cancel")) {
+        if (s->nup == 0 && !s->r->api)
+            return SUBMIT_NOT_A_TASK;
+        return submit_fail(s, 400, "service", "missing: name the service "
+                           "to run (see service=meta)");
+    }
+    snprintf(s->service_name, sizeof(s->service_name), "%.63s", name);
+    svc = service_find(app->services, name);
+    if (!svc)
+        return submit_fail(s, 400, "service", "unknown service '%.64s' "
+                           "(see service=meta for the list)", name);
+    if (parse_async(s, async) < 0)
+        return -1;
+    rr_id_new(s->task.id);
+    snprintf(s->task.service, sizeof(s->task.service), "%s", name);
+    snprintf(s->task.client, sizeof(s->task.client), "%.63s",
+             s->r->remote_addr);
+    s->task.ctime = rr_now();
+    s->task.timeout = svc->timeout ? svc->timeout : app->conf.default_timeout;
+    s->task.size_out = -1;
+    s->task.exit_code = -1;
+    if (check_inputs(s, svc) < 0 || check_preargs(s, svc, preargs) < 0 ||
+        check_options(s, svc, opts, &nopts, SERVICE_OPTION_MAX) < 0)
+        return -1;
+    notifier = fields_get(&s->fields, "notifier");
+    if (notifier && *notifier &&
+        check_notifier(s, notifier, &s->task.notifier) < 0)
+        return -1;
+    if (build_argv(s, svc, preargs, opts, nopts) < 0)
+        return -1;
+    if (store_task_count(s->r->w->st, TASK_QUEUED, &queued) < 0)
+        return submit_fail(s, 500, NULL, "store error");
+    if (queued >= app->conf.max_queued)
+        return submit_fail(s, 503, NULL, "%lld tasks are queued "
+                           "(max_queued); try again later", queued);
+    return 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * worker.h - what rrcloud-fcgi shares between its threads (struct app,
+ * read-only after start) and what each thread owns (struct worker).
+ */
+#ifndef RR_WORKER_H
+#define RR_WORKER_H
+
+#include "common/conf.h"
+
+struct store;
+struct filetype;
+struct service_registry;
+struct holder;
+struct req;
+
+struct app {
+    struct rr_conf conf;
+    struct service_registry *services;  /* owned */
+    struct holder *holder;              /* owned */
+    double start_time;
+    char hostname[256];
+    char *index_html;                   /* www/index.html, owned; may be NULL */
+    size_t index_len;
+};
+
+struct worker {
+    struct app *app;          /* borrowed */
+    struct store *st;         /* owned: this thread's connection */
+    struct filetype *ft;      /* owned: this thread's libmagic handle */
+};
+
+/* The return value of a handler that passed the request to the holder:
+ * the worker must not finish it. */
+#define REQ_HELD 1
+
+/* Dispatches one request; returns REQ_HELD or 0. */
+int route_request(struct req *r);
+
+#endif

@@ -1,0 +1,46 @@
+/*
+ * reply.h - a task as the client sees it.
+ *
+ * RepRapCloud's clients parse "key: value" lines (keys sorted) or a JSON
+ * object whose values are all strings; browsers get a page.  The /api/v1
+ * form is typed JSON.  These functions only format: they never look
+ * anything up.
+ */
+#ifndef RR_REPLY_H
+#define RR_REPLY_H
+
+#include "common/buf.h"
+#include "store/store.h"
+
+enum reply_fmt { REPLY_TEXT, REPLY_JSON, REPLY_HTML };
+
+/* Appends one task record.  server is the serverName shown in "server".
+ * Returns 0 or -1 (buffer cap). */
+int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
+               const char *server);
+/* Typed JSON object for /api/v1. */
+int reply_task_api(struct buf *b, const struct task *t, const char *server);
+
+/* A list: begin, one item per task, end.  For text, records are separated
+ * by a blank line; JSON is an array; HTML is a table. */
+int reply_list_begin(struct buf *b, enum reply_fmt fmt, const char *title);
+int reply_list_item(struct buf *b, enum reply_fmt fmt, const struct task *t,
+                    const char *server, int index);
+int reply_list_end(struct buf *b, enum reply_fmt fmt);
+
+/* The "cmd" field: argv joined by spaces.  Appends to b. */
+int reply_cmd(struct buf *b, const char *argv_json);
+
+/* Page header and footer shared by every HTML answer. */
+int reply_html_head(struct buf *b, const char *title);
+int reply_html_foot(struct buf *b);
+
+/* Key/value pairs in the three formats, for meta and other records. */
+struct reply_kv {
+    const char *key;
+    char value[256];
+};
+int reply_kvs(struct buf *b, enum reply_fmt fmt, const struct reply_kv *kv,
+              int n, const char *title);
+
+#endif

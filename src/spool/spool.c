@@ -1,0 +1,108 @@
+/* spool.c - see spool.h. */
+#include "spool/spool.h"
+
+#include "common/util.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int spool_init(const char *spool)
+{
+    char p[4096];
+
+    if (rr_mkdirs(spool, 0750) < 0)
+        return -1;
+    if (rr_fmt(p, sizeof(p), "%s/tmp", spool) < 0 || rr_mkdirs(p, 0750) < 0)
+        return -1;
+    if (rr_fmt(p, sizeof(p), "%s/tasks", spool) < 0 || rr_mkdirs(p, 0750) < 0)
+        return -1;
+    return 0;
+}
+
+int spool_tmp_open(const char *spool, char *path, size_t pathlen)
+{
+    int fd;
+
+    if (rr_fmt(path, pathlen, "%s/tmp/up-XXXXXX", spool) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    fd = mkostemp(path, O_CLOEXEC);
+    if (fd >= 0)
+        fchmod(fd, 0640);
+    return fd;
+}
+
+int spool_tmp_dir(const char *spool, char *path, size_t pathlen)
+{
+    if (rr_fmt(path, pathlen, "%s/tmp/task-XXXXXX", spool) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    if (!mkdtemp(path))
+        return -1;
+    /* The web server reads results out of this directory. */
+    return chmod(path, 0750);
+}
+
+int spool_task_dir(const char *spool, const char *id, char *buf, size_t len)
+{
+    return rr_fmt(buf, len, "%s/tasks/%s", spool, id);
+}
+
+int spool_task_file(const char *spool, const char *id, const char *name,
+                    char *buf, size_t len)
+{
+    return rr_fmt(buf, len, "%s/tasks/%s/%s", spool, id, name);
+}
+
+int spool_task_commit(const char *spool, const char *tmpdir, const char *id)
+{
+    char dst[4096];
+
+    if (spool_task_dir(spool, id, dst, sizeof(dst)) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return rename(tmpdir, dst);
+}
+
+int spool_task_remove(const char *spool, const char *id)
+{
+    char dir[4096];
+
+    if (spool_task_dir(spool, id, dir, sizeof(dir)) < 0)
+        return -1;
+    return rr_rmtree(dir);
+}
+
+int spool_sweep_tmp(const char *spool, long long max_age)
+{
+    char dir[4096], p[4096];
+    struct dirent *e;
+    struct stat st;
+    time_t now = time(NULL);
+    int n = 0;
+    DIR *d;
+
+    if (rr_fmt(dir, sizeof(dir), "%s/tmp", spool) < 0 || !(d = opendir(dir)))
+        return 0;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (rr_fmt(p, sizeof(p), "%s/%s", dir, e->d_name) < 0 ||
+            lstat(p, &st) < 0 || now - st.st_mtime < max_age)
+            continue;
+        if (rr_rmtree(p) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}

@@ -1,0 +1,725 @@
+/* store.c - see store.h.  Connection, migrations, tasks, notifications. */
+#include "store/store.h"
+
+#include "common/log.h"
+#include "store/schema.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STORE_MAX_STMTS 48
+
+struct store {
+    sqlite3 *db;
+    /* Prepared statements keyed by the address of their SQL literal: the
+     * hot paths (info lookups) then cost one sqlite3_step. */
+    struct {
+        const char *sql;
+        sqlite3_stmt *stmt;
+    } cache[STORE_MAX_STMTS];
+    int ncache;
+    char errmsg[256];
+};
+
+static const char *const status_names[] = {
+    "queued", "busy", "complete", "failed", "cancelled",
+};
+
+const char *task_status_name(enum task_status s)
+{
+    return (unsigned)s < 5 ? status_names[s] : "unknown";
+}
+
+int task_status_parse(const char *s, enum task_status *out)
+{
+    for (int i = 0; i < 5; i++) {
+        if (strcmp(s, status_names[i]) == 0) {
+            *out = (enum task_status)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void task_clear(struct task *t)
+{
+    free(t->argv_json);
+    free(t->inputs);
+    free(t->notifier);
+    free(t->reason);
+    memset(t, 0, sizeof(*t));
+}
+
+void notification_clear(struct notification *n)
+{
+    free(n->url);
+    free(n->body);
+    memset(n, 0, sizeof(*n));
+}
+
+static int store_fail(struct store *st, const char *what)
+{
+    snprintf(st->errmsg, sizeof(st->errmsg), "%s: %s", what,
+             sqlite3_errmsg(st->db));
+    log_err("store: %s", st->errmsg);
+    return -1;
+}
+
+const char *store_errmsg(struct store *st)
+{
+    return st->errmsg;
+}
+
+struct sqlite3 *store_db(struct store *st)
+{
+    return st->db;
+}
+
+/* Returns the cached statement for sql, reset and unbound, or NULL. */
+static sqlite3_stmt *store_stmt(struct store *st, const char *sql)
+{
+    sqlite3_stmt *s;
+
+    for (int i = 0; i < st->ncache; i++) {
+        if (st->cache[i].sql == sql) {
+            s = st->cache[i].stmt;
+            sqlite3_reset(s);
+            sqlite3_clear_bindings(s);
+            return s;
+        }
+    }
+    if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+                           NULL) != SQLITE_OK) {
+        store_fail(st, "prepare");
+        return NULL;
+    }
+    if (st->ncache < STORE_MAX_STMTS) {
+        st->cache[st->ncache].sql = sql;
+        st->cache[st->ncache].stmt = s;
+        st->ncache++;
+    } else {
+        /* Should not happen: the number of distinct statements is fixed. */
+        log_warn("store: statement cache full");
+    }
+    return s;
+}
+
+static int store_exec(struct store *st, const char *sql)
+{
+    char *msg = NULL;
+
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(st->errmsg, sizeof(st->errmsg), "%s", msg ? msg : "?");
+        log_err("store: %s", st->errmsg);
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int store_begin(struct store *st)
+{
+    return store_exec(st, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *st)
+{
+    return store_exec(st, "COMMIT");
+}
+
+void store_rollback(struct store *st)
+{
+    sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+static int store_migrate(struct store *st, char *err, size_t errlen)
+{
+    sqlite3_stmt *s;
+    int version = 0;
+
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
+        SQLITE_OK)
+        goto fail;
+    if (sqlite3_step(s) == SQLITE_ROW)
+        version = sqlite3_column_int(s, 0);
+    sqlite3_finalize(s);
+    if (version > schema_count) {
+        snprintf(err, errlen, "database schema %d is newer than this "
+                 "program (%d)", version, schema_count);
+        return -1;
+    }
+    while (version < schema_count) {
+        char pragma[64];
+
+        snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d",
+                 version + 1);
+        if (store_begin(st) < 0)
+            goto fail;
+        /* Another process may have migrated while we waited for the lock. */
+        if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
+                               NULL) != SQLITE_OK)
+            goto fail_rb;
+        if (sqlite3_step(s) == SQLITE_ROW &&
+            sqlite3_column_int(s, 0) > version) {
+            version = sqlite3_column_int(s, 0);
+            sqlite3_finalize(s);
+            store_rollback(st);
+            continue;
+        }
+        sqlite3_finalize(s);
+        if (store_exec(st, schema_migrations[version]) < 0 ||
+            store_exec(st, pragma) < 0 || store_commit(st) < 0)
+            goto fail_rb;
+        version++;
+    }
+    return 0;
+fail_rb:
+    store_rollback(st);
+fail:
+    snprintf(err, errlen, "migrating database: %s", sqlite3_errmsg(st->db));
+    return -1;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+    struct store *st = calloc(1, sizeof(*st));
+
+    if (!st) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &st->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: %s", path,
+                 st->db ? sqlite3_errmsg(st->db) : "cannot open");
+        goto fail;
+    }
+    sqlite3_busy_timeout(st->db, 5000);
+    if (store_exec(st, "PRAGMA journal_mode=WAL") < 0 ||
+        store_exec(st, "PRAGMA synchronous=NORMAL") < 0 ||
+        store_exec(st, "PRAGMA foreign_keys=ON") < 0) {
+        snprintf(err, errlen, "%s: %s", path, st->errmsg);
+        goto fail;
+    }
+    if (store_migrate(st, err, errlen) < 0)
+        goto fail;
+    return st;
+fail:
+    store_close(st);
+    return NULL;
+}
+
+void store_close(struct store *st)
+{
+    if (!st)
+        return;
+    for (int i = 0; i < st->ncache; i++)
+        sqlite3_finalize(st->cache[i].stmt);
+    sqlite3_close(st->db);
+    free(st);
+}
+
+/* ---- tasks ---------------------------------------------------------------- */
+
+#define TASK_COLS                                                          \
+    "id, service, status, client, out_name, argv_json, inputs, notifier, " \
+    "reason, ctime, stime, etime, size_in, size_out, timeout, pid, "       \
+    "pid_start, exit_code, runs, cancel_requested, seq, kind"
+
+static char *col_strdup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+
+    return v ? strdup((const char *)v) : NULL;
+}
+
+static void col_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
+{
+    const unsigned char *v = sqlite3_column_text(s, i);
+
+    snprintf(dst, len, "%s", v ? (const char *)v : "");
+}
+
+/* Fills t from a row selected with TASK_COLS.  -1 if out of memory. */
+static int task_from_row(sqlite3_stmt *s, struct task *t)
+{
+    int status;
+
+    memset(t, 0, sizeof(*t));
+    col_copy(s, 0, t->id, sizeof(t->id));
+    col_copy(s, 1, t->service, sizeof(t->service));
+    status = sqlite3_column_int(s, 2);
+    t->status = (enum task_status)status;
+    col_copy(s, 3, t->client, sizeof(t->client));
+    col_copy(s, 4, t->out_name, sizeof(t->out_name));
+    t->argv_json = col_strdup(s, 5);
+    t->inputs = col_strdup(s, 6);
+    t->notifier = col_strdup(s, 7);
+    t->reason = col_strdup(s, 8);
+    t->ctime = sqlite3_column_double(s, 9);
+    t->stime = sqlite3_column_double(s, 10);
+    t->etime = sqlite3_column_double(s, 11);
+    t->size_in = sqlite3_column_int64(s, 12);
+    t->size_out = sqlite3_column_int64(s, 13);
+    t->timeout = sqlite3_column_int64(s, 14);
+    t->pid = (long)sqlite3_column_int64(s, 15);
+    t->pid_start = sqlite3_column_int64(s, 16);
+    t->exit_code = sqlite3_column_int(s, 17);
+    t->runs = sqlite3_column_int(s, 18);
+    t->cancel_requested = sqlite3_column_int(s, 19);
+    t->seq = sqlite3_column_int64(s, 20);
+    t->kind = sqlite3_column_int(s, 21);
+    if (!t->argv_json || !t->inputs) {
+        task_clear(t);
+        return -1;
+    }
+    return 0;
+}
+
+static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+int store_task_insert(struct store *st, const struct task *t)
+{
+    static const char sql[] =
+        "INSERT INTO tasks (id, service, status, client, out_name, "
+        "argv_json, inputs, notifier, ctime, size_in, timeout, kind) "
+        "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+    sqlite3_stmt *s = store_stmt(st, sql);
+
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, t->id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, t->service, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 3, t->client, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 4, t->out_name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 5, t->argv_json ? t->argv_json : "[]", -1,
+                      SQLITE_STATIC);
+    sqlite3_bind_text(s, 6, t->inputs ? t->inputs : "", -1, SQLITE_STATIC);
+    bind_text_or_null(s, 7, t->notifier);
+    sqlite3_bind_double(s, 8, t->ctime);
+    sqlite3_bind_int64(s, 9, t->size_in);
+    sqlite3_bind_int64(s, 10, t->timeout);
+    sqlite3_bind_int(s, 11, t->kind);
+    if (sqlite3_step(s) != SQLITE_DONE)
+        return store_fail(st, "insert task");
+    return 0;
+}
+
+int store_task_get(struct store *st, const char *id, struct task *out)
+{
+    static const char sql[] = "SELECT " TASK_COLS " FROM tasks WHERE id = ?1";
+    sqlite3_stmt *s = store_stmt(st, sql);
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE)
+        return STORE_NOTFOUND;
+    if (rc != SQLITE_ROW)
+        return store_fail(st, "get task");
+    return task_from_row(s, out);
+}
+
+/* Walks a prepared SELECT of TASK_COLS, calling cb per row. */
+static int store_task_walk(struct store *st, sqlite3_stmt *s,
+                           store_task_cb cb, void *arg)
+{
+    struct task t;
+    int rc;
+
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int stop;
+
+        if (task_from_row(s, &t) < 0)
+            return -1;
+        stop = cb(arg, &t);
+        task_clear(&t);
+        if (stop)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(st, "list tasks");
+    sqlite3_reset(s);
+    return 0;
+}
+
+int store_task_list(struct store *st, const char *client, int status,
+                    int limit, int offset, store_task_cb cb, void *arg)
+{
+    static const char sql[] =
+        "SELECT " TASK_COLS " FROM tasks "
+        "WHERE (?1 IS NULL OR client = ?1) AND (?2 < 0 OR status = ?2) "
+        "ORDER BY seq DESC LIMIT ?3 OFFSET ?4";
+    sqlite3_stmt *s = store_stmt(st, sql);
+
+    if (!s)
+        return -1;
+    bind_text_or_null(s, 1, client);
+    sqlite3_bind_int(s, 2, status);
+    sqlite3_bind_int(s, 3, limit);
+    sqlite3_bind_int(s, 4, offset);
+    return store_task_walk(st, s, cb, arg);
+}
+
+int store_task_count(struct store *st, int status, long long *out)
+{
+    static const char sql[] =
+        "SELECT count(*) FROM tasks WHERE ?1 < 0 OR status = ?1";
+    sqlite3_stmt *s = store_stmt(st, sql);
+
+    if (!s)
+        return -1;
+    sqlite3_bind_int(s, 1, status);
+    if (sqlite3_step(s) != SQLITE_ROW)
+        return store_fail(st, "count tasks");
+    *out = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return 0;
+}
+
+int store_task_claim(struct store *st, struct task *out)
+{
+    static const char sql[] =
+        "UPDATE tasks SET status = 1, stime = ?1, runs = runs + 1, "
+        "pid = 0, pid_start = 0 "
+        "WHERE seq = (SELECT seq FROM tasks WHERE status = 0 AND kind = 0 "
+        "ORDER BY seq LIMIT 1) RETURNING " TASK_COLS;
+    sqlite3_stmt *s = store_stmt(st, sql);
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (!s)
+        return -1;
+    /* A single UPDATE is atomic; no read-then-write race to guard. */
+    sqlite3_bind_double(s, 1, rr_now());
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_DONE)
+        return STORE_NOTFOUND;
+    if (rc != SQLITE_ROW)
+        return store_fail(st, "claim task");
+    rc = task_from_row(s, out);
+    /* Finish the statement so the write commits now. */
+    while (sqlite3_step(s) == SQLITE_ROW)
+        ;
+    sqlite3_reset(s);
+    return rc;
+}
+
+/* Runs a prepared write, returning 0, STORE_NOTFOUND if no row changed,
+ * or -1. */
+static int store_write(struct store *st, sqlite3_stmt *s, const char *what)
+{
+    if (sqlite3_step(s) != SQLITE_DONE)
+        return store_fail(st, what);
+    return sqlite3_changes(st->db) > 0 ? 0 : STORE_NOTFOUND;
+}
+
+int store_task_set_pid(struct store *st, const char *id, long pid,
+                       long long pid_start)
+{
+    static const char sql[] =
+        "UPDATE tasks SET pid = ?2, pid_start = ?3 WHERE id = ?1";
+    sqlite3_stmt *s = store_stmt(st, sql);
+
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, pid);
+    sqlite3_bind_int64(s, 3, pid_start);
+    return store_write(st, s, "set pid");
+}
+
+int store_task_finish(struct store *st, const char *id,
+                      enum task_status status, int exit_code,
+                      const char *reason, long long size_out)
+{
+    static const char sql[] =
+        "UPDATE tasks SET status = ?2, exit_code = ?3, reason = ?4, "
+        "size_out = ?5, etime = ?6, pid = 0, cancel_requested = 0 "
+        "WHERE id = ?1 AND status < 2";
+    sqlite3_stmt *s = store_stmt(st, sql);
+
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 2, (int)status);
+    sqlite3_bind_int(s, 3, exit_code);
+    bind_text_or_null(s, 4, reason);
+    sqlite3_bind_int64(s, 5, size_out);
+    sqlite3_bind_double(s, 6, rr_now());
+    return store_write(st, s, "finish task");
+}
+
+int store_task_requeue(struct store *st, const char *id)
+{
+    static const char sql[] =
+        "UPDATE tasks SET status = 0, pid = 0, pid_start = 0, stime = 0 "
+        "WHERE id = ?1 AND status = 1";
+    sqlite3_stmt *s = store_stmt(st, sql);
+
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    return store_write(st, s, "requeue task");
+}
+
+int store_task_cancel(struct store *st, const char *id, const char *reason,
+                      enum task_status *now_status)
+{
+    static const char sql_q[] =
+        "UPDATE tasks SET status = 4, reason = ?2, etime = ?3 "
+        "WHERE id = ?1 AND status = 0";
+    static const char sql_b[] =
+        "UPDATE tasks SET cancel_requested = 1, reason = ?2 "
+        "WHERE id = ?1 AND status = 1";
+    struct task t;
+    sqlite3_stmt *s;
+    int rc;
+
+    if (store_begin(st) < 0)
+        return -1;
+    rc = store_task_get(st, id, &t);
+    if (rc != 0)
+        goto out;
+    *now_status = t.status;
+    if (task_status_final(t.status))
+        goto out;
+    s = store_stmt(st, t.status == TASK_QUEUED ? sql_q : sql_b);
+    if (!s) {
+        rc = -1;
+        goto out;
+    }
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
+    if (t.status == TASK_QUEUED) {
+        sqlite3_bind_double(s, 3, rr_now());
+        *now_status = TASK_CANCELLED;
+    }
+    rc = store_write(st, s, "cancel task");
+out:
+    task_clear(&t);
+    if (rc < 0) {
+        store_rollback(st);
+        return -1;
+    }
+    if (store_commit(st) < 0)
+        return -1;
+    return rc == STORE_NOTFOUND && *now_status != TASK_CANCELLED &&
+                   task_status_final(*now_status)
+               ? 0
+               : rc;
+}
+
+int store_task_cancel_pending(struct store *st, store_task_cb cb, void *arg)
+{
+    static const char sql[] = "SELECT " TASK_COLS " FROM tasks "
+                              "WHERE status = 1 AND cancel_requested = 1";
+    sqlite3_stmt *s = store_stmt(st, sql);
+
+    if (!s)
+        return -1;
+    return store_task_walk(st, s, cb, arg);
+}
+
+int store_task_finished_since(struct store *st, double since,
+                              store_id_cb cb, void *arg)
+{
+    static const char sql[] =
+        "SELECT id FROM tasks WHERE status >= 2 AND etime >= ?1";
+    sqlite3_stmt *s = store_stmt(st, sql);
+    int rc;
+
+    if (!s)
+        return -1;
+    sqlite3_bind_double(s, 1, since);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (cb(arg, (const char *)sqlite3_column_text(s, 0)))
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(st, "finished tasks");
+    sqlite3_reset(s);
+    return 0;
+}
+
+int store_task_delete(struct store *st, const char *id)
+{
+    static const char sql_n[] = "DELETE FROM notifications WHERE task_id = ?1";
+    static const char sql_t[] = "DELETE FROM tasks WHERE id = ?1";
+    sqlite3_stmt *s;
+    int rc;
+
+    if (store_begin(st) < 0)
+        return -1;
+    s = store_stmt(st, sql_n);
+    if (!s)
+        goto fail;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    if (store_write(st, s, "delete notifications") < 0)
+        goto fail;
+    s = store_stmt(st, sql_t);
+    if (!s)
+        goto fail;
+    sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+    rc = store_write(st, s, "delete task");
+    if (rc < 0)
+        goto fail;
+    if (store_commit(st) < 0)
+        return -1;
+    return rc;
+fail:
+    store_rollback(st);
+    return -1;
+}
+
+int store_task_expired(struct store *st, double before, int limit,
+                       store_task_cb cb, void *arg)
+{
+    static const char sql[] = "SELECT " TASK_COLS " FROM tasks "
+                              "WHERE status >= 2 AND etime < ?1 "
+                              "ORDER BY etime LIMIT ?2";
+    sqlite3_stmt *s = store_stmt(st, sql);
+
+    if (!s)
+        return -1;
+    sqlite3_bind_double(s, 1, before);
+    sqlite3_bind_int(s, 2, limit);
+    return store_task_walk(st, s, cb, arg);
+}
+
+/* ---- notifications -------------------------------------------------------- */
+
+int store_notify_add(struct store *st, const char *task_id, const char *url,
+                     const char *body)
+{
+    static const char sql[] =
+        "INSERT INTO notifications (task_id, url, body, next_at, created) "
+        "VALUES (?1, ?2, ?3, ?4, ?4)";
+    sqlite3_stmt *s = store_stmt(st, sql);
+
+    if (!s)
+        return -1;
+    sqlite3_bind_text(s, 1, task_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 2, url, -1, SQLITE_STATIC);
+    bind_text_or_null(s, 3, body);
+    sqlite3_bind_double(s, 4, rr_now());
+    if (sqlite3_step(s) != SQLITE_DONE)
+        return store_fail(st, "add notification");
+    return 0;
+}
+
+int store_notify_due(struct store *st, double now, int limit,
+                     store_notify_cb cb, void *arg)
+{
+    static const char sql[] =
+        "SELECT id, task_id, url, body, attempts, next_at FROM notifications "
+        "WHERE state = 0 AND next_at <= ?1 ORDER BY next_at LIMIT ?2";
+    sqlite3_stmt *s = store_stmt(st, sql);
+    struct notification n;
+    int rc;
+
+    if (!s)
+        return -1;
+    sqlite3_bind_double(s, 1, now);
+    sqlite3_bind_int(s, 2, limit);
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        int stop;
+
+        memset(&n, 0, sizeof(n));
+        n.id = sqlite3_column_int64(s, 0);
+        col_copy(s, 1, n.task_id, sizeof(n.task_id));
+        n.url = col_strdup(s, 2);
+        n.body = col_strdup(s, 3);
+        n.attempts = sqlite3_column_int(s, 4);
+        n.next_at = sqlite3_column_double(s, 5);
+        if (!n.url) {
+            notification_clear(&n);
+            sqlite3_reset(s);
+            return -1;
+        }
+        stop = cb(arg, &n);
+        notification_clear(&n);
+        if (stop)
+            break;
+    }
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_fail(st, "due notifications");
+    sqlite3_reset(s);
+    return 0;
+}
+
+int store_notify_next(struct store *st, double now, double *wait_s)
+{
+    static const char sql[] =
+        "SELECT min(next_at) FROM notifications WHERE state = 0";
+    sqlite3_stmt *s = store_stmt(st, sql);
+
+    if (!s)
+        return -1;
+    if (sqlite3_step(s) != SQLITE_ROW)
+        return store_fail(st, "next notification");
+    if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
+        *wait_s = -1;
+    } else {
+        double w = sqlite3_column_double(s, 0) - now;
+        *wait_s = w < 0 ? 0 : w;
+    }
+    sqlite3_reset(s);
+    return 0;
+}
+
+int store_notify_result(struct store *st, long long id, int done,
+                        double next_at, const char *last_error)
+{
+    static const char sql[] =
+        "UPDATE notifications SET attempts = attempts + 1, state = ?2, "
+        "next_at = ?3, last_error = ?4 WHERE id = ?1";
+    sqlite3_stmt *s = store_stmt(st, sql);
+
+    if (!s)
+        return -1;
+    sqlite3_bind_int64(s, 1, id);
+    sqlite3_bind_int(s, 2, done == 1 ? 1 : done < 0 ? 2 : 0);
+    sqlite3_bind_double(s, 3, next_at);
+    bind_text_or_null(s, 4, last_error);
+    return store_write(st, s, "notification result");
+}
+
+int store_notify_counts(struct store *st, long long *pending,
+                        long long *delivered, long long *failed)
+{
+    static const char sql[] =
+        "SELECT state, count(*) FROM notifications GROUP BY state";
+    sqlite3_stmt *s = store_stmt(st, sql);
+    int rc;
+
+    *pending = *delivered = *failed = 0;
+    if (!s)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        long long n = sqlite3_column_int64(s, 1);
+
+        switch (sqlite3_column_int(s, 0)) {
+        case 0: *pending = n; break;
+        case 1: *delivered = n; break;
+        default: *failed = n; break;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        return store_fail(st, "count notifications");
+    sqlite3_reset(s);
+    return 0;
+}

@@ -1,0 +1,163 @@
+/*
+ * store.h - the only module that speaks SQL.
+ *
+ * Tasks, their notifier deliveries, and (later) the fleet live in one SQLite
+ * database in WAL mode.  A struct store is one connection and must only be
+ * used by one thread at a time; every thread opens its own.  All functions
+ * return 0 on success, STORE_NOTFOUND where a row may legitimately be
+ * missing, and -1 on error (the reason is logged and kept in
+ * store_errmsg()).  Writes that read first run in BEGIN IMMEDIATE so two
+ * processes never both claim a task.
+ */
+#ifndef RR_STORE_H
+#define RR_STORE_H
+
+#include <stddef.h>
+
+#include "common/util.h"
+
+#define STORE_NOTFOUND 1
+
+enum task_status {
+    TASK_QUEUED,
+    TASK_BUSY,
+    TASK_COMPLETE,
+    TASK_FAILED,
+    TASK_CANCELLED,
+};
+
+/* "queued", "busy", ... and back; task_status_parse returns -1 if unknown. */
+const char *task_status_name(enum task_status s);
+int task_status_parse(const char *s, enum task_status *out);
+static inline int task_status_final(enum task_status s)
+{
+    return s >= TASK_COMPLETE;
+}
+
+/* One task row.  Strings in fixed arrays are bounded by the HTTP layer's
+ * checks; the heap strings are owned by the struct (task_clear frees them). */
+struct task {
+    char id[RR_ID_LEN];
+    char service[64];
+    enum task_status status;
+    char client[64];       /* REMOTE_ADDR of the submitter */
+    char out_name[128];    /* output file in the task dir, "" if none */
+    char *argv_json;       /* JSON array: the exact argv to exec */
+    char *inputs;          /* comma list of input files in the task dir */
+    char *notifier;        /* URL after $id/$myip substitution, or NULL */
+    char *reason;          /* why it failed or was cancelled, or NULL */
+    double ctime, stime, etime; /* created, started, ended (0 = not yet) */
+    long long size_in;     /* bytes of all inputs */
+    long long size_out;    /* bytes of the output, -1 unknown */
+    long long timeout;     /* seconds */
+    long pid;              /* process group leader while busy */
+    long long pid_start;   /* its start time (/proc), to spot pid reuse */
+    int exit_code;         /* -1 until it exits; 128+sig if killed */
+    int runs;              /* how often it was started */
+    int cancel_requested;  /* a cancel arrived while busy */
+    long long seq;         /* insertion order */
+    int kind;              /* TASK_KIND_RUN or TASK_KIND_PRINT */
+};
+
+/* A run task is executed by rrcloudd's runner; a print task stands for a
+ * fleet job and follows that job's state (the runner never claims it). */
+enum { TASK_KIND_RUN = 0, TASK_KIND_PRINT = 1 };
+
+void task_clear(struct task *t);  /* frees the heap strings, zeroes t */
+
+struct store;
+
+/* Opens (creating if needed) the database and brings its schema up to
+ * date.  Returns NULL with err set. */
+struct store *store_open(const char *path, char *err, size_t errlen);
+void store_close(struct store *st);
+const char *store_errmsg(struct store *st);
+
+/* --- tasks --------------------------------------------------------------- */
+
+/* Inserts t (status queued).  The task's files must already be in place. */
+int store_task_insert(struct store *st, const struct task *t);
+/* Reads one task; STORE_NOTFOUND if there is none.  Clears *out first. */
+int store_task_get(struct store *st, const char *id, struct task *out);
+
+/* Calls cb for tasks in submission order, newest first, optionally only
+ * those of one client and/or one status (NULL / -1 = any).  cb's task is
+ * valid only during the call; a non-zero return stops the walk. */
+typedef int (*store_task_cb)(void *arg, const struct task *t);
+int store_task_list(struct store *st, const char *client, int status,
+                    int limit, int offset, store_task_cb cb, void *arg);
+/* Counts tasks with the given status (-1 = all). */
+int store_task_count(struct store *st, int status, long long *out);
+
+/* Takes the oldest queued run task (never a print task) and marks it busy (stime = now, runs + 1).
+ * Returns STORE_NOTFOUND when nothing is queued. */
+int store_task_claim(struct store *st, struct task *out);
+/* Records the process group running a busy task. */
+int store_task_set_pid(struct store *st, const char *id, long pid,
+                       long long pid_start);
+/* Ends a task: status, exit code, reason (may be NULL), output size,
+ * etime = now.  Only a task that is not yet final is changed; returns
+ * STORE_NOTFOUND otherwise. */
+int store_task_finish(struct store *st, const char *id,
+                      enum task_status status, int exit_code,
+                      const char *reason, long long size_out);
+/* Puts a busy task back to queued (crash recovery re-run). */
+int store_task_requeue(struct store *st, const char *id);
+
+/* Cancels: a queued task becomes cancelled at once; a busy one gets
+ * cancel_requested for rrcloudd to act on.  *now_status tells which.
+ * STORE_NOTFOUND for an unknown id; a final task is left alone. */
+int store_task_cancel(struct store *st, const char *id, const char *reason,
+                      enum task_status *now_status);
+/* Busy tasks with cancel_requested set (rrcloudd polls this on wake). */
+int store_task_cancel_pending(struct store *st, store_task_cb cb, void *arg);
+/* Calls cb with the id of each task that became final at or after
+ * `since` (etime), so a waiter can find what ended without asking about
+ * every task it waits for. */
+typedef int (*store_id_cb)(void *arg, const char *id);
+int store_task_finished_since(struct store *st, double since,
+                              store_id_cb cb, void *arg);
+/* Deletes a task row and its notifications. */
+int store_task_delete(struct store *st, const char *id);
+/* Final tasks whose etime is before `before`. */
+int store_task_expired(struct store *st, double before, int limit,
+                       store_task_cb cb, void *arg);
+
+/* --- notifier deliveries -------------------------------------------------- */
+
+struct notification {
+    long long id;
+    char task_id[RR_ID_LEN];
+    char *url;           /* owned */
+    char *body;          /* owned; NULL = GET, else POST application/json */
+    int attempts;
+    double next_at;
+};
+void notification_clear(struct notification *n);
+
+/* Queues a delivery of url (and body, may be NULL) due at once. */
+int store_notify_add(struct store *st, const char *task_id, const char *url,
+                     const char *body);
+/* Calls cb for up to limit deliveries due at or before now, oldest first. */
+typedef int (*store_notify_cb)(void *arg, const struct notification *n);
+int store_notify_due(struct store *st, double now, int limit,
+                     store_notify_cb cb, void *arg);
+/* Seconds until the next pending delivery is due (-1 if none). */
+int store_notify_next(struct store *st, double now, double *wait_s);
+/* Records an attempt: delivered (done = 1), or failed with next_at for the
+ * retry, or given up (done = -1).  last_error may be NULL. */
+int store_notify_result(struct store *st, long long id, int done,
+                        double next_at, const char *last_error);
+/* Counts deliveries by state: pending, delivered, failed. */
+int store_notify_counts(struct store *st, long long *pending,
+                        long long *delivered, long long *failed);
+
+/* --- raw access for other store_*.c files (fleet) -------------------------- */
+struct sqlite3;
+struct sqlite3 *store_db(struct store *st);
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+#endif

@@ -1,0 +1,95 @@
+# lib.sh - shared helpers for the integration tests (sourced).
+#
+# Each test starts its own stack (scripts/stack.sh) in a fresh directory on
+# a free loopback port and stops it on exit.  Environment from make check:
+# top_srcdir, builddir, NGINX, LIGHTTPD.
+
+set -u
+: "${top_srcdir:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${builddir:=$top_srcdir}"
+export SRCDIR="$top_srcdir" BUILDDIR="$builddir"
+
+failures=0
+checks=0
+T=$(mktemp -d /tmp/rrcloud-test.XXXXXX)
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+pass() { checks=$((checks + 1)); }
+check() { # description command...
+    desc=$1; shift
+    if "$@"; then pass; else fail "$desc"; fi
+}
+expect_eq() { # description expected actual
+    if [ "$2" = "$3" ]; then pass; else fail "$1: expected '$2', got '$3'"; fi
+}
+expect_contains() { # description haystack needle
+    case $2 in
+    *"$3"*) pass ;;
+    *) fail "$1: '$3' not in: $(printf '%s' "$2" | head -c 600)" ;;
+    esac
+}
+expect_not_contains() {
+    case $2 in
+    *"$3"*) fail "$1: '$3' unexpectedly in: $(printf '%s' "$2" | head -c 300)" ;;
+    *) pass ;;
+    esac
+}
+
+free_port() {
+    # Ask the kernel for a free port by binding port 0 once.
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
+        echo $((20000 + $$ % 20000))
+}
+
+stack_start() { # web-server
+    PORT=$(free_port)
+    BASE="http://127.0.0.1:$PORT"
+    STACK="$T/stack"
+    "$top_srcdir/scripts/stack.sh" start "$STACK" "$PORT" "${1:-nginx}" ||
+        { echo "stack did not start"; exit 99; }
+}
+
+stack_stop() {
+    [ -n "${STACK:-}" ] && "$top_srcdir/scripts/stack.sh" stop "$STACK" >/dev/null 2>&1
+    return 0
+}
+
+finish() {
+    stack_stop
+    for p in ${EXTRA_PIDS:-}; do kill "$p" 2>/dev/null; done
+    if [ "$failures" -gt 0 ]; then
+        echo "--- logs in $T"
+        for f in "$T"/stack/log/*.log; do
+            [ -f "$f" ] && { echo "== $f"; tail -n 40 "$f"; }
+        done
+        echo "$failures of $((checks + failures)) checks FAILED"
+        exit 1
+    fi
+    echo "all $checks checks passed"
+    rm -rf "$T"
+    exit 0
+}
+trap finish EXIT
+trap 'exit 1' INT TERM
+
+# http_status METHOD URL [curl args...]: prints the status code only.
+http_status() {
+    m=$1; u=$2; shift 2
+    curl -s -o "$T/body" -w '%{http_code}' -X "$m" "$u" "$@"
+}
+body() { cat "$T/body"; }
+
+# wait_status ID WANT [SECONDS]: polls the JSON API until the task's
+# status is WANT (or a final status); prints the final status.
+wait_status() {
+    i=0; lim=$(( ${3:-30} * 10 ))
+    while [ $i -lt $lim ]; do
+        st=$(curl -s "$BASE/api/v1/tasks/$1" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+        case $st in
+        "$2"|complete|failed|cancelled) echo "$st"; return 0 ;;
+        esac
+        sleep 0.1; i=$((i + 1))
+    done
+    echo "${st:-none}"
+}

@@ -1,0 +1,25 @@
+/*
+ * check_main.c - the unit test runner: one Suite per module.
+ *
+ * CK_RUN_SUITE=name runs one suite (Check's own variable).
+ */
+#include "suites.h"
+
+#include <stdlib.h>
+
+int main(void)
+{
+    Suite *(*const suites[])(void) = {
+        multipart_suite,
+        form_suite,
+    };
+    SRunner *sr = srunner_create(NULL);
+    int failed;
+
+    for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+        srunner_add_suite(sr, suites[i]());
+    srunner_run_all(sr, CK_NORMAL);
+    failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

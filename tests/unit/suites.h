@@ -1,0 +1,10 @@
+/* suites.h - every Check suite of the unit test runner. */
+#ifndef RR_SUITES_H
+#define RR_SUITES_H
+
+#include <check.h>
+
+Suite *multipart_suite(void);
+Suite *form_suite(void);
+
+#endif
