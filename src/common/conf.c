@@ -19,7 +19,8 @@
 #define PKGDATADIR "/usr/share/rrcloud"
 #endif
 
-enum conf_kind { K_STR, K_SIZE, K_INT, K_SECS, K_BOOL };
+/* K_LINES: a key that may repeat; its values are joined with '\n'. */
+enum conf_kind { K_STR, K_SIZE, K_INT, K_SECS, K_BOOL, K_LINES };
 
 struct conf_key {
     const char *name;
@@ -31,6 +32,8 @@ struct conf_key {
 #define STR(f) { #f, K_STR, offsetof(struct rr_conf, f), \
                  sizeof(((struct rr_conf *)0)->f) }
 #define NUM(f, k) { #f, k, offsetof(struct rr_conf, f), 0 }
+#define LINES(key, f) { key, K_LINES, offsetof(struct rr_conf, f), \
+                        sizeof(((struct rr_conf *)0)->f) }
 
 static const struct conf_key conf_keys[] = {
     STR(server_name), STR(spool_dir), STR(database), STR(services_dir),
@@ -47,6 +50,19 @@ static const struct conf_key conf_keys[] = {
     NUM(purge_interval, K_SECS), NUM(max_reruns, K_INT),
     NUM(notifier_retries, K_INT), NUM(notifier_timeout, K_SECS),
     NUM(notifier_backoff, K_SECS),
+    /* fleet */
+    STR(admin_token), STR(enroll_token), STR(region_fallback),
+    LINES("octoprint_key", octoprint_keys), LINES("frontend", frontends),
+    NUM(fleet_poll_interval, K_SECS), NUM(fleet_offline_backoff, K_SECS),
+    NUM(fleet_request_timeout, K_SECS), NUM(fleet_upload_timeout, K_SECS),
+    NUM(fleet_max_connections, K_INT), NUM(fleet_lease, K_SECS),
+    NUM(fleet_fail_per_printer, K_INT), NUM(fleet_fail_printers, K_INT),
+    NUM(fleet_quarantine_after, K_INT), NUM(fleet_heatup_max, K_INT),
+    NUM(fleet_heatup_time, K_SECS), NUM(fleet_age_boost, K_SECS),
+    NUM(fleet_change_penalty, K_INT), NUM(fleet_max_copies, K_INT),
+    NUM(frontend_capacity, K_INT), NUM(frontend_check_interval, K_SECS),
+    NUM(frontend_fail_threshold, K_INT), NUM(frontend_grace, K_SECS),
+    NUM(metrics_public, K_BOOL),
 };
 
 void conf_defaults(struct rr_conf *c, const char *statedir)
@@ -86,6 +102,25 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->notifier_retries = 8;
     c->notifier_timeout = 10;
     c->notifier_backoff = 2;
+    c->fleet_poll_interval = 2;
+    c->fleet_offline_backoff = 60;
+    c->fleet_request_timeout = 10;
+    c->fleet_upload_timeout = 600;
+    c->fleet_max_connections = 512;
+    c->fleet_lease = 300;
+    c->fleet_fail_per_printer = 1;
+    c->fleet_fail_printers = 3;
+    c->fleet_quarantine_after = 3;
+    c->fleet_heatup_max = 0;
+    c->fleet_heatup_time = 300;
+    c->fleet_age_boost = 3600;
+    c->fleet_change_penalty = 1;
+    c->fleet_max_copies = 1000;
+    c->frontend_capacity = 150;
+    c->frontend_check_interval = 15;
+    c->frontend_fail_threshold = 2;
+    c->frontend_grace = 60;
+    c->metrics_public = 1;
 }
 
 static int conf_set(void *arg, const char *key, const char *value, int lineno,
@@ -135,6 +170,19 @@ static int conf_set(void *arg, const char *key, const char *value, int lineno,
             goto bad;
         memcpy(field, &b, sizeof(b));
         return 0;
+    case K_LINES: {
+        size_t have = strlen(field), add = strlen(value);
+
+        if (have + add + 2 > k->size) {
+            snprintf(err, errlen, "line %d: %s lines exceed %zu bytes in "
+                     "all", lineno, key, k->size - 1);
+            return -1;
+        }
+        if (have)
+            field[have++] = '\n';
+        memcpy(field + have, value, add + 1);
+        return 0;
+    }
     case K_INT:
         v = strtol(value, &end, 0);
         if (*value == '\0' || *end != '\0' || v < 0 || v > 1000000)
@@ -160,6 +208,13 @@ int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
     if (c->fcgi_threads < 1 || c->runner_slots < 1 || c->max_files < 1) {
         snprintf(err, errlen, "%s: fcgi_threads, runner_slots and max_files "
                  "must be at least 1", path);
+        return -1;
+    }
+    if (c->fleet_fail_per_printer < 1 || c->fleet_fail_printers < 1 ||
+        c->frontend_fail_threshold < 1 || c->fleet_max_copies < 1) {
+        snprintf(err, errlen, "%s: fleet_fail_per_printer, "
+                 "fleet_fail_printers, frontend_fail_threshold and "
+                 "fleet_max_copies must be at least 1", path);
         return -1;
     }
     if (strcmp(c->sendfile_mode, "accel") != 0 &&

@@ -51,6 +51,32 @@ struct rr_conf {
     char notifier_secret[128];         /* HMAC-SHA256 key; "" = unsigned */
 
     char log_level[16];
+
+    /* fleet: printers, frontends, queues (fleet/model.h fleet_policy) */
+    char admin_token[128];             /* admin API key; "" = admin closed */
+    char enroll_token[512];            /* comma list of enrollment tokens */
+    char octoprint_keys[4096];         /* "octoprint_key" lines, '\n'-joined */
+    char frontends[8192];              /* "frontend" lines, '\n'-joined */
+    char region_fallback[1024];        /* "eu:us,asia; us:eu" */
+    long long fleet_poll_interval;     /* s between status polls */
+    long long fleet_offline_backoff;   /* s, longest poll backoff when away */
+    long long fleet_request_timeout;   /* s per Moonraker request */
+    long long fleet_upload_timeout;    /* s per G-code upload */
+    int fleet_max_connections;         /* libcurl multi total connections */
+    long long fleet_lease;             /* s an attempt lives unrenewed */
+    int fleet_fail_per_printer;        /* K */
+    int fleet_fail_printers;           /* M */
+    int fleet_quarantine_after;        /* consecutive failures, 0 = never */
+    int fleet_heatup_max;              /* heating at once per site, 0 = any */
+    long long fleet_heatup_time;       /* s a started print counts heating */
+    long long fleet_age_boost;         /* s waiting per priority step */
+    int fleet_change_penalty;          /* priority steps per spool change */
+    int fleet_max_copies;              /* copies of one job */
+    int frontend_capacity;             /* default printers per frontend */
+    long long frontend_check_interval; /* s between canary checks */
+    int frontend_fail_threshold;       /* failed checks before unhealthy */
+    long long frontend_grace;          /* s unhealthy before printers move */
+    int metrics_public;                /* /metrics without the admin token */
 };
 
 /* Fills c with built-in defaults rooted at the given state directory

@@ -80,7 +80,16 @@ void req_init(struct req *r, FCGX_Request *f, struct worker *w)
     r->user_agent = env_or(f, "HTTP_USER_AGENT", "");
     r->accept = env_or(f, "HTTP_ACCEPT", "");
     r->prefer = env_or(f, "HTTP_PREFER", "");
-    r->host = env_or(f, "SERVER_NAME", "");
+    /* RepRapCloud's serverName is the Host header's host. */
+    r->host = env_or(f, "HTTP_HOST", "");
+    {
+        size_t n = strcspn(r->host, ":");
+        if (n < sizeof(r->hostbuf) && r->host[n]) {
+            memcpy(r->hostbuf, r->host, n);
+            r->hostbuf[n] = '\0';
+            r->host = r->hostbuf;
+        }
+    }
     r->server = env_or(f, "SERVER_SOFTWARE", "");
     len = FCGX_GetParam("CONTENT_LENGTH", f->envp);
     r->content_length = -1;

@@ -33,12 +33,13 @@ struct req {
     const char *user_agent;
     const char *accept;
     const char *prefer;       /* Prefer header (respond-async) */
-    const char *host;         /* SERVER_NAME */
+    const char *host;         /* Host header's host, "" if none */
     const char *server;       /* SERVER_SOFTWARE, picks accel vs sendfile */
     enum req_format format;
     int api;                  /* under /api/v1: typed JSON, JSON errors */
     struct buf out;           /* response body being built */
     char pathbuf[1024];       /* path cut from REQUEST_URI when needed */
+    char hostbuf[256];        /* Host header without its port */
 };
 
 /* Fills r from the FastCGI parameters.  The format is decided by

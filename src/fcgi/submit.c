@@ -296,10 +296,13 @@ static int submit_answer_error(struct submit *s, char *buf)
     log_info("rejected %s task from %s: %d %s%s%s", s->service_name[0] ?
              s->service_name : "?", s->r->remote_addr, s->status,
              s->field[0] ? s->field : "", s->field[0] ? ": " : "", s->msg);
-    if (s->field[0])
+    /* Messages name their field; add it where the checker did not. */
+    if (s->field[0] && !(strncmp(s->msg, s->field, strlen(s->field)) == 0 &&
+                         s->msg[strlen(s->field)] == ':'))
         return req_error(s->r, s->status, s->field, "%s: %s", s->field,
                          s->msg);
-    return req_error(s->r, s->status, NULL, "%s", s->msg);
+    return req_error(s->r, s->status, s->field[0] ? s->field : NULL, "%s",
+                     s->msg);
 }
 
 /* Puts the task in place and answers, or parks the request. */

@@ -119,16 +119,20 @@ static int check_notifier(struct submit *s, const char *raw, char **out)
     }
     u = curl_url();
     if (!u || !b.data ||
-        curl_url_set(u, CURLUPART_URL, b.data, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
+        curl_url_set(u, CURLUPART_URL, b.data, CURLU_NON_SUPPORT_SCHEME) !=
+            CURLUE_OK ||
+        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
         submit_fail(s, 400, "notifier", "'%.100s' is not a URL (expected "
                     "http://host/path, $id and $myip are substituted)", raw);
         goto out;
     }
     if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
-        submit_fail(s, 400, "notifier", "scheme '%s' not allowed: only http "
-                    "and https", scheme);
+        submit_fail(s, 400, "notifier", "scheme '%.20s' not allowed: only "
+                    "http and https", scheme);
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+        submit_fail(s, 400, "notifier", "'%.100s' has no host", raw);
         goto out;
     }
     *out = strdup(b.data);

@@ -330,7 +330,12 @@ int store_task_get(struct store *st, const char *id, struct task *out)
         return STORE_NOTFOUND;
     if (rc != SQLITE_ROW)
         return store_fail(st, "get task");
-    return task_from_row(s, out);
+    rc = task_from_row(s, out);
+    /* A statement left on a row keeps its read transaction open, and in WAL
+     * mode every later read on this connection would see that old
+     * snapshot. */
+    sqlite3_reset(s);
+    return rc;
 }
 
 /* Walks a prepared SELECT of TASK_COLS, calling cb per row. */
@@ -343,16 +348,18 @@ static int store_task_walk(struct store *st, sqlite3_stmt *s,
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
         int stop;
 
-        if (task_from_row(s, &t) < 0)
+        if (task_from_row(s, &t) < 0) {
+            sqlite3_reset(s);
             return -1;
+        }
         stop = cb(arg, &t);
         task_clear(&t);
         if (stop)
             break;
     }
+    sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
         return store_fail(st, "list tasks");
-    sqlite3_reset(s);
     return 0;
 }
 

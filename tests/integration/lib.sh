@@ -71,7 +71,7 @@ finish() {
     exit 0
 }
 trap finish EXIT
-trap 'exit 1' INT TERM
+trap 'fail "interrupted"; exit 1' INT TERM HUP
 
 # http_status METHOD URL [curl args...]: prints the status code only.
 http_status() {

@@ -12,6 +12,11 @@ int main(void)
     Suite *(*const suites[])(void) = {
         multipart_suite,
         form_suite,
+        kv_suite,
+        filetype_suite,
+        service_suite,
+        runner_suite,
+        notify_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

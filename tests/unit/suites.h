@@ -6,5 +6,10 @@
 
 Suite *multipart_suite(void);
 Suite *form_suite(void);
+Suite *kv_suite(void);
+Suite *filetype_suite(void);
+Suite *service_suite(void);
+Suite *runner_suite(void);
+Suite *notify_suite(void);
 
 #endif

@@ -1,0 +1,36 @@
+#!/bin/sh
+# deps.sh - installs the Debian 12 packages rrcloud builds, tests and runs
+# with (only those missing).  Run as root.
+set -eu
+
+PKGS="build-essential autoconf automake pkg-config clang
+libfcgi-dev libfcgi-bin libcurl4-openssl-dev libjansson-dev libmagic-dev
+libmagic-mgc libsqlite3-dev sqlite3 libssl-dev libmicrohttpd-dev check
+libsubunit-dev curl jq socat nginx-light lighttpd wrk python3
+openscad slic3r prusa-slicer cura-engine printrun"
+
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+        missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+    echo "deps.sh: all packages present"
+    exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+    echo "deps.sh: missing:$missing (run as root to install them)" >&2
+    exit 1
+fi
+echo "deps.sh: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq $missing >/dev/null
+# The packaged web servers must not hold our test ports or run as services.
+for s in nginx lighttpd; do
+    if command -v systemctl >/dev/null 2>&1; then
+        systemctl disable --now "$s" >/dev/null 2>&1 || true
+    fi
+    service "$s" stop >/dev/null 2>&1 || true
+done

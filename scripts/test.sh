@@ -1,0 +1,49 @@
+#!/bin/sh
+# test.sh - the whole test suite, as CI runs it: installs what is missing,
+# builds with warnings as errors, runs unit and integration tests, runs
+# them again under AddressSanitizer + UBSan, and checks the distribution.
+#
+#   scripts/test.sh            everything
+#   QUICK=1 scripts/test.sh    skip the sanitizer run and distcheck
+set -eu
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+jobs=$(nproc 2>/dev/null || echo 2)
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "dependencies"
+"$top/scripts/deps.sh"
+
+step "build (gcc, -Werror)"
+autoreconf -fi
+mkdir -p build/gcc
+(cd build/gcc && "$top/configure" -q --enable-werror CC=gcc &&
+    make -s -j"$jobs" && make -s -j"$jobs" check) || {
+    for f in build/gcc/tests/*/*.log build/gcc/test-suite.log; do
+        [ -f "$f" ] && { echo "== $f"; tail -n 60 "$f"; }
+    done
+    exit 1
+}
+
+if [ "${QUICK:-0}" = 1 ]; then
+    echo "QUICK=1: sanitizers and distcheck skipped"
+    exit 0
+fi
+
+step "build and test under ASan + UBSan (clang)"
+mkdir -p build/asan
+(cd build/asan && "$top/configure" -q --enable-werror --enable-sanitizers CC=clang &&
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    make -s -j"$jobs" check) || {
+    for f in build/asan/tests/*/*.log build/asan/test-suite.log; do
+        [ -f "$f" ] && { echo "== $f"; tail -n 60 "$f"; }
+    done
+    exit 1
+}
+
+step "make distcheck"
+(cd build/gcc && make -s distcheck)
+echo "all tests passed"

@@ -1,0 +1,412 @@
+/*
+ * main.c - rrcloudd: options, start-up, signals, shutdown.
+ *
+ * One thread runs the event loop (wake socket, runner, retention); the
+ * notifier has its own thread.  See rrcloudd(8).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+
+#include "common/conf.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "common/wake.h"
+#include "daemon/loop.h"
+#include "daemon/notify.h"
+#include "daemon/purge.h"
+#include "daemon/recover.h"
+#include "daemon/runner.h"
+#include "services/service.h"
+#include "spool/spool.h"
+#include "store/store.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0.1.0"
+#endif
+
+struct daemon {
+    struct rr_conf conf;
+    const char *conf_path;
+    int foreground, once;
+    int ready_fd;            /* tells the waiting parent we are up */
+    int lock_fd, wake_fd;
+    struct loop *loop;
+    struct store *st;
+    struct service_registry *reg;
+    struct runner *runner;
+    struct notify *notify;
+    struct loop_timer *purge_timer;
+    int stopping;
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: rrcloudd [-c CONF] [-f] [--once]\n"
+        "  -c, --config CONF  configuration file (default %s)\n"
+        "  -f, --foreground   stay in the foreground, log to stderr\n"
+        "      --once         run the queued tasks, deliver due notifier\n"
+        "                     calls, then exit\n"
+        "  -h, --help         this text\n"
+        "  -V, --version      print the version\n",
+        conf_default_path());
+}
+
+static int parse_args(struct daemon *d, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "config", required_argument, NULL, 'c' },
+        { "foreground", no_argument, NULL, 'f' },
+        { "once", no_argument, NULL, 'o' },
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, 'V' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    while ((c = getopt_long(argc, argv, "c:fhV", opts, NULL)) != -1) {
+        switch (c) {
+        case 'c': d->conf_path = optarg; break;
+        case 'f': d->foreground = 1; break;
+        case 'o': d->once = 1; d->foreground = 1; break;
+        case 'h': usage(stdout); exit(0);
+        case 'V': printf("rrcloudd %s\n", PACKAGE_VERSION); exit(0);
+        default: usage(stderr); return -1;
+        }
+    }
+    if (optind < argc) {
+        usage(stderr);
+        return -1;
+    }
+    return 0;
+}
+
+static int load_conf(struct daemon *d)
+{
+    const char *path = d->conf_path ? d->conf_path : conf_default_path();
+    enum log_level lvl;
+    char err[512];
+
+    conf_defaults(&d->conf, NULL);
+    if (!d->conf_path && access(path, F_OK) < 0 && errno == ENOENT) {
+        log_warn("%s does not exist; using built-in defaults", path);
+    } else if (conf_load(&d->conf, path, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return -1;
+    }
+    if (log_level_parse(d->conf.log_level, &lvl) < 0) {
+        log_err("%s: log_level must be debug, info, warn or error", path);
+        return -1;
+    }
+    log_init("rrcloudd", lvl);
+    return 0;
+}
+
+/* fds 0-2 must exist, or the first file we open would become "stderr". */
+static void fix_stdio(void)
+{
+    int fd;
+
+    while ((fd = open("/dev/null", O_RDWR)) >= 0 && fd <= 2)
+        ;
+    if (fd > 2)
+        close(fd);
+}
+
+/* Forks into the background.  The parent waits until the child says it
+ * is ready (exit 0) or fails (exit 1), so start-up errors reach the shell
+ * that started us. */
+static int daemonize(struct daemon *d)
+{
+    int p[2];
+    char b;
+    pid_t pid;
+
+    if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+        log_err("cannot go to the background: %s", strerror(errno));
+        return -1;
+    }
+    if (pid > 0) {
+        close(p[1]);
+        _exit(read(p[0], &b, 1) == 1 ? 0 : 1);
+    }
+    close(p[0]);
+    d->ready_fd = p[1];
+    if (setsid() < 0)
+        return -1;
+    return 0;
+}
+
+/* Start-up is done: release the parent, drop the terminal. */
+static void announce_ready(struct daemon *d)
+{
+    int fd;
+
+    if (d->ready_fd < 0)
+        return;
+    if (write(d->ready_fd, "", 1) < 0) {
+        /* the parent is gone; nothing to tell */
+    }
+    close(d->ready_fd);
+    d->ready_fd = -1;
+    log_use_syslog();
+    fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        if (fd > 2)
+            close(fd);
+    }
+}
+
+static int take_lock(struct daemon *d)
+{
+    char path[4096], pid[32];
+
+    if (rr_fmt(path, sizeof(path), "%s/rrcloudd.lock", d->conf.spool_dir) < 0)
+        return -1;
+    d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+    if (d->lock_fd < 0) {
+        log_err("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    /* Two daemons would kill each other's tasks in recovery. */
+    if (flock(d->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+        log_err("another rrcloudd is running on %s (%s is locked)",
+                d->conf.spool_dir, path);
+        return -1;
+    }
+    /* The file also tells an operator which process holds it. */
+    if (rr_fmt(pid, sizeof(pid), "%ld\n", (long)getpid()) < 0 ||
+        ftruncate(d->lock_fd, 0) < 0 ||
+        rr_write_all(d->lock_fd, pid, strlen(pid)) < 0)
+        log_warn("%s: cannot write the pid: %s", path, strerror(errno));
+    return 0;
+}
+
+/* ---- event handlers ----------------------------------------------------- */
+
+static void on_wake(struct loop *l, int fd, uint32_t events, void *arg)
+{
+    struct daemon *d = arg;
+    int bits = wake_drain(fd);
+
+    if ((bits & (WAKE_TASK | WAKE_CANCEL)) && runner_poll(d->runner) < 0)
+        log_err("runner: %s", store_errmsg(d->st));
+    if (bits & WAKE_NOTIFY)
+        notify_kick(d->notify);
+}
+
+static void on_purge(struct loop *l, struct loop_timer *t, void *arg)
+{
+    struct daemon *d = arg;
+
+    if (purge_run(&d->conf, d->st, rr_now()) < 0)
+        log_err("purge: %s", store_errmsg(d->st));
+}
+
+static void on_runner_stopped(void *arg)
+{
+    struct daemon *d = arg;
+
+    loop_stop(d->loop);
+}
+
+static void on_term(struct loop *l, int signo, void *arg)
+{
+    struct daemon *d = arg;
+
+    if (!d->stopping)
+        log_info("signal %d: stopping", signo);
+    else
+        log_info("signal %d again: killing the remaining tasks", signo);
+    d->stopping = 1;
+    runner_stop(d->runner, on_runner_stopped, d);
+}
+
+static void on_hup(struct loop *l, int signo, void *arg)
+{
+    struct daemon *d = arg;
+    struct service_registry *reg;
+    char err[512];
+
+    reg = service_registry_load(d->conf.services_dir, err, sizeof(err));
+    if (!reg) {
+        log_err("SIGHUP: keeping the old services: %s", err);
+        return;
+    }
+    runner_set_registry(d->runner, reg);
+    service_registry_free(d->reg);
+    d->reg = reg;
+    log_info("SIGHUP: %zu services loaded from %s",
+             service_count(reg), d->conf.services_dir);
+}
+
+static void kick_notifier(void *arg)
+{
+    notify_kick(arg);
+}
+
+/* ---- start-up and shutdown ---------------------------------------------- */
+
+static int setup_signals(struct daemon *d)
+{
+    sigset_t s;
+
+    /* Blocked before any thread starts, so only the loop receives them. */
+    sigemptyset(&s);
+    sigaddset(&s, SIGCHLD);
+    sigaddset(&s, SIGTERM);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGHUP);
+    if (pthread_sigmask(SIG_BLOCK, &s, NULL) != 0)
+        return -1;
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static int start(struct daemon *d)
+{
+    char err[512];
+
+    if (spool_init(d->conf.spool_dir) < 0) {
+        log_err("spool %s: %s", d->conf.spool_dir, strerror(errno));
+        return -1;
+    }
+    if (take_lock(d) < 0)
+        return -1;
+    d->st = store_open(d->conf.database, err, sizeof(err));
+    d->reg = service_registry_load(d->conf.services_dir, err, sizeof(err));
+    if (!d->st || !d->reg) {
+        log_err("%s", err);
+        return -1;
+    }
+    if (recover_run(&d->conf, d->reg, d->st) < 0 ||
+        purge_run(&d->conf, d->st, rr_now()) < 0)
+        return -1;
+    d->loop = loop_new();
+    if (!d->loop)
+        return -1;
+    d->wake_fd = wake_listen(d->conf.wake_socket);
+    if (d->wake_fd < 0) {
+        log_err("wake socket %s: %s", d->conf.wake_socket, strerror(errno));
+        return -1;
+    }
+    d->runner = runner_new(&d->conf, d->reg, d->st, d->loop);
+    d->notify = notify_start(&d->conf, err, sizeof(err));
+    if (!d->runner || !d->notify) {
+        log_err("%s", d->runner ? err : "cannot create the runner");
+        return -1;
+    }
+    runner_set_notify(d->runner, kick_notifier, d->notify);
+    if (loop_add_fd(d->loop, d->wake_fd, EPOLLIN, on_wake, d) < 0 ||
+        loop_add_signal(d->loop, SIGTERM, on_term, d) < 0 ||
+        loop_add_signal(d->loop, SIGINT, on_term, d) < 0 ||
+        loop_add_signal(d->loop, SIGHUP, on_hup, d) < 0)
+        return -1;
+    if (d->conf.purge_interval > 0 && d->conf.max_data_retention > 0) {
+        d->purge_timer = loop_add_timer(d->loop,
+                                        d->conf.purge_interval * 1000, 1,
+                                        on_purge, d);
+        if (!d->purge_timer)
+            return -1;
+    }
+    return 0;
+}
+
+/* --once: run until nothing is queued or running, then let the notifier
+ * make its due calls. */
+static int run_once(struct daemon *d)
+{
+    long long queued = 1;
+
+    while (!d->stopping) {
+        if (runner_poll(d->runner) < 0 ||
+            store_task_count(d->st, TASK_QUEUED, &queued) < 0)
+            return -1;
+        if (queued == 0 && runner_running(d->runner) == 0)
+            break;
+        if (loop_run_once(d->loop, 200) < 0)
+            return -1;
+    }
+    if (d->stopping) {
+        /* A signal arrived: let the graceful stop finish. */
+        return loop_run(d->loop);
+    }
+    if (notify_wait_idle(d->notify, d->conf.notifier_timeout * 1000 + 1000) < 0)
+        log_warn("--once: notifier calls still in flight; they stay queued");
+    return 0;
+}
+
+static void finish(struct daemon *d)
+{
+    notify_stop(d->notify);
+    runner_free(d->runner);
+    if (d->wake_fd >= 0) {
+        close(d->wake_fd);
+        unlink(d->conf.wake_socket);
+    }
+    loop_free(d->loop);
+    service_registry_free(d->reg);
+    store_close(d->st);
+    if (d->lock_fd >= 0)
+        close(d->lock_fd);
+}
+
+int main(int argc, char **argv)
+{
+    struct daemon d = { .ready_fd = -1, .lock_fd = -1, .wake_fd = -1 };
+    int rc = 1;
+
+    log_init("rrcloudd", LOG_LVL_INFO);
+    if (parse_args(&d, argc, argv) < 0)
+        return 2;
+    fix_stdio();
+    if (load_conf(&d) < 0)
+        return 1;
+    umask(027);
+    if (!d.foreground && daemonize(&d) < 0)
+        return 1;
+    if (setup_signals(&d) < 0)
+        return 1;
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    json_object_seed(0);
+    if (start(&d) < 0)
+        goto out;
+    log_info("rrcloudd %s ready: %d runner slots, %zu services, spool %s, "
+             "database %s", PACKAGE_VERSION, d.conf.runner_slots,
+             service_count(d.reg), d.conf.spool_dir,
+             d.conf.database);
+    announce_ready(&d);
+    if (runner_poll(d.runner) < 0)
+        log_err("runner: %s", store_errmsg(d.st));
+    if ((d.once ? run_once(&d) : loop_run(d.loop)) < 0)
+        log_err("event loop: %s", strerror(errno));
+    else
+        rc = 0;
+    log_info("stopped");
+out:
+    finish(&d);
+    curl_global_cleanup();
+    return rc;
+}

@@ -1,0 +1,620 @@
+/* runner.c - see runner.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1 /* strsignal */
+#endif
+#include "daemon/runner.h"
+
+#include "common/log.h"
+#include "common/util.h"
+#include "daemon/loop.h"
+#include "daemon/spawn.h"
+#include "services/service.h"
+#include "spool/spool.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define RUNNER_TICK_MS 1000
+
+/* What the runner needs from a service, copied at start so a registry
+ * reload cannot pull it away from a running task. */
+struct runner_svc {
+    char path[1024];
+    long long timeout;
+    int rerun;
+    struct spawn_limits lim;
+};
+
+/* One running task. */
+struct runner_task {
+    struct runner *r;
+    char id[RR_ID_LEN];
+    char service[64];
+    char out_name[128];
+    char *notifier;             /* owned, may be NULL */
+    pid_t pid;                  /* also the process group id */
+    long long timeout;          /* s */
+    long long started_ms;       /* monotonic */
+    int rerun;                  /* service allows re-runs */
+    char start_err[256];        /* exec/setup failure, "" if it ran */
+    /* Set once we decide to end it ourselves; the first cause wins. */
+    int stopping;
+    int shutdown;               /* ended because rrcloudd stops */
+    enum task_status kill_status;
+    char kill_reason[128];
+    struct loop_timer *timer;   /* timeout, then grace; NULL if none */
+};
+
+struct runner {
+    const struct rr_conf *conf;
+    const struct service_registry *reg;
+    struct store *st;
+    struct loop *loop;
+    struct loop_timer *tick;
+    struct runner_task **slots;  /* conf->runner_slots entries */
+    int nslots;
+    int running;
+    int stopping;
+    void (*stop_done)(void *);
+    void *stop_arg;
+    void (*notify_fn)(void *);
+    void *notify_arg;
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+long long runner_pid_start(pid_t pid)
+{
+    char path[64], buf[1024], *p;
+    long long start = -1;
+    FILE *f;
+    int field;
+
+    if (pid <= 0 || rr_fmt(path, sizeof(path), "/proc/%ld/stat",
+                           (long)pid) < 0)
+        return -1;
+    f = fopen(path, "re");
+    if (!f)
+        return -1;
+    if (!fgets(buf, sizeof(buf), f))
+        goto out;
+    /* The command name (field 2) may hold spaces and ')': skip past the
+     * last ')'.  Field 3 follows it. */
+    p = strrchr(buf, ')');
+    if (!p)
+        goto out;
+    p++;
+    for (field = 3; field < 22 && p; field++) {
+        p = strchr(p + 1, ' ');
+    }
+    if (p)
+        start = strtoll(p + 1, NULL, 10);
+out:
+    fclose(f);
+    return start;
+}
+
+static int runner_service(const struct service_registry *reg,
+                          const char *name, struct runner_svc *out)
+{
+    const struct service *s = reg ? service_find(reg, name) : NULL;
+
+    memset(out, 0, sizeof(*out));
+    if (!s)
+        return -1;
+    if (rr_fmt(out->path, sizeof(out->path), "%s", s->path ? s->path : "") < 0)
+        return -1;
+    out->timeout = s->timeout;
+    out->rerun = s->rerun;
+    out->lim.max_output = s->max_output;
+    out->lim.max_memory = s->max_memory;
+    out->lim.max_cpu = s->max_cpu > 0 ? (unsigned long long)s->max_cpu : 0;
+    out->lim.max_procs = s->max_procs > 0 ? (unsigned long long)s->max_procs
+                                          : 0;
+    return 0;
+}
+
+int runner_record_end(struct store *st, const char *id,
+                      enum task_status status, int exit_code,
+                      const char *reason, long long size_out,
+                      const char *notifier)
+{
+    int rc;
+
+    if (store_begin(st) < 0)
+        return -1;
+    rc = store_task_finish(st, id, status, exit_code, reason, size_out);
+    if (rc == 0 && notifier && *notifier &&
+        store_notify_add(st, id, notifier, NULL) < 0)
+        rc = -1;
+    if (rc < 0) {
+        store_rollback(st);
+        return -1;
+    }
+    if (store_commit(st) < 0) {
+        store_rollback(st);
+        return -1;
+    }
+    return rc;
+}
+
+static void runner_task_free(struct runner_task *t)
+{
+    if (!t)
+        return;
+    loop_timer_del(t->r->loop, t->timer);
+    free(t->notifier);
+    free(t);
+}
+
+/* ---- ending a task ------------------------------------------------------ */
+
+/* Decides status and reason for a normal end (not one we caused). */
+static enum task_status runner_judge(struct runner *r, struct runner_task *t,
+                                     int ws, char *reason, size_t len,
+                                     long long *size_out)
+{
+    char path[4096];
+    struct stat sb;
+
+    *size_out = -1;
+    if (t->start_err[0]) {
+        rr_fmt(reason, len, "%s", t->start_err);
+        return TASK_FAILED;
+    }
+    if (WIFSIGNALED(ws)) {
+        rr_fmt(reason, len, "killed by signal %d (%s)", WTERMSIG(ws),
+               strsignal(WTERMSIG(ws)));
+        return TASK_FAILED;
+    }
+    if (WEXITSTATUS(ws) != 0) {
+        rr_fmt(reason, len, "exit code %d", WEXITSTATUS(ws));
+        return TASK_FAILED;
+    }
+    if (!t->out_name[0])
+        return TASK_COMPLETE;
+    /* lstat: a symlink left as "output" must not be served as a result. */
+    if (spool_task_file(r->conf->spool_dir, t->id, t->out_name, path,
+                        sizeof(path)) < 0 || lstat(path, &sb) < 0) {
+        rr_fmt(reason, len, "produced no output file %s", t->out_name);
+        return TASK_FAILED;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        rr_fmt(reason, len, "output %s is not a regular file", t->out_name);
+        return TASK_FAILED;
+    }
+    if (sb.st_size == 0) {
+        rr_fmt(reason, len, "output file %s is empty", t->out_name);
+        return TASK_FAILED;
+    }
+    *size_out = (long long)sb.st_size;
+    return TASK_COMPLETE;
+}
+
+/* Puts a task cut off by our own stop back in the queue. */
+static void runner_requeue_stopped(struct runner *r, struct runner_task *t,
+                                   double secs)
+{
+    if (store_task_requeue(r->st, t->id) < 0)
+        log_err("task %s: cannot requeue: %s", t->id, store_errmsg(r->st));
+    else
+        log_info("task %s stopped: service %s, pid %ld, %.2f s; queued "
+                 "again for the next start", t->id, t->service,
+                 (long)t->pid, secs);
+}
+
+static void runner_end(struct runner *r, struct runner_task *t, int ws)
+{
+    char reason[512] = "";
+    enum task_status status;
+    long long size_out = -1;
+    double secs = (double)(rr_mono_ms() - t->started_ms) / 1000.0;
+    int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws), rc;
+
+    /* A task that ended well just as we stopped is judged as usual. */
+    if (t->shutdown && WIFEXITED(ws) && WEXITSTATUS(ws) == 0 &&
+        !t->start_err[0])
+        t->stopping = 0;
+    if (t->stopping && t->shutdown && t->rerun) {
+        runner_requeue_stopped(r, t, secs);
+        return;
+    }
+    if (t->stopping) {
+        status = t->kill_status;
+        rr_fmt(reason, sizeof(reason), "%s", t->kill_reason);
+    } else {
+        status = runner_judge(r, t, ws, reason, sizeof(reason), &size_out);
+    }
+    rc = runner_record_end(r->st, t->id, status, code,
+                           reason[0] ? reason : NULL, size_out, t->notifier);
+    if (rc < 0) {
+        log_err("task %s: cannot record its end: %s", t->id,
+                store_errmsg(r->st));
+        return;
+    }
+    log_info("task %s ended: service %s, pid %ld, %s%s%s%s, exit %d, "
+             "%.2f s", t->id, t->service, (long)t->pid,
+             task_status_name(status), reason[0] ? " (" : "", reason,
+             reason[0] ? ")" : "", code, secs);
+    if (rc == 0 && t->notifier && r->notify_fn)
+        r->notify_fn(r->notify_arg);
+}
+
+/* Reaps every finished child; returns how many. */
+static int runner_reap(struct runner *r)
+{
+    int n = 0;
+
+    for (int i = 0; i < r->nslots; i++) {
+        struct runner_task *t = r->slots[i];
+        siginfo_t si;
+        int ws = 0xff00; /* exit code 255 if the status is lost */
+
+        if (!t)
+            continue;
+        /* Look without reaping: while the leader is a zombie its pid,
+         * and so its group id, cannot be handed to anyone else. */
+        memset(&si, 0, sizeof(si));
+        if (waitid(P_PID, (id_t)t->pid, &si,
+                   WEXITED | WNOHANG | WNOWAIT) < 0) {
+            if (errno == EINTR)
+                continue;
+            log_err("task %s: waitid: %s", t->id, strerror(errno));
+            if (!t->start_err[0])
+                rr_fmt(t->start_err, sizeof(t->start_err),
+                       "exit status lost");
+        } else if (si.si_pid == 0) {
+            continue;  /* still running */
+        }
+        /* Whatever the leader left behind in its group goes too. */
+        kill(-t->pid, SIGKILL);
+        if (waitpid(t->pid, &ws, 0) < 0 && !t->start_err[0])
+            rr_fmt(t->start_err, sizeof(t->start_err), "exit status lost");
+        runner_end(r, t, ws);
+        r->slots[i] = NULL;
+        r->running--;
+        runner_task_free(t);
+        n++;
+    }
+    if (r->stopping && r->running == 0 && r->stop_done) {
+        void (*done)(void *) = r->stop_done;
+        r->stop_done = NULL;
+        done(r->stop_arg);
+    }
+    return n;
+}
+
+/* ---- killing ------------------------------------------------------------ */
+
+static void runner_on_grace(struct loop *l, struct loop_timer *tm, void *arg)
+{
+    struct runner_task *t = arg;
+
+    t->timer = NULL;
+    log_warn("task %s: still running %lld s after SIGTERM; sending SIGKILL",
+             t->id, t->r->conf->kill_grace);
+    kill(-t->pid, SIGKILL);
+}
+
+/* Starts ending t: SIGTERM to its group now, SIGKILL after kill_grace. */
+static void runner_kill(struct runner_task *t, enum task_status status,
+                        const char *reason)
+{
+    struct runner *r = t->r;
+
+    if (t->stopping)
+        return;
+    t->stopping = 1;
+    t->kill_status = status;
+    rr_fmt(t->kill_reason, sizeof(t->kill_reason), "%s", reason);
+    loop_timer_del(r->loop, t->timer);
+    t->timer = NULL;
+    if (r->conf->kill_grace <= 0) {
+        kill(-t->pid, SIGKILL);
+        return;
+    }
+    kill(-t->pid, SIGTERM);
+    t->timer = loop_add_timer(r->loop, r->conf->kill_grace * 1000, 0,
+                              runner_on_grace, t);
+    if (!t->timer)
+        kill(-t->pid, SIGKILL);
+}
+
+static void runner_timeout(struct runner_task *t)
+{
+    char reason[64];
+
+    rr_fmt(reason, sizeof(reason), "timed out after %lld s", t->timeout);
+    log_warn("task %s: %s; stopping it", t->id, reason);
+    runner_kill(t, TASK_FAILED, reason);
+}
+
+static void runner_on_timeout(struct loop *l, struct loop_timer *tm,
+                              void *arg)
+{
+    struct runner_task *t = arg;
+
+    t->timer = NULL;
+    runner_timeout(t);
+}
+
+/* A safety net for a timer that could not be created. */
+static void runner_check_deadlines(struct runner *r)
+{
+    long long now = rr_mono_ms();
+
+    for (int i = 0; i < r->nslots; i++) {
+        struct runner_task *t = r->slots[i];
+
+        if (t && !t->stopping && t->timeout > 0 &&
+            now - t->started_ms > t->timeout * 1000 + RUNNER_TICK_MS)
+            runner_timeout(t);
+    }
+}
+
+static struct runner_task *runner_find(struct runner *r, const char *id)
+{
+    for (int i = 0; i < r->nslots; i++) {
+        if (r->slots[i] && strcmp(r->slots[i]->id, id) == 0)
+            return r->slots[i];
+    }
+    return NULL;
+}
+
+static int runner_on_cancel(void *arg, const struct task *row)
+{
+    struct runner_task *t = runner_find(arg, row->id);
+
+    if (t && !t->stopping) {
+        log_info("task %s: cancel requested; stopping it", t->id);
+        runner_kill(t, TASK_CANCELLED, "cancelled by client");
+    }
+    return 0;
+}
+
+/* ---- starting ----------------------------------------------------------- */
+
+/* Ends a claimed task that cannot be started at all. */
+static void runner_reject(struct runner *r, const struct task *row,
+                          const char *reason)
+{
+    int rc = runner_record_end(r->st, row->id, TASK_FAILED, -1, reason, -1,
+                               row->notifier);
+
+    if (rc < 0) {
+        log_err("task %s: cannot record its end: %s", row->id,
+                store_errmsg(r->st));
+        return;
+    }
+    log_warn("task %s ended: service %s, failed (%s) before it started",
+             row->id, row->service, reason);
+    if (rc == 0 && row->notifier && r->notify_fn)
+        r->notify_fn(r->notify_arg);
+}
+
+/* A re-run must not find the output of the run that was cut off. */
+static void runner_clear_output(struct runner *r, const struct task *row)
+{
+    char path[4096];
+
+    if (row->runs > 1 && row->out_name[0] &&
+        spool_task_file(r->conf->spool_dir, row->id, row->out_name, path,
+                        sizeof(path)) == 0 &&
+        unlink(path) < 0 && errno != ENOENT)
+        log_warn("task %s: cannot remove old output: %s", row->id,
+                 strerror(errno));
+}
+
+static struct runner_task *runner_task_new(struct runner *r,
+                                           const struct task *row,
+                                           const struct runner_svc *svc)
+{
+    struct runner_task *t = calloc(1, sizeof(*t));
+
+    if (!t)
+        return NULL;
+    t->r = r;
+    memcpy(t->id, row->id, sizeof(t->id));
+    rr_fmt(t->service, sizeof(t->service), "%s", row->service);
+    rr_fmt(t->out_name, sizeof(t->out_name), "%s", row->out_name);
+    if (row->notifier && !(t->notifier = strdup(row->notifier))) {
+        free(t);
+        return NULL;
+    }
+    t->rerun = svc->rerun;
+    t->timeout = row->timeout > 0 ? row->timeout
+                 : svc->timeout > 0 ? svc->timeout
+                 : r->conf->default_timeout;
+    return t;
+}
+
+/* Starts row in slot i.  Returns 1 if a child runs, 0 if the task was
+ * failed instead, -1 if it went back to the queue (stop claiming). */
+static int runner_start(struct runner *r, int i, const struct task *row)
+{
+    struct spawn_plan plan;
+    struct runner_svc svc;
+    struct runner_task *t;
+    char err[512];
+
+    if (runner_service(r->reg, row->service, &svc) < 0) {
+        rr_fmt(err, sizeof(err), "service %s is not configured",
+               row->service);
+        runner_reject(r, row, err);
+        return 0;
+    }
+    if (spawn_plan_build(&plan, r->conf->spool_dir, row->id, row->argv_json,
+                         svc.path, &svc.lim, err, sizeof(err)) < 0) {
+        spawn_plan_free(&plan);
+        runner_reject(r, row, err);
+        return 0;
+    }
+    t = runner_task_new(r, row, &svc);
+    if (!t)
+        goto requeue;
+    runner_clear_output(r, row);
+    t->pid = spawn_run(&plan, t->start_err, sizeof(t->start_err));
+    if (t->pid < 0) {
+        log_err("task %s: %s", row->id, t->start_err);
+        goto requeue;
+    }
+    spawn_plan_free(&plan);
+    t->started_ms = rr_mono_ms();
+    if (store_task_set_pid(r->st, t->id, t->pid, runner_pid_start(t->pid)) < 0)
+        log_err("task %s: cannot record pid: %s", t->id, store_errmsg(r->st));
+    /* timeout 0 everywhere means no limit. */
+    if (t->timeout > 0 &&
+        !(t->timer = loop_add_timer(r->loop, t->timeout * 1000, 0,
+                                    runner_on_timeout, t)))
+        log_warn("task %s: no timer (%s); the tick enforces the timeout",
+                 t->id, strerror(errno));
+    r->slots[i] = t;
+    r->running++;
+    log_info("task %s started: service %s, pid %ld, timeout %lld s%s",
+             t->id, t->service, (long)t->pid, t->timeout,
+             row->runs > 1 ? ", re-run" : "");
+    return 1;
+requeue:
+    spawn_plan_free(&plan);
+    runner_task_free(t);
+    if (store_task_requeue(r->st, row->id) < 0)
+        log_err("task %s: cannot requeue: %s", row->id, store_errmsg(r->st));
+    return -1;
+}
+
+int runner_poll(struct runner *r)
+{
+    int started = 0, rc;
+
+    runner_reap(r);
+    if (r->running > 0 &&
+        store_task_cancel_pending(r->st, runner_on_cancel, r) < 0)
+        return -1;
+    runner_check_deadlines(r);
+    while (!r->stopping && r->running < r->nslots) {
+        struct task row;
+        int i = 0;
+
+        rc = store_task_claim(r->st, &row);
+        if (rc == STORE_NOTFOUND)
+            break;
+        if (rc < 0) {
+            task_clear(&row);
+            return -1;
+        }
+        while (r->slots[i])
+            i++;
+        rc = runner_start(r, i, &row);
+        task_clear(&row);
+        if (rc < 0)
+            break;
+        started += rc;
+    }
+    return started;
+}
+
+int runner_running(const struct runner *r)
+{
+    return r->running;
+}
+
+/* ---- life cycle --------------------------------------------------------- */
+
+static void runner_on_sigchld(struct loop *l, int signo, void *arg)
+{
+    /* A freed slot is refilled at once, not at the next tick. */
+    if (runner_poll(arg) < 0)
+        log_err("runner: %s", store_errmsg(((struct runner *)arg)->st));
+}
+
+static void runner_on_tick(struct loop *l, struct loop_timer *tm, void *arg)
+{
+    if (runner_poll(arg) < 0)
+        log_err("runner: %s", store_errmsg(((struct runner *)arg)->st));
+}
+
+struct runner *runner_new(const struct rr_conf *conf,
+                          const struct service_registry *reg,
+                          struct store *st, struct loop *l)
+{
+    struct runner *r = calloc(1, sizeof(*r));
+
+    if (!r)
+        return NULL;
+    r->conf = conf;
+    r->reg = reg;
+    r->st = st;
+    r->loop = l;
+    r->nslots = conf->runner_slots > 0 ? conf->runner_slots : 1;
+    r->slots = calloc((size_t)r->nslots, sizeof(*r->slots));
+    if (!r->slots)
+        goto fail;
+    if (loop_add_signal(l, SIGCHLD, runner_on_sigchld, r) < 0)
+        goto fail;
+    r->tick = loop_add_timer(l, RUNNER_TICK_MS, 1, runner_on_tick, r);
+    if (!r->tick)
+        goto fail;
+    return r;
+fail:
+    runner_free(r);
+    return NULL;
+}
+
+void runner_free(struct runner *r)
+{
+    if (!r)
+        return;
+    loop_del_signal(r->loop, SIGCHLD);
+    loop_timer_del(r->loop, r->tick);
+    for (int i = 0; r->slots && i < r->nslots; i++)
+        runner_task_free(r->slots[i]);
+    free(r->slots);
+    free(r);
+}
+
+void runner_set_registry(struct runner *r, const struct service_registry *reg)
+{
+    r->reg = reg;
+}
+
+void runner_set_notify(struct runner *r, void (*fn)(void *), void *arg)
+{
+    r->notify_fn = fn;
+    r->notify_arg = arg;
+}
+
+void runner_stop(struct runner *r, void (*done)(void *), void *arg)
+{
+    if (r->stopping) {
+        log_warn("runner: stopping now: SIGKILL to %d task(s)", r->running);
+        for (int i = 0; i < r->nslots; i++) {
+            if (r->slots[i])
+                kill(-r->slots[i]->pid, SIGKILL);
+        }
+        return;
+    }
+    r->stopping = 1;
+    r->stop_done = done;
+    r->stop_arg = arg;
+    if (r->running > 0)
+        log_info("runner: stopping %d running task(s)", r->running);
+    for (int i = 0; i < r->nslots; i++) {
+        struct runner_task *t = r->slots[i];
+
+        /* One already ending (timeout, cancel) keeps that outcome. */
+        if (t && !t->stopping) {
+            t->shutdown = 1;
+            runner_kill(t, TASK_FAILED, "rrcloudd was stopped");
+        }
+    }
+    if (r->running == 0 && r->stop_done) {
+        r->stop_done = NULL;
+        done(arg);
+    }
+}

@@ -1,0 +1,215 @@
+/*
+ * service.h - service definitions (services/NAME.conf), the checks every
+ * client value passes before it may reach a command line, and argv building.
+ *
+ * A service is one file services/NAME.conf in RepRapCloud's key = value form
+ * (common/kv.h).  NAME is the file name up to the first dot and must match
+ * [a-z0-9_-]{1,64}; info, status, meta and kill are reserved.  Unknown or
+ * repeated keys are errors, so a typo cannot silently weaken a service.
+ *
+ * RepRapCloud keys:
+ *   path        PATH for the command (default /usr/local/bin:/usr/bin:/bin);
+ *               colon-separated absolute directories.
+ *   cmd         program and fixed arguments, split on blanks (required).
+ *               "$confDir" in a word becomes the absolute directory of the
+ *               .conf file, for support files (curaengine's definition).
+ *   argInput    the one allowed extra-input prefix, e.g. "--load=$fileIn";
+ *               preargN must equal it minus "$fileIn" (else an error, where
+ *               RepRapCloud silently dropped the file), and then fileInN is
+ *               passed as "--load=<file>".
+ *   fileOut     output file name; "$id" becomes the task id (default $id).
+ *   output      output argument template, e.g. "--output=$fileOut" or
+ *               "-o $fileOut": split on blanks into argv words (RepRapCloud
+ *               passed it as one word), then "$fileOut" is replaced in each
+ *               word (default "$fileOut").
+ *   noOutput    yes/no: the command writes no output file (printrun).
+ *   nativeArgs  RepRapCloud's comma list of accepted switches/prefixes; each
+ *               item X is accepted like an options pattern "X*".
+ * Our extensions:
+ *   description one line for the meta listing.
+ *   inputTypes  accepted upload extensions, comma separated ("stl,obj,3mf");
+ *               each maps to a filetype class (services/filetype.h).  Files
+ *               of class config (ini, conf, cfg) are accepted only with a
+ *               prearg (argInput), and other files only without one.
+ *   inputMin, inputMax   how many fileInN a task takes (default 1 and 1).
+ *   options     client options allowed, comma-separated fnmatch(3) patterns
+ *               matched with FNM_PATHNAME (a '*' never spans '/'), e.g.
+ *               "--layer-height=*, --fill-density=*"; every value must also
+ *               pass service_check_value().
+ *   optionFlag  a word put before every client option (CuraEngine's "-s"
+ *               key=value takes two words).
+ *   inputFlag   a word put before every input given without prearg
+ *               (CuraEngine's "-l model.stl").
+ *   timeout     wall-clock limit, seconds or with unit s/m/h/d (default 30m).
+ *   maxOutput   RLIMIT_FSIZE: largest file the command may write, size with
+ *               K/M/G (it also caps the log when the runner writes stdout to
+ *               a file); 0 or absent = the runner's default.
+ *   maxMemory   RLIMIT_AS, size; maxCpu RLIMIT_CPU, duration; maxProcs
+ *               RLIMIT_NPROC (counts all processes of the runner's user, so
+ *               leave it unset unless tasks run under their own uid).
+ *   rerun       yes/no: may a task that was busy when rrcloudd died be run
+ *               again (default no; printrun must never send G-code twice).
+ *
+ * argv = cmd words
+ *      + for each accepted option: [optionFlag] option
+ *      + for each input N: prearg ? argInput with $fileIn = file
+ *                                 : [inputFlag] file
+ *      + unless noOutput: output words with $fileOut = output file name.
+ * Everything is one argv vector for execve; no shell ever sees it.  Input
+ * and output names are relative to the task directory, where the runner
+ * chdirs before exec with PATH = path.
+ */
+#ifndef RR_SERVICE_H
+#define RR_SERVICE_H
+
+#include <stddef.h>
+
+#include "services/filetype.h"
+
+#define SERVICE_NAME_MAX 64
+#define SERVICE_INPUT_MAX 16        /* hard cap on inputMax */
+#define SERVICE_OPTION_MAX 64       /* hard cap on options in one task */
+#define SERVICE_VALUE_MAX 1024      /* longest value that may reach argv */
+#define SERVICE_EXT_MAX 10          /* longest upload extension */
+
+struct service_input_type {
+    char ext[SERVICE_EXT_MAX + 1];  /* lowercase, no dot */
+    enum filetype_class cls;
+};
+
+/* One parsed service.  The registry owns every pointer in it. */
+struct service {
+    char *name;
+    char *file;                 /* the .conf path as loaded */
+    char *description;          /* "" if absent */
+    char *path;
+    char *cmd;                  /* as written, for display */
+    char **cmd_argv;            /* split, $confDir substituted; NULL-ended */
+    char *arg_input;            /* NULL if none */
+    char *prearg;               /* arg_input minus "$fileIn", or NULL */
+    char *file_out;
+    char *output;
+    int no_output;
+    char **options;             /* patterns, from options and nativeArgs */
+    size_t n_options;
+    char *option_flag;          /* NULL if none */
+    char *input_flag;           /* NULL if none */
+    struct service_input_type *input_types;
+    size_t n_input_types;
+    unsigned input_min, input_max;
+    long long timeout;          /* seconds, 0 = none */
+    unsigned long long max_output, max_memory;  /* bytes, 0 = default */
+    long long max_cpu;          /* seconds, 0 = default */
+    long max_procs;             /* 0 = not set */
+    int rerun;
+};
+
+/* A loaded registry is never modified, so threads may share it. */
+struct service_registry;
+
+/* Loads every *.conf in dir (other files and dot files are ignored).
+ * Returns the registry, or NULL with err naming the file and line, e.g.
+ * "services/x.conf: line 3: unknown key 'timout'".  A directory without any
+ * service is an error too.  Free with service_registry_free(). */
+struct service_registry *service_registry_load(const char *dir, char *err,
+                                               size_t errlen);
+
+/* Frees the registry and every service in it; NULL is a no-op. */
+void service_registry_free(struct service_registry *reg);
+
+/* The service called name, or NULL.  Safe with any client string. */
+const struct service *service_find(const struct service_registry *reg,
+                                   const char *name);
+
+/* Iteration in name order: service_at(reg, i) for i < service_count(reg). */
+size_t service_count(const struct service_registry *reg);
+const struct service *service_at(const struct service_registry *reg, size_t i);
+
+/* Writes "echo,openscad,slic3r" (sorted) to buf.  Returns 0, or -1 if buf
+ * is too small (buf then holds a truncated list). */
+int service_names_csv(const struct service_registry *reg, char *buf, size_t len);
+
+/* ---- checks of client values (the HTTP layer calls these first) -------
+ * Each returns 0 if acceptable, else -1 with a message naming field. */
+
+/* A value that may reach argv: 1..SERVICE_VALUE_MAX bytes of printable
+ * ASCII without blanks, shell metacharacters  ; | & $ ` < > \ " ' ( ) { }
+ * [ ] * ? ~ ! #  and without a ".." component (separators / = , :).
+ * "arg0: character ';' not allowed".  The n variant also catches NUL bytes
+ * inside len. */
+int service_check_value(const char *field, const char *value,
+                        char *err, size_t errlen);
+int service_check_valuen(const char *field, const char *value, size_t len,
+                         char *err, size_t errlen);
+
+/* A client option (argN value or nativeArgs item): passes
+ * service_check_value, matches one of s->options, and does not end in '='
+ * (prusa-slicer takes the next argv word as the value of "--key="). */
+int service_check_option(const struct service *s, const char *field,
+                         const char *value, char *err, size_t errlen);
+
+/* preargN for input idx: must equal argInput minus "$fileIn". */
+int service_check_prearg(const struct service *s, int idx, const char *value,
+                         char *err, size_t errlen);
+
+/* A client-supplied upload file name: 1..255 bytes, valid UTF-8, no '/',
+ * '\\', "..", control bytes, no leading '.' or '-', and an extension of
+ * 1..10 [A-Za-z0-9]. */
+int service_check_filename(const char *field, const char *filename,
+                           char *err, size_t errlen);
+
+/* The lowercase extension of filename (after the last dot) into ext.
+ * Returns 0, or -1 if there is none, it is longer than SERVICE_EXT_MAX or
+ * extlen is too small, or it has other than [A-Za-z0-9]. */
+int service_input_ext(const char *filename, char *ext, size_t extlen);
+
+/* Input idx with extension ext (lowercase): is the type accepted by s, and
+ * does a config file come with a prearg and a model without?  Returns 0 or
+ * -1: "fileIn0: .png not accepted by openscad (accepted: scad)". */
+int service_check_input(const struct service *s, int idx, const char *ext,
+                        int has_prearg, char *err, size_t errlen);
+
+/* For inline content (a form field without file name): picks the
+ * extension to store it under from s's inputTypes: a config type when it
+ * comes with a prearg, else by content (ASCII STL "solid ...facet", G-code)
+ * or the first non-config type.  Returns 0, or -1 if s accepts nothing that
+ * fits. */
+int service_guess_ext(const struct service *s, int has_prearg,
+                      const unsigned char *head, size_t headlen,
+                      char *ext, size_t extlen);
+
+/* ---- argv ----------------------------------------------------------- */
+
+struct service_task_spec {
+    const char *id;                 /* task id ([A-Za-z0-9_-]) */
+    size_t n_inputs;
+    const char *const *inputs;      /* names in the task dir, "in0.stl" */
+    const char *const *prearg;      /* n_inputs entries, each NULL or the
+                                       checked preargN; NULL = none at all */
+    size_t n_options;
+    const char *const *options;     /* accepted options, in order */
+    const char *output;             /* from service_output_name(); ignored
+                                       when s->no_output */
+};
+
+/* fileOut with $id replaced by id into buf.  Returns 0, or -1 if id is not
+ * [A-Za-z0-9_-]{1,64} or buf is too small. */
+int service_output_name(const struct service *s, const char *id,
+                        char *buf, size_t len);
+
+/* Builds the argv described at the top.  Every client-derived part is
+ * checked again (inputs must be plain names in the task dir).  On success
+ * *argv_out is a malloc'd NULL-terminated vector (service_argv_free) and 0
+ * is returned; else -1 with err. */
+int service_build_argv(const struct service *s,
+                       const struct service_task_spec *spec,
+                       char ***argv_out, char *err, size_t errlen);
+
+/* Frees a vector from service_build_argv; NULL is a no-op. */
+void service_argv_free(char **argv);
+
+/* argv joined by single spaces for the task's "cmd" field (an empty word
+ * shows as ''); malloc'd, NULL on allocation failure. */
+char *service_argv_join(char *const *argv);
+
+#endif

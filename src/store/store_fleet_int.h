@@ -1,0 +1,78 @@
+/*
+ * store_fleet_int.h - helpers shared by store_fleet.c (printers,
+ * frontends, queues, keys, events, metrics) and store_fleet_jobs.c (jobs,
+ * blobs, attempts, scheduling).  Private to those two files.
+ */
+#ifndef RR_STORE_FLEET_INT_H
+#define RR_STORE_FLEET_INT_H
+
+#include <sqlite3.h>
+
+#include "store/store_fleet.h"
+
+/* Prepares sql and binds the variadic arguments by type letters:
+ *   'i' long long, 'd' double, 't' const char * (NULL binds NULL).
+ * Returns the statement (release with sf_done) or NULL (logged). */
+sqlite3_stmt *sf_bind(struct store *st, const char *sql, const char *types,
+                      ...);
+void sf_done(sqlite3_stmt *s);
+/* Reuse statements on this thread until sf_cache_end (bulk operations
+ * only; see store_fleet.c). */
+void sf_cache_begin(void);
+void sf_cache_end(void);
+/* Runs a statement to completion; returns the number of rows changed, or
+ * -1.  A UNIQUE violation returns -2 (so callers can answer a conflict). */
+int sf_exec(struct store *st, const char *sql, const char *types, ...);
+/* First column of the first row as an integer: 0 and *out, STORE_NOTFOUND
+ * if no row, -1. */
+int sf_ll(struct store *st, long long *out, const char *sql,
+          const char *types, ...);
+/* Logs the connection's last error for `what` and returns -1. */
+int sf_fail(struct store *st, const char *what);
+
+/* Copies column i as text into dst (len), "" for NULL. */
+void sf_col(sqlite3_stmt *s, int i, char *dst, size_t len);
+/* Column i as a malloc'd string, NULL for NULL. */
+char *sf_col_dup(sqlite3_stmt *s, int i);
+
+/* SHA-256 hex of a secret (printer tokens, api keys). */
+void sf_hash_secret(const char *secret, char out[FLEET_SHA256_HEX]);
+
+/* Re-derives a printer's effective state from observed, holds and its
+ * live attempt; sets state_since/ready_since on a change.  Inside the
+ * caller's transaction.  *state (may be NULL) gets it. */
+int sf_printer_recompute(struct store *st, long long id, double now,
+                         enum printer_state *state);
+
+/* Makes a job final when no copy is queued or live (complete / failed /
+ * cancelled); *ended (may be NULL) = 1 if it became final now.  Inside
+ * the caller's transaction. */
+int sf_job_settle(struct store *st, long long job_id, double now,
+                  const char *reason, int *ended, enum job_state *state);
+
+/* store_event_add's body, usable inside a transaction. */
+int sf_event(struct store *st, double now, const char *kind,
+             long long printer_id, long long job_id, long long attempt_id,
+             const char *msg);
+
+/* Runs call inside BEGIN IMMEDIATE .. COMMIT; rolls back unless it returned
+ * 0 (STORE_NOTFOUND and STORE_CONFLICT roll back too, so a refused
+ * operation leaves nothing behind). */
+#define SF_TX(st, call)                        \
+    do {                                       \
+        int sf_rc_;                            \
+        if (store_begin(st) < 0)               \
+            return -1;                         \
+        sf_rc_ = (call);                       \
+        if (sf_rc_ != 0) {                     \
+            store_rollback(st);                \
+            return sf_rc_;                     \
+        }                                      \
+        if (store_commit(st) < 0) {            \
+            store_rollback(st);                \
+            return -1;                         \
+        }                                      \
+        return 0;                              \
+    } while (0)
+
+#endif

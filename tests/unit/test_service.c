@@ -1,0 +1,657 @@
+/*
+ * test_service.c - service confs (the shipped ones and bad ones), client
+ * value checks, argv building.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "services/service.h"
+
+Suite *service_suite(void);
+
+/* The source tree: top_srcdir (the Makefile exports it), srcdir, or ".". */
+static const char *src_root(void)
+{
+    const char *d = getenv("top_srcdir");
+
+    if (d == NULL || d[0] == '\0')
+        d = getenv("srcdir");
+    return d != NULL && d[0] != '\0' ? d : ".";
+}
+
+static struct service_registry *shipped;
+static char err[1024];
+static char tmpdir[64];
+
+static void shipped_setup(void)
+{
+    char dir[512];
+
+    snprintf(dir, sizeof(dir), "%s/services", src_root());
+    shipped = service_registry_load(dir, err, sizeof(err));
+    ck_assert_msg(shipped != NULL, "shipped services: %s", err);
+}
+
+static void shipped_teardown(void)
+{
+    service_registry_free(shipped);
+    shipped = NULL;
+}
+
+static const struct service *svc(const char *name)
+{
+    const struct service *s = service_find(shipped, name);
+
+    ck_assert_msg(s != NULL, "service %s not shipped", name);
+    return s;
+}
+
+static void assert_err(const char *needle)
+{
+    ck_assert_msg(strstr(err, needle) != NULL, "'%s' not in '%s'", needle, err);
+}
+
+/* Builds argv for s and compares its join with want. */
+static void assert_argv(const struct service *s, const struct service_task_spec *spec,
+                        const char *want)
+{
+    char **argv = NULL, *joined;
+
+    ck_assert_msg(service_build_argv(s, spec, &argv, err, sizeof(err)) == 0, "%s", err);
+    joined = service_argv_join(argv);
+    ck_assert_ptr_nonnull(joined);
+    ck_assert_str_eq(joined, want);
+    free(joined);
+    service_argv_free(argv);
+}
+
+/* ---- temp dir with confs ---------------------------------------------- */
+
+static void tmp_setup(void)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/rrsvc.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void tmp_teardown(void)
+{
+    DIR *d = opendir(tmpdir);
+    struct dirent *e;
+    char path[512];
+
+    while (d != NULL && (e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", tmpdir, e->d_name);
+        unlink(path);
+    }
+    if (d != NULL)
+        closedir(d);
+    rmdir(tmpdir);
+}
+
+static void write_conf(const char *fname, const char *text)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, fname);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(text, f);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static void remove_conf(const char *fname)
+{
+    char path[512];
+
+    snprintf(path, sizeof(path), "%s/%s", tmpdir, fname);
+    unlink(path);
+}
+
+#define GOOD "cmd = tool\ninputTypes = stl\n"
+
+/* Loading tmpdir with only fname = text must fail with needle in err. */
+static void assert_load_fails(const char *fname, const char *text, const char *needle)
+{
+    struct service_registry *reg;
+
+    write_conf(fname, text);
+    reg = service_registry_load(tmpdir, err, sizeof(err));
+    ck_assert_msg(reg == NULL, "%s loaded", fname);
+    assert_err(needle);
+    remove_conf(fname);
+}
+
+/* ---- shipped services ------------------------------------------------- */
+
+START_TEST(test_shipped_load)
+{
+    static const char *const names[] = { "curaengine", "echo", "openscad",
+                                         "printrun", "prusa-slicer", "slic3r" };
+    char csv[256];
+
+    ck_assert_uint_ge(service_count(shipped), 6);
+    ck_assert_int_eq(service_names_csv(shipped, csv, sizeof(csv)), 0);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        ck_assert_msg(strstr(csv, names[i]) != NULL, "%s not in %s", names[i], csv);
+    ck_assert_int_eq(service_names_csv(shipped, csv, 4), -1);
+    for (size_t i = 1; i < service_count(shipped); i++)
+        ck_assert_int_lt(strcmp(service_at(shipped, i - 1)->name,
+                                service_at(shipped, i)->name), 0);
+    ck_assert_ptr_null(service_at(shipped, service_count(shipped)));
+    ck_assert_ptr_null(service_find(shipped, "info"));
+    ck_assert_ptr_null(service_find(shipped, "../services/echo"));
+    ck_assert_ptr_null(service_find(shipped, ""));
+    ck_assert_ptr_null(service_find(shipped, NULL));
+    ck_assert_int_eq(svc("printrun")->rerun, 0);
+    ck_assert_int_eq(svc("printrun")->no_output, 1);
+    ck_assert_int_eq(svc("slic3r")->rerun, 1);
+    ck_assert_int_eq(svc("slic3r")->timeout, 3600);
+    ck_assert_uint_eq(svc("slic3r")->max_memory, 4ULL << 30);
+    ck_assert_str_eq(svc("slic3r")->prearg, "--load=");
+}
+END_TEST
+
+START_TEST(test_argv_slic3r_prearg)
+{
+    const char *inputs[] = { "in0.ini", "in1.stl" };
+    const char *prearg[] = { "--load=", NULL };
+    const char *options[] = { "--layer-height=0.3", "--fill-density=20%" };
+    struct service_task_spec spec = { "1-2-3", 2, inputs, prearg, 2, options, "1-2-3.gcode" };
+    char out[64];
+
+    ck_assert_int_eq(service_output_name(svc("slic3r"), "1-2-3", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "1-2-3.gcode");
+    assert_argv(svc("slic3r"), &spec,
+                "slic3r --no-gui --post-process=/bin/true --layer-height=0.3 "
+                "--fill-density=20% --load=in0.ini in1.stl --output=1-2-3.gcode");
+    spec.output = "x.gcode";
+    assert_argv(svc("prusa-slicer"), &spec,
+                "prusa-slicer --loglevel=1 --export-gcode --post-process=/bin/true "
+                "--layer-height=0.3 --fill-density=20% --load=in0.ini in1.stl "
+                "--output=x.gcode");
+}
+END_TEST
+
+START_TEST(test_argv_prearg_index)
+{
+    /* RepRapCloud applied prearg0 whatever the index; here prearg1 goes
+     * with fileIn1 */
+    const char *inputs[] = { "in0.stl", "in1.ini" };
+    const char *prearg[] = { NULL, "--load=" };
+    struct service_task_spec spec = { "id", 2, inputs, prearg, 0, NULL, "id.gcode" };
+
+    assert_argv(svc("slic3r"), &spec,
+                "slic3r --no-gui --post-process=/bin/true in0.stl --load=in1.ini "
+                "--output=id.gcode");
+}
+END_TEST
+
+START_TEST(test_argv_openscad)
+{
+    const char *inputs[] = { "in0.scad" };
+    const char *options[] = { "-Dsize=10" };
+    struct service_task_spec spec = { "7", 1, inputs, NULL, 1, options, "7.stl" };
+    char out[64];
+
+    ck_assert_int_eq(service_output_name(svc("openscad"), "7", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "7.stl");
+    assert_argv(svc("openscad"), &spec, "openscad -Dsize=10 in0.scad -o7.stl");
+    /* a bare -D would take the next word (the input) as its value */
+    ck_assert_int_eq(service_check_option(svc("openscad"), "arg0", "-D", err, sizeof(err)), -1);
+    ck_assert_int_eq(service_check_option(svc("openscad"), "arg0", "-Dx", err, sizeof(err)), -1);
+    ck_assert_int_eq(service_check_option(svc("openscad"), "arg0", "-Dx=", err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(test_argv_printrun_no_output)
+{
+    const char *inputs[] = { "in0.gcode" };
+    const char *options[] = { "/dev/ttyUSB0", "--baud=250000" };
+    struct service_task_spec spec = { "9", 1, inputs, NULL, 2, options, NULL };
+
+    assert_argv(svc("printrun"), &spec, "printcore -s /dev/ttyUSB0 --baud=250000 in0.gcode");
+    ck_assert_int_eq(service_check_option(svc("printrun"), "arg0", "/dev/ttyACM1",
+                                          err, sizeof(err)), 0);
+    ck_assert_int_eq(service_check_option(svc("printrun"), "arg0", "/dev/sda",
+                                          err, sizeof(err)), -1);
+    ck_assert_int_eq(service_check_option(svc("printrun"), "arg0", "/dev/ttyUSB0/x",
+                                          err, sizeof(err)), -1);
+    ck_assert_int_eq(service_check_option(svc("printrun"), "arg0", "/dev/ttyUSB0/../../etc/x",
+                                          err, sizeof(err)), -1);
+    /* printcore would take HOST:PORT and connect over TCP */
+    ck_assert_int_eq(service_check_option(svc("printrun"), "arg0", "10.0.0.1:23",
+                                          err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(test_argv_curaengine_flags)
+{
+    const char *inputs[] = { "in0.stl", "in1.stl" };
+    const char *options[] = { "layer_height=0.3", "adhesion_type=brim" };
+    struct service_task_spec spec = { "c", 2, inputs, NULL, 2, options, "c.gcode" };
+    const struct service *s = svc("curaengine");
+    char **argv = NULL;
+    const char *def;
+
+    ck_assert_int_eq(service_build_argv(s, &spec, &argv, err, sizeof(err)), 0);
+    ck_assert_str_eq(argv[0], "CuraEngine");
+    ck_assert_str_eq(argv[1], "slice");
+    ck_assert_str_eq(argv[2], "-j");
+    def = argv[3];
+    ck_assert_msg(def[0] == '/' && strlen(def) > 36 &&
+                  strcmp(def + strlen(def) - 36, "/curaengine/rrcloud_generic.def.json") == 0,
+                  "%s", def);
+    ck_assert_int_eq(access(def, R_OK), 0);
+    ck_assert_str_eq(argv[4], "-s");
+    ck_assert_str_eq(argv[5], "layer_height=0.3");
+    ck_assert_str_eq(argv[6], "-s");
+    ck_assert_str_eq(argv[7], "adhesion_type=brim");
+    ck_assert_str_eq(argv[8], "-l");
+    ck_assert_str_eq(argv[9], "in0.stl");
+    ck_assert_str_eq(argv[10], "-l");
+    ck_assert_str_eq(argv[11], "in1.stl");
+    /* output "-o $fileOut" is two words */
+    ck_assert_str_eq(argv[12], "-o");
+    ck_assert_str_eq(argv[13], "c.gcode");
+    ck_assert_ptr_null(argv[14]);
+    service_argv_free(argv);
+}
+END_TEST
+
+START_TEST(test_argv_echo)
+{
+    const char *inputs[] = { "in0.txt" };
+    struct service_task_spec spec = { "e", 1, inputs, NULL, 0, NULL, "e" };
+
+    assert_argv(svc("echo"), &spec, "cp in0.txt e");
+}
+END_TEST
+
+START_TEST(test_argv_rejects_bad_spec)
+{
+    const char *two[] = { "in0.scad", "in1.scad" };
+    const char *dotdot[] = { "../in0.stl" };
+    const char *abs[] = { "/etc/passwd.stl" };
+    const char *stl[] = { "in0.stl" };
+    const char *ini[] = { "in0.ini" };
+    const char *bad_opt[] = { "--post-process=/bin/sh" };
+    const char *bad_pre[] = { "--output=" };
+    const char *pre[] = { "--load=" };
+    struct service_task_spec spec = { "id", 2, two, NULL, 0, NULL, "id.stl" };
+    char **argv = (char **)1;
+
+    ck_assert_int_eq(service_build_argv(svc("openscad"), &spec, &argv, err, sizeof(err)), -1);
+    ck_assert_ptr_null(argv);
+    assert_err("1 to 1 input files");
+    spec = (struct service_task_spec){ "id", 1, dotdot, NULL, 0, NULL, "id.gcode" };
+    ck_assert_int_eq(service_build_argv(svc("slic3r"), &spec, &argv, err, sizeof(err)), -1);
+    assert_err("fileIn0");
+    spec.inputs = abs;
+    ck_assert_int_eq(service_build_argv(svc("slic3r"), &spec, &argv, err, sizeof(err)), -1);
+    spec.inputs = stl;
+    spec.n_options = 1;
+    spec.options = bad_opt;
+    ck_assert_int_eq(service_build_argv(svc("slic3r"), &spec, &argv, err, sizeof(err)), -1);
+    assert_err("arg0: option '--post-process=/bin/sh' not allowed");
+    spec.n_options = 0;
+    spec.prearg = bad_pre;
+    ck_assert_int_eq(service_build_argv(svc("slic3r"), &spec, &argv, err, sizeof(err)), -1);
+    assert_err("prearg0");
+    spec.prearg = pre;          /* a prearg with a model */
+    ck_assert_int_eq(service_build_argv(svc("slic3r"), &spec, &argv, err, sizeof(err)), -1);
+    spec.prearg = NULL;
+    spec.inputs = ini;          /* a config without its prearg */
+    ck_assert_int_eq(service_build_argv(svc("slic3r"), &spec, &argv, err, sizeof(err)), -1);
+    spec.inputs = stl;
+    spec.output = "../x.gcode";
+    ck_assert_int_eq(service_build_argv(svc("slic3r"), &spec, &argv, err, sizeof(err)), -1);
+    spec.output = "x.gcode";
+    spec.id = "a/b";
+    ck_assert_int_eq(service_build_argv(svc("slic3r"), &spec, &argv, err, sizeof(err)), -1);
+    spec.id = "ok";
+    ck_assert_int_eq(service_build_argv(svc("slic3r"), &spec, &argv, err, sizeof(err)), 0);
+    service_argv_free(argv);
+}
+END_TEST
+
+START_TEST(test_output_name)
+{
+    char out[12];
+
+    ck_assert_int_eq(service_output_name(svc("slic3r"), "../x", out, sizeof(out)), -1);
+    ck_assert_int_eq(service_output_name(svc("slic3r"), "", out, sizeof(out)), -1);
+    ck_assert_int_eq(service_output_name(svc("slic3r"), "12345678", out, sizeof(out)), -1);
+    ck_assert_int_eq(service_output_name(svc("slic3r"), "12", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "12.gcode");
+    ck_assert_int_eq(service_output_name(svc("echo"), "1-2_3", out, sizeof(out)), 0);
+    ck_assert_str_eq(out, "1-2_3");
+}
+END_TEST
+
+/* ---- value checks ------------------------------------------------------ */
+
+START_TEST(test_check_value_metachars)
+{
+    const char *meta = ";|&$`<>\\\"'(){}[]*?~!#";
+    char v[16], want[64];
+
+    for (const char *c = meta; *c != '\0'; c++) {
+        snprintf(v, sizeof(v), "--x=1%c2", *c);
+        ck_assert_int_eq(service_check_value("arg0", v, err, sizeof(err)), -1);
+        snprintf(want, sizeof(want), "arg0: character '%c' not allowed", *c);
+        ck_assert_str_eq(err, want);
+    }
+    ck_assert_int_eq(service_check_value("arg3", "a\nb", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "arg3: control character 0x0a not allowed");
+    ck_assert_int_eq(service_check_value("arg3", "a\rb", err, sizeof(err)), -1);
+    assert_err("0x0d");
+    ck_assert_int_eq(service_check_value("arg3", "a\tb", err, sizeof(err)), -1);
+    ck_assert_int_eq(service_check_value("arg3", "a\177", err, sizeof(err)), -1);
+    ck_assert_int_eq(service_check_value("arg3", "a b", err, sizeof(err)), -1);
+    assert_err("blank");
+    ck_assert_int_eq(service_check_value("arg3", "caf\xc3\xa9", err, sizeof(err)), -1);
+    assert_err("non-ASCII");
+    ck_assert_int_eq(service_check_valuen("arg4", "ab\0cd", 5, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "arg4: NUL byte not allowed");
+    ck_assert_int_eq(service_check_value("arg5", "", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "arg5: empty value");
+    ck_assert_int_eq(service_check_value("arg5", NULL, err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(test_check_value_traversal)
+{
+    static const char *const bad[] = { "..", "../x", "a/../b", "--load=..",
+                                       "--load=../etc/passwd", "x/..", "a,..,b", "h:.." };
+    static const char *const good[] = { "--layer-height=0.2", "--fill-density=20%",
+                                         "/dev/ttyUSB0", "1..2", "a...", "-Dx=1.5",
+                                         "--print-center=100,100", "x.y.z" };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(service_check_value("arg1", bad[i], err, sizeof(err)) == -1, "%s", bad[i]);
+        ck_assert_str_eq(err, "arg1: '..' not allowed");
+    }
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        ck_assert_msg(service_check_value("arg1", good[i], err, sizeof(err)) == 0,
+                      "%s: %s", good[i], err);
+}
+END_TEST
+
+START_TEST(test_check_value_length)
+{
+    char v[SERVICE_VALUE_MAX + 2];
+
+    memset(v, 'a', sizeof(v) - 1);
+    v[sizeof(v) - 1] = '\0';
+    ck_assert_int_eq(service_check_value("arg0", v, err, sizeof(err)), -1);
+    v[SERVICE_VALUE_MAX] = '\0';
+    ck_assert_int_eq(service_check_value("arg0", v, err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(test_check_option)
+{
+    const struct service *s = svc("slic3r");
+
+    ck_assert_int_eq(service_check_option(s, "arg0", "--layer-height=0.3", err, sizeof(err)), 0);
+    ck_assert_int_eq(service_check_option(s, "arg1", "--support-material", err, sizeof(err)), 0);
+    ck_assert_int_eq(service_check_option(s, "arg0", "--layer-height=", err, sizeof(err)), -1);
+    assert_err("empty value");
+    ck_assert_int_eq(service_check_option(s, "arg2", "--post-process=/bin/sh", err, sizeof(err)), -1);
+    assert_err("arg2: option '--post-process=/bin/sh' not allowed by slic3r (allowed: --layer-height=*");
+    ck_assert_int_eq(service_check_option(s, "nativeArgs", "--load=x.ini", err, sizeof(err)), -1);
+    assert_err("nativeArgs: ");
+    ck_assert_int_eq(service_check_option(s, "arg0", "--layer-height=0.3;id", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "arg0: character ';' not allowed");
+    /* '*' does not span '/' */
+    ck_assert_int_eq(service_check_option(s, "arg0", "--layer-height=/etc/passwd", err, sizeof(err)), -1);
+    ck_assert_int_eq(service_check_option(s, "arg0", "--support-materialX", err, sizeof(err)), -1);
+    ck_assert_int_eq(service_check_option(svc("echo"), "arg0", "-r", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "arg0: service echo takes no options");
+}
+END_TEST
+
+START_TEST(test_check_prearg)
+{
+    ck_assert_int_eq(service_check_prearg(svc("slic3r"), 0, "--load=", err, sizeof(err)), 0);
+    ck_assert_int_eq(service_check_prearg(svc("slic3r"), 1, "--loadx=", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "prearg1: '--loadx=' not allowed (only '--load=')");
+    ck_assert_int_eq(service_check_prearg(svc("slic3r"), 0, "; do-something-not-approved",
+                                          err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "prearg0: character ';' not allowed");
+    ck_assert_int_eq(service_check_prearg(svc("openscad"), 2, "--load=", err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "prearg2: service openscad takes no prearg");
+}
+END_TEST
+
+START_TEST(test_check_filename)
+{
+    static const char *const good[] = { "cube.stl", "CUBE.STL", "W\xc3\xbcrfel 1.stl",
+                                        "a.b.gcode", "x.3mf" };
+    static const char *const bad[] = { "../x.stl", "a/b.stl", "a\\b.stl", ".hidden.stl",
+                                       "-rf.stl", "noext", "x.", "x.toolongextn",
+                                       "x.st-l", "a\nb.stl", "\xff.stl", "a\xc0\xaf.stl",
+                                       "x..stl", "", "x.st l" };
+    char ext[16], longname[300];
+
+    for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+        ck_assert_msg(service_check_filename("fileIn0", good[i], err, sizeof(err)) == 0,
+                      "%s: %s", good[i], err);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ck_assert_msg(service_check_filename("fileIn3", bad[i], err, sizeof(err)) == -1,
+                      "accepted '%s'", bad[i]);
+        ck_assert_msg(strncmp(err, "fileIn3: ", 9) == 0, "%s", err);
+    }
+    memset(longname, 'a', 256);
+    strcpy(longname + 252, ".stl");
+    ck_assert_int_eq(service_check_filename("fileIn0", longname, err, sizeof(err)), -1);
+    longname[251] = '\0';
+    strcat(longname, ".stl");
+    ck_assert_int_eq(service_check_filename("fileIn0", longname, err, sizeof(err)), 0);
+    ck_assert_int_eq(service_input_ext("CUBE.STL", ext, sizeof(ext)), 0);
+    ck_assert_str_eq(ext, "stl");
+    ck_assert_int_eq(service_input_ext("cube.stl", ext, 3), -1);
+    ck_assert_int_eq(service_input_ext("cube", ext, sizeof(ext)), -1);
+}
+END_TEST
+
+START_TEST(test_check_input)
+{
+    ck_assert_int_eq(service_check_input(svc("slic3r"), 0, "ini", 1, err, sizeof(err)), 0);
+    ck_assert_int_eq(service_check_input(svc("slic3r"), 1, "stl", 0, err, sizeof(err)), 0);
+    ck_assert_int_eq(service_check_input(svc("slic3r"), 0, "ini", 0, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "fileIn0: a .ini config file needs prearg0=--load=");
+    ck_assert_int_eq(service_check_input(svc("slic3r"), 1, "stl", 1, err, sizeof(err)), -1);
+    assert_err("prearg1: only a config file (ini, conf) takes a prearg");
+    ck_assert_int_eq(service_check_input(svc("openscad"), 0, "png", 0, err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "fileIn0: .png not accepted by openscad (accepted: scad)");
+    ck_assert_int_eq(service_check_input(svc("printrun"), 0, "stl", 0, err, sizeof(err)), -1);
+}
+END_TEST
+
+START_TEST(test_guess_ext)
+{
+    const unsigned char stl[] = "  solid x\n facet normal 0 0 1\n";
+    const unsigned char g[] = "G28\nG1 X1\n";
+    const unsigned char scad[] = "cube(10);\n";
+    char ext[16];
+
+    ck_assert_int_eq(service_guess_ext(svc("slic3r"), 1, scad, 10, ext, sizeof(ext)), 0);
+    ck_assert_str_eq(ext, "ini");
+    ck_assert_int_eq(service_guess_ext(svc("slic3r"), 0, stl, sizeof(stl) - 1, ext, sizeof(ext)), 0);
+    ck_assert_str_eq(ext, "stl");
+    ck_assert_int_eq(service_guess_ext(svc("openscad"), 0, scad, 10, ext, sizeof(ext)), 0);
+    ck_assert_str_eq(ext, "scad");
+    ck_assert_int_eq(service_guess_ext(svc("printrun"), 0, g, 9, ext, sizeof(ext)), 0);
+    ck_assert_str_eq(ext, "gcode");
+    ck_assert_int_eq(service_guess_ext(svc("echo"), 0, g, 9, ext, sizeof(ext)), 0);
+    ck_assert_str_eq(ext, "gcode");
+    ck_assert_int_eq(service_guess_ext(svc("openscad"), 1, scad, 10, ext, sizeof(ext)), -1);
+}
+END_TEST
+
+START_TEST(test_argv_join_quotes)
+{
+    char *argv[] = { (char *)"a", (char *)"", (char *)"b c", NULL };
+    char *j = service_argv_join(argv);
+
+    ck_assert_str_eq(j, "a '' 'b c'");
+    free(j);
+}
+END_TEST
+
+/* ---- conf loading ------------------------------------------------------ */
+
+START_TEST(test_load_custom)
+{
+    struct service_registry *reg;
+    const struct service *s;
+    const char *inputs[] = { "in0.stl" };
+    const char *options[] = { "--speed=fast", "-v" };
+    struct service_task_spec spec = { "t1", 1, inputs, NULL, 2, options, "t1.out" };
+    char **argv = NULL, *j;
+
+    write_conf("tool.conf",
+               "# a tool\n"
+               "description: does things\n"
+               "path = /opt/tool/bin:/usr/bin\n"
+               "cmd = tool --fixed $confDir/x.json\n"
+               "fileOut = $id.out\n"
+               "output = --out $fileOut --format=txt\n"
+               "inputTypes = STL\n"
+               "nativeArgs = --speed=, -v\n"
+               "inputFlag = --in\n"
+               "timeout = 2m\nmaxOutput = 10M\nmaxMemory = 1G\nmaxCpu = 30\nmaxProcs = 50\n"
+               "rerun = yes\n");
+    write_conf("README", "not a conf\n");
+    write_conf(".hidden.conf", "garbage\n");
+    write_conf("other.conf~", "garbage\n");
+    reg = service_registry_load(tmpdir, err, sizeof(err));
+    ck_assert_msg(reg != NULL, "%s", err);
+    ck_assert_uint_eq(service_count(reg), 1);
+    s = service_find(reg, "tool");
+    ck_assert_ptr_nonnull(s);
+    ck_assert_str_eq(s->description, "does things");
+    ck_assert_str_eq(s->path, "/opt/tool/bin:/usr/bin");
+    ck_assert_str_eq(s->input_types[0].ext, "stl");
+    ck_assert_int_eq(s->timeout, 120);
+    ck_assert_uint_eq(s->max_output, 10ULL << 20);
+    ck_assert_int_eq(s->max_cpu, 30);
+    ck_assert_int_eq(s->max_procs, 50);
+    ck_assert_int_eq(s->rerun, 1);
+    ck_assert_uint_eq(s->input_min, 1);
+    ck_assert_uint_eq(s->input_max, 1);
+    ck_assert_int_eq(service_build_argv(s, &spec, &argv, err, sizeof(err)), 0);
+    j = service_argv_join(argv);
+    ck_assert_msg(strstr(j, "tool --fixed /") == j && strstr(j, "/x.json --speed=fast -v "
+                  "--in in0.stl --out t1.out --format=txt") != NULL, "%s", j);
+    free(j);
+    service_argv_free(argv);
+    /* nativeArgs items are prefixes, but '*' never spans '/' */
+    ck_assert_int_eq(service_check_option(s, "arg0", "-vv", err, sizeof(err)), 0);
+    ck_assert_int_eq(service_check_option(s, "arg0", "--speed=a/b", err, sizeof(err)), -1);
+    service_registry_free(reg);
+}
+END_TEST
+
+START_TEST(test_load_errors)
+{
+    assert_load_fails("x.conf", "cmd = tool\ninputTypes = stl\ntimout = 5\n",
+                      "x.conf: line 3: unknown key 'timout'");
+    assert_load_fails("x.conf", GOOD "cmd = other\n", "x.conf: line 3: cmd given twice");
+    assert_load_fails("x.conf", "inputTypes = stl\n", "x.conf: missing cmd");
+    assert_load_fails("x.conf", "cmd = tool\n", "x.conf: missing inputTypes");
+    assert_load_fails("x.conf", GOOD "this is not a line\n", "x.conf: line 3: ");
+    assert_load_fails("Bad.conf", GOOD, "Bad.conf: service name");
+    assert_load_fails("info.conf", GOOD, "info.conf: service name");
+    assert_load_fails("x.conf", GOOD "argInput = --load=\n", "argInput must be one word");
+    assert_load_fails("x.conf", GOOD "argInput = --load=$fileIn\n", "argInput needs a config type");
+    assert_load_fails("x.conf", "cmd = tool\ninputTypes = stl, ini\n", "no argInput");
+    assert_load_fails("x.conf", GOOD "output = --out\n", "output must contain $fileOut");
+    assert_load_fails("x.conf", GOOD "output = -o $fileOut $HOME\n", "output must contain");
+    assert_load_fails("x.conf", GOOD "fileOut = ../$id\n", "fileOut must give a plain");
+    assert_load_fails("x.conf", GOOD "fileOut = $id/x\n", "fileOut must give a plain");
+    assert_load_fails("x.conf", "cmd = tool $HOME\ninputTypes = stl\n", "only $confDir");
+    assert_load_fails("x.conf", "cmd = bin/tool\ninputTypes = stl\n", "cmd: program");
+    assert_load_fails("x.conf", GOOD "inputMin = 3\ninputMax = 2\n", "inputMin must not exceed");
+    assert_load_fails("x.conf", GOOD "inputMax = 99\n", "line 3: inputMax must be a number");
+    assert_load_fails("x.conf", "cmd = tool\ninputTypes = stl, exe\n", "unknown input type 'exe'");
+    assert_load_fails("x.conf", GOOD "timeout = 5w\n", "line 3: bad value '5w' for timeout");
+    assert_load_fails("x.conf", GOOD "rerun = sometimes\n", "bad value");
+    assert_load_fails("x.conf", GOOD "path = usr/bin\n", "path: each directory");
+    assert_load_fails("x.conf", GOOD "path = /usr/bin::/bin\n", "path: each directory");
+    assert_load_fails("x.conf", GOOD "path = /usr/bin:\n", "path: empty directory entry");
+    assert_load_fails("x.conf", GOOD "path =\n", "path: empty");
+    assert_load_fails("x.conf", GOOD "optionFlag = -s x\n", "optionFlag must be one word");
+    assert_load_fails("x.conf", GOOD "options = --a=*, --b c\n", "has a blank");
+}
+END_TEST
+
+START_TEST(test_load_dir_errors)
+{
+    char missing[128];
+
+    ck_assert_ptr_null(service_registry_load(tmpdir, err, sizeof(err)));
+    assert_err("no *.conf service files");
+    snprintf(missing, sizeof(missing), "%s/nope", tmpdir);
+    ck_assert_ptr_null(service_registry_load(missing, err, sizeof(err)));
+    assert_err("nope");
+    write_conf("a.conf", GOOD);
+    write_conf("a.local.conf", GOOD);
+    ck_assert_ptr_null(service_registry_load(tmpdir, err, sizeof(err)));
+    assert_err("service 'a' is already defined");
+    remove_conf("a.local.conf");
+    write_conf("a-b.conf", GOOD);       /* sorts before a.conf by file name */
+    {
+        struct service_registry *reg = service_registry_load(tmpdir, err, sizeof(err));
+        ck_assert_msg(reg != NULL, "%s", err);
+        ck_assert_ptr_nonnull(service_find(reg, "a"));
+        ck_assert_ptr_nonnull(service_find(reg, "a-b"));
+        ck_assert_str_eq(service_at(reg, 0)->name, "a");
+        service_registry_free(reg);
+    }
+    service_registry_free(NULL);
+}
+END_TEST
+
+Suite *service_suite(void)
+{
+    Suite *s = suite_create("service");
+    TCase *shipped_tc = tcase_create("shipped");
+    TCase *conf_tc = tcase_create("conf");
+
+    tcase_add_checked_fixture(shipped_tc, shipped_setup, shipped_teardown);
+    tcase_add_test(shipped_tc, test_shipped_load);
+    tcase_add_test(shipped_tc, test_argv_slic3r_prearg);
+    tcase_add_test(shipped_tc, test_argv_prearg_index);
+    tcase_add_test(shipped_tc, test_argv_openscad);
+    tcase_add_test(shipped_tc, test_argv_printrun_no_output);
+    tcase_add_test(shipped_tc, test_argv_curaengine_flags);
+    tcase_add_test(shipped_tc, test_argv_echo);
+    tcase_add_test(shipped_tc, test_argv_rejects_bad_spec);
+    tcase_add_test(shipped_tc, test_output_name);
+    tcase_add_test(shipped_tc, test_check_value_metachars);
+    tcase_add_test(shipped_tc, test_check_value_traversal);
+    tcase_add_test(shipped_tc, test_check_value_length);
+    tcase_add_test(shipped_tc, test_check_option);
+    tcase_add_test(shipped_tc, test_check_prearg);
+    tcase_add_test(shipped_tc, test_check_filename);
+    tcase_add_test(shipped_tc, test_check_input);
+    tcase_add_test(shipped_tc, test_guess_ext);
+    tcase_add_test(shipped_tc, test_argv_join_quotes);
+    suite_add_tcase(s, shipped_tc);
+
+    tcase_add_checked_fixture(conf_tc, tmp_setup, tmp_teardown);
+    tcase_add_test(conf_tc, test_load_custom);
+    tcase_add_test(conf_tc, test_load_errors);
+    tcase_add_test(conf_tc, test_load_dir_errors);
+    suite_add_tcase(s, conf_tc);
+    return s;
+}
