@@ -62,7 +62,7 @@ static const struct conf_key conf_keys[] = {
     NUM(fleet_change_penalty, K_INT), NUM(fleet_max_copies, K_INT),
     NUM(frontend_capacity, K_INT), NUM(frontend_check_interval, K_SECS),
     NUM(frontend_fail_threshold, K_INT), NUM(frontend_grace, K_SECS),
-    NUM(metrics_public, K_BOOL),
+    NUM(metrics_public, K_BOOL), NUM(max_json_body, K_SIZE),
 };
 
 void conf_defaults(struct rr_conf *c, const char *statedir)
@@ -121,6 +121,7 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->frontend_fail_threshold = 2;
     c->frontend_grace = 60;
     c->metrics_public = 1;
+    c->max_json_body = 64 * 1024;
 }
 
 static int conf_set(void *arg, const char *key, const char *value, int lineno,

@@ -77,6 +77,7 @@ struct rr_conf {
     int frontend_fail_threshold;       /* failed checks before unhealthy */
     long long frontend_grace;          /* s unhealthy before printers move */
     int metrics_public;                /* /metrics without the admin token */
+    unsigned long long max_json_body;  /* a JSON request body (fleet API) */
 };
 
 /* Fills c with built-in defaults rooted at the given state directory

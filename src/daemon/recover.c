@@ -38,6 +38,10 @@ static int recover_collect(void *arg, const struct task *t)
     struct recover_list *l = arg;
     struct recover_item *it;
 
+    /* A print task has no process here: it follows its fleet job, which
+     * the fleet loop reconciles with the printer itself. */
+    if (t->kind == TASK_KIND_PRINT)
+        return 0;
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 16;
         struct recover_item *v = realloc(l->v, cap * sizeof(*v));

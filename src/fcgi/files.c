@@ -47,13 +47,16 @@ int files_out(struct req *r, const char *name)
     struct task t;
     int rc;
 
-    /* Output names are "<id>" or "<id>.<ext>" (fileOut = $id.ext). */
+    /* Output names are "<id>" or "<id>.<ext>" (fileOut = $id.ext); a name
+     * that cannot be one is a malformed request, as in service=info. */
     if (strlen(name) < RR_ID_LEN - 1 || strlen(name) > 100)
-        return req_error(r, 404, NULL, "no such result");
+        return req_error(r, 400, "id", "'%.40s' is not a result name "
+                         "(expected ID or ID.ext)", name);
     memcpy(id, name, RR_ID_LEN - 1);
     id[RR_ID_LEN - 1] = '\0';
     if (!rr_id_valid(id))
-        return req_error(r, 404, NULL, "no such result");
+        return req_error(r, 400, "id", "'%.40s' is not a result name "
+                         "(expected ID or ID.ext)", name);
     rc = store_task_get(r->w->st, id, &t);
     if (rc < 0)
         return req_error(r, 500, NULL, "store error");
@@ -81,7 +84,8 @@ int files_log(struct req *r, const char *id)
     int rc;
 
     if (!rr_id_valid(id))
-        return req_error(r, 404, NULL, "no such log");
+        return req_error(r, 400, "id", "'%.40s' is not a task id (expected "
+                         "digits-digits-digits)", id);
     rc = store_task_get(r->w->st, id, &t);
     task_clear(&t);
     if (rc < 0)

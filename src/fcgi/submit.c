@@ -5,6 +5,7 @@
 #include "common/util.h"
 #include "common/wake.h"
 #include "fcgi/fields.h"
+#include "fcgi/fleet_print.h"   /* fleet: service=print */
 #include "fcgi/hold.h"
 #include "fcgi/relay.h"
 #include "fcgi/submit_check.h"
@@ -158,6 +159,10 @@ static int field_end(struct submit *s)
     if (fields_add(&s->fields, s->curname,
                    s->curval.data ? s->curval.data : "", s->curval.len) < 0)
         return submit_fail(s, 500, s->curname, "out of memory");
+    /* An error later in the body answers in the format asked for (an
+     * invalid value is left for submit_prepare to report). */
+    if (strcmp(s->curname, "format") == 0 && s->curval.data)
+        req_set_format(s->r, s->curval.data);
     return 0;
 }
 
@@ -180,8 +185,10 @@ static int mp_end(void *arg)
 static int receive_multipart(struct submit *s, char *buf)
 {
     static const struct mp_callbacks cb = { mp_begin, mp_data, mp_end };
+    /* One part more than max_fields: field_begin reports the limit by its
+     * name (413), the parser's own limit is only a backstop. */
     struct mp_limits lim = { .max_header_bytes = s->conf->max_part_header,
-                             .max_parts = (unsigned)s->conf->max_fields };
+                             .max_parts = (unsigned)s->conf->max_fields + 1 };
     char boundary[MP_BOUNDARY_MAX + 1];
     struct mp_parser *p;
     long n;
@@ -242,7 +249,7 @@ static int form_pair(void *arg, const char *name, size_t name_len,
 static int receive_urlencoded(struct submit *s, char *buf)
 {
     struct buf body;
-    struct form_limits lim = { .max_fields = (size_t)s->conf->max_fields,
+    struct form_limits lim = { .max_fields = (size_t)s->conf->max_fields + 1,
                                .max_value_len = s->conf->max_inline_size };
     unsigned long long cap = s->conf->max_inline_size + 64 * 1024;
     char err[256];
@@ -316,7 +323,10 @@ static int submit_commit(struct submit *s, int async)
         return submit_fail(s, 500, NULL, "cannot store task: %s",
                            strerror(errno));
     s->committed = 1;
-    if (store_task_insert(r->w->st, &s->task) < 0) {
+    /* --- fleet: a print task goes in with its job (fleet_print.c) */
+    if (s->task.kind == TASK_KIND_PRINT ? fleet_print_commit(s) < 0 :
+    /* --- end fleet */
+        store_task_insert(r->w->st, &s->task) < 0) {
         spool_task_remove(app->conf.spool_dir, s->task.id);
         return submit_fail(s, 500, NULL, "cannot record task");
     }

@@ -5,6 +5,7 @@
 #include "fcgi/submit_check.h"
 
 #include "common/util.h"
+#include "fcgi/fleet_print.h"   /* fleet: service=print */
 #include "fcgi/worker.h"
 #include "http/form.h"
 #include "services/filetype.h"
@@ -93,6 +94,7 @@ static int check_notifier(struct submit *s, const char *raw, char **out)
     struct buf b;
     CURLU *u = NULL;
     char *scheme = NULL, *host = NULL;
+    size_t slen;
     int rc = -1;
 
     buf_init(&b, NOTIFIER_MAX);
@@ -131,7 +133,11 @@ static int check_notifier(struct submit *s, const char *raw, char **out)
                     "http and https", scheme);
         goto out;
     }
-    if (curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
+    /* libcurl reads "http:///x" and "http:/x" as host "x": the URL must
+     * have its "//host" itself. */
+    slen = strlen(scheme);
+    if (strncmp(b.data + slen, "://", 3) != 0 || b.data[slen + 3] == '/' ||
+        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
         submit_fail(s, 400, "notifier", "'%.100s' has no host", raw);
         goto out;
     }
@@ -318,8 +324,12 @@ static int build_argv(struct submit *s, const struct service *svc,
         if ((i && buf_putc(&in, ',') < 0) || buf_puts(&in, inputs[i]) < 0)
             goto out_fail;
     }
-    if (service_output_name(svc, s->task.id, s->task.out_name,
-                            sizeof(s->task.out_name)) < 0)
+    /* noOutput: no result to wait for, check or serve (rrcloudd fails a
+     * task whose named output is missing). */
+    if (svc->no_output)
+        s->task.out_name[0] = '\0';
+    else if (service_output_name(svc, s->task.id, s->task.out_name,
+                                 sizeof(s->task.out_name)) < 0)
         goto out_fail;
     memset(&spec, 0, sizeof(spec));
     spec.id = s->task.id;
@@ -398,7 +408,9 @@ int submit_prepare(struct submit *s, int *async)
     s->task.timeout = svc->timeout ? svc->timeout : app->conf.default_timeout;
     s->task.size_out = -1;
     s->task.exit_code = -1;
-    if (check_inputs(s, svc) < 0 || check_preargs(s, svc, preargs) < 0 ||
+    /* Preargs first: a prearg the service does not take is the client's
+     * error in that field (400 prearg0), not a wrong input type (415). */
+    if (check_preargs(s, svc, preargs) < 0 || check_inputs(s, svc) < 0 ||
         check_options(s, svc, opts, &nopts, SERVICE_OPTION_MAX) < 0)
         return -1;
     notifier = fields_get(&s->fields, "notifier");
@@ -412,5 +424,9 @@ int submit_prepare(struct submit *s, int *async)
     if (queued >= app->conf.max_queued)
         return submit_fail(s, 503, NULL, "%lld tasks are queued "
                            "(max_queued); try again later", queued);
+    /* --- fleet: a print service's task is a fleet job (fleet_print.c) */
+    if (svc->kind == SERVICE_KIND_PRINT && fleet_print_prepare(s) < 0)
+        return -1;
+    /* --- end fleet */
     return 0;
 }

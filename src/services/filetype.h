@@ -10,12 +10,12 @@
  *
  *   ext               class   accepted mime (libmagic)           structure
  *   stl               stl     text/plain, application/octet-     ASCII: "solid", "facet", "endsolid";
- *                             stream, model/stl, model/x.stl-*   binary: size == 84 + 50 * n,
+ *                             stream, model/stl, model/x.stl-any   binary: size == 84 + 50 * n,
  *                             (binary: any not denied)           n = uint32 LE at offset 80, n > 0
  *   obj               obj     text/..., model/obj                lines start with v vt vn f o g ...,
  *                                                                at least one "v" line
  *   3mf               3mf     application/zip, model/3mf,        zip local header "PK\3\4"; with a
- *                             application/vnd.ms-package.*       path: a "*.model" entry
+ *                             application/vnd.ms-package.any       path: a "*.model" entry
  *   amf               amf     application/x-amf, text/xml,       "<amf" near the start, or a zip
  *                             application/xml, text/plain,
  *                             application/zip

@@ -28,14 +28,14 @@ enum svc_key {
     K_PATH, K_CMD, K_ARGINPUT, K_FILEOUT, K_OUTPUT, K_NOOUTPUT, K_NATIVEARGS,
     K_DESCRIPTION, K_INPUTTYPES, K_INPUTMIN, K_INPUTMAX, K_OPTIONS,
     K_OPTIONFLAG, K_INPUTFLAG, K_TIMEOUT, K_MAXOUTPUT, K_MAXMEMORY, K_MAXCPU,
-    K_MAXPROCS, K_RERUN, K_COUNT
+    K_MAXPROCS, K_RERUN, K_TYPE, K_COUNT
 };
 
 static const char *const svc_keys[K_COUNT] = {
     "path", "cmd", "argInput", "fileOut", "output", "noOutput", "nativeArgs",
     "description", "inputTypes", "inputMin", "inputMax", "options",
     "optionFlag", "inputFlag", "timeout", "maxOutput", "maxMemory", "maxCpu",
-    "maxProcs", "rerun",
+    "maxProcs", "rerun", "type",
 };
 
 struct svc_ctx {
@@ -303,6 +303,10 @@ static int svc_set_scalar(struct service *s, enum svc_key k, const char *value,
     switch (k) {
     case K_NOOUTPUT: ok = kv_parse_bool(value, &s->no_output); break;
     case K_RERUN: ok = kv_parse_bool(value, &s->rerun); break;
+    case K_TYPE:  /* fleet: run | print */
+        ok = !strcmp(value, "run") ? (s->kind = SERVICE_KIND_RUN, 0)
+           : !strcmp(value, "print") ? (s->kind = SERVICE_KIND_PRINT, 0) : -1;
+        break;
     case K_TIMEOUT: ok = kv_parse_duration(value, &s->timeout); break;
     case K_MAXCPU: ok = kv_parse_duration(value, &s->max_cpu); break;
     case K_MAXOUTPUT: ok = kv_parse_size(value, &s->max_output); break;

@@ -49,6 +49,9 @@
  *               leave it unset unless tasks run under their own uid).
  *   rerun       yes/no: may a task that was busy when rrcloudd died be run
  *               again (default no; printrun must never send G-code twice).
+ *   type        run (default) or print: a print service's tasks become
+ *               fleet print jobs (fields queue, copies, material, colour,
+ *               priority, printer, profile) and its cmd is never run.
  *
  * argv = cmd words
  *      + for each accepted option: [optionFlag] option
@@ -102,7 +105,14 @@ struct service {
     long long max_cpu;          /* seconds, 0 = default */
     long max_procs;             /* 0 = not set */
     int rerun;
+    int kind;                   /* fleet: SERVICE_KIND_RUN, or
+                                   SERVICE_KIND_PRINT for "type = print" */
 };
+
+/* fleet: "type = print" makes a service whose tasks are fleet print jobs
+ * (fcgi/fleet_print.c): the task is a TASK_KIND_PRINT row with a job, and
+ * rrcloudd never runs its cmd. */
+enum { SERVICE_KIND_RUN = 0, SERVICE_KIND_PRINT = 1 };
 
 /* A loaded registry is never modified, so threads may share it. */
 struct service_registry;

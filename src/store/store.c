@@ -533,7 +533,8 @@ out:
 int store_task_cancel_pending(struct store *st, store_task_cb cb, void *arg)
 {
     static const char sql[] = "SELECT " TASK_COLS " FROM tasks "
-                              "WHERE status = 1 AND cancel_requested = 1";
+                              "WHERE status = 1 AND cancel_requested = 1 "
+                              "AND kind = 0";
     sqlite3_stmt *s = store_stmt(st, sql);
 
     if (!s)

@@ -109,7 +109,8 @@ int store_task_requeue(struct store *st, const char *id);
  * STORE_NOTFOUND for an unknown id; a final task is left alone. */
 int store_task_cancel(struct store *st, const char *id, const char *reason,
                       enum task_status *now_status);
-/* Busy tasks with cancel_requested set (rrcloudd polls this on wake). */
+/* Busy run tasks with cancel_requested set (rrcloudd polls this on wake;
+ * a print task's cancel is the fleet's). */
 int store_task_cancel_pending(struct store *st, store_task_cb cb, void *arg);
 /* Calls cb with the id of each task that became final at or after
  * `since` (etime), so a waiter can find what ended without asking about

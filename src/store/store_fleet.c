@@ -40,6 +40,11 @@ void sf_cache_begin(void)
     sf_cache.on = 1;
 }
 
+int sf_cache_on(void)
+{
+    return sf_cache.on;
+}
+
 void sf_cache_end(void)
 {
     for (int i = 0; i < sf_cache.n; i++)
@@ -89,6 +94,14 @@ static sqlite3_stmt *sf_vbind(struct store *st, const char *sql,
 
     if (!s)
         return NULL;
+    if ((size_t)sqlite3_bind_parameter_count(s) != (types ? strlen(types)
+                                                          : 0)) {
+        log_err("store: %d parameters but %zu bound in: %.120s",
+                sqlite3_bind_parameter_count(s), types ? strlen(types) : 0,
+                sql);
+        sf_done(s);
+        return NULL;
+    }
     for (int i = 0; types && types[i]; i++) {
         int rc = SQLITE_OK;
         switch (types[i]) {
@@ -151,7 +164,8 @@ int sf_exec(struct store *st, const char *sql, const char *types, ...)
     sf_done(s);
     if (rc == SQLITE_DONE || rc == SQLITE_ROW)
         return sqlite3_changes(store_db(st));
-    if (sqlite3_extended_errcode(store_db(st)) == SQLITE_CONSTRAINT_UNIQUE)
+    rc = sqlite3_extended_errcode(store_db(st));
+    if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         return -2;
     return sf_fail(st, "exec");
 }
@@ -388,7 +402,7 @@ static int enroll_tx(struct store *st, const struct fleet_printer *p,
                  "material, colour, tags, auto_eject, enrolled_at, "
                  "state_since) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
                  "?10, ?11, ?12, ?13, ?14, ?14)",
-                 "ttttittttttttd", p->name, hash, p->region, p->site,
+                 "ttttitttttttid", p->name, hash, p->region, p->site,
                  pick >= 0 ? fe->id : 0LL, p->share_url, p->share_auth,
                  p->api_key, p->profile, p->material, p->colour, p->tags,
                  (long long)(p->auto_eject != 0), now);
@@ -521,7 +535,7 @@ static int update_tx(struct store *st, long long id,
                 "api_key = COALESCE(?9, api_key), share_auth = COALESCE(?10, "
                 "share_auth), auto_eject = CASE WHEN ?11 < 0 THEN auto_eject "
                 "ELSE ?11 END WHERE id = ?1",
-                "itttttttttti", id, pp->name, pp->region, pp->site,
+                "ittttttttti", id, pp->name, pp->region, pp->site,
                 pp->profile, pp->material, pp->colour, pp->tags, pp->api_key,
                 pp->share_auth, (long long)pp->auto_eject) < 0)
         return -1;

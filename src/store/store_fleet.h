@@ -289,8 +289,10 @@ int store_job_move(struct store *st, long long id, int has_position,
 
 /* Data plane: final jobs whose print task is not final yet (to end the
  * task with runner_record_end and a fleet_job_json body), and print tasks
- * cancelled through the relay API whose jobs still run (each such job is
- * cancelled here; returns how many in *cancelled, may be NULL). */
+ * cancelled through the relay API (status cancelled, or busy with
+ * cancel_requested) whose jobs still run: each such job is cancelled here
+ * (its live prints get a cancel command); *cancelled (may be NULL) says
+ * how many. */
 int store_job_ended_tasks(struct store *st, int limit, store_job_cb cb,
                           void *arg);
 int store_job_cancel_by_tasks(struct store *st, double now, int *cancelled);

@@ -95,8 +95,7 @@ static int load_printers(struct store *st, struct sched_input *in)
 }
 
 static int load_jobs(struct store *st, struct sched_input *in,
-                     const struct fleet_policy *pol, struct sl_job **out,
-                     size_t *n)
+                     struct sl_job **out, size_t *n)
 {
     sqlite3_stmt *s = sf_bind(st,
                               "SELECT id, queue, printer_id, material, "
@@ -137,14 +136,24 @@ static int load_jobs(struct store *st, struct sched_input *in,
     }
     sf_done(s);
     *out = v;
-    if (rc != SQLITE_DONE)
-        return sf_fail(st, "sched jobs");
+    return rc == SQLITE_DONE ? 0 : sf_fail(st, "sched jobs");
+}
+
+/* Each job's profiles and exclusions (printers where it failed K times). */
+static int load_job_details(struct store *st, struct sched_input *in,
+                            const struct fleet_policy *pol, struct sl_job *v,
+                            size_t n)
+{
+    struct sl_job *j;
+    sqlite3_stmt *s;
+    int rc;
+
     s = sf_bind(st, "SELECT f.job_id, f.profile FROM job_files f JOIN jobs j "
                 "ON j.id = f.job_id WHERE j.state < 2 ORDER BY f.job_id", NULL);
     if (!s)
         return -1;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        j = sl_find(v, *n, sqlite3_column_int64(s, 0));
+        j = sl_find(v, n, sqlite3_column_int64(s, 0));
         if (j && j->nprofiles < FLEET_PROFILES_MAX &&
             (j->profiles[j->nprofiles++] = intern_col(in, s, 1)) < 0)
             break;
@@ -160,7 +169,7 @@ static int load_jobs(struct store *st, struct sched_input *in,
     if (!s)
         return -1;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        j = sl_find(v, *n, sqlite3_column_int64(s, 0));
+        j = sl_find(v, n, sqlite3_column_int64(s, 0));
         if (!j)
             continue;
         if (!j->nexcl)
@@ -245,7 +254,8 @@ int store_fleet_sched_load(struct store *st, const struct fleet_policy *pol,
         rc = 0;   /* nobody to give work to: skip the rest */
         goto out;
     }
-    if (load_jobs(st, in, pol, &jobs, &njobs) < 0 ||
+    if (load_jobs(st, in, &jobs, &njobs) < 0 ||
+        load_job_details(st, in, pol, jobs, njobs) < 0 ||
         load_copies(st, in, jobs, njobs) < 0 ||
         (pol->heatup_max > 0 && load_heating(st, in, pol, now) < 0))
         goto out;
@@ -354,15 +364,16 @@ int store_attempt_expired(struct store *st, double now, store_attempt_cb cb,
                         cb, arg);
 }
 
-/* The checks and writes of store_attempt_create, inside a transaction. */
-static int create_tx(struct store *st, long long job_id, int copy,
-                     long long printer_id, const struct fleet_policy *pol,
-                     double now, struct fleet_attempt *out)
+/* store_attempt_create's checks: job active, copy queued, printer ready
+ * and free; then the file for the printer's profile.  0 or
+ * STORE_CONFLICT (or an error). */
+static int create_check(struct store *st, long long job_id, int copy,
+                        long long printer_id, double *ready_since,
+                        char sha[FLEET_SHA256_HEX])
 {
-    char sha[FLEET_SHA256_HEX], fname[FLEET_FILENAME_MAX], prof[FLEET_NAME_MAX];
+    char prof[FLEET_NAME_MAX];
     sqlite3_stmt *s;
-    double ready_since;
-    long long v, aid;
+    long long v;
     int rc;
 
     rc = sf_ll(st, &v, "SELECT state + 10 * cancelling FROM jobs WHERE id = "
@@ -380,7 +391,7 @@ static int create_tx(struct store *st, long long job_id, int copy,
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) {
         sf_col(s, 0, prof, sizeof(prof));
-        ready_since = sqlite3_column_double(s, 1);
+        *ready_since = sqlite3_column_double(s, 1);
     }
     sf_done(s);
     if (rc != SQLITE_ROW)
@@ -393,10 +404,26 @@ static int create_tx(struct store *st, long long job_id, int copy,
         return -1;
     rc = sqlite3_step(s);
     if (rc == SQLITE_ROW)
-        sf_col(s, 0, sha, sizeof(sha));
+        sf_col(s, 0, sha, FLEET_SHA256_HEX);
     sf_done(s);
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? STORE_CONFLICT : sf_fail(st, "create");
+    return 0;
+}
+
+/* The checks and writes of store_attempt_create, inside a transaction. */
+static int create_tx(struct store *st, long long job_id, int copy,
+                     long long printer_id, const struct fleet_policy *pol,
+                     double now, struct fleet_attempt *out)
+{
+    char sha[FLEET_SHA256_HEX], fname[FLEET_FILENAME_MAX];
+    double ready_since = 0;
+    long long aid;
+    int rc;
+
+    if ((rc = create_check(st, job_id, copy, printer_id, &ready_since,
+                           sha)) != 0)
+        return rc;
     rc = sf_exec(st, "INSERT INTO attempts (job_id, copy, printer_id, state, "
                  "sha256, ready_at, created, lease_until) VALUES (?1, ?2, "
                  "?3, 0, ?4, ?5, ?6, ?7)", "iiitddd", job_id, (long long)copy,
@@ -422,8 +449,19 @@ static int create_tx(struct store *st, long long job_id, int copy,
                 job_id, now) < 0 ||
         sf_event(st, now, "dispatch", printer_id, job_id, aid, fname) < 0)
         return -1;
-    if (out)
-        return store_attempt_get(st, aid, out) == 0 ? 0 : -1;
+    if (out) {
+        /* What the row now holds, without reading it back. */
+        fleet_attempt_init(out);
+        out->id = aid;
+        out->job_id = job_id;
+        out->copy = copy;
+        out->printer_id = printer_id;
+        memcpy(out->sha256, sha, sizeof(out->sha256));
+        snprintf(out->filename, sizeof(out->filename), "%s", fname);
+        out->ready_at = ready_since;
+        out->created = now;
+        out->lease_until = now + pol->lease;
+    }
     return 0;
 }
 
@@ -458,17 +496,11 @@ static int dispatch_tx(struct store *st, const struct fleet_policy *pol,
         struct fleet_attempt a;
         int c;
 
-        /* A savepoint per attempt: a conflict undoes only its own part. */
-        if (sf_exec(st, "SAVEPOINT att", NULL) < 0)
-            goto out;
+        /* No savepoint needed: create_tx checks everything before its
+         * first write, and a conflict of that write (the unique index)
+         * undoes only its own statement. */
         c = create_tx(st, as[i].job_id, as[i].copy, as[i].printer_id, pol,
                       now, &a);
-        if (c != 0) {
-            if (sf_exec(st, "ROLLBACK TO att", NULL) < 0)
-                goto out;
-        }
-        if (sf_exec(st, "RELEASE att", NULL) < 0)
-            goto out;
         if (c < 0)
             goto out;
         if (c != 0)
@@ -501,11 +533,15 @@ int store_fleet_dispatch(struct store *st, const struct fleet_policy *pol,
                          int *created)
 {
     struct dispatch_round r = { NULL, 0, 0 };
-    int rc;
+    int rc, cached = sf_cache_on();
 
-    sf_cache_begin();
+    /* Reuse statements for the round, unless the caller keeps a cache of
+     * its own on (then leave it to the caller to end). */
+    if (!cached)
+        sf_cache_begin();
     rc = dispatch_run(st, pol, now, &r);
-    sf_cache_end();
+    if (!cached)
+        sf_cache_end();
     if (rc == 0) {
         /* Only after the commit: the caller acts on attempts that exist. */
         for (size_t i = 0; cb && i < r.n; i++) {

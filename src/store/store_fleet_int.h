@@ -16,10 +16,14 @@
 sqlite3_stmt *sf_bind(struct store *st, const char *sql, const char *types,
                       ...);
 void sf_done(sqlite3_stmt *s);
-/* Reuse statements on this thread until sf_cache_end (bulk operations
- * only; see store_fleet.c). */
+/* Reuse statements on this thread until sf_cache_end, which finalizes
+ * them (call it before store_close).  Begin while on is harmless; one end
+ * ends it.  For bulk work (a dispatch round) or a long-lived loop thread
+ * (rrcloudd's fleet); statements are keyed by the SQL literal's address
+ * and checked to belong to the connection in use. */
 void sf_cache_begin(void);
 void sf_cache_end(void);
+int sf_cache_on(void);
 /* Runs a statement to completion; returns the number of rows changed, or
  * -1.  A UNIQUE violation returns -2 (so callers can answer a conflict). */
 int sf_exec(struct store *st, const char *sql, const char *types, ...);

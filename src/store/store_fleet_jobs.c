@@ -517,7 +517,8 @@ static int cancel_tasks_tx(struct store *st, double now, int *cancelled)
 {
     sqlite3_stmt *s = sf_bind(st, "SELECT j.id FROM jobs j JOIN tasks t ON "
                               "t.id = j.task_id WHERE j.state < 2 AND "
-                              "j.cancelling = 0 AND t.status = 4", NULL);
+                              "j.cancelling = 0 AND (t.status = 4 OR "
+                              "t.cancel_requested = 1)", NULL);
     long long ids[256];
     int n = 0, rc;
 

@@ -17,6 +17,11 @@ int main(void)
         service_suite,
         runner_suite,
         notify_suite,
+        sim_suite,
+        scheduler_suite,
+        store_fleet_suite,
+        loadmgr_suite,
+        cli_rc_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

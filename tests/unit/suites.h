@@ -11,5 +11,10 @@ Suite *filetype_suite(void);
 Suite *service_suite(void);
 Suite *runner_suite(void);
 Suite *notify_suite(void);
+Suite *sim_suite(void);
+Suite *scheduler_suite(void);
+Suite *store_fleet_suite(void);
+Suite *loadmgr_suite(void);
+Suite *cli_rc_suite(void);
 
 #endif

@@ -1,0 +1,229 @@
+/*
+ * main.c - rrcloud: the command line, the *.cloud personalities, the
+ * settings (rrcloudrc, then options) and the dispatch to a command.
+ */
+#include "cli/cli.h"
+
+#include <locale.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+static void usage(FILE *f)
+{
+    fputs(
+"Usage: rrcloud [OPTIONS] SERVICE [ARGS...]  run a task, wait, fetch the result\n"
+"       rrcloud [OPTIONS] info [ID]          show a task, or all of yours\n"
+"       rrcloud [OPTIONS] fetch ID [PATH]    wait for a task, fetch its result\n"
+"       rrcloud [OPTIONS] cancel ID          cancel a task\n"
+"       rrcloud [OPTIONS] meta               show the server's status\n"
+"       rrcloud [OPTIONS] services           list the services a server offers\n"
+"       SERVICE.cloud [ARGS...]              (a link to rrcloud) run SERVICE\n"
+"                                            remotely, like the tool itself\n"
+"\n"
+"Relays work (OpenSCAD, slicing, printing) to an rrcloud or RepRapCloud\n"
+"server.  rrcloud SERVICE uploads the input files, waits for the task to end\n"
+"and writes the result where the arguments say (-ocube.stl, --output=x.gcode);\n"
+"if they name none, to INPUT.EXT in the current directory (EXT from the\n"
+"server's result).  A failed task's log is shown on stderr.\n"
+"\n"
+"Options (before the SERVICE or command word; \"--\" ends them):\n"
+"  --s=SERVERS, --server=SERVERS\n"
+"                   servers to use, comma separated, tried in order: host,\n"
+"                   host:port or http(s)://host[:port][/path]; beats rrcloudrc\n"
+"  --port=N         port of servers named without one (default 4468)\n"
+"  --notifier=URL   URL the server calls when the task ends; $id and $myip\n"
+"                   are replaced (quote it for the shell)\n"
+"  --async          submit, print \"id: ID\" and return without waiting\n"
+"  --synchronous    wait for the task (the default; RepRapCloud's switch)\n"
+"  --json           print the server's JSON instead of key: value lines\n"
+"  --timeout=T      stop waiting after T: seconds, or 30m, 2h; 0 = wait as\n"
+"                   long as the task runs (the default)\n"
+"  --local          run the service's own tool here, without a server\n"
+"  --quiet          no progress bar, no notes\n"
+"  --verbose        show each request, and the task's log on success too\n"
+"  -h, --help       show this text\n"
+"  -V, --version    show the version\n"
+"\n"
+"ARGS of a service are input files, its input and output switches (slic3r's\n"
+"--load=FILE and --output=FILE, openscad's -oFILE) and the options the server\n"
+"allows (rrcloud services lists them).  Anything else is refused with\n"
+"\"not supported switch or file not found\".\n"
+"\n"
+"Settings: " SYSCONFDIR "/rrcloudrc, ~/.rrcloudrc, ./rrcloudrc (later wins)\n"
+"  servers = host1, host2:8080      servers = https://cloud.example/rr\n"
+"  SERVICE.servers = host           port = 4468\n"
+"  timeout = 30m                    notifier = http://me.local/done?$id\n"
+"With no server configured, rrcloud uses localhost and SERVICE.cloud runs the\n"
+"tool locally.\n"
+"\n"
+"Exit status: 0 done; 1 task failed or cancelled; 2 usage error; 3 no server\n"
+"reachable, or no answer in time; 4 refused by the server; 5 server error,\n"
+"bad answer or local I/O error; 130 interrupted.  See rrcloud(1).\n", f);
+}
+
+static void version(void)
+{
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+    printf("rrcloud %s (libcurl %s, jansson %s)\n", CLI_VERSION,
+           cv ? cv->version : "?", JANSSON_VERSION);
+}
+
+static int is_query(const char *w)
+{
+    static const char *const words[] = { "info", "meta", "services",
+                                         "cancel", "fetch" };
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (!strcmp(w, words[i]))
+            return 1;
+    }
+    return 0;
+}
+
+static int progress_wanted(const struct cli_opts *o)
+{
+    const char *term = getenv("TERM");
+
+    return !o->quiet && isatty(STDERR_FILENO) &&
+           !(term && !strcmp(term, "dumb"));
+}
+
+static int dispatch(struct cli_ctx *ctx)
+{
+    const char *w = ctx->opts.command;
+
+    if (ctx->opts.cloud)
+        return cli_submit_run(ctx);
+    if (!strcmp(w, "info"))
+        return cli_query_info(ctx);
+    if (!strcmp(w, "meta"))
+        return cli_query_meta(ctx);
+    if (!strcmp(w, "services"))
+        return cli_query_services(ctx);
+    if (!strcmp(w, "cancel"))
+        return cli_query_cancel(ctx);
+    if (!strcmp(w, "fetch"))
+        return cli_submit_fetch(ctx);
+    return cli_submit_run(ctx);
+}
+
+/* Reads argv: SERVICE.cloud takes the tool's words only. */
+static int read_args(int argc, char **argv, struct cli_opts *o,
+                     char *svc, size_t svclen)
+{
+    char err[256];
+
+    if (argc > 0 && cli_args_cloud_name(argv[0], svc, svclen)) {
+        memset(o, 0, sizeof(*o));
+        o->timeout = -1;
+        o->cloud = 1;
+        o->command = svc;
+        o->argc = argc - 1;
+        o->argv = argv + 1;
+        /* a lone --help/--version is ours; the tool's are refused anyway */
+        if (argc == 2 && !strcmp(argv[1], "--help"))
+            o->help = 1;
+        if (argc == 2 && !strcmp(argv[1], "--version"))
+            o->version = 1;
+        return 0;
+    }
+    if (cli_args_parse(argc, argv, o, err, sizeof(err)) < 0) {
+        cli_out_error("%s (see rrcloud --help)", err);
+        return -1;
+    }
+    if (!is_query(o->command) && !cli_args_service_valid(o->command)) {
+        cli_out_error("'%s' is neither a command nor a service name (see "
+                      "rrcloud --help)", o->command);
+        return -1;
+    }
+    if (o->local && is_query(o->command)) {
+        cli_out_error("--local needs a service, not '%s'", o->command);
+        return -1;
+    }
+    return 0;
+}
+
+/* Settles servers, timeout and notifier; returns 1 to run locally, 0 to
+ * go on, or an exit code > 1. */
+static int settle(struct cli_ctx *ctx)
+{
+    const struct cli_opts *o = &ctx->opts;
+    const char *list;
+    char err[512];
+
+    cli_rc_init(&ctx->rc);
+    if (cli_rc_load_default(&ctx->rc, err, sizeof(err)) < 0) {
+        cli_out_error("%s", err);
+        return CLI_EXIT_USAGE;
+    }
+    list = o->servers ? o->servers
+                      : cli_rc_servers(&ctx->rc,
+                                       is_query(o->command) && !o->cloud
+                                           ? NULL : o->command);
+    if (o->local || (o->cloud && !list))
+        return 1;
+    if (!list)
+        list = "localhost";
+    if (cli_rc_server_list(list, o->port ? o->port : ctx->rc.port,
+                           &ctx->servers, err, sizeof(err)) < 0) {
+        cli_out_error("%s", err);
+        return CLI_EXIT_USAGE;
+    }
+    ctx->timeout = o->timeout >= 0 ? o->timeout : ctx->rc.timeout;
+    ctx->notifier = o->notifier ? o->notifier : ctx->rc.notifier;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_ctx ctx;
+    char svc[64];
+    int code, curl_up = 0;
+
+    memset(&ctx, 0, sizeof(ctx));
+    setlocale(LC_CTYPE, ""); /* for the bar's block characters only */
+    cli_http_catch_signals();
+    if (read_args(argc, argv, &ctx.opts, svc, sizeof(svc)) < 0)
+        return CLI_EXIT_USAGE;
+    if (ctx.opts.help || ctx.opts.version) {
+        if (ctx.opts.help)
+            usage(stdout);
+        else
+            version();
+        return CLI_EXIT_OK;
+    }
+    cli_out_set_quiet(ctx.opts.quiet);
+    code = settle(&ctx);
+    if (code == 1) {
+        code = cli_local_exec(ctx.opts.command, ctx.opts.argc, ctx.opts.argv);
+        goto out;
+    }
+    if (code != 0)
+        goto out;
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+        cli_out_error("cannot initialise libcurl");
+        code = CLI_EXIT_ERROR;
+        goto out;
+    }
+    curl_up = 1;
+    ctx.http = cli_http_new(progress_wanted(&ctx.opts), ctx.opts.verbose,
+                            ctx.timeout);
+    if (!ctx.http) {
+        cli_out_error("out of memory");
+        code = CLI_EXIT_ERROR;
+        goto out;
+    }
+    code = dispatch(&ctx);
+out:
+    cli_http_free(ctx.http);
+    if (curl_up)
+        curl_global_cleanup();
+    cli_rc_list_free(ctx.servers);
+    cli_rc_free(&ctx.rc);
+    fflush(stdout);
+    return code;
+}

@@ -1,0 +1,383 @@
+/*
+ * fleet_api.c - the fleet under /api/v1 (fleet_api.h): routing, who is
+ * asking, JSON helpers, and the printer routes.  See fleet_api_int.h for
+ * the other files.
+ */
+#include "fcgi/fleet_api.h"
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/wake.h"
+#include "fcgi/fleet_api_int.h"
+#include "fcgi/worker.h"
+
+#include <curl/curl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define FA_TOKEN_MAX 256
+
+static int is(const struct req *r, const char *m)
+{
+    return strcmp(r->method, m) == 0;
+}
+
+/* ---- who is asking --------------------------------------------------------- */
+
+int fa_identify(struct req *r, struct fa_caller *c)
+{
+    const struct rr_conf *conf = &r->w->app->conf;
+    const char *auth = req_param(r, "HTTP_AUTHORIZATION");
+    const char *key = req_param(r, "HTTP_X_API_KEY");
+    char tok[FA_TOKEN_MAX], err[128];
+    const char *t = NULL;
+
+    memset(c, 0, sizeof(*c));
+    if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
+        t = auth + 7;
+    else if (key && *key)
+        t = key;
+    if (!t)
+        return 0;
+    while (*t == ' ')
+        t++;
+    if (!*t || strlen(t) >= sizeof(tok))
+        return (c->presented = 1), 0;
+    snprintf(tok, sizeof(tok), "%s", t);
+    tok[strcspn(tok, " \t\r\n")] = '\0';
+    c->presented = 1;
+    if (fleet_secret_in_list(conf->admin_token, tok)) {
+        c->who = FA_ADMIN;
+    } else if (strncmp(tok, "rrp_", 4) == 0) {
+        if (store_printer_auth(r->w->st, tok, &c->printer_id) == 0)
+            c->who = FA_PRINTER;
+    } else if (fleet_secret_in_list(conf->enroll_token, tok)) {
+        c->who = FA_ENROLL;
+    } else if (fleet_octoprint_key_find(conf->octoprint_keys, tok, &c->key,
+                                        err, sizeof(err)) == 0) {
+        c->who = FA_OCTOPRINT;
+    } else if (store_apikey_auth(r->w->st, tok, &c->key) == 0) {
+        c->who = c->key.role == ROLE_ADMIN ? FA_ADMIN
+               : c->key.role == ROLE_ENROLL ? FA_ENROLL : FA_OCTOPRINT;
+    }
+    return 0;
+}
+
+static int fa_deny(struct req *r, const struct fa_caller *c, const char *need)
+{
+    if (c->who == FA_NOBODY)
+        return req_error(r, 401, "Authorization", c->presented
+                         ? "unknown token (send %s)" : "missing token: send "
+                         "%s as 'Authorization: Bearer TOKEN' or 'X-Api-Key: "
+                         "TOKEN'", need);
+    return req_error(r, 403, "Authorization", "this token may not do that "
+                     "(needs %s)", need);
+}
+
+int fa_require_admin(struct req *r, const struct fa_caller *c)
+{
+    return c->who == FA_ADMIN ? 0 : fa_deny(r, c, "the admin token");
+}
+
+int fa_require_printer(struct req *r, const struct fa_caller *c,
+                       long long printer_id)
+{
+    if (c->who == FA_ADMIN ||
+        (c->who == FA_PRINTER && c->printer_id == printer_id))
+        return 0;
+    if (c->who == FA_PRINTER)
+        return req_error(r, 403, "Authorization", "a printer token acts only "
+                         "for its own printer (%lld, not %lld)",
+                         c->printer_id, printer_id);
+    return fa_deny(r, c, "the printer's token or the admin token");
+}
+
+/* ---- JSON -------------------------------------------------------------------- */
+
+int fa_send_json(struct req *r, int status, json_t *o, const char *extra)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+    json_decref(o);
+    if (!s)
+        return req_error(r, 500, NULL, "out of memory");
+    buf_reset(&r->out);
+    if (buf_puts(&r->out, s) < 0 || buf_putc(&r->out, '\n') < 0) {
+        free(s);
+        return req_error(r, 500, NULL, "response too large: use limit");
+    }
+    free(s);
+    req_send(r, status, "application/json", extra);
+    return status;
+}
+
+int fa_read_json(struct req *r, json_t **out)
+{
+    unsigned long long max = r->w->app->conf.max_json_body;
+    json_error_t jerr;
+    struct buf b;
+    char chunk[16384];
+    long n;
+
+    *out = NULL;
+    /* curl -d sends x-www-form-urlencoded: judge the body, not the label,
+     * except for multipart, which is plainly something else. */
+    if (rr_prefix_ci(r->content_type, "multipart/"))
+        return req_error(r, 415, NULL, "Content-Type must be "
+                         "application/json");
+    if (r->content_length > 0 &&
+        (unsigned long long)r->content_length > max)
+        return req_error(r, 413, NULL, "JSON body larger than %llu bytes "
+                         "(max_json_body)", max);
+    buf_init(&b, max);
+    while ((n = req_read(r, chunk, sizeof(chunk))) > 0) {
+        if (buf_append(&b, chunk, (size_t)n) < 0) {
+            buf_free(&b);
+            return req_error(r, 413, NULL, "JSON body larger than %llu "
+                             "bytes (max_json_body)", max);
+        }
+    }
+    if (n < 0) {
+        buf_free(&b);
+        return req_error(r, 400, NULL, "request body could not be read");
+    }
+    *out = b.len ? json_loadb(b.data, b.len, JSON_REJECT_DUPLICATES, &jerr)
+                 : json_object();
+    buf_free(&b);
+    if (!*out)
+        return req_error(r, 400, NULL, "body is not JSON: %s (line %d)",
+                         jerr.text, jerr.line);
+    if (!json_is_object(*out)) {
+        json_decref(*out);
+        *out = NULL;
+        return req_error(r, 400, NULL, "body must be a JSON object");
+    }
+    return 0;
+}
+
+int fa_check_name(struct req *r, const char *field, const char *v, char *dst,
+                  size_t len, int lower)
+{
+    if (*v && !fleet_name_valid(v))
+        return req_error(r, 400, field, "%s: 1..%d characters of "
+                         "A-Z a-z 0-9 . _ # + - (got '%.40s')", field,
+                         FLEET_NAME_MAX - 1, v);
+    snprintf(dst, len, "%s", v);
+    if (lower)
+        fleet_lower(dst);
+    return 0;
+}
+
+int fa_check_int(struct req *r, const char *field, const char *v,
+                 long long min, long long max, long long *dst)
+{
+    char *end;
+    long long n = strtoll(v, &end, 10);
+
+    if (!*v || *end || n < min || n > max)
+        return req_error(r, 400, field, "%s: must be an integer from %lld "
+                         "to %lld", field, min, max);
+    *dst = n;
+    return 0;
+}
+
+int fa_check_url(struct req *r, const char *field, const char *v)
+{
+    CURLU *u = curl_url();
+    char *scheme = NULL, *host = NULL;
+    int ok;
+
+    ok = u && strlen(v) < FLEET_URL_MAX &&
+         curl_url_set(u, CURLUPART_URL, v, 0) == CURLUE_OK &&
+         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+         (!strcasecmp(scheme, "http") || !strcasecmp(scheme, "https"));
+    for (const char *p = v; ok && *p; p++)
+        ok = (unsigned char)*p > 0x20 && *p != 0x7f;
+    curl_free(scheme);
+    curl_free(host);
+    curl_url_cleanup(u);
+    if (!ok)
+        return req_error(r, 400, field, "%s: must be an http:// or https:// "
+                         "URL of at most %d bytes", field, FLEET_URL_MAX - 1);
+    return 0;
+}
+
+static int fa_type_error(struct req *r, const char *key, const char *want)
+{
+    return req_error(r, 400, key, "%s: must be %s", key, want);
+}
+
+int fa_get_name(struct req *r, json_t *o, const char *key, char *dst,
+                size_t len, int lower)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!v || json_is_null(v))   /* null = not configured */
+        return 0;
+    if (!json_is_string(v))
+        return fa_type_error(r, key, "a string");
+    return fa_check_name(r, key, json_string_value(v), dst, len, lower);
+}
+
+int fa_get_text(struct req *r, json_t *o, const char *key, char *dst,
+                size_t len)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!v || json_is_null(v))   /* null = not configured */
+        return 0;
+    if (!json_is_string(v) || !fleet_text_valid(json_string_value(v), len))
+        return req_error(r, 400, key, "%s: must be a string of at most %zu "
+                         "printable bytes", key, len - 1);
+    snprintf(dst, len, "%s", json_string_value(v));
+    return 0;
+}
+
+int fa_get_int(struct req *r, json_t *o, const char *key, long long min,
+               long long max, long long *dst)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!v || json_is_null(v))   /* null = not configured */
+        return 0;
+    if (json_is_string(v))
+        return fa_check_int(r, key, json_string_value(v), min, max, dst);
+    if (!json_is_integer(v) || json_integer_value(v) < min ||
+        json_integer_value(v) > max)
+        return req_error(r, 400, key, "%s: must be an integer from %lld to "
+                         "%lld", key, min, max);
+    *dst = json_integer_value(v);
+    return 0;
+}
+
+int fa_get_bool(struct req *r, json_t *o, const char *key, int *dst)
+{
+    json_t *v = json_object_get(o, key);
+
+    if (!v || json_is_null(v))   /* null = not configured */
+        return 0;
+    if (!json_is_boolean(v))
+        return fa_type_error(r, key, "true or false");
+    *dst = json_is_true(v);
+    return 0;
+}
+
+/* Appends one list item after checking it. */
+static int list_add(struct req *r, const char *key, const char *item,
+                    char *dst, size_t len, int *n, int maxn, int names)
+{
+    size_t have = strlen(dst);
+
+    if (!*item)
+        return 0;
+    if (names ? !fleet_name_valid(item)
+              : (!fleet_text_valid(item, FLEET_NAME_MAX) ||
+                 strchr(item, ',')))
+        return req_error(r, 400, key, "%s: '%.40s' is not a valid item "
+                         "(1..%d characters%s)", key, item,
+                         FLEET_NAME_MAX - 1,
+                         names ? " of A-Z a-z 0-9 . _ # + -" : ", no comma");
+    if (fleet_list_has(dst, item))
+        return 0;
+    if (++*n > maxn || have + strlen(item) + 2 > len)
+        return req_error(r, 400, key, "%s: at most %d items and %zu bytes",
+                         key, maxn, len - 1);
+    snprintf(dst + have, len - have, "%s%s", have ? "," : "", item);
+    return 0;
+}
+
+int fa_get_list(struct req *r, json_t *o, const char *key, char *dst,
+                size_t len, int maxn, int names)
+{
+    json_t *v = json_object_get(o, key), *it;
+    char copy[FLEET_LIST_MAX * 2], *save = NULL, *tok;
+    size_t i;
+    int n = 0, rc;
+
+    if (!v || json_is_null(v))   /* null = not configured */
+        return 0;
+    dst[0] = '\0';
+    if (json_is_array(v)) {
+        json_array_foreach(v, i, it) {
+            if (!json_is_string(it))
+                return fa_type_error(r, key, "an array of strings");
+            if ((rc = list_add(r, key, json_string_value(it), dst, len, &n,
+                               maxn, names)) != 0)
+                return rc;
+        }
+        return 0;
+    }
+    if (!json_is_string(v) || strlen(json_string_value(v)) >= sizeof(copy))
+        return fa_type_error(r, key, "an array of strings or a comma list");
+    snprintf(copy, sizeof(copy), "%s", json_string_value(v));
+    for (tok = strtok_r(copy, ", ", &save); tok;
+         tok = strtok_r(NULL, ", ", &save)) {
+        if ((rc = list_add(r, key, tok, dst, len, &n, maxn, names)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+long long fa_id(const char *s, size_t len)
+{
+    long long v = 0;
+
+    if (!len || len > 15)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return 0;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+void fa_policy(const struct req *r, struct fleet_policy *pol)
+{
+    fleet_policy_from_conf(pol, &r->w->app->conf);
+}
+
+void fa_wake(const struct req *r)
+{
+    wake_send(r->w->app->conf.wake_socket, WAKE_FLEET);
+}
+
+/* ---- routing ------------------------------------------------------------------ */
+
+/* rest of path after prefix when path is prefix or prefix/..., else NULL. */
+static const char *under(const char *path, const char *prefix)
+{
+    size_t n = strlen(prefix);
+
+    if (strncmp(path, prefix, n) != 0 || (path[n] && path[n] != '/'))
+        return NULL;
+    return path + n;
+}
+
+int fleet_api_handle(struct req *r, const char *path)
+{
+    struct fa_caller c;
+    const char *rest;
+
+    r->api = 1;
+    r->format = FMT_JSON;
+    fa_identify(r, &c);
+    if ((rest = under(path, "/printers")) != NULL)
+        return fa_printers(r, &c, rest);
+    if ((rest = under(path, "/frontends")) != NULL)
+        return fa_frontends(r, &c, rest);
+    if ((rest = under(path, "/queues")) != NULL)
+        return fa_queues(r, &c, rest);
+    if ((rest = under(path, "/jobs")) != NULL)
+        return fa_jobs(r, &c, rest);
+    if ((rest = under(path, "/keys")) != NULL)
+        return fa_keys(r, &c, rest);
+    if (under(path, "/events") && (!path[7] || !strcmp(path + 7, "/"))) {
+        if (!is(r, "GET"))
+            return req_error(r, 405, NULL, "use GET");
+        return fa_events(r, &c);
+    }
+    return req_error(r, 404, NULL, "no API resource %.200s", path);
+}

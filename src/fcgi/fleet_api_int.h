@@ -1,0 +1,143 @@
+/*
+ * fleet_api_int.h - what the fleet's HTTP files share: who is asking
+ * (admin key, printer token, enrollment token, OctoPrint key), JSON in and
+ * out, field checks that name the field, and G-code uploads into blobs.
+ *
+ *   fleet_api.c         routing, who is asking, JSON and field helpers
+ *   fleet_api_printers.c printers (enroll, heartbeat, share, holds)
+ *   fleet_api_jobs.c    queues, jobs, events, api keys
+ *   fleet_api_front.c   frontends
+ *   fleet_api_upload.c  multipart G-code uploads (jobs and OctoPrint)
+ *   octoprint.c         /api/version, /api/files/local
+ *   metrics.c           /metrics
+ *   fleet_print.c       service=print through the RepRapCloud POST
+ *
+ * Handlers return the HTTP status they sent.  Helpers that may answer on
+ * their own return 0 when the caller goes on, else the status they sent.
+ */
+#ifndef RR_FLEET_API_INT_H
+#define RR_FLEET_API_INT_H
+
+#include <jansson.h>
+
+#include "fcgi/request.h"
+#include "fleet/model.h"
+#include "store/store_fleet.h"
+
+/* ---- who is asking ---------------------------------------------------- */
+
+enum fa_who {
+    FA_NOBODY = 0,
+    FA_ADMIN,           /* conf admin_token or an admin api key */
+    FA_PRINTER,         /* a printer token: *printer_id is its printer */
+    FA_ENROLL,          /* an enrollment token */
+    FA_OCTOPRINT,       /* an OctoPrint key: *key is its configuration */
+};
+
+struct fa_caller {
+    enum fa_who who;
+    long long printer_id;
+    struct fleet_apikey key;
+    int presented;      /* a credential was sent (401 vs 403 when wrong) */
+};
+
+/* Reads "Authorization: Bearer T" or "X-Api-Key: T" and classifies T. */
+int fa_identify(struct req *r, struct fa_caller *c);
+/* 0 if the caller is an admin, else answers 401 (no or unknown credential)
+ * or 403 (a credential without the admin role) and returns that. */
+int fa_require_admin(struct req *r, const struct fa_caller *c);
+/* Admin, or the printer id itself; 403 for another printer's token. */
+int fa_require_printer(struct req *r, const struct fa_caller *c,
+                       long long printer_id);
+
+/* ---- JSON ------------------------------------------------------------- */
+
+/* Sends o (stolen) as the body with status. */
+int fa_send_json(struct req *r, int status, json_t *o, const char *extra);
+/* Reads a JSON object body (Content-Type application/json or none, at
+ * most max_json_body bytes).  0 and *out (caller decrefs), or answers
+ * 400/413/415 and returns that.  An empty body gives an empty object. */
+int fa_read_json(struct req *r, json_t **out);
+
+/* Field readers for a JSON object o.  Each returns 0 (value set, or left
+ * as is when the key is absent or null), or answers 400 naming the field
+ * and the rule and returns 400. */
+int fa_get_name(struct req *r, json_t *o, const char *key, char *dst,
+                size_t len, int lower);            /* fleet_name_valid or "" */
+int fa_get_text(struct req *r, json_t *o, const char *key, char *dst,
+                size_t len);                       /* printable text */
+int fa_get_int(struct req *r, json_t *o, const char *key, long long min,
+               long long max, long long *dst);
+int fa_get_bool(struct req *r, json_t *o, const char *key, int *dst);
+/* A list given as an array of names or a comma string, into a comma list
+ * (validated names, at most maxn items). */
+int fa_get_list(struct req *r, json_t *o, const char *key, char *dst,
+                size_t len, int maxn, int names);
+
+/* Same rules for strings from a form or query (field names the value). */
+int fa_check_name(struct req *r, const char *field, const char *v, char *dst,
+                  size_t len, int lower);
+int fa_check_int(struct req *r, const char *field, const char *v,
+                 long long min, long long max, long long *dst);
+/* An http(s) URL (curl_url); 0 or answers 400. */
+int fa_check_url(struct req *r, const char *field, const char *v);
+
+/* Parses a positive decimal id; 0 if not one. */
+long long fa_id(const char *s, size_t len);
+
+/* The fleet policy from the conf. */
+void fa_policy(const struct req *r, struct fleet_policy *pol);
+/* Tells rrcloudd the fleet changed. */
+void fa_wake(const struct req *r);
+
+/* ---- jobs (fleet_api_jobs.c) ------------------------------------------ */
+
+/* Checks spec (queue, printer and blobs exist: 404; some printer could
+ * ever take it: else 422 naming the field), creates the job, wakes
+ * rrcloudd and answers 201 with the job. */
+int fa_job_submit(struct req *r, const struct fleet_job_spec *spec);
+/* The same without the answer: 0 and *id, or the status sent. */
+int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
+                  long long *id);
+/* Answers the job with its files and attempts (404 if none). */
+int fa_send_job(struct req *r, long long id, int status);
+
+/* ---- handlers in the other files -------------------------------------- */
+
+int fa_printers(struct req *r, const struct fa_caller *c, const char *rest);
+int fa_frontends(struct req *r, const struct fa_caller *c, const char *rest);
+int fa_queues(struct req *r, const struct fa_caller *c, const char *rest);
+int fa_jobs(struct req *r, const struct fa_caller *c, const char *rest);
+int fa_events(struct req *r, const struct fa_caller *c);
+int fa_keys(struct req *r, const struct fa_caller *c, const char *rest);
+
+/* ---- G-code uploads (fleet_api_upload.c) ------------------------------ */
+
+#define FA_MAX_FILES FLEET_PROFILES_MAX
+
+/* A multipart body with G-code file parts and plain fields, received into
+ * blobs as it streams.  File parts: "file" (for the profile in field
+ * "profile", else any) and "file_<profile>" (one per profile), or, with
+ * octoprint set, OctoPrint's single "file". */
+struct fa_upload {
+    int octoprint;
+    struct fleet_job_file files[FA_MAX_FILES];
+    size_t nfiles;
+    char *fields[32][2];          /* name, value (owned) */
+    int nfields;
+    /* first error: status, field, message */
+    int status;
+    char field[64];
+    char msg[256];
+};
+
+/* Receives the request body.  0 when complete (files in blobs and
+ * recorded with store_blob_put), else answers the first error and returns
+ * its status.  fa_upload_free in either case. */
+int fa_upload_receive(struct req *r, struct fa_upload *u);
+const char *fa_upload_field(const struct fa_upload *u, const char *name);
+void fa_upload_free(struct fa_upload *u);
+/* 1 if name has a G-code extension (.gcode .g .gco .gc .nc). */
+int fa_gcode_name(const char *name);
+
+#endif

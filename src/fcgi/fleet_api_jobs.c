@@ -1,0 +1,677 @@
+/* fleet_api_jobs.c - /api/v1/queues, /api/v1/jobs, /api/v1/events and
+ * /api/v1/keys. */
+#include "common/log.h"
+#include "common/util.h"
+#include "fcgi/fields.h"
+#include "fcgi/fleet_api_int.h"
+#include "fcgi/worker.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int is(const struct req *r, const char *m)
+{
+    return strcmp(r->method, m) == 0;
+}
+
+/* ---- submitting ------------------------------------------------------------ */
+
+int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
+                  long long *idp)
+{
+    char field[32], msg[512];
+    long long id;
+    int rc;
+
+    if (store_queue_get(r->w->st, spec->queue, &(struct fleet_queue){ 0 }) ==
+        STORE_NOTFOUND)
+        return req_error(r, 404, "queue", "queue: no queue '%.64s'",
+                         spec->queue);
+    if (spec->printer_id &&
+        store_printer_get(r->w->st, spec->printer_id,
+                          &(struct fleet_printer){ 0 }) == STORE_NOTFOUND)
+        return req_error(r, 404, "printer", "printer: no printer %lld",
+                         spec->printer_id);
+    for (size_t i = 0; i < spec->nfiles; i++) {
+        if (store_blob_get(r->w->st, spec->files[i].sha256, NULL, NULL) ==
+            STORE_NOTFOUND)
+            return req_error(r, 404, "files", "files[%zu].sha256: no such "
+                             "blob (upload the file instead)", i);
+    }
+    rc = store_job_feasible(r->w->st, spec, field, sizeof(field), msg,
+                            sizeof(msg));
+    if (rc == STORE_CONFLICT)
+        return req_error(r, 422, field, "%s: no printer could ever take this "
+                         "job: %s", field, msg);
+    if (rc < 0)
+        return req_error(r, 500, NULL, "store error");
+    rc = store_job_create(r->w->st, spec, rr_now(), &id);
+    if (rc == STORE_NOTFOUND)
+        return req_error(r, 404, NULL, "the queue, printer or a file went "
+                         "away meanwhile");
+    if (rc != 0)
+        return req_error(r, 500, NULL, "store error");
+    log_info("job %lld: %d cop%s into queue %s from %s", id, spec->copies,
+             spec->copies == 1 ? "y" : "ies", spec->queue, r->remote_addr);
+    fa_wake(r);
+    *idp = id;
+    return 0;
+}
+
+int fa_job_submit(struct req *r, const struct fleet_job_spec *spec)
+{
+    long long id;
+    int rc = fa_job_create(r, spec, &id);
+
+    return rc ? rc : fa_send_job(r, id, 201);
+}
+
+/* Job fields from form values (multipart) into spec; strings into the
+ * caller's buffers.  0 or the 400 sent. */
+struct job_bufs {
+    char material[FLEET_NAME_MAX], colour[FLEET_NAME_MAX];
+    char name[FLEET_FILENAME_MAX], notifier[FLEET_URL_MAX * 4];
+};
+
+static int form_fields(struct req *r, const struct fa_upload *u,
+                       struct fleet_job_spec *spec, struct job_bufs *b)
+{
+    const struct rr_conf *conf = &r->w->app->conf;
+    const char *v;
+    long long n;
+    int rc;
+
+    if ((v = fa_upload_field(u, "copies")) &&
+        (rc = fa_check_int(r, "copies", v, 1, conf->fleet_max_copies, &n)))
+        return rc;
+    spec->copies = v ? (int)n : 1;
+    if ((v = fa_upload_field(u, "priority")) &&
+        (rc = fa_check_int(r, "priority", v, FLEET_PRIORITY_MIN,
+                           FLEET_PRIORITY_MAX, &n)))
+        return rc;
+    spec->priority = v ? (int)n : 0;
+    if ((v = fa_upload_field(u, "printer")) && *v &&
+        (rc = fa_check_int(r, "printer", v, 1, 1LL << 53,
+                           &spec->printer_id)))
+        return rc;
+    if ((v = fa_upload_field(u, "material")) &&
+        (rc = fa_check_name(r, "material", v, b->material,
+                            sizeof(b->material), 1)))
+        return rc;
+    if (((v = fa_upload_field(u, "colour")) ||
+         (v = fa_upload_field(u, "color"))) &&
+        (rc = fa_check_name(r, "colour", v, b->colour, sizeof(b->colour), 1)))
+        return rc;
+    if ((v = fa_upload_field(u, "name"))) {
+        if (!fleet_text_valid(v, sizeof(b->name)))
+            return req_error(r, 400, "name", "name: at most %zu printable "
+                             "bytes", sizeof(b->name) - 1);
+        snprintf(b->name, sizeof(b->name), "%s", v);
+    }
+    if ((v = fa_upload_field(u, "notifier")) && *v) {
+        if ((rc = fa_check_url(r, "notifier", v)))
+            return rc;
+        snprintf(b->notifier, sizeof(b->notifier), "%s", v);
+    }
+    spec->material = b->material;
+    spec->colour = b->colour;
+    spec->name = b->name[0] ? b->name : NULL;
+    spec->notifier = b->notifier[0] ? b->notifier : NULL;
+    return 0;
+}
+
+static int submit_multipart(struct req *r, const char *queue,
+                            const char *owner)
+{
+    struct fa_upload *u = calloc(1, sizeof(*u));
+    struct fleet_job_spec spec;
+    struct job_bufs b;
+    int rc;
+
+    if (!u)
+        return req_error(r, 500, NULL, "out of memory");
+    memset(&spec, 0, sizeof(spec));
+    memset(&b, 0, sizeof(b));
+    if ((rc = fa_upload_receive(r, u)) == 0 &&
+        (rc = form_fields(r, u, &spec, &b)) == 0) {
+        spec.queue = queue;
+        spec.owner = owner;
+        spec.files = u->files;
+        spec.nfiles = u->nfiles;
+        rc = fa_job_submit(r, &spec);
+    }
+    fa_upload_free(u);
+    free(u);
+    return rc;
+}
+
+/* JSON: {"files":[{"sha256":..,"profile":..,"filename":..}], copies, ...} */
+static int json_files(struct req *r, json_t *o, struct fleet_job_file *files,
+                      size_t *n)
+{
+    json_t *arr = json_object_get(o, "files"), *f;
+    size_t i;
+    int rc;
+
+    if (!json_is_array(arr) || !json_array_size(arr) ||
+        json_array_size(arr) > FA_MAX_FILES)
+        return req_error(r, 400, "files", "files: an array of 1 to %d "
+                         "{\"sha256\", \"profile\", \"filename\"}",
+                         FA_MAX_FILES);
+    json_array_foreach(arr, i, f) {
+        struct fleet_job_file *jf = &files[i];
+        json_t *sha = json_object_get(f, "sha256");
+
+        memset(jf, 0, sizeof(*jf));
+        if (!json_is_object(f) || !json_is_string(sha) ||
+            !fleet_sha256_valid(json_string_value(sha)))
+            return req_error(r, 400, "files", "files[%zu].sha256: 64 "
+                             "lowercase hex digits", i);
+        snprintf(jf->sha256, sizeof(jf->sha256), "%s",
+                 json_string_value(sha));
+        snprintf(jf->filename, sizeof(jf->filename), "%.16s.gcode",
+                 jf->sha256);
+        if ((rc = fa_get_name(r, f, "profile", jf->profile,
+                              sizeof(jf->profile), 1)) ||
+            (rc = fa_get_text(r, f, "filename", jf->filename,
+                              sizeof(jf->filename))))
+            return rc;
+        for (size_t k = 0; k < i; k++) {
+            if (!strcmp(files[k].profile, jf->profile))
+                return req_error(r, 400, "files", "files[%zu].profile: "
+                                 "'%s' given twice", i, jf->profile);
+        }
+    }
+    *n = i;
+    return 0;
+}
+
+static int submit_json(struct req *r, const char *queue, const char *owner)
+{
+    const struct rr_conf *conf = &r->w->app->conf;
+    struct fleet_job_file files[FA_MAX_FILES];
+    struct fleet_job_spec spec;
+    struct job_bufs b;
+    long long copies = 1, prio = 0;
+    json_t *o = NULL;
+    int rc;
+
+    memset(&spec, 0, sizeof(spec));
+    memset(&b, 0, sizeof(b));
+    if ((rc = fa_read_json(r, &o)) != 0)
+        return rc;
+    if ((rc = json_files(r, o, files, &spec.nfiles)) ||
+        (rc = fa_get_int(r, o, "copies", 1, conf->fleet_max_copies,
+                         &copies)) ||
+        (rc = fa_get_int(r, o, "priority", FLEET_PRIORITY_MIN,
+                         FLEET_PRIORITY_MAX, &prio)) ||
+        (rc = fa_get_int(r, o, "printer", 1, 1LL << 53, &spec.printer_id)) ||
+        (rc = fa_get_name(r, o, "material", b.material, sizeof(b.material),
+                          1)) ||
+        (rc = fa_get_name(r, o, "colour", b.colour, sizeof(b.colour), 1)) ||
+        (rc = fa_get_name(r, o, "color", b.colour, sizeof(b.colour), 1)) ||
+        (rc = fa_get_text(r, o, "name", b.name, sizeof(b.name))) ||
+        (rc = fa_get_text(r, o, "notifier", b.notifier, sizeof(b.notifier))))
+        goto out;
+    if (b.notifier[0] && (rc = fa_check_url(r, "notifier", b.notifier)))
+        goto out;
+    spec.queue = queue;
+    spec.owner = owner;
+    spec.copies = (int)copies;
+    spec.priority = (int)prio;
+    spec.material = b.material;
+    spec.colour = b.colour;
+    spec.name = b.name[0] ? b.name : NULL;
+    spec.notifier = b.notifier[0] ? b.notifier : NULL;
+    spec.files = files;
+    rc = fa_job_submit(r, &spec);
+out:
+    json_decref(o);
+    return rc;
+}
+
+/* ---- reading jobs ------------------------------------------------------------- */
+
+struct job_detail {
+    struct fleet_job_file files[FA_MAX_FILES];
+    size_t nfiles;
+    struct fleet_attempt *att;
+    size_t natt, cap;
+    int failed;
+};
+
+static int detail_file(void *arg, const struct fleet_job_file *f)
+{
+    struct job_detail *d = arg;
+
+    if (d->nfiles < FA_MAX_FILES)
+        d->files[d->nfiles++] = *f;
+    return 0;
+}
+
+static int detail_attempt(void *arg, const struct fleet_attempt *a)
+{
+    struct job_detail *d = arg;
+
+    if (d->natt >= d->cap) {
+        size_t ncap = d->cap ? d->cap * 2 : 16;
+        struct fleet_attempt *m = realloc(d->att, ncap * sizeof(*m));
+        if (!m) {
+            d->failed = 1;
+            return 1;
+        }
+        d->att = m;
+        d->cap = ncap;
+    }
+    d->att[d->natt++] = *a;
+    return 0;
+}
+
+int fa_send_job(struct req *r, long long id, int status)
+{
+    struct job_detail *d = calloc(1, sizeof(*d));
+    struct fleet_job j;
+    int rc;
+
+    if (!d)
+        return req_error(r, 500, NULL, "out of memory");
+    rc = store_job_get(r->w->st, id, &j);
+    if (rc == STORE_NOTFOUND) {
+        free(d);
+        return req_error(r, 404, "id", "no job %lld", id);
+    }
+    if (rc < 0 || store_job_files(r->w->st, id, detail_file, d) < 0 ||
+        store_job_attempts(r->w->st, id, detail_attempt, d) < 0 ||
+        d->failed) {
+        rc = req_error(r, 500, NULL, "store error");
+    } else {
+        /* A non-NULL pointer even for none, so "attempts": [] shows. */
+        static const struct fleet_attempt none;
+        rc = fa_send_json(r, status,
+                          fleet_job_json(&j, d->files, d->nfiles,
+                                         d->att ? d->att : &none, d->natt),
+                          NULL);
+    }
+    fleet_job_clear(&j);
+    free(d->att);
+    free(d);
+    return rc;
+}
+
+struct list_ctx {
+    json_t *arr;
+    int failed;
+};
+
+static int list_job(void *arg, const struct fleet_job *j)
+{
+    struct list_ctx *l = arg;
+    json_t *o = fleet_job_json(j, NULL, 0, NULL, 0);
+
+    if (!o || json_array_append_new(l->arr, o) < 0)
+        l->failed = 1;
+    return l->failed;
+}
+
+static int list_jobs(struct req *r, const char *queue)
+{
+    struct list_ctx l = { json_array(), 0 };
+    struct fields q;
+    const char *v;
+    long long limit = 100, offset = 0;
+    enum job_state js;
+    int state = -1, rc;
+    char err[256];
+    json_t *o;
+
+    fields_init(&q);
+    if (fields_parse_query(&q, r->query, 16, 256, err, sizeof(err)) < 0) {
+        rc = req_error(r, 400, NULL, "query: %s", err);
+        goto out;
+    }
+    if ((v = fields_get(&q, "state")) != NULL) {
+        if (job_state_parse(v, &js) < 0) {
+            rc = req_error(r, 400, "state", "state: queued, printing, "
+                           "complete, failed or cancelled");
+            goto out;
+        }
+        state = (int)js;
+    }
+    if (((v = fields_get(&q, "limit")) &&
+         (rc = fa_check_int(r, "limit", v, 1, 10000, &limit))) ||
+        ((v = fields_get(&q, "offset")) &&
+         (rc = fa_check_int(r, "offset", v, 0, 1LL << 40, &offset))))
+        goto out;
+    if (!l.arr || store_job_list(r->w->st, queue, state, (int)limit,
+                                 (int)offset, list_job, &l) < 0 || l.failed) {
+        rc = req_error(r, 500, NULL, "cannot list jobs");
+        goto out;
+    }
+    o = json_object();
+    if (o) {
+        json_object_set_new(o, "count",
+                            json_integer((json_int_t)json_array_size(l.arr)));
+        json_object_set(o, "jobs", l.arr);
+    }
+    rc = fa_send_json(r, 200, o, NULL);
+out:
+    json_decref(l.arr);
+    fields_free(&q);
+    return rc;
+}
+
+/* ---- queues ------------------------------------------------------------------ */
+
+static int list_queue(void *arg, const struct fleet_queue *q)
+{
+    struct list_ctx *l = arg;
+    json_t *o = fleet_queue_json(q);
+
+    if (!o || json_array_append_new(l->arr, o) < 0)
+        l->failed = 1;
+    return l->failed;
+}
+
+static int queue_add(struct req *r)
+{
+    char name[FLEET_NAME_MAX] = "";
+    struct fleet_queue q;
+    json_t *o = NULL;
+    int rc;
+
+    if ((rc = fa_read_json(r, &o)) != 0)
+        return rc;
+    rc = fa_get_name(r, o, "name", name, sizeof(name), 0);
+    json_decref(o);
+    if (rc)
+        return rc;
+    if (!name[0])
+        return req_error(r, 400, "name", "name: required");
+    rc = store_queue_add(r->w->st, name, rr_now());
+    if (rc == STORE_CONFLICT)
+        return req_error(r, 409, "name", "name: queue '%s' exists", name);
+    if (rc || store_queue_get(r->w->st, name, &q) != 0)
+        return req_error(r, 500, NULL, "store error");
+    return fa_send_json(r, 201, fleet_queue_json(&q), NULL);
+}
+
+static int owner_of(const struct req *r, const struct fa_caller *c,
+                    char *buf, size_t len)
+{
+    if (c->key.name[0])
+        snprintf(buf, len, "%s", c->key.name);
+    else
+        snprintf(buf, len, "%.63s", r->remote_addr);
+    return 0;
+}
+
+int fa_queues(struct req *r, const struct fa_caller *c, const char *rest)
+{
+    char name[FLEET_NAME_MAX], owner[FLEET_NAME_MAX];
+    struct list_ctx l = { NULL, 0 };
+    struct fleet_queue q;
+    const char *slash;
+    size_t len;
+    int rc;
+
+    if ((rc = fa_require_admin(r, c)) != 0)
+        return rc;
+    if (!*rest || !strcmp(rest, "/")) {
+        if (is(r, "POST"))
+            return queue_add(r);
+        if (!is(r, "GET"))
+            return req_error(r, 405, NULL, "use GET or POST");
+        l.arr = json_array();
+        if (!l.arr || store_queue_list(r->w->st, list_queue, &l) < 0 ||
+            l.failed) {
+            json_decref(l.arr);
+            return req_error(r, 500, NULL, "cannot list queues");
+        }
+        return fa_send_json(r, 200, json_pack("{so}", "queues", l.arr), NULL);
+    }
+    rest++;
+    slash = strchr(rest, '/');
+    len = slash ? (size_t)(slash - rest) : strlen(rest);
+    if (len >= sizeof(name))
+        return req_error(r, 404, "queue", "no such queue");
+    memcpy(name, rest, len);
+    name[len] = '\0';
+    if (!fleet_name_valid(name) || (rc = store_queue_get(r->w->st, name, &q))
+        == STORE_NOTFOUND)
+        return req_error(r, 404, "queue", "queue: no queue '%.64s'", name);
+    if (rc < 0)
+        return req_error(r, 500, NULL, "store error");
+    if (!slash) {
+        if (is(r, "GET"))
+            return fa_send_json(r, 200, fleet_queue_json(&q), NULL);
+        if (!is(r, "DELETE"))
+            return req_error(r, 405, NULL, "use GET or DELETE");
+        rc = store_queue_remove(r->w->st, name);
+        if (rc == STORE_CONFLICT)
+            return req_error(r, 409, "queue", "queue %s still has active "
+                             "jobs or printers", name);
+        if (rc)
+            return req_error(r, 500, NULL, "store error");
+        buf_reset(&r->out);
+        req_send(r, 204, "application/json", NULL);
+        return 204;
+    }
+    if (strcmp(slash, "/jobs") != 0)
+        return req_error(r, 404, NULL, "no such resource");
+    if (is(r, "GET"))
+        return list_jobs(r, name);
+    if (!is(r, "POST"))
+        return req_error(r, 405, NULL, "use GET or POST");
+    owner_of(r, c, owner, sizeof(owner));
+    if (rr_prefix_ci(r->content_type, "multipart/form-data"))
+        return submit_multipart(r, name, owner);
+    return submit_json(r, name, owner);
+}
+
+/* ---- jobs --------------------------------------------------------------------- */
+
+static int job_move(struct req *r, long long id)
+{
+    long long pos = 0, prio = 0;
+    json_t *o = NULL;
+    int rc, has_pos, has_prio;
+
+    if ((rc = fa_read_json(r, &o)) != 0)
+        return rc;
+    has_pos = json_object_get(o, "position") != NULL;
+    has_prio = json_object_get(o, "priority") != NULL;
+    if ((rc = fa_get_int(r, o, "position", 0, 1000000000, &pos)) ||
+        (rc = fa_get_int(r, o, "priority", FLEET_PRIORITY_MIN,
+                         FLEET_PRIORITY_MAX, &prio))) {
+        json_decref(o);
+        return rc;
+    }
+    json_decref(o);
+    if (!has_pos && !has_prio)
+        return req_error(r, 400, "position", "give position (0 = first) "
+                         "and/or priority");
+    rc = store_job_move(r->w->st, id, has_pos, (int)pos, has_prio, (int)prio);
+    if (rc == STORE_NOTFOUND)
+        return req_error(r, 404, "id", "no job %lld", id);
+    if (rc == STORE_CONFLICT)
+        return req_error(r, 409, NULL, "job %lld has ended", id);
+    if (rc)
+        return req_error(r, 500, NULL, "store error");
+    fa_wake(r);
+    return fa_send_job(r, id, 200);
+}
+
+static int job_cancel(struct req *r, long long id)
+{
+    char reason[FLEET_REASON_MAX] = "";
+    json_t *o = NULL;
+    int rc;
+
+    if ((rc = fa_read_json(r, &o)) != 0)
+        return rc;
+    rc = fa_get_text(r, o, "reason", reason, sizeof(reason));
+    json_decref(o);
+    if (rc)
+        return rc;
+    rc = store_job_cancel(r->w->st, id, reason[0] ? reason : "cancelled by "
+                          "operator", rr_now(), NULL);
+    if (rc == STORE_NOTFOUND)
+        return req_error(r, 404, "id", "no job %lld", id);
+    if (rc == STORE_CONFLICT)
+        return req_error(r, 409, NULL, "job %lld has ended already", id);
+    if (rc)
+        return req_error(r, 500, NULL, "store error");
+    fa_wake(r);
+    return fa_send_job(r, id, 200);
+}
+
+int fa_jobs(struct req *r, const struct fa_caller *c, const char *rest)
+{
+    const char *slash;
+    long long id;
+    int rc;
+
+    if ((rc = fa_require_admin(r, c)) != 0)
+        return rc;
+    if (!*rest || !strcmp(rest, "/"))
+        return is(r, "GET") ? list_jobs(r, NULL)
+                            : req_error(r, 405, NULL, "use GET");
+    rest++;
+    slash = strchr(rest, '/');
+    id = fa_id(rest, slash ? (size_t)(slash - rest) : strlen(rest));
+    if (!id)
+        return req_error(r, 404, "id", "no job '%.32s'", rest);
+    if (!slash)
+        return is(r, "GET") ? fa_send_job(r, id, 200)
+                            : req_error(r, 405, NULL, "use GET");
+    if (!is(r, "POST"))
+        return req_error(r, 405, NULL, "use POST");
+    if (!strcmp(slash, "/cancel"))
+        return job_cancel(r, id);
+    if (!strcmp(slash, "/move"))
+        return job_move(r, id);
+    return req_error(r, 404, NULL, "no such resource");
+}
+
+/* ---- events ------------------------------------------------------------------- */
+
+struct ev_ctx {
+    json_t *arr;
+    long long last;
+    int failed;
+};
+
+static int ev_one(void *arg, const struct fleet_event *e)
+{
+    struct ev_ctx *x = arg;
+    json_t *o = fleet_event_json(e);
+
+    if (!o || json_array_append_new(x->arr, o) < 0)
+        x->failed = 1;
+    x->last = e->id;
+    return x->failed;
+}
+
+int fa_events(struct req *r, const struct fa_caller *c)
+{
+    struct ev_ctx x = { NULL, 0, 0 };
+    struct fields q;
+    const char *v;
+    long long since = 0, limit = 100;
+    char err[256];
+    int rc;
+
+    if ((rc = fa_require_admin(r, c)) != 0)
+        return rc;
+    fields_init(&q);
+    if (fields_parse_query(&q, r->query, 8, 64, err, sizeof(err)) < 0)
+        rc = req_error(r, 400, NULL, "query: %s", err);
+    else if ((v = fields_get(&q, "since")))
+        rc = fa_check_int(r, "since", v, 0, 1LL << 62, &since);
+    if (!rc && (v = fields_get(&q, "limit")))
+        rc = fa_check_int(r, "limit", v, 1, 1000, &limit);
+    fields_free(&q);
+    if (rc)
+        return rc;
+    x.arr = json_array();
+    x.last = since;
+    if (!x.arr || store_event_list(r->w->st, since, (int)limit, ev_one, &x) < 0
+        || x.failed) {
+        json_decref(x.arr);
+        return req_error(r, 500, NULL, "cannot list events");
+    }
+    return fa_send_json(r, 200, json_pack("{sosI}", "events", x.arr, "last",
+                                          (json_int_t)x.last), NULL);
+}
+
+/* ---- api keys ----------------------------------------------------------------- */
+
+static int key_add(struct req *r)
+{
+    struct fleet_apikey k;
+    char role[16] = "", key[FLEET_TOKEN_MAX];
+    long long prio = 0;
+    json_t *o = NULL;
+    int rc;
+
+    memset(&k, 0, sizeof(k));
+    if ((rc = fa_read_json(r, &o)) != 0)
+        return rc;
+    if ((rc = fa_get_name(r, o, "role", role, sizeof(role), 1)) ||
+        (rc = fa_get_name(r, o, "name", k.name, sizeof(k.name), 0)) ||
+        (rc = fa_get_name(r, o, "queue", k.queue, sizeof(k.queue), 0)) ||
+        (rc = fa_get_name(r, o, "material", k.material, sizeof(k.material),
+                          1)) ||
+        (rc = fa_get_name(r, o, "colour", k.colour, sizeof(k.colour), 1)) ||
+        (rc = fa_get_name(r, o, "profile", k.profile, sizeof(k.profile), 1)) ||
+        (rc = fa_get_int(r, o, "priority", FLEET_PRIORITY_MIN,
+                         FLEET_PRIORITY_MAX, &prio))) {
+        json_decref(o);
+        return rc;
+    }
+    json_decref(o);
+    k.priority = (int)prio;
+    if (fleet_role_parse(role, &k.role) < 0)
+        return req_error(r, 400, "role", "role: admin, enroll or octoprint");
+    if (!k.name[0])
+        return req_error(r, 400, "name", "name: required");
+    if (k.role == ROLE_OCTOPRINT && !k.queue[0])
+        return req_error(r, 400, "queue", "queue: an octoprint key needs "
+                         "the queue its uploads go to");
+    if (k.queue[0] && store_queue_get(r->w->st, k.queue,
+                                      &(struct fleet_queue){ 0 }) != 0)
+        return req_error(r, 404, "queue", "queue: no queue '%s'", k.queue);
+    rc = store_apikey_add(r->w->st, &k, rr_now(), key, sizeof(key));
+    if (rc == STORE_CONFLICT)
+        return req_error(r, 409, "name", "name: a key named '%s' exists",
+                         k.name);
+    if (rc)
+        return req_error(r, 500, NULL, "store error");
+    return fa_send_json(r, 201, json_pack("{ssssss}", "name", k.name, "role",
+                                          fleet_role_name(k.role), "key",
+                                          key), NULL);
+}
+
+int fa_keys(struct req *r, const struct fa_caller *c, const char *rest)
+{
+    int rc;
+
+    if ((rc = fa_require_admin(r, c)) != 0)
+        return rc;
+    if (!*rest || !strcmp(rest, "/"))
+        return is(r, "POST") ? key_add(r)
+                             : req_error(r, 405, NULL, "use POST");
+    if (!is(r, "DELETE"))
+        return req_error(r, 405, NULL, "use DELETE");
+    if (!fleet_name_valid(rest + 1))
+        return req_error(r, 404, "name", "no such key");
+    rc = store_apikey_remove(r->w->st, rest + 1);
+    if (rc == STORE_NOTFOUND)
+        return req_error(r, 404, "name", "no key named '%.64s'", rest + 1);
+    if (rc)
+        return req_error(r, 500, NULL, "store error");
+    buf_reset(&r->out);
+    req_send(r, 204, "application/json", NULL);
+    return 204;
+}

@@ -1,0 +1,199 @@
+/* fleet_print.c - see fleet_print.h. */
+#include "fcgi/fleet_print.h"
+
+#include "common/log.h"
+#include "common/util.h"
+#include "common/wake.h"
+#include "fcgi/worker.h"
+#include "fleet/blob.h"
+#include "spool/spool.h"
+#include "store/store_fleet.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The job a print task asks for, from its fields (strings point into
+ * s->fields or bufs). */
+struct print_req {
+    struct fleet_job_spec spec;
+    struct fleet_job_file file;
+    char queue[FLEET_NAME_MAX], material[FLEET_NAME_MAX];
+    char colour[FLEET_NAME_MAX];
+};
+
+static int name_field(struct submit *s, const char *field, char *dst,
+                      size_t len)
+{
+    const char *v = fields_get(&s->fields, field);
+
+    if (!v)
+        return 0;
+    if (*v && !fleet_name_valid(v))
+        return submit_fail(s, 400, field, "1..%d characters of A-Z a-z 0-9 "
+                           ". _ # + -", FLEET_NAME_MAX - 1);
+    snprintf(dst, len, "%s", v);
+    return 0;
+}
+
+static int int_field(struct submit *s, const char *field, long long min,
+                     long long max, long long *dst)
+{
+    const char *v = fields_get(&s->fields, field);
+    char *end;
+    long long n;
+
+    if (!v)
+        return 0;
+    n = strtoll(v, &end, 10);
+    if (!*v || *end || n < min || n > max)
+        return submit_fail(s, 400, field, "must be an integer from %lld to "
+                           "%lld", min, max);
+    *dst = n;
+    return 0;
+}
+
+/* Reads and checks the fields into p.  0 or -1 (recorded). */
+static int parse(struct submit *s, struct print_req *p)
+{
+    const struct rr_conf *conf = s->conf;
+    long long copies = 1, prio = 0, printer = 0;
+
+    memset(p, 0, sizeof(*p));
+    snprintf(p->queue, sizeof(p->queue), "default");
+    if (name_field(s, "queue", p->queue, sizeof(p->queue)) < 0 ||
+        name_field(s, "material", p->material, sizeof(p->material)) < 0 ||
+        name_field(s, "color", p->colour, sizeof(p->colour)) < 0 ||
+        name_field(s, "colour", p->colour, sizeof(p->colour)) < 0 ||
+        name_field(s, "profile", p->file.profile,
+                   sizeof(p->file.profile)) < 0 ||
+        int_field(s, "copies", 1, conf->fleet_max_copies, &copies) < 0 ||
+        int_field(s, "priority", FLEET_PRIORITY_MIN, FLEET_PRIORITY_MAX,
+                  &prio) < 0 ||
+        int_field(s, "printer", 1, 1LL << 53, &printer) < 0)
+        return -1;
+    if (!p->queue[0])
+        return submit_fail(s, 400, "queue", "must not be empty");
+    fleet_lower(p->material);
+    fleet_lower(p->colour);
+    fleet_lower(p->file.profile);
+    p->spec.queue = p->queue;
+    p->spec.printer_id = printer;
+    p->spec.copies = (int)copies;
+    p->spec.priority = (int)prio;
+    p->spec.material = p->material;
+    p->spec.colour = p->colour;
+    p->spec.files = &p->file;
+    p->spec.nfiles = 1;
+    return 0;
+}
+
+int fleet_print_prepare(struct submit *s)
+{
+    struct store *st = s->r->w->st;
+    struct print_req p;
+    struct fleet_queue q;
+    struct fleet_printer *pr;
+    char field[32], msg[512];
+    int rc;
+
+    if (s->nup != 1)
+        return submit_fail(s, 400, "fileIn0", "a print takes exactly one "
+                           "G-code file");
+    if (parse(s, &p) < 0)
+        return -1;
+    rc = store_queue_get(st, p.queue, &q);
+    if (rc == STORE_NOTFOUND)
+        return submit_fail(s, 404, "queue", "no queue '%s'", p.queue);
+    if (rc < 0)
+        return submit_fail(s, 500, NULL, "store error");
+    if (p.spec.printer_id) {
+        pr = malloc(sizeof(*pr));
+        rc = pr ? store_printer_get(st, p.spec.printer_id, pr) : -1;
+        free(pr);
+        if (rc == STORE_NOTFOUND)
+            return submit_fail(s, 404, "printer", "no printer %lld",
+                               p.spec.printer_id);
+        if (rc < 0)
+            return submit_fail(s, 500, NULL, "store error");
+    }
+    rc = store_job_feasible(st, &p.spec, field, sizeof(field), msg,
+                            sizeof(msg));
+    if (rc == STORE_CONFLICT)
+        return submit_fail(s, 422, field, "no printer could ever take this "
+                           "job: %s", msg);
+    if (rc < 0)
+        return submit_fail(s, 500, NULL, "store error");
+    s->task.kind = TASK_KIND_PRINT;
+    return 0;
+}
+
+/* Hard-links the committed input into SPOOL/tmp and moves that link into
+ * the blob store: the task keeps its input, the blob shares the inode. */
+static int import_input(struct submit *s, struct fleet_job_file *f)
+{
+    const struct upload *u = submit_upload_find(s, 0);
+    char from[4200], tmp[4200];
+    int fd;
+
+    if (!u || spool_task_file(s->conf->spool_dir, s->task.id, u->name, from,
+                              sizeof(from)) < 0)
+        return -1;
+    fd = spool_tmp_open(s->conf->spool_dir, tmp, sizeof(tmp));
+    if (fd < 0)
+        return -1;
+    close(fd);
+    /* mkostemp made a file; replace it by the link. */
+    if (unlink(tmp) < 0 || link(from, tmp) < 0)
+        return -1;
+    if (fleet_blob_import(s->conf->spool_dir, tmp, f->sha256, &f->size) < 0) {
+        unlink(tmp);
+        return -1;
+    }
+    snprintf(f->filename, sizeof(f->filename), "%s", u->name);
+    return 0;
+}
+
+int fleet_print_commit(struct submit *s)
+{
+    struct store *st = s->r->w->st;
+    struct print_req p;
+    char name[64];
+    long long id;
+    double now = rr_now();
+    int rc;
+
+    if (parse(s, &p) < 0)
+        return -1;
+    if (import_input(s, &p.file) < 0)
+        return submit_fail(s, 500, NULL, "cannot store the G-code: %s",
+                           strerror(errno));
+    snprintf(name, sizeof(name), "task %s", s->task.id);
+    p.spec.name = name;
+    p.spec.task_id = s->task.id;
+    p.spec.owner = s->task.client;
+    if (store_blob_put(st, p.file.sha256, p.file.size, now) < 0 ||
+        store_begin(st) < 0)
+        return submit_fail(s, 500, NULL, "store error");
+    rc = store_task_insert(st, &s->task);
+    if (rc == 0)
+        rc = store_job_create_tx(st, &p.spec, now, &id);
+    if (rc != 0) {
+        store_rollback(st);
+        return rc == STORE_NOTFOUND
+                   ? submit_fail(s, 404, "queue", "queue or printer went "
+                                 "away meanwhile")
+                   : submit_fail(s, 500, NULL, "cannot record the job");
+    }
+    if (store_commit(st) < 0) {
+        store_rollback(st);
+        return submit_fail(s, 500, NULL, "cannot record the job");
+    }
+    wake_send(s->conf->wake_socket, WAKE_FLEET);
+    log_info("task %s: print job %lld, %d cop%s into queue %s", s->task.id,
+             id, p.spec.copies, p.spec.copies == 1 ? "y" : "ies",
+             p.spec.queue);
+    return 0;
+}

@@ -1,0 +1,142 @@
+/*
+ * scheduler.h - which ready printer prints which waiting copy.  Pure: no
+ * SQL, no I/O, no clock (the caller passes "now").
+ *
+ * Input: the ready printers and the waiting copies of one round (the store
+ * fills them, store_fleet_sched_load()).  Strings are interned to small
+ * ints first so matching compares ints.  Output: assignments, each a
+ * (printer, job, copy) the store then turns into a dispatching attempt.
+ *
+ * Rules, in order:
+ *   1. hard: the copy's queue is one the printer serves (or the copy is
+ *      aimed at this printer); the job has a file for the printer's
+ *      profile or for any profile; material and colour match where both
+ *      the job and the printer name one ("" = any / operator loads);
+ *      the printer is not excluded for the job (it already failed there
+ *      K times); the printer's site has a free heat-up slot.
+ *   2. score = priority + floor(age / age_boost) - change_penalty if the
+ *      copy's material or colour differs from what the printer last
+ *      printed (only printers without a fixed material/colour can face a
+ *      change); highest score wins, then the lower position (queue order),
+ *      then the older job, then the lower job id and copy.
+ * Printers are served longest-idle first (ready_since), each taking the
+ * best copy it can print: "a ready printer gets the best job it can print".
+ *
+ * Cost: copies are bucketed by (queue, profile, material, colour), each
+ * bucket a binary heap on the score; a printer looks only at the heads of
+ * the buckets its queues and profile can use.  O((C + P*B) log C) for C
+ * copies, P printers and B buckets per printer, not O(P*C).
+ */
+#ifndef RR_SCHEDULER_H
+#define RR_SCHEDULER_H
+
+#include <stddef.h>
+
+#include "fleet/model.h"
+
+struct sched_strtab;
+
+struct sched_printer {
+    long long id;
+    int site;                    /* interned; 0 = "" (the default site) */
+    int profile;                 /* interned; 0 = none (only any-profile
+                                  * files fit it) */
+    int material, colour;        /* interned; 0 = takes any */
+    int last_material, last_colour;  /* of the last print; 0 = unknown */
+    int queues[FLEET_QUEUES_MAX];
+    int nqueues;
+    double ready_since;          /* earlier = served first */
+};
+
+struct sched_copy {
+    long long job_id;
+    int copy;
+    int queue;                   /* interned; 0 when aimed at a printer */
+    long long target;            /* printer id, 0 = any in the queue */
+    int material, colour;        /* interned; 0 = any */
+    int profiles[FLEET_PROFILES_MAX];  /* profiles the job has files for;
+                                  * 0 = a file for any profile */
+    int nprofiles;
+    int priority;
+    double created;              /* job's submission time (aging) */
+    double position;             /* queue order among equal scores */
+    size_t excl_off, nexcl;      /* in->excluded[excl_off .. +nexcl): printer
+                                  * ids this job must avoid (sorted or not) */
+};
+
+struct sched_site {
+    int site;                    /* interned */
+    int heating;                 /* printers heating up there now */
+};
+
+/* Everything one round looks at.  Owns its arrays (sched_input_free). */
+struct sched_input {
+    struct sched_printer *printers;
+    size_t nprinters, printers_cap;
+    struct sched_copy *copies;
+    size_t ncopies, copies_cap;
+    long long *excluded;
+    size_t nexcluded, excluded_cap;
+    struct sched_site *sites;
+    size_t nsites, sites_cap;
+    struct sched_strtab *strings;
+};
+
+struct sched_params {
+    double now;
+    double age_boost;            /* s per priority step; 0 = no aging */
+    int change_penalty;          /* priority steps */
+    int heatup_max;              /* per site; 0 = unlimited */
+};
+
+struct sched_assignment {
+    long long printer_id;
+    long long job_id;
+    int copy;
+    int profile;                 /* interned profile of the file to send:
+                                  * the printer's, or 0 = the any file */
+};
+
+void sched_input_init(struct sched_input *in);
+void sched_input_free(struct sched_input *in);
+
+/* Interns s ("" and NULL are 0).  Returns its id (>= 0), or -1 if out of
+ * memory.  The same string always gets the same id within one input. */
+int sched_intern(struct sched_input *in, const char *s);
+/* The string of an id ("" for 0 or an unknown id). */
+const char *sched_string(const struct sched_input *in, int id);
+
+/* Appends a zeroed printer / copy and returns it (valid until the next
+ * add), or NULL if out of memory. */
+struct sched_printer *sched_add_printer(struct sched_input *in);
+struct sched_copy *sched_add_copy(struct sched_input *in);
+/* Appends a printer id to the exclusion pool; a copy's excl_off/nexcl
+ * name a range of it.  0 or -1. */
+int sched_add_excluded(struct sched_input *in, long long printer_id);
+/* Records how many printers of a site are heating up now.  0 or -1. */
+int sched_set_heating(struct sched_input *in, int site, int heating);
+
+/* The score rule 2 gives copy c on printer p (exposed for tests and the
+ * benchmark's naive baseline). */
+long long sched_score(const struct sched_params *prm,
+                      const struct sched_printer *p,
+                      const struct sched_copy *c);
+/* 1 if rule 1 lets printer p take copy c (heat-up aside), and then
+ * *profile is the file's profile as in sched_assignment. */
+int sched_fits(const struct sched_input *in, const struct sched_printer *p,
+               const struct sched_copy *c, int *profile);
+
+/* Runs one round.  *out (malloc'd, caller frees; NULL when none) gets at
+ * most one assignment per printer and per copy.  Returns 0, or -1 if out of
+ * memory (nothing assigned).  The input is not changed. */
+int sched_run(const struct sched_input *in, const struct sched_params *prm,
+              struct sched_assignment **out, size_t *nout);
+
+/* The same result by brute force: every printer scans every copy,
+ * O(printers * copies).  The reference for the tests and the baseline of
+ * bench/bench_scheduler. */
+int sched_run_naive(const struct sched_input *in,
+                    const struct sched_params *prm,
+                    struct sched_assignment **out, size_t *nout);
+
+#endif
