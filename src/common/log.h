@@ -22,7 +22,8 @@ void log_use_syslog(void);
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void log_vmsg(enum log_level lvl, const char *fmt, va_list ap);
+void log_vmsg(enum log_level lvl, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 #define log_debug(...) log_msg(LOG_LVL_DEBUG, __VA_ARGS__)
 #define log_info(...)  log_msg(LOG_LVL_INFO, __VA_ARGS__)

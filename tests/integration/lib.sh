@@ -37,9 +37,11 @@ expect_not_contains() {
 }
 
 free_port() {
-    # Ask the kernel for a free port by binding port 0 once.
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null ||
-        echo $((20000 + $$ % 20000))
+    # A random port below the ephemeral range that nothing listens on.
+    while :; do
+        p=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
+        ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return; }
+    done
 }
 
 stack_start() { # web-server
@@ -56,6 +58,12 @@ stack_stop() {
 }
 
 finish() {
+    rc=$?
+    # An exit with an error status (a stack that did not start, a failed
+    # command under set -e) is a failure even if no check failed.
+    if [ "$rc" -ne 0 ] && [ "$failures" -eq 0 ]; then
+        fail "test script exited with status $rc"
+    fi
     stack_stop
     for p in ${EXTRA_PIDS:-}; do kill "$p" 2>/dev/null; done
     if [ "$failures" -gt 0 ]; then

@@ -99,7 +99,7 @@ head -c 500000 /dev/zero | tr '\0' a >"$T/big500k.txt"
 head -c 20000 /dev/zero | tr '\0' a >"$T/in20k.txt"
 code=$(http_status POST "$BASE/" -F service=echo -F "fileIn0=@$T/big2m.txt")
 expect_eq "body over nginx's client_max_body_size" 413 "$code"
-expect_contains "nginx says why" "$(body)" "Too Large"
+expect_contains "nginx names the limit" "$(body)" "client_max_body_size"
 rej "body over max_body_size" 413 "max_body_size|262144" \
     -F service=echo -F "fileIn0=@$T/big500k.txt" "$BASE/"
 rej "chunked body over max_body_size" 413 "max_body_size|262144" \

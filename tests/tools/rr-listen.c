@@ -72,7 +72,8 @@ int main(int argc, char **argv)
 {
     struct sockaddr_in sa = { .sin_family = AF_INET };
     socklen_t salen = sizeof(sa);
-    char *statuses = argc > 2 ? argv[2] : "200";
+    static char default_status[] = "200";
+    char *statuses = argc > 2 ? argv[2] : default_status;
     FILE *log;
     int s, one = 1;
 
