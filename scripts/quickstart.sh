@@ -24,12 +24,22 @@ fi
 
 mkdir -p "$RUN"
 export BUILDDIR="$BUILD" SRCDIR="$top"
+# Tokens for the fleet API, made once per run directory.
+for t in admin enroll; do
+    [ -s "$RUN/$t.token" ] || od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$RUN/$t.token"
+done
+STACK_CONF_EXTRA="admin_token = $(cat "$RUN/admin.token")
+enroll_token = $(cat "$RUN/enroll.token")${RRCLOUD_CONF_EXTRA:+
+$RRCLOUD_CONF_EXTRA}"
+export STACK_CONF_EXTRA
 "$top/scripts/stack.sh" stop "$RUN" >/dev/null 2>&1 || true
 # shellcheck disable=SC2064
 trap "\"$top/scripts/stack.sh\" stop \"$RUN\"; echo; echo 'rrcloud stopped.'" EXIT INT TERM
 "$top/scripts/stack.sh" start "$RUN" "$PORT" nginx
-if [ -x "$top/scripts/demo-fleet.sh" ]; then
-    "$top/scripts/demo-fleet.sh" "$RUN" "$PORT" || echo "quickstart: the demo fleet did not start (see $RUN/log)"
+# No printers configured (RRCLOUD_PRINTERS=0 turns the demo off): simulate.
+if [ "${RRCLOUD_PRINTERS:-}" != 0 ]; then
+    "$top/scripts/demo-fleet.sh" "$RUN" "$PORT" ||
+        echo "quickstart: the demo fleet did not start (see $RUN/log)"
 fi
 
 B="http://127.0.0.1:$PORT"
@@ -42,7 +52,12 @@ Try it:
   curl "$B/?service=info&format=json"
   curl "$B/?service=meta"
   $BUILD/rrcloud --s=127.0.0.1:$PORT slic3r $top/tests/data/cube.stl --output=/tmp/cube.gcode
-  open $B/ in a browser
+
+Print on the simulated fleet (admin token in $RUN/admin.token):
+  curl -F service=print -F fileIn0=@$top/tests/data/small.gcode -F copies=4 -F material=pla -F async=1 $B/
+  curl -H "Authorization: Bearer \$(cat $RUN/admin.token)" $B/api/v1/printers
+  curl $B/metrics
+  open $B/ in a browser (Fleet tab: paste the admin token)
 
 Press Ctrl-C to stop.
 EOT
