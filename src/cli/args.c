@@ -37,6 +37,7 @@ struct opt_def {
 static const struct opt_def opt_defs[] = {
     { "s", OPT_VALUE },      { "server", OPT_VALUE },
     { "notifier", OPT_VALUE }, { "port", OPT_VALUE },
+    { "token", OPT_VALUE },
     { "timeout", OPT_VALUE }, { "async", OPT_FLAG },
     { "synchronous", OPT_FLAG }, { "json", OPT_FLAG },
     { "local", OPT_FLAG },   { "quiet", OPT_FLAG },
@@ -51,6 +52,14 @@ static int opt_apply(struct cli_opts *o, const char *name, const char *val,
         o->servers = val;
     } else if (!strcmp(name, "notifier")) {
         o->notifier = val;
+    } else if (!strcmp(name, "token")) {
+        if (!cli_args_token_valid(val)) {
+            /* not echoed: it may be a real token with a typo */
+            seterr(err, errlen, "bad --token (1..255 visible characters, "
+                   "no blanks)");
+            return -1;
+        }
+        o->token = val;
     } else if (!strcmp(name, "port")) {
         char *end;
         long p = strtol(val, &end, 10);
@@ -169,6 +178,19 @@ int cli_args_service_valid(const char *s)
         return 0;
     return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
                      "0123456789_-") == n;
+}
+
+int cli_args_token_valid(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n == 0 || n > 255)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+            return 0;
+    }
+    return 1;
 }
 
 int cli_args_cloud_name(const char *prog, char *buf, size_t len)
@@ -426,5 +448,6 @@ void cli_job_free(struct cli_job *job)
 {
     free(job->inputs);
     free(job->args);
+    free(job->fields);
     memset(job, 0, sizeof(*job));
 }

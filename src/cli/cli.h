@@ -4,8 +4,10 @@
  * rrcloud talks to rrcloud-fcgi (or RepRapCloud) over HTTP: it submits
  * tasks as multipart POSTs, waits for them, downloads results, and
  * queries info/meta/services.  Called as NAME.cloud it is a synchronous
- * stand-in for the tool NAME.  Each file's exports are listed below under
- * a banner; everything else in src/cli/ is static.
+ * stand-in for the tool NAME.  For the fleet it sends prints to a queue
+ * and shows and steers printers, queues and jobs through /api/v1 (the
+ * admin routes with a bearer token).  Each file's exports are listed below
+ * under a banner; everything else in src/cli/ is static.
  */
 #ifndef RR_CLI_H
 #define RR_CLI_H
@@ -54,6 +56,7 @@ enum cli_exit {
 struct cli_opts {
     const char *servers;  /* --s= / --server=: comma list, or NULL */
     const char *notifier; /* --notifier= */
+    const char *token;    /* --token=: the fleet API's bearer token */
     int port;             /* --port=, 0 = unset */
     long long timeout;    /* --timeout=, -1 = unset */
     int async, json, local, quiet, verbose, help, version;
@@ -81,12 +84,20 @@ struct cli_input {
     const char *prearg;
 };
 
+/* A named form field (service=print's queue, copies, ...); borrowed. */
+struct cli_field {
+    const char *name;
+    const char *value;
+};
+
 /* A command line split the way the server wants it. */
 struct cli_job {
     struct cli_input *inputs; /* owned array */
     size_t ninputs;
     const char **args;        /* owned array of borrowed strings */
     size_t nargs;
+    struct cli_field *fields; /* owned array of named fields, or NULL */
+    size_t nfields;
     const char *out_path;     /* the output the user named, or NULL */
 };
 
@@ -102,6 +113,10 @@ int cli_args_cloud_name(const char *prog, char *buf, size_t len);
 
 /* 1 if s is a plausible service name: [A-Za-z0-9_-]{1,63}. */
 int cli_args_service_valid(const char *s);
+
+/* 1 if s may be sent as a bearer token: 1..255 visible ASCII characters
+ * (no blank, no control character, so it cannot break the header). */
+int cli_args_token_valid(const char *s);
 
 /* Fills svc from one element of the services array.  Returns 0, or -1
  * with err set.  cli_svc_free() releases what it owns. */
@@ -127,6 +142,40 @@ int cli_args_classify(const struct cli_svc *svc, int argc, char **argv,
 void cli_job_free(struct cli_job *job);
 
 /* ------------------------------------------------------------------ */
+/* fargs.c: the words after a fleet command word (pure, unit-tested)   */
+
+/* What follows print, printers, printer, queues, jobs or job: options as
+ * "--name=value" or "--name value", anywhere among the words; "--" ends
+ * them.  Strings are borrowed from argv. */
+struct cli_fargs {
+    const char *queue, *copies, *material, *colour, *priority, *printer,
+               *profile;                /* print's job fields */
+    const char *state;                  /* printers, jobs: a state filter */
+    const char *reason;                 /* printer ID maintenance on */
+    const char *notifier, *token;
+    long long timeout;                  /* --timeout=, -1 = unset */
+    int json, async, quiet;
+    char **words;                       /* the other words (owned array) */
+    int nwords;
+};
+
+/* 1 if w is one of the fleet command words above. */
+int cli_fargs_command(const char *w);
+
+/* 1 if s is a fleet name (queue, material, colour, profile, state):
+ * [A-Za-z0-9._#+-]{1,63}, as the server takes them. */
+int cli_fargs_name_valid(const char *s);
+
+/* Parses the words after command.  An option the command does not take,
+ * or a bad value, is an error: names as cli_fargs_name_valid, copies >= 1,
+ * priority -1000..1000, printer > 0, token as cli_args_token_valid (never
+ * echoed), text without control characters.  Returns 0, or -1 with err
+ * set (a usage error).  Free a with cli_fargs_free() after a 0. */
+int cli_fargs_parse(const char *command, int argc, char **argv,
+                    struct cli_fargs *a, char *err, size_t errlen);
+void cli_fargs_free(struct cli_fargs *a);
+
+/* ------------------------------------------------------------------ */
 /* rc.c: rrcloudrc files and server addresses (pure, unit-tested)      */
 
 struct cli_rc_svc {
@@ -142,6 +191,7 @@ struct cli_rc {
     int port;               /* "port", default 4468 */
     long long timeout;      /* "timeout" in s; 0 (default) = none */
     char *notifier;         /* "notifier", or NULL */
+    char *token;            /* "token": the fleet API's bearer token */
 };
 
 void cli_rc_init(struct cli_rc *rc);
@@ -163,7 +213,8 @@ int cli_rc_load_file(struct cli_rc *rc, const char *path,
 int cli_rc_load_default(struct cli_rc *rc, char *err, size_t errlen);
 
 /* The server list for service (SERVICE.servers, else servers), or NULL
- * when none is configured.  service may be NULL.  Borrowed. */
+ * when none is configured.  service may be NULL.  The fleet commands ask
+ * with "print".  Borrowed. */
 const char *cli_rc_servers(const struct cli_rc *rc, const char *service);
 
 /* Normalises one server ("host", "host:port", "[v6]:port", or
@@ -238,6 +289,32 @@ void cli_out_json(FILE *f, const json_t *v);
  * head was dropped. */
 void cli_out_log(FILE *f, const char *data, size_t len, size_t dropped);
 
+/* The text of one table cell from v (borrowed, may be NULL): a string as
+ * it is, a number, yes/no, the items of an array joined with ",", "-"
+ * for null, missing or empty; sanitised, line breaks and tabs made
+ * blanks, cut to fit len. */
+void cli_out_cell(const json_t *v, char *buf, size_t len);
+
+/* "12s ago", "5m ago", "3h ago", "2d ago" for Unix time then seen at now;
+ * "never" if then <= 0, "0s ago" if then is ahead of now. */
+void cli_out_age(double then, double now, char *buf, size_t len);
+
+/* A table of text: column widths from the content (counted in
+ * characters, UTF-8 aware), two blanks between columns, the last column
+ * unpadded, no trailing blanks. */
+struct cli_table {
+    size_t ncols, nrows, cap;
+    char **cells;            /* row-major, owned; row 0 is the header */
+};
+
+/* Starts t with the ncols header words.  0, or -1 (out of memory). */
+int cli_table_init(struct cli_table *t, size_t ncols,
+                   const char *const *head);
+/* Appends a row of ncols cells (copied and sanitised).  0 or -1. */
+int cli_table_add(struct cli_table *t, const char *const *cells);
+void cli_table_print(FILE *f, const struct cli_table *t);
+void cli_table_free(struct cli_table *t);
+
 /* Extracts the message of an error answer (JSON {"error":{...}}, or a
  * text "error: ..." body) into buf; falls back to "HTTP STATUS". */
 void cli_out_server_message(long status, const char *body, size_t len,
@@ -260,6 +337,9 @@ struct cli_prog {
     long long sample_ms[CLI_PROG_SAMPLES], sample_bytes[CLI_PROG_SAMPLES];
     unsigned nsamples;
     unsigned spin;
+    /* the spinner's clock runs on across polls while "what" stays */
+    char wait_what[128];
+    long long wait_start_ms;
 };
 
 /* Sets p up; enabled decides whether anything is ever drawn. */
@@ -271,7 +351,8 @@ void cli_prog_start(struct cli_prog *p, const char *label);
 void cli_prog_bar(struct cli_prog *p, long long done, long long total,
                   int force);
 /* Shows a spinner "what  M:SS" (waiting for the task); ends a bar on
- * screen first, leaving its final state. */
+ * screen first, leaving its final state.  M:SS counts from the first
+ * call with this what, across the redraws between polls. */
 void cli_prog_wait(struct cli_prog *p, const char *what);
 /* Ends the current line: a bar stays (with a newline), a spinner is
  * erased. */
@@ -322,6 +403,8 @@ struct cli_http *cli_http_new(int progress, int verbose, long long timeout);
 void cli_http_free(struct cli_http *h);
 /* The session's progress display (for waits between transfers). */
 struct cli_prog *cli_http_prog(struct cli_http *h);
+/* Turns the progress display off (--quiet after a fleet command word). */
+void cli_http_quiet(struct cli_http *h);
 
 void cli_resp_init(struct cli_resp *r, size_t max, int tail);
 void cli_resp_free(struct cli_resp *r);
@@ -338,13 +421,22 @@ enum cli_net cli_http_post(struct cli_http *h, const char *base,
 enum cli_net cli_http_download(struct cli_http *h, const char *base,
                                const char *path, const char *dest,
                                struct cli_resp *r);
-/* Submits a task to base: multipart POST of service, the job's files and
- * arguments, notifier (may be NULL), format=json, async=1 if async.  The
- * server may hold the answer until the task ends. */
+/* Submits a task to base: multipart POST of service, the job's named
+ * fields, arguments and files, notifier (may be NULL), format=json,
+ * async=1 if async.  The server may hold the answer until the task
+ * ends. */
 enum cli_net cli_http_submit(struct cli_http *h, const char *base,
                              const char *service, const struct cli_job *job,
                              const char *notifier, int async,
                              struct cli_resp *r);
+/* METHOD (GET, POST, PUT, PATCH, DELETE) base+path for the JSON API:
+ * body, a JSON text or NULL for none, goes as application/json; token,
+ * unless NULL, as "Authorization: Bearer TOKEN", and then redirects are
+ * not followed, so the token goes to no other place.  The answer into r. */
+enum cli_net cli_http_api(struct cli_http *h, const char *method,
+                          const char *base, const char *path,
+                          const char *body, const char *token,
+                          struct cli_resp *r);
 /* GETs path from each server in turn until one answers (any HTTP
  * status); warns about those that are down.  *base gets the one that
  * answered.  Returns CLI_NET_DOWN when none did. */
@@ -393,6 +485,42 @@ int cli_query_task(struct cli_ctx *ctx, const char *id, const char **base,
  * the reason (server message for 4xx/5xx). */
 int cli_query_fail(enum cli_net net, const struct cli_resp *r,
                    const char *base);
+
+/* ------------------------------------------------------------------ */
+/* fleet.c: printers, printer, queues, jobs, job (the admin API)        */
+
+/* The bearer token for the fleet API: --token after the command word,
+ * else before it, else $RRCLOUD_TOKEN, else rrcloudrc's "token"; NULL if
+ * none.  Borrowed.  A bad $RRCLOUD_TOKEN or rc token is returned as it
+ * is; cli_fleet_call refuses it. */
+const char *cli_fleet_token(const struct cli_ctx *ctx,
+                            const struct cli_fargs *a);
+
+/* Sends METHOD path (body: JSON text or NULL) with token to the first
+ * server that answers, and parses a JSON object answer into *out (new
+ * reference; NULL for an empty 204 answer).  *base (may be NULL) gets the
+ * server.  Returns 0, or an exit code after printing why: a 401/403 says
+ * how to give a token (exit 4). */
+int cli_fleet_call(struct cli_ctx *ctx, const char *method, const char *path,
+                   const char *body, const char *token, json_t **out,
+                   const char **base);
+
+/* Runs opts.command (printers, printer, queues, jobs, job).  Returns an
+ * exit code. */
+int cli_fleet_run(struct cli_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* print.c: rrcloud print FILE [options], print.cloud                   */
+
+/* One line about an attempt of a job, e.g. "copy 2 on printer 7:
+ * printing" or "copy 1 on printer 3: failed: klippy shutdown" (pure,
+ * unit-tested; values sanitised). */
+void cli_print_attempt_line(const json_t *attempt, char *buf, size_t len);
+
+/* Submits FILE to the fleet (service=print) and, unless --async, follows
+ * the job until it ends, printing its state changes.  Returns an exit
+ * code: 0 complete, 1 failed or cancelled. */
+int cli_print_run(struct cli_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
 /* local.c: --local, and *.cloud with no server configured             */

@@ -177,6 +177,12 @@ struct cli_prog *cli_http_prog(struct cli_http *h)
     return &h->prog;
 }
 
+void cli_http_quiet(struct cli_http *h)
+{
+    cli_prog_end(&h->prog);
+    h->prog.enabled = 0;
+}
+
 /* --- callbacks ----------------------------------------------------- */
 
 static size_t on_write(char *data, size_t size, size_t nmemb, void *ud)
@@ -304,8 +310,40 @@ static int make_url(char *url, size_t len, const char *base, const char *path)
     return rr_fmt(url, len, "%s%s", base, path);
 }
 
-static enum cli_net request(struct cli_http *h, const char *base,
-                            const char *path, int post, struct cli_resp *r)
+/* The headers of an API request; NULL on no memory. */
+static struct curl_slist *api_headers(const char *body, const char *token)
+{
+    struct curl_slist *hdrs = curl_slist_append(NULL,
+                                                "Accept: application/json");
+    struct curl_slist *more;
+    char auth[300];
+
+    if (hdrs && body) {
+        if (!(more = curl_slist_append(hdrs, "Content-Type: "
+                                       "application/json")))
+            goto fail;
+        hdrs = more;
+    }
+    if (hdrs && token) {
+        /* cli_args_token_valid() keeps CR, LF and blanks out of it */
+        if (rr_fmt(auth, sizeof(auth), "Authorization: Bearer %s",
+                   token) < 0 ||
+            !(more = curl_slist_append(hdrs, auth)))
+            goto fail;
+        hdrs = more;
+        explicit_bzero(auth, sizeof(auth));
+    }
+    return hdrs;
+fail:
+    explicit_bzero(auth, sizeof(auth));
+    curl_slist_free_all(hdrs);
+    return NULL;
+}
+
+static enum cli_net request(struct cli_http *h, const char *method,
+                            const char *base, const char *path,
+                            const char *body, const char *token,
+                            struct cli_resp *r)
 {
     struct xfer x = { .h = h, .r = r, .fd = -1 };
     struct curl_slist *hdrs = NULL;
@@ -318,16 +356,18 @@ static enum cli_net request(struct cli_http *h, const char *base,
         snprintf(r->error, sizeof(r->error), "URL too long");
         return CLI_NET_LOCAL;
     }
-    if (h->verbose)
-        fprintf(stderr, "rrcloud: %s %s\n", post ? "POST" : "GET", url);
-    if (!(hdrs = curl_slist_append(NULL, "Accept: application/json")) ||
-        setup(h, url, &x, hdrs) < 0)
+    if (h->verbose)   /* never the token */
+        fprintf(stderr, "rrcloud: %s %s\n", method, url);
+    if (!(hdrs = api_headers(body, token)) || setup(h, url, &x, hdrs) < 0)
         goto out;
     bad |= SET(h->curl, CURLOPT_TIMEOUT, QUERY_TIMEOUT_S);
-    if (post) {
-        bad |= SET(h->curl, CURLOPT_POSTFIELDS, "");
-        bad |= SET(h->curl, CURLOPT_POSTFIELDSIZE, 0L);
-    } else {
+    if (strcmp(method, "GET") != 0) {
+        bad |= SET(h->curl, CURLOPT_POSTFIELDS, body ? body : "");
+        bad |= SET(h->curl, CURLOPT_POSTFIELDSIZE, (long)(body ? strlen(body)
+                                                               : 0));
+        if (strcmp(method, "POST") != 0)
+            bad |= SET(h->curl, CURLOPT_CUSTOMREQUEST, method);
+    } else if (!token) {
         bad |= SET(h->curl, CURLOPT_FOLLOWLOCATION, 1L);
         bad |= SET(h->curl, CURLOPT_MAXREDIRS, 5L);
     }
@@ -343,13 +383,30 @@ out:
 enum cli_net cli_http_get(struct cli_http *h, const char *base,
                           const char *path, struct cli_resp *r)
 {
-    return request(h, base, path, 0, r);
+    return request(h, "GET", base, path, NULL, NULL, r);
 }
 
 enum cli_net cli_http_post(struct cli_http *h, const char *base,
                            const char *path, struct cli_resp *r)
 {
-    return request(h, base, path, 1, r);
+    return request(h, "POST", base, path, NULL, NULL, r);
+}
+
+enum cli_net cli_http_api(struct cli_http *h, const char *method,
+                          const char *base, const char *path,
+                          const char *body, const char *token,
+                          struct cli_resp *r)
+{
+    static const char *const methods[] = { "GET", "POST", "PUT", "PATCH",
+                                           "DELETE" };
+
+    for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+        if (!strcmp(method, methods[i]))
+            return request(h, methods[i], base, path, body, token, r);
+    }
+    resp_reset(r);
+    snprintf(r->error, sizeof(r->error), "unknown method %.16s", method);
+    return CLI_NET_LOCAL;
 }
 
 enum cli_net cli_http_get_any(struct cli_http *h, char **servers,
@@ -510,6 +567,10 @@ static curl_mime *build_mime(CURL *c, const char *service,
         (async && add_field(m, "async", "1") < 0) ||
         (notifier && add_field(m, "notifier", notifier) < 0))
         goto fail;
+    for (size_t i = 0; i < job->nfields; i++) {
+        if (add_field(m, job->fields[i].name, job->fields[i].value) < 0)
+            goto fail;
+    }
     for (size_t i = 0; i < job->nargs; i++) {
         snprintf(name, sizeof(name), "arg%zu", i);
         if (add_field(m, name, job->args[i]) < 0)

@@ -22,6 +22,16 @@ static void usage(FILE *f)
 "       rrcloud [OPTIONS] services           list the services a server offers\n"
 "       SERVICE.cloud [ARGS...]              (a link to rrcloud) run SERVICE\n"
 "                                            remotely, like the tool itself\n"
+"The fleet (printers behind the server):\n"
+"       rrcloud [OPTIONS] print FILE [PRINT OPTIONS]   print, follow the job\n"
+"       print.cloud FILE [PRINT OPTIONS]               the same\n"
+"       rrcloud [OPTIONS] printers [--state=S] [--queue=Q]   list the printers\n"
+"       rrcloud [OPTIONS] printer ID [ACTION]   show a printer, or act on it:\n"
+"                          cleared | maintenance on|off [--reason=TEXT] |\n"
+"                          release | pause | resume | cancel\n"
+"       rrcloud [OPTIONS] queues                list the queues\n"
+"       rrcloud [OPTIONS] jobs [--queue=Q] [--state=S]   list jobs\n"
+"       rrcloud [OPTIONS] job ID                show a job and its attempts\n"
 "\n"
 "Relays work (OpenSCAD, slicing, printing) to an rrcloud or RepRapCloud\n"
 "server.  rrcloud SERVICE uploads the input files, waits for the task to end\n"
@@ -41,6 +51,9 @@ static void usage(FILE *f)
 "  --json           print the server's JSON instead of key: value lines\n"
 "  --timeout=T      stop waiting after T: seconds, or 30m, 2h; 0 = wait as\n"
 "                   long as the task runs (the default)\n"
+"  --token=TOKEN    the fleet's admin token for printers, printer, queues,\n"
+"                   jobs, job (and print's job details); better in\n"
+"                   RRCLOUD_TOKEN or rrcloudrc, out of sight of ps\n"
 "  --local          run the service's own tool here, without a server\n"
 "  --quiet          no progress bar, no notes\n"
 "  --verbose        show each request, and the task's log on success too\n"
@@ -52,16 +65,29 @@ static void usage(FILE *f)
 "allows (rrcloud services lists them).  Anything else is refused with\n"
 "\"not supported switch or file not found\".\n"
 "\n"
+"PRINT OPTIONS (\"--name=value\" or \"--name value\", anywhere after FILE too):\n"
+"  --queue=Q --copies=N --material=M --colour=C --priority=P (-1000..1000,\n"
+"  higher first) --printer=ID (only that printer) --profile=X (what the\n"
+"  G-code was sliced for), and --notifier=URL --async --json --timeout=T\n"
+"  --token=TOKEN --quiet.  print uploads FILE, then follows the job (task\n"
+"  status; with a token each copy's printer and state) until it ends:\n"
+"  exit 0 when every copy is complete, 1 when the job failed or was\n"
+"  cancelled.  --async prints \"id: ID\" at once.  The fleet commands take\n"
+"  --json and --token after their word too.\n"
+"\n"
 "Settings: " SYSCONFDIR "/rrcloudrc, ~/.rrcloudrc, ./rrcloudrc (later wins)\n"
 "  servers = host1, host2:8080      servers = https://cloud.example/rr\n"
 "  SERVICE.servers = host           port = 4468\n"
 "  timeout = 30m                    notifier = http://me.local/done?$id\n"
+"  token = TOKEN                    (the fleet commands use print.servers\n"
+"                                   when it is set)\n"
 "With no server configured, rrcloud uses localhost and SERVICE.cloud runs the\n"
-"tool locally.\n"
+"tool locally (print.cloud uses localhost).\n"
 "\n"
 "Exit status: 0 done; 1 task failed or cancelled; 2 usage error; 3 no server\n"
-"reachable, or no answer in time; 4 refused by the server; 5 server error,\n"
-"bad answer or local I/O error; 130 interrupted.  See rrcloud(1).\n", f);
+"reachable, or no answer in time; 4 refused by the server (also a missing or\n"
+"refused token); 5 server error, bad answer or local I/O error; 130\n"
+"interrupted.  See rrcloud(1).\n", f);
 }
 
 static void version(void)
@@ -84,6 +110,12 @@ static int is_query(const char *w)
     return 0;
 }
 
+/* The fleet's words: print and the admin commands. */
+static int is_fleet(const char *w)
+{
+    return cli_fargs_command(w);
+}
+
 static int progress_wanted(const struct cli_opts *o)
 {
     const char *term = getenv("TERM");
@@ -96,8 +128,12 @@ static int dispatch(struct cli_ctx *ctx)
 {
     const char *w = ctx->opts.command;
 
+    if (!strcmp(w, "print"))   /* also print.cloud */
+        return cli_print_run(ctx);
     if (ctx->opts.cloud)
         return cli_submit_run(ctx);
+    if (is_fleet(w))
+        return cli_fleet_run(ctx);
     if (!strcmp(w, "info"))
         return cli_query_info(ctx);
     if (!strcmp(w, "meta"))
@@ -140,7 +176,7 @@ static int read_args(int argc, char **argv, struct cli_opts *o,
                       "rrcloud --help)", o->command);
         return -1;
     }
-    if (o->local && is_query(o->command)) {
+    if (o->local && (is_query(o->command) || is_fleet(o->command))) {
         cli_out_error("--local needs a service, not '%s'", o->command);
         return -1;
     }
@@ -160,11 +196,13 @@ static int settle(struct cli_ctx *ctx)
         cli_out_error("%s", err);
         return CLI_EXIT_USAGE;
     }
+    /* the fleet commands go where prints go */
     list = o->servers ? o->servers
-                      : cli_rc_servers(&ctx->rc,
-                                       is_query(o->command) && !o->cloud
-                                           ? NULL : o->command);
-    if (o->local || (o->cloud && !list))
+         : is_fleet(o->command) ? cli_rc_servers(&ctx->rc, "print")
+         : cli_rc_servers(&ctx->rc, is_query(o->command) && !o->cloud
+                                        ? NULL : o->command);
+    /* print.cloud has no local tool worth running: it uses localhost */
+    if (o->local || (o->cloud && !list && !is_fleet(o->command)))
         return 1;
     if (!list)
         list = "localhost";

@@ -233,3 +233,155 @@ void cli_out_server_message(long status, const char *body, size_t len,
     }
     cli_out_sanitize(buf, strlen(buf));
 }
+
+/* --- tables -------------------------------------------------------- */
+
+void cli_out_cell(const json_t *v, char *buf, size_t len)
+{
+    size_t i, n = 0;
+    json_t *it;
+
+    if (len == 0)
+        return;
+    buf[0] = '\0';
+    if (json_is_string(v)) {
+        snprintf(buf, len, "%s", json_string_value(v));
+    } else if (json_is_integer(v)) {
+        snprintf(buf, len, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    } else if (json_is_real(v)) {
+        snprintf(buf, len, "%g", json_real_value(v));
+    } else if (json_is_boolean(v)) {
+        snprintf(buf, len, "%s", json_is_true(v) ? "yes" : "no");
+    } else if (json_is_array(v)) {
+        json_array_foreach(v, i, it) {
+            char item[256];
+
+            cli_out_cell(it, item, sizeof(item));
+            if (n < len)
+                n += (size_t)snprintf(buf + n, len - n, "%s%s",
+                                      i ? "," : "", item);
+        }
+    }
+    if (!buf[0] || !strcmp(buf, "-"))
+        snprintf(buf, len, "-");
+    for (char *p = buf; *p; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            *p = ' ';
+    }
+    cli_out_sanitize(buf, strlen(buf));
+}
+
+void cli_out_age(double then, double now, char *buf, size_t len)
+{
+    double d = now - then;
+
+    if (then <= 0) {
+        snprintf(buf, len, "never");
+        return;
+    }
+    if (d < 0)
+        d = 0;
+    if (d < 120)
+        snprintf(buf, len, "%.0fs ago", d);
+    else if (d < 7200)
+        snprintf(buf, len, "%.0fm ago", d / 60);
+    else if (d < 172800)
+        snprintf(buf, len, "%.0fh ago", d / 3600);
+    else
+        snprintf(buf, len, "%.0fd ago", d / 86400);
+}
+
+int cli_table_init(struct cli_table *t, size_t ncols, const char *const *head)
+{
+    memset(t, 0, sizeof(*t));
+    t->ncols = ncols;
+    return cli_table_add(t, head);
+}
+
+int cli_table_add(struct cli_table *t, const char *const *cells)
+{
+    size_t at = t->nrows * t->ncols;
+
+    if (t->ncols == 0)
+        return -1;
+    if ((t->nrows + 1) * t->ncols > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : t->ncols * 16;
+        char **p;
+
+        while (cap < (t->nrows + 1) * t->ncols)
+            cap *= 2;
+        if (!(p = realloc(t->cells, cap * sizeof(*p))))
+            return -1;
+        t->cells = p;
+        t->cap = cap;
+    }
+    for (size_t c = 0; c < t->ncols; c++) {
+        char *s = strdup(cells[c] ? cells[c] : "");
+
+        if (!s) {
+            while (c-- > 0)
+                free(t->cells[at + c]);
+            return -1;
+        }
+        for (char *p = s; *p; p++) {
+            if (*p == '\n' || *p == '\r' || *p == '\t')
+                *p = ' ';
+        }
+        cli_out_sanitize(s, strlen(s));
+        t->cells[at + c] = s;
+    }
+    t->nrows++;
+    return 0;
+}
+
+/* Characters in s: UTF-8 continuation bytes do not count. */
+static size_t text_width(const char *s)
+{
+    size_t n = 0;
+
+    for (; *s; s++) {
+        if (((unsigned char)*s & 0xc0) != 0x80)
+            n++;
+    }
+    return n;
+}
+
+void cli_table_print(FILE *f, const struct cli_table *t)
+{
+    size_t *w = calloc(t->ncols ? t->ncols : 1, sizeof(*w));
+
+    if (!w)
+        return;
+    for (size_t r = 0; r < t->nrows; r++) {
+        for (size_t c = 0; c < t->ncols; c++) {
+            size_t n = text_width(t->cells[r * t->ncols + c]);
+
+            if (n > w[c])
+                w[c] = n;
+        }
+    }
+    for (size_t r = 0; r < t->nrows; r++) {
+        size_t last = t->ncols;
+
+        /* empty cells at the end of a row would leave trailing blanks */
+        while (last > 1 && !t->cells[r * t->ncols + last - 1][0])
+            last--;
+        for (size_t c = 0; c < last; c++) {
+            const char *s = t->cells[r * t->ncols + c];
+
+            fputs(s, f);
+            if (c + 1 < last)
+                fprintf(f, "%*s", (int)(w[c] - text_width(s) + 2), "");
+        }
+        fputc('\n', f);
+    }
+    free(w);
+}
+
+void cli_table_free(struct cli_table *t)
+{
+    for (size_t i = 0; i < t->nrows * t->ncols; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    memset(t, 0, sizeof(*t));
+}

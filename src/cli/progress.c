@@ -298,12 +298,17 @@ void cli_prog_wait(struct cli_prog *p, const char *what)
         p->phase = 2;
         p->start_ms = now;
         p->last_ms = 0;
+        if (strcmp(p->wait_what, what) != 0) {
+            snprintf(p->wait_what, sizeof(p->wait_what), "%s", what);
+            p->wait_start_ms = now;
+        }
     }
-    if (now - p->last_ms < PROG_INTERVAL_MS || now - p->start_ms < QUIET_MS)
+    if (now - p->last_ms < PROG_INTERVAL_MS || now - p->wait_start_ms <
+        QUIET_MS)
         return; /* short waits leave no flicker */
     p->last_ms = now;
     p->spin++;
-    fmt_time(tm, sizeof(tm), (double)(now - p->start_ms) / 1000.0);
+    fmt_time(tm, sizeof(tm), (double)(now - p->wait_start_ms) / 1000.0);
     ascii[0] = spin_ascii[p->spin % 4];
     ascii[1] = '\0';
     snprintf(line, sizeof(line), "%s %s  %s",

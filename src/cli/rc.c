@@ -42,6 +42,9 @@ void cli_rc_free(struct cli_rc *rc)
     free(rc->svc);
     free(rc->servers);
     free(rc->notifier);
+    if (rc->token)
+        explicit_bzero(rc->token, strlen(rc->token));
+    free(rc->token);
     memset(rc, 0, sizeof(*rc));
 }
 
@@ -93,6 +96,13 @@ int cli_rc_set(struct cli_rc *rc, const char *key, const char *value,
         r = replace(&rc->servers, value);
     } else if (!strcmp(key, "notifier")) {
         r = replace(&rc->notifier, value);
+    } else if (!strcmp(key, "token")) {
+        if (!cli_args_token_valid(value)) {
+            seterr(err, errlen, "bad token (1..255 visible characters, no "
+                   "blanks)");
+            return -1;
+        }
+        r = replace(&rc->token, value);
     } else if (!strcmp(key, "port")) {
         char *end;
         long p = strtol(value, &end, 10);

@@ -37,6 +37,8 @@ static int wait_turn(struct cli_ctx *ctx, const char *base, const char *id,
 {
     struct cli_prog *p = cli_http_prog(ctx->http);
 
+    if (ctx->timeout > 0 && next > start + ctx->timeout * 1000)
+        next = start + ctx->timeout * 1000;
     while (rr_mono_ms() < next && !cli_http_interrupted()) {
         cli_prog_wait(p, what);
         cli_http_sleep(100);

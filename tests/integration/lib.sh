@@ -59,6 +59,7 @@ stack_stop() {
 
 finish() {
     rc=$?
+    [ "$rc" -eq 77 ] && { stack_stop; exit 77; }
     # An exit with an error status (a stack that did not start, a failed
     # command under set -e) is a failure even if no check failed.
     if [ "$rc" -ne 0 ] && [ "$failures" -eq 0 ]; then

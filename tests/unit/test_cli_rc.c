@@ -14,6 +14,7 @@
 #include "common/util.h"
 
 Suite *cli_rc_suite(void);
+void cli_fleet_add_tcases(Suite *s);   /* test_cli_fleet.c */
 
 static char tmpdir[256];
 
@@ -729,5 +730,6 @@ Suite *cli_rc_suite(void)
     tcase_add_test(rec, server_messages);
     tcase_add_test(rec, progress_line);
     suite_add_tcase(s, rec);
+    cli_fleet_add_tcases(s);
     return s;
 }

@@ -1,0 +1,591 @@
+/*
+ * fleet.c - rrcloud printers, printer, queues, jobs and job: the fleet's
+ * admin API (/api/v1) with a bearer token, shown as tables or records.
+ */
+#include "cli/cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/util.h"
+
+#define ANSWER_MAX (16u << 20) /* 10,000 printers of JSON fit */
+#define PATH_MAX_LEN 512
+#define CELL 256
+
+/* --- the token and the calls ---------------------------------------- */
+
+const char *cli_fleet_token(const struct cli_ctx *ctx,
+                            const struct cli_fargs *a)
+{
+    const char *env = getenv("RRCLOUD_TOKEN");
+
+    if (a && a->token)
+        return a->token;
+    if (ctx->opts.token)
+        return ctx->opts.token;
+    if (env && *env)
+        return env;
+    return ctx->rc.token;
+}
+
+/* A 401/403: what was wrong with the token and how to give one. */
+static int token_refused(const struct cli_resp *r, const char *base,
+                         const char *token)
+{
+    char msg[512];
+
+    cli_out_server_message(r->status, r->body.data, r->body.len, msg,
+                           sizeof(msg));
+    if (!token)
+        cli_out_error("this needs the fleet's admin token: give "
+                      "--token=TOKEN, set RRCLOUD_TOKEN, or put \"token = "
+                      "TOKEN\" in ~/.rrcloudrc (%s: HTTP %ld)", base,
+                      r->status);
+    else if (r->status == 401)
+        cli_out_error("%s refused the token (HTTP 401: %s)", base, msg);
+    else
+        cli_out_error("%s: this token may not do that; the admin token is "
+                      "needed (HTTP 403: %s)", base, msg);
+    return CLI_EXIT_REJECTED;
+}
+
+int cli_fleet_call(struct cli_ctx *ctx, const char *method, const char *path,
+                   const char *body, const char *token, json_t **out,
+                   const char **base)
+{
+    struct cli_resp r;
+    enum cli_net net = CLI_NET_DOWN;
+    const char *at = NULL;
+    json_error_t jerr;
+    int code = CLI_EXIT_OK;
+
+    *out = NULL;
+    if (token && !cli_args_token_valid(token)) {
+        cli_out_error("bad RRCLOUD_TOKEN (1..255 visible characters, no "
+                      "blanks)");
+        return CLI_EXIT_USAGE;
+    }
+    cli_resp_init(&r, ANSWER_MAX, 0);
+    for (size_t i = 0; ctx->servers[i]; i++) {
+        at = ctx->servers[i];
+        net = cli_http_api(ctx->http, method, at, path, body, token, &r);
+        if (net != CLI_NET_DOWN)
+            break;
+        cli_out_warn("server %s is not reachable (%s)%s", at, r.error,
+                     ctx->servers[i + 1] ? ", trying the next" : "");
+    }
+    if (base)
+        *base = at;
+    if (net == CLI_NET_OK && (r.status == 401 || r.status == 403)) {
+        code = token_refused(&r, at, token);
+    } else if (net == CLI_NET_OK && r.status == 404 && r.body.len == 0) {
+        cli_out_error("%s has no fleet API (HTTP 404 for %s)", at, path);
+        code = CLI_EXIT_REJECTED;
+    } else if (net != CLI_NET_OK || r.status / 100 != 2) {
+        code = cli_query_fail(net, &r, at);
+    } else if (r.body.len > 0 &&
+               (!(*out = json_loadb(r.body.data, r.body.len, 0, &jerr)) ||
+                !json_is_object(*out))) {
+        cli_out_error("%s: bad answer: %s", at,
+                      *out ? "not a JSON object" : jerr.text);
+        json_decref(*out);
+        *out = NULL;
+        code = CLI_EXIT_ERROR;
+    }
+    cli_resp_free(&r);
+    return code;
+}
+
+/* --- small helpers -------------------------------------------------- */
+
+/* Appends v to path, percent-encoding all but unreserved characters
+ * (fleet names may hold '#' and '+'). */
+static int append_escaped(char *path, size_t len, const char *v)
+{
+    int r = 0;
+
+    for (const char *p = v; r == 0 && *p; p++) {
+        size_t n = strlen(path);
+
+        if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                   "0123456789-._~", *p))
+            r = rr_fmt(path + n, len - n, "%c", *p);
+        else
+            r = rr_fmt(path + n, len - n, "%%%02X", (unsigned char)*p);
+    }
+    return r;
+}
+
+/* Appends "?k=v" or "&k=v" (v escaped); nothing if v is NULL. */
+static int add_query(char *path, size_t len, const char *k, const char *v)
+{
+    size_t n = strlen(path);
+
+    if (!v)
+        return 0;
+    if (rr_fmt(path + n, len - n, "%c%s=", strchr(path, '?') ? '&' : '?',
+               k) < 0)
+        return -1;
+    return append_escaped(path, len, v);
+}
+
+/* A positive decimal id, or 0. */
+static long long parse_id(const char *s)
+{
+    char *end;
+    long long v;
+
+    if (*s < '1' || *s > '9')
+        return 0;
+    v = strtoll(s, &end, 10);
+    return *end || v <= 0 || v > (1LL << 53) ? 0 : v;
+}
+
+static void cell(const json_t *o, const char *key, char *buf)
+{
+    cli_out_cell(json_object_get(o, key), buf, CELL);
+}
+
+static void age_cell(const json_t *o, const char *key, char *buf)
+{
+    const json_t *v = json_object_get(o, key);
+
+    cli_out_age(json_is_number(v) ? json_number_value(v) : 0, rr_now(), buf,
+                CELL);
+}
+
+/* Unix times in a record as local "YYYY-MM-DD HH:MM:SS". */
+static void local_times(json_t *rec, const char *const *keys)
+{
+    for (; *keys; keys++) {
+        const json_t *v = json_object_get(rec, *keys);
+        time_t t;
+        struct tm tm;
+        char buf[32];
+
+        if (!json_is_number(v))
+            continue;
+        t = (time_t)json_number_value(v);
+        if (localtime_r(&t, &tm) &&
+            strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm) > 0)
+            json_object_set_new(rec, *keys, json_string(buf));
+    }
+}
+
+/* Prints an array of objects as a table: rowfn fills ncols cells. */
+typedef void (*row_fn)(const json_t *o, char cells[][CELL]);
+
+static int print_table(const json_t *arr, size_t ncols,
+                       const char *const *head, row_fn rowfn)
+{
+    struct cli_table t;
+    char (*cells)[CELL] = calloc(ncols, CELL);
+    const char **ptrs = calloc(ncols, sizeof(*ptrs));
+    const json_t *o;
+    size_t i;
+    int rc = -1;
+
+    if (!cells || !ptrs || cli_table_init(&t, ncols, head) < 0)
+        goto out;
+    for (size_t c = 0; c < ncols; c++)
+        ptrs[c] = cells[c];
+    json_array_foreach(arr, i, o) {
+        if (!json_is_object(o))
+            continue;
+        rowfn(o, cells);
+        if (cli_table_add(&t, ptrs) < 0)
+            goto done;
+    }
+    cli_table_print(stdout, &t);
+    rc = 0;
+done:
+    cli_table_free(&t);
+out:
+    free(cells);
+    free(ptrs);
+    if (rc < 0)
+        cli_out_error("out of memory");
+    return rc < 0 ? CLI_EXIT_ERROR : CLI_EXIT_OK;
+}
+
+/* GETs path and shows the array under key as a table (or the JSON). */
+static int list_cmd(struct cli_ctx *ctx, const struct cli_fargs *a,
+                    const char *path, const char *key, const char *what,
+                    size_t ncols, const char *const *head, row_fn rowfn)
+{
+    const char *base;
+    const json_t *arr;
+    json_t *doc;
+    int code;
+
+    code = cli_fleet_call(ctx, "GET", path, NULL, cli_fleet_token(ctx, a),
+                          &doc, &base);
+    if (code != CLI_EXIT_OK)
+        return code;
+    arr = json_object_get(doc, key);
+    if (!json_is_array(arr)) {
+        cli_out_error("%s: bad answer: no \"%s\" array", base, key);
+        code = CLI_EXIT_ERROR;
+    } else if (ctx->opts.json || a->json) {
+        cli_out_json(stdout, doc);
+    } else if (json_array_size(arr) == 0) {
+        cli_out_note("no %s", what);
+    } else {
+        code = print_table(arr, ncols, head, rowfn);
+    }
+    json_decref(doc);
+    return code;
+}
+
+static int no_words(const struct cli_fargs *a, const char *usage)
+{
+    if (a->nwords == 0)
+        return 0;
+    cli_out_error("usage: %s", usage);
+    return CLI_EXIT_USAGE;
+}
+
+/* --- printers, queues, jobs ----------------------------------------- */
+
+static void printer_row(const json_t *p, char c[][CELL])
+{
+    const char *colour = cli_rec_str(p, "colour");
+    char mat[CELL];
+
+    cell(p, "id", c[0]);
+    cell(p, "name", c[1]);
+    cell(p, "state", c[2]);
+    cell(p, "frontend", c[3]);
+    cell(p, "share_url", c[4]);
+    cell(p, "material", mat);
+    if (!colour || !colour[0] ||
+        rr_fmt(c[5], CELL, "%s/%s", mat, colour) < 0)
+        snprintf(c[5], CELL, "%s", mat);
+    cli_out_sanitize(c[5], strlen(c[5]));
+    cell(p, "queues", c[6]);
+    age_cell(p, "last_seen", c[7]);
+}
+
+static int cmd_printers(struct cli_ctx *ctx, const struct cli_fargs *a)
+{
+    static const char *const head[] = { "ID", "NAME", "STATE", "FRONTEND",
+                                        "SHARE URL", "MATERIAL", "QUEUES",
+                                        "LAST SEEN" };
+    char path[PATH_MAX_LEN] = "/api/v1/printers";
+    int code;
+
+    if ((code = no_words(a, "rrcloud printers [--state=S] [--queue=Q] "
+                            "[--json]")))
+        return code;
+    add_query(path, sizeof(path), "limit", "10000");
+    if (add_query(path, sizeof(path), "state", a->state) < 0 ||
+        add_query(path, sizeof(path), "queue", a->queue) < 0)
+        return CLI_EXIT_USAGE;
+    return list_cmd(ctx, a, path, "printers", "printers", 8, head,
+                    printer_row);
+}
+
+static void queue_row(const json_t *q, char c[][CELL])
+{
+    cell(q, "name", c[0]);
+    cell(q, "printers", c[1]);
+    cell(q, "jobs_active", c[2]);
+    cell(q, "depth", c[3]);
+    cell(q, "live", c[4]);
+}
+
+static int cmd_queues(struct cli_ctx *ctx, const struct cli_fargs *a)
+{
+    static const char *const head[] = { "QUEUE", "PRINTERS", "ACTIVE JOBS",
+                                        "WAITING COPIES", "PRINTING" };
+    int code;
+
+    if ((code = no_words(a, "rrcloud queues [--json]")))
+        return code;
+    return list_cmd(ctx, a, "/api/v1/queues", "queues", "queues", 5, head,
+                    queue_row);
+}
+
+static long long count_of(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+
+    return json_is_integer(v) ? (long long)json_integer_value(v) : 0;
+}
+
+static void job_row(const json_t *j, char c[][CELL])
+{
+    const json_t *by = json_object_get(j, "copies_by_state");
+
+    cell(j, "id", c[0]);
+    cell(j, "queue", c[1]);
+    cell(j, "state", c[2]);
+    snprintf(c[3], CELL, "%lld/%lld", count_of(by, "complete"),
+             count_of(j, "copies"));
+    snprintf(c[4], CELL, "%lld", count_of(by, "live"));
+    snprintf(c[5], CELL, "%lld", count_of(by, "failed"));
+    cell(j, "priority", c[6]);
+    cell(j, "material", c[7]);
+    cell(j, "name", c[8]);
+    age_cell(j, "created", c[9]);
+}
+
+static int cmd_jobs(struct cli_ctx *ctx, const struct cli_fargs *a)
+{
+    static const char *const head[] = { "ID", "QUEUE", "STATE", "DONE",
+                                        "PRINTING", "FAILED", "PRIO",
+                                        "MATERIAL", "NAME", "CREATED" };
+    char path[PATH_MAX_LEN];
+    int code;
+
+    if ((code = no_words(a, "rrcloud jobs [--queue=Q] [--state=S] "
+                            "[--json]")))
+        return code;
+    snprintf(path, sizeof(path), "/api/v1/%s", a->queue ? "queues/" : "jobs");
+    if (a->queue && (append_escaped(path, sizeof(path), a->queue) < 0 ||
+                     rr_fmt(path + strlen(path), sizeof(path) - strlen(path),
+                            "/jobs") < 0))
+        return CLI_EXIT_USAGE;
+    if (add_query(path, sizeof(path), "limit", "10000") < 0 ||
+        add_query(path, sizeof(path), "state", a->state) < 0)
+        return CLI_EXIT_USAGE;
+    return list_cmd(ctx, a, path, "jobs", "jobs", 10, head, job_row);
+}
+
+/* --- one job --------------------------------------------------------- */
+
+static void attempt_row(const json_t *t, char c[][CELL])
+{
+    cell(t, "id", c[0]);
+    cell(t, "copy", c[1]);
+    cell(t, "printer", c[2]);
+    cell(t, "state", c[3]);
+    age_cell(t, "started", c[4]);
+    if (!json_is_number(json_object_get(t, "started")))
+        snprintf(c[4], CELL, "-");
+    age_cell(t, "ended", c[5]);
+    if (!json_is_number(json_object_get(t, "ended")))
+        snprintf(c[5], CELL, "-");
+    cell(t, "reason", c[6]);
+}
+
+static void show_job(json_t *job)
+{
+    static const char *const times[] = { "created", "started", "ended",
+                                         NULL };
+    static const char *const head[] = { "ATTEMPT", "COPY", "PRINTER",
+                                        "STATE", "STARTED", "ENDED",
+                                        "REASON" };
+    json_t *attempts = json_incref(json_object_get(job, "attempts"));
+    json_t *files = json_incref(json_object_get(job, "files"));
+    const json_t *f;
+    size_t i;
+
+    json_object_del(job, "attempts");
+    json_object_del(job, "files");
+    local_times(job, times);
+    cli_out_record(stdout, job);
+    json_array_foreach(files, i, f) {
+        char name[CELL], prof[CELL], size[CELL];
+
+        cell(f, "filename", name);
+        cell(f, "profile", prof);
+        cell(f, "size", size);
+        printf("file: %s (profile %s, %s bytes)\n", name,
+               strcmp(prof, "-") ? prof : "any", size);
+    }
+    if (json_array_size(attempts) > 0) {
+        printf("\n");
+        print_table(attempts, 7, head, attempt_row);
+    }
+    json_decref(attempts);
+    json_decref(files);
+}
+
+static int cmd_job(struct cli_ctx *ctx, const struct cli_fargs *a)
+{
+    char path[64];
+    long long id = a->nwords == 1 ? parse_id(a->words[0]) : 0;
+    json_t *job;
+    int code;
+
+    if (a->nwords != 1) {
+        cli_out_error("usage: rrcloud job ID [--json]");
+        return CLI_EXIT_USAGE;
+    }
+    if (!id) {
+        cli_out_error("'%s' is not a job id (see rrcloud jobs)", a->words[0]);
+        return CLI_EXIT_USAGE;
+    }
+    snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
+    code = cli_fleet_call(ctx, "GET", path, NULL, cli_fleet_token(ctx, a),
+                          &job, NULL);
+    if (code != CLI_EXIT_OK)
+        return code;
+    if (!job)
+        code = CLI_EXIT_ERROR;
+    else if (ctx->opts.json || a->json)
+        cli_out_json(stdout, job);
+    else
+        show_job(job);
+    json_decref(job);
+    return code;
+}
+
+/* --- one printer ------------------------------------------------------ */
+
+/* The POST body of an action, or NULL with a usage error printed. */
+static char *action_body(const struct cli_fargs *a, const char *action)
+{
+    static const char *const simple[] = { "cleared", "release", "pause",
+                                          "resume", "cancel" };
+    json_t *o;
+    char *s;
+    int on;
+
+    if (!strcmp(action, "maintenance")) {
+        const char *w = a->nwords == 3 ? a->words[2] : "";
+
+        if (strcmp(w, "on") && strcmp(w, "off")) {
+            cli_out_error("usage: rrcloud printer ID maintenance on|off "
+                          "[--reason=TEXT]");
+            return NULL;
+        }
+        on = !strcmp(w, "on");
+        o = on && a->reason ? json_pack("{sbss}", "on", on, "reason",
+                                        a->reason)
+                            : json_pack("{sb}", "on", on);
+    } else {
+        size_t i, n = sizeof(simple) / sizeof(simple[0]);
+
+        for (i = 0; i < n && strcmp(action, simple[i]); i++)
+            ;
+        if (i == n || a->nwords != 2) {
+            cli_out_error("usage: rrcloud printer ID [cleared | maintenance "
+                          "on|off | release | pause | resume | cancel]");
+            return NULL;
+        }
+        o = json_object();
+    }
+    if (a->reason && strcmp(action, "maintenance")) {
+        cli_out_error("--reason goes with maintenance on");
+        json_decref(o);
+        return NULL;
+    }
+    s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!s)
+        cli_out_error("out of memory");
+    return s;
+}
+
+/* "printer 3 (desk-1): ready, maintenance (new nozzle)" */
+static void printer_line(const json_t *p)
+{
+    static const char *const holds[][2] = {
+        { "maintenance", "maintenance" }, { "quarantined", "quarantined" },
+        { "needs_clearing", "bed to be cleared" },
+    };
+    char id[CELL], name[CELL], state[CELL], why[CELL];
+
+    cell(p, "id", id);
+    cell(p, "name", name);
+    cell(p, "state", state);
+    cell(p, "hold_reason", why);
+    printf("printer %s", id);
+    if (strcmp(name, "-"))
+        printf(" (%s)", name);
+    printf(": %s", state);
+    for (size_t i = 0; i < sizeof(holds) / sizeof(holds[0]); i++) {
+        /* the state names the hold already when it is the one in force */
+        if (json_is_true(json_object_get(p, holds[i][0])) &&
+            strcmp(state, holds[i][0]))
+            printf(", %s", holds[i][1]);
+    }
+    if (strcmp(why, "-"))
+        printf(" (%s)", why);
+    putchar('\n');
+}
+
+static int cmd_printer(struct cli_ctx *ctx, const struct cli_fargs *a)
+{
+    static const char *const times[] = { "enrolled_at", "last_seen",
+                                         "last_heartbeat", "state_since",
+                                         NULL };
+    const char *action = a->nwords >= 2 ? a->words[1] : NULL;
+    long long id = a->nwords >= 1 ? parse_id(a->words[0]) : 0;
+    char path[96], *body = NULL;
+    json_t *p = NULL;
+    int code;
+
+    if (a->nwords < 1 || a->nwords > 3) {
+        cli_out_error("usage: rrcloud printer ID [cleared | maintenance "
+                      "on|off | release | pause | resume | cancel]");
+        return CLI_EXIT_USAGE;
+    }
+    if (!id) {
+        cli_out_error("'%s' is not a printer id (see rrcloud printers)",
+                      a->words[0]);
+        return CLI_EXIT_USAGE;
+    }
+    if (action && !(body = action_body(a, action)))
+        return CLI_EXIT_USAGE;
+    if (!action && a->reason) {
+        cli_out_error("--reason goes with maintenance on");
+        return CLI_EXIT_USAGE;
+    }
+    snprintf(path, sizeof(path), "/api/v1/printers/%lld%s%s", id,
+             action ? "/" : "", action ? action : "");
+    code = cli_fleet_call(ctx, action ? "POST" : "GET", path, body,
+                          cli_fleet_token(ctx, a), &p, NULL);
+    free(body);
+    if (code != CLI_EXIT_OK)
+        return code;
+    if (!p) {
+        code = CLI_EXIT_ERROR;
+    } else if (ctx->opts.json || a->json) {
+        cli_out_json(stdout, p);
+    } else if (action) {
+        printer_line(p);
+    } else {
+        local_times(p, times);
+        cli_out_record(stdout, p);
+    }
+    json_decref(p);
+    return code;
+}
+
+int cli_fleet_run(struct cli_ctx *ctx)
+{
+    const char *w = ctx->opts.command;
+    struct cli_fargs a;
+    char err[256];
+    int code;
+
+    if (cli_fargs_parse(w, ctx->opts.argc, ctx->opts.argv, &a, err,
+                        sizeof(err)) < 0) {
+        cli_out_error("%s (see rrcloud --help)", err);
+        return CLI_EXIT_USAGE;
+    }
+    if (a.quiet) {
+        cli_out_set_quiet(1);
+        cli_http_quiet(ctx->http);
+    }
+    if (!strcmp(w, "printers"))
+        code = cmd_printers(ctx, &a);
+    else if (!strcmp(w, "printer"))
+        code = cmd_printer(ctx, &a);
+    else if (!strcmp(w, "queues"))
+        code = cmd_queues(ctx, &a);
+    else if (!strcmp(w, "jobs"))
+        code = cmd_jobs(ctx, &a);
+    else if (!strcmp(w, "job"))
+        code = cmd_job(ctx, &a);
+    else
+        code = (cli_out_error("'%s' is not a fleet command", w),
+                CLI_EXIT_USAGE);
+    cli_fargs_free(&a);
+    return code;
+}
