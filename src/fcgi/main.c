@@ -71,11 +71,6 @@ static void *worker_main(void *arg)
         log_err("worker: %s", err);
         return NULL;
     }
-    w.ft = filetype_new(err, sizeof(err));
-    if (!w.ft) {
-        log_err("worker: %s", err);
-        goto out;
-    }
     for (;;) {
         struct req r;
 
@@ -101,8 +96,6 @@ static void *worker_main(void *arg)
         FCGX_Free(f, 1);
         free(f);
     }
-out:
-    filetype_free(w.ft);
     store_close(w.st);
     return NULL;
 }
@@ -213,6 +206,12 @@ int main(int argc, char **argv)
         store_close(st);
     }
     app_load_index(&app);
+    app.ft = filetype_new(err, sizeof(err));
+    if (!app.ft) {
+        log_err("%s", err);
+        goto out;
+    }
+    pthread_mutex_init(&app.ft_lock, NULL);
     curl_global_init(CURL_GLOBAL_DEFAULT);
     json_object_seed(0);
     if (FCGX_Init() != 0) {
@@ -279,6 +278,7 @@ out:
         unlink(sock);
     }
     free(app.index_html);
+    filetype_free(app.ft);
     service_registry_free(app.services);
     curl_global_cleanup();
     return rc;

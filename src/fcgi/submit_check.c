@@ -215,6 +215,7 @@ static int check_options(struct submit *s, const struct service *svc,
 static int check_inputs(struct submit *s, const struct service *svc)
 {
     char err[512], mime[128], from[4200], to[4200];
+    int rc;
 
     if (s->nup == 0)
         return submit_fail(s, 400, "fileIn0", "no input file: send the "
@@ -250,9 +251,12 @@ static int check_inputs(struct submit *s, const struct service *svc)
             return submit_fail(s, 400, u->field, "empty input file");
         if (rr_fmt(from, sizeof(from), "%s/%s", s->dir, u->tmpname) < 0)
             return submit_fail(s, 500, u->field, "path too long");
-        if (filetype_check(s->r->w->ft, from, u->head, u->headlen, u->size,
-                           u->ext, mime, sizeof(mime), err,
-                           sizeof(err)) < 0)
+        pthread_mutex_lock(&s->r->w->app->ft_lock);
+        rc = filetype_check(s->r->w->app->ft, from, u->head, u->headlen,
+                            u->size, u->ext, mime, sizeof(mime), err,
+                            sizeof(err));
+        pthread_mutex_unlock(&s->r->w->app->ft_lock);
+        if (rc < 0)
             return submit_fail(s, 415, u->field, "%s", err);
         snprintf(u->name, sizeof(u->name), "in%d.%s", i, u->ext);
         if (rr_fmt(to, sizeof(to), "%s/%s", s->dir, u->name) < 0 ||

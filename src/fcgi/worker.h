@@ -5,6 +5,8 @@
 #ifndef RR_WORKER_H
 #define RR_WORKER_H
 
+#include <pthread.h>
+
 #include "common/conf.h"
 
 struct store;
@@ -21,12 +23,16 @@ struct app {
     char hostname[256];
     char *index_html;                   /* www/index.html, owned; may be NULL */
     size_t index_len;
+    /* One libmagic handle for all workers: each handle maps the whole
+     * magic database (about 9 MB of RSS), and a type check is a small part
+     * of a submission, so sharing it behind a lock costs nothing. */
+    struct filetype *ft;                /* owned; use under ft_lock */
+    pthread_mutex_t ft_lock;
 };
 
 struct worker {
     struct app *app;          /* borrowed */
     struct store *st;         /* owned: this thread's connection */
-    struct filetype *ft;      /* owned: this thread's libmagic handle */
 };
 
 /* The return value of a handler that passed the request to the holder:
