@@ -5,6 +5,14 @@
 #
 #   scripts/stack.sh start DIR [PORT [nginx|lighttpd]]
 #   scripts/stack.sh stop DIR
+#   scripts/stack.sh printersim DIR PORT [SIMULATOR OPTIONS...]
+#   scripts/stack.sh frontend DIR NAME PORT UPSTREAM_PORT
+#   scripts/stack.sh frontend-stop DIR NAME
+#
+# "printersim" starts rrcloud-printersim on PORT (stopped with the stack);
+# "frontend" starts an nginx reverse proxy on PORT in front of
+# 127.0.0.1:UPSTREAM_PORT, the stand-in for a zrok frontend in the fleet
+# tests (stopped with the stack, or alone with frontend-stop).
 #
 # Environment: BUILDDIR (programs, default: the source tree), SRCDIR (conf/,
 # services/, www/), STACK_CONF_EXTRA (lines appended to rrcloud.conf),
@@ -120,6 +128,56 @@ stop_pid() {
     rm -f "$f"
 }
 
+start_printersim() { # port options...
+    port=$1; shift
+    mkdir -p "$DIR/log"
+    start_bg printersim "$BUILDDIR/rrcloud-printersim" --port="$port" "$@"
+    wait_http "http://127.0.0.1:$port/sim/stats" 100 ||
+        { cat "$DIR/log/printersim.log" >&2; die "rrcloud-printersim did not start"; }
+}
+
+start_frontend() { # name port upstream-port
+    nginx=$(find_prog nginx) || die "nginx not found (apt-get install nginx-light)"
+    fdir=$DIR/frontend-$1
+    mkdir -p "$fdir/tmp" "$DIR/log"
+    user=""
+    [ "$(id -u)" = 0 ] && user="user root;"
+    cat >"$fdir/nginx.conf" <<EOC
+$user
+worker_processes 1;
+pid $fdir/nginx.pid;
+error_log $DIR/log/frontend-$1-error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    client_body_temp_path $fdir/tmp/body;
+    proxy_temp_path $fdir/tmp/proxy;
+    fastcgi_temp_path $fdir/tmp/fastcgi;
+    uwsgi_temp_path $fdir/tmp/uwsgi;
+    scgi_temp_path $fdir/tmp/scgi;
+    upstream backend { server 127.0.0.1:$3; keepalive 64; }
+    server {
+        listen 127.0.0.1:$2;
+        client_max_body_size 1g;
+        location / {
+            proxy_pass http://backend;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_request_buffering off;
+        }
+    }
+}
+EOC
+    "$nginx" -c "$fdir/nginx.conf" -p "$fdir" -g "daemon off;" \
+        >>"$DIR/log/frontend-$1.log" 2>&1 &
+    echo $! >"$DIR/frontend-$1.pid"
+    i=0
+    until curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$2/" 2>/dev/null; do
+        [ $i -lt 100 ] || die "frontend $1 on port $2 did not start"
+        sleep 0.05; i=$((i + 1))
+    done
+}
+
 cmd=${1:-}; DIR=${2:-}
 [ -n "$cmd" ] && [ -n "$DIR" ] || die "usage: stack.sh start|stop DIR [PORT [nginx|lighttpd]]"
 case $cmd in
@@ -148,7 +206,30 @@ stop)
     stop_pid web
     stop_pid fcgi
     stop_pid rrcloudd
+    for f in "$DIR"/frontend-*.pid; do
+        [ -f "$f" ] || continue
+        n=${f##*/}
+        stop_pid "${n%.pid}"
+    done
     stop_pid printersim
+    ;;
+printersim)
+    [ $# -ge 3 ] || die "usage: stack.sh printersim DIR PORT [OPTIONS...]"
+    mkdir -p "$DIR"
+    DIR=$(cd "$DIR" && pwd)
+    port=$3; shift 3
+    start_printersim "$port" "$@"
+    ;;
+frontend)
+    [ $# -eq 5 ] || die "usage: stack.sh frontend DIR NAME PORT UPSTREAM_PORT"
+    mkdir -p "$DIR"
+    DIR=$(cd "$DIR" && pwd)
+    start_frontend "$3" "$4" "$5"
+    ;;
+frontend-stop)
+    [ $# -eq 3 ] || die "usage: stack.sh frontend-stop DIR NAME"
+    DIR=$(cd "$DIR" && pwd)
+    stop_pid "frontend-$3"
     ;;
 *)
     die "unknown command $cmd"

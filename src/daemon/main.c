@@ -20,6 +20,7 @@
 #include "daemon/purge.h"
 #include "daemon/recover.h"
 #include "daemon/runner.h"
+#include "fleet/fleet.h"
 #include "services/service.h"
 #include "spool/spool.h"
 #include "store/store.h"
@@ -54,6 +55,7 @@ struct daemon {
     struct service_registry *reg;
     struct runner *runner;
     struct notify *notify;
+    struct fleet *fleet;     /* printers; NULL with --once */
     struct loop_timer *purge_timer;
     int stopping;
 };
@@ -215,6 +217,8 @@ static void on_wake(struct loop *l, int fd, uint32_t events, void *arg)
         log_err("runner: %s", store_errmsg(d->st));
     if (bits & WAKE_NOTIFY)
         notify_kick(d->notify);
+    if ((bits & WAKE_FLEET) && d->fleet)
+        fleet_poll(d->fleet);
 }
 
 static void on_purge(struct loop *l, struct loop_timer *t, void *arg)
@@ -241,6 +245,7 @@ static void on_term(struct loop *l, int signo, void *arg)
     else
         log_info("signal %d again: killing the remaining tasks", signo);
     d->stopping = 1;
+    fleet_stop(d->fleet);
     runner_stop(d->runner, on_runner_stopped, d);
 }
 
@@ -319,6 +324,14 @@ static int start(struct daemon *d)
         return -1;
     }
     runner_set_notify(d->runner, kick_notifier, d->notify);
+    if (!d->once) {
+        d->fleet = fleet_new(&d->conf, d->st, d->loop, err, sizeof(err));
+        if (!d->fleet) {
+            log_err("%s", err);
+            return -1;
+        }
+        fleet_set_notify(d->fleet, kick_notifier, d->notify);
+    }
     if (loop_add_fd(d->loop, d->wake_fd, EPOLLIN, on_wake, d) < 0 ||
         loop_add_signal(d->loop, SIGTERM, on_term, d) < 0 ||
         loop_add_signal(d->loop, SIGINT, on_term, d) < 0 ||
@@ -360,6 +373,7 @@ static int run_once(struct daemon *d)
 
 static void finish(struct daemon *d)
 {
+    fleet_free(d->fleet);
     notify_stop(d->notify);
     runner_free(d->runner);
     if (d->wake_fd >= 0) {

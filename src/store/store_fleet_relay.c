@@ -7,6 +7,8 @@
 
 #include "store/store_fleet_int.h"
 
+#include <stdlib.h>
+
 static int relay_observe(struct store *st, struct store_relay_obs *o)
 {
     int rc;
@@ -27,14 +29,36 @@ static int relay_observe(struct store *st, struct store_relay_obs *o)
            -1 : 0;
 }
 
+static int relay_uploading(struct store *st, struct store_relay_upload *u,
+                           const struct fleet_policy *pol)
+{
+    long long printer;
+    int rc = sf_exec(st, "UPDATE attempts SET state = 1, upload_at = ?2, "
+                     "lease_until = ?3 WHERE id = ?1 AND state = 0", "idd",
+                     u->attempt_id, u->when, u->when + pol->lease);
+
+    u->moved = rc > 0;
+    if (rc <= 0)
+        return rc;
+    if (sf_ll(st, &printer, "SELECT printer_id FROM attempts WHERE id = ?1",
+              "i", u->attempt_id) != 0)
+        return -1;
+    return sf_printer_recompute(st, printer, u->when, NULL) < 0 ? -1 : 0;
+}
+
 int store_relay_flush(struct store *st, struct store_relay_obs *obs,
                       size_t nobs, const struct store_relay_renew *rn,
-                      size_t nrn, const struct fleet_policy *pol)
+                      size_t nrn, struct store_relay_upload *up, size_t nup,
+                      const struct fleet_policy *pol)
 {
-    if (nobs == 0 && nrn == 0)
+    if (nobs == 0 && nrn == 0 && nup == 0)
         return 0;
     if (store_begin(st) < 0)
         return -1;
+    for (size_t i = 0; i < nup; i++) {
+        if (relay_uploading(st, &up[i], pol) < 0)
+            goto fail;
+    }
     for (size_t i = 0; i < nobs; i++) {
         if (obs[i].observed != PRINTER_OFFLINE &&
             obs[i].observed != PRINTER_READY &&
@@ -56,7 +80,66 @@ int store_relay_flush(struct store *st, struct store_relay_obs *obs,
     return 0;
 fail:
     store_rollback(st);
+    for (size_t i = 0; i < nup; i++)
+        up[i].moved = 0;
     return -1;
+}
+
+int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,
+                         double now, const struct store_relay_heat *heat,
+                         size_t nheat, store_attempt_cb cb, void *arg,
+                         int *created)
+{
+    struct sched_params prm = { now, pol->age_boost, pol->change_penalty,
+                                pol->heatup_max };
+    struct sched_assignment *as = NULL;
+    struct sched_input in;
+    size_t nas = 0;
+    int rc = -1, made = 0;
+
+    if (pol->heatup_max <= 0)
+        return store_fleet_dispatch(st, pol, now, cb, arg, created);
+    sched_input_init(&in);
+    /* one snapshot for the whole load */
+    if (sf_exec(st, "BEGIN", NULL) < 0)
+        goto out;
+    rc = store_fleet_sched_load(st, pol, now, &in);
+    if (sf_exec(st, "COMMIT", NULL) < 0 || rc < 0) {
+        store_rollback(st);
+        rc = -1;
+        goto out;
+    }
+    rc = -1;
+    for (size_t i = 0; i < in.nsites; i++)
+        in.sites[i].heating = 0;
+    for (size_t i = 0; i < nheat; i++) {
+        int site = sched_intern(&in, heat[i].site);
+
+        if (site < 0 || sched_set_heating(&in, site, heat[i].heating) < 0)
+            goto out;
+    }
+    if (sched_run(&in, &prm, &as, &nas) < 0)
+        goto out;
+    for (size_t i = 0; i < nas; i++) {
+        struct fleet_attempt a;
+        int c = store_attempt_create(st, as[i].job_id, as[i].copy,
+                                     as[i].printer_id, pol, now, &a);
+
+        if (c < 0)
+            goto out;
+        if (c != 0)
+            continue;           /* overtaken since the load */
+        made++;
+        if (cb && cb(arg, &a))
+            cb = NULL;
+    }
+    rc = 0;
+out:
+    if (created)
+        *created = made;
+    free(as);
+    sched_input_free(&in);
+    return rc;
 }
 
 int store_relay_task_end(struct store *st, const char *task_id,
@@ -81,4 +164,12 @@ int store_relay_task_end(struct store *st, const char *task_id,
         return -1;
     }
     return 0;
+}
+
+void store_relay_cache(int on)
+{
+    if (on)
+        sf_cache_begin();
+    else
+        sf_cache_end();
 }

@@ -13,6 +13,7 @@
 
 #include "fleet/model.h"
 #include "store/store.h"
+#include "store/store_fleet.h"
 
 /* One observation, as store_printer_observe() takes it. */
 struct store_relay_obs {
@@ -31,13 +32,44 @@ struct store_relay_renew {
     double now;
 };
 
-/* Applies every observation (like store_printer_observe: last_seen,
- * klippy_state, effective state, ready_since) and every renewal
+/* An attempt whose upload began at `when`. */
+struct store_relay_upload {
+    long long attempt_id;
+    double when;
+    int moved;                     /* out: 1 if it went to UPLOADING */
+};
+
+/* In one transaction: every observation (like store_printer_observe:
+ * last_seen, klippy_state, effective state, ready_since), every renewal
  * (lease_until = now + pol->lease for a live attempt; final ones are
- * skipped) in one transaction.  Returns 0, or -1 with nothing written. */
+ * skipped), and every upload start (a dispatching attempt goes to
+ * UPLOADING with upload_at = when and its lease renewed, like
+ * store_attempt_set_state(UPLOADING); one no longer dispatching is left
+ * alone, moved = 0).  Returns 0, or -1 with nothing written. */
 int store_relay_flush(struct store *st, struct store_relay_obs *obs,
                       size_t nobs, const struct store_relay_renew *rn,
-                      size_t nrn, const struct fleet_policy *pol);
+                      size_t nrn, struct store_relay_upload *up, size_t nup,
+                      const struct fleet_policy *pol);
+
+/* Printers heating up now at one site, as the data plane saw them. */
+struct store_relay_heat {
+    const char *site;              /* "" = printers without a site */
+    int heating;
+};
+
+/* One scheduling round like store_fleet_dispatch(), except that the
+ * per-site heat-up counts are the caller's (printers whose heaters are
+ * still below target) instead of the store's estimate from start times;
+ * sites not listed count 0.  With pol->heatup_max 0 it is
+ * store_fleet_dispatch() itself.  Otherwise the round is loaded in one
+ * read transaction and each attempt is made by store_attempt_create() in
+ * its own (an assignment the world overtook meanwhile is skipped).  cb
+ * (may be NULL) gets each attempt made, *created (may be NULL) how many.
+ * Returns 0 or -1. */
+int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,
+                         double now, const struct store_relay_heat *heat,
+                         size_t nheat, store_attempt_cb cb, void *arg,
+                         int *created);
 
 /* Ends a print task and queues its notifier call with a JSON body (a
  * POST) in one transaction, so a crash cannot lose the call.  url and body
@@ -47,5 +79,12 @@ int store_relay_task_end(struct store *st, const char *task_id,
                          enum task_status status, int exit_code,
                          const char *reason, const char *url,
                          const char *body);
+
+/* Keeps the fleet store's prepared statements for reuse on this thread
+ * (on = 1) or finalizes them (on = 0; call it before store_close).  The
+ * data plane makes the same few writes thousands of times; preparing each
+ * one anew would cost more than the write.  store_fleet_dispatch() ends
+ * the cache when it returns, so turn it on again after a round. */
+void store_relay_cache(int on);
 
 #endif

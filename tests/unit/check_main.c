@@ -22,6 +22,7 @@ int main(void)
         store_fleet_suite,
         loadmgr_suite,
         cli_rc_suite,
+        moonraker_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -16,5 +16,6 @@ Suite *scheduler_suite(void);
 Suite *store_fleet_suite(void);
 Suite *loadmgr_suite(void);
 Suite *cli_rc_suite(void);
+Suite *moonraker_suite(void);
 
 #endif

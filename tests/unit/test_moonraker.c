@@ -31,7 +31,7 @@ Suite *moonraker_suite(void);
 #define SRV_CONNS 16
 #define SRV_CAP 65536
 
-enum srv_mode { SRV_ANSWER, SRV_HANG, SRV_DROP };
+enum srv_mode { SRV_ANSWER, SRV_HANG, SRV_DROP, SRV_CLOSE };
 
 /* What the server answers: the first rule whose prefix matches the path. */
 struct srv_rule {
@@ -95,8 +95,9 @@ static void srv_answer(struct srv_conn *c, const struct srv_rule *r)
     size_t blen = strlen(r->body) + r->pad;
     int n = snprintf(out, sizeof(out),
                      "HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
-                     "Content-Length: %zu\r\n\r\n%s", r->status, blen,
-                     r->body);
+                     "%sContent-Length: %zu\r\n\r\n%s", r->status,
+                     r->mode == SRV_CLOSE ? "Connection: close\r\n" : "",
+                     blen, r->body);
     size_t len = (size_t)n;
 
     if (len + r->pad > sizeof(out))
@@ -143,6 +144,10 @@ static void srv_try(struct srv_conn *c)
         return;
     }
     srv_answer(c, r);
+    if (r->mode == SRV_CLOSE) {
+        srv_close(c);
+        return;
+    }
     memmove(c->in, c->in + total, c->len > total ? c->len - total : 0);
     c->len = c->len > total ? c->len - total : 0;
 }
@@ -547,6 +552,63 @@ START_TEST(cancel_in_flight)
 }
 END_TEST
 
+/* A server that closes after each answer: curl closes its socket each
+ * time and the next one (often the same fd number) must register anew. */
+START_TEST(connection_close)
+{
+    struct mr_target t = { .base = base };
+
+    srv_rule("/p/1/printer/objects/query", 200, idle_status, SRV_CLOSE);
+    for (int i = 0; i < 20; i++) {
+        struct got g = { 0 };
+
+        ck_assert_ptr_nonnull(mr_query(C, &t, on_done, &g));
+        wait_done(&g, 3000);
+        ck_assert_msg(g.err == MR_OK, "request %d: %s", i, g.message);
+    }
+    pthread_mutex_lock(&srv.mu);
+    ck_assert_int_eq(srv.accepted, 20);
+    pthread_mutex_unlock(&srv.mu);
+}
+END_TEST
+
+START_TEST(interpret)
+{
+    static const char up[] = "{\"result\":{\"klippy_connected\":true,"
+                             "\"klippy_state\":\"ready\"}}";
+    static const char down[] = "{\"result\":{\"klippy_connected\":false,"
+                               "\"klippy_state\":\"disconnected\"}}";
+    static const char busy[] = "{\"error\":{\"code\":400,\"message\":"
+                               "\"SD busy\"}}";
+    struct mr_status st;
+    char text[128];
+    int kc = -1;
+
+    ck_assert_int_eq(mr_interpret(MR_INFO, CURLE_OK, 200, up, strlen(up), 0,
+                                  NULL, &st, &kc, text, sizeof(text)), MR_OK);
+    ck_assert_int_eq(kc, 1);
+    ck_assert_int_eq(mr_interpret(MR_INFO, CURLE_OK, 200, down, strlen(down),
+                                  0, NULL, &st, &kc, text, sizeof(text)),
+                     MR_OK);
+    ck_assert_int_eq(kc, 0);
+    ck_assert_int_eq(mr_interpret(MR_INFO, CURLE_OK, 200, "[]", 2, 0, NULL,
+                                  &st, &kc, text, sizeof(text)),
+                     MR_ERR_PROTO);
+    ck_assert_int_eq(mr_interpret(MR_START, CURLE_OK, 400, busy, strlen(busy),
+                                  0, NULL, &st, &kc, text, sizeof(text)),
+                     MR_ERR_BUSY);
+    ck_assert_str_eq(text, "SD busy");
+    ck_assert_int_eq(mr_interpret(MR_QUERY, CURLE_COULDNT_CONNECT, 0, "", 0,
+                                  0, "Failed to connect", &st, &kc, text,
+                                  sizeof(text)), MR_ERR_OFFLINE);
+    ck_assert_str_eq(text, "Failed to connect");
+    ck_assert_int_eq(mr_interpret(MR_GET, CURLE_OK, 502, "<html>", 6, 0, "",
+                                  &st, &kc, text, sizeof(text)),
+                     MR_ERR_TUNNEL);
+    ck_assert_str_eq(text, "HTTP 502");
+}
+END_TEST
+
 /* Many transfers at once through the loop: every callback runs once. */
 START_TEST(many_parallel)
 {
@@ -736,6 +798,7 @@ Suite *moonraker_suite(void)
 
     tcase_add_test(tc, classify);
     tcase_add_test(tc, parse_status);
+    tcase_add_test(tc, interpret);
     suite_add_tcase(s, tc);
     tcase_add_checked_fixture(net, setup, teardown);
     tcase_set_timeout(net, 20);
@@ -746,6 +809,7 @@ Suite *moonraker_suite(void)
     tcase_add_test(net, upload_streams_file);
     tcase_add_test(net, cancel_in_flight);
     tcase_add_test(net, many_parallel);
+    tcase_add_test(net, connection_close);
     suite_add_tcase(s, net);
     tcase_add_checked_fixture(sim, setup, sim_teardown);
     tcase_set_timeout(sim, 30);

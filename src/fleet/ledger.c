@@ -1,0 +1,441 @@
+/*
+ * ledger.c - the fleet loop's side of the store: observations and lease
+ * renewals batched into one transaction per loop round, attempt steps
+ * written at once (each its own transaction), expired leases, the print
+ * tasks of jobs that ended (with the job as the notifier's JSON body), and
+ * retention of jobs and G-code blobs.  fleet.c explains why.
+ */
+#include "fleet/fleet_int.h"
+
+#include "common/log.h"
+#include "common/util.h"
+#include "fleet/blob.h"
+#include "store/store_fleet.h"
+#include "store/store_fleet_relay.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SEEN_REFRESH 15.0      /* s between last_seen writes when steady */
+#define BATCH_MAX 200000       /* queued writes kept while the store fails */
+#define GRACE_BLOB 3600.0      /* s a blob may sit unreferenced */
+
+/* ---- batched writes ---------------------------------------------------------- */
+
+void fleet_queue_obs(struct fleet *f, struct fleet_pr *p, int observed,
+                     const char *klippy, double now)
+{
+    struct fleet_obs *o;
+
+    if (p->observed == observed && strcmp(p->klippy, klippy) == 0 &&
+        (observed == PRINTER_OFFLINE || now - p->seen_written < SEEN_REFRESH))
+        return;
+    if (f->nobs == f->obs_cap) {
+        size_t n = f->obs_cap ? f->obs_cap * 2 : 256;
+        struct fleet_obs *a;
+
+        if (n > BATCH_MAX || !(a = realloc(f->obs, n * sizeof(*a))))
+            return;             /* written again at the next change */
+        f->obs = a;
+        f->obs_cap = n;
+    }
+    o = &f->obs[f->nobs++];
+    o->printer_id = p->id;
+    o->when = now;
+    o->observed = (uint8_t)observed;
+    snprintf(o->klippy, sizeof(o->klippy), "%s", klippy);
+    p->observed = (uint8_t)observed;
+    snprintf(p->klippy, sizeof(p->klippy), "%s", klippy);
+    p->seen_written = now;
+    f->want_flush = 1;
+    fleet_work_at(f, 1);
+}
+
+void fleet_queue_renew(struct fleet *f, struct fleet_pr *p, double now)
+{
+    double every = f->pol.lease / 4;
+
+    if (every > 60)
+        every = 60;
+    if (every < 1)
+        every = 1;
+    if (!p->att_id || now - p->lease_written < every)
+        return;
+    if (f->nrenew == f->renew_cap) {
+        size_t n = f->renew_cap ? f->renew_cap * 2 : 64;
+        struct fleet_renew *a;
+
+        if (n > BATCH_MAX || !(a = realloc(f->renew, n * sizeof(*a))))
+            return;
+        f->renew = a;
+        f->renew_cap = n;
+    }
+    f->renew[f->nrenew++] = (struct fleet_renew){ p->att_id, now };
+    p->lease_written = now;
+    f->want_flush = 1;
+    fleet_work_at(f, 1);
+}
+
+void fleet_queue_uploading(struct fleet *f, struct fleet_pr *p, double when)
+{
+    if (f->nupmark == f->upmark_cap) {
+        size_t n = f->upmark_cap ? f->upmark_cap * 2 : 64;
+        struct fleet_upmark *a;
+
+        if (n > BATCH_MAX || !(a = realloc(f->upmark, n * sizeof(*a))))
+            return;             /* the next fresh poll settles it */
+        f->upmark = a;
+        f->upmark_cap = n;
+    }
+    f->upmark[f->nupmark++] = (struct fleet_upmark){ p->att_id, p->id,
+                                                      when };
+    f->want_flush = 1;
+    fleet_work_at(f, 1);
+}
+
+/* An upload whose attempt ended before it was marked (e.g. its job was
+ * cancelled meanwhile): stop sending it. */
+static void upload_orphaned(struct fleet *f, const struct fleet_upmark *m)
+{
+    struct fleet_pr *p = fleet_pr_find(f, m->printer_id);
+
+    if (p && p->att_id == m->attempt_id && p->xfer) {
+        log_info("fleet: printer %lld: attempt %lld ended before its upload "
+                 "did; stopping it", p->id, m->attempt_id);
+        mr_cancel(f->mr, p->xfer);
+        fleet_pr_drop_attempt(p);
+        fleet_stage_done(f, p);
+    }
+}
+
+/* Writes the queued observations, renewals and upload starts in one
+ * transaction and takes the effective states the store derived. */
+void fleet_flush(struct fleet *f)
+{
+    struct store_relay_obs *o;
+    struct store_relay_renew *r;
+    struct store_relay_upload *u;
+    int rc;
+
+    f->want_flush = 0;
+    if (f->nobs == 0 && f->nrenew == 0 && f->nupmark == 0)
+        return;
+    o = calloc(f->nobs ? f->nobs : 1, sizeof(*o));
+    r = calloc(f->nrenew ? f->nrenew : 1, sizeof(*r));
+    u = calloc(f->nupmark ? f->nupmark : 1, sizeof(*u));
+    if (!o || !r || !u) {
+        free(o);
+        free(r);
+        free(u);
+        f->want_flush = 1;
+        return;
+    }
+    for (size_t i = 0; i < f->nupmark; i++) {
+        u[i].attempt_id = f->upmark[i].attempt_id;
+        u[i].when = f->upmark[i].when;
+    }
+    for (size_t i = 0; i < f->nobs; i++) {
+        o[i].printer_id = f->obs[i].printer_id;
+        o[i].observed = (enum printer_state)f->obs[i].observed;
+        o[i].klippy_state = f->obs[i].klippy;
+        o[i].now = f->obs[i].when;
+    }
+    for (size_t i = 0; i < f->nrenew; i++)
+        r[i] = (struct store_relay_renew){ f->renew[i].attempt_id,
+                                           f->renew[i].when };
+    rc = store_relay_flush(f->st, o, f->nobs, r, f->nrenew, u, f->nupmark,
+                           &f->pol);
+    if (rc < 0) {
+        /* Kept for the next try (the store may be busy a moment). */
+        log_err("fleet: cannot write %zu observations: %s", f->nobs,
+                store_errmsg(f->st));
+        f->want_flush = 1;
+        free(o);
+        free(r);
+        free(u);
+        return;
+    }
+    for (size_t i = 0; i < f->nupmark; i++) {
+        if (!u[i].moved)
+            upload_orphaned(f, &f->upmark[i]);
+    }
+    for (size_t i = 0; i < f->nobs; i++) {
+        struct fleet_pr *p = fleet_pr_find(f, o[i].printer_id);
+
+        if (!p || !o[i].found)
+            continue;
+        if (o[i].state == PRINTER_READY && p->state != PRINTER_READY &&
+            !p->att_id)
+            fleet_want_sched(f);
+        p->state = (uint8_t)o[i].state;
+    }
+    f->nobs = 0;
+    f->nrenew = 0;
+    f->nupmark = 0;
+    free(o);
+    free(r);
+    free(u);
+}
+
+/* ---- attempts ------------------------------------------------------------------ */
+
+int fleet_end_attempt(struct fleet *f, struct fleet_pr *p,
+                      enum attempt_state result, const char *reason)
+{
+    struct fleet_attempt_outcome out;
+    long long id = p->att_id;
+    int rc;
+
+    if (!id)
+        return 0;
+    memset(&out, 0, sizeof(out));
+    rc = store_attempt_end(f->st, id, result, reason, &f->pol, rr_now(),
+                           &out);
+    fleet_pr_drop_attempt(p);
+    if (rc < 0) {
+        log_err("fleet: printer %lld: cannot end attempt %lld: %s", p->id,
+                id, store_errmsg(f->st));
+        f->next_reload_ms = 0;   /* re-adopt from the store */
+        return -1;
+    }
+    if (rc == STORE_CONFLICT)
+        return 0;               /* ended elsewhere already */
+    p->state = (uint8_t)out.printer_state;
+    log_info("fleet: printer %lld attempt %lld %s%s%s%s", p->id, id,
+             attempt_state_name(result), reason ? ": " : "",
+             reason ? reason : "",
+             out.copy_state == COPY_QUEUED ? " (copy requeued)" : "");
+    if (out.printer_quarantined)
+        log_warn("fleet: printer %lld quarantined after repeated failures",
+                 p->id);
+    if (out.job_ended)
+        f->next_tasks_ms = 0;
+    if (out.copy_state == COPY_QUEUED || out.printer_state == PRINTER_READY)
+        fleet_want_sched(f);
+    fleet_work_at(f, 1);
+    return 0;
+}
+
+int fleet_set_attempt(struct fleet *f, struct fleet_pr *p,
+                      enum attempt_state state)
+{
+    int rc;
+
+    if (!p->att_id)
+        return 0;
+    rc = store_attempt_set_state(f->st, p->att_id, state, &f->pol, rr_now());
+    if (rc < 0) {
+        log_err("fleet: printer %lld: attempt %lld -> %s: %s", p->id,
+                p->att_id, attempt_state_name(state), store_errmsg(f->st));
+        return -1;
+    }
+    if (rc == STORE_CONFLICT) {
+        /* final already (e.g. the job was failed meanwhile) */
+        fleet_pr_drop_attempt(p);
+        return -1;
+    }
+    p->att_state = (uint8_t)state;
+    p->att_epoch_ms = fleet_mono_ms();
+    p->lease_written = rr_now();
+    if (state == ATTEMPT_PRINTING)
+        p->state = PRINTER_PRINTING;
+    else if (state == ATTEMPT_PAUSED)
+        p->state = PRINTER_PAUSED;
+    return 0;
+}
+
+/* Ends leases that ran out: the printer has not been seen printing our
+ * file for pol.lease seconds, so its copy may go elsewhere. */
+
+/* ---- print tasks of ended jobs ------------------------------------------------- */
+
+struct ended {
+    long long job_id;
+};
+
+struct ended_ctx {
+    struct ended *v;
+    size_t n, cap;
+};
+
+static int ended_row(void *arg, const struct fleet_job *j)
+{
+    struct ended_ctx *c = arg;
+
+    if (c->n == c->cap) {
+        size_t n = c->cap ? c->cap * 2 : 16;
+        struct ended *a = realloc(c->v, n * sizeof(*a));
+
+        if (!a)
+            return 1;
+        c->v = a;
+        c->cap = n;
+    }
+    c->v[c->n++].job_id = j->id;
+    return 0;
+}
+
+struct att_list {
+    struct fleet_attempt *v;
+    size_t n, cap;
+};
+
+static int att_row(void *arg, const struct fleet_attempt *a)
+{
+    struct att_list *l = arg;
+
+    if (l->n == l->cap) {
+        size_t n = l->cap ? l->cap * 2 : 16;
+        struct fleet_attempt *v = realloc(l->v, n * sizeof(*v));
+
+        if (!v)
+            return 1;
+        l->v = v;
+        l->cap = n;
+    }
+    l->v[l->n++] = *a;
+    return 0;
+}
+
+/* Finishes the print task of one ended job: status from the job, and the
+ * job summary (with its attempts) as the notifier's JSON body. */
+static void end_task(struct fleet *f, long long job_id)
+{
+    struct fleet_job j;
+    struct att_list atts = { 0 };
+    struct task t;
+    enum task_status ts;
+    json_t *js = NULL;
+    char *body = NULL;
+    const char *url;
+    int rc;
+
+    fleet_job_init(&j);
+    memset(&t, 0, sizeof(t));
+    if (store_job_get(f->st, job_id, &j) != 0 || !j.task_id[0])
+        goto out;
+    if (store_job_attempts(f->st, job_id, att_row, &atts) < 0)
+        goto out;
+    js = fleet_job_json(&j, NULL, 0, atts.v, atts.n);
+    if (js)
+        json_object_set_new(js, "task_id", json_string(j.task_id));
+    body = js ? json_dumps(js, JSON_COMPACT) : NULL;
+    ts = j.state == JOB_COMPLETE ? TASK_COMPLETE :
+         j.state == JOB_CANCELLED ? TASK_CANCELLED : TASK_FAILED;
+    url = j.notifier;
+    if (store_task_get(f->st, j.task_id, &t) == 0 && t.notifier)
+        url = t.notifier;       /* $id and $myip already substituted */
+    rc = store_relay_task_end(f->st, j.task_id, ts,
+                              ts == TASK_COMPLETE ? 0 : 1,
+                              ts == TASK_COMPLETE ? NULL :
+                              (j.reason ? j.reason : job_state_name(j.state)),
+                              url, body);
+    if (rc < 0) {
+        log_err("fleet: job %lld: cannot end task %s: %s", job_id,
+                j.task_id, store_errmsg(f->st));
+        goto out;
+    }
+    log_info("fleet: job %lld %s: task %s ended%s", job_id,
+             job_state_name(j.state), j.task_id,
+             rc == 0 && url && *url ? ", notifier queued" : "");
+    if (rc == 0 && url && *url && f->notify_fn)
+        f->notify_fn(f->notify_arg);
+out:
+    free(body);
+    json_decref(js);
+    free(atts.v);
+    task_clear(&t);
+    fleet_job_clear(&j);
+}
+
+void fleet_end_tasks(struct fleet *f)
+{
+    struct ended_ctx c = { 0 };
+
+    if (store_job_ended_tasks(f->st, 64, ended_row, &c) < 0) {
+        log_err("fleet: ended jobs: %s", store_errmsg(f->st));
+        free(c.v);
+        return;
+    }
+    for (size_t i = 0; i < c.n; i++)
+        end_task(f, c.v[i].job_id);
+    if (c.n == 64)
+        f->next_tasks_ms = 0;   /* more to do: next pass */
+    free(c.v);
+}
+
+static int lease_row(void *arg, const struct fleet_attempt *a)
+{
+    return att_row(arg, a);
+}
+
+void fleet_leases(struct fleet *f)
+{
+    struct att_list l = { 0 };
+    double now = rr_now();
+
+    if (store_attempt_expired(f->st, now, lease_row, &l) < 0) {
+        log_err("fleet: expired leases: %s", store_errmsg(f->st));
+        free(l.v);
+        return;
+    }
+    for (size_t i = 0; i < l.n; i++) {
+        struct fleet_attempt *a = &l.v[i];
+        struct fleet_pr *p = fleet_pr_find(f, a->printer_id);
+        char why[FLEET_WHY_MAX];
+
+        if (p && p->att_id == a->id &&
+            (p->xfer || p->reachable ||
+             fleet_pr_may_print_until(p) > now)) {
+            /* still talking to it (a long upload), or out of sight while
+             * its print may still be running: the copy stays put */
+            if (!p->reachable && !p->xfer)
+                log_info("fleet: printer %lld out of sight; its print of "
+                         "%s may run until %.0f s from now: lease extended",
+                         p->id, a->filename,
+                         fleet_pr_may_print_until(p) - now);
+            p->lease_written = 0;
+            fleet_queue_renew(f, p, now);
+            continue;
+        }
+        snprintf(why, sizeof(why), "lease expired: printer not seen "
+                 "printing %s for %.0f s", a->filename, f->pol.lease);
+        if (p && p->att_id == a->id) {
+            fleet_end_attempt(f, p, ATTEMPT_LOST, why);
+        } else if (store_attempt_end(f->st, a->id, ATTEMPT_LOST, why, &f->pol,
+                                     now, NULL) == 0) {
+            log_info("fleet: attempt %lld lost: %s", a->id, why);
+            fleet_want_sched(f);
+        }
+    }
+    free(l.v);
+}
+
+static int purge_blob(void *arg, const char *sha256)
+{
+    struct fleet *f = arg;
+    char path[4096];
+
+    if (fleet_blob_path(f->conf->spool_dir, sha256, path, sizeof(path)) == 0 &&
+        unlink(path) < 0 && errno != ENOENT)
+        log_warn("fleet: cannot remove blob %s: %s", path, strerror(errno));
+    return 0;
+}
+
+/* Retention: final jobs (with their attempts and events) older than
+ * max_data_retention go, and the G-code blobs no job needs any more. */
+void fleet_purge(struct fleet *f)
+{
+    double now = rr_now();
+
+    if (f->conf->max_data_retention <= 0)
+        return;
+    if (store_fleet_purge(f->st, now - (double)f->conf->max_data_retention,
+                          now - GRACE_BLOB, purge_blob, f) < 0)
+        log_err("fleet: purge: %s", store_errmsg(f->st));
+}
+
