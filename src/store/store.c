@@ -216,6 +216,14 @@ fail:
     return NULL;
 }
 
+int store_set_cache_kib(struct store *st, int kib)
+{
+    char sql[64];
+
+    snprintf(sql, sizeof(sql), "PRAGMA cache_size=-%d", kib > 0 ? kib : 1);
+    return store_exec(st, sql);
+}
+
 void store_close(struct store *st)
 {
     if (!st)

@@ -71,6 +71,9 @@ struct store;
  * date.  Returns NULL with err set. */
 struct store *store_open(const char *path, char *err, size_t errlen);
 void store_close(struct store *st);
+/* Sets this connection's page cache to kib KiB (store_open leaves 1 MiB).
+ * rrcloud-fcgi's lookups by key need little; the fleet loop more. */
+int store_set_cache_kib(struct store *st, int kib);
 const char *store_errmsg(struct store *st);
 
 /* --- tasks --------------------------------------------------------------- */
