@@ -261,6 +261,26 @@ struct reload_ctx {
     int ready;
 };
 
+/* A printer new to the table. */
+static struct fleet_pr *pr_new(struct fleet *f, const struct fleet_printer *row)
+{
+    struct fleet_pr *p = calloc(1, sizeof(*p));
+
+    if (p) {
+        p->fleet = f;
+        p->id = row->id;
+        p->heap_idx = -1;
+        p->observed = (uint8_t)row->observed;
+        snprintf(p->klippy, sizeof(p->klippy), "%s", row->klippy_state);
+    }
+    if (!p || table_insert(f, p) < 0) {
+        free(p);
+        log_err("fleet: out of memory loading printer %lld", row->id);
+        return NULL;
+    }
+    return p;
+}
+
 static int reload_row(void *arg, const struct fleet_printer *row)
 {
     struct reload_ctx *c = arg;
@@ -268,21 +288,8 @@ static int reload_row(void *arg, const struct fleet_printer *row)
     struct fleet_pr *p = fleet_pr_find(f, row->id);
     int had_url, moved;
 
-    if (!p) {
-        p = calloc(1, sizeof(*p));
-        if (p) {
-            p->fleet = f;
-            p->id = row->id;
-            p->heap_idx = -1;
-        }
-        if (!p || table_insert(f, p) < 0) {
-            free(p);
-            log_err("fleet: out of memory loading printer %lld", row->id);
-            return 0;
-        }
-        p->observed = (uint8_t)row->observed;
-        snprintf(p->klippy, sizeof(p->klippy), "%s", row->klippy_state);
-    }
+    if (!p && !(p = pr_new(f, row)))
+        return 0;
     had_url = p->url != NULL;
     moved = had_url && (!row->share_url[0] || strcmp(p->url, row->share_url));
     if (set_str(&p->url, row->share_url, 1) < 0 ||
@@ -565,6 +572,34 @@ static void raise_nofile(size_t want)
                  strerror(errno));
 }
 
+/* The Moonraker client's limits from rrcloud.conf, and the polls to keep
+ * in flight. */
+static void client_opts(const struct rr_conf *conf, struct mr_opts *o,
+                        int *max_inflight)
+{
+    long long cap = conf->fleet_max_connections;
+
+    memset(o, 0, sizeof(*o));
+    o->connect_timeout_ms = 3000;
+    o->query_timeout_ms = conf->fleet_request_timeout * 1000;
+    o->command_timeout_ms = conf->fleet_request_timeout * 1000;
+    o->upload_timeout_ms = conf->fleet_upload_timeout * 1000;
+    o->max_body = 256 * 1024;
+    /* Idle connections kept: one per printer when the cap allows (0 = no
+     * cap: up to 20,000). */
+    o->max_connects = cap > 0 ? cap : 20000;
+    o->host_connections = 2;
+    o->total_connections = cap;
+    o->user_agent = "rrcloud/" PACKAGE_VERSION;
+    /* Polls in flight: 10,000 printers every 2 s at 200 ms a request need
+     * 1,000; at most half the connection cap, so curl never queues
+     * transfers behind its limits (queued ones spend their timeout
+     * waiting). */
+    *max_inflight = 1024;
+    if (cap > 0 && cap / 2 < *max_inflight)
+        *max_inflight = cap / 2 > 8 ? (int)(cap / 2) : 8;
+}
+
 struct fleet *fleet_new(const struct rr_conf *conf, struct store *st,
                         struct loop *l, char *err, size_t errlen)
 {
@@ -585,38 +620,13 @@ struct fleet *fleet_new(const struct rr_conf *conf, struct store *st,
     f->backoff_max_ms = conf->fleet_offline_backoff * 1000;
     if (f->backoff_max_ms < f->interval_ms)
         f->backoff_max_ms = f->interval_ms;
-    /* Polls in flight at once: enough for thousands of printers at LAN
-     * latency, and at most half the connection cap so curl never has to
-     * queue transfers behind its limits (queued ones would spend their
-     * timeout waiting). */
-    f->max_inflight = 512;
-    if (conf->fleet_max_connections > 0 &&
-        conf->fleet_max_connections / 2 < f->max_inflight)
-        f->max_inflight = conf->fleet_max_connections / 2 > 8 ?
-                          conf->fleet_max_connections / 2 : 8;
-    memset(&o, 0, sizeof(o));
-    o.connect_timeout_ms = 3000;
-    o.query_timeout_ms = conf->fleet_request_timeout * 1000;
-    o.command_timeout_ms = conf->fleet_request_timeout * 1000;
-    o.upload_timeout_ms = conf->fleet_upload_timeout * 1000;
-    o.max_body = 256 * 1024;
-    /* Idle connections kept: one per printer when the cap allows (0 = no
-     * cap, up to 20,000). */
-    o.max_connects = conf->fleet_max_connections > 0 ?
-                     conf->fleet_max_connections : 20000;
-    o.host_connections = 2;
-    o.total_connections = conf->fleet_max_connections;
-    o.user_agent = "rrcloud/" PACKAGE_VERSION;
+    client_opts(conf, &o, &f->max_inflight);
     f->mr = mr_client_new(l, &o);
     f->work_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (!f->mr || f->work_tfd < 0 || fleet_poller_init(f) < 0 ||
         fleet_health_init(f) < 0 ||
         loop_add_fd(l, f->work_tfd, EPOLLIN, on_work, f) < 0) {
         snprintf(err, errlen, "fleet: cannot start: %s", strerror(errno));
-        if (f->work_tfd >= 0 && !f->mr) {
-            close(f->work_tfd);
-            f->work_tfd = -1;
-        }
         fleet_free(f);
         return NULL;
     }

@@ -114,56 +114,17 @@ static void upload_orphaned(struct fleet *f, const struct fleet_upmark *m)
 
 /* Writes the queued observations, renewals and upload starts in one
  * transaction and takes the effective states the store derived. */
-void fleet_flush(struct fleet *f)
+/* What the store made of a flushed batch: effective states (a printer
+ * that became READY asks for a round) and uploads it did not mark. */
+static void flush_apply(struct fleet *f, const struct store_relay_obs *o,
+                        size_t nobs, const struct store_relay_upload *u,
+                        const struct fleet_upmark *m, size_t nup)
 {
-    struct store_relay_obs *o;
-    struct store_relay_renew *r;
-    struct store_relay_upload *u;
-    int rc;
-
-    f->want_flush = 0;
-    if (f->nobs == 0 && f->nrenew == 0 && f->nupmark == 0)
-        return;
-    o = calloc(f->nobs ? f->nobs : 1, sizeof(*o));
-    r = calloc(f->nrenew ? f->nrenew : 1, sizeof(*r));
-    u = calloc(f->nupmark ? f->nupmark : 1, sizeof(*u));
-    if (!o || !r || !u) {
-        free(o);
-        free(r);
-        free(u);
-        f->want_flush = 1;
-        return;
-    }
-    for (size_t i = 0; i < f->nupmark; i++) {
-        u[i].attempt_id = f->upmark[i].attempt_id;
-        u[i].when = f->upmark[i].when;
-    }
-    for (size_t i = 0; i < f->nobs; i++) {
-        o[i].printer_id = f->obs[i].printer_id;
-        o[i].observed = (enum printer_state)f->obs[i].observed;
-        o[i].klippy_state = f->obs[i].klippy;
-        o[i].now = f->obs[i].when;
-    }
-    for (size_t i = 0; i < f->nrenew; i++)
-        r[i] = (struct store_relay_renew){ f->renew[i].attempt_id,
-                                           f->renew[i].when };
-    rc = store_relay_flush(f->st, o, f->nobs, r, f->nrenew, u, f->nupmark,
-                           &f->pol);
-    if (rc < 0) {
-        /* Kept for the next try (the store may be busy a moment). */
-        log_err("fleet: cannot write %zu observations: %s", f->nobs,
-                store_errmsg(f->st));
-        f->want_flush = 1;
-        free(o);
-        free(r);
-        free(u);
-        return;
-    }
-    for (size_t i = 0; i < f->nupmark; i++) {
+    for (size_t i = 0; i < nup; i++) {
         if (!u[i].moved)
-            upload_orphaned(f, &f->upmark[i]);
+            upload_orphaned(f, &m[i]);
     }
-    for (size_t i = 0; i < f->nobs; i++) {
+    for (size_t i = 0; i < nobs; i++) {
         struct fleet_pr *p = fleet_pr_find(f, o[i].printer_id);
 
         if (!p || !o[i].found)
@@ -173,12 +134,57 @@ void fleet_flush(struct fleet *f)
             fleet_want_sched(f);
         p->state = (uint8_t)o[i].state;
     }
-    f->nobs = 0;
-    f->nrenew = 0;
-    f->nupmark = 0;
-    free(o);
-    free(r);
-    free(u);
+}
+
+void fleet_flush(struct fleet *f)
+{
+    size_t n = f->nobs + f->nrenew + f->nupmark;
+    struct store_relay_obs *o;
+    struct store_relay_renew *r;
+    struct store_relay_upload *u;
+    void *mem;
+
+    f->want_flush = 0;
+    if (n == 0)
+        return;
+    /* one block for the three arrays the store takes */
+    mem = calloc(n, sizeof(*o) + sizeof(*r) + sizeof(*u));
+    if (!mem) {
+        f->want_flush = 1;
+        return;
+    }
+    o = mem;
+    u = (struct store_relay_upload *)(o + n);
+    r = (struct store_relay_renew *)(u + n);
+    for (size_t i = 0; i < f->nobs; i++)
+        o[i] = (struct store_relay_obs){ .printer_id = f->obs[i].printer_id,
+            .observed = (enum printer_state)f->obs[i].observed,
+            .klippy_state = f->obs[i].klippy, .now = f->obs[i].when };
+    for (size_t i = 0; i < f->nrenew; i++)
+        r[i] = (struct store_relay_renew){ f->renew[i].attempt_id,
+                                           f->renew[i].when };
+    for (size_t i = 0; i < f->nupmark; i++)
+        u[i] = (struct store_relay_upload){ f->upmark[i].attempt_id,
+                                            f->upmark[i].when, 0 };
+    if (store_relay_flush(f->st, o, f->nobs, r, f->nrenew, u, f->nupmark,
+                          &f->pol) < 0) {
+        /* Kept for the next try (the store may be busy a moment). */
+        log_err("fleet: cannot write %zu observations: %s", f->nobs,
+                store_errmsg(f->st));
+        f->want_flush = 1;
+    } else {
+        /* Applying may queue new writes (a freed upload slot starts the
+         * next upload): the batch leaves the queues first. */
+        size_t nobs = f->nobs, nup = f->nupmark;
+        struct fleet_upmark *m = nup ? malloc(nup * sizeof(*m)) : NULL;
+
+        if (m)
+            memcpy(m, f->upmark, nup * sizeof(*m));
+        f->nobs = f->nrenew = f->nupmark = 0;
+        flush_apply(f, o, nobs, u, m, m ? nup : 0);
+        free(m);
+    }
+    free(mem);
 }
 
 /* ---- attempts ------------------------------------------------------------------ */

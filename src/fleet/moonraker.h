@@ -3,11 +3,12 @@
  * moonraker.md): status queries, uploads, print control, and plain GETs
  * for frontend canaries.
  *
- * One client is one libcurl multi handle driven from rrcloudd's event loop
+ * One client drives libcurl multi handles from rrcloudd's event loop
  * (loop.h) with the socket-action pattern: curl tells us which sockets to
  * watch and when to wake it, the loop calls back, nothing blocks, and
  * thousands of printers share one thread.  Connections are kept alive and
- * reused from the multi's pool; easy handles are recycled.
+ * reused; easy handles are recycled.  (Hosts are spread over a few multi
+ * handles, each with its own connection pool: see moonraker.c.)
  *
  * Every request takes a target (the printer's share URL and credentials),
  * a completion callback (NULL: fire and forget) and its argument.  The
