@@ -191,7 +191,7 @@ start)
     start_bg rrcloudd "$BUILDDIR/rrcloudd" -c "$DIR/rrcloud.conf" -f
     start_bg fcgi "$BUILDDIR/rrcloud-fcgi" -c "$DIR/rrcloud.conf"
     i=0
-    while [ ! -S "$DIR/fcgi.sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+    while [ ! -S "$DIR/fcgi.sock" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
     [ -S "$DIR/fcgi.sock" ] || { cat "$DIR/log/fcgi.log" >&2; die "rrcloud-fcgi did not start"; }
     case $WEB in
     nginx) start_nginx ;;

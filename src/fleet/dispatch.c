@@ -56,7 +56,7 @@ void fleet_stage_done(struct fleet *f, struct fleet_pr *p)
     upload_next(f);
 }
 
-/* ---- upload and start ------------------------------------------------------ */
+/* ---- upload and start -------------------------------------------------- */
 
 static void on_start(void *arg, const struct mr_reply *rep)
 {
@@ -343,7 +343,7 @@ int fleet_dispatch_round(struct fleet *f)
     return (int)r.n;
 }
 
-/* ---- a fresh poll settles an attempt whose start is unknown ------------------ */
+/* ---- a fresh poll settles an attempt whose start is unknown ------------ */
 
 static int same_file(const char *shown, const char *ours)
 {
@@ -399,7 +399,7 @@ void fleet_dispatch_verify(struct fleet *f, struct fleet_pr *p,
     }
 }
 
-/* ---- operator commands ----------------------------------------------------------- */
+/* ---- operator commands ------------------------------------------------- */
 
 struct cmd {
     long long printer_id;

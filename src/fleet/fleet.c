@@ -141,7 +141,7 @@ int fleet_arm(int fd, long long at_ms)
     return timerfd_settime(fd, 0, &its, NULL);
 }
 
-/* ---- printer table ------------------------------------------------------- */
+/* ---- printer table ----------------------------------------------------- */
 
 struct fleet_pr *fleet_pr_find(struct fleet *f, long long id)
 {
@@ -262,7 +262,8 @@ struct reload_ctx {
 };
 
 /* A printer new to the table. */
-static struct fleet_pr *pr_new(struct fleet *f, const struct fleet_printer *row)
+static struct fleet_pr *pr_new(struct fleet *f,
+                               const struct fleet_printer *row)
 {
     struct fleet_pr *p = calloc(1, sizeof(*p));
 
@@ -413,7 +414,7 @@ void fleet_want_sched(struct fleet *f)
     fleet_work_at(f, f->next_sched_ms > 0 ? f->next_sched_ms : 1);
 }
 
-/* ---- the work timer ------------------------------------------------------------- */
+/* ---- the work timer ---------------------------------------------------- */
 
 static int any_ready(const struct fleet *f)
 {
@@ -556,7 +557,7 @@ static void on_work(struct loop *l, int fd, uint32_t events, void *arg)
     fleet_work(f);
 }
 
-/* ---- public ---------------------------------------------------------------------- */
+/* ---- public ------------------------------------------------------------ */
 
 /* Sockets: one per printer connection kept alive plus the frontends; the
  * default soft limit (often 1024) is far below a big fleet's needs. */

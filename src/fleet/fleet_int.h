@@ -167,7 +167,7 @@ struct fleet {
     unsigned long long stats_polls, stats_errors;
 };
 
-/* ---- fleet.c ------------------------------------------------------------ */
+/* ---- fleet.c ----------------------------------------------------------- */
 
 /* Monotonic milliseconds. */
 long long fleet_mono_ms(void);
@@ -192,7 +192,7 @@ void fleet_work_at(struct fleet *f, long long at);
 /* Asks for a scheduling round (event driven: a printer became ready). */
 void fleet_want_sched(struct fleet *f);
 
-/* ---- ledger.c ----------------------------------------------------------- */
+/* ---- ledger.c ---------------------------------------------------------- */
 
 /* Queues an observation / lease renewal for the next batched write (only
  * when it changes something or last_seen is stale) and makes sure the
@@ -220,7 +220,7 @@ void fleet_end_tasks(struct fleet *f);
 /* Drops final jobs past max_data_retention and unreferenced blobs. */
 void fleet_purge(struct fleet *f);
 
-/* ---- poller.c ----------------------------------------------------------- */
+/* ---- poller.c ---------------------------------------------------------- */
 
 int fleet_poller_init(struct fleet *f);
 void fleet_poller_free(struct fleet *f);
@@ -231,7 +231,7 @@ void fleet_poll_forget(struct fleet *f, struct fleet_pr *p);
 /* Sends the polls that are due (as far as the in-flight cap allows). */
 void fleet_poll_due(struct fleet *f);
 
-/* ---- dispatch.c --------------------------------------------------------- */
+/* ---- dispatch.c -------------------------------------------------------- */
 
 /* One scheduling round: the store assigns copies to ready printers, each
  * new attempt's upload starts at once.  Returns attempts created or -1. */
@@ -248,7 +248,7 @@ void fleet_dispatch_clear(struct fleet *f);
 void fleet_dispatch_verify(struct fleet *f, struct fleet_pr *p,
                            const struct mr_status *s);
 
-/* ---- health.c ----------------------------------------------------------- */
+/* ---- health.c ---------------------------------------------------------- */
 
 int fleet_health_init(struct fleet *f);
 void fleet_health_free(struct fleet *f);

@@ -24,7 +24,7 @@
 #define BATCH_MAX 200000       /* queued writes kept while the store fails */
 #define GRACE_BLOB 3600.0      /* s a blob may sit unreferenced */
 
-/* ---- batched writes ---------------------------------------------------------- */
+/* ---- batched writes ---------------------------------------------------- */
 
 void fleet_queue_obs(struct fleet *f, struct fleet_pr *p, int observed,
                      const char *klippy, double now)
@@ -187,7 +187,7 @@ void fleet_flush(struct fleet *f)
     free(mem);
 }
 
-/* ---- attempts ------------------------------------------------------------------ */
+/* ---- attempts ---------------------------------------------------------- */
 
 int fleet_end_attempt(struct fleet *f, struct fleet_pr *p,
                       enum attempt_state result, const char *reason)
@@ -257,7 +257,7 @@ int fleet_set_attempt(struct fleet *f, struct fleet_pr *p,
 /* Ends leases that ran out: the printer has not been seen printing our
  * file for pol.lease seconds, so its copy may go elsewhere. */
 
-/* ---- print tasks of ended jobs ------------------------------------------------- */
+/* ---- print tasks of ended jobs ----------------------------------------- */
 
 struct ended {
     long long job_id;

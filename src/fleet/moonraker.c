@@ -89,7 +89,7 @@ static long long mr_mono_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* ---- event loop glue ------------------------------------------------------- */
+/* ---- event loop glue --------------------------------------------------- */
 
 static void mr_check_info(struct mr_shard *sh);
 static int mr_timer_cb(CURLM *m, long timeout_ms, void *userp);
@@ -239,7 +239,7 @@ static int mr_timer_cb(CURLM *m, long timeout_ms, void *userp)
     return 0;
 }
 
-/* ---- transfers --------------------------------------------------------------- */
+/* ---- transfers --------------------------------------------------------- */
 
 static size_t mr_write_cb(char *p, size_t size, size_t n, void *arg)
 {
@@ -633,7 +633,7 @@ void mr_cancel(struct mr_client *c, struct mr_xfer *x)
     mr_xfer_recycle(c, x);
 }
 
-/* ---- client ------------------------------------------------------------------ */
+/* ---- client ------------------------------------------------------------ */
 
 static int mr_shard_init(struct mr_client *c, struct mr_shard *sh)
 {

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* ---- names and classification -------------------------------------------- */
+/* ---- names and classification ------------------------------------------ */
 
 const char *mr_err_name(enum mr_err e)
 {
@@ -84,7 +84,7 @@ enum mr_err mr_classify(enum mr_kind kind, int curl_code, long http)
     }
 }
 
-/* ---- parsing --------------------------------------------------------------- */
+/* ---- parsing ----------------------------------------------------------- */
 
 static void mr_copy_str(char *dst, size_t cap, json_t *v)
 {

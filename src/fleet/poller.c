@@ -23,7 +23,7 @@
 #define SEEN_REFRESH 15.0      /* s: rewrite last_seen of a steady printer */
 #define HEAT_MARGIN 3.0        /* deg C below target counts as heating */
 
-/* ---- heap ---------------------------------------------------------------- */
+/* ---- heap -------------------------------------------------------------- */
 
 static void heap_swap(struct fleet *f, size_t a, size_t b)
 {
@@ -127,7 +127,7 @@ void fleet_poll_forget(struct fleet *f, struct fleet_pr *p)
     poll_rearm(f);
 }
 
-/* ---- one answer ------------------------------------------------------------ */
+/* ---- one answer -------------------------------------------------------- */
 
 /* When to poll next: keep the printer's phase so the fleet stays spread
  * over the interval; back off exponentially (with jitter) while it does

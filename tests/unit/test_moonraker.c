@@ -26,7 +26,7 @@
 
 Suite *moonraker_suite(void);
 
-/* ---- loopback server ------------------------------------------------------ */
+/* ---- loopback server --------------------------------------------------- */
 
 #define SRV_CONNS 16
 #define SRV_CAP 65536
@@ -239,7 +239,7 @@ static void srv_rule(const char *prefix, int status, const char *body,
     pthread_mutex_unlock(&srv.mu);
 }
 
-/* ---- client fixture --------------------------------------------------------- */
+/* ---- client fixture ---------------------------------------------------- */
 
 static struct loop *L;
 static struct mr_client *C;
@@ -279,6 +279,14 @@ static void wait_done(struct got *g, long long max_ms)
     ck_assert_msg(g->done == 1, "request did not finish (done=%d)", g->done);
 }
 
+/* Runs one request (call passes &g) to its end. */
+#define RUN(g, call)                                \
+    do {                                            \
+        memset(&(g), 0, sizeof(g));                 \
+        ck_assert_ptr_nonnull(call);                \
+        wait_done(&(g), 5000);                      \
+    } while (0)
+
 static void setup(void)
 {
     struct mr_opts o = { .connect_timeout_ms = 1000,
@@ -304,7 +312,8 @@ static void teardown(void)
 
 static const char idle_status[] =
     "{\"result\":{\"eventtime\":1.0,\"status\":{"
-    "\"webhooks\":{\"state\":\"ready\",\"state_message\":\"Printer is ready\"},"
+    "\"webhooks\":{\"state\":\"ready\","
+    "\"state_message\":\"Printer is ready\"},"
     "\"print_stats\":{\"filename\":\"rr-j-0-1.gcode\",\"state\":\"printing\","
     "\"message\":\"\",\"print_duration\":12.5},"
     "\"virtual_sdcard\":{\"progress\":0.25,\"is_active\":true},"
@@ -312,33 +321,35 @@ static const char idle_status[] =
     "\"heater_bed\":{\"temperature\":null,\"target\":null},"
     "\"display_status\":{\"progress\":0.25}}}}";
 
-/* ---- pure functions ------------------------------------------------------------ */
+/* ---- pure functions ---------------------------------------------------- */
 
 START_TEST(classify)
 {
-    ck_assert_int_eq(mr_classify(MR_QUERY, CURLE_OK, 200), MR_OK);
-    ck_assert_int_eq(mr_classify(MR_UPLOAD, CURLE_OK, 201), MR_OK);
-    ck_assert_int_eq(mr_classify(MR_QUERY, CURLE_COULDNT_CONNECT, 0),
-                     MR_ERR_OFFLINE);
-    ck_assert_int_eq(mr_classify(MR_QUERY, CURLE_OPERATION_TIMEDOUT, 0),
-                     MR_ERR_OFFLINE);
-    ck_assert_int_eq(mr_classify(MR_GET, CURLE_SSL_CONNECT_ERROR, 0),
-                     MR_ERR_OFFLINE);
-    ck_assert_int_eq(mr_classify(MR_QUERY, CURLE_OK, 503), MR_ERR_KLIPPY);
-    ck_assert_int_eq(mr_classify(MR_START, CURLE_OK, 503), MR_ERR_KLIPPY);
-    ck_assert_int_eq(mr_classify(MR_QUERY, CURLE_OK, 404), MR_ERR_KLIPPY);
-    ck_assert_int_eq(mr_classify(MR_START, CURLE_OK, 404), MR_ERR_NOTFOUND);
-    ck_assert_int_eq(mr_classify(MR_GET, CURLE_OK, 404), MR_ERR_NOTFOUND);
-    ck_assert_int_eq(mr_classify(MR_START, CURLE_OK, 400), MR_ERR_BUSY);
-    ck_assert_int_eq(mr_classify(MR_UPLOAD, CURLE_OK, 403), MR_ERR_BUSY);
-    ck_assert_int_eq(mr_classify(MR_QUERY, CURLE_OK, 401), MR_ERR_AUTH);
-    ck_assert_int_eq(mr_classify(MR_GET, CURLE_OK, 502), MR_ERR_TUNNEL);
-    ck_assert_int_eq(mr_classify(MR_QUERY, CURLE_OK, 504), MR_ERR_TUNNEL);
-    ck_assert_int_eq(mr_classify(MR_QUERY, CURLE_OK, 500), MR_ERR_HTTP);
-    ck_assert_int_eq(mr_classify(MR_QUERY, CURLE_WRITE_ERROR, 200),
-                     MR_ERR_PROTO);
-    ck_assert_int_eq(mr_classify(MR_QUERY, CURLE_RECV_ERROR, 200),
-                     MR_ERR_OFFLINE);
+    static const struct { enum mr_kind k; int cc; long http; enum mr_err e; }
+    c[] = {
+        { MR_QUERY, CURLE_OK, 200, MR_OK },
+        { MR_UPLOAD, CURLE_OK, 201, MR_OK },
+        { MR_QUERY, CURLE_COULDNT_CONNECT, 0, MR_ERR_OFFLINE },
+        { MR_QUERY, CURLE_OPERATION_TIMEDOUT, 0, MR_ERR_OFFLINE },
+        { MR_GET, CURLE_SSL_CONNECT_ERROR, 0, MR_ERR_OFFLINE },
+        { MR_QUERY, CURLE_OK, 503, MR_ERR_KLIPPY },
+        { MR_START, CURLE_OK, 503, MR_ERR_KLIPPY },
+        { MR_QUERY, CURLE_OK, 404, MR_ERR_KLIPPY },
+        { MR_START, CURLE_OK, 404, MR_ERR_NOTFOUND },
+        { MR_GET, CURLE_OK, 404, MR_ERR_NOTFOUND },
+        { MR_START, CURLE_OK, 400, MR_ERR_BUSY },
+        { MR_UPLOAD, CURLE_OK, 403, MR_ERR_BUSY },
+        { MR_QUERY, CURLE_OK, 401, MR_ERR_AUTH },
+        { MR_GET, CURLE_OK, 502, MR_ERR_TUNNEL },
+        { MR_QUERY, CURLE_OK, 504, MR_ERR_TUNNEL },
+        { MR_QUERY, CURLE_OK, 500, MR_ERR_HTTP },
+        { MR_QUERY, CURLE_WRITE_ERROR, 200, MR_ERR_PROTO },
+        { MR_QUERY, CURLE_RECV_ERROR, 200, MR_ERR_OFFLINE },
+    };
+
+    for (size_t i = 0; i < sizeof(c) / sizeof(*c); i++)
+        ck_assert_msg(mr_classify(c[i].k, c[i].cc, c[i].http) == c[i].e,
+                      "case %zu", i);
     ck_assert_str_eq(mr_err_name(MR_ERR_TUNNEL), "tunnel");
     ck_assert_str_eq(mr_pstate_name(MR_PS_CANCELLED), "cancelled");
 }
@@ -369,7 +380,7 @@ START_TEST(parse_status)
 }
 END_TEST
 
-/* ---- against the loopback server ---------------------------------------------- */
+/* ---- against the loopback server --------------------------------------- */
 
 START_TEST(query_ok_and_keepalive)
 {
@@ -413,18 +424,14 @@ START_TEST(errors_classified)
     ck_assert_int_eq(g.err, MR_ERR_KLIPPY);
     ck_assert_int_eq(g.http, 503);
     ck_assert_str_eq(g.message, "Klippy Host not connected");
-    memset(&g, 0, sizeof(g));
-    ck_assert_ptr_nonnull(mr_start(C, &t, "rr a&b.gcode", on_done, &g));
-    wait_done(&g, 3000);
+    RUN(g, mr_start(C, &t, "rr a&b.gcode", on_done, &g));
     ck_assert_int_eq(g.err, MR_ERR_BUSY);
     ck_assert_str_eq(g.message, "SD busy");
     pthread_mutex_lock(&srv.mu);
     ck_assert_ptr_nonnull(strstr(srv.last_req,
         "POST /p/1/printer/print/start?filename=rr%20a%26b.gcode "));
     pthread_mutex_unlock(&srv.mu);
-    memset(&g, 0, sizeof(g));
-    mr_command(C, &t, MR_PAUSE, on_done, &g);
-    wait_done(&g, 3000);
+    RUN(g, mr_command(C, &t, MR_PAUSE, on_done, &g));
     ck_assert_int_eq(g.err, MR_ERR_TUNNEL);
     ck_assert_str_eq(g.message, "HTTP 502");
     ck_assert_ptr_null(mr_command(C, &t, MR_START, on_done, &g));
@@ -498,13 +505,13 @@ START_TEST(upload_streams_file)
     srv_rule("/p/1/server/files/upload", 201,
              "{\"action\":\"create_file\",\"print_started\":false}",
              SRV_ANSWER);
-    ck_assert_ptr_nonnull(mr_upload(C, &t, path, "rr-a-0-1.gcode", "ab12",
-                                    0, on_done, &g));
-    wait_done(&g, 3000);
+    RUN(g, mr_upload(C, &t, path, "rr-a-0-1.gcode", "ab12", 0, on_done,
+                     &g));
     ck_assert_int_eq(g.err, MR_OK);
     ck_assert_int_eq(g.http, 201);
     pthread_mutex_lock(&srv.mu);
-    ck_assert_ptr_nonnull(strstr(srv.last_req, "POST /p/1/server/files/upload"));
+    ck_assert_ptr_nonnull(strstr(srv.last_req,
+                                 "POST /p/1/server/files/upload"));
     ck_assert_ptr_nonnull(strstr(srv.last_req, "X-Api-Key: kk\r\n"));
     /* base64("ctl:secret") */
     ck_assert_ptr_nonnull(strstr(srv.last_req,
@@ -636,7 +643,7 @@ START_TEST(many_parallel)
 }
 END_TEST
 
-/* ---- against rrcloud-printersim ---------------------------------------------- */
+/* ---- against rrcloud-printersim ---------------------------------------- */
 
 static pid_t sim_pid;
 static int sim_port;
@@ -719,37 +726,26 @@ START_TEST(sim_print_cycle)
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, "G28\nG1 X1 E1\n", 13), 13);
     close(fd);
-    memset(&g, 0, sizeof(g));
-    mr_upload(C, &t, path, "rr-j1-0-1.gcode", NULL, 0, on_done, &g);
-    wait_done(&g, 5000);
+    RUN(g, mr_upload(C, &t, path, "rr-j1-0-1.gcode", NULL, 0, on_done,
+                     &g));
     unlink(path);
     ck_assert_msg(g.err == MR_OK, "upload: %s", g.message);
     /* starting a file that is not there: refused */
-    memset(&g, 0, sizeof(g));
-    mr_start(C, &t, "missing.gcode", on_done, &g);
-    wait_done(&g, 5000);
+    RUN(g, mr_start(C, &t, "missing.gcode", on_done, &g));
     ck_assert_int_ne(g.err, MR_OK);
-    memset(&g, 0, sizeof(g));
-    mr_start(C, &t, "rr-j1-0-1.gcode", on_done, &g);
-    wait_done(&g, 5000);
+    RUN(g, mr_start(C, &t, "rr-j1-0-1.gcode", on_done, &g));
     ck_assert_msg(g.err == MR_OK, "start: %s", g.message);
     sim_query(&t, &g);
     ck_assert_int_eq(g.st.pstate, MR_PS_PRINTING);
     ck_assert_str_eq(g.st.filename, "rr-j1-0-1.gcode");
     /* a second start while printing is "busy" */
-    memset(&g, 0, sizeof(g));
-    mr_start(C, &t, "rr-j1-0-1.gcode", on_done, &g);
-    wait_done(&g, 5000);
+    RUN(g, mr_start(C, &t, "rr-j1-0-1.gcode", on_done, &g));
     ck_assert_int_eq(g.err, MR_ERR_BUSY);
-    memset(&g, 0, sizeof(g));
-    mr_command(C, &t, MR_PAUSE, on_done, &g);
-    wait_done(&g, 5000);
+    RUN(g, mr_command(C, &t, MR_PAUSE, on_done, &g));
     ck_assert_int_eq(g.err, MR_OK);
     sim_query(&t, &g);
     ck_assert_int_eq(g.st.pstate, MR_PS_PAUSED);
-    memset(&g, 0, sizeof(g));
-    mr_command(C, &t, MR_RESUME, on_done, &g);
-    wait_done(&g, 5000);
+    RUN(g, mr_command(C, &t, MR_RESUME, on_done, &g));
     ck_assert_int_eq(g.err, MR_OK);
     /* 60 simulated seconds at 50x: done in about 1.2 s plus heating */
     end = now_ms() + 15000;
