@@ -384,15 +384,9 @@ void fleet_dispatch_verify(struct fleet *f, struct fleet_pr *p,
         fleet_set_attempt(f, p, ATTEMPT_PAUSED);
         break;
     case MR_PS_COMPLETE:
-        fleet_end_attempt(f, p, ATTEMPT_COMPLETE, NULL);
-        break;
     case MR_PS_CANCELLED:
-        fleet_end_attempt(f, p, ATTEMPT_CANCELLED, "cancelled");
-        break;
     case MR_PS_ERROR:
-        snprintf(why, sizeof(why), "print error: %s",
-                 s->message[0] ? s->message : "(no message)");
-        fleet_end_attempt(f, p, ATTEMPT_FAILED, why);
+        fleet_end_by_print_state(f, p, s);
         break;
     default:
         break;

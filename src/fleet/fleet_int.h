@@ -209,6 +209,11 @@ void fleet_flush(struct fleet *f);
  * logs, and forgets it.  Returns 0 or -1. */
 int fleet_end_attempt(struct fleet *f, struct fleet_pr *p,
                       enum attempt_state result, const char *reason);
+/* Ends p's attempt as print_stats says its print ended (complete,
+ * cancelled, or error with Moonraker's message as the reason); other
+ * states are left alone. */
+void fleet_end_by_print_state(struct fleet *f, struct fleet_pr *p,
+                              const struct mr_status *s);
 /* Moves p's live attempt to state (its own transaction).  0 or -1. */
 int fleet_set_attempt(struct fleet *f, struct fleet_pr *p,
                       enum attempt_state state);

@@ -445,3 +445,25 @@ void fleet_purge(struct fleet *f)
         log_err("fleet: purge: %s", store_errmsg(f->st));
 }
 
+
+void fleet_end_by_print_state(struct fleet *f, struct fleet_pr *p,
+                              const struct mr_status *s)
+{
+    char why[FLEET_WHY_MAX];
+
+    switch (s->pstate) {
+    case MR_PS_COMPLETE:
+        fleet_end_attempt(f, p, ATTEMPT_COMPLETE, NULL);
+        break;
+    case MR_PS_CANCELLED:
+        fleet_end_attempt(f, p, ATTEMPT_CANCELLED, "cancelled");
+        break;
+    case MR_PS_ERROR:
+        snprintf(why, sizeof(why), "print error: %s",
+                 s->message[0] ? s->message : "(no message)");
+        fleet_end_attempt(f, p, ATTEMPT_FAILED, why);
+        break;
+    default:
+        break;
+    }
+}

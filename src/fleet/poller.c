@@ -212,15 +212,9 @@ static void reconcile_printing(struct fleet *f, struct fleet_pr *p,
         fleet_queue_renew(f, p, now);
         break;
     case MR_PS_COMPLETE:
-        fleet_end_attempt(f, p, ATTEMPT_COMPLETE, NULL);
-        break;
     case MR_PS_CANCELLED:
-        fleet_end_attempt(f, p, ATTEMPT_CANCELLED, "cancelled");
-        break;
     case MR_PS_ERROR:
-        snprintf(why, sizeof(why), "print error: %s",
-                 s->message[0] ? s->message : "(no message)");
-        fleet_end_attempt(f, p, ATTEMPT_FAILED, why);
+        fleet_end_by_print_state(f, p, s);
         break;
     default:
         snprintf(why, sizeof(why), "printer lost the job (print_stats %s)",
