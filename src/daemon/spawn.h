@@ -2,9 +2,9 @@
  * spawn.h - starting one task's command (the runner's fork/exec half).
  *
  * Everything the child needs is prepared by spawn_plan_build() in the
- * parent, because the child of a threaded process may only make
- * async-signal-safe calls between fork and exec: no malloc, no stdio, no
- * logging.  The child reports a failure before or at exec through a
+ * parent, because the child (a vfork child, sharing the daemon's memory
+ * until it execs) may only make plain syscalls between vfork and exec: no
+ * malloc, no stdio, no logging, no writes to anything but its own locals.  The child reports a failure before or at exec through a
  * close-on-exec pipe, so "program not found" is told apart from a program
  * that ran and exited 127.
  */
@@ -41,11 +41,11 @@ int spawn_plan_build(struct spawn_plan *p, const char *spool, const char *id,
                      size_t errlen);
 void spawn_plan_free(struct spawn_plan *p);
 
-/* Forks and execs p in a new process group (pgid = the returned pid).
+/* Starts p (vfork, exec) in a new process group (pgid = the returned pid).
  * Returns the pid, with err "" when the program runs, or with err set
  * ("exec failed: ...", "cannot start: chdir: ...") when the child could
  * not get there: it has exited and must still be reaped.  Returns -1 with
- * err set if fork itself failed. */
+ * err set if vfork itself failed. */
 pid_t spawn_run(const struct spawn_plan *p, char *err, size_t errlen);
 
 #endif
