@@ -456,12 +456,20 @@ static int watch_print(struct cli_ctx *ctx, const struct cli_fargs *a,
     w.copies = a->copies ? a->copies : "1";
     w.start_ms = start;
     snprintf(w.id, sizeof(w.id), "%s", cli_rec_str(*rec, "id"));
+    /* The answer names the job; an older server's does not, and then
+     * job_find() searches the queue for it. */
+    if (cli_rec_str(*rec, "job"))
+        w.job_id = strtoll(cli_rec_str(*rec, "job"), NULL, 10);
+    if (w.job_id < 0)
+        w.job_id = 0;
     if (!(w.seen = json_object())) {
         cli_out_error("out of memory");
         return CLI_EXIT_ERROR;
     }
     cli_out_note("print %s queued in queue %s (%s cop%s)", w.id, w.queue,
                  w.copies, strcmp(w.copies, "1") ? "ies" : "y");
+    if (w.job_id)
+        cli_out_note("print %s is job %lld", w.id, w.job_id);
     snprintf(w.status, sizeof(w.status), "%s",
              cli_rec_str(*rec, "status") ? cli_rec_str(*rec, "status") : "");
     code = follow(&w, rec);

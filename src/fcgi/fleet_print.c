@@ -191,6 +191,7 @@ int fleet_print_commit(struct submit *s)
         store_rollback(st);
         return submit_fail(s, 500, NULL, "cannot record the job");
     }
+    s->task.job_id = id;        /* the answer names it */
     wake_send(s->conf->wake_socket, WAKE_FLEET);
     log_info("task %s: print job %lld, %d cop%s into queue %s", s->task.id,
              id, p.spec.copies, p.spec.copies == 1 ? "y" : "ies",

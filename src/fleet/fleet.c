@@ -108,6 +108,7 @@
 #define FLUSH_RETRY_MS 1000
 #define MAY_PRINT_MAX 172800.0 /* s: longest print time believed */
 #define STATS_MS 10000         /* a line of numbers in the log */
+#define SLOW_STEP_MS 100       /* a work step holding the loop this long is logged */
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "0.1.0"
@@ -501,21 +502,44 @@ static long long fleet_next_deadline(const struct fleet *f, long long now)
     return next > now ? next : now + 1;
 }
 
+/* Ends a timed work step: one that held the loop (polls, uploads and the
+ * next round all wait) for SLOW_STEP_MS or more is worth a log line. */
+static void step_end(const char *what, long long t0)
+{
+    long long ms = fleet_mono_ms() - t0;
+
+    if (ms >= SLOW_STEP_MS)
+        log_info("fleet: %s held the loop %lld ms", what, ms);
+}
+
+static void flush_timed(struct fleet *f)
+{
+    long long t0 = fleet_mono_ms();
+
+    if (f->want_flush) {
+        fleet_flush(f);
+        step_end("writing observations", t0);
+    }
+}
+
 static void fleet_work(struct fleet *f)
 {
-    long long now = fleet_mono_ms();
+    long long now = fleet_mono_ms(), t0;
 
-    if (f->want_flush)
-        fleet_flush(f);
+    flush_timed(f);
     if (f->stopping)
         return;
     if (f->want_sync || now >= f->next_sync_ms || now >= f->next_reload_ms) {
         f->want_sync = 0;
+        t0 = fleet_mono_ms();
         fleet_sync(f, now);
+        step_end("syncing commands and printers", t0);
         f->next_sync_ms = now + SYNC_MS;
     }
     if (now >= f->next_lease_ms) {
+        t0 = fleet_mono_ms();
         fleet_leases(f);
+        step_end("the lease check", t0);
         f->next_lease_ms = now + LEASE_MS;
     }
     if (now >= f->next_health_ms) {
@@ -524,11 +548,14 @@ static void fleet_work(struct fleet *f)
                                    f->conf->frontend_check_interval * 1000 :
                                    15000);
     }
-    if (f->want_flush)
-        fleet_flush(f);         /* so the round sees every observation */
+    flush_timed(f);             /* so the round sees every observation */
+    t0 = fleet_mono_ms();
     fleet_sched_maybe(f, now);
+    step_end("a scheduling round", t0);
     if (now >= f->next_tasks_ms) {
+        t0 = fleet_mono_ms();
         fleet_end_tasks(f);
+        step_end("ending print tasks", t0);
         f->next_tasks_ms = now + TASKS_MS;
     }
     if (now >= f->next_stats_ms) {
@@ -536,12 +563,13 @@ static void fleet_work(struct fleet *f)
         f->next_stats_ms = now + STATS_MS;
     }
     if (now >= f->next_purge_ms) {
+        t0 = fleet_mono_ms();
         fleet_purge(f);
+        step_end("the retention purge", t0);
         f->next_purge_ms = now + (f->conf->purge_interval > 0 ?
                                   f->conf->purge_interval * 1000 : 300000);
     }
-    if (f->want_flush)
-        fleet_flush(f);
+    flush_timed(f);
     f->work_armed = 0;
     fleet_work_at(f, fleet_next_deadline(f, now));
 }

@@ -6,13 +6,14 @@
 #include <string.h>
 
 /* Fields of a task record in RepRapCloud's sorted order. */
-enum { F_CLIENT, F_CMD, F_CTIME, F_ERROR, F_ETIME, F_EXIT, F_ID, F_IN, F_LOG,
+enum { F_CLIENT, F_CMD, F_CTIME, F_ERROR, F_ETIME, F_EXIT, F_ID, F_IN, F_JOB,
+       F_LOG,
        F_NOTIFIER, F_OUT, F_PID, F_SERVER, F_SERVICE, F_SIZEIN, F_SIZEOUT,
        F_STATUS, F_STIME, F_COUNT };
 
 static const char *const field_names[F_COUNT] = {
     "client", "cmd", "ctime", "error", "etime", "exitCode", "id", "in",
-    "log", "notifier", "out", "pid", "server", "service", "sizeIn",
+    "job", "log", "notifier", "out", "pid", "server", "service", "sizeIn",
     "sizeOut", "status", "stime",
 };
 
@@ -81,6 +82,11 @@ static int field_value(int f, const struct task *t, const char *server,
         return 1;
     case F_ID: snprintf(v, len, "%s", t->id); return 1;
     case F_IN: snprintf(v, len, "%s", t->inputs ? t->inputs : ""); return 1;
+    case F_JOB:
+        if (t->job_id <= 0)
+            return 0;
+        snprintf(v, len, "%lld", t->job_id);
+        return 1;
     case F_LOG: snprintf(v, len, "tasks/log/%s", t->id); return 1;
     case F_NOTIFIER:
         if (!t->notifier)
@@ -269,6 +275,10 @@ int reply_task_api(struct buf *b, const struct task *t, const char *server)
                            : buf_puts(b, ",\"sizeOut\":null");
     rc |= t->exit_code >= 0 ? buf_printf(b, ",\"exitCode\":%d", t->exit_code)
                             : buf_puts(b, ",\"exitCode\":null");
+    rc |= t->pid > 0 ? buf_printf(b, ",\"pid\":%ld", t->pid)
+                     : buf_puts(b, ",\"pid\":null");
+    rc |= t->job_id > 0 ? buf_printf(b, ",\"job\":%lld", t->job_id)
+                        : buf_puts(b, ",\"job\":null");
     rc |= buf_printf(b, ",\"timeout\":%lld,\"runs\":%d}", t->timeout, t->runs);
     buf_free(&cmd);
     return rc ? -1 : 0;

@@ -239,7 +239,9 @@ void store_close(struct store *st)
 #define TASK_COLS                                                          \
     "id, service, status, client, out_name, argv_json, inputs, notifier, " \
     "reason, ctime, stime, etime, size_in, size_out, timeout, pid, "       \
-    "pid_start, exit_code, runs, cancel_requested, seq, kind"
+    "pid_start, exit_code, runs, cancel_requested, seq, kind, "             \
+    "CASE WHEN kind = 1 THEN (SELECT id FROM jobs WHERE task_id = tasks.id) " \
+    "END"
 
 static char *col_strdup(sqlite3_stmt *s, int i)
 {
@@ -284,6 +286,7 @@ static int task_from_row(sqlite3_stmt *s, struct task *t)
     t->cancel_requested = sqlite3_column_int(s, 19);
     t->seq = sqlite3_column_int64(s, 20);
     t->kind = sqlite3_column_int(s, 21);
+    t->job_id = sqlite3_column_int64(s, 22);   /* NULL reads as 0 */
     if (!t->argv_json || !t->inputs) {
         task_clear(t);
         return -1;

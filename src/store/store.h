@@ -57,6 +57,7 @@ struct task {
     int cancel_requested;  /* a cancel arrived while busy */
     long long seq;         /* insertion order */
     int kind;              /* TASK_KIND_RUN or TASK_KIND_PRINT */
+    long long job_id;      /* a print task's fleet job (jobs.task_id), else 0 */
 };
 
 /* A run task is executed by rrcloudd's runner; a print task stands for a

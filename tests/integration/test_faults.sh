@@ -155,6 +155,11 @@ done
 expect_eq "fifth task waits for a slot" queued "$(wait_status "$q1" queued 1)"
 pg=$(wait_pid "$b1")
 check "busy task shows its pid" [ -n "$pg" ]
+api=$(curl -s "$BASE/api/v1/tasks/$b1")
+expect_contains "the task API shows the same pid" "$api" "\"pid\":${pg:-x},"
+expect_contains "a run task has no job" "$api" '"job":null'
+expect_contains "a queued task has no pid" \
+    "$(curl -s "$BASE/api/v1/tasks/$q1")" '"pid":null'
 expect_eq "busy task's group has both processes" 2 "$(alive "${pg:-0}")"
 out=$(curl -s -X POST -d '' "$BASE/api/v1/tasks/$q1/cancel")
 expect_contains "cancel queued: answered" "$out" "\"id\":\"$q1\""

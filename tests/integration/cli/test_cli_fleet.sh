@@ -167,6 +167,11 @@ job=$(out | awk -v t="$id" '$0 ~ "task " t { print $1 }')
 check "the job is found by its task" [ -n "$job" ]
 run 0 "$RR" "$S" jobs --json
 expect_contains "jobs --json" "$(out)" "\"task\": \"$id\""
+# the task names its job: RepRapCloud's text and JSON, and the task API
+expect_contains "info names the job" \
+    "$(curl -s "http://127.0.0.1:$PORT/?service=info&id=$id")" "job: $job"
+expect_eq "the task API names the job" "$job" \
+    "$(curl -s "http://127.0.0.1:$PORT/api/v1/tasks/$id" | jq .job)"
 run 0 "$RR" "$S" job "$job"
 expect_contains "job shows its copies" "$(out)" "copies: 2"
 expect_contains "job shows its file" "$(out)" "file: "
