@@ -7,9 +7,8 @@
 
 /* Fields of a task record in RepRapCloud's sorted order. */
 enum { F_CLIENT, F_CMD, F_CTIME, F_ERROR, F_ETIME, F_EXIT, F_ID, F_IN, F_JOB,
-       F_LOG,
-       F_NOTIFIER, F_OUT, F_PID, F_SERVER, F_SERVICE, F_SIZEIN, F_SIZEOUT,
-       F_STATUS, F_STIME, F_COUNT };
+       F_LOG, F_NOTIFIER, F_OUT, F_PID, F_SERVER, F_SERVICE, F_SIZEIN,
+       F_SIZEOUT, F_STATUS, F_STIME, F_COUNT };
 
 static const char *const field_names[F_COUNT] = {
     "client", "cmd", "ctime", "error", "etime", "exitCode", "id", "in",
