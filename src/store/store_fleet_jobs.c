@@ -388,9 +388,14 @@ int sf_job_settle(struct store *st, long long job_id, double now,
         to = JOB_FAILED;
     else
         to = JOB_CANCELLED;
+    /* A job that fails as its last copy completes has no reason of this
+     * end: it takes the first failed copy's. */
     if (sf_exec(st, "UPDATE jobs SET state = ?2, ended = ?3, reason = "
-                "COALESCE(reason, ?4) WHERE id = ?1", "iidt", job_id,
-                (long long)to, now, to == JOB_COMPLETE ? NULL : reason) < 0)
+                "COALESCE(reason, ?4, (SELECT 'copy ' || idx || ': ' || "
+                "reason FROM job_copies WHERE job_id = ?1 AND state = 3 AND "
+                "reason IS NOT NULL ORDER BY idx LIMIT 1)) WHERE id = ?1",
+                "iidt", job_id, (long long)to, now,
+                to == JOB_COMPLETE ? NULL : reason) < 0)
         return -1;
     if (ended)
         *ended = 1;

@@ -317,6 +317,36 @@ START_TEST(failure_policy_k_m)
 }
 END_TEST
 
+/* The last copy to settle completes, an earlier one failed: the job fails
+ * and says why (the failed copy's reason, not the last end's none). */
+START_TEST(job_fails_with_reason_when_last_copy_completes)
+{
+    long long p1 = printer("", ""), p2 = printer("", ""), j;
+    struct fleet_attempt_outcome o;
+    struct fleet_attempt a;
+    struct fleet_job jb;
+
+    pol.fail_per_printer = 1;
+    pol.fail_printers = 1;
+    pol.quarantine_after = 0;
+    j = job("", 2, NULL);
+    ck_assert_int_eq(store_printer_observe(st, p2, PRINTER_READY, NULL, 200,
+                                           NULL), 0);
+    ck_assert_int_eq(store_attempt_create(st, j, 1, p2, &pol, 200, &a), 0);
+    o = fail_on(j, p1, 210);                        /* copy 0: M = 1 */
+    ck_assert_int_eq(o.copy_state, COPY_FAILED);
+    ck_assert_int_eq(o.job_ended, 0);               /* copy 1 still prints */
+    ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_COMPLETE, NULL, &pol,
+                                       220, &o), 0);
+    ck_assert_int_eq(o.job_ended, 1);
+    ck_assert_int_eq(o.job_state, JOB_FAILED);
+    ck_assert_int_eq(store_job_get(st, j, &jb), 0);
+    ck_assert_ptr_nonnull(jb.reason);
+    ck_assert_ptr_nonnull(strstr(jb.reason, "copy 0: "));
+    fleet_job_clear(&jb);
+}
+END_TEST
+
 START_TEST(quarantine_and_release)
 {
     long long p1 = printer("", "");
@@ -679,6 +709,7 @@ Suite *store_fleet_suite(void)
     tcase_add_test(tc, one_live_attempt_per_copy);
     tcase_add_test(tc, two_connections_race);
     tcase_add_test(tc, failure_policy_k_m);
+    tcase_add_test(tc, job_fails_with_reason_when_last_copy_completes);
     tcase_add_test(tc, quarantine_and_release);
     tcase_add_test(tc, blob_refcount_and_purge);
     tcase_add_test(tc, dispatch_round_and_task);
