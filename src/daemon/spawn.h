@@ -1,10 +1,11 @@
 /*
- * spawn.h - starting one task's command (the runner's fork/exec half).
+ * spawn.h - starting one task's command (the runner's vfork/exec half).
  *
  * Everything the child needs is prepared by spawn_plan_build() in the
  * parent, because the child (a vfork child, sharing the daemon's memory
  * until it execs) may only make plain syscalls between vfork and exec: no
- * malloc, no stdio, no logging, no writes to anything but its own locals.  The child reports a failure before or at exec through a
+ * malloc, no stdio, no logging, no writes to anything but its own locals.
+ * The child reports a failure before or at exec through a
  * close-on-exec pipe, so "program not found" is told apart from a program
  * that ran and exited 127.
  */
