@@ -149,6 +149,22 @@ void sf_done(sqlite3_stmt *s)
         sqlite3_finalize(s);
 }
 
+int sf_one(struct store *st, sqlite3_stmt *s, sf_read_fn read, void *out,
+           const char *what)
+{
+    int rc;
+
+    if (!s)
+        return -1;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW && read(s, out) < 0)
+        rc = SQLITE_NOMEM;
+    sf_done(s);
+    if (rc == SQLITE_ROW)
+        return 0;
+    return rc == SQLITE_DONE ? STORE_NOTFOUND : sf_fail(st, what);
+}
+
 int sf_exec(struct store *st, const char *sql, const char *types, ...)
 {
     va_list ap;
@@ -240,8 +256,10 @@ void sf_hash_secret(const char *secret, char out[FLEET_SHA256_HEX])
     "p.print_seconds FROM printers p LEFT JOIN frontends f ON "              \
     "f.id = p.frontend_id "
 
-static void printer_from_row(sqlite3_stmt *s, struct fleet_printer *p)
+static int printer_from_row(sqlite3_stmt *s, void *obj)
 {
+    struct fleet_printer *p = obj;
+
     fleet_printer_init(p);
     p->id = sqlite3_column_int64(s, 0);
     sf_col(s, 1, p->name, sizeof(p->name));
@@ -280,23 +298,14 @@ static void printer_from_row(sqlite3_stmt *s, struct fleet_printer *p)
     p->prints_ok = sqlite3_column_int64(s, 34);
     p->prints_failed = sqlite3_column_int64(s, 35);
     p->print_seconds = sqlite3_column_double(s, 36);
+    return 0;
 }
 
 int store_printer_get(struct store *st, long long id, struct fleet_printer *out)
 {
-    sqlite3_stmt *s = sf_bind(st, PRINTER_SELECT "WHERE p.id = ?1", "i", id);
-    int rc;
-
     fleet_printer_init(out);
-    if (!s)
-        return -1;
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        printer_from_row(s, out);
-    sf_done(s);
-    if (rc == SQLITE_ROW)
-        return 0;
-    return rc == SQLITE_DONE ? STORE_NOTFOUND : sf_fail(st, "printer get");
+    return sf_one(st, sf_bind(st, PRINTER_SELECT "WHERE p.id = ?1", "i", id),
+                  printer_from_row, out, "printer get");
 }
 
 int store_printer_list(struct store *st, const struct store_printer_filter *f,

@@ -272,8 +272,10 @@ out:
     "ready_at, created, upload_at, started, ended, lease_until, reason "     \
     "FROM attempts "
 
-static void attempt_from_row(sqlite3_stmt *s, struct fleet_attempt *a)
+static int attempt_from_row(sqlite3_stmt *s, void *obj)
 {
+    struct fleet_attempt *a = obj;
+
     fleet_attempt_init(a);
     a->id = sqlite3_column_int64(s, 0);
     a->job_id = sqlite3_column_int64(s, 1);
@@ -289,23 +291,14 @@ static void attempt_from_row(sqlite3_stmt *s, struct fleet_attempt *a)
     a->ended = sqlite3_column_double(s, 11);
     a->lease_until = sqlite3_column_double(s, 12);
     sf_col(s, 13, a->reason, sizeof(a->reason));
+    return 0;
 }
 
 static int attempt_one(struct store *st, sqlite3_stmt *s,
                        struct fleet_attempt *out)
 {
-    int rc;
-
     fleet_attempt_init(out);
-    if (!s)
-        return -1;
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        attempt_from_row(s, out);
-    sf_done(s);
-    if (rc == SQLITE_ROW)
-        return 0;
-    return rc == SQLITE_DONE ? STORE_NOTFOUND : sf_fail(st, "attempt get");
+    return sf_one(st, s, attempt_from_row, out, "attempt get");
 }
 
 static int attempt_walk(struct store *st, sqlite3_stmt *s,

@@ -1,7 +1,7 @@
 /*
- * store_fleet_int.h - helpers shared by store_fleet.c (printers,
- * frontends, queues, keys, events, metrics) and store_fleet_jobs.c (jobs,
- * blobs, attempts, scheduling).  Private to those two files.
+ * store_fleet_int.h - helpers shared by the store_fleet*.c files (printers,
+ * frontends, queues, keys, events, metrics, jobs, blobs, attempts,
+ * scheduling).  Private to them.
  */
 #ifndef RR_STORE_FLEET_INT_H
 #define RR_STORE_FLEET_INT_H
@@ -33,6 +33,15 @@ int sf_ll(struct store *st, long long *out, const char *sql,
           const char *types, ...);
 /* Logs the connection's last error for `what` and returns -1. */
 int sf_fail(struct store *st, const char *what);
+
+/* A row reader: fills the struct obj points to from s's current row;
+ * 0, or -1 when out of memory. */
+typedef int (*sf_read_fn)(sqlite3_stmt *s, void *obj);
+/* Steps s once and reads its row into out: 0, STORE_NOTFOUND without a
+ * row, or -1 (s NULL, a failed step or read; logged for `what`).  Callers
+ * initialize out first; s is finished in every case. */
+int sf_one(struct store *st, sqlite3_stmt *s, sf_read_fn read, void *out,
+           const char *what);
 
 /* Copies column i as text into dst (len), "" for NULL. */
 void sf_col(sqlite3_stmt *s, int i, char *dst, size_t len);

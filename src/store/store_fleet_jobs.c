@@ -51,8 +51,10 @@ int store_blob_get(struct store *st, const char *sha256, long long *size,
     "WHERE c.job_id = j.id AND c.state = 3), (SELECT count(*) FROM "         \
     "job_copies c WHERE c.job_id = j.id AND c.state = 4) FROM jobs j "
 
-static int job_from_row(sqlite3_stmt *s, struct fleet_job *j)
+static int job_from_row(sqlite3_stmt *s, void *obj)
 {
+    struct fleet_job *j = obj;
+
     fleet_job_init(j);
     j->id = sqlite3_column_int64(s, 0);
     sf_col(s, 1, j->queue, sizeof(j->queue));
@@ -86,18 +88,8 @@ static int job_from_row(sqlite3_stmt *s, struct fleet_job *j)
 
 static int job_one(struct store *st, sqlite3_stmt *s, struct fleet_job *out)
 {
-    int rc;
-
     fleet_job_init(out);
-    if (!s)
-        return -1;
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW && job_from_row(s, out) < 0)
-        rc = SQLITE_NOMEM;
-    sf_done(s);
-    if (rc == SQLITE_ROW)
-        return 0;
-    return rc == SQLITE_DONE ? STORE_NOTFOUND : sf_fail(st, "job get");
+    return sf_one(st, s, job_from_row, out, "job get");
 }
 
 int store_job_get(struct store *st, long long id, struct fleet_job *out)

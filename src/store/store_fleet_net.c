@@ -18,8 +18,10 @@
     "(SELECT count(*) FROM printers p WHERE p.frontend_id = f.id AND "       \
     "p.state != 0) FROM frontends f "
 
-static void frontend_from_row(sqlite3_stmt *s, struct fleet_frontend *f)
+static int frontend_from_row(sqlite3_stmt *s, void *obj)
 {
+    struct fleet_frontend *f = obj;
+
     fleet_frontend_init(f);
     f->id = sqlite3_column_int64(s, 0);
     sf_col(s, 1, f->name, sizeof(f->name));
@@ -37,23 +39,14 @@ static void frontend_from_row(sqlite3_stmt *s, struct fleet_frontend *f)
     f->consecutive_failures = sqlite3_column_int(s, 13);
     f->assigned = sqlite3_column_int64(s, 14);
     f->online = sqlite3_column_int64(s, 15);
+    return 0;
 }
 
 static int frontend_one(struct store *st, sqlite3_stmt *s,
                         struct fleet_frontend *out)
 {
-    int rc;
-
     fleet_frontend_init(out);
-    if (!s)
-        return -1;
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        frontend_from_row(s, out);
-    sf_done(s);
-    if (rc == SQLITE_ROW)
-        return 0;
-    return rc == SQLITE_DONE ? STORE_NOTFOUND : sf_fail(st, "frontend get");
+    return sf_one(st, s, frontend_from_row, out, "frontend get");
 }
 
 int store_frontend_get(struct store *st, const char *name,
@@ -395,8 +388,10 @@ int store_fleet_sync_conf(struct store *st, const struct rr_conf *conf,
     "c.job_id = j.id WHERE j.queue = q.name AND j.state < 2 AND c.state = "  \
     "1) FROM queues q "
 
-static void queue_from_row(sqlite3_stmt *s, struct fleet_queue *q)
+static int queue_from_row(sqlite3_stmt *s, void *obj)
 {
+    struct fleet_queue *q = obj;
+
     memset(q, 0, sizeof(*q));
     sf_col(s, 0, q->name, sizeof(q->name));
     q->created = sqlite3_column_double(s, 1);
@@ -404,6 +399,7 @@ static void queue_from_row(sqlite3_stmt *s, struct fleet_queue *q)
     q->jobs_active = sqlite3_column_int64(s, 3);
     q->depth = sqlite3_column_int64(s, 4);
     q->live = sqlite3_column_int64(s, 5);
+    return 0;
 }
 
 int store_queue_add(struct store *st, const char *name, double now)
@@ -416,19 +412,9 @@ int store_queue_add(struct store *st, const char *name, double now)
 
 int store_queue_get(struct store *st, const char *name, struct fleet_queue *out)
 {
-    sqlite3_stmt *s = sf_bind(st, QUEUE_SELECT "WHERE q.name = ?1", "t", name);
-    int rc;
-
     memset(out, 0, sizeof(*out));
-    if (!s)
-        return -1;
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW)
-        queue_from_row(s, out);
-    sf_done(s);
-    if (rc == SQLITE_ROW)
-        return 0;
-    return rc == SQLITE_DONE ? STORE_NOTFOUND : sf_fail(st, "queue get");
+    return sf_one(st, sf_bind(st, QUEUE_SELECT "WHERE q.name = ?1", "t", name),
+                  queue_from_row, out, "queue get");
 }
 
 int store_queue_list(struct store *st, store_queue_cb cb, void *arg)
