@@ -165,6 +165,45 @@ int sf_one(struct store *st, sqlite3_stmt *s, sf_read_fn read, void *out,
     return rc == SQLITE_DONE ? STORE_NOTFOUND : sf_fail(st, what);
 }
 
+int sf_load(struct store *st, sqlite3_stmt *s, sf_read_fn read, size_t size,
+            void **out, size_t *n, const char *what)
+{
+    char *v = NULL;
+    size_t cap = 0;
+    int rc;
+
+    *out = NULL;
+    *n = 0;
+    if (!s)
+        return -1;
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char *nv = realloc(v, ncap * size);
+
+            if (!nv) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
+            v = nv;
+            cap = ncap;
+        }
+        if (read(s, v + *n * size) < 0) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        (*n)++;
+    }
+    sf_done(s);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        *n = 0;
+        return sf_fail(st, what);
+    }
+    *out = v;
+    return 0;
+}
+
 int sf_exec(struct store *st, const char *sql, const char *types, ...)
 {
     va_list ap;

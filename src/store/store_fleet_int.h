@@ -42,6 +42,13 @@ typedef int (*sf_read_fn)(sqlite3_stmt *s, void *obj);
  * initialize out first; s is finished in every case. */
 int sf_one(struct store *st, sqlite3_stmt *s, sf_read_fn read, void *out,
            const char *what);
+/* Reads every row of s into a malloc'd array of elements of `size` bytes:
+ * 0 with *out (free it; NULL when empty) and *n, or -1 (s NULL, a failed
+ * step or read, out of memory; logged for `what`) with *out NULL and *n
+ * 0.  For rows without heap members: on a failure the elements read so
+ * far are freed with the array, not cleared.  Finishes s. */
+int sf_load(struct store *st, sqlite3_stmt *s, sf_read_fn read, size_t size,
+            void **out, size_t *n, const char *what);
 
 /* Copies column i as text into dst (len), "" for NULL. */
 void sf_col(sqlite3_stmt *s, int i, char *dst, size_t len);

@@ -84,36 +84,12 @@ int store_frontend_list(struct store *st, store_frontend_cb cb, void *arg)
 int store_frontend_load_all(struct store *st, struct fleet_frontend **out,
                             size_t *n)
 {
-    sqlite3_stmt *s = sf_bind(st, FRONTEND_SELECT "ORDER BY f.id", NULL);
-    struct fleet_frontend *v = NULL;
-    size_t cap = 0;
-    int rc;
+    void *v;
+    int rc = sf_load(st, sf_bind(st, FRONTEND_SELECT "ORDER BY f.id", NULL),
+                     frontend_from_row, sizeof(**out), &v, n, "frontends");
 
-    *out = NULL;
-    *n = 0;
-    if (!s)
-        return -1;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n >= cap) {
-            size_t ncap = cap ? cap * 2 : 16;
-            struct fleet_frontend *nv = realloc(v, ncap * sizeof(*v));
-            if (!nv) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        frontend_from_row(s, &v[(*n)++]);
-    }
-    sf_done(s);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        *n = 0;
-        return sf_fail(st, "frontends");
-    }
     *out = v;
-    return 0;
+    return rc;
 }
 
 int store_frontend_add(struct store *st, const struct fleet_frontend *f,
@@ -230,49 +206,32 @@ int store_frontend_health(struct store *st, long long id, int ok,
     SF_TX(st, health_tx(st, id, ok, error, pol, now, changed));
 }
 
+static int movable_from_row(sqlite3_stmt *s, void *obj)
+{
+    struct loadmgr_printer *p = obj;
+
+    p->id = sqlite3_column_int64(s, 0);
+    p->frontend_id = sqlite3_column_int64(s, 1);
+    sf_col(s, 2, p->region, sizeof(p->region));
+    return 0;
+}
+
 /* Printers that may have to move: on no frontend, or on one that is not
  * both enabled and healthy (the grace rule is loadmgr's). */
 static int movable_load(struct store *st, struct loadmgr_printer **out,
                         size_t *n)
 {
-    sqlite3_stmt *s = sf_bind(st,
-                              "SELECT p.id, p.frontend_id, p.region FROM "
-                              "printers p LEFT JOIN frontends f ON f.id = "
-                              "p.frontend_id WHERE f.id IS NULL OR "
-                              "f.enabled = 0 OR f.healthy = 0 ORDER BY p.id",
-                              NULL);
-    struct loadmgr_printer *v = NULL;
-    size_t cap = 0;
-    int rc;
+    void *v;
+    int rc = sf_load(st, sf_bind(st, "SELECT p.id, p.frontend_id, p.region "
+                                 "FROM printers p LEFT JOIN frontends f ON "
+                                 "f.id = p.frontend_id WHERE f.id IS NULL OR "
+                                 "f.enabled = 0 OR f.healthy = 0 ORDER BY "
+                                 "p.id", NULL),
+                     movable_from_row, sizeof(**out), &v, n,
+                     "rebalance load");
 
-    *out = NULL;
-    *n = 0;
-    if (!s)
-        return -1;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        if (*n >= cap) {
-            size_t ncap = cap ? cap * 2 : 64;
-            struct loadmgr_printer *nv = realloc(v, ncap * sizeof(*v));
-            if (!nv) {
-                rc = SQLITE_NOMEM;
-                break;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        v[*n].id = sqlite3_column_int64(s, 0);
-        v[*n].frontend_id = sqlite3_column_int64(s, 1);
-        sf_col(s, 2, v[*n].region, sizeof(v[*n].region));
-        (*n)++;
-    }
-    sf_done(s);
-    if (rc != SQLITE_DONE) {
-        free(v);
-        *n = 0;
-        return sf_fail(st, "rebalance load");
-    }
     *out = v;
-    return 0;
+    return rc;
 }
 
 static const char *fe_name(const struct fleet_frontend *fe, size_t n,
