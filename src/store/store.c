@@ -610,8 +610,12 @@ fail:
 int store_task_expired(struct store *st, double before, int limit,
                        store_task_cb cb, void *arg)
 {
+    /* Not while a notifier call is still to be made: it would go with
+     * the task (a restart after a long stop purges before delivering). */
     static const char sql[] = "SELECT " TASK_COLS " FROM tasks "
-                              "WHERE status >= 2 AND etime < ?1 "
+                              "WHERE status >= 2 AND etime < ?1 AND NOT "
+                              "EXISTS (SELECT 1 FROM notifications n WHERE "
+                              "n.task_id = tasks.id AND n.state = 0) "
                               "ORDER BY etime LIMIT ?2";
     sqlite3_stmt *s = store_stmt(st, sql);
 

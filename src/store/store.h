@@ -124,7 +124,8 @@ int store_task_finished_since(struct store *st, double since,
                               store_id_cb cb, void *arg);
 /* Deletes a task row and its notifications. */
 int store_task_delete(struct store *st, const char *id);
-/* Final tasks whose etime is before `before`. */
+/* Final tasks whose etime is before `before` and that have no notifier
+ * call still pending. */
 int store_task_expired(struct store *st, double before, int limit,
                        store_task_cb cb, void *arg);
 

@@ -555,6 +555,27 @@ START_TEST(test_purge)
 }
 END_TEST
 
+/* A task whose notifier call is still pending is kept until it is made. */
+START_TEST(test_purge_keeps_pending_notifier)
+{
+    char a[RR_ID_LEN], b[RR_ID_LEN];
+    struct task t;
+
+    conf.max_data_retention = 60;
+    add_task(a, "run", "[\"true\"]", "", 5, "http://127.0.0.1:9/done");
+    add_task(b, "run", "[\"true\"]", "", 5, NULL);
+    ck_assert_int_eq(runner_poll(rn), 2);
+    wait_final(a, 2000, &t);
+    task_clear(&t);
+    wait_final(b, 2000, &t);
+    task_clear(&t);
+    ck_assert_int_eq(purge_run(&conf, st, rr_now() + 61), 1);
+    ck_assert_int_eq(store_task_get(st, a, &t), 0);
+    task_clear(&t);
+    ck_assert_int_eq(store_task_get(st, b, &t), STORE_NOTFOUND);
+}
+END_TEST
+
 START_TEST(test_pid_start)
 {
     ck_assert_int_gt(runner_pid_start(getpid()), 0);
@@ -585,6 +606,7 @@ Suite *runner_suite(void)
     tcase_add_test(tc, test_recover);
     tcase_add_test(tc, test_recover_leaves_strangers);
     tcase_add_test(tc, test_purge);
+    tcase_add_test(tc, test_purge_keeps_pending_notifier);
     tcase_add_test(tc, test_pid_start);
     suite_add_tcase(s, tc);
     return s;
