@@ -162,23 +162,25 @@ static int check_options(struct submit *s, const struct service *svc,
 
     *nopts = 0;
     if (native && *native) {
+        int first = s->fields.n, n = 0;
+
         copy = strdup(native);
         if (!copy)
             return submit_fail(s, 500, "nativeArgs", "out of memory");
         for (tok = strtok_r(copy, ",", &save); tok;
              tok = strtok_r(NULL, ",", &save)) {
-            /* The value lives in copy; keep it in the fields so it outlives
-             * this function. */
-            if (*nopts >= max || fields_add(&s->fields, "\x01native", tok,
-                                            strlen(tok)) < 0) {
+            /* The value lives in copy; keep it in the fields (appended
+             * after the client's, which are not looked at here) so it
+             * outlives this function. */
+            if (++n > max || fields_add(&s->fields, "\x01native", tok,
+                                        strlen(tok)) < 0) {
                 free(copy);
-                return submit_fail(s, 413, "nativeArgs", "too many options");
+                return submit_fail(s, 413, "nativeArgs", "too many options "
+                                   "(%d)", max);
             }
         }
         free(copy);
-        for (int i = 0; i < s->fields.n; i++) {
-            if (strcmp(s->fields.v[i].name, "\x01native") != 0)
-                continue;
+        for (int i = first; i < s->fields.n; i++) {
             if (service_check_value("nativeArgs", s->fields.v[i].value, err,
                                     sizeof(err)) < 0 ||
                 service_check_option(svc, "nativeArgs", s->fields.v[i].value,

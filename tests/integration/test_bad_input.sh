@@ -143,6 +143,9 @@ rej "option ending in '='" 400 "arg0" -F service=slic3r \
     -F "fileIn0=@$D/cube.stl" -F "arg0=--layer-height=" "$BASE/"
 rej "nativeArgs item not allowed" 400 "nativeArgs|not allowed" -F service=slic3r \
     -F "fileIn0=@$D/cube.stl" -F "nativeArgs=--layer-height=0.2,--post-process=x" "$BASE/"
+many=$(printf -- '--layer-height=0.2,%.0s' $(seq 65))
+rej "65 nativeArgs items (the cap is 64)" 413 "nativeArgs|too many options (64)" \
+    -F service=slic3r -F "fileIn0=@$D/cube.stl" -F "nativeArgs=${many%,}" "$BASE/"
 rej "args must be contiguous names" 400 "arg01" -F service=slic3r \
     -F "fileIn0=@$D/cube.stl" -F "arg01=--merge" "$BASE/"
 
