@@ -642,6 +642,7 @@ struct fleet *fleet_new(const struct rr_conf *conf, struct store *st,
     f->conf = conf;
     f->st = st;
     f->loop = l;
+    f->started = rr_now();
     f->poll_tfd = f->work_tfd = -1;
     fleet_policy_from_conf(&f->pol, conf);
     f->interval_ms = conf->fleet_poll_interval > 0 ?

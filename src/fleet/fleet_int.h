@@ -119,6 +119,7 @@ struct fleet {
     struct mr_client *mr;
     struct fleet_policy pol;
     int stopping;
+    double started;             /* rr_now() at fleet_new */
 
     /* printers, sorted by id */
     struct fleet_pr **prs;

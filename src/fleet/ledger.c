@@ -384,6 +384,12 @@ void fleet_leases(struct fleet *f)
     struct att_list l = { 0 };
     double now = rr_now();
 
+    /* A lease is ours to judge only once we could have renewed it: after
+     * a stop longer than the lease every one has run out, also of prints
+     * going on.  Wait a whole lease from the start; the polls meanwhile
+     * renew the attempts still printing. */
+    if (now - f->started < f->pol.lease)
+        return;
     if (store_attempt_expired(f->st, now, lease_row, &l) < 0) {
         log_err("fleet: expired leases: %s", store_errmsg(f->st));
         free(l.v);

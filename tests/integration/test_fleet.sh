@@ -312,9 +312,10 @@ check "it prints" wait_job "$job" printing 20
 check "the simulator prints it" wait_sim $P printing 10
 api POST "/printers/$P/pause" -d '' >/dev/null
 check "pause reaches the printer" wait_sim $P paused 10
-# rrcloudd dies hard while the print is paused, and comes back
+# rrcloudd dies hard while the print is paused, and comes back after
+# longer than the lease (30 s): the print is still ours, not lost
 kill -9 "$(cat "$STACK/rrcloudd.pid")"
-sleep 1
+sleep 32
 "$BUILDDIR/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
 echo $! >"$STACK/rrcloudd.pid"
 sleep 2
