@@ -130,6 +130,7 @@ static int field_begin(struct submit *s, const char *name,
         if (!s->cur)
             return submit_fail(s, 500, name, "cannot store upload: %s",
                                strerror(errno));
+        s->cur->unnamed = filename && !*filename;
         snprintf(s->cur->field, sizeof(s->cur->field), "%s", name);
         if (filename && *filename)
             memcpy(s->cur->ext, s->pending_ext, sizeof(s->cur->ext));
@@ -150,8 +151,27 @@ static int field_data(struct submit *s, const char *data, size_t len)
     return 0;
 }
 
+/* Forgets the upload just received (the last one). */
+static void upload_drop(struct submit *s)
+{
+    struct upload *u = s->up[--s->nup];
+    char path[4200];
+
+    if (rr_fmt(path, sizeof(path), "%s/%s", s->dir, u->tmpname) == 0)
+        unlink(path);
+    if (u->fd >= 0)
+        close(u->fd);
+    free(u);
+    s->cur = NULL;
+}
+
 static int field_end(struct submit *s)
 {
+    if (s->cur && s->cur->unnamed && s->cur->size == 0) {
+        /* A browser's file input left empty: not an input at all. */
+        upload_drop(s);
+        return 0;
+    }
     if (s->cur)
         return upload_close(s, s->cur);
     if (memchr(s->curval.data ? s->curval.data : "", '\0', s->curval.len))

@@ -19,6 +19,8 @@
 struct upload {
     int index;                  /* N */
     int is_file;                /* had a filename (else inline content) */
+    int unnamed;                /* filename="": a file input left empty,
+                                 * dropped if no bytes come */
     char field[24];             /* "fileInN" */
     char ext[16];               /* from the filename; "" for inline */
     char tmpname[24];           /* name while receiving */

@@ -35,12 +35,19 @@ expect_eq "spool is not reachable directly" 404 "$code"
 
 # --- async, by field and by Prefer header ----------------------------------
 out=$(curl -s -F service=echo -F async=1 -F "fileIn0=@$T/hello.txt" "$BASE/")
-expect_contains "async answers at once" "$out" "status: "
+expect_contains "async answers at once" "$out" "status: queued"
 aid=$(printf '%s\n' "$out" | sed -n 's/^id: //p')
 expect_eq "async task completes" complete "$(wait_status "$aid" complete 20)"
 out=$(curl -s -H 'Prefer: respond-async' -F service=echo -F format=json \
     -F "fileIn0=@$T/hello.txt" "$BASE/")
-expect_contains "Prefer: respond-async gives JSON at once" "$out" '"status": "'
+expect_contains "Prefer: respond-async gives JSON at once" "$out" '"status": "queued"'
+
+# --- a browser form with a second file input left empty (filename="") ------
+: >"$T/empty"
+out=$(curl -s -F service=echo -F format=json -F "fileIn0=@$T/hello.txt" \
+    -F "fileIn1=@$T/empty;filename=" "$BASE/")
+expect_contains "an empty file input is no input" "$out" '"in": "in0.txt"'
+expect_contains "and the task runs" "$out" '"status": "complete"'
 
 # --- inline content (jQuery's $.post sends urlencoded fields) ----------------
 out=$(curl -s --data-urlencode 'service=echo' --data-urlencode 'fileIn0=inline body' \
