@@ -209,22 +209,22 @@ int cli_args_cloud_name(const char *prog, char *buf, size_t len)
 
 /* --- service descriptions ----------------------------------------- */
 
-/* Copies a prefix, dropping a RepRapCloud-style "$fileIn"/"$fileOut"
- * placeholder should a server send the raw template. */
-static char *dup_prefix(const char *s)
+/* *out = a copy of s up to a RepRapCloud-style "$fileIn"/"$fileOut"
+ * placeholder, should a server send the raw template; NULL when that
+ * leaves nothing.  -1 only when out of memory. */
+static int dup_prefix(const char *s, char **out)
 {
     const char *ph = strchr(s, '$');
     size_t n = ph ? (size_t)(ph - s) : strlen(s);
-    char *p;
 
+    *out = NULL;
     if (n == 0)
-        return NULL;
-    p = malloc(n + 1);
-    if (p) {
-        memcpy(p, s, n);
-        p[n] = '\0';
-    }
-    return p;
+        return 0;
+    if (!(*out = malloc(n + 1)))
+        return -1;
+    memcpy(*out, s, n);
+    (*out)[n] = '\0';
+    return 0;
 }
 
 static int svc_strings(struct cli_svc *svc, const json_t *obj)
@@ -232,12 +232,12 @@ static int svc_strings(struct cli_svc *svc, const json_t *obj)
     const json_t *v;
 
     v = json_object_get(obj, "argInput");
-    if (json_is_string(v) && json_string_value(v)[0] &&
-        !(svc->arg_input = dup_prefix(json_string_value(v))))
+    if (json_is_string(v) && dup_prefix(json_string_value(v),
+                                        &svc->arg_input) < 0)
         return -1;
     v = json_object_get(obj, "output");
-    if (json_is_string(v) && json_string_value(v)[0] &&
-        !(svc->output = dup_prefix(json_string_value(v))))
+    if (json_is_string(v) && dup_prefix(json_string_value(v),
+                                        &svc->output) < 0)
         return -1;
     v = json_object_get(obj, "fileOut");
     if (json_is_string(v) && !(svc->file_out = strdup(json_string_value(v))))

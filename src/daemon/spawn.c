@@ -348,10 +348,9 @@ pid_t spawn_run(const struct spawn_plan *p, char *err, size_t errlen)
         close(pfd[0]);
         return -1;
     }
-    /* Also from here, so kill(-pid) works even before the child ran.  A
-     * failure (EACCES once it has exec'd) is fine: it did it itself. */
-    (void)setpgid(pid, pid);
-    /* Returns 0 bytes at exec (close-on-exec), or the child's report. */
+    /* vfork returned: the child has exec'd (its own setpgid done) or
+     * failed.  The pipe gives 0 bytes at exec (close-on-exec), or the
+     * child's report. */
     do {
         n = read(pfd[0], &rep, sizeof(rep));
     } while (n < 0 && errno == EINTR);

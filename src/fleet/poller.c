@@ -248,9 +248,13 @@ static void handle_orphan(struct fleet *f, struct fleet_pr *p,
         return;
     }
     if (attempt_state_live(a.state)) {
+        if (!(p->att_file = strdup(a.filename))) {
+            free(p->orphan);    /* out of memory: the next poll tries again */
+            p->orphan = NULL;
+            return;
+        }
         p->att_id = a.id;
         p->att_state = (uint8_t)a.state;
-        p->att_file = strdup(a.filename);
         p->att_epoch_ms = 0;
         p->att_verify = a.state < ATTEMPT_PRINTING;
         log_info("fleet: printer %lld: adopted live attempt %lld", p->id,

@@ -369,6 +369,10 @@ START_TEST(svc_from_json)
     ck_assert_ptr_null(svc.output);
     ck_assert_int_eq(svc.no_output, 1);
     cli_svc_free(&svc);
+    /* a bare placeholder leaves no prefix (was taken for out of memory) */
+    make_svc(&svc, "{\"name\":\"t\",\"argInput\":\"$fileIn\"}");
+    ck_assert_ptr_null(svc.arg_input);
+    cli_svc_free(&svc);
 
     doc = json_loads("{\"services\":[{\"name\":\"echo\"},{\"name\":\"x\"}]}",
                      0, NULL);
