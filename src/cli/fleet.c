@@ -408,6 +408,7 @@ static int cmd_job(struct cli_ctx *ctx, const struct cli_fargs *a)
 {
     char path[64];
     long long id = a->nwords == 1 ? parse_id(a->words[0]) : 0;
+    const char *base = NULL;
     json_t *job;
     int code;
 
@@ -421,11 +422,13 @@ static int cmd_job(struct cli_ctx *ctx, const struct cli_fargs *a)
     }
     snprintf(path, sizeof(path), "/api/v1/jobs/%lld", id);
     code = cli_fleet_call(ctx, "GET", path, NULL, cli_fleet_token(ctx, a),
-                          &job, NULL);
+                          &job, &base);
     if (code != CLI_EXIT_OK)
         return code;
-    if (!job)
+    if (!job) {
+        cli_out_error("%s: empty answer for job %lld", base, id);
         code = CLI_EXIT_ERROR;
+    }
     else if (ctx->opts.json || a->json)
         cli_out_json(stdout, job);
     else
@@ -517,6 +520,7 @@ static int cmd_printer(struct cli_ctx *ctx, const struct cli_fargs *a)
     const char *action = a->nwords >= 2 ? a->words[1] : NULL;
     long long id = a->nwords >= 1 ? parse_id(a->words[0]) : 0;
     char path[96], *body = NULL;
+    const char *base = NULL;
     json_t *p = NULL;
     int code;
 
@@ -539,11 +543,12 @@ static int cmd_printer(struct cli_ctx *ctx, const struct cli_fargs *a)
     snprintf(path, sizeof(path), "/api/v1/printers/%lld%s%s", id,
              action ? "/" : "", action ? action : "");
     code = cli_fleet_call(ctx, action ? "POST" : "GET", path, body,
-                          cli_fleet_token(ctx, a), &p, NULL);
+                          cli_fleet_token(ctx, a), &p, &base);
     free(body);
     if (code != CLI_EXIT_OK)
         return code;
     if (!p) {
+        cli_out_error("%s: empty answer for printer %lld", base, id);
         code = CLI_EXIT_ERROR;
     } else if (ctx->opts.json || a->json) {
         cli_out_json(stdout, p);

@@ -402,6 +402,17 @@ check "a refused enrollment token ends the agent with 78 (got $rc)" test "$rc" =
 check "and says why" at_least 1 "$TMP/agent-bad.log" 'bad enrollment token'
 check "nothing saved for the refused printer" test ! -f "$TMP/state-bad/printer"
 
+# configuration errors end the agent with 78 and name the key
+for kv in "heartbeat_interval = 08" "moonraker_port = 70000" \
+          "backoff_max = 12345678901"; do
+    sed "s/^${kv%% =*} = .*/$kv/" "$TMP/agent.conf" >"$TMP/agent-badconf.conf"
+    $AGENT_SH "$AGENT" -c "$TMP/agent-badconf.conf" 2>"$TMP/agent-badconf.log"
+    rc=$?
+    check "'$kv' is refused with 78 (got $rc)" test "$rc" = 78
+    check "'$kv': the error names ${kv%% =*}" \
+        at_least 1 "$TMP/agent-badconf.log" "${kv%% =*} must be"
+done
+
 if [ "$fails" -ne 0 ]; then
     echo "# $fails failed; agent log:"
     sed 's/^/#   /' "$TMP/agent.log"
