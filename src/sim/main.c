@@ -16,6 +16,7 @@
 #endif
 
 #include "sim/sim.h"
+#include "common/kv.h"
 #include "common/log.h"
 
 #include <arpa/inet.h>
@@ -112,25 +113,13 @@ static void main_usage(FILE *f)
 "See rrcloud-printersim(1).\n", f);
 }
 
-/* Parses an unsigned number with an optional K/M/G suffix in [lo, hi]. */
+/* Parses a number with an optional K/M/G/T suffix (kv_parse_size: overflow
+ * is an error) in [lo, hi]. */
 static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
 {
     unsigned long long v;
-    char *end;
 
-    errno = 0;
-    if (!s || *s == '-' || *s == '\0')
-        return -1;
-    v = strtoull(s, &end, 10);
-    if (errno || end == s)
-        return -1;
-    if (*end == 'K' || *end == 'k')
-        v <<= 10, end++;
-    else if (*end == 'M' || *end == 'm')
-        v <<= 20, end++;
-    else if (*end == 'G' || *end == 'g')
-        v <<= 30, end++;
-    if (*end || v < lo || v > hi)
+    if (kv_parse_size(s, &v) < 0 || v < lo || v > hi)
         return -1;
     *out = v;
     return 0;

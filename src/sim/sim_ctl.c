@@ -337,11 +337,22 @@ void sim_ctl_dispatch(struct sim_req *r, struct sim_resp *out)
     } else if (get && strcmp(r->path, "/history") == 0) {
         ctl_history_all(out);
     } else if (post && strcmp(r->path, "/clock") == 0) {
+        double secs = 0;
+        char *end = NULL;
+
         adv = sim_req_arg(r, "advance");
-        if (adv && strtod(adv, NULL) > 0)
-            sim_clock_advance(strtod(adv, NULL));
-        sim_resp_result(out, json_pack("{s:o}", "sim_time",
-                                       jr(sim_clock_now())));
+        if (adv)
+            secs = strtod(adv, &end);
+        if (adv && (end == adv || *end || !isfinite(secs) || secs <= 0 ||
+                    secs > 1e9)) {
+            sim_resp_error(out, MHD_HTTP_BAD_REQUEST, "advance: seconds, "
+                           "more than 0 and at most 1e9", NULL);
+        } else {
+            if (adv)
+                sim_clock_advance(secs);
+            sim_resp_result(out, json_pack("{s:o}", "sim_time",
+                                           jr(sim_clock_now())));
+        }
     } else if ((n = sscanf(r->path, "/printers/%15[^/]/%23[^/]", who, sub))
                >= 1 && strlen(r->path) == strlen("/printers/") +
                strlen(who) + (n == 2 ? strlen(sub) + 1 : 0)) {

@@ -270,7 +270,12 @@ check "no file printed twice yet" has '"duplicates":[]'
 P10=$BASE/p/10
 req POST "$P10/server/files/upload" -F "file=@$TMP/cube.gcode" -F path=dup \
     -F print=true
+for bad in abc 5x inf 1e300 -3; do
+    req POST "$BASE/sim/clock?advance=$bad"
+    check "clock advance=$bad: 400 naming it" eval 'code 400 && has advance'
+done
 req POST "$BASE/sim/clock?advance=1000"
+check "clock advance=1000: 200" code 200
 wait_for "$P10/$Q?print_stats=state" '"state":"complete"' 5
 req POST "$P10/printer/print/start?filename=dup/cube.gcode"
 req GET "$BASE/sim/history"
@@ -288,7 +293,11 @@ while kill -0 "$SIMPID" 2>/dev/null && [ $i -lt 50 ]; do
 done
 check "SIGTERM stops the simulator" eval '! kill -0 "$SIMPID" 2>/dev/null'
 wait "$SIMPID"
-check "exit status 0" eval '[ $? -eq 0 ]'
+rc=$?
+check "exit status 0 (got $rc)" [ "$rc" -eq 0 ]
+timeout 5 "$SIM" --port=0 --max-upload=17179869185G >/dev/null 2>&1
+rc=$?
+check "a --max-upload that overflows is a usage error (exit $rc)" [ "$rc" -eq 2 ]
 
 # ------------------------------------------------------------ api key sim
 start_sim key --printers=2 --api-key=0123456789abcdef0123456789abcdef
