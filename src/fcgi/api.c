@@ -140,7 +140,8 @@ static int api_tasks(struct req *r, const char *rest)
 
 /* What a client needs to build a command line for s (the CLI classifies
  * its arguments with this, as RepRapCloud's did with local conf files). */
-static json_t *service_describe(const struct service *s)
+static json_t *service_describe(const struct service *s,
+                                long long default_timeout)
 {
     json_t *o = json_object(), *types = json_array(), *opts = json_array();
     char out_prefix[256] = "";
@@ -169,7 +170,8 @@ static json_t *service_describe(const struct service *s)
     json_object_set_new(o, "inputMin", json_integer(s->input_min));
     json_object_set_new(o, "inputMax", json_integer(s->input_max));
     json_object_set_new(o, "options", opts);
-    json_object_set_new(o, "timeout", json_integer(s->timeout));
+    json_object_set_new(o, "timeout", json_integer(s->timeout ? s->timeout
+                                                   : default_timeout));
     return o;
 fail:
     json_decref(o);
@@ -187,7 +189,8 @@ static int api_services(struct req *r)
         goto fail;
     json_object_set_new(root, "services", list);
     for (size_t i = 0; i < service_count(r->w->app->services); i++) {
-        json_t *o = service_describe(service_at(r->w->app->services, i));
+        json_t *o = service_describe(service_at(r->w->app->services, i),
+                                     r->w->app->conf.default_timeout);
         if (!o || json_array_append_new(list, o) < 0)
             goto fail;
     }

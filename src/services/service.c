@@ -16,7 +16,6 @@
 #include "services/service_int.h"
 
 #define SVC_DEFAULT_PATH "/usr/local/bin:/usr/bin:/bin"
-#define SVC_DEFAULT_TIMEOUT 1800
 #define SVC_MAX_SERVICES 256
 
 struct service_registry {
@@ -544,7 +543,6 @@ static int svc_load_one(struct service *s, const char *dir, const char *confdir,
 
     memset(s, 0, sizeof(*s));
     s->input_min = 1;
-    s->timeout = SVC_DEFAULT_TIMEOUT;
     if ((s->file = malloc(plen)) == NULL || (s->description = strdup("")) == NULL) {
         snprintf(err, errlen, "out of memory");
         return -1;

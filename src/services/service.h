@@ -40,7 +40,8 @@
  *               key=value takes two words).
  *   inputFlag   a word put before every input given without prearg
  *               (CuraEngine's "-l model.stl").
- *   timeout     wall-clock limit, seconds or with unit s/m/h/d (default 30m).
+ *   timeout     wall-clock limit, seconds or with unit s/m/h/d; 0 or absent
+ *               = rrcloud.conf's default_timeout.
  *   maxOutput   RLIMIT_FSIZE: largest file the command may write, size with
  *               K/M/G (it also caps the log when the runner writes stdout to
  *               a file); 0 or absent = the runner's default.
@@ -100,7 +101,7 @@ struct service {
     struct service_input_type *input_types;
     size_t n_input_types;
     unsigned input_min, input_max;
-    long long timeout;          /* seconds, 0 = none */
+    long long timeout;          /* seconds, 0 = default_timeout */
     unsigned long long max_output, max_memory;  /* bytes, 0 = default */
     long long max_cpu;          /* seconds, 0 = default */
     long max_procs;             /* 0 = not set */

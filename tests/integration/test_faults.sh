@@ -22,7 +22,7 @@ mkdir -p "$SVC"
 cp "$SRCDIR"/services/*.conf "$SVC/"
 for name in sleep nap napr; do
     case $name in
-    sleep) timeout=2; rerun=no ;;   # the timeout test
+    sleep) timeout=; rerun=no ;;    # the timeout test: default_timeout
     nap) timeout=60; rerun=no ;;    # never re-run after a crash
     napr) timeout=60; rerun=yes ;;  # re-run after a crash
     esac
@@ -33,12 +33,13 @@ cmd = perl -e fork;sleep(shift)
 noOutput = yes
 inputTypes = txt
 options = [0-9]*
-timeout = $timeout
+${timeout:+timeout = $timeout}
 rerun = $rerun
 EOF
 done
 STACK_SERVICES_DIR=$SVC
 STACK_CONF_EXTRA="runner_slots = 4
+default_timeout = 2s
 kill_grace = 1s
 notifier_backoff = 1s
 notifier_retries = 10"
@@ -136,8 +137,8 @@ check "rrcloudd logged the delivery" wait_grep "$STACK/log/rrcloudd.log" "notify
 expect_contains "second attempt delivered" \
     "$(grep "notify: task $id2 attempt 2" "$STACK/log/rrcloudd.log")" "delivered"
 
-# --- timeout: a sleep 30 under a 2 s service timeout -----------------------------------
-section "timeout: a sleep 30 under a 2 s service timeout"
+# --- timeout: a sleep 30 under default_timeout = 2s (the service sets none) ----------
+section "timeout: a sleep 30 under default_timeout = 2s (the service sets none)"
 t0=$(date +%s)
 out=$(curl -s -m 30 -F service=sleep -F arg0=30 -F "fileIn0=@$T/hello.txt" "$BASE/")
 t1=$(date +%s)
