@@ -27,7 +27,7 @@ struct rr_conf {
     unsigned long long max_inline_size;/* a fileInN sent as a plain field */
     unsigned long long max_field_size; /* any other field's value */
     unsigned long long max_part_header;/* one multipart part's headers */
-    unsigned long long max_query;      /* QUERY_STRING / urlencoded body */
+    unsigned long long max_query;      /* QUERY_STRING */
     int max_files;                     /* fileIn0..N */
     int max_fields;                    /* all fields incl. files */
     int fcgi_threads;                  /* accepting worker threads */

@@ -24,6 +24,9 @@ int route_request(struct req *r)
 
     if (strcmp(r->method, "OPTIONS") == 0)
         return route_options(r);
+    if (strlen(r->query) > r->w->app->conf.max_query)
+        return req_error(r, 414, "query", "query string longer than %llu "
+                         "bytes (max_query)", r->w->app->conf.max_query);
     if (strcmp(p, "/") == 0 || strcmp(p, "/index.cgi") == 0)
         return relay_handle(r);
     if (strncmp(p, "/api/v1", 7) == 0 && (p[7] == '/' || p[7] == '\0'))

@@ -16,7 +16,8 @@ STACK_MAX_BODY_BYTES=1048576
 STACK_CONF_EXTRA="max_body_size = 256K
 max_inline_size = 16K
 max_files = 2
-max_fields = 8"
+max_fields = 8
+max_query = 1K"
 export STACK_MAX_BODY STACK_MAX_BODY_BYTES STACK_CONF_EXTRA
 failures=1   # lib.sh's finish would report a stack that did not start as passed
 stack_start nginx
@@ -82,6 +83,9 @@ touch "$T/marker"
 sleep 1   # so "newer than the marker" is unambiguous
 
 # --- unknown service, no input -------------------------------------------------
+long=$(printf 'x%.0s' $(seq 1100))
+rej "query string over max_query" 414 "query|max_query" \
+    "$BASE/?service=info&pad=$long"
 rej "unknown service" 400 "service|unknown service 'nosuch'" \
     -F service=nosuch -F "fileIn0=@$T/hello.txt" "$BASE/"
 rej "unknown service (GET)" 400 "service|nosuch" "$BASE/?service=nosuch"
