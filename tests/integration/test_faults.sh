@@ -230,7 +230,9 @@ section "a notifier pending across a restart (listener down, then up)"
 PPORT=$(free_port)
 pid3=$(submit echo --form-string "notifier=http://127.0.0.1:$PPORT/late/\$id")
 expect_eq "task with an unreachable notifier completes" complete "$(wait_status "$pid3" complete 20)"
-check "first delivery failed" wait_grep "$STACK/log/rrcloudd.log" "notify: task $pid3 attempt 1" 50
+check "first delivery made" wait_grep "$STACK/log/rrcloudd.log" "notify: task $pid3 attempt 1:" 50
+expect_contains "first delivery failed, to be retried" \
+    "$(grep -F "notify: task $pid3 attempt 1:" "$STACK/log/rrcloudd.log")" "retry in"
 dpid=$(cat "$STACK/rrcloudd.pid")
 kill -9 "$dpid"
 sleep 0.2

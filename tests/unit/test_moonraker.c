@@ -3,8 +3,9 @@
  * The client runs on a real loop (daemon/loop.c) against an in-process
  * loopback HTTP/1.1 server thread with scripted answers (no mocking of
  * libcurl), and, when it is built, against the real rrcloud-printersim
- * ($RRCLOUD_PRINTERSIM, else ./rrcloud-printersim; those tests skip with a
- * message when neither exists). */
+ * ($RRCLOUD_PRINTERSIM, which make check sets and which must then exist;
+ * else ./rrcloud-printersim, and those tests skip with a message without
+ * it). */
 #include "daemon/loop.h"
 #include "fleet/moonraker.h"
 
@@ -652,8 +653,12 @@ static const char *sim_path(void)
 {
     const char *p = getenv("RRCLOUD_PRINTERSIM");
 
-    if (p && *p)
-        return access(p, X_OK) == 0 ? p : NULL;
+    /* Named (as make check does): it must be there, or the test fails. */
+    if (p && *p) {
+        ck_assert_msg(access(p, X_OK) == 0, "RRCLOUD_PRINTERSIM=%s is not "
+                      "an executable", p);
+        return p;
+    }
     return access("./rrcloud-printersim", X_OK) == 0 ?
            "./rrcloud-printersim" : NULL;
 }

@@ -79,8 +79,23 @@ run 0 "$RR" "$S" services
 expect_contains "services list" "$(cat "$T/out")" "slic3r: "
 run 0 "$RR" "$S" --async slic3r box.stl
 cid=$(sed -n 's/^id: //p' "$T/out")
-"$RR" "$S" cancel "$cid" >"$T/out" 2>"$T/err"
-expect_contains "cancel answers" "$(cat "$T/out")" "id: $cid"
+run 0 "$RR" "$S" cancel "$cid"
+expect_contains "cancel answers with the task" "$(cat "$T/out")" "id: $cid"
+# the record shown is the server's at that moment: busy (rrcloudd is
+# stopping it), cancelled, or complete if it ended first
+st=$(sed -n 's/^status: //p' "$T/out")
+case $st in busy|cancelled|complete) stok=1 ;; *) stok=0 ;; esac
+check "cancel shows the task's status ($st)" [ "$stok" = 1 ]
+i=0
+while :; do
+    fin=$(curl -s "http://127.0.0.1:$PORT/?service=info&id=$cid" | sed -n 's/^status: //p')
+    [ "$fin" != busy ] && [ "$fin" != queued ] || [ $i -ge 100 ] && break
+    sleep 0.1; i=$((i + 1))
+done
+case $st/$fin in busy/cancelled|cancelled/cancelled|complete/complete) stok=1 ;;
+*) stok=0 ;; esac
+check "the task ends as the cancel said ($st, then $fin)" [ "$stok" = 1 ]
+run 4 "$RR" "$S" cancel 1000000000-00000-000000
 
 # --- *.cloud links and rrcloudrc ---------------------------------------------------
 printf 'servers = 127.0.0.1:1, 127.0.0.1:%s\n' "$PORT" >"$HOME/.rrcloudrc"
