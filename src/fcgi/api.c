@@ -14,6 +14,7 @@
 #include "store/store.h"
 
 #include <jansson.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,7 +48,8 @@ static int api_tasks_list(struct req *r)
     struct fields f;
     const char *v;
     enum task_status st;
-    int status = -1, limit = 100, offset = 0, rc;
+    int status = -1, limit, offset, rc;
+    long long n, off;
     char err[256];
 
     fields_init(&f);
@@ -63,16 +65,15 @@ static int api_tasks_list(struct req *r)
         }
         status = (int)st;
     }
-    if ((v = fields_get(&f, "limit")) != NULL) {
-        limit = atoi(v);
-        if (limit < 1 || limit > 1000) {
-            fields_free(&f);
-            return req_error(r, 400, "limit", "must be 1..1000");
-        }
-    }
-    if ((v = fields_get(&f, "offset")) != NULL)
-        offset = atoi(v) < 0 ? 0 : atoi(v);
+    n = fields_get_uint(&f, "limit", 1000);
+    limit = n == -1 ? 100 : (int)n;
+    off = fields_get_uint(&f, "offset", INT_MAX);
+    offset = off == -1 ? 0 : (int)off;
     fields_free(&f);
+    if (n == -2 || n == 0)
+        return req_error(r, 400, "limit", "limit: must be 1..1000");
+    if (off == -2)
+        return req_error(r, 400, "offset", "offset: must be 0..%d", INT_MAX);
     buf_reset(&r->out);
     buf_puts(&r->out, "{\"tasks\":[");
     rc = store_task_list(r->w->st, NULL, status, limit, offset, api_list_one,

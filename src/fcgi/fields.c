@@ -3,6 +3,7 @@
 
 #include "http/form.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,22 @@ const char *fields_get(const struct fields *f, const char *name)
             return f->v[i].value;
     }
     return NULL;
+}
+
+long long fields_get_uint(const struct fields *f, const char *name,
+                          long long max)
+{
+    const char *v = fields_get(f, name);
+    char *end;
+    long long n;
+
+    if (!v || !*v)
+        return -1;
+    errno = 0;
+    n = strtoll(v, &end, 10);
+    if (*end || errno || n < 0 || n > max || !(*v >= '0' && *v <= '9'))
+        return -2;
+    return n;
 }
 
 static int fields_form_cb(void *arg, const char *name, size_t name_len,

@@ -26,6 +26,10 @@ int fields_add(struct fields *f, const char *name, const char *value,
                size_t len);
 /* First value named name, or NULL. */
 const char *fields_get(const struct fields *f, const char *name);
+/* The value named name as a decimal integer in 0..max: the number, -1 if
+ * absent or empty, -2 if anything else. */
+long long fields_get_uint(const struct fields *f, const char *name,
+                          long long max);
 /* Parses a query string into f.  0, or -1 with err naming the problem. */
 int fields_parse_query(struct fields *f, const char *query, size_t max_fields,
                        size_t max_value, char *err, size_t errlen);

@@ -84,22 +84,6 @@ static int list_one(void *arg, const struct task *t)
     return 0;
 }
 
-/* Parses a non-negative integer field; -1 if absent, -2 if malformed. */
-static long long field_int(const struct fields *f, const char *name,
-                           long long max)
-{
-    const char *v = fields_get(f, name);
-    char *end;
-    long long n;
-
-    if (!v || !*v)
-        return -1;
-    n = strtoll(v, &end, 10);
-    if (*end || n < 0 || n > max)
-        return -2;
-    return n;
-}
-
 int relay_info(struct req *r, const struct fields *f)
 {
     const char *id = fields_get(f, "id");
@@ -122,12 +106,14 @@ int relay_info(struct req *r, const struct fields *f)
         task_clear(&t);
         return rc;
     }
-    limit = field_int(f, "limit", INFO_MAX_LIMIT);
-    offset = field_int(f, "offset", 1LL << 40);
+    limit = fields_get_uint(f, "limit", INFO_MAX_LIMIT);
+    offset = fields_get_uint(f, "offset", 1LL << 40);
     if (limit == -2)
-        return req_error(r, 400, "limit", "must be 0..%d", INFO_MAX_LIMIT);
+        return req_error(r, 400, "limit", "limit: must be 0..%d",
+                         INFO_MAX_LIMIT);
     if (offset == -2)
-        return req_error(r, 400, "offset", "must be a non-negative integer");
+        return req_error(r, 400, "offset", "offset: must be a non-negative "
+                         "integer");
     buf_reset(&r->out);
     reply_list_begin(&r->out, reply_fmt_of(r), "Tasks");
     rc = store_task_list(r->w->st,

@@ -86,6 +86,10 @@ sleep 1   # so "newer than the marker" is unambiguous
 long=$(printf 'x%.0s' $(seq 1100))
 rej "query string over max_query" 414 "query|max_query" \
     "$BASE/?service=info&pad=$long"
+rej "api limit not a number" 400 "limit|1..1000" "$BASE/api/v1/tasks?limit=5abc"
+rej "api limit 0" 400 "limit|1..1000" "$BASE/api/v1/tasks?limit=0"
+rej "api offset not a number" 400 "offset" "$BASE/api/v1/tasks?offset=xyz"
+rej "info limit not a number" 400 "limit" "$BASE/?service=info&limit=abc"
 rej "unknown service" 400 "service|unknown service 'nosuch'" \
     -F service=nosuch -F "fileIn0=@$T/hello.txt" "$BASE/"
 rej "unknown service (GET)" 400 "service|nosuch" "$BASE/?service=nosuch"
