@@ -23,6 +23,7 @@ struct recover_item {
     long pid;
     long long pid_start;
     int runs;
+    int cancel;      /* the client cancelled it before the stop */
     int killed;      /* we sent SIGKILL to its group */
     char *notifier;  /* owned */
 };
@@ -59,6 +60,7 @@ static int recover_collect(void *arg, const struct task *t)
     it->pid = t->pid;
     it->pid_start = t->pid_start;
     it->runs = t->runs;
+    it->cancel = t->cancel_requested;
     if (t->notifier && !(it->notifier = strdup(t->notifier))) {
         l->oom = 1;
         return 1;
@@ -118,6 +120,15 @@ static int recover_one(const struct rr_conf *conf,
     char reason[256];
     int rc;
 
+    if (it->cancel) {
+        /* Cancelled while it ran: end it so, never run it again. */
+        if (runner_record_end(st, it->id, TASK_CANCELLED, -1,
+                              "cancelled by client", -1, it->notifier) < 0)
+            return -1;
+        log_info("task %s: cancelled (requested before rrcloudd stopped)",
+                 it->id);
+        return 0;
+    }
     if (svc && svc->rerun && it->runs <= conf->max_reruns) {
         if (store_task_requeue(st, it->id) < 0)
             return -1;

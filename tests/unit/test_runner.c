@@ -510,6 +510,27 @@ START_TEST(test_recover)
 }
 END_TEST
 
+/* Cancelled while busy, then rrcloudd died: it ends cancelled, not re-run
+ * (its service would allow a re-run). */
+START_TEST(test_recover_keeps_a_cancel)
+{
+    char a[RR_ID_LEN];
+    enum task_status now;
+    struct task t;
+
+    add_task(a, "run", "[\"true\"]", "", 5, NULL);
+    claim_as_crashed(a, 0);
+    ck_assert_int_eq(store_task_cancel(st, a, "cancelled by client", &now),
+                     0);
+    ck_assert_str_eq(task_status_name(now), "busy");
+    ck_assert_int_eq(recover_run(&conf, reg, st), 1);
+    ck_assert_int_eq(store_task_get(st, a, &t), 0);
+    ck_assert_str_eq(task_status_name(t.status), "cancelled");
+    ck_assert_int_eq(t.runs, 1);
+    task_clear(&t);
+}
+END_TEST
+
 START_TEST(test_recover_leaves_strangers)
 {
     char a[RR_ID_LEN];
@@ -604,6 +625,7 @@ Suite *runner_suite(void)
     tcase_add_test(tc, test_child_hygiene);
     tcase_add_test(tc, test_stop_requeues_or_fails);
     tcase_add_test(tc, test_recover);
+    tcase_add_test(tc, test_recover_keeps_a_cancel);
     tcase_add_test(tc, test_recover_leaves_strangers);
     tcase_add_test(tc, test_purge);
     tcase_add_test(tc, test_purge_keeps_pending_notifier);
