@@ -304,9 +304,13 @@ int fleet_dispatch_round(struct fleet *f)
     free(heat);
     store_relay_cache(1);       /* the round ended the statement cache */
     if (rc < 0) {
+        /* Attempts it committed before failing (one per transaction with
+         * a heat-up limit) are in r.v and start below; any it could not
+         * hand over come back with the next reload. */
         log_err("fleet: scheduling round: %s", store_errmsg(f->st));
-        free(r.v);
-        return -1;
+        f->next_reload_ms = 0;
+    } else if ((size_t)created > r.n) {
+        f->next_reload_ms = 0;  /* out of memory handing them over */
     }
     ms = (double)(fleet_mono_ms() - t0);
     f->n_rounds++;
@@ -340,7 +344,7 @@ int fleet_dispatch_round(struct fleet *f)
         log_debug("fleet: round: %zu attempts in %.1f ms (%zu waiting for "
                   "an upload slot)", r.n, ms, f->nupq);
     free(r.v);
-    return (int)r.n;
+    return rc < 0 ? -1 : (int)r.n;
 }
 
 /* ---- a fresh poll settles an attempt whose start is unknown ------------ */
