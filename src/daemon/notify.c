@@ -190,6 +190,9 @@ static int notify_inflight(struct notify *n, long long id)
 }
 
 /* store_notify_due callback: starts one delivery unless it is running. */
+static void notify_failed(struct notify *n, struct notify_xfer *x, double now,
+                          const char *err);
+
 static int notify_begin(void *arg, const struct notification *row)
 {
     struct notify *n = arg;
@@ -207,10 +210,16 @@ static int notify_begin(void *arg, const struct notification *row)
     x->attempts = row->attempts;
     x->url = strdup(row->url);
     x->body = row->body ? strdup(row->body) : NULL;
-    if (!x->url || (row->body && !x->body) || notify_setup(n, x) < 0) {
-        log_err("notify: task %s: cannot set up a delivery", row->task_id);
+    if (!x->url || (row->body && !x->body)) {
         notify_xfer_free(n, x);
-        return 1;
+        return 1;               /* out of memory: stop the walk */
+    }
+    if (notify_setup(n, x) < 0) {
+        /* Counted as an attempt, so this row backs off instead of heading
+         * the due list (and holding up the others) for ever. */
+        notify_failed(n, x, rr_now(), "cannot set up the request");
+        notify_xfer_free(n, x);
+        return 0;
     }
     x->next = n->xfers;
     n->xfers = x;
@@ -234,7 +243,7 @@ static void notify_record(struct notify *n, struct notify_xfer *x,
     int attempt = x->attempts + 1, ulen = notify_url_loglen(x->url);
     long code = 0;
     char err[CURL_ERROR_SIZE + 32];
-    double now = rr_now(), delay;
+    double now = rr_now();
 
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code);
     /* Our own cap on the answer ends the transfer with a write error;
@@ -251,6 +260,16 @@ static void notify_record(struct notify *n, struct notify_xfer *x,
                                                     : curl_easy_strerror(res));
     else
         rr_fmt(err, sizeof(err), "HTTP %ld", code);
+    notify_failed(n, x, now, err);
+}
+
+/* A failed attempt: tried again after the backoff, or given up. */
+static void notify_failed(struct notify *n, struct notify_xfer *x, double now,
+                          const char *err)
+{
+    int attempt = x->attempts + 1, ulen = notify_url_loglen(x->url);
+    double delay;
+
     if (attempt > n->conf.notifier_retries) {
         log_err("notify: task %s attempt %d: %.*s: %s; giving up",
                 x->task_id, attempt, ulen, x->url, err);
