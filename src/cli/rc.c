@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/kv.h"
@@ -181,6 +182,7 @@ int cli_rc_load_default(struct cli_rc *rc, char *err, size_t errlen)
 {
     const char *home = getenv("HOME");
     char path[1024];
+    struct stat sb;
 
     if (cli_rc_load_file(rc, SYSCONFDIR "/rrcloudrc", err, errlen) < 0)
         return -1;
@@ -192,6 +194,15 @@ int cli_rc_load_default(struct cli_rc *rc, char *err, size_t errlen)
     if (home && rr_fmt(path, sizeof(path), "%s/.rrcloudrc", home) == 0 &&
         cli_rc_load_file(rc, path, err, errlen) < 0)
         return -1;
+    /* ./rrcloudrc can name servers, and the token from ~/.rrcloudrc or
+     * RRCLOUD_TOKEN goes to them: only a file of our own that nobody else
+     * may change counts (a cloned repository's does not). */
+    if (stat("rrcloudrc", &sb) == 0 &&
+        (sb.st_uid != getuid() || (sb.st_mode & (S_IWGRP | S_IWOTH)))) {
+        cli_out_warn("./rrcloudrc ignored: it is not yours, or others may "
+                     "write it");
+        return 0;
+    }
     return cli_rc_load_file(rc, "rrcloudrc", err, errlen);
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/util.h"
@@ -142,6 +143,34 @@ START_TEST(rc_files_later_wins)
     ck_assert_int_eq(cli_rc_load_file(&rc, "/nonexistent/rrcloudrc", err,
                                       sizeof(err)), 0);
     cli_rc_free(&rc);
+}
+END_TEST
+
+/* ./rrcloudrc counts only if it is ours and nobody else may write it. */
+START_TEST(rc_cwd_file_must_be_ours)
+{
+    struct cli_rc rc;
+    char err[512], cwd[512], *home = getenv("HOME");
+    const char *p = put("rrcloudrc", "servers = evil.example\n");
+
+    home = home ? strdup(home) : NULL;
+    ck_assert_ptr_nonnull(getcwd(cwd, sizeof(cwd)));
+    ck_assert_int_eq(chdir(tmpdir), 0);
+    setenv("HOME", tmpdir, 1);
+    ck_assert_int_eq(chmod(p, 0666), 0);
+    cli_rc_init(&rc);
+    ck_assert_int_eq(cli_rc_load_default(&rc, err, sizeof(err)), 0);
+    ck_assert(!rc.servers || strcmp(rc.servers, "evil.example") != 0);
+    cli_rc_free(&rc);
+    ck_assert_int_eq(chmod(p, 0644), 0);
+    cli_rc_init(&rc);
+    ck_assert_int_eq(cli_rc_load_default(&rc, err, sizeof(err)), 0);
+    ck_assert_str_eq(rc.servers, "evil.example");
+    cli_rc_free(&rc);
+    ck_assert_int_eq(chdir(cwd), 0);
+    if (home)
+        setenv("HOME", home, 1);
+    free(home);
 }
 END_TEST
 
@@ -708,6 +737,7 @@ Suite *cli_rc_suite(void)
     tcase_add_checked_fixture(rc, setup, teardown);
     tcase_add_test(rc, rc_defaults_and_set);
     tcase_add_test(rc, rc_files_later_wins);
+    tcase_add_test(rc, rc_cwd_file_must_be_ours);
     tcase_add_test(rc, rc_file_errors_name_the_line);
     tcase_add_test(rc, server_url_forms);
     tcase_add_test(rc, server_url_rejects);
