@@ -20,7 +20,10 @@
 #endif
 
 /* K_LINES: a key that may repeat; its values are joined with '\n'. */
-enum conf_kind { K_STR, K_SIZE, K_INT, K_SECS, K_BOOL, K_LINES };
+enum conf_kind { K_STR, K_SIZE, K_INT, K_SECS, K_BOOL, K_LINES, K_MODE };
+
+/* Longest duration taken: ten years (callers multiply by 1000). */
+#define CONF_SECS_MAX (10LL * 366 * 24 * 3600)
 
 struct conf_key {
     const char *name;
@@ -44,7 +47,7 @@ static const struct conf_key conf_keys[] = {
     NUM(max_query, K_SIZE),
     NUM(max_files, K_INT), NUM(max_fields, K_INT), NUM(fcgi_threads, K_INT),
     NUM(max_held, K_INT), NUM(max_queued, K_INT),
-    NUM(info_all_clients, K_BOOL), NUM(fcgi_socket_mode, K_INT),
+    NUM(info_all_clients, K_BOOL), NUM(fcgi_socket_mode, K_MODE),
     NUM(runner_slots, K_INT), NUM(default_timeout, K_SECS),
     NUM(kill_grace, K_SECS), NUM(max_data_retention, K_SECS),
     NUM(purge_interval, K_SECS), NUM(max_reruns, K_INT),
@@ -162,7 +165,7 @@ static int conf_set(void *arg, const char *key, const char *value, int lineno,
         memcpy(field, &sz, sizeof(sz));
         return 0;
     case K_SECS:
-        if (kv_parse_duration(value, &secs) < 0)
+        if (kv_parse_duration(value, &secs) < 0 || secs > CONF_SECS_MAX)
             goto bad;
         memcpy(field, &secs, sizeof(secs));
         return 0;
@@ -184,8 +187,15 @@ static int conf_set(void *arg, const char *key, const char *value, int lineno,
         memcpy(field + have, value, add + 1);
         return 0;
     }
+    case K_MODE:            /* octal, as chmod takes it: 660 or 0660 */
+        v = strtol(value, &end, 8);
+        if (*value == '\0' || *end != '\0' || v < 0 || v > 0777)
+            goto bad;
+        b = (int)v;
+        memcpy(field, &b, sizeof(b));
+        return 0;
     case K_INT:
-        v = strtol(value, &end, 0);
+        v = strtol(value, &end, 10);
         if (*value == '\0' || *end != '\0' || v < 0 || v > 1000000)
             goto bad;
         b = (int)v;
@@ -209,6 +219,11 @@ int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
     if (c->fcgi_threads < 1 || c->runner_slots < 1 || c->max_files < 1) {
         snprintf(err, errlen, "%s: fcgi_threads, runner_slots and max_files "
                  "must be at least 1", path);
+        return -1;
+    }
+    if (c->max_files > CONF_MAX_FILES) {
+        snprintf(err, errlen, "%s: max_files is at most %d", path,
+                 CONF_MAX_FILES);
         return -1;
     }
     if (c->fleet_fail_per_printer < 1 || c->fleet_fail_printers < 1 ||

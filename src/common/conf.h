@@ -10,6 +10,9 @@
 
 #include <stddef.h>
 
+/* Most input files of one task (max_files). */
+#define CONF_MAX_FILES 256
+
 struct rr_conf {
     /* where things live */
     char server_name[256];   /* meta serverName; "" = gethostname() */

@@ -12,7 +12,7 @@
 #include "fcgi/request.h"
 #include "store/store.h"
 
-#define SUBMIT_MAX_UPLOADS 256
+#define SUBMIT_MAX_UPLOADS CONF_MAX_FILES
 #define SUBMIT_NOT_A_TASK 2   /* service was info/meta/kill: not a submission */
 
 /* One fileInN, uploaded or given inline, on disk in the task directory. */

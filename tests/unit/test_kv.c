@@ -1,5 +1,6 @@
 /*
- * test_kv.c - the key = value parser of services/NAME.conf and rrcloud.conf.
+ * test_kv.c - the key = value parser of services/NAME.conf and rrcloud.conf,
+ * and rrcloud.conf's checks of its values (conf.c).
  */
 #include <check.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/conf.h"
 #include "common/kv.h"
 
 Suite *kv_suite(void);
@@ -170,6 +172,45 @@ START_TEST(test_parse_file)
 }
 END_TEST
 
+/* Loads text as rrcloud.conf: conf_load's result, err filled. */
+static int conf_text(struct rr_conf *c, const char *text, char *err,
+                     size_t errlen)
+{
+    char path[] = "/tmp/rrconf.XXXXXX";
+    int fd = mkstemp(path), rc;
+
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+    close(fd);
+    conf_defaults(c, "/tmp");
+    rc = conf_load(c, path, err, errlen);
+    unlink(path);
+    return rc;
+}
+
+START_TEST(test_conf_values)
+{
+    struct rr_conf c;
+    char err[512];
+
+    ck_assert_int_eq(conf_text(&c, "fcgi_socket_mode = 660\nmax_files = 010\n",
+                               err, sizeof(err)), 0);
+    ck_assert_int_eq(c.fcgi_socket_mode, 0660);     /* octal, as chmod */
+    ck_assert_int_eq(c.max_files, 10);              /* decimal */
+    ck_assert_int_eq(conf_text(&c, "fcgi_socket_mode = 0999\n", err,
+                               sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "fcgi_socket_mode"));
+    ck_assert_int_eq(conf_text(&c, "fcgi_socket_mode = 1777\n", err,
+                               sizeof(err)), -1);
+    ck_assert_int_eq(conf_text(&c, "max_files = 300\n", err, sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "max_files is at most 256"));
+    ck_assert_int_eq(conf_text(&c, "default_timeout = 99999d\n", err,
+                               sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "default_timeout"));
+}
+END_TEST
+
 START_TEST(test_sizes)
 {
     unsigned long long v = 0;
@@ -259,6 +300,7 @@ Suite *kv_suite(void)
     tcase_add_test(tc, test_callback_error_stops);
     tcase_add_test(tc, test_parse_file);
     tcase_add_test(tc, test_sizes);
+    tcase_add_test(tc, test_conf_values);
     tcase_add_test(tc, test_durations);
     tcase_add_test(tc, test_bools);
     suite_add_tcase(s, tc);
