@@ -223,10 +223,14 @@ static int check_inputs(struct submit *s, const struct service *svc)
         return submit_fail(s, 400, "fileIn0", "no input file: send the "
                            "input as fileIn0 (a file upload or its content)");
     for (int i = 0; i < s->nup; i++) {
-        if (!submit_upload_find(s, i))
-            return submit_fail(s, 400, s->up[i]->field, "fileIn%d is "
-                               "missing: inputs must be numbered from "
-                               "fileIn0 without gaps", i);
+        char name[24];
+
+        if (submit_upload_find(s, i))
+            continue;
+        snprintf(name, sizeof(name), "fileIn%d", i);
+        return submit_fail(s, 400, name, "missing, but %s was given: "
+                           "inputs are numbered from fileIn0 without gaps",
+                           s->up[i]->field);
     }
     if ((unsigned)s->nup < svc->input_min || (unsigned)s->nup > svc->input_max)
         return submit_fail(s, 400, "fileIn", "service %s takes %u to %u "

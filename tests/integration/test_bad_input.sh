@@ -17,7 +17,8 @@ STACK_CONF_EXTRA="max_body_size = 256K
 max_inline_size = 16K
 max_files = 2
 max_fields = 8
-max_query = 1K"
+max_query = 1K
+max_queued = 3"
 export STACK_MAX_BODY STACK_MAX_BODY_BYTES STACK_CONF_EXTRA
 failures=1   # lib.sh's finish would report a stack that did not start as passed
 stack_start nginx
@@ -334,3 +335,18 @@ code=$(http_status GET "$BASE/tasks/log/$keep")
 expect_eq "earlier task's log downloads" 200 "$code"
 code=$(http_status GET "$BASE/healthz")
 expect_eq "stack still healthy" 200 "$code"
+
+# --- a full queue (max_queued = 3): with rrcloudd stopped, tasks stay queued --------
+kill "$(cat "$STACK/rrcloudd.pid")" 2>/dev/null
+i=0
+while kill -0 "$(cat "$STACK/rrcloudd.pid")" 2>/dev/null && [ $i -lt 50 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+for k in 1 2 3; do
+    code=$(http_status POST "$BASE/" -F service=echo -F async=1 -F "fileIn0=@$T/hello.txt")
+    expect_eq "queued task $k of 3 accepted" 200 "$code"
+done
+rej "a fourth while 3 are queued" 503 "max_queued|3 tasks are queued" \
+    -F service=echo -F async=1 -F "fileIn0=@$T/hello.txt" "$BASE/"
+code=$(http_status GET "$BASE/?service=info&id=$keep")
+expect_eq "reading still works with a full queue" 200 "$code"
