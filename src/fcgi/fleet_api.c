@@ -10,8 +10,8 @@
 #include "common/wake.h"
 #include "fcgi/fleet_api_int.h"
 #include "fcgi/worker.h"
+#include "http/url.h"
 
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -184,23 +184,12 @@ int fa_check_int(struct req *r, const char *field, const char *v,
 
 int fa_check_url(struct req *r, const char *field, const char *v)
 {
-    CURLU *u = curl_url();
-    char *scheme = NULL, *host = NULL;
-    int ok;
+    const char *why = "is too long";
 
-    ok = u && strlen(v) < FLEET_URL_MAX &&
-         curl_url_set(u, CURLUPART_URL, v, 0) == CURLUE_OK &&
-         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
-         curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-         (!strcasecmp(scheme, "http") || !strcasecmp(scheme, "https"));
-    for (const char *p = v; ok && *p; p++)
-        ok = (unsigned char)*p > 0x20 && *p != 0x7f;
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
-    if (!ok)
-        return req_error(r, 400, field, "%s: must be an http:// or https:// "
-                         "URL of at most %d bytes", field, FLEET_URL_MAX - 1);
+    if (strlen(v) >= FLEET_URL_MAX || url_check_http(v, &why) < 0)
+        return req_error(r, 400, field, "%s: %s (an http:// or https:// URL "
+                         "of at most %d bytes)", field, why,
+                         FLEET_URL_MAX - 1);
     return 0;
 }
 

@@ -8,10 +8,10 @@
 #include "fcgi/fleet_print.h"   /* fleet: service=print */
 #include "fcgi/worker.h"
 #include "http/form.h"
+#include "http/url.h"
 #include "services/filetype.h"
 #include "services/service.h"
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -92,9 +92,7 @@ int submit_filename_ext(struct submit *s, const char *field,
 static int check_notifier(struct submit *s, const char *raw, char **out)
 {
     struct buf b;
-    CURLU *u = NULL;
-    char *scheme = NULL, *host = NULL;
-    size_t slen;
+    const char *why;
     int rc = -1;
 
     buf_init(&b, NOTIFIER_MAX);
@@ -106,10 +104,6 @@ static int check_notifier(struct submit *s, const char *raw, char **out)
         } else if (strncmp(p, "$myip", 5) == 0) {
             ok = buf_puts(&b, s->r->remote_addr);
             p += 4;
-        } else if ((unsigned char)*p <= 0x20 || *p == 0x7f) {
-            submit_fail(s, 400, "notifier", "control characters or spaces "
-                        "are not allowed in a URL");
-            goto out;
         } else {
             ok = buf_putc(&b, *p);
         }
@@ -119,34 +113,15 @@ static int check_notifier(struct submit *s, const char *raw, char **out)
             goto out;
         }
     }
-    u = curl_url();
-    if (!u || !b.data ||
-        curl_url_set(u, CURLUPART_URL, b.data, CURLU_NON_SUPPORT_SCHEME) !=
-            CURLUE_OK ||
-        curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK) {
-        submit_fail(s, 400, "notifier", "'%.100s' is not a URL (expected "
-                    "http://host/path, $id and $myip are substituted)", raw);
-        goto out;
-    }
-    if (strcasecmp(scheme, "http") != 0 && strcasecmp(scheme, "https") != 0) {
-        submit_fail(s, 400, "notifier", "scheme '%.20s' not allowed: only "
-                    "http and https", scheme);
-        goto out;
-    }
-    /* libcurl reads "http:///x" and "http:/x" as host "x": the URL must
-     * have its "//host" itself. */
-    slen = strlen(scheme);
-    if (strncmp(b.data + slen, "://", 3) != 0 || b.data[slen + 3] == '/' ||
-        curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host) {
-        submit_fail(s, 400, "notifier", "'%.100s' has no host", raw);
+    if (!b.data || url_check_http(b.data, &why) < 0) {
+        submit_fail(s, 400, "notifier", "'%.100s' %s (expected "
+                    "http://host/path; $id and $myip are substituted)", raw,
+                    b.data ? why : "is empty");
         goto out;
     }
     *out = strdup(b.data);
     rc = *out ? 0 : submit_fail(s, 500, "notifier", "out of memory");
 out:
-    curl_free(scheme);
-    curl_free(host);
-    curl_url_cleanup(u);
     buf_free(&b);
     return rc;
 }

@@ -82,6 +82,14 @@ for n in 1 2 3; do
     IDS="$IDS $id"
     PTOKEN=$tok
 done
+# a share URL without its //host is refused, as a notifier's is
+for bad in 'http:/x' 'http:///x' 'ftp://x/'; do
+    code=$(http_status PUT "$BASE/api/v1/printers/$id/share" \
+           -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' \
+           -d "{\"share_url\":\"$bad\"}")
+    expect_eq "share_url $bad: 400" 400 "$code"
+    expect_contains "share_url $bad: names it" "$(body)" "share_url"
+done
 set -- $IDS
 P1=$1; P3=$3
 
