@@ -86,7 +86,7 @@ static void on_start(void *arg, const struct mr_reply *rep)
         log_info("fleet: printer %lld: start of %s unconfirmed (%s); "
                  "checking", p->id, p->att_file, rep->message);
         p->att_verify = 1;
-        p->att_epoch_ms = fleet_mono_ms();
+        p->att_epoch_ms = rr_mono_ms();
         break;
     }
 }
@@ -157,7 +157,7 @@ static void send_upload(struct fleet *f, struct fleet_pr *p,
     STAGE(p) = STAGE_UPLOAD;
     f->uploads++;
     p->att_state = ATTEMPT_UPLOADING;
-    p->att_epoch_ms = fleet_mono_ms();
+    p->att_epoch_ms = rr_mono_ms();
     fleet_queue_uploading(f, p, rr_now());
     f->n_dispatched++;
 }
@@ -172,7 +172,7 @@ static void start_upload(struct fleet *f, struct fleet_pr *p,
     p->att_file = strdup(a->filename);
     p->att_state = ATTEMPT_DISPATCHING;
     p->att_verify = 0;
-    p->att_epoch_ms = fleet_mono_ms();
+    p->att_epoch_ms = rr_mono_ms();
     p->heating = 1;
     p->heated = 0;
     p->heat_since = rr_now();
@@ -292,7 +292,7 @@ static int heat_counts(struct fleet *f, struct store_relay_heat **out,
 int fleet_dispatch_round(struct fleet *f)
 {
     struct round r = { 0 };
-    long long t0 = fleet_mono_ms();
+    long long t0 = rr_mono_ms();
     struct store_relay_heat *heat = NULL;
     size_t nheat = 0;
     double ms;
@@ -312,7 +312,7 @@ int fleet_dispatch_round(struct fleet *f)
     } else if ((size_t)created > r.n) {
         f->next_reload_ms = 0;  /* out of memory handing them over */
     }
-    ms = (double)(fleet_mono_ms() - t0);
+    ms = (double)(rr_mono_ms() - t0);
     f->n_rounds++;
     f->round_ms_sum += ms;
     if (ms > f->round_ms_max)
@@ -349,15 +349,6 @@ int fleet_dispatch_round(struct fleet *f)
 
 /* ---- a fresh poll settles an attempt whose start is unknown ------------ */
 
-static int same_file(const char *shown, const char *ours)
-{
-    size_t n = strlen(shown), m = strlen(ours);
-
-    return strcmp(shown, ours) == 0 ||
-           (n > m && shown[n - m - 1] == '/' &&
-            strcmp(shown + n - m, ours) == 0);
-}
-
 void fleet_dispatch_verify(struct fleet *f, struct fleet_pr *p,
                            const struct mr_status *s)
 {
@@ -372,7 +363,7 @@ void fleet_dispatch_verify(struct fleet *f, struct fleet_pr *p,
     if (s->klippy != MR_KLIPPY_READY)
         return;
     p->att_verify = 0;
-    if (!same_file(s->filename, p->att_file) ||
+    if (!fleet_file_matches(s->filename, p->att_file) ||
         s->pstate == MR_PS_STANDBY || s->pstate == MR_PS_UNKNOWN) {
         snprintf(why, sizeof(why), "the print did not start (printer shows "
                  "%s '%s')", mr_pstate_name(s->pstate), s->filename);
@@ -445,7 +436,7 @@ static void on_command(void *arg, const struct mr_reply *rep)
                     rep->err == MR_OK ? "" : ": ",
                     rep->err == MR_OK ? "" : rep->message);
     /* What the printer does now shows in the next poll, not older ones. */
-    p->att_epoch_ms = fleet_mono_ms();
+    p->att_epoch_ms = rr_mono_ms();
     log_info("fleet: printer %lld: %s %s", p->id, what,
              rep->err == MR_OK ? "sent" : rep->message);
 }

@@ -116,21 +116,13 @@
 
 static void fleet_reload(struct fleet *f);
 
-long long fleet_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 int fleet_arm(int fd, long long at_ms)
 {
     struct itimerspec its;
 
     memset(&its, 0, sizeof(its));
     if (at_ms > 0) {
-        long long now = fleet_mono_ms(), d = at_ms - now;
+        long long now = rr_mono_ms(), d = at_ms - now;
 
         if (d <= 0) {
             its.it_value.tv_nsec = 1;   /* zero would disarm */
@@ -307,7 +299,7 @@ static int reload_row(void *arg, const struct fleet_printer *row)
         c->ready = 1;
     if (p->url && !had_url && !f->stopping) {
         /* Spread first polls over one interval by id (Knuth's hash). */
-        long long now = fleet_mono_ms();
+        long long now = rr_mono_ms();
 
         fleet_poll_at(f, p, now + (long long)((unsigned long long)row->id *
                       2654435761ULL % (unsigned long long)f->interval_ms));
@@ -317,7 +309,7 @@ static int reload_row(void *arg, const struct fleet_printer *row)
         /* A new share URL (moved to another frontend): whatever backoff
          * the old one earned does not apply; look at once. */
         p->fails = 0;
-        fleet_poll_at(f, p, fleet_mono_ms() + (row->id % 16) * 10);
+        fleet_poll_at(f, p, rr_mono_ms() + (row->id % 16) * 10);
     }
     if (row->attempt_id != p->att_id && !p->xfer) {
         if (c->nadopt == c->cap) {
@@ -354,7 +346,7 @@ static void adopt_attempt(struct fleet *f, struct fleet_pr *p, long long id)
     }
     p->att_state = (uint8_t)a.state;
     p->att_verify = a.state < ATTEMPT_PRINTING;
-    p->att_epoch_ms = fleet_mono_ms();
+    p->att_epoch_ms = rr_mono_ms();
     p->heating = 1;             /* until a poll shows it at temperature */
     p->heated = 0;
     p->heat_since = a.started > 0 ? a.started : a.created;
@@ -471,14 +463,14 @@ static void fleet_sched_maybe(struct fleet *f, long long now)
           now >= f->next_sched_ms + SCHED_SLOW_MS ||
           (now >= f->next_sched_ms + SCHED_IDLE_MS && any_ready(f))))
         return;
-    t0 = fleet_mono_ms();
+    t0 = rr_mono_ms();
     f->want_sched = 0;
     if (fleet_dispatch_round(f) > 0)
         f->want_sched = 1;      /* the world moved: look once more */
     /* Rounds get dearer with the queue: leave the loop at least twice a
      * round's time for polls, so a burst of ready printers cannot starve
      * them. */
-    spent = fleet_mono_ms() - t0;
+    spent = rr_mono_ms() - t0;
     f->next_sched_ms = t0 + spent + (2 * spent > SCHED_GAP_MS ?
                                      2 * spent : SCHED_GAP_MS);
 }
@@ -506,7 +498,7 @@ static long long fleet_next_deadline(const struct fleet *f, long long now)
  * next round all wait) for SLOW_STEP_MS or more is worth a log line. */
 static void step_end(const char *what, long long t0)
 {
-    long long ms = fleet_mono_ms() - t0;
+    long long ms = rr_mono_ms() - t0;
 
     if (ms >= SLOW_STEP_MS)
         log_info("fleet: %s held the loop %lld ms", what, ms);
@@ -514,7 +506,7 @@ static void step_end(const char *what, long long t0)
 
 static void flush_timed(struct fleet *f)
 {
-    long long t0 = fleet_mono_ms();
+    long long t0 = rr_mono_ms();
 
     if (f->want_flush) {
         fleet_flush(f);
@@ -524,20 +516,20 @@ static void flush_timed(struct fleet *f)
 
 static void fleet_work(struct fleet *f)
 {
-    long long now = fleet_mono_ms(), t0;
+    long long now = rr_mono_ms(), t0;
 
     flush_timed(f);
     if (f->stopping)
         return;
     if (f->want_sync || now >= f->next_sync_ms || now >= f->next_reload_ms) {
         f->want_sync = 0;
-        t0 = fleet_mono_ms();
+        t0 = rr_mono_ms();
         fleet_sync(f, now);
         step_end("syncing commands and printers", t0);
         f->next_sync_ms = now + SYNC_MS;
     }
     if (now >= f->next_lease_ms) {
-        t0 = fleet_mono_ms();
+        t0 = rr_mono_ms();
         fleet_leases(f);
         step_end("the lease check", t0);
         f->next_lease_ms = now + LEASE_MS;
@@ -549,11 +541,11 @@ static void fleet_work(struct fleet *f)
                                    15000);
     }
     flush_timed(f);             /* so the round sees every observation */
-    t0 = fleet_mono_ms();
+    t0 = rr_mono_ms();
     fleet_sched_maybe(f, now);
     step_end("a scheduling round", t0);
     if (now >= f->next_tasks_ms) {
-        t0 = fleet_mono_ms();
+        t0 = rr_mono_ms();
         fleet_end_tasks(f);
         step_end("ending print tasks", t0);
         f->next_tasks_ms = now + TASKS_MS;
@@ -563,7 +555,7 @@ static void fleet_work(struct fleet *f)
         f->next_stats_ms = now + STATS_MS;
     }
     if (now >= f->next_purge_ms) {
-        t0 = fleet_mono_ms();
+        t0 = rr_mono_ms();
         fleet_purge(f);
         step_end("the retention purge", t0);
         f->next_purge_ms = now + (f->conf->purge_interval > 0 ?
@@ -669,9 +661,9 @@ struct fleet *fleet_new(const struct rr_conf *conf, struct store *st,
     }
     store_relay_cache(1);
     fleet_reload(f);
-    f->last_reload_ms = fleet_mono_ms();
+    f->last_reload_ms = rr_mono_ms();
     f->next_reload_ms = f->last_reload_ms + RELOAD_MS;
-    f->next_health_ms = fleet_mono_ms() + 1000;
+    f->next_health_ms = rr_mono_ms() + 1000;
     f->want_sync = f->want_sched = 1;
     fleet_work_at(f, 1);
     log_info("fleet: %zu printers, poll every %lld ms, lease %.0f s",

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "common/conf.h"
+#include "common/util.h"
 #include "fleet/fleet.h"
 #include "fleet/model.h"
 #include "fleet/moonraker.h"
@@ -170,8 +171,6 @@ struct fleet {
 
 /* ---- fleet.c ----------------------------------------------------------- */
 
-/* Monotonic milliseconds. */
-long long fleet_mono_ms(void);
 /* Arms fd (a timerfd) for the monotonic deadline at_ms (<= now: at once;
  * 0 disarms).  0 or -1. */
 int fleet_arm(int fd, long long at_ms);
@@ -230,6 +229,9 @@ void fleet_purge(struct fleet *f);
 
 int fleet_poller_init(struct fleet *f);
 void fleet_poller_free(struct fleet *f);
+/* 1 if the file a printer shows (print_stats.filename, maybe with a
+ * folder in front) is ours. */
+int fleet_file_matches(const char *shown, const char *ours);
 /* Puts p in the heap (or moves it) to be polled at due_ms. */
 void fleet_poll_at(struct fleet *f, struct fleet_pr *p, long long due_ms);
 /* Takes p out of the heap and cancels its poll in flight. */

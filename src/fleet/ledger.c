@@ -245,7 +245,7 @@ int fleet_set_attempt(struct fleet *f, struct fleet_pr *p,
         return -1;
     }
     p->att_state = (uint8_t)state;
-    p->att_epoch_ms = fleet_mono_ms();
+    p->att_epoch_ms = rr_mono_ms();
     p->lease_written = rr_now();
     if (state == ATTEMPT_PRINTING)
         p->state = PRINTER_PRINTING;

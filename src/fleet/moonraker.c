@@ -26,6 +26,7 @@
 #include "fleet/moonraker.h"
 
 #include "common/buf.h"
+#include "common/util.h"
 #include "daemon/loop.h"
 
 #include <curl/curl.h>
@@ -35,7 +36,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
-#include <time.h>
 #include <unistd.h>
 
 #define MR_POOL_MAX 256      /* idle transfers kept for reuse */
@@ -80,14 +80,6 @@ struct mr_client {
     unsigned char *socks;        /* socks[fd]: registered with the loop */
     int socks_len, n_socks;
 };
-
-static long long mr_mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* ---- event loop glue --------------------------------------------------- */
 
@@ -223,7 +215,7 @@ static int mr_timer_cb(CURLM *m, long timeout_ms, void *userp)
 
     if (timeout_ms < 0)
         return 0;               /* a spurious wake-up costs less */
-    at = mr_mono_ms() + timeout_ms;
+    at = rr_mono_ms() + timeout_ms;
     if (sh->armed_ms && sh->armed_ms <= at)
         return 0;
     memset(&its, 0, sizeof(its));
@@ -348,7 +340,7 @@ static void mr_check_info(struct mr_shard *sh)
         memset(&rep, 0, sizeof(rep));
         rep.kind = x->kind;
         curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &rep.http);
-        rep.elapsed_ms = (double)(mr_mono_ms() - x->start_ms);
+        rep.elapsed_ms = (double)(rr_mono_ms() - x->start_ms);
         rep.err = mr_interpret(x->kind, msg->data.result, rep.http,
                                x->body.data ? x->body.data : "", x->body.len,
                                x->over_cap, x->errbuf, &status,
@@ -450,7 +442,7 @@ static struct mr_xfer *mr_launch(struct mr_client *c, struct mr_xfer *x,
     x->kind = kind;
     x->cb = cb;
     x->arg = arg;
-    x->start_ms = mr_mono_ms();
+    x->start_ms = rr_mono_ms();
     x->next = c->active;
     if (c->active)
         c->active->prev = x;

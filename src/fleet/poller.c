@@ -20,7 +20,6 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
-#define SEEN_REFRESH 15.0      /* s: rewrite last_seen of a steady printer */
 #define HEAT_MARGIN 3.0        /* deg C below target counts as heating */
 
 /* ---- heap -------------------------------------------------------------- */
@@ -134,7 +133,7 @@ void fleet_poll_forget(struct fleet *f, struct fleet_pr *p)
  * not answer. */
 static long long next_due(struct fleet *f, struct fleet_pr *p, int answered)
 {
-    long long now = fleet_mono_ms(), next, back;
+    long long now = rr_mono_ms(), next, back;
 
     if (answered) {
         next = p->due_ms + f->interval_ms;
@@ -153,15 +152,15 @@ static long long next_due(struct fleet *f, struct fleet_pr *p, int answered)
     return now + back;
 }
 
-static int status_matches(const struct mr_status *s, const char *file)
+int fleet_file_matches(const char *shown, const char *ours)
 {
-    size_t n = strlen(s->filename), m = strlen(file);
+    size_t n = strlen(shown), m = strlen(ours);
 
-    if (strcmp(s->filename, file) == 0)
+    if (strcmp(shown, ours) == 0)
         return 1;
     /* Moonraker may name it with a folder in front. */
-    return n > m && s->filename[n - m - 1] == '/' &&
-           strcmp(s->filename + n - m, file) == 0;
+    return n > m && shown[n - m - 1] == '/' &&
+           strcmp(shown + n - m, ours) == 0;
 }
 
 /* Progress of our print over time: how long it may run out of sight. */
@@ -193,7 +192,7 @@ static void reconcile_printing(struct fleet *f, struct fleet_pr *p,
     }
     if (s->klippy != MR_KLIPPY_READY)
         return;                     /* starting up: look again later */
-    if (!status_matches(s, p->att_file)) {
+    if (!fleet_file_matches(s->filename, p->att_file)) {
         snprintf(why, sizeof(why), "printer lost the job (it shows %s '%s')",
                  mr_pstate_name(s->pstate), s->filename);
         fleet_end_attempt(f, p, ATTEMPT_FAILED, why);
@@ -375,13 +374,13 @@ static void on_status(void *arg, const struct mr_reply *rep)
     if (!f->stopping)
         fleet_poll_at(f, p, next_due(f, p, obs != PRINTER_OFFLINE));
     /* Replies free slots: send what waited for them. */
-    if (f->nheap && f->heap[0]->due_ms <= fleet_mono_ms())
+    if (f->nheap && f->heap[0]->due_ms <= rr_mono_ms())
         fleet_poll_due(f);
 }
 
 void fleet_poll_due(struct fleet *f)
 {
-    long long now = fleet_mono_ms();
+    long long now = rr_mono_ms();
 
     while (!f->stopping && f->nheap && f->heap[0]->due_ms <= now &&
            f->inflight < f->max_inflight) {
