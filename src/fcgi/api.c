@@ -18,11 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is(const struct req *r, const char *method)
-{
-    return strcmp(r->method, method) == 0;
-}
-
 struct api_list {
     struct req *r;
     int n;
@@ -109,9 +104,9 @@ static int api_tasks(struct req *r, const char *rest)
     size_t len;
 
     if (!*rest || strcmp(rest, "/") == 0) {
-        if (is(r, "POST"))
+        if (req_is(r, "POST"))
             return submit_handle(r);
-        if (is(r, "GET"))
+        if (req_is(r, "GET"))
             return api_tasks_list(r);
         return req_error(r, 405, NULL, "use GET or POST");
     }
@@ -125,14 +120,14 @@ static int api_tasks(struct req *r, const char *rest)
     memcpy(id, rest, len);
     id[len] = '\0';
     if (!slash) {
-        if (is(r, "GET"))
+        if (req_is(r, "GET"))
             return api_task_get(r, id);
-        if (is(r, "DELETE"))
+        if (req_is(r, "DELETE"))
             return relay_cancel(r, id);
         return req_error(r, 405, NULL, "use GET or DELETE");
     }
     if (strcmp(slash, "/cancel") == 0) {
-        if (!is(r, "POST"))
+        if (!req_is(r, "POST"))
             return req_error(r, 405, NULL, "use POST");
         return relay_cancel(r, id);
     }
@@ -215,7 +210,7 @@ int api_handle(struct req *r, const char *path)
     if (strncmp(path, "/tasks", 6) == 0)
         return api_tasks(r, path + 6);
     if (strcmp(path, "/services") == 0)
-        return is(r, "GET") ? api_services(r)
+        return req_is(r, "GET") ? api_services(r)
                             : req_error(r, 405, NULL, "use GET");
     return fleet_api_handle(r, path);
 }

@@ -18,11 +18,6 @@
 
 #define FA_TOKEN_MAX 256
 
-static int is(const struct req *r, const char *m)
-{
-    return strcmp(r->method, m) == 0;
-}
-
 /* ---- who is asking --------------------------------------------------------- */
 
 int fa_identify(struct req *r, struct fa_caller *c)
@@ -180,6 +175,13 @@ int fa_check_int(struct req *r, const char *field, const char *v,
                          "to %lld", field, min, max);
     *dst = n;
     return 0;
+}
+
+int fa_given(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+
+    return v && !json_is_null(v);
 }
 
 int fa_check_url(struct req *r, const char *field, const char *v)
@@ -364,7 +366,7 @@ int fleet_api_handle(struct req *r, const char *path)
     if ((rest = under(path, "/keys")) != NULL)
         return fa_keys(r, &c, rest);
     if (under(path, "/events") && (!path[7] || !strcmp(path + 7, "/"))) {
-        if (!is(r, "GET"))
+        if (!req_is(r, "GET"))
             return req_error(r, 405, NULL, "use GET");
         return fa_events(r, &c);
     }

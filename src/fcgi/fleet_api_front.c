@@ -7,23 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-static int is(const struct req *r, const char *m)
-{
-    return strcmp(r->method, m) == 0;
-}
-
 struct fe_list {
     json_t *arr;
     int failed;
 };
-
-/* Present and not null: a setting the request changes. */
-static int given(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-
-    return v && !json_is_null(v);
-}
 
 static int fe_one(void *arg, const struct fleet_frontend *f)
 {
@@ -52,7 +39,7 @@ static int read_frontend(struct req *r, json_t *o, struct fleet_frontend *f)
         (rc = fa_get_bool(r, o, "enabled", &f->enabled)))
         return rc;
     f->capacity = (int)cap;
-    if (given(o, "url") && (rc = fa_check_url(r, "url", f->url)))
+    if (fa_given(o, "url") && (rc = fa_check_url(r, "url", f->url)))
         return rc;
     if (f->canary_url[0] &&
         (rc = fa_check_url(r, "canary_url", f->canary_url)))
@@ -119,13 +106,13 @@ static int fe_patch(struct req *r, const char *name)
         return rc;
     }
     fleet_frontend_patch_init(&fp);
-    if (given(o, "region"))
+    if (fa_given(o, "region"))
         fp.region = f.region;
-    if (given(o, "url"))
+    if (fa_given(o, "url"))
         fp.url = f.url;
-    if (given(o, "namespace"))
+    if (fa_given(o, "namespace"))
         fp.namespace_ = f.namespace_;
-    if (given(o, "canary_url"))
+    if (fa_given(o, "canary_url"))
         fp.canary_url = f.canary_url;
     fp.capacity = f.capacity;
     fp.enabled = f.enabled;
@@ -149,9 +136,9 @@ int fa_frontends(struct req *r, const struct fa_caller *c, const char *rest)
     if ((rc = fa_require_admin(r, c)) != 0)
         return rc;
     if (!*rest || !strcmp(rest, "/")) {
-        if (is(r, "POST"))
+        if (req_is(r, "POST"))
             return fe_add(r);
-        if (!is(r, "GET"))
+        if (!req_is(r, "GET"))
             return req_error(r, 405, NULL, "use GET or POST");
         l.arr = json_array();
         if (!l.arr || store_frontend_list(r->w->st, fe_one, &l) < 0 ||
@@ -165,7 +152,7 @@ int fa_frontends(struct req *r, const struct fa_caller *c, const char *rest)
     name = rest + 1;
     if (!fleet_name_valid(name))
         return req_error(r, 404, "name", "no frontend '%.64s'", name);
-    if (is(r, "GET")) {
+    if (req_is(r, "GET")) {
         rc = store_frontend_get(r->w->st, name, &f);
         if (rc == STORE_NOTFOUND)
             return req_error(r, 404, "name", "no frontend '%s'", name);
@@ -173,9 +160,9 @@ int fa_frontends(struct req *r, const struct fa_caller *c, const char *rest)
             return req_error(r, 500, NULL, "store error");
         return fa_send_json(r, 200, fleet_frontend_json(&f), NULL);
     }
-    if (is(r, "PATCH"))
+    if (req_is(r, "PATCH"))
         return fe_patch(r, name);
-    if (!is(r, "DELETE"))
+    if (!req_is(r, "DELETE"))
         return req_error(r, 405, NULL, "use GET, PATCH or DELETE");
     rc = store_frontend_remove(r->w->st, name);
     if (rc == STORE_NOTFOUND)

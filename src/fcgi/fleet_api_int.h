@@ -59,6 +59,10 @@ int fa_send_json(struct req *r, int status, json_t *o, const char *extra);
  * 400/413/415 and returns that.  An empty body gives an empty object. */
 int fa_read_json(struct req *r, json_t **out);
 
+/* 1 if o has key with a value other than null: a setting the request
+ * changes. */
+int fa_given(json_t *o, const char *key);
+
 /* Field readers for a JSON object o.  Each returns 0 (value set, or left
  * as is when the key is absent or null), or answers 400 naming the field
  * and the rule and returns 400. */

@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is(const struct req *r, const char *m)
-{
-    return strcmp(r->method, m) == 0;
-}
-
 /* ---- submitting ------------------------------------------------------------ */
 
 int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
@@ -418,9 +413,9 @@ int fa_queues(struct req *r, const struct fa_caller *c, const char *rest)
     if ((rc = fa_require_admin(r, c)) != 0)
         return rc;
     if (!*rest || !strcmp(rest, "/")) {
-        if (is(r, "POST"))
+        if (req_is(r, "POST"))
             return queue_add(r);
-        if (!is(r, "GET"))
+        if (!req_is(r, "GET"))
             return req_error(r, 405, NULL, "use GET or POST");
         l.arr = json_array();
         if (!l.arr || store_queue_list(r->w->st, list_queue, &l) < 0 ||
@@ -443,9 +438,9 @@ int fa_queues(struct req *r, const struct fa_caller *c, const char *rest)
     if (rc < 0)
         return req_error(r, 500, NULL, "store error");
     if (!slash) {
-        if (is(r, "GET"))
+        if (req_is(r, "GET"))
             return fa_send_json(r, 200, fleet_queue_json(&q), NULL);
-        if (!is(r, "DELETE"))
+        if (!req_is(r, "DELETE"))
             return req_error(r, 405, NULL, "use GET or DELETE");
         rc = store_queue_remove(r->w->st, name);
         if (rc == STORE_CONFLICT)
@@ -459,9 +454,9 @@ int fa_queues(struct req *r, const struct fa_caller *c, const char *rest)
     }
     if (strcmp(slash, "/jobs") != 0)
         return req_error(r, 404, NULL, "no such resource");
-    if (is(r, "GET"))
+    if (req_is(r, "GET"))
         return list_jobs(r, name);
-    if (!is(r, "POST"))
+    if (!req_is(r, "POST"))
         return req_error(r, 405, NULL, "use GET or POST");
     owner_of(r, c, owner, sizeof(owner));
     if (rr_prefix_ci(r->content_type, "multipart/form-data"))
@@ -535,7 +530,7 @@ int fa_jobs(struct req *r, const struct fa_caller *c, const char *rest)
     if ((rc = fa_require_admin(r, c)) != 0)
         return rc;
     if (!*rest || !strcmp(rest, "/"))
-        return is(r, "GET") ? list_jobs(r, NULL)
+        return req_is(r, "GET") ? list_jobs(r, NULL)
                             : req_error(r, 405, NULL, "use GET");
     rest++;
     slash = strchr(rest, '/');
@@ -543,9 +538,9 @@ int fa_jobs(struct req *r, const struct fa_caller *c, const char *rest)
     if (!id)
         return req_error(r, 404, "id", "no job '%.32s'", rest);
     if (!slash)
-        return is(r, "GET") ? fa_send_job(r, id, 200)
+        return req_is(r, "GET") ? fa_send_job(r, id, 200)
                             : req_error(r, 405, NULL, "use GET");
-    if (!is(r, "POST"))
+    if (!req_is(r, "POST"))
         return req_error(r, 405, NULL, "use POST");
     if (!strcmp(slash, "/cancel"))
         return job_cancel(r, id);
@@ -660,9 +655,9 @@ int fa_keys(struct req *r, const struct fa_caller *c, const char *rest)
     if ((rc = fa_require_admin(r, c)) != 0)
         return rc;
     if (!*rest || !strcmp(rest, "/"))
-        return is(r, "POST") ? key_add(r)
+        return req_is(r, "POST") ? key_add(r)
                              : req_error(r, 405, NULL, "use POST");
-    if (!is(r, "DELETE"))
+    if (!req_is(r, "DELETE"))
         return req_error(r, 405, NULL, "use DELETE");
     if (!fleet_name_valid(rest + 1))
         return req_error(r, 404, "name", "no such key");

@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is(const struct req *r, const char *m)
-{
-    return strcmp(r->method, m) == 0;
-}
-
 /* The frontend block of enroll and heartbeat answers (null if none). */
 static json_t *frontend_brief(const struct fleet_frontend *fe)
 {
@@ -225,39 +220,31 @@ static int get_one(struct req *r, long long id, int status)
 }
 
 /* Fills a patch from the fields present in b (p holds their values). */
-/* Present and not null: a setting the request changes. */
-static int given(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-
-    return v && !json_is_null(v);
-}
-
 static void patch_from(json_t *b, const struct fleet_printer *p,
                        struct fleet_printer_patch *pp)
 {
     fleet_printer_patch_init(pp);
-    if (given(b, "name"))
+    if (fa_given(b, "name"))
         pp->name = p->name;
-    if (given(b, "region"))
+    if (fa_given(b, "region"))
         pp->region = p->region;
-    if (given(b, "site"))
+    if (fa_given(b, "site"))
         pp->site = p->site;
-    if (given(b, "profile"))
+    if (fa_given(b, "profile"))
         pp->profile = p->profile;
-    if (given(b, "material"))
+    if (fa_given(b, "material"))
         pp->material = p->material;
-    if (given(b, "colour") || given(b, "color"))
+    if (fa_given(b, "colour") || fa_given(b, "color"))
         pp->colour = p->colour;
-    if (given(b, "queues"))
+    if (fa_given(b, "queues"))
         pp->queues = p->queues;
-    if (given(b, "tags"))
+    if (fa_given(b, "tags"))
         pp->tags = p->tags;
-    if (given(b, "moonraker_api_key"))
+    if (fa_given(b, "moonraker_api_key"))
         pp->api_key = p->api_key;
-    if (given(b, "share_auth"))
+    if (fa_given(b, "share_auth"))
         pp->share_auth = p->share_auth;
-    if (given(b, "auto_eject"))
+    if (fa_given(b, "auto_eject"))
         pp->auto_eject = p->auto_eject;
 }
 
@@ -274,7 +261,7 @@ static int patch(struct req *r, long long id)
     if ((rc = fa_read_json(r, &b)) != 0)
         goto out;
     fleet_printer_init(p);
-    if (given(b, "share_url")) {
+    if (fa_given(b, "share_url")) {
         rc = req_error(r, 400, "share_url", "share_url: set it with PUT "
                        "/api/v1/printers/%lld/share", id);
         goto out;
@@ -401,7 +388,7 @@ static int action(struct req *r, long long id, const char *what)
     int rc, on = 1;
     const char *conflict;
 
-    if (!is(r, "POST"))
+    if (!req_is(r, "POST"))
         return req_error(r, 405, NULL, "use POST");
     if ((rc = fa_read_json(r, &b)) != 0)
         return rc;
@@ -461,9 +448,9 @@ int fa_printers(struct req *r, const struct fa_caller *c, const char *rest)
     int rc;
 
     if (!*rest || !strcmp(rest, "/")) {
-        if (is(r, "POST"))
+        if (req_is(r, "POST"))
             return enroll(r, c);
-        if (!is(r, "GET"))
+        if (!req_is(r, "GET"))
             return req_error(r, 405, NULL, "use GET or POST");
         return (rc = fa_require_admin(r, c)) ? rc : list(r);
     }
@@ -475,11 +462,11 @@ int fa_printers(struct req *r, const struct fa_caller *c, const char *rest)
     if (!slash) {
         if ((rc = fa_require_printer(r, c, id)) != 0)
             return rc;
-        if (is(r, "GET"))
+        if (req_is(r, "GET"))
             return get_one(r, id, 200);
-        if (is(r, "PATCH"))
+        if (req_is(r, "PATCH"))
             return patch(r, id);
-        if (is(r, "DELETE"))
+        if (req_is(r, "DELETE"))
             return (rc = fa_require_admin(r, c)) ? rc : remove_printer(r, id);
         return req_error(r, 405, NULL, "use GET, PATCH or DELETE");
     }
@@ -487,7 +474,7 @@ int fa_printers(struct req *r, const struct fa_caller *c, const char *rest)
         int put = slash[1] == 's';
         if ((rc = fa_require_printer(r, c, id)) != 0)
             return rc;
-        if (put ? !is(r, "PUT") && !is(r, "POST") : !is(r, "POST"))
+        if (put ? !req_is(r, "PUT") && !req_is(r, "POST") : !req_is(r, "POST"))
             return req_error(r, 405, NULL, put ? "use PUT" : "use POST");
         return put ? put_share(r, id) : heartbeat(r, id);
     }

@@ -23,11 +23,6 @@
 
 #define OCTO_SERVER "1.5.0"
 
-static int is(const struct req *r, const char *m)
-{
-    return strcmp(r->method, m) == 0;
-}
-
 static int octo_auth(struct req *r, const struct fa_caller *c, int upload)
 {
     if (c->who == FA_OCTOPRINT || (!upload && c->who == FA_ADMIN))
@@ -114,7 +109,7 @@ int octoprint_handle(struct req *r, const char *path)
     r->format = FMT_JSON;
     fa_identify(r, &c);
     if (!strcmp(path, "/files/local") || !strcmp(path, "/files/local/")) {
-        if (!is(r, "POST"))
+        if (!req_is(r, "POST"))
             return req_error(r, 405, NULL, "use POST");
         if ((rc = octo_auth(r, &c, 1)) != 0)
             return rc;

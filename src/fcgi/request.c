@@ -108,6 +108,11 @@ void req_free(struct req *r)
     buf_free(&r->out);
 }
 
+int req_is(const struct req *r, const char *m)
+{
+    return strcmp(r->method, m) == 0;
+}
+
 const char *req_param(const struct req *r, const char *name)
 {
     return FCGX_GetParam(name, r->fcgi->envp);

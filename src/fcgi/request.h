@@ -42,6 +42,9 @@ struct req {
     char hostbuf[256];        /* Host header without its port */
 };
 
+/* 1 if the request's method is m ("GET", "POST", ...). */
+int req_is(const struct req *r, const char *m);
+
 /* Fills r from the FastCGI parameters.  The format is decided by
  * format=json|text|html in the query, then Accept, then User-Agent. */
 void req_init(struct req *r, FCGX_Request *f, struct worker *w);
