@@ -510,33 +510,47 @@ int store_job_ended_tasks(struct store *st, int limit, store_job_cb cb,
                     cb, arg);
 }
 
-static int cancel_tasks_tx(struct store *st, double now, int *cancelled)
+/* Jobs whose print task was cancelled, at most 256: their ids into ids,
+ * the count, or -1. */
+static int tasks_cancelled(struct store *st, long long *ids)
 {
     sqlite3_stmt *s = sf_bind(st, "SELECT j.id FROM jobs j JOIN tasks t ON "
                               "t.id = j.task_id WHERE j.state < 2 AND "
                               "j.cancelling = 0 AND (t.status = 4 OR "
-                              "t.cancel_requested = 1)", NULL);
-    long long ids[256];
+                              "t.cancel_requested = 1) LIMIT 256", NULL);
     int n = 0, rc;
 
     if (!s)
         return -1;
-    while (n < 256 && (rc = sqlite3_step(s)) == SQLITE_ROW)
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW)
         ids[n++] = sqlite3_column_int64(s, 0);
     sf_done(s);
+    return rc == SQLITE_DONE ? n : sf_fail(st, "cancelled tasks");
+}
+
+static int cancel_tasks_tx(struct store *st, const long long *ids, int n,
+                           double now)
+{
     for (int i = 0; i < n; i++) {
-        rc = cancel_tx(st, ids[i], "its task was cancelled", now, NULL);
-        if (rc < 0)
+        /* A job that ended meanwhile is a conflict: nothing to do. */
+        if (cancel_tx(st, ids[i], "its task was cancelled", now, NULL) < 0)
             return -1;
     }
-    if (cancelled)
-        *cancelled = n;
     return 0;
 }
 
 int store_job_cancel_by_tasks(struct store *st, double now, int *cancelled)
 {
+    long long ids[256];
+    int n;
+
     if (cancelled)
         *cancelled = 0;
-    SF_TX(st, cancel_tasks_tx(st, now, cancelled));
+    /* Looked for outside a transaction: most of the time there is none,
+     * and the write lock is not taken for nothing. */
+    if ((n = tasks_cancelled(st, ids)) <= 0)
+        return n;
+    if (cancelled)
+        *cancelled = n;
+    SF_TX(st, cancel_tasks_tx(st, ids, n, now));
 }
