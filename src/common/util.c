@@ -56,20 +56,26 @@ int rr_id_valid(const char *s)
     return s[sizeof(shape) - 1] == '\0';
 }
 
+void rr_hex(const unsigned char *d, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[d[i] >> 4];
+        out[2 * i + 1] = digits[d[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
 int rr_random_hex(char *out, size_t outlen, size_t nbytes)
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char raw[64];
 
     if (nbytes > sizeof(raw) || outlen < 2 * nbytes + 1)
         return -1;
     if (fill_random(raw, nbytes) < 0)
         return -1;
-    for (size_t i = 0; i < nbytes; i++) {
-        out[2 * i] = hex[raw[i] >> 4];
-        out[2 * i + 1] = hex[raw[i] & 15];
-    }
-    out[2 * nbytes] = '\0';
+    rr_hex(raw, nbytes, out);
     return 0;
 }
 

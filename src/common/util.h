@@ -19,6 +19,9 @@ int rr_id_valid(const char *s);
 /* Fills out with 2*nbytes lowercase hex chars of getrandom(2) output and a
  * NUL (outlen >= 2*nbytes+1).  Returns 0 or -1. */
 int rr_random_hex(char *out, size_t outlen, size_t nbytes);
+/* Writes the n bytes of d as 2n lowercase hex digits and a NUL to out
+ * (2n + 1 bytes). */
+void rr_hex(const unsigned char *d, size_t n, char *out);
 
 /* Wall-clock seconds as a double (RepRapCloud's ctime/etime), and
  * monotonic milliseconds for timers. */

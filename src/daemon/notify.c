@@ -63,7 +63,6 @@ int notify_signature(const char *secret, const char *task_id,
                      const char *url, const char *body,
                      char out[NOTIFY_SIG_LEN])
 {
-    static const char hex[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     size_t len;
@@ -80,11 +79,7 @@ int notify_signature(const char *secret, const char *task_id,
               (const unsigned char *)msg, len, md, &mdlen) || mdlen != 32)
         goto out;
     memcpy(out, "sha256=", 7);
-    for (unsigned int i = 0; i < mdlen; i++) {
-        out[7 + 2 * i] = hex[md[i] >> 4];
-        out[7 + 2 * i + 1] = hex[md[i] & 15];
-    }
-    out[7 + 2 * mdlen] = '\0';
+    rr_hex(md, mdlen, out + 7);
     rc = 0;
 out:
     free(msg);

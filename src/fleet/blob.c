@@ -64,17 +64,6 @@ int fleet_blob_write(struct fleet_blob_writer *w, const void *data,
     return 0;
 }
 
-static void hex(const unsigned char *d, unsigned n, char *out)
-{
-    static const char digits[] = "0123456789abcdef";
-
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = digits[d[i] >> 4];
-        out[2 * i + 1] = digits[d[i] & 15];
-    }
-    out[2 * n] = '\0';
-}
-
 /* Renames from into the blob path of sha256 (mkdir ab/ first); when the
  * blob is there already, from is dropped instead. */
 static int blob_place(const char *spool, const char *from, const char *sha256)
@@ -118,7 +107,7 @@ int fleet_blob_commit(struct fleet_blob_writer *w, const char *spool,
         e = EIO;
         goto out;
     }
-    hex(md, mdlen, sha256);
+    rr_hex(md, mdlen, sha256);
     if (blob_place(spool, w->tmp, sha256) < 0) {
         e = errno;
         goto out;
@@ -176,7 +165,7 @@ int fleet_blob_import(const char *spool, const char *path, char *sha256,
     }
     if (EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32)
         goto out;
-    hex(md, mdlen, sha256);
+    rr_hex(md, mdlen, sha256);
     if (blob_place(spool, path, sha256) < 0) {
         e = errno;
         goto out;

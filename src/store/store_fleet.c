@@ -8,6 +8,7 @@
 
 #include "common/conf.h"
 #include "common/log.h"
+#include "common/util.h"
 
 #include <openssl/evp.h>
 #include <stdarg.h>
@@ -262,7 +263,6 @@ char *sf_col_dup(sqlite3_stmt *s, int i)
 
 void sf_hash_secret(const char *secret, char out[FLEET_SHA256_HEX])
 {
-    static const char digits[] = "0123456789abcdef";
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned n = 0;
 
@@ -272,11 +272,7 @@ void sf_hash_secret(const char *secret, char out[FLEET_SHA256_HEX])
         snprintf(out, FLEET_SHA256_HEX, "!");
         return;
     }
-    for (unsigned i = 0; i < n; i++) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 15];
-    }
-    out[64] = '\0';
+    rr_hex(md, n, out);
 }
 
 /* ---- printers ------------------------------------------------------------ */
