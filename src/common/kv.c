@@ -2,16 +2,14 @@
  * kv.c - parser for RepRapCloud's "key = value" files (see kv.h).
  */
 #include "common/kv.h"
+#include "common/util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define KV_FILE_MAX (1024 * 1024)
 
@@ -131,49 +129,17 @@ int kv_parse_buf(const char *buf, size_t len, kv_cb cb, void *arg,
 static int kv_read_file(const char *path, char **out, size_t *outlen,
                         char *err, size_t errlen)
 {
-    struct stat st;
-    char *buf = NULL;
-    size_t got = 0;
-    int fd, rc = -1;
+    int e;
 
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return errno == ENOENT ? -2 : -1;
-    }
-    if (fstat(fd, &st) != 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        goto out;
-    }
-    if (!S_ISREG(st.st_mode) || st.st_size > KV_FILE_MAX) {
+    if ((*out = rr_read_file(path, KV_FILE_MAX, outlen)) != NULL)
+        return 0;
+    e = errno;
+    if (e == EINVAL || e == EFBIG)
         snprintf(err, errlen, "%s: not a regular file of at most %d bytes",
                  path, KV_FILE_MAX);
-        goto out;
-    }
-    if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-        snprintf(err, errlen, "%s: out of memory", path);
-        goto out;
-    }
-    while (got < (size_t)st.st_size) {
-        ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;              /* file shrank: parse what is there */
-        got += (size_t)n;
-    }
-    *out = buf;
-    *outlen = got;
-    buf = NULL;
-    rc = 0;
-out:
-    free(buf);
-    close(fd);
-    return rc;
+    else
+        snprintf(err, errlen, "%s: %s", path, strerror(e));
+    return e == ENOENT ? -2 : -1;
 }
 
 int kv_parse_file(const char *path, kv_cb cb, void *arg,

@@ -218,6 +218,10 @@ char *rr_read_file(const char *path, size_t max, size_t *len_out)
         return NULL;
     if (fstat(fd, &st) < 0)
         goto fail;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        goto fail;
+    }
     if ((unsigned long long)st.st_size > max) {
         errno = EFBIG;
         goto fail;

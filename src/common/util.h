@@ -38,8 +38,9 @@ int rr_mkdirs(const char *path, mode_t mode);
 int rr_rmtree(const char *path);
 /* Writes len bytes to path via "path.tmp" + fsync + rename.  0 or -1. */
 int rr_write_file_atomic(const char *path, const void *data, size_t len);
-/* Reads at most max bytes of a file into a malloc'd NUL-terminated buffer
- * (caller frees).  Returns NULL with errno (EFBIG if larger than max). */
+/* Reads a regular file of at most max bytes into a malloc'd NUL-terminated
+ * buffer (caller frees).  Returns NULL with errno (EINVAL if not a regular
+ * file, EFBIG if larger than max). */
 char *rr_read_file(const char *path, size_t max, size_t *len_out);
 /* write(2) all of buf, retrying on EINTR and short writes.  0 or -1. */
 int rr_write_all(int fd, const void *buf, size_t len);
