@@ -77,11 +77,14 @@ int submit_filename_ext(struct submit *s, const char *field,
 {
     char err[256] = "";
 
-    if (service_check_filename(field, filename, err, sizeof(err)) < 0 ||
-        service_input_ext(filename, s->pending_ext,
+    if (service_check_name(field, filename, err, sizeof(err)) < 0)
+        return submit_fail(s, 400, field, "%s", err);
+    /* RepRapCloud's client uploads text from its command line as
+     * tasks/in/<uniq>, or <uniq>.<whatever followed the text's last dot>:
+     * without a usable extension the content decides (check_inputs). */
+    if (service_input_ext(filename, s->pending_ext,
                           sizeof(s->pending_ext)) < 0)
-        return submit_fail(s, 400, field, "%s", err[0] ? err :
-                           "file name needs an extension like .stl");
+        s->pending_ext[0] = '\0';
     return 0;
 }
 
@@ -187,6 +190,23 @@ static int check_options(struct submit *s, const struct service *svc,
     return 0;
 }
 
+/* An input without an extension (inline content, or an upload named
+ * without one) is stored under the first accepted type its content fits. */
+static int sniff_ext(struct submit *s, const struct service *svc,
+                     struct upload *u, int has_prearg, const char *path)
+{
+    struct app *app = s->r->w->app;
+    char err[512];
+    int rc;
+
+    pthread_mutex_lock(&app->ft_lock);
+    rc = service_sniff_ext(svc, app->ft, has_prearg, path, u->head,
+                           u->headlen, u->size, u->ext, sizeof(u->ext), err,
+                           sizeof(err));
+    pthread_mutex_unlock(&app->ft_lock);
+    return rc < 0 ? submit_fail(s, 415, u->field, "%s", err) : 0;
+}
+
 /* Checks the inputs: contiguous from fileIn0, count, type; names them
  * inN.ext in the task directory. */
 static int check_inputs(struct submit *s, const struct service *svc)
@@ -218,20 +238,15 @@ static int check_inputs(struct submit *s, const struct service *svc)
 
         snprintf(prearg_field, sizeof(prearg_field), "prearg%d", i);
         prearg = fields_get(&s->fields, prearg_field);
-        if (!u->ext[0] &&
-            service_guess_ext(svc, prearg != NULL, u->head, u->headlen,
-                              u->ext, sizeof(u->ext)) < 0)
-            return submit_fail(s, 400, u->field, "content given inline, but "
-                               "service %s cannot tell its type: upload it "
-                               "as a file with an extension",
-                               s->service_name);
-        if (service_check_input(svc, i, u->ext, prearg != NULL, err,
-                                sizeof(err)) < 0)
-            return submit_fail(s, 415, u->field, "%s", err);
         if (u->size == 0)
             return submit_fail(s, 400, u->field, "empty input file");
         if (rr_fmt(from, sizeof(from), "%s/%s", s->dir, u->tmpname) < 0)
             return submit_fail(s, 500, u->field, "path too long");
+        if (!u->ext[0] && sniff_ext(s, svc, u, prearg != NULL, from) < 0)
+            return -1;
+        if (service_check_input(svc, i, u->ext, prearg != NULL, err,
+                                sizeof(err)) < 0)
+            return submit_fail(s, 415, u->field, "%s", err);
         pthread_mutex_lock(&s->r->w->app->ft_lock);
         rc = filetype_check(s->r->w->app->ft, from, u->head, u->headlen,
                             u->size, u->ext, mime, sizeof(mime), err,

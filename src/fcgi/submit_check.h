@@ -22,7 +22,8 @@ struct upload {
     int unnamed;                /* filename="": a file input left empty,
                                  * dropped if no bytes come */
     char field[24];             /* "fileInN" */
-    char ext[16];               /* from the filename; "" for inline */
+    char ext[16];               /* from the filename; "" for inline content
+                                 * or a name without one (then sniffed) */
     char tmpname[24];           /* name while receiving */
     char name[40];              /* final name: inN.ext */
     int fd;                     /* open while receiving, else -1 */

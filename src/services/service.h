@@ -164,8 +164,11 @@ int service_check_prearg(const struct service *s, int idx, const char *value,
                          char *err, size_t errlen);
 
 /* A client-supplied upload file name: 1..255 bytes, valid UTF-8, no '/',
- * '\\', "..", control bytes, no leading '.' or '-', and an extension of
- * 1..10 [A-Za-z0-9]. */
+ * '\\', "..", control bytes, no leading '.' or '-'.  The name itself never
+ * reaches the disk (inputs are stored as inN.ext); these are its limits. */
+int service_check_name(const char *field, const char *filename,
+                       char *err, size_t errlen);
+/* service_check_name, and an extension of 1..10 [A-Za-z0-9]. */
 int service_check_filename(const char *field, const char *filename,
                            char *err, size_t errlen);
 
@@ -180,14 +183,19 @@ int service_input_ext(const char *filename, char *ext, size_t extlen);
 int service_check_input(const struct service *s, int idx, const char *ext,
                         int has_prearg, char *err, size_t errlen);
 
-/* For inline content (a form field without file name): picks the
- * extension to store it under from s's inputTypes: a config type when it
- * comes with a prearg, else by content (ASCII STL "solid ...facet", G-code)
- * or the first non-config type.  Returns 0, or -1 if s accepts nothing that
- * fits. */
-int service_guess_ext(const struct service *s, int has_prearg,
+/* For an input whose type no file name extension tells (inline content, a
+ * form field without file name; an upload whose name has no extension, as
+ * RepRapCloud's client sends text from its command line): the first of s's
+ * inputTypes whose content check (filetype_check with ft, path, head, size)
+ * the data passes, among the config types when it comes with a prearg and
+ * among the others when not.  Returns 0 with that extension in ext, or -1
+ * with err (not naming the field): "without a file name extension, and the
+ * content (image/png) fits none of the input types echo takes: txt, stl". */
+int service_sniff_ext(const struct service *s, struct filetype *ft,
+                      int has_prearg, const char *path,
                       const unsigned char *head, size_t headlen,
-                      char *ext, size_t extlen);
+                      unsigned long long size, char *ext, size_t extlen,
+                      char *err, size_t errlen);
 
 /* ---- argv ----------------------------------------------------------- */
 

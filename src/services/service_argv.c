@@ -168,12 +168,11 @@ static size_t svc_utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
-int service_check_filename(const char *field, const char *filename,
-                           char *err, size_t errlen)
+int service_check_name(const char *field, const char *filename,
+                       char *err, size_t errlen)
 {
     const unsigned char *p = (const unsigned char *)filename;
     size_t len = filename != NULL ? strlen(filename) : 0;
-    char ext[SERVICE_EXT_MAX + 1];
 
     if (len == 0 || len > SVC_FILENAME_MAX) {
         snprintf(err, errlen, "%s: file name must be 1 to %d bytes", field,
@@ -199,6 +198,16 @@ int service_check_filename(const char *field, const char *filename,
                  "with '.' or '-'", field);
         return -1;
     }
+    return 0;
+}
+
+int service_check_filename(const char *field, const char *filename,
+                           char *err, size_t errlen)
+{
+    char ext[SERVICE_EXT_MAX + 1];
+
+    if (service_check_name(field, filename, err, errlen) != 0)
+        return -1;
     if (service_input_ext(filename, ext, sizeof(ext)) != 0) {
         snprintf(err, errlen, "%s: file name needs an extension of 1 to %d "
                  "letters or digits", field, SERVICE_EXT_MAX);
@@ -284,38 +293,37 @@ int service_check_input(const struct service *s, int idx, const char *ext,
     return 0;
 }
 
-static int svc_contains(const unsigned char *p, size_t len, const char *needle)
-{
-    size_t n = strlen(needle);
-
-    for (size_t i = 0; n <= len && i <= len - n; i++)
-        if (memcmp(p + i, needle, n) == 0)
-            return 1;
-    return 0;
-}
-
-int service_guess_ext(const struct service *s, int has_prearg,
+int service_sniff_ext(const struct service *s, struct filetype *ft,
+                      int has_prearg, const char *path,
                       const unsigned char *head, size_t headlen,
-                      char *ext, size_t extlen)
+                      unsigned long long size, char *ext, size_t extlen,
+                      char *err, size_t errlen)
 {
-    const char *want = NULL;
-    size_t i = 0;
+    char mime[128] = "", why[256], list[256];
 
-    while (i < headlen && strchr(" \t\r\n", head[i]) != NULL)
-        i++;
-    if (!has_prearg && headlen - i >= 5 && strncmp((const char *)head + i, "solid", 5) == 0 &&
-        svc_contains(head, headlen, "facet") && svc_type(s, "stl") != NULL)
-        want = "stl";
-    else if (!has_prearg && i < headlen && strchr("GM;", head[i]) != NULL &&
-             svc_type(s, "gcode") != NULL)
-        want = "gcode";
-    for (size_t k = 0; want == NULL && k < s->n_input_types; k++)
-        if ((s->input_types[k].cls == FILETYPE_CONFIG) == (has_prearg != 0))
-            want = s->input_types[k].ext;
-    if (want == NULL || strlen(want) >= extlen)
-        return -1;
-    strcpy(ext, want);
-    return 0;
+    for (size_t i = 0; i < s->n_input_types; i++) {
+        const struct service_input_type *t = &s->input_types[i];
+
+        if ((t->cls == FILETYPE_CONFIG) != (has_prearg != 0))
+            continue;
+        if (filetype_check(ft, path, head, headlen, size, t->ext, mime,
+                           sizeof(mime), why, sizeof(why)) != 0)
+            continue;
+        if (strlen(t->ext) >= extlen)
+            break;
+        strcpy(ext, t->ext);
+        return 0;
+    }
+    svc_exts(s, has_prearg != 0, list, sizeof(list));
+    if (list[0] == '\0')
+        snprintf(err, errlen, "without a file name extension, and %s takes "
+                 "no input %s a prearg", s->name, has_prearg ? "with" : "without");
+    else
+        snprintf(err, errlen, "without a file name extension, and the content"
+                 "%s%s%s fits none of the input types %s takes%s: %s",
+                 mime[0] ? " (" : "", mime, mime[0] ? ")" : "", s->name,
+                 has_prearg ? " with a prearg" : "", list);
+    return -1;
 }
 
 /* ---- argv ------------------------------------------------------------- */

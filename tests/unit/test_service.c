@@ -459,6 +459,14 @@ START_TEST(test_check_filename)
     ck_assert_str_eq(ext, "stl");
     ck_assert_int_eq(service_input_ext("cube.stl", ext, 3), -1);
     ck_assert_int_eq(service_input_ext("cube", ext, sizeof(ext)), -1);
+    /* the name alone: an extension is not required */
+    ck_assert_int_eq(service_check_name("fileIn0", "1361982308-83750-123456", err,
+                                        sizeof(err)), 0);
+    ck_assert_int_eq(service_check_name("fileIn0", "x.st l", err, sizeof(err)), 0);
+    ck_assert_int_eq(service_check_name("fileIn0", "../x", err, sizeof(err)), -1);
+    ck_assert_int_eq(service_check_name("fileIn0", "-x", err, sizeof(err)), -1);
+    ck_assert_int_eq(service_check_name("fileIn0", "a/b", err, sizeof(err)), -1);
+    ck_assert_int_eq(service_check_name("fileIn0", "", err, sizeof(err)), -1);
 }
 END_TEST
 
@@ -476,24 +484,61 @@ START_TEST(test_check_input)
 }
 END_TEST
 
-START_TEST(test_guess_ext)
+/* service_sniff_ext on in-memory content (the whole file is the head). */
+static int sniff(struct filetype *ft, const char *name, int prearg,
+                 const void *data, size_t len, char *ext, size_t extlen)
 {
-    const unsigned char stl[] = "  solid x\n facet normal 0 0 1\n";
-    const unsigned char g[] = "G28\nG1 X1\n";
-    const unsigned char scad[] = "cube(10);\n";
+    return service_sniff_ext(svc(name), ft, prearg, NULL, data, len, len,
+                             ext, extlen, err, sizeof(err));
+}
+
+START_TEST(test_sniff_ext)
+{
+    static const char stl[] = "solid x\n facet normal 0 0 1\n outer loop\n"
+        "  vertex 0 0 0\n  vertex 1 0 0\n  vertex 0 1 0\n endloop\n"
+        " endfacet\nendsolid x\n";
+    static const char obj[] = "v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n";
+    static const char png[] = "\211PNG\r\n\032\n\000\000\000\015IHDR"
+        "\000\000\000\001\000\000\000\001\010\002\000\000\000\220wS\336"
+        "\000\000\000\000IEND\256B`\202";
+    unsigned char bin[134];
+    struct filetype *ft = filetype_new(err, sizeof(err));
     char ext[16];
 
-    ck_assert_int_eq(service_guess_ext(svc("slic3r"), 1, scad, 10, ext, sizeof(ext)), 0);
-    ck_assert_str_eq(ext, "ini");
-    ck_assert_int_eq(service_guess_ext(svc("slic3r"), 0, stl, sizeof(stl) - 1, ext, sizeof(ext)), 0);
+    ck_assert_msg(ft != NULL, "%s", err);
+    memset(bin, 0, sizeof(bin));
+    bin[80] = 1;                            /* one triangle: 84 + 50 bytes */
+    /* the service's first accepted type the content passes */
+    ck_assert_int_eq(sniff(ft, "echo", 0, "hello world", 11, ext, sizeof(ext)), 0);
+    ck_assert_str_eq(ext, "txt");
+    ck_assert_int_eq(sniff(ft, "echo", 0, bin, sizeof(bin), ext, sizeof(ext)), 0);
     ck_assert_str_eq(ext, "stl");
-    ck_assert_int_eq(service_guess_ext(svc("openscad"), 0, scad, 10, ext, sizeof(ext)), 0);
+    ck_assert_int_eq(sniff(ft, "slic3r", 0, stl, sizeof(stl) - 1, ext, sizeof(ext)), 0);
+    ck_assert_str_eq(ext, "stl");
+    ck_assert_int_eq(sniff(ft, "slic3r", 0, obj, sizeof(obj) - 1, ext, sizeof(ext)), 0);
+    ck_assert_str_eq(ext, "obj");
+    ck_assert_int_eq(sniff(ft, "openscad", 0, "cube(10);\n", 10, ext, sizeof(ext)), 0);
     ck_assert_str_eq(ext, "scad");
-    ck_assert_int_eq(service_guess_ext(svc("printrun"), 0, g, 9, ext, sizeof(ext)), 0);
+    ck_assert_int_eq(sniff(ft, "printrun", 0, "G28\nG1 X1\n", 10, ext, sizeof(ext)), 0);
     ck_assert_str_eq(ext, "gcode");
-    ck_assert_int_eq(service_guess_ext(svc("echo"), 0, g, 9, ext, sizeof(ext)), 0);
-    ck_assert_str_eq(ext, "gcode");
-    ck_assert_int_eq(service_guess_ext(svc("openscad"), 1, scad, 10, ext, sizeof(ext)), -1);
+    /* with a prearg only config types; without, never one */
+    ck_assert_int_eq(sniff(ft, "slic3r", 1, "layer_height = 0.2\n", 19, ext,
+                           sizeof(ext)), 0);
+    ck_assert_str_eq(ext, "ini");
+    ck_assert_int_eq(sniff(ft, "slic3r", 0, "layer_height = 0.2\n", 19, ext,
+                           sizeof(ext)), -1);
+    assert_err("fits none of the input types slic3r takes: stl, obj, amf, 3mf");
+    ck_assert_msg(strstr(err, "ini") == NULL, "%s", err);
+    /* nothing fits: libmagic's verdict and the list */
+    ck_assert_int_eq(sniff(ft, "openscad", 0, png, sizeof(png) - 1, ext, sizeof(ext)), -1);
+    ck_assert_str_eq(err, "without a file name extension, and the content "
+                     "(image/png) fits none of the input types openscad takes: scad");
+    ck_assert_int_eq(sniff(ft, "slic3r", 1, bin, sizeof(bin), ext, sizeof(ext)), -1);
+    assert_err("takes with a prearg: ini, conf");
+    ck_assert_int_eq(sniff(ft, "openscad", 1, "cube(10);\n", 10, ext, sizeof(ext)), -1);
+    ck_assert_str_eq(err, "without a file name extension, and openscad takes no "
+                     "input with a prearg");
+    filetype_free(ft);
 }
 END_TEST
 
@@ -644,7 +689,7 @@ Suite *service_suite(void)
     tcase_add_test(shipped_tc, test_check_prearg);
     tcase_add_test(shipped_tc, test_check_filename);
     tcase_add_test(shipped_tc, test_check_input);
-    tcase_add_test(shipped_tc, test_guess_ext);
+    tcase_add_test(shipped_tc, test_sniff_ext);
     tcase_add_test(shipped_tc, test_argv_join_quotes);
     suite_add_tcase(s, shipped_tc);
 
