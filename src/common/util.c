@@ -56,6 +56,24 @@ int rr_id_valid(const char *s)
     return s[sizeof(shape) - 1] == '\0';
 }
 
+int rr_id_shaped(const char *s)
+{
+    int groups = 1, digits = 0;
+
+    for (; *s; s++) {
+        if (*s >= '0' && *s <= '9') {
+            if (++digits > 20)
+                return 0;
+        } else if (*s == '-' && digits > 0 && groups < 3) {
+            groups++;
+            digits = 0;
+        } else {
+            return 0;
+        }
+    }
+    return groups >= 2 && digits > 0;
+}
+
 void rr_hex(const unsigned char *d, size_t n, char *out)
 {
     static const char digits[] = "0123456789abcdef";

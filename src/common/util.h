@@ -15,6 +15,11 @@ void rr_id_new(char out[RR_ID_LEN]);
 /* 1 if s has the exact shape rr_id_new() produces, else 0.  Every id taken
  * from a client passes here before it names a row or a path. */
 int rr_id_valid(const char *s);
+/* 1 if s has RepRapCloud's id shape: 2 or 3 groups of 1 to 20 digits joined
+ * by '-' ("1361982308-837500" in its README, "<sec>-<frac>-<rand>" from its
+ * uniq()).  Every rr_id_valid() id has it; one that has it but is not valid
+ * is simply no task of ours (404), one without it a malformed id (400). */
+int rr_id_shaped(const char *s);
 
 /* Fills out with 2*nbytes lowercase hex chars of getrandom(2) output and a
  * NUL (outlen >= 2*nbytes+1).  Returns 0 or -1. */

@@ -92,7 +92,7 @@ static int api_task_get(struct req *r, const char *id)
         return req_error(r, 404, "id", "no task %s", id);
     if (rc < 0)
         return req_error(r, 500, NULL, "store error");
-    rc = relay_answer_task(r, &t, 200);
+    rc = relay_answer_task(r, &t, 200, 0);
     task_clear(&t);
     return rc;
 }

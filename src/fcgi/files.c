@@ -8,6 +8,7 @@
 #include "fcgi/files.h"
 
 #include "common/util.h"
+#include "fcgi/relay.h"
 #include "fcgi/worker.h"
 #include "spool/spool.h"
 #include "store/store.h"
@@ -43,20 +44,24 @@ static const char *ctype_for(const char *name)
 
 int files_out(struct req *r, const char *name)
 {
-    char id[RR_ID_LEN], rel[256];
+    char id[64], rel[256];
+    size_t idlen = strcspn(name, ".");
     struct task t;
     int rc;
 
     /* Output names are "<id>" or "<id>.<ext>" (fileOut = $id.ext); a name
-     * that cannot be one is a malformed request, as in service=info. */
-    if (strlen(name) < RR_ID_LEN - 1 || strlen(name) > 100)
+     * that cannot be one is a malformed request, as in service=info, and
+     * one with an id of RepRapCloud's shape but not ours names nothing. */
+    if (idlen >= sizeof(id) || strlen(name) > 100)
         return req_error(r, 400, "id", "'%.40s' is not a result name "
                          "(expected ID or ID.ext)", name);
-    memcpy(id, name, RR_ID_LEN - 1);
-    id[RR_ID_LEN - 1] = '\0';
+    memcpy(id, name, idlen);
+    id[idlen] = '\0';
+    if (!rr_id_shaped(id))
+        return req_error(r, 400, "id", "'%.40s' is not a result name "
+                         "(expected ID or ID.ext)", name);
     if (!rr_id_valid(id))
-        return req_error(r, 400, "id", "'%.40s' is not a result name "
-                         "(expected ID or ID.ext)", name);
+        return req_error(r, 404, NULL, "no result %s", name);
     rc = store_task_get(r->w->st, id, &t);
     if (rc < 0)
         return req_error(r, 500, NULL, "store error");
@@ -83,9 +88,8 @@ int files_log(struct req *r, const char *id)
     struct stat st;
     int rc;
 
-    if (!rr_id_valid(id))
-        return req_error(r, 400, "id", "'%.40s' is not a task id (expected "
-                         "digits-digits-digits)", id);
+    if ((rc = relay_check_id(r, id)) != 0)
+        return rc;
     rc = store_task_get(r->w->st, id, &t);
     task_clear(&t);
     if (rc < 0)

@@ -5,6 +5,7 @@
 #include "common/util.h"
 #include "fcgi/relay.h"
 #include "fcgi/worker.h"
+#include "http/reply.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -47,7 +48,7 @@ static void holder_answer(struct holder *h, struct held *it)
     r.api = it->api;
     rc = store_task_get(h->w.st, it->id, &t);
     if (rc == 0)
-        relay_answer_task(&r, &t, it->api ? 201 : 200);
+        relay_answer_task(&r, &t, it->api ? 201 : 200, REPLY_SUBMITTED);
     else
         req_error(&r, 500, NULL, "task %s vanished while waiting", it->id);
     task_clear(&t);

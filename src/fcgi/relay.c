@@ -41,7 +41,8 @@ const char *relay_server_name(const struct req *r)
     return r->host[0] ? r->host : app->hostname;
 }
 
-int relay_answer_task(struct req *r, const struct task *t, int status)
+int relay_answer_task(struct req *r, const struct task *t, int status,
+                      unsigned flags)
 {
     int rc;
 
@@ -51,7 +52,8 @@ int relay_answer_task(struct req *r, const struct task *t, int status)
         if (rc == 0)
             rc = buf_putc(&r->out, '\n');
     } else {
-        rc = reply_task(&r->out, reply_fmt_of(r), t, relay_server_name(r));
+        rc = reply_task(&r->out, reply_fmt_of(r), t, relay_server_name(r),
+                        flags);
     }
     if (rc < 0)
         return req_error(r, 500, NULL, "response too large");
@@ -63,6 +65,19 @@ int relay_answer_task(struct req *r, const struct task *t, int status)
         req_send(r, status, ctype_of(r), NULL);
     }
     return status;
+}
+
+int relay_check_id(struct req *r, const char *id)
+{
+    if (rr_id_valid(id))
+        return 0;
+    /* RepRapCloud's README shows "1361982308-837500": an id of that shape
+     * names no task here, it is not a malformed request. */
+    if (rr_id_shaped(id))
+        return req_error(r, 404, "id", "no task %s (unknown, or purged "
+                         "after maxDataRetention)", id);
+    return req_error(r, 400, "id", "'%.40s' is not a task id (expected "
+                     "digits-digits-digits)", id);
 }
 
 struct list_ctx {
@@ -93,16 +108,15 @@ int relay_info(struct req *r, const struct fields *f)
     int rc;
 
     if (id && *id) {
-        if (!rr_id_valid(id))
-            return req_error(r, 400, "id", "'%.40s' is not a task id "
-                             "(expected digits-digits-digits)", id);
+        if ((rc = relay_check_id(r, id)) != 0)
+            return rc;
         rc = store_task_get(r->w->st, id, &t);
         if (rc == STORE_NOTFOUND)
             return req_error(r, 404, "id", "no task %s (unknown, or purged "
                              "after maxDataRetention)", id);
         if (rc < 0)
             return req_error(r, 500, NULL, "store error");
-        rc = relay_answer_task(r, &t, 200);
+        rc = relay_answer_task(r, &t, 200, 0);
         task_clear(&t);
         return rc;
     }
@@ -191,8 +205,10 @@ int relay_cancel(struct req *r, const char *id)
     struct task t;
     int rc;
 
-    if (!id || !rr_id_valid(id))
-        return req_error(r, 400, "id", "missing or not a task id");
+    if (!id || !*id)
+        return req_error(r, 400, "id", "id: missing (the task to cancel)");
+    if ((rc = relay_check_id(r, id)) != 0)
+        return rc;
     rc = store_task_cancel(r->w->st, id, "cancelled by client", &now);
     if (rc == STORE_NOTFOUND)
         return req_error(r, 404, "id", "no task %s", id);
@@ -203,7 +219,7 @@ int relay_cancel(struct req *r, const char *id)
     rc = store_task_get(r->w->st, id, &t);
     if (rc != 0)
         return req_error(r, 404, "id", "no task %s", id);
-    rc = relay_answer_task(r, &t, r->api ? 202 : 200);
+    rc = relay_answer_task(r, &t, r->api ? 202 : 200, 0);
     task_clear(&t);
     return rc;
 }

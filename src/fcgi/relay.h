@@ -9,8 +9,14 @@
 #include "fcgi/request.h"
 #include "store/store.h"
 
-/* Sends t in r's format with the given HTTP status (typed JSON when r->api). */
-int relay_answer_task(struct req *r, const struct task *t, int status);
+/* Sends t in r's format with the given HTTP status (typed JSON when r->api).
+ * flags: REPLY_SUBMITTED for the answer to t's submission (reply.h). */
+int relay_answer_task(struct req *r, const struct task *t, int status,
+                      unsigned flags);
+/* 0 if id is one of our task ids; else answers 404 for an id of
+ * RepRapCloud's shape (rr_id_shaped) and 400 for a malformed one, and
+ * returns that status. */
+int relay_check_id(struct req *r, const char *id);
 /* The serverName shown in records and meta. */
 const char *relay_server_name(const struct req *r);
 

@@ -12,6 +12,7 @@
 #include "fcgi/worker.h"
 #include "http/form.h"
 #include "http/multipart.h"
+#include "http/reply.h"
 #include "services/filetype.h"
 #include "services/service.h"
 #include "spool/spool.h"
@@ -362,7 +363,8 @@ static int submit_commit(struct submit *s, int async)
                        deadline) == 0)
             return REQ_HELD;
     }
-    return relay_answer_task(r, &s->task, r->api ? 201 : 200);
+    return relay_answer_task(r, &s->task, r->api ? 201 : 200,
+                             REPLY_SUBMITTED);
 }
 
 int submit_handle(struct req *r)

@@ -8,13 +8,34 @@
 /* Fields of a task record in RepRapCloud's sorted order. */
 enum { F_CLIENT, F_CMD, F_CTIME, F_ERROR, F_ETIME, F_EXIT, F_ID, F_IN, F_JOB,
        F_LOG, F_NOTIFIER, F_OUT, F_PID, F_SERVER, F_SERVICE, F_SIZEIN,
-       F_SIZEOUT, F_STATUS, F_STIME, F_COUNT };
+       F_SIZEOUT, F_STATE, F_STATUS, F_STIME, F_COUNT };
 
 static const char *const field_names[F_COUNT] = {
     "client", "cmd", "ctime", "error", "etime", "exitCode", "id", "in",
     "job", "log", "notifier", "out", "pid", "server", "service", "sizeIn",
-    "sizeOut", "status", "stime",
+    "sizeOut", "state", "status", "stime",
 };
+
+const char *reply_text_status(enum task_status st, unsigned flags)
+{
+    /* RepRapCloud's client polls a task (and downloads its result and log)
+     * only while it stored "busy", and it stores the answer to its POST;
+     * its CGI printed that answer as the task started.  queued is a word
+     * it does not know, and its kill set "failed". */
+    if (flags & REPLY_SUBMITTED)
+        return "busy";
+    switch (st) {
+    case TASK_QUEUED:
+    case TASK_BUSY:
+        return "busy";
+    case TASK_CANCELLED:
+        return "failed";
+    case TASK_COMPLETE:
+    case TASK_FAILED:
+        break;
+    }
+    return task_status_name(st);
+}
 
 int reply_cmd(struct buf *b, const char *argv_json)
 {
@@ -55,8 +76,9 @@ static void fmt_time(char *out, size_t len, double t)
 }
 
 /* Computes the string value of field f; returns 0 if the field is absent
- * for this task.  cmd is passed in pre-joined. */
-static int field_value(int f, const struct task *t, const char *server,
+ * for this task in format fmt.  cmd is passed in pre-joined. */
+static int field_value(int f, enum reply_fmt fmt, unsigned flags,
+                       const struct task *t, const char *server,
                        const char *cmd, char *v, size_t len)
 {
     v[0] = '\0';
@@ -109,7 +131,18 @@ static int field_value(int f, const struct task *t, const char *server,
         if (t->size_out >= 0)
             snprintf(v, len, "%lld", t->size_out);
         return 1;
-    case F_STATUS: snprintf(v, len, "%s", task_status_name(t->status)); return 1;
+    case F_STATE:
+        /* the true state beside RepRapCloud's word; JSON and HTML carry
+         * it in status itself */
+        if (fmt != REPLY_TEXT)
+            return 0;
+        snprintf(v, len, "%s", task_status_name(t->status));
+        return 1;
+    case F_STATUS:
+        snprintf(v, len, "%s", fmt == REPLY_TEXT
+                 ? reply_text_status(t->status, flags)
+                 : task_status_name(t->status));
+        return 1;
     case F_STIME:
         if (t->stime <= 0)
             return 0;
@@ -167,7 +200,7 @@ int reply_html_foot(struct buf *b)
 }
 
 int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
-               const char *server)
+               const char *server, unsigned flags)
 {
     struct buf cmd;
     char v[4096];
@@ -185,7 +218,8 @@ int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
         rc |= buf_puts(b, "{");
     }
     for (int f = 0; f < F_COUNT; f++) {
-        if (!field_value(f, t, server, cmd.data ? cmd.data : "", v, sizeof(v)))
+        if (!field_value(f, fmt, flags, t, server, cmd.data ? cmd.data : "",
+                         v, sizeof(v)))
             continue;
         switch (fmt) {
         case REPLY_TEXT:
@@ -305,13 +339,13 @@ int reply_list_item(struct buf *b, enum reply_fmt fmt, const struct task *t,
     case REPLY_JSON:
         if (index && buf_puts(b, ",\n") < 0)
             return -1;
-        return reply_task(b, REPLY_JSON, t, server);
+        return reply_task(b, REPLY_JSON, t, server, 0);
     case REPLY_HTML:
         return reply_task_html_row(b, t);
     default:
         if (index && buf_putc(b, '\n') < 0)
             return -1;
-        return reply_task(b, REPLY_TEXT, t, server);
+        return reply_task(b, REPLY_TEXT, t, server, 0);
     }
 }
 

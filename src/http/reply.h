@@ -14,10 +14,22 @@
 
 enum reply_fmt { REPLY_TEXT, REPLY_JSON, REPLY_HTML };
 
-/* Appends one task record.  server is the serverName shown in "server".
- * Returns 0 or -1 (buffer cap). */
+/* flags of reply_task: the record answers the submission of the task. */
+#define REPLY_SUBMITTED 1u
+
+/* The status word of RepRapCloud's text format, whose clients know only
+ * busy, complete and failed: queued and busy read "busy", cancelled reads
+ * "failed" (RepRapCloud's kill set failed), and the answer to a submission
+ * (REPLY_SUBMITTED in flags) reads "busy", the state the task entered when
+ * accepted, as RepRapCloud's CGI printed it, even when it is sent after
+ * the task ended.  Text records carry the true state in "state"; JSON and
+ * HTML show it in status. */
+const char *reply_text_status(enum task_status st, unsigned flags);
+
+/* Appends one task record.  server is the serverName shown in "server";
+ * flags: 0 or REPLY_SUBMITTED.  Returns 0 or -1 (buffer cap). */
 int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
-               const char *server);
+               const char *server, unsigned flags);
 /* Typed JSON object for /api/v1. */
 int reply_task_api(struct buf *b, const struct task *t, const char *server);
 

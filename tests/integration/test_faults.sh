@@ -142,7 +142,7 @@ section "timeout: a sleep 30 under default_timeout = 2s (the service sets none)"
 t0=$(date +%s)
 out=$(curl -s -m 30 -F service=sleep -F arg0=30 -F "fileIn0=@$T/hello.txt" "$BASE/")
 t1=$(date +%s)
-expect_contains "timed-out task failed" "$out" "status: failed"
+expect_contains "timed-out task failed" "$out" "state: failed"
 expect_contains "reason names the timeout" "$out" "timed out after 2 s"
 check "timeout ended it within a few seconds ($((t1 - t0)) s)" [ $((t1 - t0)) -le 6 ]
 
@@ -267,5 +267,5 @@ check "meta answered in < 1 s while they wait (${t} s)" awk -v t="$t" 'BEGIN { e
 t=$(curl -s -o "$T/body" -w '%{time_total}' -F service=echo -F async=1 -F "fileIn0=@$T/hello.txt" "$BASE/")
 check "an async submission answered in < 1 s while they wait (${t} s)" awk -v t="$t" 'BEGIN { exit !(t < 1.0) }'
 for p in $HELD; do wait "$p"; done
-n=$(grep -l '^status: complete' "$T"/held.* | wc -l | tr -d ' ')
+n=$(grep -l '^state: complete' "$T"/held.* | wc -l | tr -d ' ')
 expect_eq "every held submission answered with its final state" 50 "$n"

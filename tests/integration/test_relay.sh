@@ -16,7 +16,9 @@ printf 'hello rrcloud\n' >"$T/hello.txt"
 
 # --- synchronous submission: the answer comes when the task has ended ----
 out=$(curl -s -F service=echo -F "fileIn0=@$T/hello.txt" "$BASE/")
-expect_contains "sync submit answers the final state" "$out" "status: complete"
+expect_contains "sync submit answers the final state" "$out" "state: complete"
+# RepRapCloud's client polls (and downloads) only what its POST said is busy
+expect_contains "sync submit's status is RepRapCloud's busy" "$out" "status: busy"
 id=$(printf '%s\n' "$out" | sed -n 's/^id: //p')
 check "sync submit gives an id" [ -n "$id" ]
 expect_contains "text record has sizeOut" "$out" "sizeOut: 14"
@@ -35,7 +37,8 @@ expect_eq "spool is not reachable directly" 404 "$code"
 
 # --- async, by field and by Prefer header ----------------------------------
 out=$(curl -s -F service=echo -F async=1 -F "fileIn0=@$T/hello.txt" "$BASE/")
-expect_contains "async answers at once" "$out" "status: queued"
+expect_contains "async answers at once" "$out" "state: queued"
+expect_contains "async: queued reads busy in text" "$out" "status: busy"
 aid=$(printf '%s\n' "$out" | sed -n 's/^id: //p')
 expect_eq "async task completes" complete "$(wait_status "$aid" complete 20)"
 out=$(curl -s -H 'Prefer: respond-async' -F service=echo -F format=json \
@@ -59,6 +62,7 @@ expect_eq "inline content is the input" "inline body" "$(curl -s "$BASE/tasks/ou
 # --- info in the three formats ------------------------------------------------
 out=$(curl -s "$BASE/?service=info&id=$id")
 expect_contains "info text" "$out" "status: complete"
+expect_contains "info text has the true state" "$out" "state: complete"
 out=$(curl -s "$BASE/?service=info&id=$id&format=json")
 expect_contains "info json" "$out" "\"id\": \"$id\""
 out=$(curl -s -H 'Accept: application/json' "$BASE/?service=info&id=$id")

@@ -62,7 +62,7 @@ run_service() {
     name=$1; want=$2; shift 2
     out=$(curl -s -m 120 -F "service=$name" "$@" "$BASE/")
     id=$(printf '%s\n' "$out" | sed -n 's/^id: //p')
-    expect_contains "$name: sync submission answers complete" "$out" "status: complete"
+    expect_contains "$name: sync submission answers complete" "$out" "state: complete"
     if [ -z "$id" ]; then
         fail "$name: no id in: $(printf '%s' "$out" | head -c 400)"
         return 1

@@ -88,7 +88,7 @@ case $st in busy|cancelled|complete) stok=1 ;; *) stok=0 ;; esac
 check "cancel shows the task's status ($st)" [ "$stok" = 1 ]
 i=0
 while :; do
-    fin=$(curl -s "http://127.0.0.1:$PORT/?service=info&id=$cid" | sed -n 's/^status: //p')
+    fin=$(curl -s "http://127.0.0.1:$PORT/?service=info&id=$cid" | sed -n 's/^state: //p')
     [ "$fin" != busy ] && [ "$fin" != queued ] || [ $i -ge 100 ] && break
     sleep 0.1; i=$((i + 1))
 done
