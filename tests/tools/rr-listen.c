@@ -42,6 +42,10 @@ static void serve(int c, FILE *log, char *statuses)
     ssize_t n;
     int status;
 
+    /* buf is this call's: without this strstr would find the blank line of
+     * the request before (same stack slot) and the body loop would wait for
+     * bytes the client never sends. */
+    buf[0] = '\0';
     while (len < sizeof(buf) - 1 && !(end = strstr(buf, "\r\n\r\n"))) {
         n = read(c, buf + len, sizeof(buf) - 1 - len);
         if (n <= 0)
