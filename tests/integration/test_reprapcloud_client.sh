@@ -2,7 +2,8 @@
 # test_reprapcloud_client.sh - RepRapCloud 0.019's own client (its rrcloud
 # script and *.cloud wrappers, github.com/Spiritdude/RepRapCloud), replayed
 # request by request through nginx, and its answers read the way it reads
-# them.  What it sends (see the lead's reference, section 10):
+# them.  What it sends (its subs postServer, acquireFileIn, myExecRemote
+# and the info branch):
 #   * one `curl -s -F k=v ...` to http://HOST:PORT, no path, fields in Perl
 #     hash order (random: shuffled here); inputs are first copied to its own
 #     tasks/in/<uniq>.<ext> and uploaded from there (file name <uniq>.<ext>),
@@ -18,12 +19,14 @@
 # than two characters is dropped, and it polls only what it stored as busy:
 # the answer to a submission must say "status: busy" (the true state is in
 # "state:"), info must say complete or failed at the end, queued must read
-# busy and cancelled failed.
+# busy and cancelled failed.  (Its meta and kill never reach a server: kill
+# is tested here as a POSTed service=kill.)
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
     skip "no nginx"
 command -v perl >/dev/null || skip "no perl (the client's parse rule, the nap service)"
+command -v shuf >/dev/null || skip "no shuf (the client's random field order)"
 LISTEN=$builddir/tests/tools/rr-listen
 [ -x "$LISTEN" ] || skip "rr-listen not built (make tests/tools/rr-listen)"
 
