@@ -119,6 +119,18 @@ if have prusa-slicer prusa-slicer; then
     run_service prusa-slicer is_gcode -F prearg0=--load= -F "fileIn0=@$D/slicer.ini" \
         -F "fileIn1=@$D/cube_bin.stl" -F arg0=--layer-height=0.3
     run_service prusa-slicer is_gcode -F "fileIn0=@$D/cube.3mf"
+    # The same parts in the order that makes libmagic say "Microsoft OOXML"
+    # (application/octet-stream): still a 3MF, by its zip directory.
+    python3 -c 'import sys, zipfile
+src = zipfile.ZipFile(sys.argv[1])
+with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
+    for n in ("[Content_Types].xml", "_rels/.rels", "3D/3dmodel.model"):
+        z.writestr(n, src.read(n))
+    z.writestr("Metadata/thumbnail.png", b"")
+    z.writestr("3D/_rels/3dmodel.model.rels", "<Relationships/>")' "$D/cube.3mf" "$T/ooxml.3mf"
+    command -v file >/dev/null && check "prusa-slicer: libmagic does not call ooxml.3mf a zip" \
+        sh -c '[ "$(file -b --mime-type "$1")" != application/zip ]' sh "$T/ooxml.3mf"
+    run_service prusa-slicer is_gcode -F "fileIn0=@$T/ooxml.3mf"
 fi
 
 # --- curaengine: settings go after -s -----------------------------------------------
