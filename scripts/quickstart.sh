@@ -32,21 +32,8 @@ export BUILDDIR="$BUILD" SRCDIR="$top"
 for t in admin enroll; do
     [ -s "$RUN/$t.token" ] || od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$RUN/$t.token"
 done
-# The client: rrcloud and the *.cloud links (as make install makes them),
-# and an rrcloudrc for this server.  The client reads ./rrcloudrc only if
-# it is ours and nobody else may write it; it holds the admin token.
-mkdir -p "$RUN/bin"
-ln -sf "$BUILD/rrcloud" "$RUN/bin/rrcloud"
-for w in openscad slic3r prusa-slicer curaengine printrun print echo; do
-    ln -sf rrcloud "$RUN/bin/$w.cloud"
-done
-(umask 077 && cat >"$RUN/rrcloudrc.tmp" <<EOR
-# Written by scripts/quickstart.sh for the server it started.  rrcloud and
-# the *.cloud links read ./rrcloudrc: run them from this directory.
-servers = 127.0.0.1:$PORT
-token = $(cat "$RUN/admin.token")
-EOR
-) && mv "$RUN/rrcloudrc.tmp" "$RUN/rrcloudrc"
+# The client in run/bin and run/rrcloudrc (with the admin token).
+"$top/scripts/stack.sh" client "$RUN" "$PORT"
 STACK_CONF_EXTRA="admin_token = $(cat "$RUN/admin.token")
 enroll_token = $(cat "$RUN/enroll.token")${RRCLOUD_CONF_EXTRA:+
 $RRCLOUD_CONF_EXTRA}"
