@@ -3,6 +3,10 @@
 # http://127.0.0.1:4468/ : installs missing packages, builds, starts nginx ->
 # rrcloud-fcgi -> SQLite + spool <- rrcloudd, and (when no printers are
 # configured) a simulated fleet of Moonraker printers it enrolls itself.
+# Everything it makes is under run/: the stack's data and logs, the client
+# (run/bin/rrcloud and its *.cloud links) and run/rrcloudrc naming this
+# server, which the client reads from the current directory (so the
+# commands it suggests run from run/).
 # Stays in the foreground; Ctrl-C stops everything.
 #
 #   scripts/quickstart.sh [PORT]       (run as root for the package install)
@@ -28,6 +32,8 @@ export BUILDDIR="$BUILD" SRCDIR="$top"
 for t in admin enroll; do
     [ -s "$RUN/$t.token" ] || od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$RUN/$t.token"
 done
+# The client in run/bin and run/rrcloudrc (with the admin token).
+"$top/scripts/stack.sh" client "$RUN" "$PORT"
 STACK_CONF_EXTRA="admin_token = $(cat "$RUN/admin.token")
 enroll_token = $(cat "$RUN/enroll.token")${RRCLOUD_CONF_EXTRA:+
 $RRCLOUD_CONF_EXTRA}"
@@ -43,18 +49,28 @@ if [ "${RRCLOUD_PRINTERS:-}" != 0 ]; then
 fi
 
 B="http://127.0.0.1:$PORT"
+D=$top/tests/data
 cat <<EOT
 
 rrcloud is running on $B/   (logs: $RUN/log/, data: $RUN/)
 
-Try it:
-  curl -F service=openscad -F fileIn0=@$top/tests/data/cube.scad $B/
+Try it with curl:
+  curl -F service=openscad -F fileIn0=@$D/cube.scad $B/
   curl "$B/?service=info&format=json"
   curl "$B/?service=meta"
-  $BUILD/rrcloud --s=127.0.0.1:$PORT slic3r $top/tests/data/cube.stl --output=/tmp/cube.gcode
 
-Print on the simulated fleet (admin token in $RUN/admin.token):
-  curl -F service=print -F fileIn0=@$top/tests/data/small.gcode -F copies=4 -F material=pla -F async=1 $B/
+Try it with the client (run/rrcloudrc names this server; results land in run/):
+  cd $RUN
+  bin/openscad.cloud $D/cube.scad -ocube.stl -Dsize=20
+  bin/slic3r.cloud cube.stl --output=cube.gcode --layer-height=0.3
+  bin/prusa-slicer.cloud $D/cube.3mf --output=cube-prusa.gcode
+  bin/curaengine.cloud cube.stl -o cube-cura.gcode layer_height=0.2
+  bin/rrcloud info
+
+Print on the simulated fleet (queue "default", pla and petg printers):
+  bin/print.cloud $D/small.gcode --queue=default --copies=2 --material=pla
+  bin/rrcloud printers
+  curl -F service=print -F fileIn0=@$D/small.gcode -F copies=4 -F material=pla -F async=1 $B/
   curl -H "Authorization: Bearer \$(cat $RUN/admin.token)" $B/api/v1/printers
   curl $B/metrics
   open $B/ in a browser (Fleet tab: paste the admin token)

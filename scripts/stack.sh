@@ -8,7 +8,13 @@
 #   scripts/stack.sh printersim DIR PORT [SIMULATOR OPTIONS...]
 #   scripts/stack.sh frontend DIR NAME PORT UPSTREAM_PORT
 #   scripts/stack.sh frontend-stop DIR NAME
+#   scripts/stack.sh client DIR PORT
 #
+# "client" puts the client where a stack's user finds it: DIR/bin/rrcloud
+# (a link to BUILDDIR's) with the *.cloud links beside it, as make install
+# makes them, and DIR/rrcloudrc naming 127.0.0.1:PORT (with the token in
+# DIR/admin.token, if there is one).  The client reads ./rrcloudrc only if
+# it is its user's and nobody else may write it, so run it from DIR.
 # "printersim" starts rrcloud-printersim on PORT (stopped with the stack);
 # "frontend" starts an nginx reverse proxy on PORT in front of
 # 127.0.0.1:UPSTREAM_PORT, the stand-in for a zrok frontend in the fleet
@@ -178,6 +184,27 @@ EOC
     done
 }
 
+# The links make install makes (Makefile.am: CLOUD_LINKS).
+CLOUD_LINKS="openscad slic3r prusa-slicer curaengine printrun print echo"
+
+write_client() {
+    mkdir -p "$DIR/bin"
+    ln -sf "$BUILDDIR/rrcloud" "$DIR/bin/rrcloud"
+    for w in $CLOUD_LINKS; do
+        ln -sf rrcloud "$DIR/bin/$w.cloud"
+    done
+    tok=""
+    [ -s "$DIR/admin.token" ] && tok="token = $(cat "$DIR/admin.token")"
+    # It may hold the admin token: private from the first byte.
+    (umask 077 && cat >"$DIR/rrcloudrc.tmp" <<EOR
+# Written by scripts/stack.sh for the stack on port $PORT.  rrcloud and the
+# *.cloud links read ./rrcloudrc: run them from this directory.
+servers = 127.0.0.1:$PORT
+$tok
+EOR
+    ) && mv "$DIR/rrcloudrc.tmp" "$DIR/rrcloudrc"
+}
+
 cmd=${1:-}; DIR=${2:-}
 [ -n "$cmd" ] && [ -n "$DIR" ] || die "usage: stack.sh start|stop DIR [PORT [nginx|lighttpd]]"
 case $cmd in
@@ -230,6 +257,13 @@ frontend-stop)
     [ $# -eq 3 ] || die "usage: stack.sh frontend-stop DIR NAME"
     DIR=$(cd "$DIR" && pwd)
     stop_pid "frontend-$3"
+    ;;
+client)
+    [ $# -eq 3 ] || die "usage: stack.sh client DIR PORT"
+    mkdir -p "$DIR"
+    DIR=$(cd "$DIR" && pwd)
+    PORT=$3
+    write_client
     ;;
 *)
     die "unknown command $cmd"

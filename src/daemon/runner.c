@@ -28,6 +28,7 @@ struct runner_svc {
     char path[1024];
     long long timeout;
     int rerun;
+    const char *fail_log;       /* the registry's, for runner_task_new */
     struct spawn_limits lim;
 };
 
@@ -42,6 +43,7 @@ struct runner_task {
     long long timeout;          /* s */
     long long started_ms;       /* monotonic */
     int rerun;                  /* service allows re-runs */
+    char *fail_log;             /* owned: the service's failLog, or NULL */
     char start_err[256];        /* exec/setup failure, "" if it ran */
     /* Set once we decide to end it ourselves; the first cause wins. */
     int stopping;
@@ -112,6 +114,7 @@ static int runner_service(const struct service_registry *reg,
         return -1;
     out->timeout = s->timeout;
     out->rerun = s->rerun;
+    out->fail_log = s->fail_log;
     out->lim.max_output = s->max_output;
     out->lim.max_memory = s->max_memory;
     out->lim.max_cpu = s->max_cpu > 0 ? (unsigned long long)s->max_cpu : 0;
@@ -150,10 +153,33 @@ static void runner_task_free(struct runner_task *t)
         return;
     loop_timer_del(t->r->loop, t->timer);
     free(t->notifier);
+    free(t->fail_log);
     free(t);
 }
 
 /* ---- ending a task ------------------------------------------------------ */
+
+/* failLog: a command that exits 0 whatever happened may say in its log
+ * that it failed; the line it said it in is the reason. */
+static int runner_log_failed(struct runner *r, struct runner_task *t,
+                             char *reason, size_t len)
+{
+    char path[4096], line[256];
+    int rc;
+
+    if (!t->fail_log ||
+        spool_task_file(r->conf->spool_dir, t->id, SPOOL_LOG_NAME, path,
+                        sizeof(path)) < 0)
+        return 0;
+    rc = service_log_match(t->fail_log, path, line, sizeof(line));
+    if (rc < 0)
+        log_warn("task %s: cannot read its log for failLog: %s", t->id,
+                 strerror(errno));
+    if (rc <= 0)
+        return 0;
+    rr_fmt(reason, len, "log: %s", line);
+    return 1;
+}
 
 /* Decides status and reason for a normal end (not one we caused). */
 static enum task_status runner_judge(struct runner *r, struct runner_task *t,
@@ -177,6 +203,8 @@ static enum task_status runner_judge(struct runner *r, struct runner_task *t,
         rr_fmt(reason, len, "exit code %d", WEXITSTATUS(ws));
         return TASK_FAILED;
     }
+    if (runner_log_failed(r, t, reason, len))
+        return TASK_FAILED;
     if (!t->out_name[0])
         return TASK_COMPLETE;
     /* lstat: a symlink left as "output" must not be served as a result. */
@@ -428,6 +456,11 @@ static struct runner_task *runner_task_new(struct runner *r,
         return NULL;
     }
     t->rerun = svc->rerun;
+    if (svc->fail_log && !(t->fail_log = strdup(svc->fail_log))) {
+        free(t->notifier);
+        free(t);
+        return NULL;
+    }
     t->timeout = row->timeout > 0 ? row->timeout
                  : svc->timeout > 0 ? svc->timeout
                  : r->conf->default_timeout;

@@ -187,6 +187,10 @@ static int check_options(struct submit *s, const struct service *svc,
             return submit_fail(s, 400, field, "%s", err);
         opts[(*nopts)++] = v;
     }
+    /* field is now the first argN not given: where the missing one goes */
+    if (service_check_required(svc, field, opts, (size_t)*nopts, err,
+                               sizeof(err)) < 0)
+        return submit_fail(s, 400, field, "%s", err);
     return 0;
 }
 

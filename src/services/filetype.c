@@ -3,6 +3,7 @@
  * (see filetype.h for the table this implements).
  */
 #include "services/filetype.h"
+#include "services/zipdir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,7 +17,7 @@
 #include <unistd.h>
 
 #define FT_TAIL_LEN 4096            /* where "endsolid" must be */
-#define FT_ZIPDIR_LEN (64 * 1024)   /* 3MF central directory search */
+#define FT_3MF_MODEL "3D/3dmodel.model"  /* the model part every 3MF has */
 #define FT_CONFIG_MAX (1024 * 1024) /* largest config file we scan */
 
 struct filetype {
@@ -353,13 +354,15 @@ static int ft_check_obj(const unsigned char *head, size_t headlen,
     return 0;
 }
 
+/* A 3MF is an OPC package: a zip whose directory lists the model part.
+ * Only the directory decides; libmagic's name for the zip does not (it
+ * calls some 3MF files "Microsoft OOXML", application/octet-stream). */
 static int ft_check_3mf(const char *path, const unsigned char *head,
                         size_t headlen, unsigned long long size,
                         char *err, size_t errlen)
 {
-    unsigned char *dir;
-    ssize_t n;
-    int found;
+    char why[256];
+    int rc;
 
     if (headlen < 4 || memcmp(head, "PK\x03\x04", 4) != 0) {
         snprintf(err, errlen, "not a 3MF model (.3mf): not a zip container");
@@ -367,23 +370,13 @@ static int ft_check_3mf(const char *path, const unsigned char *head,
     }
     if (path == NULL)
         return 0;
-    if ((dir = malloc(FT_ZIPDIR_LEN)) == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    /* file names of the zip's central directory sit at the end */
-    n = ft_read_at(path, -1, dir, FT_ZIPDIR_LEN, size);
-    found = n > 0 && ft_memcasemem(dir, (size_t)n, ".model") != NULL;
-    free(dir);
-    if (n < 0) {
-        snprintf(err, errlen, "cannot read file: %s", strerror(errno));
-        return -1;
-    }
-    if (!found) {
-        snprintf(err, errlen, "not a 3MF model (.3mf): zip without a 3D model part");
-        return -1;
-    }
-    return 0;
+    rc = zipdir_has_entry(path, size, FT_3MF_MODEL, why, sizeof(why));
+    if (rc < 0)
+        snprintf(err, errlen, "not a 3MF model (.3mf): broken zip: %s", why);
+    else if (rc == 0)
+        snprintf(err, errlen, "not a 3MF model (.3mf): zip without a 3D model "
+                 "part (" FT_3MF_MODEL ")");
+    return rc > 0 ? 0 : -1;
 }
 
 static int ft_check_amf(const unsigned char *head, size_t headlen,
@@ -533,7 +526,8 @@ static int ft_check_class(enum filetype_class cls, const char *path,
                  mime[0] != '\0' ? mime : "binary", filetype_class_label(cls), ext);
         return -1;
     }
-    if (cls == FILETYPE_3MF && mime[0] != '\0' && !is_zip) {
+    /* With the file at hand its zip directory decides (ft_check_3mf). */
+    if (cls == FILETYPE_3MF && mime[0] != '\0' && !is_zip && path == NULL) {
         snprintf(err, errlen, "content is %s, not a 3MF model (.%s)", mime, ext);
         return -1;
     }

@@ -15,7 +15,8 @@
  *   obj               obj     text/..., model/obj                lines start with v vt vn f o g ...,
  *                                                                at least one "v" line
  *   3mf               3mf     application/zip, model/3mf,        zip local header "PK\3\4"; with a
- *                             application/vnd.ms-package.any       path: a "*.model" entry
+ *                             application/vnd.ms-package.any;     path: its central directory lists
+ *                             with a path any not denied         3D/3dmodel.model (zipdir.h)
  *   amf               amf     application/x-amf, text/xml,       "<amf" near the start, or a zip
  *                             application/xml, text/plain,
  *                             application/zip

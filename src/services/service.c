@@ -27,14 +27,14 @@ enum svc_key {
     K_PATH, K_CMD, K_ARGINPUT, K_FILEOUT, K_OUTPUT, K_NOOUTPUT, K_NATIVEARGS,
     K_DESCRIPTION, K_INPUTTYPES, K_INPUTMIN, K_INPUTMAX, K_OPTIONS,
     K_OPTIONFLAG, K_INPUTFLAG, K_TIMEOUT, K_MAXOUTPUT, K_MAXMEMORY, K_MAXCPU,
-    K_MAXPROCS, K_RERUN, K_TYPE, K_COUNT
+    K_MAXPROCS, K_RERUN, K_TYPE, K_REQUIREOPTION, K_FAILLOG, K_COUNT
 };
 
 static const char *const svc_keys[K_COUNT] = {
     "path", "cmd", "argInput", "fileOut", "output", "noOutput", "nativeArgs",
     "description", "inputTypes", "inputMin", "inputMax", "options",
     "optionFlag", "inputFlag", "timeout", "maxOutput", "maxMemory", "maxCpu",
-    "maxProcs", "rerun", "type",
+    "maxProcs", "rerun", "type", "requireOption", "failLog",
 };
 
 struct svc_ctx {
@@ -179,6 +179,8 @@ static void service_clear(struct service *s)
     free(s->file_out);
     free(s->output);
     svc_vec_free(s->options);
+    svc_vec_free(s->require_option);
+    free(s->fail_log);
     free(s->option_flag);
     free(s->input_flag);
     free(s->input_types);
@@ -237,6 +239,49 @@ static int svc_add_patterns(struct service *s, const char *value, int native,
 out:
     svc_vec_free(items);
     return rc;
+}
+
+/* A comma list of patterns into *v (requireOption): each one word. */
+static int svc_set_list(char ***v, const char *value, int lineno,
+                        const char *key, char *err, size_t errlen)
+{
+    long n = svc_split(value, ",", v);
+
+    if (n < 0) {
+        snprintf(err, errlen, "line %d: out of memory", lineno);
+        return -1;
+    }
+    for (long i = 0; i < n; i++) {
+        if (strpbrk((*v)[i], " \t") != NULL ||
+            strlen((*v)[i]) > SERVICE_VALUE_MAX) {
+            snprintf(err, errlen, "line %d: %s pattern '%.64s' has a blank or "
+                     "is too long", lineno, key, (*v)[i]);
+            return -1;
+        }
+    }
+    if (n == 0) {
+        snprintf(err, errlen, "line %d: %s needs at least one pattern",
+                 lineno, key);
+        return -1;
+    }
+    return 0;
+}
+
+/* failLog: log line patterns, which may hold blanks; checked for being
+ * splittable here, split again when a log is judged. */
+static int svc_set_fail_log(struct service *s, const char *value, int lineno,
+                            char *err, size_t errlen)
+{
+    char **items = NULL;
+    long n = svc_split(value, ",", &items);
+
+    svc_vec_free(items);
+    if (n <= 0 || strlen(value) > SERVICE_VALUE_MAX) {
+        snprintf(err, errlen, "line %d: failLog needs 1 to %d bytes of "
+                 "patterns", lineno, SERVICE_VALUE_MAX);
+        return -1;
+    }
+    return svc_set_str(&s->fail_log, value, lineno, err, errlen);
 }
 
 static int svc_set_types(struct service *s, const char *value, int lineno,
@@ -363,6 +408,9 @@ static int svc_conf_cb(void *arg, const char *key, const char *value,
     case K_OPTIONS: return svc_add_patterns(s, value, 0, lineno, err, errlen);
     case K_NATIVEARGS: return svc_add_patterns(s, value, 1, lineno, err, errlen);
     case K_INPUTTYPES: return svc_set_types(s, value, lineno, err, errlen);
+    case K_REQUIREOPTION:
+        return svc_set_list(&s->require_option, value, lineno, key, err, errlen);
+    case K_FAILLOG: return svc_set_fail_log(s, value, lineno, err, errlen);
     default: return svc_set_scalar(s, (enum svc_key)k, value, lineno, err, errlen);
     }
 }

@@ -50,6 +50,14 @@
  *               leave it unset unless tasks run under their own uid).
  *   rerun       yes/no: may a task that was busy when rrcloudd died be run
  *               again (default no; printrun must never send G-code twice).
+ *   requireOption  comma-separated fnmatch(3) patterns (FNM_PATHNAME):
+ *               a task must carry at least one client option matching one
+ *               of them, else it is refused at submit (printrun's port).
+ *   failLog     comma-separated fnmatch(3) patterns (no flags: '*' spans
+ *               '/', blanks allowed) for lines of the command's log (stdout
+ *               and stderr; a line ends at LF or CR): a command that exits
+ *               0 but logged a matching line has failed, with that line as
+ *               the reason (printcore exits 0 when it cannot open the port).
  *   type        run (default) or print: a print service's tasks become
  *               fleet print jobs (fields queue, copies, material, colour,
  *               priority, printer, profile) and its cmd is never run.
@@ -96,6 +104,8 @@ struct service {
     int no_output;
     char **options;             /* patterns, from options and nativeArgs */
     size_t n_options;
+    char **require_option;      /* NULL-ended patterns, or NULL */
+    char *fail_log;             /* failLog as written, or NULL */
     char *option_flag;          /* NULL if none */
     char *input_flag;           /* NULL if none */
     struct service_input_type *input_types;
@@ -158,6 +168,23 @@ int service_check_valuen(const char *field, const char *value, size_t len,
  * (prusa-slicer takes the next argv word as the value of "--key="). */
 int service_check_option(const struct service *s, const char *field,
                          const char *value, char *err, size_t errlen);
+
+/* requireOption: one of the n options (all already checked) matches one
+ * of s->require_option, or the service requires none.  Else -1 with
+ * "arg0: service printrun needs an option matching /dev/ttyUSB* or
+ * /dev/ttyACM*", field naming where the option would go. */
+int service_check_required(const struct service *s, const char *field,
+                           const char *const *options, size_t n,
+                           char *err, size_t errlen);
+
+/* failLog: the first line of the log at path that matches one of the
+ * patterns in fail_log (the conf value, comma-separated) goes to line,
+ * control bytes shown as '?', cut to len - 1 bytes; lines are matched on
+ * their first SERVICE_LOG_LINE_MAX bytes.  Returns 1 if one matched, 0 if
+ * none, -1 if the log cannot be read or out of memory. */
+#define SERVICE_LOG_LINE_MAX 1024
+int service_log_match(const char *fail_log, const char *path,
+                      char *line, size_t len);
 
 /* preargN for input idx: must equal argInput minus "$fileIn". */
 int service_check_prearg(const struct service *s, int idx, const char *value,

@@ -77,19 +77,24 @@ int service_check_value(const char *field, const char *value,
                                 err, errlen);
 }
 
-/* "a, b, c" list of s's option patterns into buf (truncated if long). */
-static void svc_patterns(const struct service *s, char *buf, size_t len)
+/* "a, b, c" list of the n patterns v into buf (truncated if long). */
+static void svc_join(char *const *v, size_t nv, char *buf, size_t len)
 {
     size_t used = 0;
 
     buf[0] = '\0';
-    for (size_t i = 0; i < s->n_options && used < len; i++) {
+    for (size_t i = 0; i < nv && used < len; i++) {
         int n = snprintf(buf + used, len - used, "%s%s", i > 0 ? ", " : "",
-                         s->options[i]);
+                         v[i]);
         if (n < 0)
             break;
         used += (size_t)n;
     }
+}
+
+static void svc_patterns(const struct service *s, char *buf, size_t len)
+{
+    svc_join(s->options, s->n_options, buf, len);
 }
 
 int service_check_option(const struct service *s, const char *field,
@@ -116,6 +121,25 @@ int service_check_option(const struct service *s, const char *field,
     svc_patterns(s, allowed, sizeof(allowed));
     snprintf(err, errlen, "%s: option '%.*s' not allowed by %s (allowed: %s)",
              field, SVC_SHOW, value, s->name, allowed);
+    return -1;
+}
+
+int service_check_required(const struct service *s, const char *field,
+                           const char *const *options, size_t n,
+                           char *err, size_t errlen)
+{
+    char want[512];
+    size_t nreq = 0;
+
+    if (s->require_option == NULL)
+        return 0;
+    for (; s->require_option[nreq] != NULL; nreq++)
+        for (size_t i = 0; i < n; i++)
+            if (fnmatch(s->require_option[nreq], options[i], FNM_PATHNAME) == 0)
+                return 0;
+    svc_join(s->require_option, nreq, want, sizeof(want));
+    snprintf(err, errlen, "%s: service %s needs an option matching %s%s",
+             field, s->name, nreq > 1 ? "one of " : "", want);
     return -1;
 }
 
@@ -389,6 +413,9 @@ static int svc_check_spec(const struct service *s,
         if (service_check_option(s, field, spec->options[i], err, errlen) != 0)
             return -1;
     }
+    if (service_check_required(s, "arg", spec->options, spec->n_options,
+                               err, errlen) != 0)
+        return -1;
     if (!s->no_output && !svc_plain_name(spec->output)) {
         snprintf(err, errlen, "output: not a plain file name");
         return -1;

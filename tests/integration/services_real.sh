@@ -67,7 +67,7 @@ while [ ! -e "$WORK/ttyFW" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 "$FW_RESPONDER" -o "$WORK/received.txt" -t 60 "$WORK/ttyFW" 2>"$WORK/fw.log" &
 FW_PID=$!
 mkdir -p "$WORK/svc"
-sed "s#^options = .*#options = $WORK/ttyFAKE#" "$SERVICES/printrun.conf" >"$WORK/svc/printrun.conf"
+sed -e "s#^options = .*#options = $WORK/ttyFAKE#" -e "s#^requireOption = .*#requireOption = $WORK/ttyFAKE#" "$SERVICES/printrun.conf" >"$WORK/svc/printrun.conf"
 SVCDIR="$WORK/svc" run printrun "" -a "$WORK/ttyFAKE" -i "$DATA/small.gcode"
 sed 's/;.*//; s/^[[:space:]]*//; s/[[:space:]]*$//' "$DATA/small.gcode" | grep . >"$WORK/sent.txt"
 grep -v -E '^M1(05|10)' "$WORK/received.txt" >"$WORK/got.txt" 2>/dev/null

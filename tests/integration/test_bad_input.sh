@@ -136,6 +136,13 @@ rej "extension the service does not take" 415 "fileIn0|.exe" -F service=echo \
     -F "fileIn0=@$T/hello.txt;filename=model.exe" "$BASE/"
 rej "config file without prearg" 415 "fileIn0|prearg0" -F service=slic3r \
     -F "fileIn0=@$D/slicer.ini" -F "fileIn1=@$D/cube.stl" "$BASE/"
+# a zip is not a 3MF without the model part in its directory
+python3 -c 'import sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w") as z:
+    z.writestr("[Content_Types].xml", "<Types/>")
+    z.writestr("notes/3D/3dmodel.model.txt", "not the model part")' "$T/plain.zip"
+rej "plain zip named cube.3mf" 415 "fileIn0|not a 3MF model|3D/3dmodel.model" \
+    -F service=prusa-slicer -F "fileIn0=@$T/plain.zip;filename=cube.3mf" "$BASE/"
 rej "request Content-Type" 415 "Content-Type" -H 'Content-Type: text/xml' \
     --data '<x/>' "$BASE/"
 

@@ -41,7 +41,8 @@ if have printrun printcore socat "$FW"; then
         TTY=$T/ttyUSBfake
         mkdir -p "$T/services"
         cp -r "$SRCDIR"/services/* "$T/services/"
-        sed "s#^options = .*#options = $TTY, --baud=*#" "$SRCDIR/services/printrun.conf" \
+        sed -e "s#^options = .*#options = $TTY, --baud=*#" -e "s#^requireOption = .*#requireOption = $TTY#" \
+            "$SRCDIR/services/printrun.conf" \
             >"$T/services/printrun.conf"
         STACK_SERVICES_DIR=$T/services
         export STACK_SERVICES_DIR
@@ -119,6 +120,18 @@ if have prusa-slicer prusa-slicer; then
     run_service prusa-slicer is_gcode -F prearg0=--load= -F "fileIn0=@$D/slicer.ini" \
         -F "fileIn1=@$D/cube_bin.stl" -F arg0=--layer-height=0.3
     run_service prusa-slicer is_gcode -F "fileIn0=@$D/cube.3mf"
+    # cube.3mf plus a thumbnail (as PrusaSlicer writes one): five entries
+    # make libmagic say "Microsoft OOXML" (application/octet-stream).  It is
+    # still a 3MF, by its zip directory.
+    python3 -c 'import sys, zipfile
+src = zipfile.ZipFile(sys.argv[1])
+with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
+    for n in src.namelist():
+        z.writestr(n, src.read(n))
+    z.writestr("Metadata/thumbnail.png", b"")' "$D/cube.3mf" "$T/ooxml.3mf"
+    command -v file >/dev/null && check "prusa-slicer: libmagic does not call ooxml.3mf a zip" \
+        sh -c '[ "$(file -b --mime-type "$1")" != application/zip ]' sh "$T/ooxml.3mf"
+    run_service prusa-slicer is_gcode -F "fileIn0=@$T/ooxml.3mf"
 fi
 
 # --- curaengine: settings go after -s -----------------------------------------------
@@ -130,6 +143,20 @@ fi
 
 # --- printrun: printcore -> pty -> fw_responder ------------------------------------------
 if [ -n "$TTY" ]; then
+    # No port given: refused at once, naming the field it goes in.
+    code=$(curl -s -o "$T/noport.txt" -w '%{http_code}' -F service=printrun \
+        -F "fileIn0=@$D/small.gcode" -F arg0=--baud=250000 "$BASE/")
+    expect_eq "printrun: no port: 400" 400 "$code"
+    expect_contains "printrun: no port: names the field" "$(cat "$T/noport.txt")" \
+        "arg1: service printrun needs an option matching"
+    # Nothing at the port yet: printcore exits 0, but the task printed
+    # nothing and says why.
+    out=$(curl -s -m 60 -F service=printrun -F "fileIn0=@$D/small.gcode" \
+        -F "arg0=$TTY" "$BASE/")
+    expect_contains "printrun: missing port: failed" "$out" "status: failed"
+    expect_contains "printrun: missing port: exit code 0" "$out" "exitCode: 0"
+    expect_contains "printrun: missing port: the reason is printcore's" "$out" \
+        "error: log: Could not connect to $TTY at baudrate"
     socat "pty,raw,echo=0,link=$TTY" "pty,raw,echo=0,link=$T/ttyFW" 2>"$T/socat.log" &
     EXTRA_PIDS="${EXTRA_PIDS:-} $!"
     i=0

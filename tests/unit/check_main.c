@@ -14,6 +14,7 @@ int main(void)
         form_suite,
         kv_suite,
         filetype_suite,
+        zipdir_suite,
         service_suite,
         runner_suite,
         notify_suite,

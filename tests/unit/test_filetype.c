@@ -240,7 +240,8 @@ START_TEST(test_zip_only_for_3mf)
     ck_assert_str_eq(err, "content is application/zip, not an STL model (.stl)");
     ck_assert_int_eq(check_buf(head, (size_t)n, "gcode"), -1);
 
-    /* a zip without a model part is no 3MF */
+    /* a zip local header and nothing else is no 3MF (test_zipdir.c has
+     * the zip directory cases) */
     fd = mkstemp(path);
     ck_assert_int_ge(fd, 0);
     ck_assert_int_eq(write(fd, fake_zip, sizeof(fake_zip) - 1), (ssize_t)sizeof(fake_zip) - 1);
@@ -248,7 +249,7 @@ START_TEST(test_zip_only_for_3mf)
     ck_assert_int_eq(filetype_check(NULL, path, (const unsigned char *)fake_zip,
                                     sizeof(fake_zip) - 1, sizeof(fake_zip) - 1, "3mf",
                                     mime, sizeof(mime), err, sizeof(err)), -1);
-    assert_err("3D model part");
+    assert_err("not a 3MF model (.3mf): broken zip");
     unlink(path);
     ck_assert_int_eq(check_buf(ascii_stl, strlen(ascii_stl), "3mf"), -1);
 }

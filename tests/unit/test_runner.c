@@ -56,6 +56,10 @@ static void write_services(void)
     snprintf(p, sizeof(p), "%s/services/once.conf", dir);
     write_text(p, "path = /usr/bin:/bin\ncmd = echo\nnoOutput = yes\n"
                   "inputTypes = txt\ntimeout = 5\nrerun = no\n");
+    snprintf(p, sizeof(p), "%s/services/watch.conf", dir);
+    write_text(p, "path = /usr/bin:/bin\ncmd = echo\nnoOutput = yes\n"
+                  "inputTypes = txt\ntimeout = 5\n"
+                  "failLog = Could not connect to *, *halted*\n");
 }
 
 static void count_kick(void *arg)
@@ -229,6 +233,38 @@ START_TEST(test_exit_code)
         ck_assert_str_eq(log, "oops\n");
         free(log);
     }
+}
+END_TEST
+
+/* failLog: exit 0 is not enough when the log says it failed. */
+START_TEST(test_fail_log)
+{
+    char id[RR_ID_LEN], id2[RR_ID_LEN];
+    struct task t;
+
+    add_task(id, "watch", "[\"sh\", \"-c\", \"printf 'Progress: 00.0%%\\\\r'; "
+             "echo 'Could not connect to /dev/ttyUSB9 at baudrate 115200:' >&2; "
+             "echo 'Serial error: no such file' >&2\"]", "", 5, NULL);
+    add_task(id2, "watch", "[\"sh\", \"-c\", \"printf 'Progress: 00.0%%\\\\r"
+             "Progress: 100.0%%\\\\r'\"]", "", 5, NULL);
+    ck_assert_int_eq(runner_poll(rn), 2);
+    wait_final(id, 2000, &t);
+    ck_assert_str_eq(task_status_name(t.status), "failed");
+    ck_assert_int_eq(t.exit_code, 0);
+    ck_assert_str_eq(t.reason, "log: Could not connect to /dev/ttyUSB9 at "
+                     "baudrate 115200:");
+    task_clear(&t);
+    wait_final(id2, 2000, &t);
+    ck_assert_str_eq(task_status_name(t.status), "complete");
+    ck_assert_ptr_null(t.reason);
+    task_clear(&t);
+    /* the same command under a service without failLog completes */
+    add_task(id, "run", "[\"sh\", \"-c\", \"echo 'Could not connect to x'\"]",
+             "", 5, NULL);
+    ck_assert_int_eq(runner_poll(rn), 1);
+    wait_final(id, 2000, &t);
+    ck_assert_str_eq(task_status_name(t.status), "complete");
+    task_clear(&t);
 }
 END_TEST
 
@@ -614,6 +650,7 @@ Suite *runner_suite(void)
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, test_complete_with_log);
     tcase_add_test(tc, test_exit_code);
+    tcase_add_test(tc, test_fail_log);
     tcase_add_test(tc, test_no_output_file);
     tcase_add_test(tc, test_output_written);
     tcase_add_test(tc, test_exec_failure);

@@ -213,10 +213,11 @@ END_TEST
 START_TEST(test_argv_printrun_no_output)
 {
     const char *inputs[] = { "in0.gcode" };
-    const char *options[] = { "/dev/ttyUSB0", "--baud=250000" };
+    /* printcore's getopt stops at the port: --baud= must come first */
+    const char *options[] = { "--baud=250000", "/dev/ttyUSB0" };
     struct service_task_spec spec = { "9", 1, inputs, NULL, 2, options, NULL };
 
-    assert_argv(svc("printrun"), &spec, "printcore -s /dev/ttyUSB0 --baud=250000 in0.gcode");
+    assert_argv(svc("printrun"), &spec, "printcore -s --baud=250000 /dev/ttyUSB0 in0.gcode");
     ck_assert_int_eq(service_check_option(svc("printrun"), "arg0", "/dev/ttyACM1",
                                           err, sizeof(err)), 0);
     ck_assert_int_eq(service_check_option(svc("printrun"), "arg0", "/dev/sda",
@@ -228,6 +229,33 @@ START_TEST(test_argv_printrun_no_output)
     /* printcore would take HOST:PORT and connect over TCP */
     ck_assert_int_eq(service_check_option(svc("printrun"), "arg0", "10.0.0.1:23",
                                           err, sizeof(err)), -1);
+}
+END_TEST
+
+/* requireOption: printrun without a port is refused before it runs. */
+START_TEST(test_printrun_requires_port)
+{
+    const char *inputs[] = { "in0.gcode" };
+    const char *baud[] = { "--baud=250000" };
+    const char *port[] = { "--baud=250000", "/dev/ttyACM0" };
+    struct service_task_spec spec = { "9", 1, inputs, NULL, 1, baud, NULL };
+    char **argv = NULL;
+
+    ck_assert_int_eq(service_check_required(svc("printrun"), "arg0", NULL, 0,
+                                            err, sizeof(err)), -1);
+    ck_assert_str_eq(err, "arg0: service printrun needs an option matching "
+                     "one of /dev/ttyUSB*, /dev/ttyACM*");
+    ck_assert_int_eq(service_check_required(svc("printrun"), "arg1", baud, 1,
+                                            err, sizeof(err)), -1);
+    assert_err("arg1: service printrun needs");
+    ck_assert_int_eq(service_check_required(svc("printrun"), "arg2", port, 2,
+                                            err, sizeof(err)), 0);
+    ck_assert_int_eq(service_check_required(svc("echo"), "arg0", NULL, 0,
+                                            err, sizeof(err)), 0);
+    ck_assert_int_eq(service_build_argv(svc("printrun"), &spec, &argv, err,
+                                        sizeof(err)), -1);
+    ck_assert_ptr_null(argv);
+    assert_err("needs an option matching");
 }
 END_TEST
 
@@ -606,6 +634,87 @@ START_TEST(test_load_custom)
 }
 END_TEST
 
+static void write_log(const char *text, size_t len)
+{
+    char path[512];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/log", tmpdir);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(text, 1, len, f), len);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+/* service_log_match on tmpdir/log, the text written there first. */
+static int log_match(const char *fail_log, const char *text, char *line,
+                     size_t len)
+{
+    char path[512];
+
+    write_log(text, strlen(text));
+    snprintf(path, sizeof(path), "%s/log", tmpdir);
+    return service_log_match(fail_log, path, line, len);
+}
+
+/* failLog against what printcore logs, as the shipped conf has it. */
+START_TEST(test_fail_log)
+{
+    static const char nope[] =
+        "Printing: in0.gcode on /dev/ttyUSB9 with baudrate 115200\n"
+        "Progress: 00.0%\rstty: /dev/ttyUSB9: No such file or directory\n"
+        "Could not connect to /dev/ttyUSB9 at baudrate 115200:\n"
+        "Serial error: [Errno 2] could not open port /dev/ttyUSB9\n";
+    const char *pl;
+    struct service_registry *reg;
+    char line[64], big[3000], path[512];
+
+    write_conf("p.conf", GOOD "failLog = Could not connect to *, Can't read "
+               "from printer*, *Printer halted*\n");
+    reg = service_registry_load(tmpdir, err, sizeof(err));
+    ck_assert_msg(reg != NULL, "%s", err);
+    pl = service_find(reg, "p")->fail_log;
+    ck_assert_ptr_nonnull(pl);
+    ck_assert_int_eq(log_match(pl, nope, line, sizeof(line)), 1);
+    ck_assert_str_eq(line, "Could not connect to /dev/ttyUSB9 at baudrate 115200:");
+    /* a print that went through: progress lines end in CR, none matches */
+    ck_assert_int_eq(log_match(pl, "Printing: in0.gcode on /dev/ttyUSB0\n"
+                               "Progress: 00.0%\rProgress: 52.3%\r"
+                               "Progress: 0.0%\r", line, sizeof(line)), 0);
+    ck_assert_str_eq(line, "");
+    /* a line ended by CR, and a last line without its newline */
+    ck_assert_int_eq(log_match(pl, "Progress: 10.0%\rCan't read from "
+                               "printer (disconnected?)\rProgress", line,
+                               sizeof(line)), 1);
+    ck_assert_str_eq(line, "Can't read from printer (disconnected?)");
+    ck_assert_int_eq(log_match(pl, "ok\nError:Printer halted. kill()", line,
+                               sizeof(line)), 1);
+    ck_assert_str_eq(line, "Error:Printer halted. kill()");
+    /* the pattern must match the whole line */
+    ck_assert_int_eq(log_match(pl, "echo: Could not connect to x\n", line,
+                               sizeof(line)), 0);
+    /* control bytes are not copied into a reason */
+    ck_assert_int_eq(log_match(pl, "Could not connect to \033[1mx\n", line,
+                               sizeof(line)), 1);
+    ck_assert_str_eq(line, "Could not connect to ?[1mx");
+    /* a long line is matched on its first SERVICE_LOG_LINE_MAX bytes */
+    memset(big, 'x', sizeof(big));
+    memcpy(big, "Could not connect to ", 21);
+    big[sizeof(big) - 1] = '\0';
+    ck_assert_int_eq(log_match(pl, big, line, sizeof(line)), 1);
+    ck_assert_uint_eq(strlen(line), sizeof(line) - 1);
+    memcpy(big + SERVICE_LOG_LINE_MAX, "Printer halted", 14);
+    memcpy(big, "not connected", 13);
+    ck_assert_int_eq(log_match(pl, big, line, sizeof(line)), 0);
+    /* no failLog: nothing to look for; no log: an error */
+    ck_assert_int_eq(log_match(NULL, nope, line, sizeof(line)), 0);
+    snprintf(path, sizeof(path), "%s/nolog", tmpdir);
+    ck_assert_int_eq(service_log_match(pl, path, line, sizeof(line)), -1);
+    service_registry_free(reg);
+    remove_conf("log");
+}
+END_TEST
+
 START_TEST(test_load_errors)
 {
     assert_load_fails("x.conf", "cmd = tool\ninputTypes = stl\ntimout = 5\n",
@@ -636,6 +745,10 @@ START_TEST(test_load_errors)
     assert_load_fails("x.conf", GOOD "path =\n", "path: empty");
     assert_load_fails("x.conf", GOOD "optionFlag = -s x\n", "optionFlag must be one word");
     assert_load_fails("x.conf", GOOD "options = --a=*, --b c\n", "has a blank");
+    assert_load_fails("x.conf", GOOD "requireOption = /dev/tty*, a b\n",
+                      "line 3: requireOption pattern 'a b' has a blank");
+    assert_load_fails("x.conf", GOOD "requireOption = ,\n", "needs at least one");
+    assert_load_fails("x.conf", GOOD "failLog = , ,\n", "line 3: failLog needs");
 }
 END_TEST
 
@@ -678,6 +791,7 @@ Suite *service_suite(void)
     tcase_add_test(shipped_tc, test_argv_prearg_index);
     tcase_add_test(shipped_tc, test_argv_openscad);
     tcase_add_test(shipped_tc, test_argv_printrun_no_output);
+    tcase_add_test(shipped_tc, test_printrun_requires_port);
     tcase_add_test(shipped_tc, test_argv_curaengine_flags);
     tcase_add_test(shipped_tc, test_argv_echo);
     tcase_add_test(shipped_tc, test_argv_rejects_bad_spec);
@@ -696,6 +810,7 @@ Suite *service_suite(void)
     tcase_add_checked_fixture(conf_tc, tmp_setup, tmp_teardown);
     tcase_add_test(conf_tc, test_load_custom);
     tcase_add_test(conf_tc, test_load_errors);
+    tcase_add_test(conf_tc, test_fail_log);
     tcase_add_test(conf_tc, test_load_dir_errors);
     suite_add_tcase(s, conf_tc);
     return s;
