@@ -85,7 +85,8 @@ static char *value_line(const json_t *v)
     else if (json_is_null(v))
         s = strdup("");
     else
-        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+                       JSON_REAL_PRECISION(16));
     if (!s)
         return NULL;
     for (char *p = s; *p; p++) {
@@ -149,7 +150,8 @@ void cli_out_list(FILE *f, const json_t *arr)
 
 void cli_out_json(FILE *f, const json_t *v)
 {
-    json_dumpf(v, f, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    json_dumpf(v, f, JSON_INDENT(2) | JSON_ENCODE_ANY |
+               JSON_REAL_PRECISION(16));
     fputc('\n', f);
 }
 

@@ -640,6 +640,7 @@ struct fleet *fleet_new(const struct rr_conf *conf, struct store *st,
     f->interval_ms = conf->fleet_poll_interval > 0 ?
                      conf->fleet_poll_interval * 1000 : 2000;
     f->backoff_max_ms = conf->fleet_offline_backoff * 1000;
+    f->status_interval = (double)conf->fleet_status_interval;
     if (f->backoff_max_ms < f->interval_ms)
         f->backoff_max_ms = f->interval_ms;
     client_opts(conf, &o, &f->max_inflight);
@@ -716,6 +717,7 @@ void fleet_free(struct fleet *f)
     free(f->obs);
     free(f->renew);
     free(f->upmark);
+    free(f->live);
     fleet_dispatch_clear(f);
     free(f);
 }
