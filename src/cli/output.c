@@ -293,6 +293,20 @@ void cli_out_age(double then, double now, char *buf, size_t len)
         snprintf(buf, len, "%.0fd ago", d / 86400);
 }
 
+void cli_out_duration(double secs, char *buf, size_t len)
+{
+    long long s = secs > 0 ? (long long)(secs + 0.5) : 0;
+
+    if (s < 60)
+        snprintf(buf, len, "%llds", s);
+    else if (s < 3600)
+        snprintf(buf, len, "%lldm %02llds", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(buf, len, "%lldh %02lldm", s / 3600, s % 3600 / 60);
+    else
+        snprintf(buf, len, "%lldd %lldh", s / 86400, s % 86400 / 3600);
+}
+
 int cli_table_init(struct cli_table *t, size_t ncols, const char *const *head)
 {
     memset(t, 0, sizeof(*t));
