@@ -28,21 +28,6 @@ if [ -z "$PROMTOOL" ]; then
     exit 1
 fi
 
-ADMIN=adm-status-test
-OCTO=octo-status-test
-STACK_CONF_EXTRA="admin_token = $ADMIN
-enroll_token = enr-status-test
-octoprint_key = $OCTO queue=default name=slicer
-fleet_poll_interval = 1
-fleet_status_interval = 0"
-export STACK_CONF_EXTRA
-stack_start nginx
-
-api() { # METHOD PATH [curl args...]: JSON answer on stdout
-    m=$1; p=$2; shift 2
-    curl -s -m 10 -X "$m" -H "Authorization: Bearer $ADMIN" "$@" \
-        "$BASE/api/v1$p"
-}
 # until SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds
 until_ok() {
     n=$(( $1 * 5 )); shift
@@ -52,6 +37,33 @@ until_ok() {
     done
     return 1
 }
+
+# --- the simulator: its clock stands still (1 ms per second) -------------
+"$SIM" --port=0 --printers=2 --time-scale=0.001 --print-seconds=1000 \
+    >"$T/sim.out" 2>"$T/sim.err" &
+EXTRA_PIDS=$!
+until_ok 10 grep -qs 'listening on' "$T/sim.out" ||
+    { cat "$T/sim.err"; echo "simulator did not start"; exit 99; }
+SIMPORT=$(sed -n 's/^rrcloud-printersim: listening on http:\/\/127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$T/sim.out")
+SIMURL=http://127.0.0.1:$SIMPORT
+advance() { curl -s -m 10 -X POST "$SIMURL/sim/clock?advance=$1" >/dev/null; }
+
+ADMIN=adm-status-test
+OCTO=octo-status-test
+STACK_CONF_EXTRA="admin_token = $ADMIN
+enroll_token = enr-status-test
+octoprint_key = $OCTO queue=default name=slicer
+fleet_poll_interval = 1
+fleet_status_interval = 0
+frontend = fe1 eu $SIMURL capacity=10 canary=$SIMURL/p/1/server/info"
+export STACK_CONF_EXTRA
+stack_start nginx
+
+api() { # METHOD PATH [curl args...]: JSON answer on stdout
+    m=$1; p=$2; shift 2
+    curl -s -m 10 -X "$m" -H "Authorization: Bearer $ADMIN" "$@" \
+        "$BASE/api/v1$p"
+}
 promcheck() { # DESCRIPTION: /metrics must pass promtool without a remark
     curl -s -m 10 "$BASE/metrics" >"$T/metrics"
     if "$PROMTOOL" check metrics <"$T/metrics" >"$T/promtool" 2>&1; then
@@ -60,25 +72,25 @@ promcheck() { # DESCRIPTION: /metrics must pass promtool without a remark
         fail "$1: promtool: $(head -c 600 "$T/promtool")"
     fi
     expect_eq "$1: no promtool remarks" "" "$(cat "$T/promtool")"
+    # promtool's parser takes samples under another family's HELP/TYPE:
+    # each family's HELP and TYPE once, right before its own samples
+    awk '/^# HELP/ { help[$3]++ } /^# TYPE/ { fam = $3; if (seen[fam]++) print "twice " fam
+             if (!help[fam]) print "no help " fam; next }
+         /^#/ { next }
+         { name = $0; sub(/[{ ].*/, "", name); base = name
+           sub(/_(bucket|sum|count)$/, "", base)
+           if (name != fam && base != fam) print "stray " name " under " fam }' \
+        "$T/metrics" >"$T/grouping"
+    expect_eq "$1: families grouped" "" "$(cat "$T/grouping")"
 }
 sample() { # METRIC LABELS: the value of one sample in $T/metrics
     grep -F "$1{$2} " "$T/metrics" | awk '{ print $2 }'
 }
 
-# --- the simulator: its clock stands still (1 ms per second) -------------
-"$SIM" --port=0 --printers=2 --time-scale=0.001 --print-seconds=1000 \
-    >"$T/sim.out" 2>"$T/sim.err" &
-EXTRA_PIDS=$!
-until_ok 10 grep -q 'listening on' "$T/sim.out" ||
-    { cat "$T/sim.err"; echo "simulator did not start"; exit 99; }
-SIMPORT=$(sed -n 's/^rrcloud-printersim: listening on http:\/\/127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$T/sim.out")
-SIMURL=http://127.0.0.1:$SIMPORT
-advance() { curl -s -m 10 -X POST "$SIMURL/sim/clock?advance=$1" >/dev/null; }
-
 for n in 1 2; do
     out=$(curl -s -m 10 -H "Authorization: Bearer enr-status-test" \
         -H 'Content-Type: application/json' \
-        -d "{\"name\":\"desk-$n\",\"queues\":[\"default\"],\"auto_eject\":true}" \
+        -d "{\"name\":\"desk-$n\",\"region\":\"eu\",\"queues\":[\"default\"],\"auto_eject\":true}" \
         "$BASE/api/v1/printers")
     id=$(printf '%s' "$out" | jq -r '.id // empty')
     tok=$(printf '%s' "$out" | jq -r '.token // empty')
@@ -162,14 +174,6 @@ expect_eq "metrics: time left" "$(printf '%s' "$two" | jq .time_left)" \
     "$(sample rrcloud_printer_time_left_seconds "printer=\"$P\"")"
 expect_eq "metrics: bed" "$(printf '%s' "$two" | jq .bed.temperature)" \
     "$(sample rrcloud_printer_temperature_celsius "printer=\"$P\",heater=\"bed\"")"
-# each family's HELP and TYPE once, right before its own samples
-awk '/^# TYPE/ { fam = $3; if (seen[fam]++) print "twice " fam; next }
-     /^#/ { next }
-     { name = $0; sub(/[{ ].*/, "", name); base = name
-       sub(/_(bucket|sum|count)$/, "", base)
-       if (name != fam && base != fam) print "stray " name " under " fam }' \
-    "$T/metrics" >"$T/grouping"
-expect_eq "metrics: families grouped" "" "$(cat "$T/grouping")"
 
 # --- the CLI -----------------------------------------------------------------------
 S="--s=127.0.0.1:$PORT"
@@ -228,5 +232,9 @@ fin=$(api GET "/printers/$P")
 expect_eq "complete: progress 1, no time left" "1 null" \
     "$(printf '%s' "$fin" | jq -r '"\(.progress) \(.time_left)"')"
 promcheck "after the print"
+expect_eq "metrics: the ended attempt counted" 1 \
+    "$(sample rrcloud_attempts_total 'result="complete"')"
+expect_eq "metrics: the frontend's printers" 2 \
+    "$(sample rrcloud_frontend_printers 'frontend="fe1",kind="assigned"')"
 octo_job=$(curl -s -m 10 -H "X-Api-Key: $OCTO" "$BASE/api/job")
 expect_eq "octoprint: ready again" Operational "$(printf '%s' "$octo_job" | jq -r .state)"
