@@ -23,6 +23,7 @@ int main(void)
         loadmgr_suite,
         cli_rc_suite,
         moonraker_suite,
+        status_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;
