@@ -7,7 +7,7 @@ PKGS="build-essential autoconf automake pkg-config clang
 libfcgi-dev libfcgi-bin libcurl4-openssl-dev libjansson-dev libmagic-dev
 libmagic-mgc libsqlite3-dev sqlite3 libssl-dev libmicrohttpd-dev check
 libsubunit-dev curl jq socat nginx-light lighttpd wrk python3 iproute2 procps perl
-openscad slic3r prusa-slicer cura-engine printrun"
+openscad slic3r prusa-slicer cura-engine printrun prometheus"
 
 missing=""
 for p in $PKGS; do
@@ -27,8 +27,9 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq $missing >/dev/null
-# The packaged web servers must not hold our test ports or run as services.
-for s in nginx lighttpd; do
+# The packaged web servers must not hold our test ports or run as services
+# (prometheus is here for its promtool: tests/integration/test_status.sh).
+for s in nginx lighttpd prometheus prometheus-node-exporter; do
     if command -v systemctl >/dev/null 2>&1; then
         systemctl disable --now "$s" >/dev/null 2>&1 || true
     fi

@@ -191,6 +191,13 @@ expect_contains "printer: progress" "$(cat "$T/out")" "progress: $pct%"
 expect_contains "printer: file" "$(cat "$T/out")" "file: $file"
 expect_contains "printer: time left" "$(cat "$T/out")" "time_left: "
 
+# --- the web page: its printer table has the columns, its script the fields
+expect_contains "page: print column" "$(curl -s -m 10 "$BASE/www/index.html")" "<th>print</th>"
+page_js=$(curl -s -m 10 "$BASE/www/app.js")
+for k in progress time_left extruder bed; do
+    expect_contains "page script shows $k" "$page_js" "p.$k"
+done
+
 # --- OctoPrint's view ---------------------------------------------------------------
 octo_job=$(curl -s -m 10 -H "X-Api-Key: $OCTO" "$BASE/api/job")
 expect_eq "octoprint job state" Printing "$(printf '%s' "$octo_job" | jq -r .state)"
