@@ -620,7 +620,7 @@ static int cmd_printer(struct cli_ctx *ctx, const struct cli_fargs *a)
 {
     static const char *const times[] = { "enrolled_at", "last_seen",
                                          "last_heartbeat", "state_since",
-                                         NULL };
+                                         "status_at", NULL };
     const char *action = a->nwords >= 2 ? a->words[1] : NULL;
     long long id = a->nwords >= 1 ? parse_id(a->words[0]) : 0;
     char path[96], *body = NULL;

@@ -160,8 +160,8 @@ static json_t *octo_job(const struct octo_now *n)
                                          : json_null(),
         "origin", "local", "size", json_null(), "date",
         n->job.id ? json_integer((json_int_t)n->job.created) : json_null(),
-        "estimatedPrintTime", jnum_or_null(on && left >= 0,
-                                           l->print_duration + left),
+        "estimatedPrintTime", jnum_or_null(on && left >= 0, (double)(long long)
+                                           (l->print_duration + left + 0.5)),
         "lastPrintTime", json_null(), "filament", "length", json_null(),
         "user", n->job.id ? json_string(n->job.owner) : json_null(),
         "progress", "completion", jnum_or_null(on, l->progress * 100),

@@ -190,6 +190,7 @@ expect_contains "printers: bed" "$row" "60.0/60"
 expect_contains "printer: progress" "$(cat "$T/out")" "progress: $pct%"
 expect_contains "printer: file" "$(cat "$T/out")" "file: $file"
 expect_contains "printer: time left" "$(cat "$T/out")" "time_left: "
+expect_contains "printer: status time, local" "$(cat "$T/out")" "status_at: 20"
 
 # --- the web page: its printer table has the columns, its script the fields
 expect_contains "page: print column" "$(curl -s -m 10 "$BASE/www/index.html")" "<th>print</th>"
@@ -209,6 +210,9 @@ expect_eq "octoprint print time" "$(printf '%s' "$two" | jq .print_duration)" \
     "$(printf '%s' "$octo_job" | jq .progress.printTime)"
 expect_eq "octoprint time left" "$(printf '%s' "$two" | jq .time_left)" \
     "$(printf '%s' "$octo_job" | jq .progress.printTimeLeft)"
+expect_eq "octoprint estimated print time" \
+    "$(printf '%s' "$octo_job" | jq '.progress.printTime + .progress.printTimeLeft')" \
+    "$(printf '%s' "$octo_job" | jq .job.estimatedPrintTime)"
 octo_pr=$(curl -s -m 10 -H "X-Api-Key: $OCTO" "$BASE/api/printer")
 expect_eq "octoprint bed" "$(printf '%s' "$two" | jq -c '[.bed.temperature, .bed.target]')" \
     "$(printf '%s' "$octo_pr" | jq -c '[.temperature.bed.actual, .temperature.bed.target]')"
