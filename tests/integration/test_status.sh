@@ -249,3 +249,15 @@ expect_eq "metrics: the frontend's printers" 2 \
     "$(sample rrcloud_frontend_printers 'frontend="fe1",kind="assigned"')"
 octo_job=$(curl -s -m 10 -H "X-Api-Key: $OCTO" "$BASE/api/job")
 expect_eq "octoprint: ready again" Operational "$(printf '%s' "$octo_job" | jq -r .state)"
+
+# --- cancel: the line shows the printer no longer printing ------------------------
+code=$(http_status POST "$BASE/api/files/local" -H "X-Api-Key: $OCTO" \
+       -F "file=@$T/benchy.gcode")
+expect_eq "second upload accepted" 201 "$code"
+until_ok 30 printing || fail "no printer started the second print"
+"$RR" "$S" --token="$ADMIN" printer "$P" cancel >"$T/out" 2>"$T/err"
+expect_eq "cancel exit status" 0 $?
+expect_not_contains "cancel: no longer printing" "$(cat "$T/out")" ": printing"
+expect_not_contains "cancel: not pending" "$(cat "$T/out")" "pending"
+expect_eq "cancel: the printer's print state" cancelled \
+    "$(api GET "/printers/$P" | jq -r .print_state)"
