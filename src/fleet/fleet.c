@@ -270,6 +270,7 @@ static struct fleet_pr *pr_new(struct fleet *f,
         p->heap_idx = -1;
         p->observed = (uint8_t)row->observed;
         snprintf(p->klippy, sizeof(p->klippy), "%s", row->klippy_state);
+        fleet_live_seed(p, &row->live);
     }
     if (!p || table_insert(f, p) < 0) {
         free(p);

@@ -215,6 +215,9 @@ void fleet_queue_renew(struct fleet *f, struct fleet_pr *p, double now);
  * target at once, other changes at most every status_interval. */
 void fleet_queue_live(struct fleet *f, struct fleet_pr *p,
                       const struct mr_status *s, double now);
+/* Takes what the store has of p's live status as written (a restart does
+ * not write every printer's unchanged status again). */
+void fleet_live_seed(struct fleet_pr *p, const struct fleet_printer_live *l);
 /* Queues "upload of p's attempt started at when" (the dispatch latency's
  * end) for the batched write. */
 void fleet_queue_uploading(struct fleet *f, struct fleet_pr *p, double when);

@@ -98,6 +98,24 @@ static int16_t half_degrees(double t)
     return (int16_t)(v > 32000 ? 32000 : v < -32000 ? -32000 : v);
 }
 
+void fleet_live_seed(struct fleet_pr *p, const struct fleet_printer_live *l)
+{
+    if (l->updated <= 0)
+        return;
+    p->live_written = l->updated;
+    p->live_file = name_hash(l->file);
+    p->live_pstate = MR_PS_UNKNOWN;
+    for (int i = MR_PS_STANDBY; i <= MR_PS_ERROR; i++) {
+        if (!strcmp(l->print_state, mr_pstate_name((enum mr_pstate)i)))
+            p->live_pstate = (uint8_t)i;
+    }
+    p->live_prog = (uint16_t)(l->progress * 1000 + 0.5);
+    p->live_ext = half_degrees(l->ext_temp);
+    p->live_ext_t = half_degrees(l->ext_target);
+    p->live_bed = half_degrees(l->bed_temp);
+    p->live_bed_t = half_degrees(l->bed_target);
+}
+
 void fleet_queue_live(struct fleet *f, struct fleet_pr *p,
                       const struct mr_status *s, double now)
 {

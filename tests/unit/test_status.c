@@ -94,6 +94,15 @@ START_TEST(write_gate)
     s.progress = 0.5;
     fleet_queue_live(&f, &p, &s, 112.1);
     ck_assert_uint_eq(f.nlive, 6);
+    /* after a restart, what the store has counts as written */
+    memset(&p, 0, sizeof(p));
+    p.id = 7;
+    fleet_live_seed(&p, &f.live[5].live);
+    fleet_queue_live(&f, &p, &s, 113);
+    ck_assert_uint_eq(f.nlive, 6);
+    s.progress = 0.6;
+    fleet_queue_live(&f, &p, &s, 113.5);
+    ck_assert_uint_eq(f.nlive, 7);
     free(f.live);
 }
 END_TEST
