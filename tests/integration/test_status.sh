@@ -88,9 +88,11 @@ sample() { # METRIC LABELS: the value of one sample in $T/metrics
 }
 
 for n in 1 2; do
+    # the second name needs escaping in a label value
+    nm=desk-1; [ $n = 2 ] && nm='desk-2 \"q\\z\"'
     out=$(curl -s -m 10 -H "Authorization: Bearer enr-status-test" \
         -H 'Content-Type: application/json' \
-        -d "{\"name\":\"desk-$n\",\"region\":\"eu\",\"queues\":[\"default\"],\"auto_eject\":true}" \
+        -d "{\"name\":\"$nm\",\"region\":\"eu\",\"queues\":[\"default\"],\"auto_eject\":true}" \
         "$BASE/api/v1/printers")
     id=$(printf '%s' "$out" | jq -r '.id // empty')
     tok=$(printf '%s' "$out" | jq -r '.token // empty')
@@ -118,7 +120,9 @@ expect_eq "metrics: idle extruder target" 0 \
 expect_eq "metrics: no progress while idle" "" \
     "$(sample rrcloud_printer_progress_ratio "printer=\"$P\"")"
 expect_eq "metrics: printer info" 1 \
-    "$(grep -E "^rrcloud_printer_info\{printer=\"$P\",name=\"desk-[12]\"\} " "$T/metrics" | awk '{ print $2 }')"
+    "$(grep -E "^rrcloud_printer_info\{printer=\"$P\",name=\"desk-1\"\} " "$T/metrics" | awk '{ print $2 }')"
+expect_eq "metrics: a name escaped" 1 \
+    "$(grep -cF 'name="desk-2 \"q\\z\""} 1' "$T/metrics")"
 octo_job=$(curl -s -m 10 -H "X-Api-Key: $OCTO" "$BASE/api/job")
 expect_eq "octoprint job: nothing yet" "Operational null" \
     "$(printf '%s' "$octo_job" | jq -r '"\(.state) \(.progress.completion)"')"
