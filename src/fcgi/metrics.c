@@ -118,31 +118,41 @@ static int attempts(struct req *r, struct m_ctx *x)
     return 0;
 }
 
+enum { FE_LOAD, FE_UP, FE_PRINTERS };
+
+/* "METRIC{frontend=\"NAME" (the caller closes the labels); 0 or -1. */
+static int fe_open(struct buf *b, const char *metric, const char *name)
+{
+    return buf_printf(b, "%s{frontend=\"", metric) < 0 ||
+           label(b, name) < 0 ? -1 : 0;
+}
+
 static int m_frontend(void *arg, const struct fleet_frontend *f)
 {
     struct m_ctx *x = arg;
     struct buf *b = x->b;
-    int rc;
+    int bad;
 
-    if (buf_printf(b, "%s{frontend=\"", x->metric) < 0 ||
-        label(b, f->name) < 0)
-        goto fail;
-    if (x->which == 0)
-        rc = buf_printf(b, "\"} %g\n", f->capacity > 0
-                        ? (double)f->assigned / f->capacity : 1.0);
-    else if (x->which == 1)
-        rc = buf_printf(b, "\"} %d\n", f->healthy && f->enabled);
-    else
-        rc = buf_printf(b, "\",kind=\"assigned\"} %lld\n", f->assigned) < 0 ||
-             buf_printf(b, "%s{frontend=\"", x->metric) < 0 ||
-             label(b, f->name) < 0 ||
-             buf_printf(b, "\",kind=\"online\"} %lld\n", f->online) < 0
-             ? -1 : 0;
-    if (rc >= 0)
-        return 0;
-fail:
-    x->failed = 1;
-    return 1;
+    switch (x->which) {
+    case FE_LOAD:
+        bad = fe_open(b, x->metric, f->name) < 0 ||
+              buf_printf(b, "\"} %g\n", f->capacity > 0 ?
+                         (double)f->assigned / f->capacity : 1.0) < 0;
+        break;
+    case FE_UP:
+        bad = fe_open(b, x->metric, f->name) < 0 ||
+              buf_printf(b, "\"} %d\n", f->healthy && f->enabled) < 0;
+        break;
+    default:
+        bad = fe_open(b, x->metric, f->name) < 0 ||
+              buf_printf(b, "\",kind=\"assigned\"} %lld\n", f->assigned) < 0 ||
+              fe_open(b, x->metric, f->name) < 0 ||
+              buf_printf(b, "\",kind=\"online\"} %lld\n", f->online) < 0;
+        break;
+    }
+    if (bad)
+        x->failed = 1;
+    return bad;
 }
 
 static int frontends(struct req *r, struct m_ctx *x)
@@ -155,7 +165,7 @@ static int frontends(struct req *r, struct m_ctx *x)
                                        "and of those online." },
     };
 
-    for (int i = 0; i < 3; i++) {
+    for (int i = FE_LOAD; i <= FE_PRINTERS; i++) {
         x->which = i;
         x->metric = fam[i][0];
         if (family(x->b, fam[i][0], "gauge", fam[i][1]) < 0 ||
