@@ -48,8 +48,9 @@ trap 'rm -f "$errf"' EXIT
 apt_update
 # shellcheck disable=SC2086
 apt-get -o DPkg::Lock::Timeout="$LOCK_WAIT" install -y -qq $missing >/dev/null
-# The packaged web servers must not hold our test ports or run as services.
-for s in nginx lighttpd; do
+# The packaged web servers must not hold our test ports or run as services
+# (prometheus is here for its promtool: tests/integration/test_status.sh).
+for s in nginx lighttpd prometheus prometheus-node-exporter; do
     if command -v systemctl >/dev/null 2>&1; then
         systemctl disable --now "$s" >/dev/null 2>&1 || true
     fi

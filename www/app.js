@@ -631,6 +631,34 @@
         });
     }
 
+    /* What the printer prints: a bar, the percentage and the time left
+     * (progress is 0..1, time_left seconds; both null when unknown). */
+    function printCell(p) {
+        var prog = p.progress, left = p.time_left, file = asText(p.file);
+        var bits = [];
+        if (typeof prog !== 'number') {
+            return el('td', { className: 'print' }, '');
+        }
+        bits.push(el('progress', { max: 1, value: prog }));
+        bits.push(' ' + (prog * 100).toFixed(1) + '%');
+        if (typeof left === 'number') {
+            bits.push(el('span', { className: 'sub' }, ' ' + fmtDuration(left) + ' left'));
+        }
+        return el('td', { className: 'print', title: file }, bits);
+    }
+
+    function heater(h) {
+        return h && typeof h.temperature === 'number'
+            ? h.temperature.toFixed(1) + '/' + Math.round(h.target || 0) + '\u00b0C' : '';
+    }
+
+    /* Extruder and bed, actual/target. */
+    function heatersCell(p) {
+        var ext = heater(p.extruder), bed = heater(p.bed);
+        return el('td', { className: 'num', title: 'extruder ' + ext + ', bed ' + bed },
+                  ext || bed ? [ext, el('span', { className: 'sub' }, ' bed ' + bed)] : '');
+    }
+
     function printerRow(p) {
         var state = printerState(p);
         var id = asText(pick(p, 'id'));
@@ -643,6 +671,8 @@
         return el('tr', null, [
             el('td', null, [name, id && id !== name ? el('span', { className: 'sub' }, ' #' + id) : '']),
             el('td', { className: 'ps ps-' + state }, state),
+            printCell(p),
+            heatersCell(p),
             el('td', null, asText(pick(p, 'region'))),
             el('td', null, asText(fe)),
             el('td', { className: 'url' }, share ? safeLink(share) : ''),

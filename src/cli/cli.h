@@ -299,6 +299,9 @@ void cli_out_cell(const json_t *v, char *buf, size_t len);
  * "never" if then <= 0, "0s ago" if then is ahead of now. */
 void cli_out_age(double then, double now, char *buf, size_t len);
 
+/* A length of time: "45s", "12m 30s", "3h 05m", "2d 4h". */
+void cli_out_duration(double secs, char *buf, size_t len);
+
 /* A table of text: column widths from the content (counted in
  * characters, UTF-8 aware), two blanks between columns, the last column
  * unpadded, no trailing blanks. */
@@ -504,6 +507,12 @@ const char *cli_fleet_token(const struct cli_ctx *ctx,
 int cli_fleet_call(struct cli_ctx *ctx, const char *method, const char *path,
                    const char *body, const char *token, json_t **out,
                    const char **base);
+
+/* One of a printer's live fields (the printer JSON: borrowed) as a cell:
+ * what is "progress" ("42.3%"), "time_left" ("12m 30s"), "extruder" or
+ * "bed" ("214.5/215", actual/target deg C); "-" when unknown. */
+void cli_fleet_live_cell(const json_t *p, const char *what, char *buf,
+                         size_t len);
 
 /* Runs opts.command (printers, printer, queues, jobs, job).  Returns an
  * exit code. */

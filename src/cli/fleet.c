@@ -13,6 +13,8 @@
 #define ANSWER_MAX (16u << 20) /* 10,000 printers of JSON fit */
 #define PATH_MAX_LEN 512
 #define CELL 256
+#define CMD_WAIT_MS 30000      /* pause/resume/cancel: wait to see it done */
+#define CMD_POLL_MS 250
 
 /* --- the token and the calls ---------------------------------------- */
 
@@ -156,6 +158,49 @@ static void age_cell(const json_t *o, const char *key, char *buf)
                 CELL);
 }
 
+static int num_of(const json_t *o, const char *key, double *v)
+{
+    const json_t *j = json_object_get(o, key);
+
+    if (!json_is_number(j))
+        return 0;
+    *v = json_number_value(j);
+    return 1;
+}
+
+void cli_fleet_live_cell(const json_t *p, const char *what, char *buf,
+                         size_t len)
+{
+    const json_t *h = json_object_get(p, what);
+    double v, t;
+
+    snprintf(buf, len, "-");
+    if (!strcmp(what, "progress") && num_of(p, what, &v))
+        snprintf(buf, len, "%.1f%%", v * 100);
+    else if (!strcmp(what, "time_left") && num_of(p, what, &v))
+        cli_out_duration(v, buf, len);
+    else if (json_is_object(h) && num_of(h, "temperature", &v) &&
+             num_of(h, "target", &t))
+        snprintf(buf, len, "%.1f/%.0f", v, t);
+}
+
+/* A printer record's live fields made readable (progress in %, time
+ * left as a duration, heaters as actual/target). */
+static void readable_live(json_t *rec)
+{
+    static const char *const keys[] = { "progress", "time_left", "extruder",
+                                        "bed" };
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        char buf[CELL];
+
+        if (json_is_null(json_object_get(rec, keys[i])))
+            continue;
+        cli_fleet_live_cell(rec, keys[i], buf, sizeof(buf));
+        json_object_set_new(rec, keys[i], json_string(buf));
+    }
+}
+
 /* Unix times in a record as local "YYYY-MM-DD HH:MM:SS". */
 static void local_times(json_t *rec, const char *const *keys)
 {
@@ -257,22 +302,28 @@ static void printer_row(const json_t *p, char c[][CELL])
     cell(p, "id", c[0]);
     cell(p, "name", c[1]);
     cell(p, "state", c[2]);
-    cell(p, "frontend", c[3]);
-    cell(p, "share_url", c[4]);
+    cli_fleet_live_cell(p, "progress", c[3], CELL);
+    cli_fleet_live_cell(p, "time_left", c[4], CELL);
+    cli_fleet_live_cell(p, "extruder", c[5], CELL);
+    cli_fleet_live_cell(p, "bed", c[6], CELL);
+    cell(p, "file", c[7]);
+    cell(p, "frontend", c[8]);
     cell(p, "material", mat);
     if (!colour || !colour[0] ||
-        rr_fmt(c[5], CELL, "%s/%s", mat, colour) < 0)
-        snprintf(c[5], CELL, "%s", mat);
-    cli_out_sanitize(c[5], strlen(c[5]));
-    cell(p, "queues", c[6]);
-    age_cell(p, "last_seen", c[7]);
+        rr_fmt(c[9], CELL, "%s/%s", mat, colour) < 0)
+        snprintf(c[9], CELL, "%s", mat);
+    cli_out_sanitize(c[9], strlen(c[9]));
+    cell(p, "queues", c[10]);
+    age_cell(p, "last_seen", c[11]);
+    cell(p, "share_url", c[12]);
 }
 
 static int cmd_printers(struct cli_ctx *ctx, const struct cli_fargs *a)
 {
-    static const char *const head[] = { "ID", "NAME", "STATE", "FRONTEND",
-                                        "SHARE URL", "MATERIAL", "QUEUES",
-                                        "LAST SEEN" };
+    static const char *const head[] = { "ID", "NAME", "STATE", "PROGRESS",
+                                        "LEFT", "EXTRUDER", "BED", "FILE",
+                                        "FRONTEND", "MATERIAL", "QUEUES",
+                                        "LAST SEEN", "SHARE URL" };
     char path[PATH_MAX_LEN] = "/api/v1/printers";
     int code;
 
@@ -283,7 +334,7 @@ static int cmd_printers(struct cli_ctx *ctx, const struct cli_fargs *a)
     if (add_query(path, sizeof(path), "state", a->state) < 0 ||
         add_query(path, sizeof(path), "queue", a->queue) < 0)
         return CLI_EXIT_USAGE;
-    return list_cmd(ctx, a, path, "printers", "printers", 8, head,
+    return list_cmd(ctx, a, path, "printers", "printers", 13, head,
                     printer_row);
 }
 
@@ -509,14 +560,67 @@ static void printer_line(const json_t *p)
     }
     if (strcmp(why, "-"))
         printf(" (%s)", why);
+    cli_fleet_live_cell(p, "progress", why, sizeof(why));
+    if (strcmp(why, "-") && (!strcmp(state, "printing") ||
+                             !strcmp(state, "paused"))) {
+        cell(p, "file", name);
+        printf(", %s of %s", why, name);
+    }
+    cell(p, "pending_command", why);
+    if (strcmp(why, "-"))
+        printf(", %s pending", why);
     putchar('\n');
+}
+
+/* 1 when what the printer shows means that a pause, resume or cancel
+ * took effect: delivered (not pending) and the state it leads to. */
+static int command_done(const json_t *p, const char *action)
+{
+    const char *st = cli_rec_str(p, "state");
+
+    if (json_is_string(json_object_get(p, "pending_command")) || !st)
+        return 0;
+    if (!strcmp(action, "pause"))
+        return !strcmp(st, "paused");
+    if (!strcmp(action, "resume"))
+        return !strcmp(st, "printing");
+    return strcmp(st, "printing") && strcmp(st, "paused");
+}
+
+/* The server queues a pause/resume/cancel for rrcloudd to send: follow
+ * the printer (bounded) until it shows the command done, so that what is
+ * printed is the state after it.  Takes p, returns the latest record. */
+static json_t *wait_command(struct cli_ctx *ctx, const struct cli_fargs *a,
+                            long long id, const char *action, json_t *p)
+{
+    long long end = rr_mono_ms() + CMD_WAIT_MS;
+    char path[64];
+
+    snprintf(path, sizeof(path), "/api/v1/printers/%lld", id);
+    while (!command_done(p, action) && rr_mono_ms() < end) {
+        struct timespec ts = { 0, CMD_POLL_MS * 1000000L };
+        json_t *q = NULL;
+
+        nanosleep(&ts, NULL);
+        if (cli_fleet_call(ctx, "GET", path, NULL, cli_fleet_token(ctx, a),
+                           &q, NULL) != CLI_EXIT_OK || !q) {
+            json_decref(q);
+            break;
+        }
+        json_decref(p);
+        p = q;
+    }
+    if (!command_done(p, action))
+        cli_out_warn("printer %lld: %s asked for; the printer does not show "
+                     "it done yet", id, action);
+    return p;
 }
 
 static int cmd_printer(struct cli_ctx *ctx, const struct cli_fargs *a)
 {
     static const char *const times[] = { "enrolled_at", "last_seen",
                                          "last_heartbeat", "state_since",
-                                         NULL };
+                                         "status_at", NULL };
     const char *action = a->nwords >= 2 ? a->words[1] : NULL;
     long long id = a->nwords >= 1 ? parse_id(a->words[0]) : 0;
     char path[96], *body = NULL;
@@ -547,6 +651,10 @@ static int cmd_printer(struct cli_ctx *ctx, const struct cli_fargs *a)
     free(body);
     if (code != CLI_EXIT_OK)
         return code;
+    if (p && action && (!strcmp(action, "pause") ||
+                        !strcmp(action, "resume") ||
+                        !strcmp(action, "cancel")))
+        p = wait_command(ctx, a, id, action, p);
     if (!p) {
         cli_out_error("%s: empty answer for printer %lld", base, id);
         code = CLI_EXIT_ERROR;
@@ -556,6 +664,7 @@ static int cmd_printer(struct cli_ctx *ctx, const struct cli_fargs *a)
         printer_line(p);
     } else {
         local_times(p, times);
+        readable_live(p);
         cli_out_record(stdout, p);
     }
     json_decref(p);

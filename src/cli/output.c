@@ -85,7 +85,8 @@ static char *value_line(const json_t *v)
     else if (json_is_null(v))
         s = strdup("");
     else
-        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY |
+                       JSON_REAL_PRECISION(16));
     if (!s)
         return NULL;
     for (char *p = s; *p; p++) {
@@ -149,7 +150,8 @@ void cli_out_list(FILE *f, const json_t *arr)
 
 void cli_out_json(FILE *f, const json_t *v)
 {
-    json_dumpf(v, f, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    json_dumpf(v, f, JSON_INDENT(2) | JSON_ENCODE_ANY |
+               JSON_REAL_PRECISION(16));
     fputc('\n', f);
 }
 
@@ -289,6 +291,20 @@ void cli_out_age(double then, double now, char *buf, size_t len)
         snprintf(buf, len, "%.0fh ago", d / 3600);
     else
         snprintf(buf, len, "%.0fd ago", d / 86400);
+}
+
+void cli_out_duration(double secs, char *buf, size_t len)
+{
+    long long s = secs > 0 ? (long long)(secs + 0.5) : 0;
+
+    if (s < 60)
+        snprintf(buf, len, "%llds", s);
+    else if (s < 3600)
+        snprintf(buf, len, "%lldm %02llds", s / 60, s % 60);
+    else if (s < 86400)
+        snprintf(buf, len, "%lldh %02lldm", s / 3600, s % 3600 / 60);
+    else
+        snprintf(buf, len, "%lldd %lldh", s / 86400, s % 86400 / 3600);
 }
 
 int cli_table_init(struct cli_table *t, size_t ncols, const char *const *head)

@@ -57,6 +57,7 @@ static const struct conf_key conf_keys[] = {
     STR(admin_token), STR(enroll_token), STR(region_fallback),
     LINES("octoprint_key", octoprint_keys), LINES("frontend", frontends),
     NUM(fleet_poll_interval, K_SECS), NUM(fleet_offline_backoff, K_SECS),
+    NUM(fleet_status_interval, K_SECS),
     NUM(fleet_request_timeout, K_SECS), NUM(fleet_upload_timeout, K_SECS),
     NUM(fleet_max_connections, K_INT), NUM(fleet_lease, K_SECS),
     NUM(fleet_fail_per_printer, K_INT), NUM(fleet_fail_printers, K_INT),
@@ -106,6 +107,7 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->notifier_timeout = 10;
     c->notifier_backoff = 2;
     c->fleet_poll_interval = 2;
+    c->fleet_status_interval = 10;
     c->fleet_offline_backoff = 60;
     c->fleet_request_timeout = 10;
     c->fleet_upload_timeout = 600;

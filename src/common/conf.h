@@ -62,6 +62,9 @@ struct rr_conf {
     char frontends[8192];              /* "frontend" lines, '\n'-joined */
     char region_fallback[1024];        /* "eu:us,asia; us:eu" */
     long long fleet_poll_interval;     /* s between status polls */
+    long long fleet_status_interval;   /* s between a printer's progress and
+                                          temperature writes, 0 = each
+                                          change */
     long long fleet_offline_backoff;   /* s, longest poll backoff when away */
     long long fleet_request_timeout;   /* s per Moonraker request */
     long long fleet_upload_timeout;    /* s per G-code upload */

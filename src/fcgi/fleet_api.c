@@ -92,7 +92,10 @@ int fa_require_printer(struct req *r, const struct fa_caller *c,
 
 int fa_send_json(struct req *r, int status, json_t *o, const char *extra)
 {
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    /* 16 digits: 0.423 stays 0.423 (17 would show 0.42299999999999999),
+     * and a time keeps its microseconds. */
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16))
+                : NULL;
 
     json_decref(o);
     if (!s)

@@ -10,12 +10,19 @@
  *   or POST /api/v1/keys {"role":"octoprint","name":..,"queue":..}
  *
  * Auth is the X-Api-Key header (or Authorization: Bearer).
+ *
+ * /api/job and /api/printer show the key's current job (store_job_current:
+ * its newest job being printed, else its newest) and the printer printing
+ * it, from that printer's last status: OctoPrint's file name, completion
+ * (percent), print time and time left; tool0 and bed temperatures.  With
+ * nothing printing the fleet is "Operational", ready to take a file.
  */
 #include "fcgi/fleet_api.h"
 
 #include "common/util.h"
 #include "fcgi/fleet_api_int.h"
 #include "fcgi/worker.h"
+#include "store/store_fleet_status.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +107,110 @@ out:
     return rc;
 }
 
+/* What a caller's current job shows: the job (id 0: none) and the
+ * printer printing it (id 0: none). */
+struct octo_now {
+    struct fleet_job job;
+    struct fleet_printer pr;
+};
+
+/* 0, or the 500 sent. */
+static int octo_now_load(struct req *r, const struct fa_caller *c,
+                         struct octo_now *n)
+{
+    long long job = 0, printer = 0;
+    int rc;
+
+    fleet_job_init(&n->job);
+    fleet_printer_init(&n->pr);
+    rc = store_job_current(r->w->st, c->who == FA_OCTOPRINT ? c->key.name
+                                                            : NULL,
+                           &job, &printer);
+    if (rc == 0)
+        rc = store_job_get(r->w->st, job, &n->job);
+    if (rc == 0 && printer)
+        rc = store_printer_get(r->w->st, printer, &n->pr);
+    if (rc < 0)
+        return req_error(r, 500, NULL, "store error");
+    if (!fleet_live_shown(&n->pr) || !fleet_live_printing(&n->pr.live))
+        n->pr.id = 0;           /* not printing it now (as far as seen) */
+    return 0;
+}
+
+static const char *octo_state(const struct octo_now *n)
+{
+    if (!n->pr.id)
+        return "Operational";
+    return strcmp(n->pr.live.print_state, "paused") ? "Printing" : "Paused";
+}
+
+static json_t *jnum_or_null(int shown, double v)
+{
+    return shown ? json_real(v) : json_null();
+}
+
+static json_t *octo_job(const struct octo_now *n)
+{
+    const struct fleet_printer_live *l = &n->pr.live;
+    int on = n->pr.id != 0;
+    double left = on ? fleet_eta(l->progress, l->print_duration) : -1;
+
+    return json_pack("{s{s{sosssoso}soso s{so}so} s{sosososo so} ss}",
+        "job", "file", "name", n->job.id ? json_string(n->job.name)
+                                         : json_null(),
+        "origin", "local", "size", json_null(), "date",
+        n->job.id ? json_integer((json_int_t)n->job.created) : json_null(),
+        "estimatedPrintTime", jnum_or_null(on && left >= 0, (double)(long long)
+                                           (l->print_duration + left + 0.5)),
+        "lastPrintTime", json_null(), "filament", "length", json_null(),
+        "user", n->job.id ? json_string(n->job.owner) : json_null(),
+        "progress", "completion", jnum_or_null(on, l->progress * 100),
+        "filepos", json_null(),
+        "printTime", jnum_or_null(on, l->print_duration),
+        "printTimeLeft", jnum_or_null(on && left >= 0,
+                                      (double)(long long)(left + 0.5)),
+        "printTimeLeftOrigin", on && left >= 0 ? json_string("estimate")
+                                               : json_null(),
+        "state", octo_state(n));
+}
+
+static json_t *octo_heater(double actual, double target)
+{
+    return json_pack("{sfsfsi}", "actual", actual, "target", target,
+                     "offset", 0);
+}
+
+static json_t *octo_printer(const struct octo_now *n)
+{
+    const struct fleet_printer_live *l = &n->pr.live;
+    int on = n->pr.id != 0, paused = on && !strcmp(l->print_state, "paused");
+    json_t *temp = on ? json_pack("{soso}", "tool0",
+                                  octo_heater(l->ext_temp, l->ext_target),
+                                  "bed", octo_heater(l->bed_temp,
+                                                     l->bed_target))
+                      : json_object();
+
+    return json_pack("{so s{ss s{sbsbsbsbsbsbsbsbsb}}}", "temperature", temp,
+        "state", "text", octo_state(n), "flags", "operational", 1,
+        "paused", paused, "printing", on && !paused, "cancelling", 0,
+        "pausing", 0, "error", 0, "ready", !on, "closedOrError", 0,
+        "sdReady", 1);
+}
+
+static int octo_status(struct req *r, const struct fa_caller *c, int job)
+{
+    struct octo_now *n = malloc(sizeof(*n));
+    int rc;
+
+    if (!n)
+        return req_error(r, 500, NULL, "out of memory");
+    if ((rc = octo_now_load(r, c, n)) == 0)
+        rc = fa_send_json(r, 200, job ? octo_job(n) : octo_printer(n), NULL);
+    fleet_job_clear(&n->job);
+    free(n);
+    return rc;
+}
+
 int octoprint_handle(struct req *r, const char *path)
 {
     struct fa_caller c;
@@ -134,9 +245,7 @@ int octoprint_handle(struct req *r, const char *path)
                                                             : "_api",
                                               "groups", "users"), NULL);
     if (!strcmp(path, "/printer") || !strcmp(path, "/job"))
-        /* A fleet has no single printer: always ready to take a file. */
-        return fa_send_json(r, 200, json_pack("{ss s{ss}}", "state",
-                                              "Operational", "job", "file",
-                                              "name"), NULL);
+        return req_is(r, "GET") ? octo_status(r, &c, path[1] == 'j')
+                                : req_error(r, 405, NULL, "use GET");
     return req_error(r, 404, NULL, "no OctoPrint resource %.100s", path);
 }

@@ -75,6 +75,12 @@ struct fleet_pr {
     double heat_since;          /* wall time the attempt was dispatched */
     float prog0, prog1;
     char *orphan;               /* owned: foreign rr- file already handled */
+    /* live status as last queued for the store, rounded (ledger.c) */
+    double live_written;        /* wall time, 0 = never */
+    uint32_t live_file;         /* hash of print_stats.filename */
+    uint16_t live_prog;         /* progress in 0.1 % */
+    uint8_t live_pstate;        /* enum mr_pstate */
+    int16_t live_ext, live_ext_t, live_bed, live_bed_t;  /* in 0.5 deg C */
 };
 
 /* What a printer's request in flight is (fleet_pr.stage). */
@@ -112,6 +118,7 @@ struct fleet_upq {
 };
 
 struct fleet_health;
+struct store_relay_status;
 
 struct fleet {
     const struct rr_conf *conf;
@@ -142,6 +149,9 @@ struct fleet {
     size_t nrenew, renew_cap;
     struct fleet_upmark *upmark;
     size_t nupmark, upmark_cap;
+    struct store_relay_status *live;
+    size_t nlive, live_cap;
+    double status_interval;     /* s: fleet_status_interval */
 
     /* uploads: at most FLEET_UPLOADS_MAX at once, the rest wait in order */
     int uploads;                /* printers in the upload or start stage */
@@ -200,6 +210,14 @@ void fleet_want_sched(struct fleet *f);
 void fleet_queue_obs(struct fleet *f, struct fleet_pr *p, int observed,
                      const char *klippy, double now);
 void fleet_queue_renew(struct fleet *f, struct fleet_pr *p, double now);
+/* Queues what an answer shows of p's print and heaters for the batched
+ * write when it changed (rounded); a change of file, print state or heater
+ * target at once, other changes at most every status_interval. */
+void fleet_queue_live(struct fleet *f, struct fleet_pr *p,
+                      const struct mr_status *s, double now);
+/* Takes what the store has of p's live status as written (a restart does
+ * not write every printer's unchanged status again). */
+void fleet_live_seed(struct fleet_pr *p, const struct fleet_printer_live *l);
 /* Queues "upload of p's attempt started at when" (the dispatch latency's
  * end) for the batched write. */
 void fleet_queue_uploading(struct fleet *f, struct fleet_pr *p, double when);

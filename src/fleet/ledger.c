@@ -80,6 +80,96 @@ void fleet_queue_renew(struct fleet *f, struct fleet_pr *p, double now)
     fleet_work_at(f, 1);
 }
 
+/* FNV-1a: enough to notice that a printer's file changed. */
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 16777619u;
+    return h;
+}
+
+/* deg C in steps of 0.5, within int16_t */
+static int16_t half_degrees(double t)
+{
+    double v = t * 2 + (t < 0 ? -0.5 : 0.5);
+
+    return (int16_t)(v > 32000 ? 32000 : v < -32000 ? -32000 : v);
+}
+
+void fleet_live_seed(struct fleet_pr *p, const struct fleet_printer_live *l)
+{
+    if (l->updated <= 0)
+        return;
+    p->live_written = l->updated;
+    p->live_file = name_hash(l->file);
+    p->live_pstate = MR_PS_UNKNOWN;
+    for (int i = MR_PS_STANDBY; i <= MR_PS_ERROR; i++) {
+        if (!strcmp(l->print_state, mr_pstate_name((enum mr_pstate)i)))
+            p->live_pstate = (uint8_t)i;
+    }
+    p->live_prog = (uint16_t)(l->progress * 1000 + 0.5);
+    p->live_ext = half_degrees(l->ext_temp);
+    p->live_ext_t = half_degrees(l->ext_target);
+    p->live_bed = half_degrees(l->bed_temp);
+    p->live_bed_t = half_degrees(l->bed_target);
+}
+
+void fleet_queue_live(struct fleet *f, struct fleet_pr *p,
+                      const struct mr_status *s, double now)
+{
+    uint32_t file = name_hash(s->filename);
+    double pg = s->progress < 0 ? 0 : s->progress > 1 ? 1 : s->progress;
+    uint16_t prog = (uint16_t)(pg * 1000 + 0.5);
+    int16_t ext = half_degrees(s->ext_temp), bed = half_degrees(s->bed_temp);
+    int16_t ext_t = half_degrees(s->ext_target);
+    int16_t bed_t = half_degrees(s->bed_target);
+    struct store_relay_status *q;
+    int sig;
+
+    sig = !p->live_written || file != p->live_file ||
+          s->pstate != p->live_pstate || ext_t != p->live_ext_t ||
+          bed_t != p->live_bed_t;
+    if (!sig && (prog == p->live_prog && ext == p->live_ext &&
+                 bed == p->live_bed))
+        return;                 /* nothing that shows changed */
+    if (!sig && now - p->live_written < f->status_interval)
+        return;                 /* written at the next poll past it */
+    if (f->nlive == f->live_cap) {
+        size_t n = f->live_cap ? f->live_cap * 2 : 64;
+        struct store_relay_status *a;
+
+        if (n > BATCH_MAX || !(a = realloc(f->live, n * sizeof(*a))))
+            return;             /* the next answer tries again */
+        f->live = a;
+        f->live_cap = n;
+    }
+    q = &f->live[f->nlive++];
+    memset(q, 0, sizeof(*q));
+    q->printer_id = p->id;
+    q->live.updated = now;
+    snprintf(q->live.print_state, sizeof(q->live.print_state), "%s",
+             s->pstate == MR_PS_UNKNOWN ? "" : mr_pstate_name(s->pstate));
+    snprintf(q->live.file, sizeof(q->live.file), "%s", s->filename);
+    q->live.progress = prog / 1000.0;
+    q->live.print_duration = (double)(long long)(s->print_duration + 0.5);
+    q->live.ext_temp = ext / 2.0;
+    q->live.ext_target = ext_t / 2.0;
+    q->live.bed_temp = bed / 2.0;
+    q->live.bed_target = bed_t / 2.0;
+    p->live_written = now;
+    p->live_file = file;
+    p->live_pstate = (uint8_t)s->pstate;
+    p->live_prog = prog;
+    p->live_ext = ext;
+    p->live_ext_t = ext_t;
+    p->live_bed = bed;
+    p->live_bed_t = bed_t;
+    f->want_flush = 1;
+    fleet_work_at(f, 1);
+}
+
 void fleet_queue_uploading(struct fleet *f, struct fleet_pr *p, double when)
 {
     if (f->nupmark == f->upmark_cap) {
@@ -138,7 +228,7 @@ static void flush_apply(struct fleet *f, const struct store_relay_obs *o,
 
 void fleet_flush(struct fleet *f)
 {
-    size_t n = f->nobs + f->nrenew + f->nupmark;
+    size_t n = f->nobs + f->nrenew + f->nupmark + f->nlive;
     struct store_relay_obs *o;
     struct store_relay_renew *r;
     struct store_relay_upload *u;
@@ -167,7 +257,7 @@ void fleet_flush(struct fleet *f)
         u[i] = (struct store_relay_upload){ f->upmark[i].attempt_id,
                                             f->upmark[i].when, 0 };
     if (store_relay_flush(f->st, o, f->nobs, r, f->nrenew, u, f->nupmark,
-                          &f->pol) < 0) {
+                          f->live, f->nlive, &f->pol) < 0) {
         /* Kept for the next try (the store may be busy a moment). */
         log_err("fleet: cannot write %zu observations: %s", f->nobs,
                 store_errmsg(f->st));
@@ -180,7 +270,7 @@ void fleet_flush(struct fleet *f)
 
         if (m)
             memcpy(m, f->upmark, nup * sizeof(*m));
-        f->nobs = f->nrenew = f->nupmark = 0;
+        f->nobs = f->nrenew = f->nupmark = f->nlive = 0;
         flush_apply(f, o, nobs, u, m, m ? nup : 0);
         free(m);
     }

@@ -135,6 +135,26 @@ void fleet_printer_init(struct fleet_printer *p)
     p->pending_cmd = PCMD_NONE;
 }
 
+double fleet_eta(double progress, double print_duration)
+{
+    if (!(progress > 0) || !(print_duration > 0))
+        return -1;
+    if (progress >= 1)
+        return 0;
+    return print_duration / progress - print_duration;
+}
+
+int fleet_live_printing(const struct fleet_printer_live *l)
+{
+    return !strcmp(l->print_state, "printing") ||
+           !strcmp(l->print_state, "paused");
+}
+
+int fleet_live_shown(const struct fleet_printer *p)
+{
+    return p->live.updated > 0 && p->state != PRINTER_OFFLINE;
+}
+
 void fleet_frontend_init(struct fleet_frontend *f)
 {
     memset(f, 0, sizeof(*f));
@@ -326,6 +346,35 @@ static json_t *jlist(const char *list)
     return a;
 }
 
+static json_t *jheater(int shown, double temp, double target)
+{
+    return shown ? json_pack("{sfsf}", "temperature", temp, "target", target)
+                 : json_null();
+}
+
+/* The live fields: null while they cannot be told (never seen, offline;
+ * progress and time left only with a file loaded / a print running). */
+static void printer_live_json(json_t *o, const struct fleet_printer *p)
+{
+    const struct fleet_printer_live *l = &p->live;
+    int shown = fleet_live_shown(p), file = shown && l->file[0];
+    double eta = fleet_live_printing(l) ? fleet_eta(l->progress,
+                                                    l->print_duration) : -1;
+
+    jset(o, "print_state", shown ? jstr_or_null(l->print_state)
+                                 : json_null());
+    jset(o, "file", file ? json_string(l->file) : json_null());
+    jset(o, "progress", file ? json_real(l->progress) : json_null());
+    jset(o, "print_duration", file ? json_real(l->print_duration)
+                                   : json_null());
+    jset(o, "time_left", shown && eta >= 0
+                             ? json_real((double)(long long)(eta + 0.5))
+                             : json_null());
+    jset(o, "extruder", jheater(shown, l->ext_temp, l->ext_target));
+    jset(o, "bed", jheater(shown, l->bed_temp, l->bed_target));
+    jset(o, "status_at", jtime(l->updated));
+}
+
 json_t *fleet_printer_json(const struct fleet_printer *p)
 {
     json_t *o = json_object();
@@ -372,6 +421,7 @@ json_t *fleet_printer_json(const struct fleet_printer *p)
     jset(o, "prints_ok", json_integer(p->prints_ok));
     jset(o, "prints_failed", json_integer(p->prints_failed));
     jset(o, "print_hours", json_real(p->print_seconds / 3600.0));
+    printer_live_json(o, p);
     return o;
 }
 

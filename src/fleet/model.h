@@ -135,6 +135,21 @@ int fleet_role_parse(const char *s, enum fleet_role *out);
 
 /* ---- records ----------------------------------------------------------- */
 
+/* What the polls last showed of a printer's print and heaters (the
+ * printer_status row).  The data plane writes it on a change, rounded
+ * (progress to 0.1 %, temperatures to 0.5 deg C) and at most every
+ * fleet_status_interval unless the file, print state or a heater target
+ * changed.  Readers show it only while the printer is not offline. */
+struct fleet_printer_live {
+    double updated;                      /* when written, 0 = never */
+    char print_state[16];                /* print_stats.state, "" unknown */
+    char file[FLEET_FILENAME_MAX];       /* print_stats.filename, "" none */
+    double progress;                     /* virtual_sdcard.progress, 0..1 */
+    double print_duration;               /* s printing, pauses excluded */
+    double ext_temp, ext_target;         /* extruder, deg C */
+    double bed_temp, bed_target;         /* heater_bed, deg C */
+};
+
 struct fleet_printer {
     long long id;
     char name[FLEET_NAME_MAX];
@@ -168,8 +183,18 @@ struct fleet_printer {
     double enrolled_at, last_seen, last_heartbeat, state_since, ready_since;
     long long prints_ok, prints_failed;
     double print_seconds;                /* sum of completed print times */
+    struct fleet_printer_live live;      /* last status seen (joined) */
 };
 void fleet_printer_init(struct fleet_printer *p);
+
+/* Seconds of printing left, as Moonraker's clients estimate it from the
+ * file position: print_duration / progress - print_duration.  -1 when it
+ * cannot be told (nothing printed yet, no progress). */
+double fleet_eta(double progress, double print_duration);
+/* 1 if the live status shows a print running or paused. */
+int fleet_live_printing(const struct fleet_printer_live *l);
+/* 1 if p's live status is worth showing: seen, and p not offline. */
+int fleet_live_shown(const struct fleet_printer *p);
 
 struct fleet_frontend {
     long long id;

@@ -370,6 +370,7 @@ static void on_status(void *arg, const struct mr_reply *rep)
             handle_orphan(f, p, s);
         }
         update_heating(f, p, s, now);
+        fleet_queue_live(f, p, s, now);
     }
     if (!f->stopping)
         fleet_poll_at(f, p, next_due(f, p, obs != PRINTER_OFFLINE));

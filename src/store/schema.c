@@ -208,6 +208,23 @@ const char *const schema_migrations[] = {
     "  priority INTEGER NOT NULL DEFAULT 0,"
     "  created REAL NOT NULL"
     ") WITHOUT ROWID;",
+
+    /* 3: what the polls last showed of each printer's print and heaters
+     * (fleet_printer_live), apart from the printers row so that these
+     * frequent writes touch neither its indexes nor its readers' pages. */
+    "CREATE TABLE printer_status ("
+    "  printer_id INTEGER PRIMARY KEY REFERENCES printers(id) "
+    "    ON DELETE CASCADE,"
+    "  updated REAL NOT NULL,"
+    "  print_state TEXT NOT NULL DEFAULT '',"
+    "  file TEXT NOT NULL DEFAULT '',"
+    "  progress REAL NOT NULL DEFAULT 0,"
+    "  print_duration REAL NOT NULL DEFAULT 0,"
+    "  ext_temp REAL NOT NULL DEFAULT 0,"
+    "  ext_target REAL NOT NULL DEFAULT 0,"
+    "  bed_temp REAL NOT NULL DEFAULT 0,"
+    "  bed_target REAL NOT NULL DEFAULT 0"
+    ");",
 };
 
 const int schema_count =

@@ -288,8 +288,11 @@ void sf_hash_secret(const char *secret, char out[FLEET_SHA256_HEX])
     "p.hold_reason, p.consecutive_failures, p.attempt_id, p.pending_cmd, "   \
     "p.move_pending, p.enrolled_at, p.last_seen, p.last_heartbeat, "         \
     "p.state_since, p.ready_since, p.prints_ok, p.prints_failed, "           \
-    "p.print_seconds FROM printers p LEFT JOIN frontends f ON "              \
-    "f.id = p.frontend_id "
+    "p.print_seconds, COALESCE(ps.updated, 0), ps.print_state, ps.file, "    \
+    "ps.progress, ps.print_duration, ps.ext_temp, ps.ext_target, "           \
+    "ps.bed_temp, ps.bed_target FROM printers p LEFT JOIN frontends f ON "   \
+    "f.id = p.frontend_id LEFT JOIN printer_status ps ON "                   \
+    "ps.printer_id = p.id "
 
 static int printer_from_row(sqlite3_stmt *s, void *obj)
 {
@@ -333,6 +336,15 @@ static int printer_from_row(sqlite3_stmt *s, void *obj)
     p->prints_ok = sqlite3_column_int64(s, 34);
     p->prints_failed = sqlite3_column_int64(s, 35);
     p->print_seconds = sqlite3_column_double(s, 36);
+    p->live.updated = sqlite3_column_double(s, 37);
+    sf_col(s, 38, p->live.print_state, sizeof(p->live.print_state));
+    sf_col(s, 39, p->live.file, sizeof(p->live.file));
+    p->live.progress = sqlite3_column_double(s, 40);
+    p->live.print_duration = sqlite3_column_double(s, 41);
+    p->live.ext_temp = sqlite3_column_double(s, 42);
+    p->live.ext_target = sqlite3_column_double(s, 43);
+    p->live.bed_temp = sqlite3_column_double(s, 44);
+    p->live.bed_target = sqlite3_column_double(s, 45);
     return 0;
 }
 

@@ -46,12 +46,34 @@ static int relay_uploading(struct store *st, struct store_relay_upload *u,
     return sf_printer_recompute(st, printer, u->when, NULL) < 0 ? -1 : 0;
 }
 
+static int relay_status(struct store *st, const struct store_relay_status *s)
+{
+    const struct fleet_printer_live *l = &s->live;
+
+    /* The SELECT skips a printer removed since the poll (no FK error). */
+    return sf_exec(st, "INSERT INTO printer_status (printer_id, updated, "
+                   "print_state, file, progress, print_duration, ext_temp, "
+                   "ext_target, bed_temp, bed_target) SELECT ?1, ?2, ?3, ?4, "
+                   "?5, ?6, ?7, ?8, ?9, ?10 FROM printers WHERE id = ?1 "
+                   "ON CONFLICT (printer_id) DO UPDATE SET updated = "
+                   "excluded.updated, print_state = excluded.print_state, "
+                   "file = excluded.file, progress = excluded.progress, "
+                   "print_duration = excluded.print_duration, ext_temp = "
+                   "excluded.ext_temp, ext_target = excluded.ext_target, "
+                   "bed_temp = excluded.bed_temp, bed_target = "
+                   "excluded.bed_target", "idttdddddd", s->printer_id,
+                   l->updated, l->print_state, l->file, l->progress,
+                   l->print_duration, l->ext_temp, l->ext_target,
+                   l->bed_temp, l->bed_target) < 0 ? -1 : 0;
+}
+
 int store_relay_flush(struct store *st, struct store_relay_obs *obs,
                       size_t nobs, const struct store_relay_renew *rn,
                       size_t nrn, struct store_relay_upload *up, size_t nup,
+                      const struct store_relay_status *ls, size_t nls,
                       const struct fleet_policy *pol)
 {
-    if (nobs == 0 && nrn == 0 && nup == 0)
+    if (nobs == 0 && nrn == 0 && nup == 0 && nls == 0)
         return 0;
     if (store_begin(st) < 0)
         return -1;
@@ -73,6 +95,10 @@ int store_relay_flush(struct store *st, struct store_relay_obs *obs,
         if (sf_exec(st, "UPDATE attempts SET lease_until = ?2 WHERE id = ?1 "
                     "AND state < 4", "id", rn[i].attempt_id,
                     rn[i].now + pol->lease) < 0)
+            goto fail;
+    }
+    for (size_t i = 0; i < nls; i++) {
+        if (relay_status(st, &ls[i]) < 0)
             goto fail;
     }
     if (store_commit(st) < 0)

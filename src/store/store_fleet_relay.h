@@ -39,16 +39,25 @@ struct store_relay_upload {
     int moved;                     /* out: 1 if it went to UPLOADING */
 };
 
+/* What a printer's polls showed (fleet_printer_live), to be stored. */
+struct store_relay_status {
+    long long printer_id;
+    struct fleet_printer_live live;
+};
+
 /* In one transaction: every observation (like store_printer_observe:
  * last_seen, klippy_state, effective state, ready_since), every renewal
  * (lease_until = now + pol->lease for a live attempt; final ones are
  * skipped), and every upload start (a dispatching attempt goes to
  * UPLOADING with upload_at = when and its lease renewed, like
  * store_attempt_set_state(UPLOADING); one no longer dispatching is left
- * alone, moved = 0).  Returns 0, or -1 with nothing written. */
+ * alone, moved = 0), and every live status (the printer_status row
+ * replaced; a printer removed meanwhile is skipped).  Returns 0, or -1
+ * with nothing written. */
 int store_relay_flush(struct store *st, struct store_relay_obs *obs,
                       size_t nobs, const struct store_relay_renew *rn,
                       size_t nrn, struct store_relay_upload *up, size_t nup,
+                      const struct store_relay_status *ls, size_t nls,
                       const struct fleet_policy *pol);
 
 /* Printers heating up now at one site, as the data plane saw them. */

@@ -25,6 +25,7 @@ int main(void)
         cli_rc_suite,
         moonraker_suite,
         reply_suite,
+        status_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -19,5 +19,6 @@ Suite *loadmgr_suite(void);
 Suite *cli_rc_suite(void);
 Suite *moonraker_suite(void);
 Suite *reply_suite(void);
+Suite *status_suite(void);
 
 #endif

@@ -226,6 +226,44 @@ START_TEST(cells_and_ages)
 }
 END_TEST
 
+START_TEST(live_cells)
+{
+    char buf[64];
+    json_t *p = json_pack("{sfsfs{sfsf}s{sfsf}}", "progress", 0.423,
+                          "time_left", 750.0, "extruder", "temperature",
+                          214.5, "target", 215.0, "bed", "temperature", 59.5,
+                          "target", 0.0);
+    json_t *none = json_pack("{snsnsn}", "progress", "time_left",
+                             "extruder");
+
+    ck_assert_ptr_nonnull(p);
+    cli_fleet_live_cell(p, "progress", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "42.3%");
+    cli_fleet_live_cell(p, "time_left", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "12m 30s");
+    cli_fleet_live_cell(p, "extruder", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "214.5/215");
+    cli_fleet_live_cell(p, "bed", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "59.5/0");
+    cli_fleet_live_cell(none, "progress", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "-");
+    cli_fleet_live_cell(none, "extruder", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "-");
+    cli_fleet_live_cell(none, "bed", buf, sizeof(buf));
+    ck_assert_str_eq(buf, "-");
+    cli_out_duration(45, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "45s");
+    cli_out_duration(3 * 3600 + 5 * 60 + 9, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "3h 05m");
+    cli_out_duration(2 * 86400 + 4 * 3600, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "2d 4h");
+    cli_out_duration(-3, buf, sizeof(buf));
+    ck_assert_str_eq(buf, "0s");
+    json_decref(p);
+    json_decref(none);
+}
+END_TEST
+
 START_TEST(table_layout)
 {
     static const char *const head[] = { "ID", "NAME", "NOTE" };
@@ -287,6 +325,7 @@ void cli_fleet_add_tcases(Suite *s)
     tcase_add_test(tc, token_option_and_rc);
     tcase_add_test(tc, cells_and_ages);
     tcase_add_test(tc, table_layout);
+    tcase_add_test(tc, live_cells);
     tcase_add_test(tc, attempt_lines);
     suite_add_tcase(s, tc);
 }
