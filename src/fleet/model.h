@@ -88,11 +88,16 @@ enum attempt_state {
     ATTEMPT_PRINTING,
     ATTEMPT_PAUSED,
     ATTEMPT_COMPLETE,        /* final states from here */
-    ATTEMPT_FAILED,          /* the print failed: counts for K/M */
-    ATTEMPT_CANCELLED,       /* cancelled (job cancel, or on the printer) */
-    ATTEMPT_LOST,            /* printer gone past the lease, or the upload
-                              * never started a print: copy requeued, the
-                              * job is not blamed, the printer is */
+    ATTEMPT_FAILED,          /* the printer's fault (print error, Klippy
+                              * shutdown or restart mid-print): counts for
+                              * K/M and the quarantine streak */
+    ATTEMPT_CANCELLED,       /* cancelled: by the job's cancel (copy
+                              * cancelled), or by an operator at the
+                              * printer (copy requeued); no blame */
+    ATTEMPT_LOST,            /* nobody's fault: printer unreachable or gone
+                              * past the lease, start refused while busy,
+                              * the dispatcher's own reasons: copy
+                              * requeued, neither job nor printer blamed */
     ATTEMPT_STATE_COUNT
 };
 static inline int attempt_state_live(enum attempt_state s)

@@ -355,7 +355,7 @@ static void on_status(void *arg, const struct mr_reply *rep)
     /* An answer to a poll sent before the attempt's last step may show the
      * world before that step: only the next one counts for the attempt. */
     fresh = p->sent_ms >= p->att_epoch_ms && !p->xfer && !p->upq;
-    if (fresh || !p->att_id)
+    if (fresh || (!p->att_id && p->sent_ms >= p->att_epoch_ms))
         fleet_queue_obs(f, p, obs, klippy, now);
     if (rep->err == MR_OK) {
         if (p->att_id && fresh) {

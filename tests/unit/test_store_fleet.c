@@ -503,20 +503,67 @@ START_TEST(cancel_with_live_attempt)
 }
 END_TEST
 
-START_TEST(cancel_at_printer_is_failure)
+/* An operator's cancel at the printer is no failure: the copy goes back,
+ * the printer is not excluded for the job and makes no streak. */
+START_TEST(cancel_at_printer_requeues)
 {
     long long p = printer("", "");
     long long j = job("", 1, NULL);
     struct fleet_attempt a;
     struct fleet_attempt_outcome o;
+    struct fleet_printer pr;
 
+    pol.quarantine_after = 1;
     ck_assert_int_eq(store_attempt_create(st, j, 0, p, &pol, 120, &a), 0);
-    ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_CANCELLED, NULL,
-                                       &pol, 122, &o), 0);
+    ck_assert_int_eq(store_attempt_set_state(st, a.id, ATTEMPT_PRINTING,
+                                             &pol, 121), 0);
+    ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_CANCELLED,
+                                       "cancelled", &pol, 122, &o), 0);
     ck_assert_int_eq(o.copy_state, COPY_QUEUED);
-    ck_assert_int_eq(o.printer_excluded, 1);
+    ck_assert_int_eq(o.printer_excluded, 0);
+    ck_assert_int_eq(o.printer_quarantined, 0);
+    ck_assert_int_eq(o.printer_state, PRINTER_NEEDS_CLEARING);
     ck_assert_int_eq(store_attempt_get(st, a.id, &a), 0);
-    ck_assert_int_eq(a.state, ATTEMPT_FAILED);
+    ck_assert_int_eq(a.state, ATTEMPT_CANCELLED);
+    ck_assert_str_eq(a.reason, "cancelled at the printer");
+    ck_assert_int_eq(store_printer_get(st, p, &pr), 0);
+    ck_assert_int_eq(pr.consecutive_failures, 0);
+    /* Cleared, the same printer takes the copy again. */
+    ck_assert_int_eq(store_printer_cleared(st, p, 123), 0);
+    ck_assert_int_eq(store_attempt_create(st, j, 0, p, &pol, 124, &a), 0);
+}
+END_TEST
+
+/* Lost attempts (unreachable, refused, the dispatcher's own reasons) are
+ * nobody's fault: however many, no quarantine and no exclusion; a print
+ * error is the printer's. */
+START_TEST(lost_is_no_failure)
+{
+    long long p = printer("", "");
+    long long j = job("", 1, NULL);
+    struct fleet_attempt a;
+    struct fleet_attempt_outcome o;
+    struct fleet_printer pr;
+
+    pol.quarantine_after = 2;
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(store_attempt_create(st, j, 0, p, &pol, 120 + i,
+                                              &a), 0);
+        ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_LOST,
+                                           "upload failed (offline)", &pol,
+                                           120 + i, &o), 0);
+        ck_assert_int_eq(o.copy_state, COPY_QUEUED);
+        ck_assert_int_eq(o.printer_quarantined, 0);
+        ck_assert_int_eq(o.printer_state, PRINTER_READY);
+    }
+    ck_assert_int_eq(store_printer_get(st, p, &pr), 0);
+    ck_assert_int_eq(pr.consecutive_failures, 0);
+    ck_assert_int_eq(store_attempt_create(st, j, 0, p, &pol, 130, &a), 0);
+    ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_FAILED,
+                                       "print error: x", &pol, 131, &o), 0);
+    ck_assert_int_eq(o.printer_excluded, 1);
+    ck_assert_int_eq(store_printer_get(st, p, &pr), 0);
+    ck_assert_int_eq(pr.consecutive_failures, 1);
 }
 END_TEST
 
@@ -714,7 +761,8 @@ Suite *store_fleet_suite(void)
     tcase_add_test(tc, blob_refcount_and_purge);
     tcase_add_test(tc, dispatch_round_and_task);
     tcase_add_test(tc, cancel_with_live_attempt);
-    tcase_add_test(tc, cancel_at_printer_is_failure);
+    tcase_add_test(tc, cancel_at_printer_requeues);
+    tcase_add_test(tc, lost_is_no_failure);
     tcase_add_test(tc, feasibility);
     tcase_add_test(tc, reorder);
     tcase_add_test(tc, leases_keys_conf_and_tasks);
