@@ -717,3 +717,40 @@ int fleet_octoprint_key_find(const char *lines, const char *key,
     }
     return found ? 0 : 1;
 }
+
+/* The health class of an observation: 0 online, 1 offline, 2 error. */
+static int health_class(enum printer_state obs)
+{
+    return obs == PRINTER_OFFLINE ? 1 : obs == PRINTER_ERROR ? 2 : 0;
+}
+
+int fleet_health_change(enum printer_state old_obs, const char *old_word,
+                        enum printer_state obs, const char *word,
+                        char *kind, size_t kindlen, char *msg, size_t msglen)
+{
+    int was = health_class(old_obs), is = health_class(obs);
+
+    if (!old_word)
+        old_word = "";
+    if (!word)
+        word = "";
+    if (was == is && (is == 0 || strcmp(old_word, word) == 0))
+        return 0;
+    switch (is) {
+    case 1:
+        snprintf(kind, kindlen, "printer_offline");
+        snprintf(msg, msglen, "offline: %s", *word ? word : "unreachable");
+        break;
+    case 2:
+        snprintf(kind, kindlen, "printer_error");
+        snprintf(msg, msglen, "klippy %s", *word ? word : "not ready");
+        break;
+    default:
+        snprintf(kind, kindlen, "printer_online");
+        snprintf(msg, msglen, "online (was %s%s%s)",
+                 was == 1 ? "offline" : "in error", *old_word ? ": " : "",
+                 old_word);
+        break;
+    }
+    return 1;
+}

@@ -319,6 +319,17 @@ void fleet_attempt_filename(long long job_id, int copy, long long attempt_id,
 int fleet_attempt_filename_parse(const char *name, long long *job_id,
                                  int *copy, long long *attempt_id);
 
+/* Whether a new observation of a printer (observed state and the word the
+ * fleet keeps with it: Klippy's state, or why it cannot be reached) is a
+ * change of its health worth an event: going offline, unauthorized or
+ * unreachable, Klippy in error or shut down, and back online.  Steps
+ * between ready, printing and paused are not (attempts have their own).
+ * 1 with the event's kind ("printer_offline", "printer_error",
+ * "printer_online") and message in kind/msg, else 0. */
+int fleet_health_change(enum printer_state old_obs, const char *old_word,
+                        enum printer_state obs, const char *word,
+                        char *kind, size_t kindlen, char *msg, size_t msglen);
+
 /* ---- rrcloud.conf lines ------------------------------------------------ */
 
 /* One "frontend = NAME REGION URL [capacity=N] [namespace=NS]

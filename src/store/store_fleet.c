@@ -803,20 +803,45 @@ int store_printer_command_done(struct store *st, long long id)
     return rc < 0 ? -1 : rc == 0 ? STORE_NOTFOUND : 0;
 }
 
+int sf_printer_observed(struct store *st, long long id,
+                        enum printer_state observed, const char *klippy,
+                        double now, enum printer_state *state)
+{
+    char old_word[64] = "", kind[32], msg[160];
+    sqlite3_stmt *s = sf_bind(st, "SELECT observed, klippy_state FROM "
+                              "printers WHERE id = ?1", "i", id);
+    enum printer_state old;
+    int rc;
+
+    if (!s)
+        return -1;
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sf_done(s);
+        return rc == SQLITE_DONE ? STORE_NOTFOUND : sf_fail(st, "observe");
+    }
+    old = (enum printer_state)sqlite3_column_int(s, 0);
+    sf_col(s, 1, old_word, sizeof(old_word));
+    sf_done(s);
+    if (sf_exec(st, "UPDATE printers SET observed = ?2, klippy_state = "
+                "COALESCE(?3, klippy_state), last_seen = CASE WHEN ?2 "
+                "!= 0 THEN ?4 ELSE last_seen END WHERE id = ?1", "iitd",
+                id, (long long)observed, klippy, now) < 0)
+        return -1;
+    /* Once per change of health, not per poll (an unchanged observation
+     * is not written at all, or only to refresh last_seen). */
+    if (fleet_health_change(old, old_word, observed, klippy ? klippy :
+                            old_word, kind, sizeof(kind), msg, sizeof(msg)) &&
+        sf_event(st, now, kind, id, 0, 0, msg) < 0)
+        return -1;
+    return sf_printer_recompute(st, id, now, state);
+}
+
 static int observe_tx(struct store *st, long long id,
                       enum printer_state observed, const char *klippy,
                       double now, enum printer_state *state)
 {
-    int rc = sf_exec(st, "UPDATE printers SET observed = ?2, klippy_state = "
-                     "COALESCE(?3, klippy_state), last_seen = CASE WHEN ?2 "
-                     "!= 0 THEN ?4 ELSE last_seen END WHERE id = ?1", "iitd",
-                     id, (long long)observed, klippy, now);
-
-    if (rc < 0)
-        return -1;
-    if (rc == 0)
-        return STORE_NOTFOUND;
-    return sf_printer_recompute(st, id, now, state);
+    return sf_printer_observed(st, id, observed, klippy, now, state);
 }
 
 int store_printer_observe(struct store *st, long long id,

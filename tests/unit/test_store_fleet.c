@@ -567,6 +567,55 @@ START_TEST(lost_is_no_failure)
 }
 END_TEST
 
+struct kinds {
+    char v[512];
+};
+
+static int event_kind(void *arg, const struct fleet_event *e)
+{
+    struct kinds *k = arg;
+    size_t n = strlen(k->v);
+
+    if (strncmp(e->kind, "printer_", 8) == 0)
+        snprintf(k->v + n, sizeof(k->v) - n, "%s%s=%s", n ? " " : "",
+                 e->kind + 8, e->message);
+    return 0;
+}
+
+/* Health changes are events once per change: offline (with why), error,
+ * back online; ready <-> printing and repeated observations are not. */
+START_TEST(printer_health_events)
+{
+    long long p = printer("", "");           /* offline -> ready: online */
+    struct kinds k;
+
+    memset(&k, 0, sizeof(k));
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_PRINTING, "ready",
+                                           102, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_OFFLINE,
+                                           "unreachable", 103, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_OFFLINE,
+                                           "unreachable", 104, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_OFFLINE,
+                                           "unauthorized", 105, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_READY, "ready",
+                                           106, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_ERROR, "shutdown",
+                                           107, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_ERROR, "shutdown",
+                                           108, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_READY, "ready",
+                                           109, NULL), 0);
+    ck_assert_int_eq(store_event_list(st, 0, 100, event_kind, &k), 0);
+    ck_assert_str_eq(k.v, "online=online (was offline) "
+                     "offline=offline: unreachable "
+                     "offline=offline: unauthorized "
+                     "online=online (was offline: unauthorized) "
+                     "error=klippy shutdown "
+                     "online=online (was in error: shutdown)");
+}
+END_TEST
+
 START_TEST(feasibility)
 {
     struct fleet_job_file f;
@@ -763,6 +812,7 @@ Suite *store_fleet_suite(void)
     tcase_add_test(tc, cancel_with_live_attempt);
     tcase_add_test(tc, cancel_at_printer_requeues);
     tcase_add_test(tc, lost_is_no_failure);
+    tcase_add_test(tc, printer_health_events);
     tcase_add_test(tc, feasibility);
     tcase_add_test(tc, reorder);
     tcase_add_test(tc, leases_keys_conf_and_tasks);
