@@ -51,6 +51,7 @@ struct fleet_pr {
     uint8_t heated;             /* its heaters were seen at target */
     uint8_t obs_queued;         /* an observation waits in the batch */
     uint8_t reachable;          /* last poll got an answer */
+    uint8_t ext_print;          /* seen printing something not ours */
     uint32_t gen;               /* reload generation that saw it */
     int heap_idx;               /* in the poll heap, -1 = not queued */
     long long due_ms;           /* next poll (monotonic ms) */

@@ -202,6 +202,8 @@ int fleet_end_attempt(struct fleet *f, struct fleet_pr *p,
     rc = store_attempt_end(f->st, id, result, reason, &f->pol, rr_now(),
                            &out);
     fleet_pr_drop_attempt(p);
+    /* Answers to polls sent before this end show the attempt's world. */
+    p->att_epoch_ms = rr_mono_ms();
     if (rc < 0) {
         log_err("fleet: printer %lld: cannot end attempt %lld: %s", p->id,
                 id, store_errmsg(f->st));

@@ -723,6 +723,19 @@ int store_printer_cleared(struct store *st, long long id, double now)
                       "cleared", "bed cleared by operator", now));
 }
 
+int store_printer_print_ended(struct store *st, long long id,
+                              const char *filename, double now)
+{
+    char msg[FLEET_FILENAME_MAX + 96];
+
+    snprintf(msg, sizeof(msg), "a print not started by rrcloud ended (%.*s): "
+             "bed needs clearing", FLEET_FILENAME_MAX, filename ? filename :
+             "");
+    SF_TX(st, hold_tx(st, id, "UPDATE printers SET needs_clearing = 1 WHERE "
+                      "id = ?1 AND needs_clearing = 0 AND attempt_id = 0 AND "
+                      "?2 IS NULL", NULL, "external_print", msg, now));
+}
+
 int store_printer_maintenance(struct store *st, long long id, int on,
                               const char *reason, double now)
 {

@@ -111,6 +111,11 @@ int store_printer_cleared(struct store *st, long long id, double now);
 int store_printer_maintenance(struct store *st, long long id, int on,
                               const char *reason, double now);
 int store_printer_release(struct store *st, long long id, double now);
+/* A print that is not an attempt (started at the printer) ended: the bed
+ * needs clearing, with an "external_print" event naming filename.
+ * STORE_CONFLICT if it already waits for that or holds an attempt. */
+int store_printer_print_ended(struct store *st, long long id,
+                              const char *filename, double now);
 
 /* Queues a pause/resume/cancel of the printer's current print for the
  * data plane (STORE_CONFLICT if it has no live attempt). */
