@@ -105,14 +105,13 @@ static void end_request(struct fleet *f, struct fleet_pr *p,
         blame_file = 1;
         break;
     }
-    fleet_end_attempt(f, p, blame_file ? ATTEMPT_FAILED : ATTEMPT_LOST, why);
-    /* Answers to polls sent before now may show it ready: not written. */
-    p->att_epoch_ms = rr_mono_ms();
-    if (obs < 0)
-        return;
     if (obs == PRINTER_OFFLINE)
         p->reachable = 0;
-    fleet_queue_obs(f, p, obs, klippy, rr_now());
+    fleet_end_attempt(f, p, blame_file ? ATTEMPT_FAILED : ATTEMPT_LOST, why);
+    /* (Answers to polls sent before the end are not written: they may
+     * show it ready.) */
+    if (obs >= 0)
+        fleet_queue_obs(f, p, obs, klippy, rr_now());
 }
 
 static void on_start(void *arg, const struct mr_reply *rep)

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,35 @@ void fleet_flush(struct fleet *f)
 
 /* ---- attempts ---------------------------------------------------------- */
 
+static void on_file_deleted(void *arg, const struct mr_reply *rep)
+{
+    long long printer_id = (long long)(intptr_t)arg;
+
+    if (rep->err == MR_OK || rep->err == MR_ERR_NOTFOUND)
+        log_debug("fleet: printer %lld: file deleted", printer_id);
+    else
+        log_info("fleet: printer %lld: cannot delete a finished file (%s, "
+                 "HTTP %ld): %s", printer_id, mr_err_name(rep->err),
+                 rep->http, rep->message);
+}
+
+/* The attempt's file is of no more use on the printer once the attempt
+ * ended: delete it (fleet_delete_files), once, whatever comes of it.  A
+ * failure is logged and never touches the attempt's outcome. */
+static void delete_file(struct fleet *f, struct fleet_pr *p)
+{
+    struct mr_target t;
+
+    if (!f->conf->fleet_delete_files || !p->url || !p->att_file ||
+        p->att_state < ATTEMPT_UPLOADING || !p->reachable)
+        return;
+    fleet_pr_target(p, &t);
+    if (!mr_delete(f->mr, &t, p->att_file, on_file_deleted,
+                   (void *)(intptr_t)p->id))
+        log_info("fleet: printer %lld: cannot delete %s: %s", p->id,
+                 p->att_file, strerror(errno));
+}
+
 int fleet_end_attempt(struct fleet *f, struct fleet_pr *p,
                       enum attempt_state result, const char *reason)
 {
@@ -201,6 +231,8 @@ int fleet_end_attempt(struct fleet *f, struct fleet_pr *p,
     memset(&out, 0, sizeof(out));
     rc = store_attempt_end(f->st, id, result, reason, &f->pol, rr_now(),
                            &out);
+    if (rc == 0)
+        delete_file(f, p);
     fleet_pr_drop_attempt(p);
     /* Answers to polls sent before this end show the attempt's world. */
     p->att_epoch_ms = rr_mono_ms();

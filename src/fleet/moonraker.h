@@ -36,6 +36,7 @@ enum mr_kind {
     MR_RESUME,   /* POST /printer/print/resume */
     MR_CANCEL,   /* POST /printer/print/cancel */
     MR_GET,      /* GET of any URL (frontend canary) */
+    MR_DELETE,   /* DELETE /server/files/gcodes/NAME */
 };
 
 enum mr_err {
@@ -167,6 +168,10 @@ struct mr_xfer *mr_start(struct mr_client *c, const struct mr_target *t,
  * or MR_CANCEL (EINVAL otherwise). */
 struct mr_xfer *mr_command(struct mr_client *c, const struct mr_target *t,
                            enum mr_kind kind, mr_done_cb cb, void *arg);
+/* DELETE /server/files/gcodes/NAME: removes an uploaded file (404 =
+ * NOTFOUND: gone already). */
+struct mr_xfer *mr_delete(struct mr_client *c, const struct mr_target *t,
+                          const char *filename, mr_done_cb cb, void *arg);
 /* GET url as is (userpwd may be NULL): a frontend's canary.  Only the
  * status class matters: 2xx OK, 404 NOTFOUND, 502 TUNNEL, no answer
  * OFFLINE. */

@@ -27,6 +27,7 @@ const char *mr_kind_name(enum mr_kind k)
 {
     static const char *const n[] = {
         "query", "info", "upload", "start", "pause", "resume", "cancel", "get",
+        "delete",
     };
 
     return (unsigned)k < sizeof(n) / sizeof(*n) ? n[k] : "?";
