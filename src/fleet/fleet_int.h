@@ -223,6 +223,10 @@ int fleet_set_attempt(struct fleet *f, struct fleet_pr *p,
 void fleet_leases(struct fleet *f);
 /* Ends the print tasks of jobs that ended; kicks the notifier. */
 void fleet_end_tasks(struct fleet *f);
+/* Jobs with queued copies that no printer can take: their
+ * waiting_reason (an event once per change), cleared when one can again;
+ * failed after fleet_unplaceable_timeout (0 = they wait). */
+void fleet_unplaced(struct fleet *f);
 /* Drops final jobs past max_data_retention and unreferenced blobs. */
 void fleet_purge(struct fleet *f);
 

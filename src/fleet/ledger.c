@@ -461,6 +461,86 @@ void fleet_leases(struct fleet *f)
     free(l.v);
 }
 
+/* ---- jobs no printer can take ------------------------------------------ */
+
+/* Why no printer can take u's job, for an operator. */
+static void unplaced_reason(const struct fleet *f,
+                            const struct store_unplaced *u, char *buf,
+                            size_t len)
+{
+    char who[96];
+    size_t n;
+
+    if (u->printer_id)
+        snprintf(who, sizeof(who), "printer %lld", u->printer_id);
+    else
+        snprintf(who, sizeof(who), "queue %s", u->queue);
+    if (u->serving == 0) {
+        snprintf(buf, len, u->printer_id ? "no printer can take it: %s is "
+                 "gone" : "no printer can take it: no printer serves %s", who);
+        return;
+    }
+    n = (size_t)snprintf(buf, len, "no printer can take it: of the %d "
+                         "printer%s serving %s", u->serving,
+                         u->serving == 1 ? "" : "s", who);
+    if (u->failed && n < len)
+        n += (size_t)snprintf(buf + n, len - n, ", %d failed it (after "
+                              "fleet_fail_per_printer = %d failure%s it "
+                              "goes there no more)", u->failed,
+                              f->pol.fail_per_printer,
+                              f->pol.fail_per_printer == 1 ? "" : "s");
+    if (u->quarantined && n < len)
+        n += (size_t)snprintf(buf + n, len - n, ", %d %s quarantined",
+                              u->quarantined, u->quarantined == 1 ? "is"
+                                                                  : "are");
+    if (u->unfit && n < len)
+        snprintf(buf + n, len - n, ", %d lack%s its profile, material or "
+                 "colour", u->unfit, u->unfit == 1 ? "s" : "");
+}
+
+static int unplaced_row(void *arg, const struct store_unplaced *u)
+{
+    struct fleet *f = arg;
+    char why[FLEET_REASON_MAX], end[FLEET_REASON_MAX + 64];
+    double now = rr_now(), limit = (double)f->conf->fleet_unplaceable_timeout;
+    int rc, ended = 0;
+
+    if (!u->stuck) {
+        if (store_job_waiting(f->st, u->job_id, NULL, now) == 0) {
+            log_info("fleet: job %lld can be placed again", u->job_id);
+            fleet_want_sched(f);
+        }
+        return 0;
+    }
+    unplaced_reason(f, u, why, sizeof(why));
+    rc = store_job_waiting(f->st, u->job_id, why, now);
+    if (rc < 0)
+        log_err("fleet: job %lld: %s", u->job_id, store_errmsg(f->st));
+    else if (rc == 0)
+        log_warn("fleet: job %lld waits: %s", u->job_id, why);
+    /* The policy: wait for ever (0), or fail its queued copies after
+     * fleet_unplaceable_timeout of waiting. */
+    if (limit <= 0 || !u->marked || now - u->waiting_since < limit)
+        return 0;
+    snprintf(end, sizeof(end), "%s for %.0f s (fleet_unplaceable_timeout)",
+             why, now - u->waiting_since);
+    if (store_job_fail_queued(f->st, u->job_id, end, now, &ended) < 0)
+        log_err("fleet: job %lld: %s", u->job_id, store_errmsg(f->st));
+    else
+        log_warn("fleet: job %lld: queued copies failed: %s", u->job_id,
+                 end);
+    if (ended)
+        f->next_tasks_ms = 0;
+    return 0;
+}
+
+void fleet_unplaced(struct fleet *f)
+{
+    if (store_job_unplaceable(f->st, f->pol.fail_per_printer, unplaced_row,
+                              f) < 0)
+        log_err("fleet: jobs no printer can take: %s", store_errmsg(f->st));
+}
+
 static int purge_blob(void *arg, const char *sha256)
 {
     struct fleet *f = arg;

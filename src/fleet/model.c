@@ -152,6 +152,7 @@ void fleet_job_clear(struct fleet_job *j)
 {
     free(j->notifier);
     free(j->reason);
+    free(j->waiting_reason);
     fleet_job_init(j);
 }
 
@@ -465,6 +466,7 @@ json_t *fleet_job_json(const struct fleet_job *j,
                        const struct fleet_attempt *attempts, size_t nattempts)
 {
     json_t *o = json_object(), *c, *a;
+    int waiting;
 
     if (!o)
         return NULL;
@@ -495,6 +497,12 @@ json_t *fleet_job_json(const struct fleet_job *j,
     jset(o, "owner", jstr_or_null(j->owner));
     jset(o, "notifier", jstr_or_null(j->notifier));
     jset(o, "reason", jstr_or_null(j->reason));
+    /* (a job that ended waits no more, whatever it waited for) */
+    waiting = j->waiting_reason && !job_state_final(j->state);
+    jset(o, "waiting_reason", jstr_or_null(waiting ? j->waiting_reason
+                                                   : NULL));
+    jset(o, "waiting_since", waiting ? jtime(j->waiting_since)
+                                     : json_null());
     if (files)
         jset(o, "files", job_files_json(files, nfiles));
     if (attempts) {

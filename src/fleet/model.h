@@ -227,6 +227,9 @@ struct fleet_job {
     char owner[FLEET_NAME_MAX];          /* submitter (key name or address) */
     char *notifier;                      /* owned, NULL = none */
     char *reason;                        /* owned, NULL = none */
+    char *waiting_reason;                /* owned: why no printer can take
+                                            its queued copies, NULL = none */
+    double waiting_since;                /* since when (0 = not waiting) */
     /* counts by copy state (computed when read) */
     int copies_queued, copies_live, copies_complete, copies_failed,
         copies_cancelled;

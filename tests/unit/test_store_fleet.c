@@ -616,6 +616,75 @@ START_TEST(printer_health_events)
 }
 END_TEST
 
+static int collect_unplaced(void *arg, const struct store_unplaced *u)
+{
+    struct store_unplaced *v = arg;
+
+    for (int i = 0; i < 4; i++) {
+        if (!v[i].job_id) {
+            v[i] = *u;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A job whose only printer failed it is stuck: found with the printers'
+ * counts, marked once (one event), failed on request; a job that can go
+ * somewhere is not. */
+START_TEST(unplaceable_jobs)
+{
+    long long p = printer("", "");
+    long long j = job("", 1, NULL), j2;
+    struct store_unplaced u[4];
+    struct fleet_job jb;
+    int ended = 0;
+
+    pol.fail_printers = 3;
+    memset(u, 0, sizeof(u));
+    ck_assert_int_eq(store_job_unplaceable(st, 1, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].job_id, 0);               /* it can go to p */
+    fail_on(j, p, 200);
+    j2 = job("", 1, NULL);                          /* p may take this one */
+    ck_assert_int_eq(store_job_unplaceable(st, 1, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].job_id, j);
+    ck_assert_int_eq(u[0].stuck, 1);
+    ck_assert_int_eq(u[0].marked, 0);
+    ck_assert_int_eq(u[0].serving, 1);
+    ck_assert_int_eq(u[0].failed, 1);
+    ck_assert_int_eq(u[0].quarantined, 0);
+    ck_assert_int_eq(u[1].job_id, 0);
+    ck_assert_int_ne(j2, j);
+    /* K = 2: one failure does not exclude it yet */
+    memset(u, 0, sizeof(u));
+    ck_assert_int_eq(store_job_unplaceable(st, 2, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].job_id, 0);
+    ck_assert_int_eq(store_job_waiting(st, j, "no printer", 210), 0);
+    ck_assert_int_eq(store_job_waiting(st, j, "no printer", 215),
+                     STORE_CONFLICT);               /* once per change */
+    ck_assert_int_eq(store_job_get(st, j, &jb), 0);
+    ck_assert_str_eq(jb.waiting_reason, "no printer");
+    ck_assert(jb.waiting_since == 210);
+    fleet_job_clear(&jb);
+    memset(u, 0, sizeof(u));
+    ck_assert_int_eq(store_job_unplaceable(st, 1, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].marked, 1);
+    ck_assert(u[0].waiting_since == 210);
+    /* marked but placeable (K = 2): listed as not stuck, then cleared */
+    memset(u, 0, sizeof(u));
+    ck_assert_int_eq(store_job_unplaceable(st, 2, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].job_id, j);
+    ck_assert_int_eq(u[0].stuck, 0);
+    ck_assert_int_eq(store_job_fail_queued(st, j, "waited too long", 300,
+                                           &ended), 0);
+    ck_assert_int_eq(ended, 1);
+    ck_assert_int_eq(store_job_get(st, j, &jb), 0);
+    ck_assert_int_eq(jb.state, JOB_FAILED);
+    ck_assert_str_eq(jb.reason, "waited too long");
+    fleet_job_clear(&jb);
+}
+END_TEST
+
 START_TEST(feasibility)
 {
     struct fleet_job_file f;
@@ -813,6 +882,7 @@ Suite *store_fleet_suite(void)
     tcase_add_test(tc, cancel_at_printer_requeues);
     tcase_add_test(tc, lost_is_no_failure);
     tcase_add_test(tc, printer_health_events);
+    tcase_add_test(tc, unplaceable_jobs);
     tcase_add_test(tc, feasibility);
     tcase_add_test(tc, reorder);
     tcase_add_test(tc, leases_keys_conf_and_tasks);
