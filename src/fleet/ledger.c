@@ -463,39 +463,62 @@ void fleet_leases(struct fleet *f)
 
 /* ---- jobs no printer can take ------------------------------------------ */
 
-/* Why no printer can take u's job, for an operator. */
+/* Appends one cause to buf (at *n): "printer 3 failed it (...)" or, for
+ * a queue, "..., 2 failed it (...)". */
+static void unplaced_cause(char *buf, size_t len, size_t *n, int *first,
+                           int count, int one, const char *verb,
+                           const char *rest)
+{
+    int w;
+
+    if (!count || *n >= len)
+        return;
+    if (one)
+        w = snprintf(buf + *n, len - *n, "%s %s%s", *first ? "" : ",", verb,
+                     rest);
+    else
+        w = snprintf(buf + *n, len - *n, ", %d %s%s", count, verb, rest);
+    *n += w > 0 ? (size_t)w : 0;
+    *first = 0;
+}
+
+/* Why no printer can take u's job, for an operator: "no printer can
+ * take it: printer 3 failed it (fleet_fail_per_printer = 1), is
+ * quarantined", or "...: of the 4 printers serving queue farm, 3 failed
+ * it (...), 1 quarantined". */
 static void unplaced_reason(const struct fleet *f,
                             const struct store_unplaced *u, char *buf,
                             size_t len)
 {
-    char who[96];
+    int one = u->printer_id != 0, first = 1, w;
+    char k[64];
     size_t n;
 
-    if (u->printer_id)
-        snprintf(who, sizeof(who), "printer %lld", u->printer_id);
-    else
-        snprintf(who, sizeof(who), "queue %s", u->queue);
     if (u->serving == 0) {
-        snprintf(buf, len, u->printer_id ? "no printer can take it: %s is "
-                 "gone" : "no printer can take it: no printer serves %s", who);
+        if (one)
+            snprintf(buf, len, "no printer can take it: printer %lld is "
+                     "gone", u->printer_id);
+        else
+            snprintf(buf, len, "no printer can take it: no printer serves "
+                     "queue %s", u->queue);
         return;
     }
-    n = (size_t)snprintf(buf, len, "no printer can take it: of the %d "
-                         "printer%s serving %s", u->serving,
-                         u->serving == 1 ? "" : "s", who);
-    if (u->failed && n < len)
-        n += (size_t)snprintf(buf + n, len - n, ", %d failed it (after "
-                              "fleet_fail_per_printer = %d failure%s it "
-                              "goes there no more)", u->failed,
-                              f->pol.fail_per_printer,
-                              f->pol.fail_per_printer == 1 ? "" : "s");
-    if (u->quarantined && n < len)
-        n += (size_t)snprintf(buf + n, len - n, ", %d %s quarantined",
-                              u->quarantined, u->quarantined == 1 ? "is"
-                                                                  : "are");
-    if (u->unfit && n < len)
-        snprintf(buf + n, len - n, ", %d lack%s its profile, material or "
-                 "colour", u->unfit, u->unfit == 1 ? "s" : "");
+    if (one)
+        w = snprintf(buf, len, "no printer can take it: printer %lld",
+                     u->printer_id);
+    else
+        w = snprintf(buf, len, "no printer can take it: of the %d printer%s "
+                     "serving queue %s", u->serving,
+                     u->serving == 1 ? "" : "s", u->queue);
+    n = w > 0 ? (size_t)w : 0;
+    snprintf(k, sizeof(k), " (fleet_fail_per_printer = %d)",
+             f->pol.fail_per_printer);
+    unplaced_cause(buf, len, &n, &first, u->failed, one, "failed it", k);
+    unplaced_cause(buf, len, &n, &first, u->quarantined, one,
+                   one ? "is quarantined" : "quarantined", "");
+    unplaced_cause(buf, len, &n, &first, u->unfit, one,
+                   one ? "lacks its profile, material or colour"
+                       : "without its profile, material or colour", "");
 }
 
 static int unplaced_row(void *arg, const struct store_unplaced *u)
