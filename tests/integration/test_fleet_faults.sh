@@ -188,6 +188,8 @@ check "the task names its job" test -n "$tj"
 sleep 3
 expect_eq "nothing sent onto the occupied bed" "queued" "$(jfield "$tj" state)"
 check "no file of ours on printer 2" no_rr_files 2
+expect_eq "the print task waits with its job" queued \
+    "$(curl -s "$BASE/api/v1/tasks/$tid" | jq -r .status)"
 curl -s -o /dev/null "$BASE/?service=kill&id=$tid"
 notified() { grep -q "/done?id=$tid" "$T/notify.log" 2>/dev/null; }
 check "the cancelled print task calls its notifier" until_true 15 notified

@@ -96,6 +96,17 @@ static enum printer_state pstate(long long id)
     return p.state;
 }
 
+static enum job_state job_state_of(long long id)
+{
+    struct fleet_job j;
+    enum job_state state;
+
+    ck_assert_int_eq(store_job_get(st, id, &j), 0);
+    state = j.state;
+    fleet_job_clear(&j);
+    return state;
+}
+
 START_TEST(enroll_and_auth)
 {
     struct fleet_printer p;
@@ -685,6 +696,34 @@ START_TEST(unplaceable_jobs)
 }
 END_TEST
 
+/* A print task cancelled through the relay while its job waits stays
+ * open: the fleet cancels the job, and the job's end ends the task (with
+ * its notifier), as for a task whose job prints. */
+START_TEST(relay_cancel_of_waiting_print_task)
+{
+    struct task t;
+    enum task_status now;
+    long long j;
+    int n = 0, ended = 0;
+
+    memset(&t, 0, sizeof(t));
+    snprintf(t.id, sizeof(t.id), "1700000000-00001-000002");
+    snprintf(t.service, sizeof(t.service), "print");
+    t.kind = TASK_KIND_PRINT;
+    t.timeout = 10;
+    ck_assert_int_eq(store_task_insert(st, &t), 0);
+    j = job("", 1, "1700000000-00001-000002");
+    ck_assert_int_eq(store_task_cancel(st, t.id, "cancelled by client", &now),
+                     0);
+    ck_assert_int_eq(now, TASK_QUEUED);
+    ck_assert_int_eq(store_job_cancel_by_tasks(st, 200, &n), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(store_job_ended_tasks(st, 10, count_job, &ended), 0);
+    ck_assert_int_eq(ended, 1);
+    ck_assert_int_eq(job_state_of(j), JOB_CANCELLED);
+}
+END_TEST
+
 START_TEST(feasibility)
 {
     struct fleet_job_file f;
@@ -883,6 +922,7 @@ Suite *store_fleet_suite(void)
     tcase_add_test(tc, lost_is_no_failure);
     tcase_add_test(tc, printer_health_events);
     tcase_add_test(tc, unplaceable_jobs);
+    tcase_add_test(tc, relay_cancel_of_waiting_print_task);
     tcase_add_test(tc, feasibility);
     tcase_add_test(tc, reorder);
     tcase_add_test(tc, leases_keys_conf_and_tasks);
