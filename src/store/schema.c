@@ -209,8 +209,8 @@ const char *const schema_migrations[] = {
     "  created REAL NOT NULL"
     ") WITHOUT ROWID;",
     /* 3: why a job that no printer can take waits, and since when */
-    "ALTER TABLE jobs ADD COLUMN waiting_reason TEXT;"
-    "ALTER TABLE jobs ADD COLUMN waiting_since REAL NOT NULL DEFAULT 0;",
+    ("ALTER TABLE jobs ADD COLUMN waiting_reason TEXT;"
+     "ALTER TABLE jobs ADD COLUMN waiting_since REAL NOT NULL DEFAULT 0;"),
 };
 
 const int schema_count =
