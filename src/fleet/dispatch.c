@@ -349,7 +349,7 @@ int fleet_dispatch_round(struct fleet *f)
     struct store_relay_heat *heat = NULL;
     size_t nheat = 0;
     double ms;
-    int created = 0, rc;
+    int created = 0, started = 0, rc;
 
     rc = heat_counts(f, &heat, &nheat) < 0 ? -1 :
          store_relay_dispatch(f->st, &f->pol, rr_now(), heat, nheat,
@@ -392,12 +392,15 @@ int fleet_dispatch_round(struct fleet *f)
             continue;
         }
         start_upload(f, p, a);
+        started++;
     }
     if (r.n)
         log_debug("fleet: round: %zu attempts in %.1f ms (%zu waiting for "
                   "an upload slot)", r.n, ms, f->nupq);
     free(r.v);
-    return rc < 0 ? -1 : (int)r.n;
+    /* Attempts lost at once for our own reasons cost nobody a failure
+     * now: they must not ask for the next round at once either. */
+    return rc < 0 ? -1 : started;
 }
 
 /* ---- a fresh poll settles an attempt whose start is unknown ------------ */

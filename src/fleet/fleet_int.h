@@ -247,7 +247,8 @@ void fleet_poll_due(struct fleet *f);
 /* ---- dispatch.c -------------------------------------------------------- */
 
 /* One scheduling round: the store assigns copies to ready printers, each
- * new attempt's upload starts at once.  Returns attempts created or -1. */
+ * new attempt's upload starts at once.  Returns the attempts started
+ * (not those the table had to refuse) or -1. */
 int fleet_dispatch_round(struct fleet *f);
 /* Sends the operators' pending pause/resume/cancel commands. */
 void fleet_commands(struct fleet *f);
