@@ -716,11 +716,35 @@ static int hold_tx(struct store *st, long long id, const char *sql,
     return sf_event(st, now, kind, id, 0, 0, msg);
 }
 
+/* An operator looked at printer id: the failures there of jobs that wait
+ * because no printer can take them no longer exclude it. */
+static int forgive(struct store *st, long long id, double now)
+{
+    int n = sf_exec(st, "UPDATE attempts SET forgiven = 1 WHERE printer_id = "
+                    "?1 AND state = 5 AND forgiven = 0 AND job_id IN (SELECT "
+                    "id FROM jobs WHERE state < 2 AND waiting_reason IS NOT "
+                    "NULL)", "i", id);
+    char msg[96];
+
+    if (n <= 0)
+        return n;
+    snprintf(msg, sizeof(msg), "%d failure%s of waiting jobs forgiven: they "
+             "may print here again", n, n == 1 ? "" : "s");
+    return sf_event(st, now, "forgiven", id, 0, 0, msg);
+}
+
+static int cleared_tx(struct store *st, long long id, double now)
+{
+    int rc = hold_tx(st, id, "UPDATE printers SET needs_clearing = 0 WHERE "
+                     "id = ?1 AND needs_clearing = 1 AND ?2 IS NULL", NULL,
+                     "cleared", "bed cleared by operator", now);
+
+    return rc ? rc : forgive(st, id, now) < 0 ? -1 : 0;
+}
+
 int store_printer_cleared(struct store *st, long long id, double now)
 {
-    SF_TX(st, hold_tx(st, id, "UPDATE printers SET needs_clearing = 0 WHERE "
-                      "id = ?1 AND needs_clearing = 1 AND ?2 IS NULL", NULL,
-                      "cleared", "bed cleared by operator", now));
+    SF_TX(st, cleared_tx(st, id, now));
 }
 
 int store_printer_print_ended(struct store *st, long long id,
@@ -750,13 +774,20 @@ int store_printer_maintenance(struct store *st, long long id, int on,
                       "maintenance", "maintenance off", now));
 }
 
+static int release_tx(struct store *st, long long id, double now)
+{
+    int rc = hold_tx(st, id, "UPDATE printers SET quarantined = 0, "
+                     "consecutive_failures = 0, hold_reason = CASE WHEN "
+                     "maintenance THEN hold_reason ELSE '' END WHERE id = ?1 "
+                     "AND quarantined = 1 AND ?2 IS NULL", NULL, "released",
+                     "quarantine released by operator", now);
+
+    return rc ? rc : forgive(st, id, now) < 0 ? -1 : 0;
+}
+
 int store_printer_release(struct store *st, long long id, double now)
 {
-    SF_TX(st, hold_tx(st, id, "UPDATE printers SET quarantined = 0, "
-                      "consecutive_failures = 0, hold_reason = CASE WHEN "
-                      "maintenance THEN hold_reason ELSE '' END WHERE id = ?1 "
-                      "AND quarantined = 1 AND ?2 IS NULL", NULL, "released",
-                      "quarantine released by operator", now));
+    SF_TX(st, release_tx(st, id, now));
 }
 
 static int command_tx(struct store *st, long long id, enum printer_cmd c,

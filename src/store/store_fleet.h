@@ -106,7 +106,9 @@ int store_printer_remove(struct store *st, long long id, double now);
 /* Operator holds.  cleared: the bed is clear (needs_clearing -> 0;
  * STORE_CONFLICT if it was not waiting for that).  maintenance on/off
  * (reason may be NULL).  release: ends a quarantine and resets the failure
- * streak (STORE_CONFLICT if not quarantined). */
+ * streak (STORE_CONFLICT if not quarantined).  cleared and release also
+ * forgive the printer's failures of jobs marked waiting (no printer could
+ * take them): those may print there again ("forgiven" event). */
 int store_printer_cleared(struct store *st, long long id, double now);
 int store_printer_maintenance(struct store *st, long long id, int on,
                               const char *reason, double now);

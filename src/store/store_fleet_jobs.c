@@ -571,10 +571,10 @@ int store_job_cancel_by_tasks(struct store *st, double now, int *cancelled)
     "(j.colour = '' OR p.colour = '' OR p.colour = j.colour) AND EXISTS "    \
     "(SELECT 1 FROM job_files f WHERE f.job_id = j.id AND (f.profile = '' "  \
     "OR f.profile = p.profile)))"
-/* j failed K (?1) times on p. */
+/* j failed K (?1) times on p (forgiven failures aside). */
 #define FAILED_ON                                                            \
     "((SELECT count(*) FROM attempts a WHERE a.job_id = j.id AND "           \
-    "a.printer_id = p.id AND a.state = 5) >= ?1)"
+    "a.printer_id = p.id AND a.state = 5 AND a.forgiven = 0) >= ?1)"
 #define USABLE "p.quarantined = 0 AND " FITS " AND NOT " FAILED_ON
 /* Driven from the job's printer or its queue's index, so the first
  * printer that can take it ends the look (cheap for the usual job). */

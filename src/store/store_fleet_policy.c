@@ -108,8 +108,8 @@ static int blame_job(struct store *st, const struct fleet_attempt *a,
     long long here, printers;
 
     if (sf_ll(st, &here, "SELECT count(*) FROM attempts WHERE job_id = ?1 "
-              "AND printer_id = ?2 AND state = 5", "ii", a->job_id,
-              a->printer_id) < 0 ||
+              "AND printer_id = ?2 AND state = 5 AND forgiven = 0", "ii",
+              a->job_id, a->printer_id) < 0 ||
         sf_ll(st, &printers, "SELECT count(DISTINCT printer_id) FROM "
               "attempts WHERE job_id = ?1 AND state = 5", "i", a->job_id) < 0)
         return -1;

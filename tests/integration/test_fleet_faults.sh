@@ -9,7 +9,8 @@
 #      is no printer failure: the copy waits for the bed to be cleared and
 #      then prints there again;
 #   3. a job whose only printer failed it says why (waiting_reason, one
-#      job_waiting event) and fails after fleet_unplaceable_timeout;
+#      job_waiting event), prints there once an operator released the
+#      printer, and fails after fleet_unplaceable_timeout if nobody does;
 #   4. a print started on Moonraker directly leaves the bed to be cleared:
 #      no job goes onto it; a print task waiting there and cancelled through
 #      the relay (?service=kill) calls its notifier.
@@ -52,7 +53,7 @@ fleet_lease = 120s
 fleet_fail_per_printer = 1
 fleet_fail_printers = 3
 fleet_quarantine_after = 1
-fleet_unplaceable_timeout = 3s"
+fleet_unplaceable_timeout = 10s"
 export STACK_CONF_EXTRA
 failures=1   # lib.sh's finish would report a stack that did not start as passed
 stack_start nginx
@@ -153,18 +154,36 @@ check "job on printer 4 completes" until_true 15 is_job "$j4" complete
 expect_eq "never waiting" null "$(jfield "$j4" waiting_reason)"
 
 # ---- 3. the only printer failed the job ---------------------------------------
+# It fails the print and is quarantined (fleet_quarantine_after = 1): the
+# job waits and says why; the operator releases the printer, which
+# forgives it the job's failure, and the job prints there.
 sim_ctl 3 "fail-next?mode=error&at=0.1"
 j3=$(submit_to 3)
 check "printer 3 prints" until_true 20 is_sim 3 printing
 advance 100
-has_reason() { [ "$(jfield "$j3" waiting_reason)" != null ]; }
-check "the stuck job says why" until_true 15 has_reason
+has_reason() { [ "$(jfield "$1" waiting_reason)" != null ]; }
+check "the stuck job says why" until_true 15 has_reason "$j3"
 why=$(jfield "$j3" waiting_reason)
 expect_contains "the reason names the failure" "$why" "printer 3 failed it"
-check "then it fails (fleet_unplaceable_timeout)" until_true 20 is_job "$j3" failed
-expect_contains "its reason says so" "$(jfield "$j3" reason)" "fleet_unplaceable_timeout"
+expect_contains "and the quarantine" "$why" "is quarantined"
+api POST "/printers/3/release" -d '' >/dev/null
+check "released, printer 3 prints the job again" until_true 20 is_sim 3 printing
+no_reason() { [ "$(jfield "$1" waiting_reason)" = null ]; }
+check "it waits no more" until_true 10 no_reason "$j3"
+advance 700
+check "job on printer 3 completes" until_true 15 is_job "$j3" complete
+ev=$(events)
+expect_contains "forgiven event" "$ev" "forgiven 3 null 1 failure of waiting jobs forgiven"
 expect_eq "one job_waiting event" 1 \
-    "$(events | grep -c "^job_waiting null $j3 ")"
+    "$(printf '%s\n' "$ev" | grep -c "^job_waiting null $j3 ")"
+# The same again, and nobody looks: the job fails after the timeout.
+sim_ctl 3 "fail-next?mode=error&at=0.1"
+j5=$(submit_to 3)
+check "printer 3 prints the next job" until_true 20 is_sim 3 printing
+advance 100
+check "that one waits too" until_true 15 has_reason "$j5"
+check "then it fails (fleet_unplaceable_timeout)" until_true 25 is_job "$j5" failed
+expect_contains "its reason says so" "$(jfield "$j5" reason)" "fleet_unplaceable_timeout"
 
 # ---- 4. a print started at the printer, a relay cancel ------------------------
 curl -s -o /dev/null -F "file=@$T/part.gcode;filename=own.gcode" \

@@ -641,8 +641,9 @@ static int collect_unplaced(void *arg, const struct store_unplaced *u)
 }
 
 /* A job whose only printer failed it is stuck: found with the printers'
- * counts, marked once (one event), failed on request; a job that can go
- * somewhere is not. */
+ * counts, marked once (one event), placeable again once an operator
+ * cleared that printer, failed on request; a job that can go somewhere is
+ * not stuck. */
 START_TEST(unplaceable_jobs)
 {
     long long p = printer("", "");
@@ -684,6 +685,13 @@ START_TEST(unplaceable_jobs)
     /* marked but placeable (K = 2): listed as not stuck, then cleared */
     memset(u, 0, sizeof(u));
     ck_assert_int_eq(store_job_unplaceable(st, 2, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].job_id, j);
+    ck_assert_int_eq(u[0].stuck, 0);
+    /* An operator clears the printer: the waiting job may go there again
+     * (K = 1 and all); a failure of it elsewhere would still count. */
+    ck_assert_int_eq(store_printer_cleared(st, p, 220), 0);
+    memset(u, 0, sizeof(u));
+    ck_assert_int_eq(store_job_unplaceable(st, 1, collect_unplaced, u), 0);
     ck_assert_int_eq(u[0].job_id, j);
     ck_assert_int_eq(u[0].stuck, 0);
     ck_assert_int_eq(store_job_fail_queued(st, j, "waited too long", 300,
