@@ -46,8 +46,8 @@ enum mr_err {
     MR_ERR_TUNNEL,   /* 502/504 from the frontend: the tunnel is broken */
     MR_ERR_KLIPPY,   /* 503, or 404 on a /printer/ query: Klippy is not
                         connected */
-    MR_ERR_BUSY,     /* 400/403/409 on start or upload: printer busy, file
-                        loaded, or start refused */
+    MR_ERR_BUSY,     /* 400/403/409 on start, upload or delete: printer
+                        busy, file loaded or in use, or start refused */
     MR_ERR_NOTFOUND, /* 404: missing file (start) or route (canary) */
     MR_ERR_AUTH,     /* 401: wrong API key or share credentials */
     MR_ERR_HTTP,     /* any other non-2xx status */
