@@ -78,6 +78,10 @@ struct rr_conf {
     long long fleet_age_boost;         /* s waiting per priority step */
     int fleet_change_penalty;          /* priority steps per spool change */
     int fleet_max_copies;              /* copies of one job */
+    int fleet_delete_files;            /* delete rr-*.gcode after attempts */
+    long long fleet_unplaceable_timeout; /* s a job no printer can take
+                                            waits before it fails, 0 =
+                                            for ever */
     int frontend_capacity;             /* default printers per frontend */
     long long frontend_check_interval; /* s between canary checks */
     int frontend_fail_threshold;       /* failed checks before unhealthy */

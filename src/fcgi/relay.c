@@ -214,11 +214,13 @@ int relay_cancel(struct req *r, const char *id)
         return req_error(r, 404, "id", "no task %s", id);
     if (rc < 0)
         return req_error(r, 500, NULL, "store error");
-    if (now == TASK_BUSY)
-        wake_send(r->w->app->conf.wake_socket, WAKE_CANCEL);
     rc = store_task_get(r->w->st, id, &t);
     if (rc != 0)
         return req_error(r, 404, "id", "no task %s", id);
+    if (t.kind == TASK_KIND_PRINT && !task_status_final(now))
+        wake_send(r->w->app->conf.wake_socket, WAKE_FLEET);
+    else if (now == TASK_BUSY)
+        wake_send(r->w->app->conf.wake_socket, WAKE_CANCEL);
     rc = relay_answer_task(r, &t, r->api ? 202 : 200, 0);
     task_clear(&t);
     return rc;

@@ -7,11 +7,17 @@
  * A printer has at most one such request in flight (p->xfer); while it
  * is, poll answers do not judge the attempt (poller.c).  What a failed
  * request means:
- *   upload refused or not delivered  -> LOST (the copy goes back, the job
- *                                       is not blamed, the printer is)
+ *   not delivered (connect, tunnel,  -> LOST: the copy goes back and
+ *   401), refused as busy or with       nobody is blamed; what the answer
+ *   Klippy down (503, 404)              says about the printer (offline,
+ *                                       error, busy) is written at once,
+ *                                       so it gets no copy before a poll
+ *                                       sees it ready again
  *   413/422 on upload                -> FAILED (this printer cannot take
  *                                       this file: K/M policy)
- *   start refused (busy, klippy, 404)-> LOST
+ *   any other error answer           -> FAILED (Moonraker misbehaves: the
+ *                                       printer's fault, so the quarantine
+ *                                       streak stops a loop)
  *   start without an answer          -> unknown: the next fresh poll looks
  *                                       at print_stats.filename
  */
@@ -58,6 +64,56 @@ void fleet_stage_done(struct fleet *f, struct fleet_pr *p)
 
 /* ---- upload and start -------------------------------------------------- */
 
+/* Ends p's attempt after its upload or start failed with rep: LOST when
+ * the answer says the printer cannot take a print now (and that is
+ * written as its observation, ahead of the next round), FAILED when
+ * Moonraker answered wrongly (blame_file: this file, 413/422). */
+static void end_request(struct fleet *f, struct fleet_pr *p,
+                        const struct mr_reply *rep, int blame_file,
+                        const char *why)
+{
+    int obs = -1;
+    const char *klippy = NULL;
+
+    switch (rep->err) {
+    case MR_ERR_OFFLINE:
+        obs = PRINTER_OFFLINE;
+        klippy = "unreachable";
+        break;
+    case MR_ERR_TUNNEL:
+        obs = PRINTER_OFFLINE;
+        klippy = "tunnel_broken";
+        break;
+    case MR_ERR_AUTH:
+        obs = PRINTER_OFFLINE;
+        klippy = "unauthorized";
+        break;
+    case MR_ERR_KLIPPY:
+    case MR_ERR_NOTFOUND:       /* 404 on /printer/: Klippy not connected */
+        obs = PRINTER_ERROR;
+        klippy = "disconnected";
+        break;
+    case MR_ERR_BUSY:
+        if (blame_file)
+            break;
+        obs = PRINTER_PRINTING; /* something else is on it */
+        klippy = "ready";
+        break;
+    case MR_ERR_LOCAL:
+        break;                  /* ours: LOST, no observation */
+    default:
+        blame_file = 1;
+        break;
+    }
+    if (obs == PRINTER_OFFLINE)
+        p->reachable = 0;
+    fleet_end_attempt(f, p, blame_file ? ATTEMPT_FAILED : ATTEMPT_LOST, why);
+    /* (Answers to polls sent before the end are not written: they may
+     * show it ready.) */
+    if (obs >= 0)
+        fleet_queue_obs(f, p, obs, klippy, rr_now());
+}
+
 static void on_start(void *arg, const struct mr_reply *rep)
 {
     struct fleet_pr *p = arg;
@@ -79,7 +135,7 @@ static void on_start(void *arg, const struct mr_reply *rep)
     case MR_ERR_AUTH:
         snprintf(why, sizeof(why), "printer refused to start (%s, HTTP %ld):"
                  " %s", mr_err_name(rep->err), rep->http, rep->message);
-        fleet_end_attempt(f, p, ATTEMPT_LOST, why);
+        end_request(f, p, rep, 0, why);
         break;
     default:
         /* It may have started: the next fresh poll decides. */
@@ -105,12 +161,9 @@ static void on_upload(void *arg, const struct mr_reply *rep)
     if (!p->att_id)
         return;
     if (rep->err != MR_OK) {
-        int blame_job = rep->http == 413 || rep->http == 422;
-
         snprintf(why, sizeof(why), "upload failed (%s, HTTP %ld): %s",
                  mr_err_name(rep->err), rep->http, rep->message);
-        fleet_end_attempt(f, p, blame_job ? ATTEMPT_FAILED : ATTEMPT_LOST,
-                          why);
+        end_request(f, p, rep, rep->http == 413 || rep->http == 422, why);
         return;
     }
     /* keeps its slot for the start */
@@ -296,7 +349,7 @@ int fleet_dispatch_round(struct fleet *f)
     struct store_relay_heat *heat = NULL;
     size_t nheat = 0;
     double ms;
-    int created = 0, rc;
+    int created = 0, started = 0, rc;
 
     rc = heat_counts(f, &heat, &nheat) < 0 ? -1 :
          store_relay_dispatch(f->st, &f->pol, rr_now(), heat, nheat,
@@ -339,12 +392,15 @@ int fleet_dispatch_round(struct fleet *f)
             continue;
         }
         start_upload(f, p, a);
+        started++;
     }
     if (r.n)
         log_debug("fleet: round: %zu attempts in %.1f ms (%zu waiting for "
                   "an upload slot)", r.n, ms, f->nupq);
     free(r.v);
-    return rc < 0 ? -1 : (int)r.n;
+    /* Attempts lost at once for our own reasons cost nobody a failure
+     * now: they must not ask for the next round at once either. */
+    return rc < 0 ? -1 : started;
 }
 
 /* ---- a fresh poll settles an attempt whose start is unknown ------------ */

@@ -536,7 +536,8 @@ static void fleet_work(struct fleet *f)
     if (now >= f->next_lease_ms) {
         t0 = rr_mono_ms();
         fleet_leases(f);
-        step_end("the lease check", t0);
+        fleet_unplaced(f);
+        step_end("the lease check and jobs no printer can take", t0);
         f->next_lease_ms = now + LEASE_MS;
     }
     if (now >= f->next_health_ms) {

@@ -51,6 +51,7 @@ struct fleet_pr {
     uint8_t heated;             /* its heaters were seen at target */
     uint8_t obs_queued;         /* an observation waits in the batch */
     uint8_t reachable;          /* last poll got an answer */
+    uint8_t ext_print;          /* seen printing something not ours */
     uint32_t gen;               /* reload generation that saw it */
     int heap_idx;               /* in the poll heap, -1 = not queued */
     long long due_ms;           /* next poll (monotonic ms) */
@@ -240,6 +241,10 @@ int fleet_set_attempt(struct fleet *f, struct fleet_pr *p,
 void fleet_leases(struct fleet *f);
 /* Ends the print tasks of jobs that ended; kicks the notifier. */
 void fleet_end_tasks(struct fleet *f);
+/* Jobs with queued copies that no printer can take: their
+ * waiting_reason (an event once per change), cleared when one can again;
+ * failed after fleet_unplaceable_timeout (0 = they wait). */
+void fleet_unplaced(struct fleet *f);
 /* Drops final jobs past max_data_retention and unreferenced blobs. */
 void fleet_purge(struct fleet *f);
 
@@ -260,7 +265,8 @@ void fleet_poll_due(struct fleet *f);
 /* ---- dispatch.c -------------------------------------------------------- */
 
 /* One scheduling round: the store assigns copies to ready printers, each
- * new attempt's upload starts at once.  Returns attempts created or -1. */
+ * new attempt's upload starts at once.  Returns the attempts started
+ * (not those the table had to refuse) or -1. */
 int fleet_dispatch_round(struct fleet *f);
 /* Sends the operators' pending pause/resume/cancel commands. */
 void fleet_commands(struct fleet *f);

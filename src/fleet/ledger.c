@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,35 @@ void fleet_flush(struct fleet *f)
 
 /* ---- attempts ---------------------------------------------------------- */
 
+static void on_file_deleted(void *arg, const struct mr_reply *rep)
+{
+    long long printer_id = (long long)(intptr_t)arg;
+
+    if (rep->err == MR_OK || rep->err == MR_ERR_NOTFOUND)
+        log_debug("fleet: printer %lld: file deleted", printer_id);
+    else
+        log_info("fleet: printer %lld: cannot delete a finished file (%s, "
+                 "HTTP %ld): %s", printer_id, mr_err_name(rep->err),
+                 rep->http, rep->message);
+}
+
+/* The attempt's file is of no more use on the printer once the attempt
+ * ended: delete it (fleet_delete_files), once, whatever comes of it.  A
+ * failure is logged and never touches the attempt's outcome. */
+static void delete_file(struct fleet *f, struct fleet_pr *p)
+{
+    struct mr_target t;
+
+    if (!f->conf->fleet_delete_files || !p->url || !p->att_file ||
+        p->att_state < ATTEMPT_UPLOADING || !p->reachable)
+        return;
+    fleet_pr_target(p, &t);
+    if (!mr_delete(f->mr, &t, p->att_file, on_file_deleted,
+                   (void *)(intptr_t)p->id))
+        log_info("fleet: printer %lld: cannot delete %s: %s", p->id,
+                 p->att_file, strerror(errno));
+}
+
 int fleet_end_attempt(struct fleet *f, struct fleet_pr *p,
                       enum attempt_state result, const char *reason)
 {
@@ -291,7 +321,11 @@ int fleet_end_attempt(struct fleet *f, struct fleet_pr *p,
     memset(&out, 0, sizeof(out));
     rc = store_attempt_end(f->st, id, result, reason, &f->pol, rr_now(),
                            &out);
+    if (rc == 0)
+        delete_file(f, p);
     fleet_pr_drop_attempt(p);
+    /* Answers to polls sent before this end show the attempt's world. */
+    p->att_epoch_ms = rr_mono_ms();
     if (rc < 0) {
         log_err("fleet: printer %lld: cannot end attempt %lld: %s", p->id,
                 id, store_errmsg(f->st));
@@ -515,6 +549,109 @@ void fleet_leases(struct fleet *f)
         }
     }
     free(l.v);
+}
+
+/* ---- jobs no printer can take ------------------------------------------ */
+
+/* Appends one cause to buf (at *n): "printer 3 failed it (...)" or, for
+ * a queue, "..., 2 failed it (...)". */
+static void unplaced_cause(char *buf, size_t len, size_t *n, int *first,
+                           int count, int one, const char *verb,
+                           const char *rest)
+{
+    int w;
+
+    if (!count || *n >= len)
+        return;
+    if (one)
+        w = snprintf(buf + *n, len - *n, "%s %s%s", *first ? "" : ",", verb,
+                     rest);
+    else
+        w = snprintf(buf + *n, len - *n, ", %d %s%s", count, verb, rest);
+    *n += w > 0 ? (size_t)w : 0;
+    *first = 0;
+}
+
+/* Why no printer can take u's job, for an operator: "no printer can
+ * take it: printer 3 failed it (fleet_fail_per_printer = 1), is
+ * quarantined", or "...: of the 4 printers serving queue farm, 3 failed
+ * it (...), 1 quarantined". */
+static void unplaced_reason(const struct fleet *f,
+                            const struct store_unplaced *u, char *buf,
+                            size_t len)
+{
+    int one = u->printer_id != 0, first = 1, w;
+    char k[64];
+    size_t n;
+
+    if (u->serving == 0) {
+        if (one)
+            snprintf(buf, len, "no printer can take it: printer %lld is "
+                     "gone", u->printer_id);
+        else
+            snprintf(buf, len, "no printer can take it: no printer serves "
+                     "queue %s", u->queue);
+        return;
+    }
+    if (one)
+        w = snprintf(buf, len, "no printer can take it: printer %lld",
+                     u->printer_id);
+    else
+        w = snprintf(buf, len, "no printer can take it: of the %d printer%s "
+                     "serving queue %s", u->serving,
+                     u->serving == 1 ? "" : "s", u->queue);
+    n = w > 0 ? (size_t)w : 0;
+    snprintf(k, sizeof(k), " (fleet_fail_per_printer = %d)",
+             f->pol.fail_per_printer);
+    unplaced_cause(buf, len, &n, &first, u->failed, one, "failed it", k);
+    unplaced_cause(buf, len, &n, &first, u->quarantined, one,
+                   one ? "is quarantined" : "quarantined", "");
+    unplaced_cause(buf, len, &n, &first, u->unfit, one,
+                   one ? "lacks its profile, material or colour"
+                       : "without its profile, material or colour", "");
+}
+
+static int unplaced_row(void *arg, const struct store_unplaced *u)
+{
+    struct fleet *f = arg;
+    char why[FLEET_REASON_MAX], end[FLEET_REASON_MAX + 64];
+    double now = rr_now(), limit = (double)f->conf->fleet_unplaceable_timeout;
+    int rc, ended = 0;
+
+    if (!u->stuck) {
+        if (store_job_waiting(f->st, u->job_id, NULL, now) == 0) {
+            log_info("fleet: job %lld can be placed again", u->job_id);
+            fleet_want_sched(f);
+        }
+        return 0;
+    }
+    unplaced_reason(f, u, why, sizeof(why));
+    rc = store_job_waiting(f->st, u->job_id, why, now);
+    if (rc < 0)
+        log_err("fleet: job %lld: %s", u->job_id, store_errmsg(f->st));
+    else if (rc == 0)
+        log_warn("fleet: job %lld waits: %s", u->job_id, why);
+    /* The policy: wait for ever (0), or fail its queued copies after
+     * fleet_unplaceable_timeout of waiting. */
+    if (limit <= 0 || !u->marked || now - u->waiting_since < limit)
+        return 0;
+    snprintf(end, sizeof(end), "%s for %.0f s (fleet_unplaceable_timeout)",
+             why, now - u->waiting_since);
+    if (store_job_fail_queued(f->st, u->job_id, end, now, &ended) < 0)
+        log_err("fleet: job %lld: %s", u->job_id, store_errmsg(f->st));
+    else
+        log_warn("fleet: job %lld: queued copies failed: %s", u->job_id,
+                 end);
+    if (ended)
+        f->next_tasks_ms = 0;
+    return 0;
+}
+
+void fleet_unplaced(struct fleet *f)
+{
+    if (store_job_unplaceable(f->st, f->pol.fail_per_printer, unplaced_row,
+                              f) < 0)
+        log_err("fleet: jobs no printer can take: %s", store_errmsg(f->st));
 }
 
 static int purge_blob(void *arg, const char *sha256)

@@ -172,6 +172,7 @@ void fleet_job_clear(struct fleet_job *j)
 {
     free(j->notifier);
     free(j->reason);
+    free(j->waiting_reason);
     fleet_job_init(j);
 }
 
@@ -515,6 +516,7 @@ json_t *fleet_job_json(const struct fleet_job *j,
                        const struct fleet_attempt *attempts, size_t nattempts)
 {
     json_t *o = json_object(), *c, *a;
+    int waiting;
 
     if (!o)
         return NULL;
@@ -545,6 +547,12 @@ json_t *fleet_job_json(const struct fleet_job *j,
     jset(o, "owner", jstr_or_null(j->owner));
     jset(o, "notifier", jstr_or_null(j->notifier));
     jset(o, "reason", jstr_or_null(j->reason));
+    /* (a job that ended waits no more, whatever it waited for) */
+    waiting = j->waiting_reason && !job_state_final(j->state);
+    jset(o, "waiting_reason", jstr_or_null(waiting ? j->waiting_reason
+                                                   : NULL));
+    jset(o, "waiting_since", waiting ? jtime(j->waiting_since)
+                                     : json_null());
     if (files)
         jset(o, "files", job_files_json(files, nfiles));
     if (attempts) {
@@ -766,4 +774,41 @@ int fleet_octoprint_key_find(const char *lines, const char *key,
         p = e + 1;
     }
     return found ? 0 : 1;
+}
+
+/* The health class of an observation: 0 online, 1 offline, 2 error. */
+static int health_class(enum printer_state obs)
+{
+    return obs == PRINTER_OFFLINE ? 1 : obs == PRINTER_ERROR ? 2 : 0;
+}
+
+int fleet_health_change(enum printer_state old_obs, const char *old_word,
+                        enum printer_state obs, const char *word,
+                        char *kind, size_t kindlen, char *msg, size_t msglen)
+{
+    int was = health_class(old_obs), is = health_class(obs);
+
+    if (!old_word)
+        old_word = "";
+    if (!word)
+        word = "";
+    if (was == is && (is == 0 || strcmp(old_word, word) == 0))
+        return 0;
+    switch (is) {
+    case 1:
+        snprintf(kind, kindlen, "printer_offline");
+        snprintf(msg, msglen, "offline: %s", *word ? word : "unreachable");
+        break;
+    case 2:
+        snprintf(kind, kindlen, "printer_error");
+        snprintf(msg, msglen, "klippy %s", *word ? word : "not ready");
+        break;
+    default:
+        snprintf(kind, kindlen, "printer_online");
+        snprintf(msg, msglen, "online (was %s%s%s)",
+                 was == 1 ? "offline" : "in error", *old_word ? ": " : "",
+                 old_word);
+        break;
+    }
+    return 1;
 }

@@ -88,11 +88,16 @@ enum attempt_state {
     ATTEMPT_PRINTING,
     ATTEMPT_PAUSED,
     ATTEMPT_COMPLETE,        /* final states from here */
-    ATTEMPT_FAILED,          /* the print failed: counts for K/M */
-    ATTEMPT_CANCELLED,       /* cancelled (job cancel, or on the printer) */
-    ATTEMPT_LOST,            /* printer gone past the lease, or the upload
-                              * never started a print: copy requeued, the
-                              * job is not blamed, the printer is */
+    ATTEMPT_FAILED,          /* the printer's fault (print error, Klippy
+                              * shutdown or restart mid-print): counts for
+                              * K/M and the quarantine streak */
+    ATTEMPT_CANCELLED,       /* cancelled: by the job's cancel (copy
+                              * cancelled), or by an operator at the
+                              * printer (copy requeued); no blame */
+    ATTEMPT_LOST,            /* nobody's fault: printer unreachable or gone
+                              * past the lease, start refused while busy,
+                              * the dispatcher's own reasons: copy
+                              * requeued, neither job nor printer blamed */
     ATTEMPT_STATE_COUNT
 };
 static inline int attempt_state_live(enum attempt_state s)
@@ -247,6 +252,9 @@ struct fleet_job {
     char owner[FLEET_NAME_MAX];          /* submitter (key name or address) */
     char *notifier;                      /* owned, NULL = none */
     char *reason;                        /* owned, NULL = none */
+    char *waiting_reason;                /* owned: why no printer can take
+                                            its queued copies, NULL = none */
+    double waiting_since;                /* since when (0 = not waiting) */
     /* counts by copy state (computed when read) */
     int copies_queued, copies_live, copies_complete, copies_failed,
         copies_cancelled;
@@ -338,6 +346,17 @@ void fleet_attempt_filename(long long job_id, int copy, long long attempt_id,
 /* Parses such a name back; 0, or -1 if it is not one of ours. */
 int fleet_attempt_filename_parse(const char *name, long long *job_id,
                                  int *copy, long long *attempt_id);
+
+/* Whether a new observation of a printer (observed state and the word the
+ * fleet keeps with it: Klippy's state, or why it cannot be reached) is a
+ * change of its health worth an event: going offline, unauthorized or
+ * unreachable, Klippy in error or shut down, and back online.  Steps
+ * between ready, printing and paused are not (attempts have their own).
+ * 1 with the event's kind ("printer_offline", "printer_error",
+ * "printer_online") and message in kind/msg, else 0. */
+int fleet_health_change(enum printer_state old_obs, const char *old_word,
+                        enum printer_state obs, const char *word,
+                        char *kind, size_t kindlen, char *msg, size_t msglen);
 
 /* ---- rrcloud.conf lines ------------------------------------------------ */
 

@@ -472,10 +472,13 @@ static int mr_url(char *url, size_t cap, const char *base, const char *path)
     return 0;
 }
 
+/* mr_simple's methods */
+enum { MR_M_GET, MR_M_POST, MR_M_DELETE };
+
 static struct mr_xfer *mr_simple(struct mr_client *c,
                                  const struct mr_target *t,
                                  enum mr_kind kind, const char *path,
-                                 int post, long timeout, mr_done_cb cb,
+                                 int method, long timeout, mr_done_cb cb,
                                  void *arg)
 {
     char url[MR_URL_MAX];
@@ -487,8 +490,12 @@ static struct mr_xfer *mr_simple(struct mr_client *c,
         return NULL;
     if (mr_setup(c, x, url, t->api_key, t->userpwd, timeout) < 0)
         goto fail;
-    if (post && (curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, "") ||
-                 curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, 0L)))
+    if (method == MR_M_POST &&
+        (curl_easy_setopt(x->easy, CURLOPT_POSTFIELDS, "") ||
+         curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, 0L)))
+        goto fail;
+    if (method == MR_M_DELETE &&
+        curl_easy_setopt(x->easy, CURLOPT_CUSTOMREQUEST, "DELETE"))
         goto fail;
     return mr_launch(c, x, url, kind, cb, arg);
 fail:
@@ -499,14 +506,14 @@ fail:
 struct mr_xfer *mr_query(struct mr_client *c, const struct mr_target *t,
                          mr_done_cb cb, void *arg)
 {
-    return mr_simple(c, t, MR_QUERY, MR_QUERY_PATH, 0,
+    return mr_simple(c, t, MR_QUERY, MR_QUERY_PATH, MR_M_GET,
                      c->o.query_timeout_ms, cb, arg);
 }
 
 struct mr_xfer *mr_info(struct mr_client *c, const struct mr_target *t,
                         mr_done_cb cb, void *arg)
 {
-    return mr_simple(c, t, MR_INFO, "/server/info", 0,
+    return mr_simple(c, t, MR_INFO, "/server/info", MR_M_GET,
                      c->o.query_timeout_ms, cb, arg);
 }
 
@@ -523,7 +530,8 @@ struct mr_xfer *mr_command(struct mr_client *c, const struct mr_target *t,
         errno = EINVAL;
         return NULL;
     }
-    return mr_simple(c, t, kind, path, 1, c->o.command_timeout_ms, cb, arg);
+    return mr_simple(c, t, kind, path, MR_M_POST, c->o.command_timeout_ms,
+                     cb, arg);
 }
 
 struct mr_xfer *mr_start(struct mr_client *c, const struct mr_target *t,
@@ -548,8 +556,34 @@ struct mr_xfer *mr_start(struct mr_client *c, const struct mr_target *t,
         errno = EINVAL;
         return NULL;
     }
-    return mr_simple(c, t, MR_START, path, 1, c->o.command_timeout_ms, cb,
-                     arg);
+    return mr_simple(c, t, MR_START, path, MR_M_POST,
+                     c->o.command_timeout_ms, cb, arg);
+}
+
+struct mr_xfer *mr_delete(struct mr_client *c, const struct mr_target *t,
+                          const char *filename, mr_done_cb cb, void *arg)
+{
+    char path[MR_URL_MAX];
+    char *esc;
+    int n;
+
+    if (!filename || !*filename || strstr(filename, "..")) {
+        errno = EINVAL;
+        return NULL;
+    }
+    esc = curl_easy_escape(NULL, filename, 0);
+    if (!esc) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    n = snprintf(path, sizeof(path), "/server/files/gcodes/%s", esc);
+    curl_free(esc);
+    if (n < 0 || n >= (int)sizeof(path)) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return mr_simple(c, t, MR_DELETE, path, MR_M_DELETE,
+                     c->o.command_timeout_ms, cb, arg);
 }
 
 struct mr_xfer *mr_get(struct mr_client *c, const char *url,
@@ -557,7 +591,8 @@ struct mr_xfer *mr_get(struct mr_client *c, const char *url,
 {
     struct mr_target t = { .base = url, .userpwd = userpwd };
 
-    return mr_simple(c, &t, MR_GET, "", 0, c->o.query_timeout_ms, cb, arg);
+    return mr_simple(c, &t, MR_GET, "", MR_M_GET, c->o.query_timeout_ms, cb,
+                     arg);
 }
 
 /* Adds a text field to the upload form. */

@@ -36,6 +36,7 @@ enum mr_kind {
     MR_RESUME,   /* POST /printer/print/resume */
     MR_CANCEL,   /* POST /printer/print/cancel */
     MR_GET,      /* GET of any URL (frontend canary) */
+    MR_DELETE,   /* DELETE /server/files/gcodes/NAME */
 };
 
 enum mr_err {
@@ -45,8 +46,8 @@ enum mr_err {
     MR_ERR_TUNNEL,   /* 502/504 from the frontend: the tunnel is broken */
     MR_ERR_KLIPPY,   /* 503, or 404 on a /printer/ query: Klippy is not
                         connected */
-    MR_ERR_BUSY,     /* 400/403/409 on start or upload: printer busy, file
-                        loaded, or start refused */
+    MR_ERR_BUSY,     /* 400/403/409 on start, upload or delete: printer
+                        busy, file loaded or in use, or start refused */
     MR_ERR_NOTFOUND, /* 404: missing file (start) or route (canary) */
     MR_ERR_AUTH,     /* 401: wrong API key or share credentials */
     MR_ERR_HTTP,     /* any other non-2xx status */
@@ -167,6 +168,10 @@ struct mr_xfer *mr_start(struct mr_client *c, const struct mr_target *t,
  * or MR_CANCEL (EINVAL otherwise). */
 struct mr_xfer *mr_command(struct mr_client *c, const struct mr_target *t,
                            enum mr_kind kind, mr_done_cb cb, void *arg);
+/* DELETE /server/files/gcodes/NAME: removes an uploaded file (404 =
+ * NOTFOUND: gone already). */
+struct mr_xfer *mr_delete(struct mr_client *c, const struct mr_target *t,
+                          const char *filename, mr_done_cb cb, void *arg);
 /* GET url as is (userpwd may be NULL): a frontend's canary.  Only the
  * status class matters: 2xx OK, 404 NOTFOUND, 502 TUNNEL, no answer
  * OFFLINE. */

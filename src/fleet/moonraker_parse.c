@@ -27,6 +27,7 @@ const char *mr_kind_name(enum mr_kind k)
 {
     static const char *const n[] = {
         "query", "info", "upload", "start", "pause", "resume", "cancel", "get",
+        "delete",
     };
 
     return (unsigned)k < sizeof(n) / sizeof(*n) ? n[k] : "?";
@@ -76,7 +77,7 @@ enum mr_err mr_classify(enum mr_kind kind, int curl_code, long http)
     case 403:
     case 409:
         if (kind == MR_START || kind == MR_UPLOAD || kind == MR_PAUSE ||
-            kind == MR_RESUME || kind == MR_CANCEL)
+            kind == MR_RESUME || kind == MR_CANCEL || kind == MR_DELETE)
             return MR_ERR_BUSY;
         return http == 403 ? MR_ERR_AUTH : MR_ERR_HTTP;
     default:

@@ -276,6 +276,37 @@ static void handle_orphan(struct fleet *f, struct fleet_pr *p,
     }
 }
 
+/* A print rrcloud did not start (from the printer's screen, Mainsail, or
+ * Moonraker's API) leaves a part on the bed like ours: once it is seen
+ * printing and then ends, the printer needs clearing (unless it ejects by
+ * itself), so the next copy does not land on an occupied bed.  A Klippy
+ * that shut down or restarted meanwhile ends it too. */
+static void watch_external(struct fleet *f, struct fleet_pr *p,
+                           const struct mr_status *s)
+{
+    int rc;
+
+    if (p->att_id || p->sent_ms < p->att_epoch_ms)
+        return;                 /* ours, or a view from before it ended */
+    if (s->klippy == MR_KLIPPY_READY &&
+        (s->pstate == MR_PS_PRINTING || s->pstate == MR_PS_PAUSED)) {
+        p->ext_print = 1;
+        return;
+    }
+    if (!p->ext_print || s->klippy != MR_KLIPPY_READY)
+        return;
+    p->ext_print = 0;
+    if (p->auto_eject)
+        return;
+    rc = store_printer_print_ended(f->st, p->id, s->filename, rr_now());
+    if (rc < 0)
+        log_err("fleet: printer %lld: %s", p->id, store_errmsg(f->st));
+    else if (rc == 0)
+        log_info("fleet: printer %lld: a print not started here ended (%s "
+                 "'%s'): the bed needs clearing", p->id,
+                 mr_pstate_name(s->pstate), s->filename);
+}
+
 /* Heating, for the per-site heat-up limit (fleet_heatup_max): a print of
  * ours counts from dispatch until its heaters were seen at their targets,
  * at most fleet_heatup_time (a print that never sets a target). */
@@ -355,7 +386,7 @@ static void on_status(void *arg, const struct mr_reply *rep)
     /* An answer to a poll sent before the attempt's last step may show the
      * world before that step: only the next one counts for the attempt. */
     fresh = p->sent_ms >= p->att_epoch_ms && !p->xfer && !p->upq;
-    if (fresh || !p->att_id)
+    if (fresh || (!p->att_id && p->sent_ms >= p->att_epoch_ms))
         fleet_queue_obs(f, p, obs, klippy, now);
     if (rep->err == MR_OK) {
         if (p->att_id && fresh) {
@@ -368,6 +399,10 @@ static void on_status(void *arg, const struct mr_reply *rep)
             fleet_queue_renew(f, p, now);
         } else if (!p->att_id) {
             handle_orphan(f, p, s);
+            if (p->att_id)
+                p->ext_print = 0;   /* adopted: ours after all */
+            else
+                watch_external(f, p, s);
         }
         update_heating(f, p, s, now);
         fleet_queue_live(f, p, s, now);

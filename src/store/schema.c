@@ -225,6 +225,12 @@ const char *const schema_migrations[] = {
     "  bed_temp REAL NOT NULL DEFAULT 0,"
     "  bed_target REAL NOT NULL DEFAULT 0"
     ");",
+
+    /* 4: why a job that no printer can take waits, and since when; a
+     * failure an operator forgave (it no longer excludes the printer) */
+    ("ALTER TABLE jobs ADD COLUMN waiting_reason TEXT;"
+     "ALTER TABLE jobs ADD COLUMN waiting_since REAL NOT NULL DEFAULT 0;"
+     "ALTER TABLE attempts ADD COLUMN forgiven INTEGER NOT NULL DEFAULT 0;"),
 };
 
 const int schema_count =

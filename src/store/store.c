@@ -510,9 +510,14 @@ int store_task_cancel(struct store *st, const char *id, const char *reason,
     static const char sql_b[] =
         "UPDATE tasks SET cancel_requested = 1, reason = ?2 "
         "WHERE id = ?1 AND status = 1";
+    /* A print task stays open: the fleet cancels its job, and the job's
+     * end finishes the task and queues its notifier like any other end. */
+    static const char sql_p[] =
+        "UPDATE tasks SET cancel_requested = 1, reason = ?2 "
+        "WHERE id = ?1 AND status < 2";
     struct task t;
     sqlite3_stmt *s;
-    int rc;
+    int rc, now_final;
 
     if (store_begin(st) < 0)
         return -1;
@@ -522,14 +527,16 @@ int store_task_cancel(struct store *st, const char *id, const char *reason,
     *now_status = t.status;
     if (task_status_final(t.status))
         goto out;
-    s = store_stmt(st, t.status == TASK_QUEUED ? sql_q : sql_b);
+    now_final = t.status == TASK_QUEUED && t.kind != TASK_KIND_PRINT;
+    s = store_stmt(st, t.kind == TASK_KIND_PRINT ? sql_p :
+                       now_final ? sql_q : sql_b);
     if (!s) {
         rc = -1;
         goto out;
     }
     sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
-    if (t.status == TASK_QUEUED) {
+    if (now_final) {
         sqlite3_bind_double(s, 3, rr_now());
         *now_status = TASK_CANCELLED;
     }

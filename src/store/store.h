@@ -108,8 +108,10 @@ int store_task_finish(struct store *st, const char *id,
 /* Puts a busy task back to queued (crash recovery re-run). */
 int store_task_requeue(struct store *st, const char *id);
 
-/* Cancels: a queued task becomes cancelled at once; a busy one gets
- * cancel_requested for rrcloudd to act on.  *now_status tells which.
+/* Cancels: a queued task becomes cancelled at once; a busy one, and a
+ * print task in any open status, gets cancel_requested for rrcloudd to act
+ * on (a print task ends with its job, notifier and all).  *now_status
+ * tells which.
  * STORE_NOTFOUND for an unknown id; a final task is left alone. */
 int store_task_cancel(struct store *st, const char *id, const char *reason,
                       enum task_status *now_status);

@@ -728,11 +728,48 @@ static int hold_tx(struct store *st, long long id, const char *sql,
     return sf_event(st, now, kind, id, 0, 0, msg);
 }
 
+/* An operator looked at printer id: the failures there of jobs that wait
+ * because no printer can take them no longer exclude it. */
+static int forgive(struct store *st, long long id, double now)
+{
+    int n = sf_exec(st, "UPDATE attempts SET forgiven = 1 WHERE printer_id = "
+                    "?1 AND state = 5 AND forgiven = 0 AND job_id IN (SELECT "
+                    "id FROM jobs WHERE state < 2 AND waiting_reason IS NOT "
+                    "NULL)", "i", id);
+    char msg[96];
+
+    if (n <= 0)
+        return n;
+    snprintf(msg, sizeof(msg), "%d failure%s of waiting jobs forgiven: they "
+             "may print here again", n, n == 1 ? "" : "s");
+    return sf_event(st, now, "forgiven", id, 0, 0, msg);
+}
+
+static int cleared_tx(struct store *st, long long id, double now)
+{
+    int rc = hold_tx(st, id, "UPDATE printers SET needs_clearing = 0 WHERE "
+                     "id = ?1 AND needs_clearing = 1 AND ?2 IS NULL", NULL,
+                     "cleared", "bed cleared by operator", now);
+
+    return rc ? rc : forgive(st, id, now) < 0 ? -1 : 0;
+}
+
 int store_printer_cleared(struct store *st, long long id, double now)
 {
-    SF_TX(st, hold_tx(st, id, "UPDATE printers SET needs_clearing = 0 WHERE "
-                      "id = ?1 AND needs_clearing = 1 AND ?2 IS NULL", NULL,
-                      "cleared", "bed cleared by operator", now));
+    SF_TX(st, cleared_tx(st, id, now));
+}
+
+int store_printer_print_ended(struct store *st, long long id,
+                              const char *filename, double now)
+{
+    char msg[FLEET_FILENAME_MAX + 96];
+
+    snprintf(msg, sizeof(msg), "a print not started by rrcloud ended (%.*s): "
+             "bed needs clearing", FLEET_FILENAME_MAX, filename ? filename :
+             "");
+    SF_TX(st, hold_tx(st, id, "UPDATE printers SET needs_clearing = 1 WHERE "
+                      "id = ?1 AND needs_clearing = 0 AND attempt_id = 0 AND "
+                      "?2 IS NULL", NULL, "external_print", msg, now));
 }
 
 int store_printer_maintenance(struct store *st, long long id, int on,
@@ -749,13 +786,20 @@ int store_printer_maintenance(struct store *st, long long id, int on,
                       "maintenance", "maintenance off", now));
 }
 
+static int release_tx(struct store *st, long long id, double now)
+{
+    int rc = hold_tx(st, id, "UPDATE printers SET quarantined = 0, "
+                     "consecutive_failures = 0, hold_reason = CASE WHEN "
+                     "maintenance THEN hold_reason ELSE '' END WHERE id = ?1 "
+                     "AND quarantined = 1 AND ?2 IS NULL", NULL, "released",
+                     "quarantine released by operator", now);
+
+    return rc ? rc : forgive(st, id, now) < 0 ? -1 : 0;
+}
+
 int store_printer_release(struct store *st, long long id, double now)
 {
-    SF_TX(st, hold_tx(st, id, "UPDATE printers SET quarantined = 0, "
-                      "consecutive_failures = 0, hold_reason = CASE WHEN "
-                      "maintenance THEN hold_reason ELSE '' END WHERE id = ?1 "
-                      "AND quarantined = 1 AND ?2 IS NULL", NULL, "released",
-                      "quarantine released by operator", now));
+    SF_TX(st, release_tx(st, id, now));
 }
 
 static int command_tx(struct store *st, long long id, enum printer_cmd c,
@@ -815,20 +859,45 @@ int store_printer_command_done(struct store *st, long long id)
     return rc < 0 ? -1 : rc == 0 ? STORE_NOTFOUND : 0;
 }
 
+int sf_printer_observed(struct store *st, long long id,
+                        enum printer_state observed, const char *klippy,
+                        double now, enum printer_state *state)
+{
+    char old_word[64] = "", kind[32], msg[160];
+    sqlite3_stmt *s = sf_bind(st, "SELECT observed, klippy_state FROM "
+                              "printers WHERE id = ?1", "i", id);
+    enum printer_state old;
+    int rc;
+
+    if (!s)
+        return -1;
+    rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW) {
+        sf_done(s);
+        return rc == SQLITE_DONE ? STORE_NOTFOUND : sf_fail(st, "observe");
+    }
+    old = (enum printer_state)sqlite3_column_int(s, 0);
+    sf_col(s, 1, old_word, sizeof(old_word));
+    sf_done(s);
+    if (sf_exec(st, "UPDATE printers SET observed = ?2, klippy_state = "
+                "COALESCE(?3, klippy_state), last_seen = CASE WHEN ?2 "
+                "!= 0 THEN ?4 ELSE last_seen END WHERE id = ?1", "iitd",
+                id, (long long)observed, klippy, now) < 0)
+        return -1;
+    /* Once per change of health, not per poll (an unchanged observation
+     * is not written at all, or only to refresh last_seen). */
+    if (fleet_health_change(old, old_word, observed, klippy ? klippy :
+                            old_word, kind, sizeof(kind), msg, sizeof(msg)) &&
+        sf_event(st, now, kind, id, 0, 0, msg) < 0)
+        return -1;
+    return sf_printer_recompute(st, id, now, state);
+}
+
 static int observe_tx(struct store *st, long long id,
                       enum printer_state observed, const char *klippy,
                       double now, enum printer_state *state)
 {
-    int rc = sf_exec(st, "UPDATE printers SET observed = ?2, klippy_state = "
-                     "COALESCE(?3, klippy_state), last_seen = CASE WHEN ?2 "
-                     "!= 0 THEN ?4 ELSE last_seen END WHERE id = ?1", "iitd",
-                     id, (long long)observed, klippy, now);
-
-    if (rc < 0)
-        return -1;
-    if (rc == 0)
-        return STORE_NOTFOUND;
-    return sf_printer_recompute(st, id, now, state);
+    return sf_printer_observed(st, id, observed, klippy, now, state);
 }
 
 int store_printer_observe(struct store *st, long long id,

@@ -106,11 +106,18 @@ int store_printer_remove(struct store *st, long long id, double now);
 /* Operator holds.  cleared: the bed is clear (needs_clearing -> 0;
  * STORE_CONFLICT if it was not waiting for that).  maintenance on/off
  * (reason may be NULL).  release: ends a quarantine and resets the failure
- * streak (STORE_CONFLICT if not quarantined). */
+ * streak (STORE_CONFLICT if not quarantined).  cleared and release also
+ * forgive the printer's failures of jobs marked waiting (no printer could
+ * take them): those may print there again ("forgiven" event). */
 int store_printer_cleared(struct store *st, long long id, double now);
 int store_printer_maintenance(struct store *st, long long id, int on,
                               const char *reason, double now);
 int store_printer_release(struct store *st, long long id, double now);
+/* A print that is not an attempt (started at the printer) ended: the bed
+ * needs clearing, with an "external_print" event naming filename.
+ * STORE_CONFLICT if it already waits for that or holds an attempt. */
+int store_printer_print_ended(struct store *st, long long id,
+                              const char *filename, double now);
 
 /* Queues a pause/resume/cancel of the printer's current print for the
  * data plane (STORE_CONFLICT if it has no live attempt). */
@@ -296,6 +303,35 @@ int store_job_move(struct store *st, long long id, int has_position,
 int store_job_ended_tasks(struct store *st, int limit, store_job_cb cb,
                           void *arg);
 int store_job_cancel_by_tasks(struct store *st, double now, int *cancelled);
+
+/* An open job with queued copies that no printer can take: none that
+ * serves it (its queue, or its own printer) is out of quarantine, fits it
+ * (profile, material, colour) and has failed it fewer than K times.  Or a
+ * job marked waiting that may no longer be so (stuck = 0).  For a stuck
+ * job, the printers that serve it and why each cannot take it. */
+struct store_unplaced {
+    long long job_id;
+    int stuck;                    /* 1 = no printer can take it now */
+    int marked;                   /* waiting_reason is set */
+    double waiting_since;
+    long long printer_id;         /* the job's own printer, 0 = a queue */
+    char queue[FLEET_NAME_MAX];
+    int serving, quarantined, failed, unfit;
+};
+typedef int (*store_unplaced_cb)(void *arg, const struct store_unplaced *u);
+/* Walks at most 256 such jobs (fail_per_printer = K).  0 or -1. */
+int store_job_unplaceable(struct store *st, int fail_per_printer,
+                          store_unplaced_cb cb, void *arg);
+/* Marks job id waiting with reason (NULL: not waiting any more), once per
+ * change of reason with a "job_waiting" / "job_placeable" event;
+ * waiting_since is kept while it stays waiting.  0, STORE_CONFLICT if
+ * nothing changed, or -1. */
+int store_job_waiting(struct store *st, long long id, const char *reason,
+                      double now);
+/* Fails the queued copies of job id with reason (its live ones go on) and
+ * settles the job; *ended (may be NULL) says if it ended.  0 or -1. */
+int store_job_fail_queued(struct store *st, long long id, const char *reason,
+                          double now, int *ended);
 
 /* ======================================================================
  * scheduling and attempts

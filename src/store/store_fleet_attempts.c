@@ -161,11 +161,13 @@ static int load_job_details(struct store *st, struct sched_input *in,
     sf_done(s);
     if (rc != SQLITE_DONE)
         return sf_fail(st, "sched files");
-    /* Exclusions: printers where the job failed K times. */
+    /* Exclusions: printers where the job failed K times (failures an
+     * operator forgave aside). */
     s = sf_bind(st, "SELECT a.job_id, a.printer_id FROM attempts a JOIN jobs "
-                "j ON j.id = a.job_id WHERE j.state < 2 AND a.state = 5 GROUP "
-                "BY a.job_id, a.printer_id HAVING count(*) >= ?1 ORDER BY "
-                "a.job_id", "i", (long long)pol->fail_per_printer);
+                "j ON j.id = a.job_id WHERE j.state < 2 AND a.state = 5 AND "
+                "a.forgiven = 0 GROUP BY a.job_id, a.printer_id HAVING "
+                "count(*) >= ?1 ORDER BY a.job_id", "i",
+                (long long)pol->fail_per_printer);
     if (!s)
         return -1;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {

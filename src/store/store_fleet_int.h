@@ -64,6 +64,14 @@ void sf_hash_secret(const char *secret, char out[FLEET_SHA256_HEX]);
 int sf_printer_recompute(struct store *st, long long id, double now,
                          enum printer_state *state);
 
+/* Writes an observation of a printer (observed state, klippy_state unless
+ * NULL, last_seen), an event if its health changed (fleet_health_change)
+ * and recomputes.  Inside the caller's transaction.  0, STORE_NOTFOUND,
+ * or -1. */
+int sf_printer_observed(struct store *st, long long id,
+                        enum printer_state observed, const char *klippy,
+                        double now, enum printer_state *state);
+
 /* Makes a job final when no copy is queued or live (complete / failed /
  * cancelled); *ended (may be NULL) = 1 if it became final now.  Inside
  * the caller's transaction. */

@@ -49,7 +49,8 @@ int store_blob_get(struct store *st, const char *sha256, long long *size,
     "j.id AND c.state = 1), (SELECT count(*) FROM job_copies c WHERE "       \
     "c.job_id = j.id AND c.state = 2), (SELECT count(*) FROM job_copies c "  \
     "WHERE c.job_id = j.id AND c.state = 3), (SELECT count(*) FROM "         \
-    "job_copies c WHERE c.job_id = j.id AND c.state = 4) FROM jobs j "
+    "job_copies c WHERE c.job_id = j.id AND c.state = 4), "                  \
+    "j.waiting_reason, j.waiting_since FROM jobs j "
 
 static int job_from_row(sqlite3_stmt *s, void *obj)
 {
@@ -76,10 +77,13 @@ static int job_from_row(sqlite3_stmt *s, void *obj)
     j->copies_complete = sqlite3_column_int(s, 19);
     j->copies_failed = sqlite3_column_int(s, 20);
     j->copies_cancelled = sqlite3_column_int(s, 21);
+    j->waiting_since = sqlite3_column_double(s, 23);
     if ((sqlite3_column_type(s, 15) != SQLITE_NULL &&
          !(j->notifier = sf_col_dup(s, 15))) ||
         (sqlite3_column_type(s, 16) != SQLITE_NULL &&
-         !(j->reason = sf_col_dup(s, 16)))) {
+         !(j->reason = sf_col_dup(s, 16))) ||
+        (sqlite3_column_type(s, 22) != SQLITE_NULL &&
+         !(j->waiting_reason = sf_col_dup(s, 22)))) {
         fleet_job_clear(j);
         return -1;
     }
@@ -553,4 +557,141 @@ int store_job_cancel_by_tasks(struct store *st, double now, int *cancelled)
     if (cancelled)
         *cancelled = n;
     SF_TX(st, cancel_tasks_tx(st, ids, n, now));
+}
+
+/* ---- jobs no printer can take -------------------------------------------- */
+
+/* Printer p serves job j (its own printer, or one of its queue's). */
+#define SERVES                                                               \
+    "(j.printer_id = p.id OR (j.printer_id = 0 AND p.id IN (SELECT "         \
+    "q.printer_id FROM printer_queues q WHERE q.queue = j.queue)))"
+/* p fits j's profile, material and colour (store_job_feasible's rule). */
+#define FITS                                                                 \
+    "((j.material = '' OR p.material = '' OR p.material = j.material) AND "  \
+    "(j.colour = '' OR p.colour = '' OR p.colour = j.colour) AND EXISTS "    \
+    "(SELECT 1 FROM job_files f WHERE f.job_id = j.id AND (f.profile = '' "  \
+    "OR f.profile = p.profile)))"
+/* j failed K (?1) times on p (forgiven failures aside). */
+#define FAILED_ON                                                            \
+    "((SELECT count(*) FROM attempts a WHERE a.job_id = j.id AND "           \
+    "a.printer_id = p.id AND a.state = 5 AND a.forgiven = 0) >= ?1)"
+#define USABLE "p.quarantined = 0 AND " FITS " AND NOT " FAILED_ON
+/* Driven from the job's printer or its queue's index, so the first
+ * printer that can take it ends the look (cheap for the usual job). */
+#define STUCK                                                                \
+    "(j.cancelling = 0 AND EXISTS (SELECT 1 FROM job_copies c WHERE "        \
+    "c.job_id = j.id AND c.state = 0) AND NOT CASE WHEN j.printer_id != 0 "  \
+    "THEN EXISTS (SELECT 1 FROM printers p WHERE p.id = j.printer_id AND "   \
+    USABLE ") ELSE EXISTS (SELECT 1 FROM printer_queues q JOIN printers p "  \
+    "ON p.id = q.printer_id WHERE q.queue = j.queue AND " USABLE ") END)"
+
+/* Why each printer serving job u->job_id cannot take it. */
+static int unplaced_counts(struct store *st, int k, struct store_unplaced *u)
+{
+    sqlite3_stmt *s = sf_bind(st, "SELECT count(*), COALESCE(sum("
+                              "p.quarantined), 0), COALESCE(sum(" FAILED_ON
+                              "), 0), COALESCE(sum(NOT " FITS "), 0) FROM "
+                              "jobs j JOIN printers p ON " SERVES " WHERE "
+                              "j.id = ?2", "ii", (long long)k, u->job_id);
+    int rc;
+
+    if (!s)
+        return -1;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        u->serving = sqlite3_column_int(s, 0);
+        u->quarantined = sqlite3_column_int(s, 1);
+        u->failed = sqlite3_column_int(s, 2);
+        u->unfit = sqlite3_column_int(s, 3);
+    }
+    sf_done(s);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0
+                                                 : sf_fail(st, "unplaced");
+}
+
+int store_job_unplaceable(struct store *st, int fail_per_printer,
+                          store_unplaced_cb cb, void *arg)
+{
+    struct store_unplaced *v = calloc(256, sizeof(*v));
+    sqlite3_stmt *s;
+    size_t n = 0;
+    int rc;
+
+    if (!v)
+        return sf_fail(st, "unplaced: out of memory");
+    s = sf_bind(st, "SELECT j.id, " STUCK ", j.waiting_reason IS NOT NULL, "
+                "j.waiting_since, j.printer_id, j.queue FROM jobs j WHERE "
+                "j.state < 2 AND (j.waiting_reason IS NOT NULL OR " STUCK ") "
+                "ORDER BY j.id LIMIT 256", "i", (long long)fail_per_printer);
+    if (!s) {
+        free(v);
+        return -1;
+    }
+    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct store_unplaced *u = &v[n++];
+
+        u->job_id = sqlite3_column_int64(s, 0);
+        u->stuck = sqlite3_column_int(s, 1);
+        u->marked = sqlite3_column_int(s, 2);
+        u->waiting_since = sqlite3_column_double(s, 3);
+        u->printer_id = sqlite3_column_int64(s, 4);
+        sf_col(s, 5, u->queue, sizeof(u->queue));
+    }
+    sf_done(s);
+    if (rc != SQLITE_DONE) {
+        free(v);
+        return sf_fail(st, "unplaced");
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (v[i].stuck && unplaced_counts(st, fail_per_printer, &v[i]) < 0)
+            break;
+        if (cb(arg, &v[i]))
+            break;
+    }
+    free(v);
+    return 0;
+}
+
+static int waiting_tx(struct store *st, long long id, const char *reason,
+                      double now)
+{
+    int rc;
+
+    if (!reason)
+        rc = sf_exec(st, "UPDATE jobs SET waiting_reason = NULL, "
+                     "waiting_since = 0 WHERE id = ?1 AND waiting_reason IS "
+                     "NOT NULL", "i", id);
+    else
+        rc = sf_exec(st, "UPDATE jobs SET waiting_reason = ?2, waiting_since "
+                     "= CASE WHEN waiting_since > 0 THEN waiting_since ELSE "
+                     "?3 END WHERE id = ?1 AND state < 2 AND (waiting_reason "
+                     "IS NULL OR waiting_reason != ?2)", "itd", id, reason,
+                     now);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return STORE_CONFLICT;
+    return sf_event(st, now, reason ? "job_waiting" : "job_placeable", 0, id,
+                    0, reason ? reason : "a printer can take it again");
+}
+
+int store_job_waiting(struct store *st, long long id, const char *reason,
+                      double now)
+{
+    SF_TX(st, waiting_tx(st, id, reason, now));
+}
+
+static int fail_queued_tx(struct store *st, long long id, const char *reason,
+                          double now, int *ended)
+{
+    if (sf_exec(st, "UPDATE job_copies SET state = 3, reason = ?2 WHERE "
+                "job_id = ?1 AND state = 0", "it", id, reason) < 0)
+        return -1;
+    return sf_job_settle(st, id, now, reason, ended, NULL) < 0 ? -1 : 0;
+}
+
+int store_job_fail_queued(struct store *st, long long id, const char *reason,
+                          double now, int *ended)
+{
+    SF_TX(st, fail_queued_tx(st, id, reason, now, ended));
 }

@@ -108,8 +108,8 @@ static int blame_job(struct store *st, const struct fleet_attempt *a,
     long long here, printers;
 
     if (sf_ll(st, &here, "SELECT count(*) FROM attempts WHERE job_id = ?1 "
-              "AND printer_id = ?2 AND state = 5", "ii", a->job_id,
-              a->printer_id) < 0 ||
+              "AND printer_id = ?2 AND state = 5 AND forgiven = 0", "ii",
+              a->job_id, a->printer_id) < 0 ||
         sf_ll(st, &printers, "SELECT count(DISTINCT printer_id) FROM "
               "attempts WHERE job_id = ?1 AND state = 5", "i", a->job_id) < 0)
         return -1;
@@ -134,7 +134,10 @@ static int printer_after(struct store *st, const struct fleet_attempt *a,
                          struct fleet_attempt_outcome *o)
 {
     int started = a->started > 0 || a->state >= ATTEMPT_PRINTING;
-    int failure = result == ATTEMPT_FAILED || result == ATTEMPT_LOST;
+    /* Only the printer's own failures make a streak: a lost attempt
+     * (unreachable, refused while busy, the dispatcher's own reasons) and
+     * an operator's cancel are not its fault. */
+    int failure = result == ATTEMPT_FAILED;
     long long streak = 0;
 
     if (sf_exec(st, "UPDATE printers SET attempt_id = 0, pending_cmd = 0, "
@@ -188,12 +191,14 @@ static int end_tx(struct store *st, long long id, enum attempt_state result,
                     "?1", "i", a.job_id)) != 0)
         return rc < 0 ? -1 : STORE_CONFLICT;
     snprintf(why, sizeof(why), "%s", reason ? reason : "");
-    /* Stopped at the printer while the job still wants it: a failure. */
-    if (result == ATTEMPT_CANCELLED && !cancelling) {
-        result = ATTEMPT_FAILED;
+    /* Stopped at the printer (its screen, or POST /printers/ID/cancel)
+     * while the job still wants it: an operator's decision about this
+     * print, not a failure of the printer or of the job.  The copy goes
+     * back to the queue; cancelling the job is how a copy is dropped. */
+    if (result == ATTEMPT_CANCELLED && !cancelling)
         snprintf(why, sizeof(why), "cancelled at the printer%s%.200s",
-                 reason ? ": " : "", reason ? reason : "");
-    }
+                 reason && strcmp(reason, "cancelled") ? ": " : "",
+                 reason && strcmp(reason, "cancelled") ? reason : "");
     if (sf_exec(st, "UPDATE attempts SET state = ?2, ended = ?3, reason = ?4 "
                 "WHERE id = ?1", "iidt", id, (long long)result, now,
                 why[0] ? why : NULL) < 0)
@@ -214,7 +219,8 @@ static int end_tx(struct store *st, long long id, enum attempt_state result,
     case ATTEMPT_LOST:
         break;
     default:
-        o->copy_state = COPY_CANCELLED;
+        if (cancelling)
+            o->copy_state = COPY_CANCELLED;
     }
     if (cancelling && o->copy_state == COPY_QUEUED)
         o->copy_state = COPY_CANCELLED;

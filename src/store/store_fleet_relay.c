@@ -15,18 +15,14 @@ static int relay_observe(struct store *st, struct store_relay_obs *o)
 
     o->found = 0;
     o->state = o->observed;
-    rc = sf_exec(st, "UPDATE printers SET observed = ?2, klippy_state = "
-                 "COALESCE(?3, klippy_state), last_seen = CASE WHEN ?2 "
-                 "!= 0 THEN ?4 ELSE last_seen END WHERE id = ?1", "iitd",
-                 o->printer_id, (long long)o->observed, o->klippy_state,
-                 o->now);
+    rc = sf_printer_observed(st, o->printer_id, o->observed, o->klippy_state,
+                             o->now, &o->state);
+    if (rc == STORE_NOTFOUND)
+        return 0;               /* removed meanwhile: nothing to do */
     if (rc < 0)
         return -1;
-    if (rc == 0)
-        return 0;               /* removed meanwhile: nothing to do */
     o->found = 1;
-    return sf_printer_recompute(st, o->printer_id, o->now, &o->state) < 0 ?
-           -1 : 0;
+    return 0;
 }
 
 static int relay_uploading(struct store *st, struct store_relay_upload *u,

@@ -743,8 +743,10 @@ START_TEST(sim_print_cycle)
     sim_query(&t, &g);
     ck_assert_int_eq(g.st.pstate, MR_PS_PRINTING);
     ck_assert_str_eq(g.st.filename, "rr-j1-0-1.gcode");
-    /* a second start while printing is "busy" */
+    /* a second start while printing is "busy"; the file in use stays */
     RUN(g, mr_start(C, &t, "rr-j1-0-1.gcode", on_done, &g));
+    ck_assert_int_eq(g.err, MR_ERR_BUSY);
+    RUN(g, mr_delete(C, &t, "rr-j1-0-1.gcode", on_done, &g));
     ck_assert_int_eq(g.err, MR_ERR_BUSY);
     RUN(g, mr_command(C, &t, MR_PAUSE, on_done, &g));
     ck_assert_int_eq(g.err, MR_OK);
@@ -762,6 +764,12 @@ START_TEST(sim_print_cycle)
     } while (now_ms() < end);
     ck_assert_int_eq(g.st.pstate, MR_PS_COMPLETE);
     ck_assert_str_eq(g.st.filename, "rr-j1-0-1.gcode");
+    /* done: the file goes (DELETE /server/files/gcodes/NAME), once */
+    RUN(g, mr_delete(C, &t, "rr-j1-0-1.gcode", on_done, &g));
+    ck_assert_msg(g.err == MR_OK, "delete: %s", g.message);
+    RUN(g, mr_delete(C, &t, "rr-j1-0-1.gcode", on_done, &g));
+    ck_assert_int_eq(g.err, MR_ERR_NOTFOUND);
+    ck_assert_ptr_null(mr_delete(C, &t, "../x.gcode", on_done, &g));
     sim_stop();
 }
 END_TEST

@@ -96,6 +96,17 @@ static enum printer_state pstate(long long id)
     return p.state;
 }
 
+static enum job_state job_state_of(long long id)
+{
+    struct fleet_job j;
+    enum job_state state;
+
+    ck_assert_int_eq(store_job_get(st, id, &j), 0);
+    state = j.state;
+    fleet_job_clear(&j);
+    return state;
+}
+
 START_TEST(enroll_and_auth)
 {
     struct fleet_printer p;
@@ -503,20 +514,221 @@ START_TEST(cancel_with_live_attempt)
 }
 END_TEST
 
-START_TEST(cancel_at_printer_is_failure)
+/* An operator's cancel at the printer is no failure: the copy goes back,
+ * the printer is not excluded for the job and makes no streak. */
+START_TEST(cancel_at_printer_requeues)
 {
     long long p = printer("", "");
     long long j = job("", 1, NULL);
     struct fleet_attempt a;
     struct fleet_attempt_outcome o;
+    struct fleet_printer pr;
 
+    pol.quarantine_after = 1;
     ck_assert_int_eq(store_attempt_create(st, j, 0, p, &pol, 120, &a), 0);
-    ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_CANCELLED, NULL,
-                                       &pol, 122, &o), 0);
+    ck_assert_int_eq(store_attempt_set_state(st, a.id, ATTEMPT_PRINTING,
+                                             &pol, 121), 0);
+    ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_CANCELLED,
+                                       "cancelled", &pol, 122, &o), 0);
     ck_assert_int_eq(o.copy_state, COPY_QUEUED);
-    ck_assert_int_eq(o.printer_excluded, 1);
+    ck_assert_int_eq(o.printer_excluded, 0);
+    ck_assert_int_eq(o.printer_quarantined, 0);
+    ck_assert_int_eq(o.printer_state, PRINTER_NEEDS_CLEARING);
     ck_assert_int_eq(store_attempt_get(st, a.id, &a), 0);
-    ck_assert_int_eq(a.state, ATTEMPT_FAILED);
+    ck_assert_int_eq(a.state, ATTEMPT_CANCELLED);
+    ck_assert_str_eq(a.reason, "cancelled at the printer");
+    ck_assert_int_eq(store_printer_get(st, p, &pr), 0);
+    ck_assert_int_eq(pr.consecutive_failures, 0);
+    /* Cleared, the same printer takes the copy again. */
+    ck_assert_int_eq(store_printer_cleared(st, p, 123), 0);
+    ck_assert_int_eq(store_attempt_create(st, j, 0, p, &pol, 124, &a), 0);
+}
+END_TEST
+
+/* Lost attempts (unreachable, refused, the dispatcher's own reasons) are
+ * nobody's fault: however many, no quarantine and no exclusion; a print
+ * error is the printer's. */
+START_TEST(lost_is_no_failure)
+{
+    long long p = printer("", "");
+    long long j = job("", 1, NULL);
+    struct fleet_attempt a;
+    struct fleet_attempt_outcome o;
+    struct fleet_printer pr;
+
+    pol.quarantine_after = 2;
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(store_attempt_create(st, j, 0, p, &pol, 120 + i,
+                                              &a), 0);
+        ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_LOST,
+                                           "upload failed (offline)", &pol,
+                                           120 + i, &o), 0);
+        ck_assert_int_eq(o.copy_state, COPY_QUEUED);
+        ck_assert_int_eq(o.printer_quarantined, 0);
+        ck_assert_int_eq(o.printer_state, PRINTER_READY);
+    }
+    ck_assert_int_eq(store_printer_get(st, p, &pr), 0);
+    ck_assert_int_eq(pr.consecutive_failures, 0);
+    ck_assert_int_eq(store_attempt_create(st, j, 0, p, &pol, 130, &a), 0);
+    ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_FAILED,
+                                       "print error: x", &pol, 131, &o), 0);
+    ck_assert_int_eq(o.printer_excluded, 1);
+    ck_assert_int_eq(store_printer_get(st, p, &pr), 0);
+    ck_assert_int_eq(pr.consecutive_failures, 1);
+}
+END_TEST
+
+struct kinds {
+    char v[512];
+};
+
+static int event_kind(void *arg, const struct fleet_event *e)
+{
+    struct kinds *k = arg;
+    size_t n = strlen(k->v);
+
+    if (strncmp(e->kind, "printer_", 8) == 0)
+        snprintf(k->v + n, sizeof(k->v) - n, "%s%s=%s", n ? " " : "",
+                 e->kind + 8, e->message);
+    return 0;
+}
+
+/* Health changes are events once per change: offline (with why), error,
+ * back online; ready <-> printing and repeated observations are not. */
+START_TEST(printer_health_events)
+{
+    long long p = printer("", "");           /* offline -> ready: online */
+    struct kinds k;
+
+    memset(&k, 0, sizeof(k));
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_PRINTING, "ready",
+                                           102, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_OFFLINE,
+                                           "unreachable", 103, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_OFFLINE,
+                                           "unreachable", 104, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_OFFLINE,
+                                           "unauthorized", 105, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_READY, "ready",
+                                           106, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_ERROR, "shutdown",
+                                           107, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_ERROR, "shutdown",
+                                           108, NULL), 0);
+    ck_assert_int_eq(store_printer_observe(st, p, PRINTER_READY, "ready",
+                                           109, NULL), 0);
+    ck_assert_int_eq(store_event_list(st, 0, 100, event_kind, &k), 0);
+    ck_assert_str_eq(k.v, "online=online (was offline) "
+                     "offline=offline: unreachable "
+                     "offline=offline: unauthorized "
+                     "online=online (was offline: unauthorized) "
+                     "error=klippy shutdown "
+                     "online=online (was in error: shutdown)");
+}
+END_TEST
+
+static int collect_unplaced(void *arg, const struct store_unplaced *u)
+{
+    struct store_unplaced *v = arg;
+
+    for (int i = 0; i < 4; i++) {
+        if (!v[i].job_id) {
+            v[i] = *u;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A job whose only printer failed it is stuck: found with the printers'
+ * counts, marked once (one event), placeable again once an operator
+ * cleared that printer, failed on request; a job that can go somewhere is
+ * not stuck. */
+START_TEST(unplaceable_jobs)
+{
+    long long p = printer("", "");
+    long long j = job("", 1, NULL), j2;
+    struct store_unplaced u[4];
+    struct fleet_job jb;
+    int ended = 0;
+
+    pol.fail_printers = 3;
+    memset(u, 0, sizeof(u));
+    ck_assert_int_eq(store_job_unplaceable(st, 1, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].job_id, 0);               /* it can go to p */
+    fail_on(j, p, 200);
+    j2 = job("", 1, NULL);                          /* p may take this one */
+    ck_assert_int_eq(store_job_unplaceable(st, 1, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].job_id, j);
+    ck_assert_int_eq(u[0].stuck, 1);
+    ck_assert_int_eq(u[0].marked, 0);
+    ck_assert_int_eq(u[0].serving, 1);
+    ck_assert_int_eq(u[0].failed, 1);
+    ck_assert_int_eq(u[0].quarantined, 0);
+    ck_assert_int_eq(u[1].job_id, 0);
+    ck_assert_int_ne(j2, j);
+    /* K = 2: one failure does not exclude it yet */
+    memset(u, 0, sizeof(u));
+    ck_assert_int_eq(store_job_unplaceable(st, 2, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].job_id, 0);
+    ck_assert_int_eq(store_job_waiting(st, j, "no printer", 210), 0);
+    ck_assert_int_eq(store_job_waiting(st, j, "no printer", 215),
+                     STORE_CONFLICT);               /* once per change */
+    ck_assert_int_eq(store_job_get(st, j, &jb), 0);
+    ck_assert_str_eq(jb.waiting_reason, "no printer");
+    ck_assert(jb.waiting_since == 210);
+    fleet_job_clear(&jb);
+    memset(u, 0, sizeof(u));
+    ck_assert_int_eq(store_job_unplaceable(st, 1, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].marked, 1);
+    ck_assert(u[0].waiting_since == 210);
+    /* marked but placeable (K = 2): listed as not stuck, then cleared */
+    memset(u, 0, sizeof(u));
+    ck_assert_int_eq(store_job_unplaceable(st, 2, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].job_id, j);
+    ck_assert_int_eq(u[0].stuck, 0);
+    /* An operator clears the printer: the waiting job may go there again
+     * (K = 1 and all); a failure of it elsewhere would still count. */
+    ck_assert_int_eq(store_printer_cleared(st, p, 220), 0);
+    memset(u, 0, sizeof(u));
+    ck_assert_int_eq(store_job_unplaceable(st, 1, collect_unplaced, u), 0);
+    ck_assert_int_eq(u[0].job_id, j);
+    ck_assert_int_eq(u[0].stuck, 0);
+    ck_assert_int_eq(store_job_fail_queued(st, j, "waited too long", 300,
+                                           &ended), 0);
+    ck_assert_int_eq(ended, 1);
+    ck_assert_int_eq(store_job_get(st, j, &jb), 0);
+    ck_assert_int_eq(jb.state, JOB_FAILED);
+    ck_assert_str_eq(jb.reason, "waited too long");
+    fleet_job_clear(&jb);
+}
+END_TEST
+
+/* A print task cancelled through the relay while its job waits stays
+ * open: the fleet cancels the job, and the job's end ends the task (with
+ * its notifier), as for a task whose job prints. */
+START_TEST(relay_cancel_of_waiting_print_task)
+{
+    struct task t;
+    enum task_status now;
+    long long j;
+    int n = 0, ended = 0;
+
+    memset(&t, 0, sizeof(t));
+    snprintf(t.id, sizeof(t.id), "1700000000-00001-000002");
+    snprintf(t.service, sizeof(t.service), "print");
+    t.kind = TASK_KIND_PRINT;
+    t.timeout = 10;
+    ck_assert_int_eq(store_task_insert(st, &t), 0);
+    j = job("", 1, "1700000000-00001-000002");
+    ck_assert_int_eq(store_task_cancel(st, t.id, "cancelled by client", &now),
+                     0);
+    ck_assert_int_eq(now, TASK_QUEUED);
+    ck_assert_int_eq(store_job_cancel_by_tasks(st, 200, &n), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(store_job_ended_tasks(st, 10, count_job, &ended), 0);
+    ck_assert_int_eq(ended, 1);
+    ck_assert_int_eq(job_state_of(j), JOB_CANCELLED);
 }
 END_TEST
 
@@ -714,7 +926,11 @@ Suite *store_fleet_suite(void)
     tcase_add_test(tc, blob_refcount_and_purge);
     tcase_add_test(tc, dispatch_round_and_task);
     tcase_add_test(tc, cancel_with_live_attempt);
-    tcase_add_test(tc, cancel_at_printer_is_failure);
+    tcase_add_test(tc, cancel_at_printer_requeues);
+    tcase_add_test(tc, lost_is_no_failure);
+    tcase_add_test(tc, printer_health_events);
+    tcase_add_test(tc, unplaceable_jobs);
+    tcase_add_test(tc, relay_cancel_of_waiting_print_task);
     tcase_add_test(tc, feasibility);
     tcase_add_test(tc, reorder);
     tcase_add_test(tc, leases_keys_conf_and_tasks);
