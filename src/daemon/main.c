@@ -301,8 +301,12 @@ static int start(struct daemon *d)
     if (take_lock(d) < 0)
         return -1;
     d->st = store_open(d->conf.database, err, sizeof(err));
+    if (!d->st) {
+        log_err("%s", err);
+        return -1;
+    }
     d->reg = service_registry_load(d->conf.services_dir, err, sizeof(err));
-    if (!d->st || !d->reg) {
+    if (!d->reg) {
         log_err("%s", err);
         return -1;
     }

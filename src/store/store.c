@@ -4,12 +4,20 @@
 #include "common/log.h"
 #include "store/schema.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #define STORE_MAX_STMTS 48
+/* How long a statement waits for another connection's lock. */
+#define STORE_BUSY_MS 5000
+/* How long store_open keeps trying while other processes create or
+ * migrate the database (each try also waits up to STORE_BUSY_MS). */
+#define STORE_OPEN_PATIENCE_MS 60000
 
 struct store {
     sqlite3 *db;
@@ -20,6 +28,7 @@ struct store {
         sqlite3_stmt *stmt;
     } cache[STORE_MAX_STMTS];
     int ncache;
+    int opening;        /* in store_open: a busy error is retried, not logged */
     char errmsg[256];
 };
 
@@ -67,6 +76,11 @@ static int store_fail(struct store *st, const char *what)
     return -1;
 }
 
+int store_set_error(struct store *st, const char *what)
+{
+    return store_fail(st, what);
+}
+
 const char *store_errmsg(struct store *st)
 {
     return st->errmsg;
@@ -106,13 +120,17 @@ static sqlite3_stmt *store_stmt(struct store *st, const char *sql)
     return s;
 }
 
+static int store_rc_busy(int rc);
+
 static int store_exec(struct store *st, const char *sql)
 {
     char *msg = NULL;
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
 
-    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (rc != SQLITE_OK) {
         snprintf(st->errmsg, sizeof(st->errmsg), "%s", msg ? msg : "?");
-        log_err("store: %s", st->errmsg);
+        if (!st->opening || !store_rc_busy(rc))
+            log_err("store: %s", st->errmsg);
         sqlite3_free(msg);
         return -1;
     }
@@ -134,46 +152,67 @@ void store_rollback(struct store *st)
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int store_migrate(struct store *st, char *err, size_t errlen)
+/* True for the failures that pass when the other connection is done:
+ * another process creating or migrating the database at the same moment
+ * (SQLite does not call the busy handler for a journal-mode change or a
+ * read lock upgraded to a write lock; it fails at once). */
+static int store_rc_busy(int rc)
+{
+    rc &= 0xff;
+    return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+/* Reads PRAGMA user_version; -1 on error. */
+static int store_user_version(struct store *st, int *version)
 {
     sqlite3_stmt *s;
-    int version = 0;
+    int rc;
 
     if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
         SQLITE_OK)
-        goto fail;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        version = sqlite3_column_int(s, 0);
+        return -1;
+    rc = sqlite3_step(s);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
     sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Brings the schema up to date in one BEGIN IMMEDIATE transaction, so of
+ * processes starting together one migrates and the others, waiting on its
+ * write lock, find the work done when they get it. */
+static int store_migrate(struct store *st, char *err, size_t errlen)
+{
+    char pragma[64];
+    int version;
+
+    /* The usual case, an up-to-date database, takes no write lock. */
+    if (store_user_version(st, &version) < 0)
+        goto fail;
+    if (version == schema_count)
+        return 0;
+    if (store_begin(st) < 0)
+        goto fail;
+    if (store_user_version(st, &version) < 0)
+        goto fail_rb;
+    if (version == schema_count) {
+        /* Another process migrated while we waited for its lock. */
+        store_rollback(st);
+        return 0;
+    }
     if (version > schema_count) {
+        store_rollback(st);
         snprintf(err, errlen, "database schema %d is newer than this "
                  "program (%d)", version, schema_count);
         return -1;
     }
-    while (version < schema_count) {
-        char pragma[64];
-
-        snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d",
-                 version + 1);
-        if (store_begin(st) < 0)
-            goto fail;
-        /* Another process may have migrated while we waited for the lock. */
-        if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
-                               NULL) != SQLITE_OK)
+    for (int v = version; v < schema_count; v++) {
+        if (store_exec(st, schema_migrations[v]) < 0)
             goto fail_rb;
-        if (sqlite3_step(s) == SQLITE_ROW &&
-            sqlite3_column_int(s, 0) > version) {
-            version = sqlite3_column_int(s, 0);
-            sqlite3_finalize(s);
-            store_rollback(st);
-            continue;
-        }
-        sqlite3_finalize(s);
-        if (store_exec(st, schema_migrations[version]) < 0 ||
-            store_exec(st, pragma) < 0 || store_commit(st) < 0)
-            goto fail_rb;
-        version++;
     }
+    snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", schema_count);
+    if (store_exec(st, pragma) < 0 || store_commit(st) < 0)
+        goto fail_rb;
+    log_info("store: database schema %d -> %d", version, schema_count);
     return 0;
 fail_rb:
     store_rollback(st);
@@ -182,10 +221,57 @@ fail:
     return -1;
 }
 
-struct store *store_open(const char *path, char *err, size_t errlen)
+/* Journal mode, connection settings, schema.  Returns 0, -1 with err set,
+ * or STORE_RETRY when another connection was in the way. */
+#define STORE_RETRY 2
+static int store_setup(struct store *st, const char *path, char *err,
+                       size_t errlen)
+{
+    if (store_exec(st, "PRAGMA journal_mode=WAL") < 0 ||
+        store_exec(st, "PRAGMA synchronous=NORMAL") < 0 ||
+        store_exec(st, "PRAGMA foreign_keys=ON") < 0 ||
+        /* 1 MiB per connection instead of 2: rrcloud-fcgi has one per
+         * thread, and its lookups touch few pages. */
+        store_exec(st, "PRAGMA cache_size=-1024") < 0) {
+        snprintf(err, errlen, "%s: %s", path, st->errmsg);
+        goto fail;
+    }
+    if (store_migrate(st, err, errlen) < 0)
+        goto fail;
+    return 0;
+fail:
+    return store_rc_busy(sqlite3_extended_errcode(st->db)) ? STORE_RETRY
+                                                           : -1;
+}
+
+/* Sleeps between tries: 10 ms doubling to 1 s, each a random 50-100 % of
+ * that so processes that collided once do not collide again. */
+static void store_backoff(int attempt)
+{
+    long long ms = 10LL << (attempt < 7 ? attempt : 7);
+    unsigned short r = 0;
+    struct timespec ts;
+
+    if (ms > 1000)
+        ms = 1000;
+    if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+        r = (unsigned short)rr_mono_ms();
+    ms = ms / 2 + (ms / 2) * r / 65535;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+struct store *store_open_ex(const char *path, char *err, size_t errlen,
+                            int *transient)
 {
     struct store *st = calloc(1, sizeof(*st));
+    long long deadline = rr_mono_ms() + STORE_OPEN_PATIENCE_MS;
+    int rc;
 
+    if (transient)
+        *transient = 0;
     if (!st) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -198,22 +284,40 @@ struct store *store_open(const char *path, char *err, size_t errlen)
                  st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto fail;
     }
-    sqlite3_busy_timeout(st->db, 5000);
-    if (store_exec(st, "PRAGMA journal_mode=WAL") < 0 ||
-        store_exec(st, "PRAGMA synchronous=NORMAL") < 0 ||
-        store_exec(st, "PRAGMA foreign_keys=ON") < 0 ||
-        /* 1 MiB per connection instead of 2: rrcloud-fcgi has one per
-         * thread, and its lookups touch few pages. */
-        store_exec(st, "PRAGMA cache_size=-1024") < 0) {
-        snprintf(err, errlen, "%s: %s", path, st->errmsg);
-        goto fail;
+    sqlite3_extended_result_codes(st->db, 1);
+    sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+    st->opening = 1;
+    for (int attempt = 0;; attempt++) {
+        rc = store_setup(st, path, err, errlen);
+        if (rc != STORE_RETRY)
+            break;
+        if (rr_mono_ms() > deadline) {
+            rc = -1;
+            break;
+        }
+        if (attempt == 0)
+            log_warn("store: %s; another process is opening the database, "
+                     "trying again", err);
+        store_backoff(attempt);
     }
-    if (store_migrate(st, err, errlen) < 0)
+    st->opening = 0;
+    if (rc < 0)
         goto fail;
     return st;
 fail:
+    if (transient && st->db) {
+        int e = sqlite3_extended_errcode(st->db) & 0xff;
+
+        *transient = store_rc_busy(e) || e == SQLITE_FULL ||
+                     e == SQLITE_IOERR;
+    }
     store_close(st);
     return NULL;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+    return store_open_ex(path, err, errlen, NULL);
 }
 
 int store_set_cache_kib(struct store *st, int kib)
@@ -658,37 +762,47 @@ int store_notify_due(struct store *st, double now, int limit,
         "SELECT id, task_id, url, body, attempts, next_at FROM notifications "
         "WHERE state = 0 AND next_at <= ?1 ORDER BY next_at LIMIT ?2";
     sqlite3_stmt *s = store_stmt(st, sql);
-    struct notification n;
-    int rc;
+    struct notification *v;
+    int n = 0, rc = SQLITE_DONE, ret = -1;
 
-    if (!s)
+    if (!s || limit <= 0)
+        return s ? 0 : -1;
+    v = calloc((size_t)limit, sizeof(*v));
+    if (!v)
         return -1;
     sqlite3_bind_double(s, 1, now);
     sqlite3_bind_int(s, 2, limit);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int stop;
-
-        memset(&n, 0, sizeof(n));
-        n.id = sqlite3_column_int64(s, 0);
-        col_copy(s, 1, n.task_id, sizeof(n.task_id));
-        n.url = col_strdup(s, 2);
-        n.body = col_strdup(s, 3);
-        n.attempts = sqlite3_column_int(s, 4);
-        n.next_at = sqlite3_column_double(s, 5);
-        if (!n.url) {
-            notification_clear(&n);
-            sqlite3_reset(s);
-            return -1;
-        }
-        stop = cb(arg, &n);
-        notification_clear(&n);
-        if (stop)
+    while (n < limit && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+        v[n].id = sqlite3_column_int64(s, 0);
+        col_copy(s, 1, v[n].task_id, sizeof(v[n].task_id));
+        v[n].url = col_strdup(s, 2);
+        v[n].body = col_strdup(s, 3);
+        v[n].attempts = sqlite3_column_int(s, 4);
+        v[n].next_at = sqlite3_column_double(s, 5);
+        if (!v[n++].url)
+            goto out;
+    }
+    if (n < limit && rc != SQLITE_DONE) {
+        store_fail(st, "due notifications");
+        goto out;
+    }
+    /* The rows are read and the statement reset before any callback: a
+     * callback that writes (a delivery that cannot even be set up is
+     * recorded at once) must not upgrade this read to a write, which
+     * SQLite refuses at once, without waiting, while another connection
+     * writes. */
+    sqlite3_reset(s);
+    for (int i = 0; i < n; i++) {
+        if (cb(arg, &v[i]))
             break;
     }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_fail(st, "due notifications");
+    ret = 0;
+out:
     sqlite3_reset(s);
-    return 0;
+    for (int i = 0; i < n; i++)
+        notification_clear(&v[i]);
+    free(v);
+    return ret;
 }
 
 int store_notify_next(struct store *st, double now, double *wait_s)

@@ -69,8 +69,17 @@ void task_clear(struct task *t);  /* frees the heap strings, zeroes t */
 struct store;
 
 /* Opens (creating if needed) the database and brings its schema up to
- * date.  Returns NULL with err set. */
+ * date.  Any number of processes may do this at once on a new or an
+ * existing database: when another one is in the way (SQLITE_BUSY from the
+ * journal-mode change or the migration) it tries again with a growing,
+ * jittered delay, for up to a minute, logging once.  Returns NULL with err
+ * set. */
 struct store *store_open(const char *path, char *err, size_t errlen);
+/* store_open that also tells, in *transient, whether the failure may pass
+ * by itself (the database still busy, the disk full, an I/O error), so a
+ * daemon can wait and try again instead of exiting. */
+struct store *store_open_ex(const char *path, char *err, size_t errlen,
+                            int *transient);
 void store_close(struct store *st);
 /* Sets this connection's page cache to kib KiB (store_open leaves 1 MiB).
  * rrcloud-fcgi's lookups by key need little; the fleet loop more. */
@@ -144,7 +153,8 @@ void notification_clear(struct notification *n);
 /* Queues a delivery of url (and body, may be NULL) due at once. */
 int store_notify_add(struct store *st, const char *task_id, const char *url,
                      const char *body);
-/* Calls cb for up to limit deliveries due at or before now, oldest first. */
+/* Calls cb for up to limit deliveries due at or before now, oldest first,
+ * after reading them: cb may write through st. */
 typedef int (*store_notify_cb)(void *arg, const struct notification *n);
 int store_notify_due(struct store *st, double now, int limit,
                      store_notify_cb cb, void *arg);
@@ -161,6 +171,9 @@ int store_notify_counts(struct store *st, long long *pending,
 /* --- raw access for other store_*.c files (fleet) -------------------------- */
 struct sqlite3;
 struct sqlite3 *store_db(struct store *st);
+/* Sets store_errmsg() to "what: <the connection's last error>", logs it,
+ * and returns -1. */
+int store_set_error(struct store *st, const char *what);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);
