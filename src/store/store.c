@@ -76,6 +76,17 @@ static int store_fail(struct store *st, const char *what)
     return -1;
 }
 
+/* store_fail for a failed step of s, which is reset: a statement left
+ * after SQLITE_BUSY still counts as running, and the next COMMIT on this
+ * connection would fail with "SQL statements in progress". */
+static int store_step_fail(struct store *st, sqlite3_stmt *s,
+                           const char *what)
+{
+    store_fail(st, what);
+    sqlite3_reset(s);
+    return -1;
+}
+
 int store_set_error(struct store *st, const char *what)
 {
     return store_fail(st, what);
@@ -320,6 +331,11 @@ struct store *store_open(const char *path, char *err, size_t errlen)
     return store_open_ex(path, err, errlen, NULL);
 }
 
+void store_set_busy_ms(struct store *st, int ms)
+{
+    sqlite3_busy_timeout(st->db, ms > 0 ? ms : STORE_BUSY_MS);
+}
+
 int store_set_cache_kib(struct store *st, int kib)
 {
     char sql[64];
@@ -429,7 +445,7 @@ int store_task_insert(struct store *st, const struct task *t)
     sqlite3_bind_int64(s, 10, t->timeout);
     sqlite3_bind_int(s, 11, t->kind);
     if (sqlite3_step(s) != SQLITE_DONE)
-        return store_fail(st, "insert task");
+        return store_step_fail(st, s, "insert task");
     return 0;
 }
 
@@ -447,7 +463,7 @@ int store_task_get(struct store *st, const char *id, struct task *out)
     if (rc == SQLITE_DONE)
         return STORE_NOTFOUND;
     if (rc != SQLITE_ROW)
-        return store_fail(st, "get task");
+        return store_step_fail(st, s, "get task");
     rc = task_from_row(s, out);
     /* A statement left on a row keeps its read transaction open, and in WAL
      * mode every later read on this connection would see that old
@@ -477,7 +493,7 @@ static int store_task_walk(struct store *st, sqlite3_stmt *s,
     }
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_fail(st, "list tasks");
+        return store_step_fail(st, s, "list tasks");
     return 0;
 }
 
@@ -513,7 +529,7 @@ int store_task_count(struct store *st, int status, long long *out)
     if (status >= 0)
         sqlite3_bind_int(s, 1, status);
     if (sqlite3_step(s) != SQLITE_ROW)
-        return store_fail(st, "count tasks");
+        return store_step_fail(st, s, "count tasks");
     *out = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
     return 0;
@@ -538,7 +554,7 @@ int store_task_claim(struct store *st, struct task *out)
     if (rc == SQLITE_DONE)
         return STORE_NOTFOUND;
     if (rc != SQLITE_ROW)
-        return store_fail(st, "claim task");
+        return store_step_fail(st, s, "claim task");
     rc = task_from_row(s, out);
     /* Finish the statement so the write commits now. */
     while (sqlite3_step(s) == SQLITE_ROW)
@@ -552,7 +568,7 @@ int store_task_claim(struct store *st, struct task *out)
 static int store_write(struct store *st, sqlite3_stmt *s, const char *what)
 {
     if (sqlite3_step(s) != SQLITE_DONE)
-        return store_fail(st, what);
+        return store_step_fail(st, s, what);
     return sqlite3_changes(st->db) > 0 ? 0 : STORE_NOTFOUND;
 }
 
@@ -680,7 +696,7 @@ int store_task_finished_since(struct store *st, double since,
             break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_fail(st, "finished tasks");
+        return store_step_fail(st, s, "finished tasks");
     sqlite3_reset(s);
     return 0;
 }
@@ -751,7 +767,7 @@ int store_notify_add(struct store *st, const char *task_id, const char *url,
     bind_text_or_null(s, 3, body);
     sqlite3_bind_double(s, 4, rr_now());
     if (sqlite3_step(s) != SQLITE_DONE)
-        return store_fail(st, "add notification");
+        return store_step_fail(st, s, "add notification");
     return 0;
 }
 
@@ -814,7 +830,7 @@ int store_notify_next(struct store *st, double now, double *wait_s)
     if (!s)
         return -1;
     if (sqlite3_step(s) != SQLITE_ROW)
-        return store_fail(st, "next notification");
+        return store_step_fail(st, s, "next notification");
     if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
         *wait_s = -1;
     } else {
@@ -863,7 +879,7 @@ int store_notify_counts(struct store *st, long long *pending,
         }
     }
     if (rc != SQLITE_DONE)
-        return store_fail(st, "count notifications");
+        return store_step_fail(st, s, "count notifications");
     sqlite3_reset(s);
     return 0;
 }

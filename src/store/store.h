@@ -85,6 +85,10 @@ void store_close(struct store *st);
  * rrcloud-fcgi's lookups by key need little; the fleet loop more. */
 int store_set_cache_kib(struct store *st, int kib);
 const char *store_errmsg(struct store *st);
+/* How long a statement on this connection waits for another connection's
+ * lock before failing with "database is locked" (default 5 s; ms <= 0
+ * restores it). */
+void store_set_busy_ms(struct store *st, int ms);
 
 /* --- tasks --------------------------------------------------------------- */
 
