@@ -208,6 +208,14 @@ const char *const schema_migrations[] = {
     "  priority INTEGER NOT NULL DEFAULT 0,"
     "  created REAL NOT NULL"
     ") WITHOUT ROWID;",
+
+    /* 3: rrcloudd's heartbeat, one row per host (/healthz reads it) */
+    "CREATE TABLE daemons ("
+    "  host TEXT PRIMARY KEY,"
+    "  pid INTEGER NOT NULL DEFAULT 0,"   /* 0 = stopped cleanly */
+    "  started REAL NOT NULL DEFAULT 0,"
+    "  beat REAL NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;",
 };
 
 const int schema_count =

@@ -172,6 +172,29 @@ int store_notify_result(struct store *st, long long id, int done,
 int store_notify_counts(struct store *st, long long *pending,
                         long long *delivered, long long *failed);
 
+/* --- rrcloudd's heartbeat (store_health.c) -------------------------------- */
+
+/* One row per host that runs rrcloudd. */
+struct store_beat {
+    char host[256];
+    long pid;            /* 0 once it stopped cleanly */
+    double started;      /* when it started */
+    double beat;         /* its last heartbeat (or its stop) */
+};
+/* Writes rrcloudd's heartbeat for host: pid, start time, now. */
+int store_heartbeat(struct store *st, const char *host, long pid,
+                    double started, double now);
+/* Marks host's rrcloudd (pid) stopped cleanly. */
+int store_heartbeat_stop(struct store *st, const char *host, long pid,
+                         double now);
+/* The most recent heartbeat of any host; STORE_NOTFOUND if rrcloudd never
+ * ran on this database. */
+int store_heartbeat_get(struct store *st, struct store_beat *out);
+/* Whether this connection can take the write lock within wait_ms: 0, or
+ * -1 (busy past wait_ms, read-only; the reason in store_errmsg()).
+ * Writes nothing. */
+int store_probe_write(struct store *st, int wait_ms);
+
 /* --- raw access for other store_*.c files (fleet) -------------------------- */
 struct sqlite3;
 struct sqlite3 *store_db(struct store *st);
