@@ -12,7 +12,7 @@ int store_heartbeat(struct store *st, const char *host, long pid,
     int rc = sf_exec(st, "INSERT INTO daemons (host, pid, started, beat) "
                          "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (host) DO "
                          "UPDATE SET pid = ?2, started = ?3, beat = ?4",
-                     "tiid", host, (long long)pid, started, now);
+                     "tidd", host, (long long)pid, started, now);
 
     return rc < 0 ? -1 : 0;
 }

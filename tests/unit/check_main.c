@@ -23,6 +23,7 @@ int main(void)
         loadmgr_suite,
         cli_rc_suite,
         moonraker_suite,
+        store_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -17,5 +17,6 @@ Suite *store_fleet_suite(void);
 Suite *loadmgr_suite(void);
 Suite *cli_rc_suite(void);
 Suite *moonraker_suite(void);
+Suite *store_suite(void);
 
 #endif
