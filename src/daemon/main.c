@@ -66,6 +66,7 @@ struct daemon {
     struct loop_timer *beat_timer;
     struct loop_timer *retry_timer; /* start_work again; NULL once up */
     int up;                  /* start_work succeeded */
+    int start_failed;        /* a later try of start_work met a hard error */
     int stopping;
     char host[256];
     double started;
@@ -471,6 +472,7 @@ static void on_retry(struct loop *l, struct loop_timer *t, void *arg)
     rc = start_work(d);
     if (rc < 0) {
         log_err("cannot start; stopping");
+        d->start_failed = 1;
         loop_stop(d->loop);
         return;
     }
@@ -585,7 +587,7 @@ int main(int argc, char **argv)
     if ((d.once ? run_once(&d) : loop_run(d.loop)) < 0)
         log_err("event loop: %s", strerror(errno));
     else
-        rc = 0;
+        rc = d.start_failed;
     log_info("stopped");
 out:
     finish(&d);
