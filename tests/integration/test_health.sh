@@ -1,9 +1,9 @@
 #!/bin/sh
 # test_health.sh - /healthz tells the truth, through real nginx: 200 on a
 # running stack; 503 naming the cause when rrcloudd was stopped, when it
-# was killed (kill -9), when another connection holds the database's
-# write lock, and when the spool's disk has less than min_free_space free;
-# 200 again each time the cause is gone.
+# was killed (kill -9), when its heartbeat is old (SIGSTOP), when another
+# connection holds the database's write lock, and when the spool's disk
+# has less than min_free_space free; 200 again each time the cause is gone.
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
@@ -13,11 +13,11 @@ failures=1   # lib.sh's finish would report a stack that did not start as passed
 stack_start nginx
 failures=0
 
-# wait_health CODE: polls /healthz until it answers CODE (at most 15 s);
-# the last answer's body is in $T/body.
+# wait_health CODE [SECONDS]: polls /healthz until it answers CODE (at
+# most 15 s); the last answer's body is in $T/body.
 wait_health() {
     i=0
-    while [ $i -lt 150 ]; do
+    while [ $i -lt $(( ${2:-15} * 10 )) ]; do
         code=$(http_status GET "$BASE/healthz")
         [ "$code" = "$1" ] && return 0
         sleep 0.1; i=$((i + 1))
@@ -68,6 +68,15 @@ expect_eq "killed rrcloudd: 503 at once" 503 "$code"
 expect_contains "names the gone process" "$(body)" "rrcloudd not running: its process $pid is gone"
 start_daemon
 check "restarted after kill -9: 200" wait_health 200
+
+# A stuck rrcloudd (SIGSTOP): its process is there, its heartbeat ages.
+pid=$(cat "$STACK/rrcloudd.pid")
+kill -STOP "$pid"
+# The heartbeat is stale 10 s after the last one, at most 12 s from now.
+check "stuck rrcloudd: 503 once its heartbeat is 10 s old" wait_health 503 30
+expect_contains "names the old heartbeat" "$(body)" "rrcloudd not running: its last heartbeat (pid $pid on "
+kill -CONT "$pid"
+check "rrcloudd going again: 200" wait_health 200
 
 # --- the write lock held elsewhere --------------------------------------------
 # sqlite3 takes the lock when it reads the first line and holds it while
