@@ -44,6 +44,27 @@ static void health_problem(json_t *list, const char *fmt, ...)
     json_array_append_new(list, json_string(msg));
 }
 
+/* Whether process pid on this host has ended: gone, or a zombie that its
+ * parent has not reaped yet (kill(pid, 0) still finds those). */
+static int health_pid_gone(long pid)
+{
+    char path[64], buf[512], *p;
+    FILE *f;
+    int gone = 0;
+
+    if (kill((pid_t)pid, 0) < 0)
+        return errno == ESRCH;
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    f = fopen(path, "re");
+    if (!f)
+        return errno == ENOENT;
+    /* "PID (COMM) STATE ...": COMM may hold ')', so the last one. */
+    if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')) && p[1] == ' ')
+        gone = p[2] == 'Z' || p[2] == 'X';
+    fclose(f);
+    return gone;
+}
+
 /* Is rrcloudd running?  Its heartbeat row says when it last beat and, on
  * this host, its pid can be asked directly (a kill -9 shows at once). */
 static const char *health_daemon(struct req *r, json_t *problems)
@@ -66,8 +87,7 @@ static const char *health_daemon(struct req *r, json_t *problems)
                        "ago", age);
         return "not running";
     }
-    if (strcmp(b.host, app->hostname) == 0 && kill((pid_t)b.pid, 0) < 0 &&
-        errno == ESRCH) {
+    if (strcmp(b.host, app->hostname) == 0 && health_pid_gone(b.pid)) {
         health_problem(problems, "rrcloudd not running: its process %ld is "
                        "gone", b.pid);
         return "not running";
