@@ -295,7 +295,6 @@ struct store *store_open_ex(const char *path, char *err, size_t errlen,
                  st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto fail;
     }
-    sqlite3_extended_result_codes(st->db, 1);
     sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
     st->opening = 1;
     for (int attempt = 0;; attempt++) {
