@@ -51,6 +51,7 @@ static const struct conf_key conf_keys[] = {
     NUM(runner_slots, K_INT), NUM(default_timeout, K_SECS),
     NUM(kill_grace, K_SECS), NUM(max_data_retention, K_SECS),
     NUM(purge_interval, K_SECS), NUM(max_reruns, K_INT),
+    NUM(min_free_space, K_SIZE),
     NUM(notifier_retries, K_INT), NUM(notifier_timeout, K_SECS),
     NUM(notifier_backoff, K_SECS),
     /* fleet */
@@ -104,6 +105,7 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->max_data_retention = 24 * 3600;
     c->purge_interval = 300;
     c->max_reruns = 1;
+    c->min_free_space = 32ULL << 20;
     c->notifier_retries = 8;
     c->notifier_timeout = 10;
     c->notifier_backoff = 2;

@@ -46,6 +46,8 @@ struct rr_conf {
     long long max_data_retention;      /* s */
     long long purge_interval;          /* s */
     int max_reruns;                    /* re-runs of a task after a crash */
+    unsigned long long min_free_space; /* bytes free on the spool's and the
+                                          database's disks; 0 = unchecked */
 
     /* notifier */
     int notifier_retries;

@@ -30,6 +30,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +45,11 @@
 #define PACKAGE_VERSION "0.1.0"
 #endif
 
+/* Between tries of a start that met a full disk or a busy store. */
+#define START_RETRY_MS 5000
+/* rrcloudd's heartbeat in the store, which /healthz reads. */
+#define BEAT_MS 2000
+
 struct daemon {
     struct rr_conf conf;
     const char *conf_path;
@@ -57,7 +63,15 @@ struct daemon {
     struct notify *notify;
     struct fleet *fleet;     /* printers; NULL with --once */
     struct loop_timer *purge_timer;
+    struct loop_timer *beat_timer;
+    struct loop_timer *retry_timer; /* start_work again; NULL once up */
+    int up;                  /* start_work succeeded */
+    int start_failed;        /* a later try of start_work met a hard error */
     int stopping;
+    char host[256];
+    double started;
+    int beat_failed;         /* the last heartbeat could not be written */
+    int space_low;           /* a disk was under min_free_space */
 };
 
 static void usage(FILE *f)
@@ -245,6 +259,10 @@ static void on_term(struct loop *l, int signo, void *arg)
     else
         log_info("signal %d again: killing the remaining tasks", signo);
     d->stopping = 1;
+    if (!d->runner) {
+        loop_stop(d->loop);       /* still waiting to start */
+        return;
+    }
     fleet_stop(d->fleet);
     runner_stop(d->runner, on_runner_stopped, d);
 }
@@ -260,7 +278,8 @@ static void on_hup(struct loop *l, int signo, void *arg)
         log_err("SIGHUP: keeping the old services: %s", err);
         return;
     }
-    runner_set_registry(d->runner, reg);
+    if (d->runner)
+        runner_set_registry(d->runner, reg);
     service_registry_free(d->reg);
     d->reg = reg;
     log_info("SIGHUP: %zu services loaded from %s",
@@ -290,52 +309,135 @@ static int setup_signals(struct daemon *d)
     return 0;
 }
 
-static int start(struct daemon *d)
+/* Logs, once per change, whether the spool's or the database's disk has
+ * less than min_free_space free: the likely cause of store errors. */
+static void check_space(struct daemon *d)
+{
+    char dbdir[sizeof(d->conf.database)];
+    const char *paths[2] = { d->conf.spool_dir, NULL };
+    unsigned long long avail;
+    int low = 0;
+
+    if (d->conf.min_free_space == 0)
+        return;
+    rr_fmt(dbdir, sizeof(dbdir), "%s", d->conf.database);
+    paths[1] = dirname(dbdir);
+    for (int i = 0; i < 2; i++) {
+        if (spool_free_space(paths[i], &avail) < 0 ||
+            avail >= d->conf.min_free_space)
+            continue;
+        low = 1;
+        if (!d->space_low)
+            log_warn("%s: %llu bytes free, under min_free_space (%llu); "
+                     "task ends and uploads may fail until space returns",
+                     paths[i], avail, d->conf.min_free_space);
+    }
+    if (d->space_low && !low)
+        log_info("free space is above min_free_space again");
+    d->space_low = low;
+}
+
+static void beat(struct daemon *d)
+{
+    if (store_heartbeat(d->st, d->host, (long)getpid(), d->started,
+                        rr_now()) < 0) {
+        if (!d->beat_failed)
+            log_err("heartbeat: cannot write it (%s); /healthz reports "
+                    "rrcloudd as not running until it can",
+                    store_errmsg(d->st));
+        d->beat_failed = 1;
+    } else if (d->beat_failed) {
+        log_info("heartbeat: written again");
+        d->beat_failed = 0;
+    }
+    check_space(d);
+}
+
+static void on_beat(struct loop *l, struct loop_timer *t, void *arg)
+{
+    beat(arg);
+}
+
+/* Undoes a start_work that failed part-way (the lock stays taken). */
+static void stop_work(struct daemon *d)
+{
+    fleet_free(d->fleet);
+    d->fleet = NULL;
+    notify_stop(d->notify);
+    d->notify = NULL;
+    runner_free(d->runner);
+    d->runner = NULL;
+    if (d->wake_fd >= 0) {
+        close(d->wake_fd);
+        unlink(d->conf.wake_socket);
+        d->wake_fd = -1;
+    }
+    store_close(d->st);
+    d->st = NULL;
+}
+
+/* A failure of a start step that may pass (a full disk, a busy store):
+ * errno values of the file steps that are worth waiting for. */
+static int errno_transient(int e)
+{
+    return e == ENOSPC || e == EDQUOT || e == EIO || e == EROFS ||
+           e == ENOMEM || e == EAGAIN;
+}
+
+/* Everything that needs the disk and the store.  0 when rrcloudd is up;
+ * 1 when a step failed in a way that may pass (logged; try again later);
+ * -1 when it cannot work at all. */
+static int start_work(struct daemon *d)
 {
     char err[512];
+    int transient = 0;
 
     if (spool_init(d->conf.spool_dir) < 0) {
         log_err("spool %s: %s", d->conf.spool_dir, strerror(errno));
-        return -1;
+        return errno_transient(errno) ? 1 : -1;
     }
-    if (take_lock(d) < 0)
-        return -1;
-    d->st = store_open(d->conf.database, err, sizeof(err));
-    d->reg = service_registry_load(d->conf.services_dir, err, sizeof(err));
-    if (!d->st || !d->reg) {
+    if (d->lock_fd < 0 && take_lock(d) < 0)
+        return d->lock_fd < 0 && errno_transient(errno) ? 1 : -1;
+    d->st = store_open_ex(d->conf.database, err, sizeof(err), &transient);
+    if (!d->st) {
         log_err("%s", err);
-        return -1;
+        return transient ? 1 : -1;
     }
-    if (recover_run(&d->conf, d->reg, d->st) < 0 ||
-        purge_run(&d->conf, d->st, rr_now()) < 0)
-        return -1;
-    d->loop = loop_new();
-    if (!d->loop)
-        return -1;
+    beat(d);
+    /* Tasks left busy by an earlier run are settled before any is
+     * claimed; a store error here is retried with the whole start. */
+    if (recover_run(&d->conf, d->reg, d->st) < 0)
+        goto retry;
+    if (purge_run(&d->conf, d->st, rr_now()) < 0)
+        log_warn("purge: %s; tried again in %lld s", store_errmsg(d->st),
+                 d->conf.purge_interval);
     d->wake_fd = wake_listen(d->conf.wake_socket);
     if (d->wake_fd < 0) {
         log_err("wake socket %s: %s", d->conf.wake_socket, strerror(errno));
+        if (errno_transient(errno))
+            goto retry;
         return -1;
     }
     d->runner = runner_new(&d->conf, d->reg, d->st, d->loop);
-    d->notify = notify_start(&d->conf, err, sizeof(err));
-    if (!d->runner || !d->notify) {
-        log_err("%s", d->runner ? err : "cannot create the runner");
+    if (!d->runner) {
+        log_err("cannot create the runner");
         return -1;
+    }
+    d->notify = notify_start(&d->conf, err, sizeof(err));
+    if (!d->notify) {
+        log_err("%s", err);
+        goto retry;
     }
     runner_set_notify(d->runner, kick_notifier, d->notify);
     if (!d->once) {
         d->fleet = fleet_new(&d->conf, d->st, d->loop, err, sizeof(err));
         if (!d->fleet) {
             log_err("%s", err);
-            return -1;
+            goto retry;
         }
         fleet_set_notify(d->fleet, kick_notifier, d->notify);
     }
-    if (loop_add_fd(d->loop, d->wake_fd, EPOLLIN, on_wake, d) < 0 ||
-        loop_add_signal(d->loop, SIGTERM, on_term, d) < 0 ||
-        loop_add_signal(d->loop, SIGINT, on_term, d) < 0 ||
-        loop_add_signal(d->loop, SIGHUP, on_hup, d) < 0)
+    if (loop_add_fd(d->loop, d->wake_fd, EPOLLIN, on_wake, d) < 0)
         return -1;
     if (d->conf.purge_interval > 0 && d->conf.max_data_retention > 0) {
         d->purge_timer = loop_add_timer(d->loop,
@@ -344,7 +446,79 @@ static int start(struct daemon *d)
         if (!d->purge_timer)
             return -1;
     }
+    d->beat_timer = loop_add_timer(d->loop, BEAT_MS, 1, on_beat, d);
+    if (!d->beat_timer)
+        return -1;
+    d->up = 1;
     return 0;
+retry:
+    stop_work(d);
+    return 1;
+}
+
+static void log_ready(struct daemon *d)
+{
+    log_info("rrcloudd %s ready: %d runner slots, %zu services, spool %s, "
+             "database %s", PACKAGE_VERSION, d->conf.runner_slots,
+             service_count(d->reg), d->conf.spool_dir, d->conf.database);
+}
+
+static void on_retry(struct loop *l, struct loop_timer *t, void *arg)
+{
+    struct daemon *d = arg;
+    int rc;
+
+    d->retry_timer = NULL;
+    rc = start_work(d);
+    if (rc < 0) {
+        log_err("cannot start; stopping");
+        d->start_failed = 1;
+        loop_stop(d->loop);
+        return;
+    }
+    if (rc > 0) {
+        check_space(d);
+        d->retry_timer = loop_add_timer(l, START_RETRY_MS, 0, on_retry, d);
+        return;
+    }
+    log_ready(d);
+    if (runner_poll(d->runner) < 0)
+        log_err("runner: %s", store_errmsg(d->st));
+}
+
+static int start(struct daemon *d)
+{
+    char err[512];
+    int rc;
+
+    if (gethostname(d->host, sizeof(d->host) - 1) < 0)
+        rr_fmt(d->host, sizeof(d->host), "localhost");
+    d->started = rr_now();
+    d->reg = service_registry_load(d->conf.services_dir, err, sizeof(err));
+    if (!d->reg) {
+        log_err("%s", err);
+        return -1;
+    }
+    d->loop = loop_new();
+    if (!d->loop)
+        return -1;
+    if (loop_add_signal(d->loop, SIGTERM, on_term, d) < 0 ||
+        loop_add_signal(d->loop, SIGINT, on_term, d) < 0 ||
+        loop_add_signal(d->loop, SIGHUP, on_hup, d) < 0)
+        return -1;
+    rc = start_work(d);
+    if (rc <= 0)
+        return rc;
+    if (d->once)
+        return -1;
+    /* Up, but waiting for the disk or the store: say so and keep trying
+     * rather than exit (the init system would only restart us into the
+     * same wall). */
+    check_space(d);
+    log_warn("rrcloudd waits for the spool and the database; trying again "
+             "every %d s", START_RETRY_MS / 1000);
+    d->retry_timer = loop_add_timer(d->loop, START_RETRY_MS, 0, on_retry, d);
+    return d->retry_timer ? 0 : -1;
 }
 
 /* --once: run until nothing is queued or running, then let the notifier
@@ -373,16 +547,14 @@ static int run_once(struct daemon *d)
 
 static void finish(struct daemon *d)
 {
-    fleet_free(d->fleet);
-    notify_stop(d->notify);
-    runner_free(d->runner);
-    if (d->wake_fd >= 0) {
-        close(d->wake_fd);
-        unlink(d->conf.wake_socket);
-    }
+    loop_timer_del(d->loop, d->retry_timer);
+    loop_timer_del(d->loop, d->beat_timer);
+    if (d->st && store_heartbeat_stop(d->st, d->host, (long)getpid(),
+                                      rr_now()) < 0)
+        log_warn("heartbeat: cannot mark the stop: %s", store_errmsg(d->st));
+    stop_work(d);
     loop_free(d->loop);
     service_registry_free(d->reg);
-    store_close(d->st);
     if (d->lock_fd >= 0)
         close(d->lock_fd);
 }
@@ -407,17 +579,15 @@ int main(int argc, char **argv)
     json_object_seed(0);
     if (start(&d) < 0)
         goto out;
-    log_info("rrcloudd %s ready: %d runner slots, %zu services, spool %s, "
-             "database %s", PACKAGE_VERSION, d.conf.runner_slots,
-             service_count(d.reg), d.conf.spool_dir,
-             d.conf.database);
+    if (d.up)
+        log_ready(&d);
     announce_ready(&d);
-    if (runner_poll(d.runner) < 0)
+    if (d.up && runner_poll(d.runner) < 0)
         log_err("runner: %s", store_errmsg(d.st));
     if ((d.once ? run_once(&d) : loop_run(d.loop)) < 0)
         log_err("event loop: %s", strerror(errno));
     else
-        rc = 0;
+        rc = d.start_failed;
     log_info("stopped");
 out:
     finish(&d);

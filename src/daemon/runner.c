@@ -53,6 +53,23 @@ struct runner_task {
     struct loop_timer *timer;   /* timeout, then grace; NULL if none */
 };
 
+/* A task's end that could not be recorded yet (the store failed: disk
+ * full, busy past its timeout).  Its process is gone; the end is kept
+ * here and written again on every poll until it lands, so the task
+ * neither stays busy nor runs again. */
+struct runner_end {
+    struct runner_end *next;
+    char id[RR_ID_LEN];
+    char service[64];
+    enum task_status status;
+    int code;
+    long long size_out;
+    long pid;
+    double secs;               /* its run time, for the log; < 0 = never ran */
+    char *reason;              /* owned, may be NULL */
+    char *notifier;            /* owned, may be NULL */
+};
+
 struct runner {
     const struct rr_conf *conf;
     const struct service_registry *reg;
@@ -67,6 +84,8 @@ struct runner {
     void *stop_arg;
     void (*notify_fn)(void *);
     void *notify_arg;
+    struct runner_end *ends;     /* not yet recorded, oldest first */
+    int nends;
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -237,13 +256,108 @@ static void runner_requeue_stopped(struct runner *r, struct runner_task *t,
                  (long)t->pid, secs);
 }
 
+static void runner_end_free(struct runner_end *e)
+{
+    if (!e)
+        return;
+    free(e->reason);
+    free(e->notifier);
+    free(e);
+}
+
+/* Writes e to the store: 0 when it landed (or the task was already
+ * final), -1 when it must be tried again. */
+static int runner_end_record(struct runner *r, const struct runner_end *e)
+{
+    int rc = runner_record_end(r->st, e->id, e->status, e->code, e->reason,
+                               e->size_out, e->notifier);
+
+    if (rc < 0)
+        return -1;
+    if (e->secs < 0)
+        log_warn("task %s ended: service %s, failed (%s) before it started",
+                 e->id, e->service, e->reason ? e->reason : "");
+    else
+        log_info("task %s ended: service %s, pid %ld, %s%s%s%s, exit %d, "
+                 "%.2f s", e->id, e->service, e->pid,
+                 task_status_name(e->status), e->reason ? " (" : "",
+                 e->reason ? e->reason : "", e->reason ? ")" : "", e->code,
+                 e->secs);
+    if (rc == 0 && e->notifier && r->notify_fn)
+        r->notify_fn(r->notify_arg);
+    return 0;
+}
+
+/* Records e now, or keeps it for the next poll.  Takes e. */
+static void runner_end_submit(struct runner *r, struct runner_end *e)
+{
+    struct runner_end **pp;
+
+    if (runner_end_record(r, e) == 0) {
+        runner_end_free(e);
+        return;
+    }
+    log_err("task %s: cannot record its end (%s): %s; kept, and tried "
+            "again every %d ms", e->id, task_status_name(e->status),
+            store_errmsg(r->st), RUNNER_TICK_MS);
+    for (pp = &r->ends; *pp; pp = &(*pp)->next)
+        ;
+    e->next = NULL;
+    *pp = e;
+    r->nends++;
+}
+
+/* Writes the kept ends, oldest first, until one fails again. */
+static void runner_retry_ends(struct runner *r)
+{
+    while (r->ends) {
+        struct runner_end *e = r->ends;
+
+        if (runner_end_record(r, e) < 0)
+            return;
+        log_info("task %s: its end is recorded now", e->id);
+        r->ends = e->next;
+        r->nends--;
+        runner_end_free(e);
+    }
+}
+
+/* A new end for task id; NULL when out of memory (logged). */
+static struct runner_end *runner_end_new(const char *id, const char *service,
+                                         enum task_status status, int code,
+                                         const char *reason,
+                                         const char *notifier)
+{
+    struct runner_end *e = calloc(1, sizeof(*e));
+
+    if (!e)
+        goto oom;
+    rr_fmt(e->id, sizeof(e->id), "%s", id);
+    rr_fmt(e->service, sizeof(e->service), "%s", service);
+    e->status = status;
+    e->code = code;
+    e->size_out = -1;
+    e->secs = -1;
+    if ((reason && *reason && !(e->reason = strdup(reason))) ||
+        (notifier && !(e->notifier = strdup(notifier)))) {
+        runner_end_free(e);
+        goto oom;
+    }
+    return e;
+oom:
+    /* Recovery at the next start finds the task busy and decides. */
+    log_err("task %s: out of memory for its end", id);
+    return NULL;
+}
+
 static void runner_end(struct runner *r, struct runner_task *t, int ws)
 {
     char reason[512] = "";
     enum task_status status;
     long long size_out = -1;
     double secs = (double)(rr_mono_ms() - t->started_ms) / 1000.0;
-    int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws), rc;
+    int code = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    struct runner_end *e;
 
     /* A task that ended well just as we stopped is judged as usual. */
     if (t->shutdown && WIFEXITED(ws) && WEXITSTATUS(ws) == 0 &&
@@ -259,19 +373,13 @@ static void runner_end(struct runner *r, struct runner_task *t, int ws)
     } else {
         status = runner_judge(r, t, ws, reason, sizeof(reason), &size_out);
     }
-    rc = runner_record_end(r->st, t->id, status, code,
-                           reason[0] ? reason : NULL, size_out, t->notifier);
-    if (rc < 0) {
-        log_err("task %s: cannot record its end: %s", t->id,
-                store_errmsg(r->st));
+    e = runner_end_new(t->id, t->service, status, code, reason, t->notifier);
+    if (!e)
         return;
-    }
-    log_info("task %s ended: service %s, pid %ld, %s%s%s%s, exit %d, "
-             "%.2f s", t->id, t->service, (long)t->pid,
-             task_status_name(status), reason[0] ? " (" : "", reason,
-             reason[0] ? ")" : "", code, secs);
-    if (rc == 0 && t->notifier && r->notify_fn)
-        r->notify_fn(r->notify_arg);
+    e->size_out = size_out;
+    e->pid = (long)t->pid;
+    e->secs = secs;
+    runner_end_submit(r, e);
 }
 
 /* Reaps every finished child; returns how many. */
@@ -412,18 +520,11 @@ static int runner_on_cancel(void *arg, const struct task *row)
 static void runner_reject(struct runner *r, const struct task *row,
                           const char *reason)
 {
-    int rc = runner_record_end(r->st, row->id, TASK_FAILED, -1, reason, -1,
-                               row->notifier);
+    struct runner_end *e = runner_end_new(row->id, row->service, TASK_FAILED,
+                                          -1, reason, row->notifier);
 
-    if (rc < 0) {
-        log_err("task %s: cannot record its end: %s", row->id,
-                store_errmsg(r->st));
-        return;
-    }
-    log_warn("task %s ended: service %s, failed (%s) before it started",
-             row->id, row->service, reason);
-    if (rc == 0 && row->notifier && r->notify_fn)
-        r->notify_fn(r->notify_arg);
+    if (e)
+        runner_end_submit(r, e);
 }
 
 /* A re-run must not find the output of the run that was cut off. */
@@ -525,6 +626,7 @@ int runner_poll(struct runner *r)
 {
     int started = 0, rc;
 
+    runner_retry_ends(r);
     runner_reap(r);
     if (r->running > 0 &&
         store_task_cancel_pending(r->st, runner_on_cancel, r) < 0)
@@ -555,6 +657,11 @@ int runner_poll(struct runner *r)
 int runner_running(const struct runner *r)
 {
     return r->running;
+}
+
+int runner_pending_ends(const struct runner *r)
+{
+    return r->nends;
 }
 
 /* ---- life cycle --------------------------------------------------------- */
@@ -607,6 +714,19 @@ void runner_free(struct runner *r)
     loop_timer_del(r->loop, r->tick);
     for (int i = 0; r->slots && i < r->nslots; i++)
         runner_task_free(r->slots[i]);
+    /* A last try; the notifier may be gone already, and a call queued
+     * now is made after the next start. */
+    r->notify_fn = NULL;
+    runner_retry_ends(r);
+    while (r->ends) {
+        struct runner_end *e = r->ends;
+
+        log_err("task %s: its end (%s) was never recorded; the recovery "
+                "at the next start decides it", e->id,
+                task_status_name(e->status));
+        r->ends = e->next;
+        runner_end_free(e);
+    }
     free(r->slots);
     free(r);
 }

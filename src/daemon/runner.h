@@ -46,12 +46,17 @@ void runner_set_registry(struct runner *r, const struct service_registry *reg);
 /* fn(arg) is called whenever a notifier delivery was queued. */
 void runner_set_notify(struct runner *r, void (*fn)(void *), void *arg);
 
-/* Reaps exited children, kills tasks whose cancel was requested, and
- * starts queued tasks while slots are free (unless stopping).  Returns the
+/* Records kept ends, reaps exited children, kills tasks whose cancel was
+ * requested, and starts queued tasks while slots are free (unless
+ * stopping).  Returns the
  * number of tasks started, or -1 on a store error. */
 int runner_poll(struct runner *r);
 /* Tasks running now. */
 int runner_running(const struct runner *r);
+/* Ends of tasks that could not be recorded yet (the store failed).  Each
+ * is kept and written again on every poll (and at runner_free) until it
+ * lands; its notifier call is queued with it. */
+int runner_pending_ends(const struct runner *r);
 
 /* Graceful stop: claim nothing more; SIGTERM every task's process group,
  * SIGKILL after kill_grace; each one that ends is put back in the queue if

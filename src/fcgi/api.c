@@ -214,18 +214,3 @@ int api_handle(struct req *r, const char *path)
                             : req_error(r, 405, NULL, "use GET");
     return fleet_api_handle(r, path);
 }
-
-int api_healthz(struct req *r)
-{
-    long long n;
-    int ok = store_task_count(r->w->st, TASK_QUEUED, &n) == 0;
-
-    buf_reset(&r->out);
-    buf_printf(&r->out,
-               "{\"status\":\"%s\",\"store\":\"%s\",\"queued\":%lld,"
-               "\"version\":\"%s\"}\n",
-               ok ? "ok" : "error", ok ? "ok" : "error", ok ? n : 0,
-               PACKAGE_VERSION);
-    req_send(r, ok ? 200 : 503, "application/json", NULL);
-    return ok ? 200 : 503;
-}

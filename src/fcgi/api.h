@@ -1,6 +1,6 @@
 /*
  * api.h - the JSON API under /api/v1 (tasks and services; the fleet adds
- * its own routes) and /healthz.
+ * its own routes) and /healthz (health.c).
  */
 #ifndef RR_API_H
 #define RR_API_H

@@ -38,6 +38,7 @@
 struct thread_arg {
     struct app *app;
     int listen_fd;
+    struct store *st;   /* opened by main, owned by the thread once started */
     pthread_t tid;
 };
 
@@ -64,18 +65,10 @@ static void usage(FILE *f)
 static void *worker_main(void *arg)
 {
     struct thread_arg *ta = arg;
-    struct worker w = { .app = ta->app };
+    struct worker w = { .app = ta->app, .st = ta->st };
     FCGX_Request *f = NULL;
-    char err[512];
 
-    w.st = store_open(ta->app->conf.database, err, sizeof(err));
-    if (!w.st) {
-        log_err("worker: %s", err);
-        return NULL;
-    }
-    /* Lookups by key touch a handful of pages; one small cache per thread
-     * keeps the process small (RSS is a benchmark target). */
-    store_set_cache_kib(w.st, FCGI_CACHE_KIB);
+    ta->st = NULL;
     for (;;) {
         struct req r;
 
@@ -131,6 +124,27 @@ static int open_listener(const char *path, int mode)
     if (chmod(path, (mode_t)mode) < 0)
         log_warn("chmod %s: %s", path, strerror(errno));
     return fd;
+}
+
+/* One connection per worker, opened here so that "ready" means every
+ * worker can answer, and a database that cannot be opened stops the start
+ * instead of leaving threads missing.  The first open creates or migrates
+ * the schema. */
+static int open_stores(struct app *app, struct thread_arg *threads, int n)
+{
+    char err[512];
+
+    for (int i = 0; i < n; i++) {
+        threads[i].st = store_open(app->conf.database, err, sizeof(err));
+        if (!threads[i].st) {
+            log_err("%s", err);
+            return -1;
+        }
+        /* Lookups by key touch a handful of pages; one small cache per
+         * thread keeps the process small (RSS is a benchmark target). */
+        store_set_cache_kib(threads[i].st, FCGI_CACHE_KIB);
+    }
+    return 0;
 }
 
 static int app_load_index(struct app *app)
@@ -201,15 +215,6 @@ int main(int argc, char **argv)
         log_err("spool %s: %s", app.conf.spool_dir, strerror(errno));
         goto out;
     }
-    /* Create the schema once here, not racily in every thread. */
-    {
-        struct store *st = store_open(app.conf.database, err, sizeof(err));
-        if (!st) {
-            log_err("%s", err);
-            goto out;
-        }
-        store_close(st);
-    }
     app_load_index(&app);
     app.ft = filetype_new(err, sizeof(err));
     if (!app.ft) {
@@ -248,13 +253,15 @@ int main(int argc, char **argv)
         goto out;
     }
     threads = calloc((size_t)nthreads, sizeof(*threads));
-    if (!threads)
+    if (!threads || open_stores(&app, threads, nthreads) < 0)
         goto out;
     for (int i = 0; i < nthreads; i++) {
         threads[i].app = &app;
         threads[i].listen_fd = fd;
         if (pthread_create(&threads[i].tid, NULL, worker_main, &threads[i])) {
             log_err("cannot start worker %d", i);
+            for (int j = i; j < nthreads; j++)
+                store_close(threads[j].st);
             nthreads = i;
             break;
         }
@@ -277,6 +284,8 @@ int main(int argc, char **argv)
     rc = 0;
 out:
     holder_stop(app.holder);
+    for (int i = 0; threads && i < nthreads; i++)
+        store_close(threads[i].st);   /* those of threads never started */
     free(threads);
     if (fd > 0) {
         close(fd);

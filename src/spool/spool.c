@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,4 +106,14 @@ int spool_sweep_tmp(const char *spool, long long max_age)
     }
     closedir(d);
     return n;
+}
+
+int spool_free_space(const char *path, unsigned long long *out)
+{
+    struct statvfs sv;
+
+    if (statvfs(path, &sv) < 0)
+        return -1;
+    *out = (unsigned long long)sv.f_bavail * (unsigned long long)sv.f_frsize;
+    return 0;
 }

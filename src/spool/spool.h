@@ -33,6 +33,10 @@ int spool_task_remove(const char *spool, const char *id);
  * number removed. */
 int spool_sweep_tmp(const char *spool, long long max_age);
 
+/* Bytes an unprivileged writer may still use on the filesystem holding
+ * path (statvfs f_bavail).  0 or -1 with errno. */
+int spool_free_space(const char *path, unsigned long long *out);
+
 /* Name of the log file inside a task directory. */
 #define SPOOL_LOG_NAME "log"
 

@@ -231,6 +231,14 @@ const char *const schema_migrations[] = {
     ("ALTER TABLE jobs ADD COLUMN waiting_reason TEXT;"
      "ALTER TABLE jobs ADD COLUMN waiting_since REAL NOT NULL DEFAULT 0;"
      "ALTER TABLE attempts ADD COLUMN forgiven INTEGER NOT NULL DEFAULT 0;"),
+
+    /* 5: rrcloudd's heartbeat, one row per host (/healthz reads it) */
+    "CREATE TABLE daemons ("
+    "  host TEXT PRIMARY KEY,"
+    "  pid INTEGER NOT NULL DEFAULT 0,"   /* 0 = stopped cleanly */
+    "  started REAL NOT NULL DEFAULT 0,"
+    "  beat REAL NOT NULL DEFAULT 0"
+    ") WITHOUT ROWID;",
 };
 
 const int schema_count =

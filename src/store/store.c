@@ -3,13 +3,22 @@
 
 #include "common/log.h"
 #include "store/schema.h"
+#include "store/store_int.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
 
 #define STORE_MAX_STMTS 48
+/* How long a statement waits for another connection's lock. */
+#define STORE_BUSY_MS 5000
+/* How long store_open keeps trying while other processes create or
+ * migrate the database (each try also waits up to STORE_BUSY_MS). */
+#define STORE_OPEN_PATIENCE_MS 60000
 
 struct store {
     sqlite3 *db;
@@ -20,6 +29,7 @@ struct store {
         sqlite3_stmt *stmt;
     } cache[STORE_MAX_STMTS];
     int ncache;
+    int opening;        /* in store_open: a busy error is retried, not logged */
     char errmsg[256];
 };
 
@@ -52,19 +62,27 @@ void task_clear(struct task *t)
     memset(t, 0, sizeof(*t));
 }
 
-void notification_clear(struct notification *n)
-{
-    free(n->url);
-    free(n->body);
-    memset(n, 0, sizeof(*n));
-}
-
 static int store_fail(struct store *st, const char *what)
 {
     snprintf(st->errmsg, sizeof(st->errmsg), "%s: %s", what,
              sqlite3_errmsg(st->db));
     log_err("store: %s", st->errmsg);
     return -1;
+}
+
+/* A statement left after SQLITE_BUSY still counts as running, and the
+ * next COMMIT on this connection would fail with "SQL statements in
+ * progress": reset it. */
+int store_step_fail(struct store *st, sqlite3_stmt *s, const char *what)
+{
+    store_fail(st, what);
+    sqlite3_reset(s);
+    return -1;
+}
+
+int store_set_error(struct store *st, const char *what)
+{
+    return store_fail(st, what);
 }
 
 const char *store_errmsg(struct store *st)
@@ -77,8 +95,7 @@ struct sqlite3 *store_db(struct store *st)
     return st->db;
 }
 
-/* Returns the cached statement for sql, reset and unbound, or NULL. */
-static sqlite3_stmt *store_stmt(struct store *st, const char *sql)
+sqlite3_stmt *store_stmt(struct store *st, const char *sql)
 {
     sqlite3_stmt *s;
 
@@ -106,13 +123,17 @@ static sqlite3_stmt *store_stmt(struct store *st, const char *sql)
     return s;
 }
 
+static int store_rc_busy(int rc);
+
 static int store_exec(struct store *st, const char *sql)
 {
     char *msg = NULL;
+    int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
 
-    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+    if (rc != SQLITE_OK) {
         snprintf(st->errmsg, sizeof(st->errmsg), "%s", msg ? msg : "?");
-        log_err("store: %s", st->errmsg);
+        if (!st->opening || !store_rc_busy(rc))
+            log_err("store: %s", st->errmsg);
         sqlite3_free(msg);
         return -1;
     }
@@ -134,46 +155,67 @@ void store_rollback(struct store *st)
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
-static int store_migrate(struct store *st, char *err, size_t errlen)
+/* True for the failures that pass when the other connection is done:
+ * another process creating or migrating the database at the same moment
+ * (SQLite does not call the busy handler for a journal-mode change or a
+ * read lock upgraded to a write lock; it fails at once). */
+static int store_rc_busy(int rc)
+{
+    rc &= 0xff;
+    return rc == SQLITE_BUSY || rc == SQLITE_LOCKED;
+}
+
+/* Reads PRAGMA user_version; -1 on error. */
+static int store_user_version(struct store *st, int *version)
 {
     sqlite3_stmt *s;
-    int version = 0;
+    int rc;
 
     if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) !=
         SQLITE_OK)
-        goto fail;
-    if (sqlite3_step(s) == SQLITE_ROW)
-        version = sqlite3_column_int(s, 0);
+        return -1;
+    rc = sqlite3_step(s);
+    *version = rc == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
     sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Brings the schema up to date in one BEGIN IMMEDIATE transaction, so of
+ * processes starting together one migrates and the others, waiting on its
+ * write lock, find the work done when they get it. */
+static int store_migrate(struct store *st, char *err, size_t errlen)
+{
+    char pragma[64];
+    int version;
+
+    /* The usual case, an up-to-date database, takes no write lock. */
+    if (store_user_version(st, &version) < 0)
+        goto fail;
+    if (version == schema_count)
+        return 0;
+    if (store_begin(st) < 0)
+        goto fail;
+    if (store_user_version(st, &version) < 0)
+        goto fail_rb;
+    if (version == schema_count) {
+        /* Another process migrated while we waited for its lock. */
+        store_rollback(st);
+        return 0;
+    }
     if (version > schema_count) {
+        store_rollback(st);
         snprintf(err, errlen, "database schema %d is newer than this "
                  "program (%d)", version, schema_count);
         return -1;
     }
-    while (version < schema_count) {
-        char pragma[64];
-
-        snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d",
-                 version + 1);
-        if (store_begin(st) < 0)
-            goto fail;
-        /* Another process may have migrated while we waited for the lock. */
-        if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s,
-                               NULL) != SQLITE_OK)
+    for (int v = version; v < schema_count; v++) {
+        if (store_exec(st, schema_migrations[v]) < 0)
             goto fail_rb;
-        if (sqlite3_step(s) == SQLITE_ROW &&
-            sqlite3_column_int(s, 0) > version) {
-            version = sqlite3_column_int(s, 0);
-            sqlite3_finalize(s);
-            store_rollback(st);
-            continue;
-        }
-        sqlite3_finalize(s);
-        if (store_exec(st, schema_migrations[version]) < 0 ||
-            store_exec(st, pragma) < 0 || store_commit(st) < 0)
-            goto fail_rb;
-        version++;
     }
+    snprintf(pragma, sizeof(pragma), "PRAGMA user_version=%d", schema_count);
+    if (store_exec(st, pragma) < 0 || store_commit(st) < 0)
+        goto fail_rb;
+    log_info("store: database schema %d -> %d", version, schema_count);
     return 0;
 fail_rb:
     store_rollback(st);
@@ -182,10 +224,57 @@ fail:
     return -1;
 }
 
-struct store *store_open(const char *path, char *err, size_t errlen)
+/* Journal mode, connection settings, schema.  Returns 0, -1 with err set,
+ * or STORE_RETRY when another connection was in the way. */
+#define STORE_RETRY 2
+static int store_setup(struct store *st, const char *path, char *err,
+                       size_t errlen)
+{
+    if (store_exec(st, "PRAGMA journal_mode=WAL") < 0 ||
+        store_exec(st, "PRAGMA synchronous=NORMAL") < 0 ||
+        store_exec(st, "PRAGMA foreign_keys=ON") < 0 ||
+        /* 1 MiB per connection instead of 2: rrcloud-fcgi has one per
+         * thread, and its lookups touch few pages. */
+        store_exec(st, "PRAGMA cache_size=-1024") < 0) {
+        snprintf(err, errlen, "%s: %s", path, st->errmsg);
+        goto fail;
+    }
+    if (store_migrate(st, err, errlen) < 0)
+        goto fail;
+    return 0;
+fail:
+    return store_rc_busy(sqlite3_extended_errcode(st->db)) ? STORE_RETRY
+                                                           : -1;
+}
+
+/* Sleeps between tries: 10 ms doubling to 1 s, each a random 50-100 % of
+ * that so processes that collided once do not collide again. */
+static void store_backoff(int attempt)
+{
+    long long ms = 10LL << (attempt < 7 ? attempt : 7);
+    unsigned short r = 0;
+    struct timespec ts;
+
+    if (ms > 1000)
+        ms = 1000;
+    if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+        r = (unsigned short)rr_mono_ms();
+    ms = ms / 2 + (ms / 2) * r / 65535;
+    ts.tv_sec = (time_t)(ms / 1000);
+    ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+struct store *store_open_ex(const char *path, char *err, size_t errlen,
+                            int *transient)
 {
     struct store *st = calloc(1, sizeof(*st));
+    long long deadline = rr_mono_ms() + STORE_OPEN_PATIENCE_MS;
+    int rc;
 
+    if (transient)
+        *transient = 0;
     if (!st) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -198,22 +287,44 @@ struct store *store_open(const char *path, char *err, size_t errlen)
                  st->db ? sqlite3_errmsg(st->db) : "cannot open");
         goto fail;
     }
-    sqlite3_busy_timeout(st->db, 5000);
-    if (store_exec(st, "PRAGMA journal_mode=WAL") < 0 ||
-        store_exec(st, "PRAGMA synchronous=NORMAL") < 0 ||
-        store_exec(st, "PRAGMA foreign_keys=ON") < 0 ||
-        /* 1 MiB per connection instead of 2: rrcloud-fcgi has one per
-         * thread, and its lookups touch few pages. */
-        store_exec(st, "PRAGMA cache_size=-1024") < 0) {
-        snprintf(err, errlen, "%s: %s", path, st->errmsg);
-        goto fail;
+    sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+    st->opening = 1;
+    for (int attempt = 0;; attempt++) {
+        rc = store_setup(st, path, err, errlen);
+        if (rc != STORE_RETRY)
+            break;
+        if (rr_mono_ms() > deadline) {
+            rc = -1;
+            break;
+        }
+        if (attempt == 0)
+            log_warn("store: %s; another process is opening the database, "
+                     "trying again", err);
+        store_backoff(attempt);
     }
-    if (store_migrate(st, err, errlen) < 0)
+    st->opening = 0;
+    if (rc < 0)
         goto fail;
     return st;
 fail:
+    if (transient && st->db) {
+        int e = sqlite3_extended_errcode(st->db) & 0xff;
+
+        *transient = store_rc_busy(e) || e == SQLITE_FULL ||
+                     e == SQLITE_IOERR;
+    }
     store_close(st);
     return NULL;
+}
+
+struct store *store_open(const char *path, char *err, size_t errlen)
+{
+    return store_open_ex(path, err, errlen, NULL);
+}
+
+void store_set_busy_ms(struct store *st, int ms)
+{
+    sqlite3_busy_timeout(st->db, ms > 0 ? ms : STORE_BUSY_MS);
 }
 
 int store_set_cache_kib(struct store *st, int kib)
@@ -243,14 +354,14 @@ void store_close(struct store *st)
     "CASE WHEN kind = 1 THEN (SELECT id FROM jobs WHERE task_id = tasks.id) " \
     "END"
 
-static char *col_strdup(sqlite3_stmt *s, int i)
+char *col_strdup(sqlite3_stmt *s, int i)
 {
     const unsigned char *v = sqlite3_column_text(s, i);
 
     return v ? strdup((const char *)v) : NULL;
 }
 
-static void col_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
+void col_copy(sqlite3_stmt *s, int i, char *dst, size_t len)
 {
     const unsigned char *v = sqlite3_column_text(s, i);
 
@@ -294,7 +405,7 @@ static int task_from_row(sqlite3_stmt *s, struct task *t)
     return 0;
 }
 
-static void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
+void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
 {
     if (v)
         sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
@@ -325,7 +436,7 @@ int store_task_insert(struct store *st, const struct task *t)
     sqlite3_bind_int64(s, 10, t->timeout);
     sqlite3_bind_int(s, 11, t->kind);
     if (sqlite3_step(s) != SQLITE_DONE)
-        return store_fail(st, "insert task");
+        return store_step_fail(st, s, "insert task");
     return 0;
 }
 
@@ -343,7 +454,7 @@ int store_task_get(struct store *st, const char *id, struct task *out)
     if (rc == SQLITE_DONE)
         return STORE_NOTFOUND;
     if (rc != SQLITE_ROW)
-        return store_fail(st, "get task");
+        return store_step_fail(st, s, "get task");
     rc = task_from_row(s, out);
     /* A statement left on a row keeps its read transaction open, and in WAL
      * mode every later read on this connection would see that old
@@ -373,7 +484,7 @@ static int store_task_walk(struct store *st, sqlite3_stmt *s,
     }
     sqlite3_reset(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_fail(st, "list tasks");
+        return store_step_fail(st, s, "list tasks");
     return 0;
 }
 
@@ -409,7 +520,7 @@ int store_task_count(struct store *st, int status, long long *out)
     if (status >= 0)
         sqlite3_bind_int(s, 1, status);
     if (sqlite3_step(s) != SQLITE_ROW)
-        return store_fail(st, "count tasks");
+        return store_step_fail(st, s, "count tasks");
     *out = sqlite3_column_int64(s, 0);
     sqlite3_reset(s);
     return 0;
@@ -434,7 +545,7 @@ int store_task_claim(struct store *st, struct task *out)
     if (rc == SQLITE_DONE)
         return STORE_NOTFOUND;
     if (rc != SQLITE_ROW)
-        return store_fail(st, "claim task");
+        return store_step_fail(st, s, "claim task");
     rc = task_from_row(s, out);
     /* Finish the statement so the write commits now. */
     while (sqlite3_step(s) == SQLITE_ROW)
@@ -443,12 +554,10 @@ int store_task_claim(struct store *st, struct task *out)
     return rc;
 }
 
-/* Runs a prepared write, returning 0, STORE_NOTFOUND if no row changed,
- * or -1. */
-static int store_write(struct store *st, sqlite3_stmt *s, const char *what)
+int store_write(struct store *st, sqlite3_stmt *s, const char *what)
 {
     if (sqlite3_step(s) != SQLITE_DONE)
-        return store_fail(st, what);
+        return store_step_fail(st, s, what);
     return sqlite3_changes(st->db) > 0 ? 0 : STORE_NOTFOUND;
 }
 
@@ -583,7 +692,7 @@ int store_task_finished_since(struct store *st, double since,
             break;
     }
     if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_fail(st, "finished tasks");
+        return store_step_fail(st, s, "finished tasks");
     sqlite3_reset(s);
     return 0;
 }
@@ -635,128 +744,4 @@ int store_task_expired(struct store *st, double before, int limit,
     sqlite3_bind_double(s, 1, before);
     sqlite3_bind_int(s, 2, limit);
     return store_task_walk(st, s, cb, arg);
-}
-
-/* ---- notifications -------------------------------------------------------- */
-
-int store_notify_add(struct store *st, const char *task_id, const char *url,
-                     const char *body)
-{
-    static const char sql[] =
-        "INSERT INTO notifications (task_id, url, body, next_at, created) "
-        "VALUES (?1, ?2, ?3, ?4, ?4)";
-    sqlite3_stmt *s = store_stmt(st, sql);
-
-    if (!s)
-        return -1;
-    sqlite3_bind_text(s, 1, task_id, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 2, url, -1, SQLITE_STATIC);
-    bind_text_or_null(s, 3, body);
-    sqlite3_bind_double(s, 4, rr_now());
-    if (sqlite3_step(s) != SQLITE_DONE)
-        return store_fail(st, "add notification");
-    return 0;
-}
-
-int store_notify_due(struct store *st, double now, int limit,
-                     store_notify_cb cb, void *arg)
-{
-    static const char sql[] =
-        "SELECT id, task_id, url, body, attempts, next_at FROM notifications "
-        "WHERE state = 0 AND next_at <= ?1 ORDER BY next_at LIMIT ?2";
-    sqlite3_stmt *s = store_stmt(st, sql);
-    struct notification n;
-    int rc;
-
-    if (!s)
-        return -1;
-    sqlite3_bind_double(s, 1, now);
-    sqlite3_bind_int(s, 2, limit);
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        int stop;
-
-        memset(&n, 0, sizeof(n));
-        n.id = sqlite3_column_int64(s, 0);
-        col_copy(s, 1, n.task_id, sizeof(n.task_id));
-        n.url = col_strdup(s, 2);
-        n.body = col_strdup(s, 3);
-        n.attempts = sqlite3_column_int(s, 4);
-        n.next_at = sqlite3_column_double(s, 5);
-        if (!n.url) {
-            notification_clear(&n);
-            sqlite3_reset(s);
-            return -1;
-        }
-        stop = cb(arg, &n);
-        notification_clear(&n);
-        if (stop)
-            break;
-    }
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        return store_fail(st, "due notifications");
-    sqlite3_reset(s);
-    return 0;
-}
-
-int store_notify_next(struct store *st, double now, double *wait_s)
-{
-    static const char sql[] =
-        "SELECT min(next_at) FROM notifications WHERE state = 0";
-    sqlite3_stmt *s = store_stmt(st, sql);
-
-    if (!s)
-        return -1;
-    if (sqlite3_step(s) != SQLITE_ROW)
-        return store_fail(st, "next notification");
-    if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
-        *wait_s = -1;
-    } else {
-        double w = sqlite3_column_double(s, 0) - now;
-        *wait_s = w < 0 ? 0 : w;
-    }
-    sqlite3_reset(s);
-    return 0;
-}
-
-int store_notify_result(struct store *st, long long id, int done,
-                        double next_at, const char *last_error)
-{
-    static const char sql[] =
-        "UPDATE notifications SET attempts = attempts + 1, state = ?2, "
-        "next_at = ?3, last_error = ?4 WHERE id = ?1";
-    sqlite3_stmt *s = store_stmt(st, sql);
-
-    if (!s)
-        return -1;
-    sqlite3_bind_int64(s, 1, id);
-    sqlite3_bind_int(s, 2, done == 1 ? 1 : done < 0 ? 2 : 0);
-    sqlite3_bind_double(s, 3, next_at);
-    bind_text_or_null(s, 4, last_error);
-    return store_write(st, s, "notification result");
-}
-
-int store_notify_counts(struct store *st, long long *pending,
-                        long long *delivered, long long *failed)
-{
-    static const char sql[] =
-        "SELECT state, count(*) FROM notifications GROUP BY state";
-    sqlite3_stmt *s = store_stmt(st, sql);
-    int rc;
-
-    *pending = *delivered = *failed = 0;
-    if (!s)
-        return -1;
-    while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-        long long n = sqlite3_column_int64(s, 1);
-
-        switch (sqlite3_column_int(s, 0)) {
-        case 0: *pending = n; break;
-        case 1: *delivered = n; break;
-        default: *failed = n; break;
-        }
-    }
-    if (rc != SQLITE_DONE)
-        return store_fail(st, "count notifications");
-    sqlite3_reset(s);
-    return 0;
 }

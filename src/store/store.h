@@ -69,13 +69,26 @@ void task_clear(struct task *t);  /* frees the heap strings, zeroes t */
 struct store;
 
 /* Opens (creating if needed) the database and brings its schema up to
- * date.  Returns NULL with err set. */
+ * date.  Any number of processes may do this at once on a new or an
+ * existing database: when another one is in the way (SQLITE_BUSY from the
+ * journal-mode change or the migration) it tries again with a growing,
+ * jittered delay, for up to a minute, logging once.  Returns NULL with err
+ * set. */
 struct store *store_open(const char *path, char *err, size_t errlen);
+/* store_open that also tells, in *transient, whether the failure may pass
+ * by itself (the database still busy, the disk full, an I/O error), so a
+ * daemon can wait and try again instead of exiting. */
+struct store *store_open_ex(const char *path, char *err, size_t errlen,
+                            int *transient);
 void store_close(struct store *st);
 /* Sets this connection's page cache to kib KiB (store_open leaves 1 MiB).
  * rrcloud-fcgi's lookups by key need little; the fleet loop more. */
 int store_set_cache_kib(struct store *st, int kib);
 const char *store_errmsg(struct store *st);
+/* How long a statement on this connection waits for another connection's
+ * lock before failing with "database is locked" (default 5 s; ms <= 0
+ * restores it). */
+void store_set_busy_ms(struct store *st, int ms);
 
 /* --- tasks --------------------------------------------------------------- */
 
@@ -146,7 +159,8 @@ void notification_clear(struct notification *n);
 /* Queues a delivery of url (and body, may be NULL) due at once. */
 int store_notify_add(struct store *st, const char *task_id, const char *url,
                      const char *body);
-/* Calls cb for up to limit deliveries due at or before now, oldest first. */
+/* Calls cb for up to limit deliveries due at or before now, oldest first,
+ * after reading them: cb may write through st. */
 typedef int (*store_notify_cb)(void *arg, const struct notification *n);
 int store_notify_due(struct store *st, double now, int limit,
                      store_notify_cb cb, void *arg);
@@ -160,9 +174,35 @@ int store_notify_result(struct store *st, long long id, int done,
 int store_notify_counts(struct store *st, long long *pending,
                         long long *delivered, long long *failed);
 
+/* --- rrcloudd's heartbeat (store_health.c) -------------------------------- */
+
+/* One row per host that runs rrcloudd. */
+struct store_beat {
+    char host[256];
+    long pid;            /* 0 once it stopped cleanly */
+    double started;      /* when it started */
+    double beat;         /* its last heartbeat (or its stop) */
+};
+/* Writes rrcloudd's heartbeat for host: pid, start time, now. */
+int store_heartbeat(struct store *st, const char *host, long pid,
+                    double started, double now);
+/* Marks host's rrcloudd (pid) stopped cleanly. */
+int store_heartbeat_stop(struct store *st, const char *host, long pid,
+                         double now);
+/* The most recent heartbeat of any host; STORE_NOTFOUND if rrcloudd never
+ * ran on this database. */
+int store_heartbeat_get(struct store *st, struct store_beat *out);
+/* Whether this connection can take the write lock within wait_ms: 0, or
+ * -1 (busy past wait_ms, read-only; the reason in store_errmsg()).
+ * Writes nothing. */
+int store_probe_write(struct store *st, int wait_ms);
+
 /* --- raw access for other store_*.c files (fleet) -------------------------- */
 struct sqlite3;
 struct sqlite3 *store_db(struct store *st);
+/* Sets store_errmsg() to "what: <the connection's last error>", logs it,
+ * and returns -1. */
+int store_set_error(struct store *st, const char *what);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);

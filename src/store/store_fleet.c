@@ -20,8 +20,7 @@
 
 int sf_fail(struct store *st, const char *what)
 {
-    log_err("store: %s: %s", what, sqlite3_errmsg(store_db(st)));
-    return -1;
+    return store_set_error(st, what);
 }
 
 /* Statements are prepared per call: the fleet writes on changes, not per

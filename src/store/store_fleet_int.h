@@ -31,7 +31,8 @@ int sf_exec(struct store *st, const char *sql, const char *types, ...);
  * if no row, -1. */
 int sf_ll(struct store *st, long long *out, const char *sql,
           const char *types, ...);
-/* Logs the connection's last error for `what` and returns -1. */
+/* Logs the connection's last error for `what`, keeps it for
+ * store_errmsg(), and returns -1. */
 int sf_fail(struct store *st, const char *what);
 
 /* A row reader: fills the struct obj points to from s's current row;

@@ -26,6 +26,7 @@ int main(void)
         moonraker_suite,
         reply_suite,
         status_suite,
+        store_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -20,5 +20,6 @@ Suite *cli_rc_suite(void);
 Suite *moonraker_suite(void);
 Suite *reply_suite(void);
 Suite *status_suite(void);
+Suite *store_suite(void);
 
 #endif

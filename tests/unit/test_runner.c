@@ -633,6 +633,55 @@ START_TEST(test_purge_keeps_pending_notifier)
 }
 END_TEST
 
+/* A task whose end cannot be recorded (another connection holds the write
+ * lock past the busy timeout) is kept, not lost: it stays busy meanwhile,
+ * its end lands on the first poll after the lock goes, the notifier call
+ * is queued with it and the notifier told once, and it does not run
+ * again. */
+START_TEST(test_end_kept_until_recorded)
+{
+    char id[RR_ID_LEN], err[512];
+    long long pending, delivered, failed, end;
+    struct store *st2;
+    struct task t;
+
+    add_task(id, "run", "[\"echo\", \"hi\"]", "", 5,
+             "http://127.0.0.1:9/hook");
+    st2 = store_open(conf.database, err, sizeof(err));
+    ck_assert_msg(st2 != NULL, "%s", err);
+    store_set_busy_ms(st, 50);
+    ck_assert_int_eq(runner_poll(rn), 1);
+    wait_busy(id, &t);
+    task_clear(&t);
+    ck_assert_int_eq(store_begin(st2), 0);          /* the store is busy */
+    end = rr_mono_ms() + 3000;
+    while (runner_pending_ends(rn) == 0 && rr_mono_ms() < end)
+        ck_assert_int_ge(loop_run_once(lp, 20), 0);
+    ck_assert_int_eq(runner_pending_ends(rn), 1);
+    ck_assert_int_eq(runner_running(rn), 0);
+    ck_assert_int_eq(store_task_get(st, id, &t), 0);
+    ck_assert_str_eq(task_status_name(t.status), "busy");
+    task_clear(&t);
+    ck_assert_int_eq(kicks, 0);
+    /* Still busy: the next poll keeps it. */
+    ck_assert_int_ge(runner_poll(rn), -1);
+    ck_assert_int_eq(runner_pending_ends(rn), 1);
+    store_rollback(st2);                            /* the store is back */
+    ck_assert_int_eq(runner_poll(rn), 0);
+    ck_assert_int_eq(runner_pending_ends(rn), 0);
+    ck_assert_int_eq(store_task_get(st, id, &t), 0);
+    ck_assert_str_eq(task_status_name(t.status), "complete");
+    ck_assert_int_eq(t.exit_code, 0);
+    ck_assert_int_eq(t.runs, 1);
+    task_clear(&t);
+    ck_assert_int_eq(store_notify_counts(st, &pending, &delivered, &failed),
+                     0);
+    ck_assert_int_eq(pending, 1);
+    ck_assert_int_eq(kicks, 1);
+    store_close(st2);
+}
+END_TEST
+
 START_TEST(test_pid_start)
 {
     ck_assert_int_gt(runner_pid_start(getpid()), 0);
@@ -667,6 +716,7 @@ Suite *runner_suite(void)
     tcase_add_test(tc, test_purge);
     tcase_add_test(tc, test_purge_keeps_pending_notifier);
     tcase_add_test(tc, test_pid_start);
+    tcase_add_test(tc, test_end_kept_until_recorded);
     suite_add_tcase(s, tc);
     return s;
 }
