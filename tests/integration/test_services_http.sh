@@ -153,7 +153,7 @@ if [ -n "$TTY" ]; then
     # nothing and says why.
     out=$(curl -s -m 60 -F service=printrun -F "fileIn0=@$D/small.gcode" \
         -F "arg0=$TTY" "$BASE/")
-    expect_contains "printrun: missing port: failed" "$out" "status: failed"
+    expect_contains "printrun: missing port: failed" "$out" "state: failed"
     expect_contains "printrun: missing port: exit code 0" "$out" "exitCode: 0"
     expect_contains "printrun: missing port: the reason is printcore's" "$out" \
         "error: log: Could not connect to $TTY at baudrate"
