@@ -381,13 +381,16 @@ static void job_row(const json_t *j, char c[][CELL])
     cell(j, "material", c[7]);
     cell(j, "name", c[8]);
     age_cell(j, "created", c[9]);
+    /* why queued copies wait when no printer can take them; "-" else */
+    cell(j, "waiting_reason", c[10]);
 }
 
 static int cmd_jobs(struct cli_ctx *ctx, const struct cli_fargs *a)
 {
     static const char *const head[] = { "ID", "QUEUE", "STATE", "DONE",
                                         "PRINTING", "FAILED", "PRIO",
-                                        "MATERIAL", "NAME", "CREATED" };
+                                        "MATERIAL", "NAME", "CREATED",
+                                        "WAITING" };
     char path[PATH_MAX_LEN];
     int code;
 
@@ -402,7 +405,7 @@ static int cmd_jobs(struct cli_ctx *ctx, const struct cli_fargs *a)
     if (add_query(path, sizeof(path), "limit", "10000") < 0 ||
         add_query(path, sizeof(path), "state", a->state) < 0)
         return CLI_EXIT_USAGE;
-    return list_cmd(ctx, a, path, "jobs", "jobs", 10, head, job_row);
+    return list_cmd(ctx, a, path, "jobs", "jobs", 11, head, job_row);
 }
 
 /* --- one job --------------------------------------------------------- */
