@@ -179,7 +179,6 @@ fail:
 static int api_services(struct req *r)
 {
     json_t *root = json_object(), *list = json_array();
-    char *s;
 
     if (!root || !list)
         goto fail;
@@ -190,16 +189,7 @@ static int api_services(struct req *r)
         if (!o || json_array_append_new(list, o) < 0)
             goto fail;
     }
-    s = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    if (!s)
-        return req_error(r, 500, NULL, "out of memory");
-    buf_reset(&r->out);
-    buf_puts(&r->out, s);
-    buf_putc(&r->out, '\n');
-    free(s);
-    req_send(r, 200, "application/json", NULL);
-    return 200;
+    return req_send_json(r, 200, root, NULL);
 fail:
     json_decref(root);
     return req_error(r, 500, NULL, "out of memory");

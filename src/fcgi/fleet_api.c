@@ -92,22 +92,7 @@ int fa_require_printer(struct req *r, const struct fa_caller *c,
 
 int fa_send_json(struct req *r, int status, json_t *o, const char *extra)
 {
-    /* 16 digits: 0.423 stays 0.423 (17 would show 0.42299999999999999),
-     * and a time keeps its microseconds. */
-    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16))
-                : NULL;
-
-    json_decref(o);
-    if (!s)
-        return req_error(r, 500, NULL, "out of memory");
-    buf_reset(&r->out);
-    if (buf_puts(&r->out, s) < 0 || buf_putc(&r->out, '\n') < 0) {
-        free(s);
-        return req_error(r, 500, NULL, "response too large: use limit");
-    }
-    free(s);
-    req_send(r, status, "application/json", extra);
-    return status;
+    return req_send_json(r, status, o, extra);
 }
 
 int fa_read_json(struct req *r, json_t **out)

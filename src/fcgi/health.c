@@ -125,7 +125,6 @@ int api_healthz(struct req *r)
     const char *daemon, *store = "ok";
     long long queued = 0;
     int status;
-    char *s;
 
     free_space = json_object();
     if (!root || !problems || !free_space)
@@ -152,16 +151,7 @@ int api_healthz(struct req *r)
     json_object_set_new(root, "queued", json_integer(queued));
     json_object_set_new(root, "free_space", free_space);
     json_object_set_new(root, "version", json_string(PACKAGE_VERSION));
-    s = json_dumps(root, JSON_COMPACT);
-    json_decref(root);
-    if (!s)
-        return req_error(r, 500, NULL, "out of memory");
-    buf_reset(&r->out);
-    buf_puts(&r->out, s);
-    buf_putc(&r->out, '\n');
-    free(s);
-    req_send(r, status, "application/json", NULL);
-    return status;
+    return req_send_json(r, status, root, NULL);
 oom:
     json_decref(root);
     json_decref(problems);

@@ -177,6 +177,24 @@ int req_send(struct req *r, int status, const char *ctype, const char *extra)
     return 0;
 }
 
+int req_send_json(struct req *r, int status, json_t *o, const char *extra)
+{
+    char *s = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(16))
+                : NULL;
+
+    json_decref(o);
+    if (!s)
+        return req_error(r, 500, NULL, "out of memory");
+    buf_reset(&r->out);
+    if (buf_puts(&r->out, s) < 0 || buf_putc(&r->out, '\n') < 0) {
+        free(s);
+        return req_error(r, 500, NULL, "response too large: use limit");
+    }
+    free(s);
+    req_send(r, status, "application/json", extra);
+    return status;
+}
+
 int req_error(struct req *r, int status, const char *field, const char *fmt,
               ...)
 {

@@ -9,6 +9,7 @@
 #define RR_REQUEST_H
 
 #include <fcgiapp.h>
+#include <jansson.h>
 #include <stddef.h>
 
 #include "common/buf.h"
@@ -60,6 +61,10 @@ long req_read(struct req *r, char *data, size_t len);
  * Cache-Control) plus extra (already "\r\n"-terminated lines, or NULL) and
  * r->out as the body.  Returns 0 or -1 if the client went away. */
 int req_send(struct req *r, int status, const char *ctype, const char *extra);
+/* Sends o (stolen; NULL means out of memory) as the JSON body, one line,
+ * reals to 16 digits (0.423 stays 0.423, a time keeps its microseconds).
+ * Returns status, or the status of the error sent instead. */
+int req_send_json(struct req *r, int status, json_t *o, const char *extra);
 /* Sends an error in the request's format: JSON
  * {"error":{"code":N,"field":F,"message":M}} or text "error: M".  field may
  * be NULL.  Always returns status so handlers can "return req_error(...)". */
