@@ -534,34 +534,12 @@ struct mr_xfer *mr_command(struct mr_client *c, const struct mr_target *t,
                      cb, arg);
 }
 
-struct mr_xfer *mr_start(struct mr_client *c, const struct mr_target *t,
-                         const char *filename, mr_done_cb cb, void *arg)
-{
-    char path[MR_URL_MAX];
-    char *esc;
-    int n;
-
-    if (!filename || !*filename) {
-        errno = EINVAL;
-        return NULL;
-    }
-    esc = curl_easy_escape(NULL, filename, 0);
-    if (!esc) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    n = snprintf(path, sizeof(path), "/printer/print/start?filename=%s", esc);
-    curl_free(esc);
-    if (n < 0 || n >= (int)sizeof(path)) {
-        errno = EINVAL;
-        return NULL;
-    }
-    return mr_simple(c, t, MR_START, path, MR_M_POST,
-                     c->o.command_timeout_ms, cb, arg);
-}
-
-struct mr_xfer *mr_delete(struct mr_client *c, const struct mr_target *t,
-                          const char *filename, mr_done_cb cb, void *arg)
+/* A command on one file: prefix followed by the escaped file name. */
+static struct mr_xfer *mr_file_cmd(struct mr_client *c,
+                                   const struct mr_target *t, enum mr_kind kind,
+                                   int method, const char *prefix,
+                                   const char *filename, mr_done_cb cb,
+                                   void *arg)
 {
     char path[MR_URL_MAX];
     char *esc;
@@ -576,14 +554,28 @@ struct mr_xfer *mr_delete(struct mr_client *c, const struct mr_target *t,
         errno = ENOMEM;
         return NULL;
     }
-    n = snprintf(path, sizeof(path), "/server/files/gcodes/%s", esc);
+    n = snprintf(path, sizeof(path), "%s%s", prefix, esc);
     curl_free(esc);
     if (n < 0 || n >= (int)sizeof(path)) {
         errno = EINVAL;
         return NULL;
     }
-    return mr_simple(c, t, MR_DELETE, path, MR_M_DELETE,
-                     c->o.command_timeout_ms, cb, arg);
+    return mr_simple(c, t, kind, path, method, c->o.command_timeout_ms, cb,
+                     arg);
+}
+
+struct mr_xfer *mr_start(struct mr_client *c, const struct mr_target *t,
+                         const char *filename, mr_done_cb cb, void *arg)
+{
+    return mr_file_cmd(c, t, MR_START, MR_M_POST,
+                       "/printer/print/start?filename=", filename, cb, arg);
+}
+
+struct mr_xfer *mr_delete(struct mr_client *c, const struct mr_target *t,
+                          const char *filename, mr_done_cb cb, void *arg)
+{
+    return mr_file_cmd(c, t, MR_DELETE, MR_M_DELETE, "/server/files/gcodes/",
+                       filename, cb, arg);
 }
 
 struct mr_xfer *mr_get(struct mr_client *c, const char *url,
