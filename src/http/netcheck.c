@@ -1,6 +1,8 @@
 /* netcheck.c - see netcheck.h. */
 #include "http/netcheck.h"
 
+#include "common/conf.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <netdb.h>
@@ -79,6 +81,22 @@ int netcheck_allow_parse(struct netcheck_allow *a, const char *list,
         a->n++;
         p += len;
     }
+}
+
+int netcheck_conf_check(const struct rr_conf *c, char *err, size_t errlen)
+{
+    struct netcheck_allow a;
+    char why[160];
+
+    if (netcheck_allow_parse(&a, c->notifier_allow, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "notifier_allow: %s", why);
+        return -1;
+    }
+    if (netcheck_allow_parse(&a, c->fleet_share_allow, why, sizeof(why)) < 0) {
+        snprintf(err, errlen, "fleet_share_allow: %s", why);
+        return -1;
+    }
+    return 0;
 }
 
 static int netcheck_in_net(const struct netcheck_net *n, int family,

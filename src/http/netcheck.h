@@ -50,6 +50,12 @@ struct netcheck_allow {
 int netcheck_allow_parse(struct netcheck_allow *a, const char *list,
                          char *err, size_t errlen);
 
+struct rr_conf;
+/* Checks the conf's allow lists (notifier_allow, fleet_share_allow) so a
+ * typo stops the program at start instead of refusing every call.  0, or
+ * -1 with err naming the key. */
+int netcheck_conf_check(const struct rr_conf *c, char *err, size_t errlen);
+
 /* NULL if sa may be connected to; else static text naming its class,
  * e.g. "a loopback address".  a may be NULL (nothing allowed). */
 const char *netcheck_addr(const struct sockaddr *sa,

@@ -157,6 +157,8 @@ static void setup(void)
     conf.notifier_retries = 3;
     conf.notifier_backoff = 1;
     conf.notifier_timeout = 5;
+    /* The test's receiver listens on loopback. */
+    snprintf(conf.notifier_allow, sizeof(conf.notifier_allow), "127.0.0.0/8");
     st = store_open(conf.database, err, sizeof(err));
     ck_assert_msg(st != NULL, "%s", err);
     nt = NULL;
@@ -352,6 +354,42 @@ START_TEST(test_other_schemes_refused)
 }
 END_TEST
 
+/* Without notifier_allow a loopback receiver is refused at connect time,
+ * by literal address or by a name that resolves there, and at once for
+ * good: retrying would be refused again. */
+START_TEST(test_denied_address_refused)
+{
+    static const int codes[] = { 200 };
+    char id[RR_ID_LEN], url[128];
+    long long delivered, failed, t0 = rr_mono_ms();
+
+    conf.notifier_allow[0] = '\0';
+    srv_start(codes, 1);
+    add_delivery(id, "/hook", NULL);
+    rr_id_new(id);
+    snprintf(url, sizeof(url), "http://localhost:%d/hook", srv.port);
+    ck_assert_int_eq(store_notify_add(st, id, url, "{}"), 0);
+    start_notifier();
+    wait_settled(3000, &delivered, &failed);
+    ck_assert_int_eq(delivered, 0);
+    ck_assert_int_eq(failed, 2);
+    ck_assert_int_eq(srv_nreq(), 0);
+    /* notifier_backoff is 1 s: no retry was waited for. */
+    ck_assert_int_lt(rr_mono_ms() - t0, 900);
+}
+END_TEST
+
+START_TEST(test_bad_allow_list)
+{
+    char err[256];
+
+    snprintf(conf.notifier_allow, sizeof(conf.notifier_allow), "10.0.0.0/40");
+    nt = notify_start(&conf, err, sizeof(err));
+    ck_assert_ptr_null(nt);
+    ck_assert_ptr_nonnull(strstr(err, "10.0.0.0/40"));
+}
+END_TEST
+
 START_TEST(test_big_answer_capped)
 {
     static const int codes[] = { 200 };
@@ -418,6 +456,8 @@ Suite *notify_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, test_delivered);
+    tcase_add_test(tc, test_denied_address_refused);
+    tcase_add_test(tc, test_bad_allow_list);
     tcase_add_test(tc, test_retry_then_delivered);
     tcase_add_test(tc, test_gives_up);
     tcase_add_test(tc, test_signature);
