@@ -63,22 +63,25 @@ struct notify {
     unsigned long begun, done;  /* rounds started and finished */
 };
 
-int notify_signature(const char *secret, const char *task_id,
+int notify_signature(const char *secret, long long ts, const char *task_id,
                      const char *url, const char *body,
                      char out[NOTIFY_SIG_LEN])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
+    char tsbuf[24];
     size_t len;
     char *msg;
     int rc = -1;
 
-    len = strlen(task_id) + 1 + strlen(url) + (body ? 1 + strlen(body) : 0);
+    rr_fmt(tsbuf, sizeof(tsbuf), "%lld", ts);
+    len = strlen(tsbuf) + 1 + strlen(task_id) + 1 + strlen(url) +
+          (body ? 1 + strlen(body) : 0);
     msg = malloc(len + 1);
     if (!msg)
         return -1;
-    snprintf(msg, len + 1, "%s\n%s%s%s", task_id, url, body ? "\n" : "",
-             body ? body : "");
+    snprintf(msg, len + 1, "%s\n%s\n%s%s%s", tsbuf, task_id, url,
+             body ? "\n" : "", body ? body : "");
     if (!HMAC(EVP_sha256(), secret, (int)strlen(secret),
               (const unsigned char *)msg, len, md, &mdlen) || mdlen != 32)
         goto out;
@@ -157,9 +160,14 @@ static int notify_setup(struct notify *n, struct notify_xfer *x)
     rr_fmt(hdr, sizeof(hdr), "X-Rrcloud-Task: %s", x->task_id);
     bad |= notify_add_header(x, hdr);
     if (n->conf.notifier_secret[0]) {
-        if (notify_signature(n->conf.notifier_secret, x->task_id, x->url,
+        /* The time is signed too, so a receiver can refuse a replay. */
+        long long ts = (long long)time(NULL);
+
+        if (notify_signature(n->conf.notifier_secret, ts, x->task_id, x->url,
                              x->body, sig) < 0)
             return -1;
+        rr_fmt(hdr, sizeof(hdr), "X-Rrcloud-Timestamp: %lld", ts);
+        bad |= notify_add_header(x, hdr);
         rr_fmt(hdr, sizeof(hdr), "X-Rrcloud-Signature: %s", sig);
         bad |= notify_add_header(x, hdr);
     }
