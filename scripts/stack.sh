@@ -24,8 +24,9 @@
 # services/, www/), STACK_CONF_EXTRA (lines appended to rrcloud.conf),
 # STACK_SERVICES_DIR (another services directory), STACK_ALLOW_LOCAL (1,
 # the default: notifiers and share URLs may reach loopback, where the
-# tests' listeners and simulators are; 0: rrcloud's own default, which
-# denies loopback and private addresses).
+# tests' listeners and simulators are, and printers may report any
+# http://127.0.0.1:PORT/p/N share URL (the simulator's); 0: rrcloud's own
+# default, which denies loopback and private addresses).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -71,6 +72,7 @@ EOC
         cat >>"$DIR/rrcloud.conf" <<EOC
 notifier_allow = 127.0.0.0/8, ::1/128
 fleet_share_allow = 127.0.0.0/8, ::1/128
+fleet_share_patterns = http://127.0.0.1:*/p/*
 EOC
     fi
     if [ -n "${STACK_CONF_EXTRA:-}" ]; then

@@ -1,0 +1,84 @@
+/* share.c - see share.h. */
+#include "fleet/share.h"
+
+#include "fleet/model.h"
+#include "http/netcheck.h"
+
+#include <fnmatch.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+/* https://prn-ID.NS with at most a trailing slash. */
+static int share_is_zrok(long long id, const char *url, const char *ns)
+{
+    char share[32], want[FLEET_URL_MAX];
+    size_t len;
+
+    if (!ns || !*ns)
+        return 0;
+    fleet_share_name(id, share, sizeof(share));
+    if (snprintf(want, sizeof(want), "https://%s.%s", share, ns) >=
+        (int)sizeof(want))
+        return 0;
+    len = strlen(want);
+    return strncasecmp(url, want, len) == 0 &&
+           (url[len] == '\0' || (url[len] == '/' && url[len + 1] == '\0'));
+}
+
+/* pattern with "$id" replaced by id, into out; -1 if it does not fit. */
+static int share_expand(const char *pat, size_t len, long long id, char *out,
+                        size_t outlen)
+{
+    size_t o = 0;
+
+    for (size_t i = 0; i < len; i++) {
+        int n;
+        if (!strncmp(pat + i, "$id", 3) && i + 3 <= len) {
+            n = snprintf(out + o, outlen - o, "%lld", id);
+            i += 2;
+        } else {
+            n = snprintf(out + o, outlen - o, "%c", pat[i]);
+        }
+        if (n < 0 || (size_t)n >= outlen - o)
+            return -1;
+        o += (size_t)n;
+    }
+    return 0;
+}
+
+static int share_matches(long long id, const char *url, const char *patterns)
+{
+    const char *p = patterns ? patterns : "";
+    char pat[FLEET_URL_MAX];
+
+    for (;;) {
+        size_t len;
+
+        p += strspn(p, ", \t\n");
+        if (!*p)
+            return 0;
+        len = strcspn(p, ", \t\n");
+        if (share_expand(p, len, id, pat, sizeof(pat)) == 0 &&
+            fnmatch(pat, url, 0) == 0)
+            return 1;
+        p += len;
+    }
+}
+
+int fleet_share_check(long long id, const char *url, const char *ns,
+                      const char *patterns, const char *allow, int operator,
+                      const char **why)
+{
+    const char *bad = netcheck_url(url, allow);
+
+    if (bad) {
+        *why = bad;
+        return -1;
+    }
+    if (operator || share_is_zrok(id, url, ns) ||
+        share_matches(id, url, patterns))
+        return 0;
+    *why = "not this printer's share on its frontend";
+    return -1;
+}
