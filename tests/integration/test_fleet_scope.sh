@@ -18,7 +18,7 @@ STACK_ALLOW_LOCAL=0
 # No canary: the frontend counts as healthy, and nothing here dials it.
 STACK_CONF_EXTRA="admin_token = $ADMIN
 enroll_token = $ENROLL
-fleet_poll_interval = 60
+fleet_poll_interval = 1
 fleet_share_patterns = https://moon-\$id.lan.example/*
 frontend = fe1 eu https://fe1.fleet.test namespace=eu1.fleet.test"
 export STACK_CONF_EXTRA STACK_ALLOW_LOCAL
@@ -49,6 +49,17 @@ share() {
     code=$(api "${4:-PUT}" "/printers/$ID1/${5:-share}" "$TOK1" "{\"share_url\":\"$3\"}")
     expect_eq "$1: status" "$2" "$code"
     [ "$2" = 200 ] || expect_contains "$1: names share_url" "$(body)" "share_url"
+}
+# wait_grep FILE TEXT [TENTHS] (TEXT fixed; -E: a regex): 0 once in FILE.
+wait_grep() {
+    mode=-F
+    [ "$1" = -E ] && { mode=-E; shift; }
+    i=0
+    while ! grep -q "$mode" -- "$2" "$1" 2>/dev/null; do
+        [ $i -ge "${3:-100}" ] && return 1
+        sleep 0.1; i=$((i + 1))
+    done
+    return 0
 }
 stored() { api GET "/printers/$ID1" "$ADMIN" >/dev/null; body | jq -r .share_url; }
 
@@ -92,3 +103,26 @@ expect_eq "printer token reports its material" 200 "$code"
 code=$(api PATCH "/printers/$ID1" "$ADMIN" '{"queues":["farm","secret"],"auto_eject":true}')
 expect_eq "the operator changes queues and policy" 200 "$code"
 expect_eq "queues changed by the operator" '["farm","secret"]' "$(body | jq -c .queues)"
+
+# --- names that resolve to loopback: refused where the connection is made --
+# A name other than localhost is not resolved when a URL is accepted, so
+# this needs one that /etc/hosts (or DNS) maps to a loopback address.
+HN=$(hostname)
+case $(getent hosts "$HN" 2>/dev/null | awk '{ print $1; exit }') in
+127.*|::1)
+    code=$(api PUT "/printers/$ID2/share" "$ADMIN" "{\"share_url\":\"http://$HN:9/p/2\"}")
+    expect_eq "admin sets a share by a name ($HN)" 200 "$code"
+    check "the poller refuses to call it" wait_grep -E "$STACK/log/rrcloudd.log" \
+        "printer $ID2 .*refused: the share URL's host is a loopback address" 100
+    printf 'hello\n' >"$T/hello.txt"
+    id=$(curl -s -m 10 -F service=echo -F async=1 -F "fileIn0=@$T/hello.txt" \
+        --form-string "notifier=http://$HN:9/done?secret=q-$$" "$BASE/" | sed -n 's/^id: //p')
+    check "a notifier by name is accepted" [ -n "$id" ]
+    check "rrcloudd refuses the delivery for good" wait_grep "$STACK/log/rrcloudd.log" \
+        "notify: task $id attempt 1: http://$HN:9/done: refused: the host is a loopback address (not in notifier_allow); giving up" 100
+    m=$(curl -s "$BASE/metrics" | grep '^rrcloud_notifications')
+    expect_contains "metrics count the failure" "$m" 'rrcloud_notifications{state="failed"} 1'
+    expect_not_contains "metrics name no target" "$m" "$HN"
+    ;;
+*) echo "-- $HN does not resolve to loopback: the connect-time checks are skipped" ;;
+esac
