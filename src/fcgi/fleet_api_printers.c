@@ -62,7 +62,7 @@ static int check_share(struct req *r, const struct fa_caller *c, long long id,
     struct fleet_printer *p = NULL;
     struct fleet_frontend fe;
     const char *why;
-    char ns[sizeof(fe.namespace_)] = "";
+    char ns[sizeof(fe.namespace_)] = "", feurl[sizeof(fe.url)] = "";
     int rc;
 
     if ((rc = fa_check_url(r, "share_url", url)) != 0)
@@ -72,15 +72,18 @@ static int check_share(struct req *r, const struct fa_caller *c, long long id,
             return req_error(r, 500, NULL, "out of memory");
         rc = store_printer_get(r->w->st, id, p);
         if (rc == 0 && p->frontend_id &&
-            store_frontend_get_id(r->w->st, p->frontend_id, &fe) == 0)
+            store_frontend_get_id(r->w->st, p->frontend_id, &fe) == 0) {
             snprintf(ns, sizeof(ns), "%s", fe.namespace_);
+            snprintf(feurl, sizeof(feurl), "%s", fe.url);
+        }
         free(p);
         if (rc == STORE_NOTFOUND)
             return req_error(r, 404, "id", "no printer %lld", id);
         if (rc < 0)
             return req_error(r, 500, NULL, "store error");
     }
-    if (fleet_share_check(id, url, ns, conf->fleet_share_patterns,
+    if (fleet_share_check(id, url, ns[0] ? ns : NULL,
+                          feurl[0] ? feurl : NULL, conf->fleet_share_patterns,
                           conf->fleet_share_allow, c->who == FA_ADMIN,
                           &why) < 0)
         return req_error(r, 400, "share_url", "share_url: '%.100s' refused: "

@@ -9,21 +9,41 @@
 #include <string.h>
 #include <strings.h>
 
-/* https://prn-ID.NS with at most a trailing slash. */
-static int share_is_zrok(long long id, const char *url, const char *ns)
+/* SCHEME://prn-ID.DOMAIN with at most a trailing slash. */
+static int share_is(long long id, const char *url, const char *scheme,
+                    const char *domain, size_t dlen)
 {
     char share[32], want[FLEET_URL_MAX];
     size_t len;
 
-    if (!ns || !*ns)
+    if (!dlen)
         return 0;
     fleet_share_name(id, share, sizeof(share));
-    if (snprintf(want, sizeof(want), "https://%s.%s", share, ns) >=
-        (int)sizeof(want))
+    if (snprintf(want, sizeof(want), "%s://%s.%.*s", scheme, share,
+                 (int)dlen, domain) >= (int)sizeof(want))
         return 0;
     len = strlen(want);
     return strncasecmp(url, want, len) == 0 &&
            (url[len] == '\0' || (url[len] == '/' && url[len + 1] == '\0'));
+}
+
+/* The printer's share on its frontend: https://prn-ID.NAMESPACE, or
+ * prn-ID under the host of the frontend's own URL, with its scheme (what
+ * a zrok frontend serving the namespace's wildcard domain answers on). */
+static int share_is_zrok(long long id, const char *url, const char *ns,
+                         const char *fe_url)
+{
+    const char *host;
+
+    if (ns && share_is(id, url, "https", ns, strlen(ns)))
+        return 1;
+    if (!fe_url || !(host = strstr(fe_url, "://")))
+        return 0;
+    if (strncasecmp(fe_url, "https://", 8) && strncasecmp(fe_url, "http://", 7))
+        return 0;
+    host += 3;
+    return share_is(id, url, strncasecmp(fe_url, "https", 5) ? "http" : "https",
+                    host, strcspn(host, "/?#"));
 }
 
 /* pattern with "$id" replaced by id, into out; -1 if it does not fit. */
@@ -67,7 +87,7 @@ static int share_matches(long long id, const char *url, const char *patterns)
 }
 
 int fleet_share_check(long long id, const char *url, const char *ns,
-                      const char *patterns, const char *allow, int operator,
+                      const char *fe_url, const char *patterns, const char *allow, int operator,
                       const char **why)
 {
     const char *bad = netcheck_url(url, allow);
@@ -76,7 +96,7 @@ int fleet_share_check(long long id, const char *url, const char *ns,
         *why = bad;
         return -1;
     }
-    if (operator || share_is_zrok(id, url, ns) ||
+    if (operator || share_is_zrok(id, url, ns, fe_url) ||
         share_matches(id, url, patterns))
         return 0;
     *why = "not this printer's share on its frontend";

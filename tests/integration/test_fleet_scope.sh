@@ -65,6 +65,7 @@ stored() { api GET "/printers/$ID1" "$ADMIN" >/dev/null; body | jq -r .share_url
 
 share "its own zrok share" 200 "https://prn-$ID1.eu1.fleet.test"
 share "its own zrok share, trailing slash" 200 "https://prn-$ID1.eu1.fleet.test/"
+share "its own share under fe1's URL" 200 "https://prn-$ID1.fe1.fleet.test"
 share "a fleet_share_patterns match" 200 "https://moon-$ID1.lan.example/"
 kept=$(stored)
 for u in "https://prn-$ID2.eu1.fleet.test" "https://moon-$ID2.lan.example/" \

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fleet/share.h"
 #include "http/netcheck.h"
 
 Suite *netcheck_suite(void);
@@ -125,6 +126,46 @@ START_TEST(test_curl_guard_refuses)
 }
 END_TEST
 
+/* A printer's own share: the zrok shape on its frontend or a pattern. */
+START_TEST(test_share_check)
+{
+    const char *ns = "eu1.print.example.com", *fe = "https://eu1.fe.example:8443/";
+    const char *pat = "https://moon-$id.lan.example/*, http://10.7.0.$id:7125";
+    const char *why = NULL;
+
+#define OK(url, op)  ck_assert_msg(fleet_share_check(7, url, ns, fe, pat, \
+                                   "10.7.0.0/24", op, &why) == 0, "%s: %s", \
+                                   url, why)
+#define BAD(url, op) ck_assert_msg(fleet_share_check(7, url, ns, fe, pat, \
+                                   "10.7.0.0/24", op, &why) == -1, "%s", url)
+    OK("https://prn-7.eu1.print.example.com", 0);
+    OK("https://PRN-7.eu1.print.example.com/", 0);
+    OK("https://prn-7.eu1.fe.example:8443", 0);
+    OK("https://moon-7.lan.example/", 0);
+    OK("http://10.7.0.7:7125", 0);
+    BAD("https://prn-8.eu1.print.example.com", 0);
+    BAD("https://prn-77.eu1.print.example.com", 0);
+    BAD("https://prn-7.eu1.print.example.com.evil.example", 0);
+    BAD("https://prn-7.eu1.print.example.com/moonraker", 0);
+    BAD("http://prn-7.eu1.print.example.com", 0);
+    BAD("https://moon-8.lan.example/", 0);
+    BAD("http://10.7.0.8:7125", 0);
+    BAD("https://evil.example/", 0);
+    ck_assert_str_eq(why, "not this printer's share on its frontend");
+    /* Operators skip the shape, never the deny list. */
+    OK("https://evil.example/", 1);
+    OK("http://10.7.0.99:7125", 1);
+    BAD("http://127.0.0.1:7125", 1);
+    ck_assert_str_eq(why, "a loopback address");
+    BAD("http://10.8.0.1:7125", 1);
+    /* No frontend assigned: only the patterns. */
+    ck_assert_int_eq(fleet_share_check(7, "https://prn-7.eu1.print.example.com",
+                                       NULL, NULL, "", "", 0, &why), -1);
+#undef OK
+#undef BAD
+}
+END_TEST
+
 Suite *netcheck_suite(void)
 {
     Suite *s = suite_create("netcheck");
@@ -138,6 +179,7 @@ Suite *netcheck_suite(void)
     tcase_add_test(tc, test_allow_list);
     tcase_add_test(tc, test_allow_parse);
     tcase_add_test(tc, test_curl_guard_refuses);
+    tcase_add_test(tc, test_share_check);
     suite_add_tcase(s, tc);
     return s;
 }
