@@ -4,6 +4,7 @@
 #include "fleet/model.h"
 #include "http/netcheck.h"
 
+#include <curl/curl.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
@@ -86,6 +87,24 @@ static int share_matches(long long id, const char *url, const char *patterns)
     }
 }
 
+/* "user:password@" in a URL would reach the logs with it; share_auth
+ * keeps a share's credentials apart. */
+static int share_has_userinfo(const char *url)
+{
+    CURLU *u = curl_url();
+    char *user = NULL, *pw = NULL;
+    int has = 1;
+
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+        has = curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+              curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) == CURLUE_OK;
+    }
+    curl_free(user);
+    curl_free(pw);
+    curl_url_cleanup(u);
+    return has;
+}
+
 int fleet_share_check(long long id, const char *url, const char *ns,
                       const char *fe_url, const char *patterns, const char *allow, int operator,
                       const char **why)
@@ -94,6 +113,10 @@ int fleet_share_check(long long id, const char *url, const char *ns,
 
     if (bad) {
         *why = bad;
+        return -1;
+    }
+    if (share_has_userinfo(url)) {
+        *why = "has a user name or password (send them as share_auth)";
         return -1;
     }
     if (operator || share_is_zrok(id, url, ns, fe_url) ||

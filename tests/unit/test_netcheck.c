@@ -158,6 +158,9 @@ START_TEST(test_share_check)
     BAD("http://127.0.0.1:7125", 1);
     ck_assert_str_eq(why, "a loopback address");
     BAD("http://10.8.0.1:7125", 1);
+    BAD("https://u:pw@moonraker.example.org/", 1);
+    ck_assert_ptr_nonnull(strstr(why, "share_auth"));
+    BAD("https://u@prn-7.eu1.print.example.com", 0);
     /* No frontend assigned: only the patterns. */
     ck_assert_int_eq(fleet_share_check(7, "https://prn-7.eu1.print.example.com",
                                        NULL, NULL, "", "", 0, &why), -1);
