@@ -127,3 +127,14 @@ case $(getent hosts "$HN" 2>/dev/null | awk '{ print $1; exit }') in
     ;;
 *) echo "-- $HN does not resolve to loopback: the connect-time checks are skipped" ;;
 esac
+
+# --- a job's notifier is checked like a task's ------------------------------
+for n in 'http://127.0.0.1:8000/x' 'http://0x7f000001/x' 'http://[::1]/x' \
+         'http://localhost/x' 'http://169.254.169.254/x' 'http://10.1.1.1/x'; do
+    code=$(http_status POST "$BASE/api/v1/queues/farm/jobs" -H "Authorization: Bearer $ADMIN" \
+        -F "file=@$top_srcdir/tests/data/small.gcode" --form-string "notifier=$n")
+    expect_eq "job notifier $n: 400" 400 "$code"
+    expect_contains "job notifier $n: names notifier" "$(body)" '"field":"notifier"'
+done
+api GET "/jobs" "$ADMIN" >/dev/null
+expect_eq "no job was created" '[]' "$(body | jq -c '.jobs')"
