@@ -68,7 +68,8 @@ const char *netcheck_host(const char *host, const struct netcheck_allow *a);
 
 /* netcheck_host() on an http(s) URL's host, with allow given as the
  * conf's text.  NULL when fine; else static text ("is not a URL" or the
- * class).  A malformed allow list refuses everything. */
+ * class).  A malformed allow list counts as empty: only the deny list
+ * applies (the programs refuse to start with one, netcheck_conf_check).  */
 const char *netcheck_url(const char *url, const char *allow);
 
 /* Guards a libcurl easy handle: every socket it opens is to an address
