@@ -34,10 +34,21 @@ for t in admin enroll; do
 done
 # The client in run/bin and run/rrcloudrc (with the admin token).
 "$top/scripts/stack.sh" client "$RUN" "$PORT"
+# rrcloud's defaults: notifiers may not reach loopback or private hosts
+# (add "notifier_allow = 192.168.1.0/24" to RRCLOUD_CONF_EXTRA for a LAN
+# receiver).  The demo's simulated printers live on 127.0.0.1, so their
+# share URLs are allowed there.
+STACK_ALLOW_LOCAL=0
 STACK_CONF_EXTRA="admin_token = $(cat "$RUN/admin.token")
-enroll_token = $(cat "$RUN/enroll.token")${RRCLOUD_CONF_EXTRA:+
+enroll_token = $(cat "$RUN/enroll.token")"
+if [ "${RRCLOUD_PRINTERS:-}" != 0 ]; then
+    STACK_CONF_EXTRA="$STACK_CONF_EXTRA
+fleet_share_allow = 127.0.0.1/32
+fleet_share_patterns = http://127.0.0.1:*/p/*"
+fi
+STACK_CONF_EXTRA="$STACK_CONF_EXTRA${RRCLOUD_CONF_EXTRA:+
 $RRCLOUD_CONF_EXTRA}"
-export STACK_CONF_EXTRA
+export STACK_CONF_EXTRA STACK_ALLOW_LOCAL
 "$top/scripts/stack.sh" stop "$RUN" >/dev/null 2>&1 || true
 # shellcheck disable=SC2064
 trap "\"$top/scripts/stack.sh\" stop \"$RUN\"; echo; echo 'rrcloud stopped.'" EXIT INT TERM

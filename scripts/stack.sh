@@ -22,7 +22,11 @@
 #
 # Environment: BUILDDIR (programs, default: the source tree), SRCDIR (conf/,
 # services/, www/), STACK_CONF_EXTRA (lines appended to rrcloud.conf),
-# STACK_SERVICES_DIR (another services directory).
+# STACK_SERVICES_DIR (another services directory), STACK_ALLOW_LOCAL (1,
+# the default: notifiers and share URLs may reach loopback, where the
+# tests' listeners and simulators are, and printers may report any
+# http://127.0.0.1:PORT/p/N share URL (the simulator's); 0: rrcloud's own
+# default, which denies loopback and private addresses).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -64,6 +68,13 @@ www_dir = $SRCDIR/www
 fcgi_socket = $DIR/fcgi.sock
 wake_socket = $DIR/rrcloudd.sock
 EOC
+    if [ "${STACK_ALLOW_LOCAL:-1}" = 1 ]; then
+        cat >>"$DIR/rrcloud.conf" <<EOC
+notifier_allow = 127.0.0.0/8, ::1/128
+fleet_share_allow = 127.0.0.0/8, ::1/128
+fleet_share_patterns = http://127.0.0.1:*/p/*
+EOC
+    fi
     if [ -n "${STACK_CONF_EXTRA:-}" ]; then
         printf '%s\n' "$STACK_CONF_EXTRA" >>"$DIR/rrcloud.conf"
     fi

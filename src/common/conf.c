@@ -42,6 +42,7 @@ static const struct conf_key conf_keys[] = {
     STR(server_name), STR(spool_dir), STR(database), STR(services_dir),
     STR(www_dir), STR(fcgi_socket), STR(wake_socket), STR(accel_prefix),
     STR(sendfile_mode), STR(notifier_secret), STR(log_level),
+    STR(notifier_allow),
     NUM(max_body_size, K_SIZE), NUM(max_inline_size, K_SIZE),
     NUM(max_field_size, K_SIZE), NUM(max_part_header, K_SIZE),
     NUM(max_query, K_SIZE),
@@ -56,6 +57,7 @@ static const struct conf_key conf_keys[] = {
     NUM(notifier_backoff, K_SECS),
     /* fleet */
     STR(admin_token), STR(enroll_token), STR(region_fallback),
+    STR(fleet_share_allow), STR(fleet_share_patterns),
     LINES("octoprint_key", octoprint_keys), LINES("frontend", frontends),
     NUM(fleet_poll_interval, K_SECS), NUM(fleet_offline_backoff, K_SECS),
     NUM(fleet_status_interval, K_SECS),

@@ -54,6 +54,8 @@ struct rr_conf {
     long long notifier_timeout;        /* s per attempt */
     long long notifier_backoff;        /* s, doubled each retry */
     char notifier_secret[128];         /* HMAC-SHA256 key; "" = unsigned */
+    char notifier_allow[1024];         /* CIDRs notifiers may reach although
+                                          netcheck denies them */
 
     char log_level[16];
 
@@ -63,6 +65,11 @@ struct rr_conf {
     char octoprint_keys[4096];         /* "octoprint_key" lines, '\n'-joined */
     char frontends[8192];              /* "frontend" lines, '\n'-joined */
     char region_fallback[1024];        /* "eu:us,asia; us:eu" */
+    char fleet_share_allow[1024];      /* CIDRs share URLs may point to
+                                          although netcheck denies them */
+    char fleet_share_patterns[2048];   /* fnmatch patterns a printer's own
+                                          share URL may match ($id = its
+                                          id), besides its frontend's */
     long long fleet_poll_interval;     /* s between status polls */
     long long fleet_status_interval;   /* s between a printer's progress and
                                           temperature writes, 0 = each

@@ -21,6 +21,7 @@
 #include "daemon/recover.h"
 #include "daemon/runner.h"
 #include "fleet/fleet.h"
+#include "http/netcheck.h"
 #include "services/service.h"
 #include "spool/spool.h"
 #include "store/store.h"
@@ -125,7 +126,8 @@ static int load_conf(struct daemon *d)
     conf_defaults(&d->conf, NULL);
     if (!d->conf_path && access(path, F_OK) < 0 && errno == ENOENT) {
         log_warn("%s does not exist; using built-in defaults", path);
-    } else if (conf_load(&d->conf, path, err, sizeof(err)) < 0) {
+    } else if (conf_load(&d->conf, path, err, sizeof(err)) < 0 ||
+               netcheck_conf_check(&d->conf, err, sizeof(err)) < 0) {
         log_err("%s", err);
         return -1;
     }

@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "http/netcheck.h"
 #include "store/store.h"
 
 #include <curl/curl.h>
@@ -39,12 +40,15 @@ struct notify_xfer {
     CURL *easy;
     struct curl_slist *hdrs;
     size_t seen;                /* response bytes so far */
+    struct netcheck_guard guard;/* refuses denied peers */
+    char logurl[256];           /* url without userinfo, query, fragment */
     char errbuf[CURL_ERROR_SIZE];
     struct notify_xfer *next;
 };
 
 struct notify {
     struct rr_conf conf;
+    struct netcheck_allow allow;/* conf notifier_allow */
     struct store *st;           /* used by the thread only */
     CURLM *multi;
     pthread_t thread;
@@ -59,22 +63,25 @@ struct notify {
     unsigned long begun, done;  /* rounds started and finished */
 };
 
-int notify_signature(const char *secret, const char *task_id,
+int notify_signature(const char *secret, long long ts, const char *task_id,
                      const char *url, const char *body,
                      char out[NOTIFY_SIG_LEN])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
+    char tsbuf[24];
     size_t len;
     char *msg;
     int rc = -1;
 
-    len = strlen(task_id) + 1 + strlen(url) + (body ? 1 + strlen(body) : 0);
+    rr_fmt(tsbuf, sizeof(tsbuf), "%lld", ts);
+    len = strlen(tsbuf) + 1 + strlen(task_id) + 1 + strlen(url) +
+          (body ? 1 + strlen(body) : 0);
     msg = malloc(len + 1);
     if (!msg)
         return -1;
-    snprintf(msg, len + 1, "%s\n%s%s%s", task_id, url, body ? "\n" : "",
-             body ? body : "");
+    snprintf(msg, len + 1, "%s\n%s\n%s%s%s", tsbuf, task_id, url,
+             body ? "\n" : "", body ? body : "");
     if (!HMAC(EVP_sha256(), secret, (int)strlen(secret),
               (const unsigned char *)msg, len, md, &mdlen) || mdlen != 32)
         goto out;
@@ -108,12 +115,25 @@ static void notify_xfer_free(struct notify *n, struct notify_xfer *x)
     free(x);
 }
 
-/* Length of url up to its query, so tokens in it stay out of the log. */
-static int notify_url_loglen(const char *url)
+/* The url as logged: without "user:password@", the query and the
+ * fragment, so no secret a receiver takes in its URL reaches the log. */
+static void notify_url_log(const char *url, char *out, size_t outlen)
 {
-    size_t len = strcspn(url, "?#");
+    CURLU *u = curl_url();
+    char *s = NULL;
 
-    return len > 200 ? 200 : (int)len;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
+        rr_fmt(out, outlen, "%s", s);
+    else
+        rr_fmt(out, outlen, "(unparsable URL)");
+    curl_free(s);
+    curl_url_cleanup(u);
 }
 
 static int notify_add_header(struct notify_xfer *x, const char *h)
@@ -135,12 +155,19 @@ static int notify_setup(struct notify *n, struct notify_xfer *x)
     x->easy = e = curl_easy_init();
     if (!e)
         return -1;
+    x->guard.allow = &n->allow;
+    bad |= netcheck_curl_guard(e, &x->guard);
     rr_fmt(hdr, sizeof(hdr), "X-Rrcloud-Task: %s", x->task_id);
     bad |= notify_add_header(x, hdr);
     if (n->conf.notifier_secret[0]) {
-        if (notify_signature(n->conf.notifier_secret, x->task_id, x->url,
+        /* The time is signed too, so a receiver can refuse a replay. */
+        long long ts = (long long)time(NULL);
+
+        if (notify_signature(n->conf.notifier_secret, ts, x->task_id, x->url,
                              x->body, sig) < 0)
             return -1;
+        rr_fmt(hdr, sizeof(hdr), "X-Rrcloud-Timestamp: %lld", ts);
+        bad |= notify_add_header(x, hdr);
         rr_fmt(hdr, sizeof(hdr), "X-Rrcloud-Signature: %s", sig);
         bad |= notify_add_header(x, hdr);
     }
@@ -161,6 +188,10 @@ static int notify_setup(struct notify *n, struct notify_xfer *x)
     bad |= SET(CURLOPT_TIMEOUT, n->conf.notifier_timeout > 0
                                     ? (long)n->conf.notifier_timeout
                                     : NOTIFY_DEFAULT_TIMEOUT);
+    bad |= SET(CURLOPT_CONNECTTIMEOUT, n->conf.notifier_timeout > 0
+                                           ? (long)n->conf.notifier_timeout
+                                           : NOTIFY_DEFAULT_TIMEOUT);
+    bad |= SET(CURLOPT_MAXFILESIZE, (long)NOTIFY_BODY_CAP);
     bad |= SET(CURLOPT_USERAGENT, "rrcloud/" PACKAGE_VERSION);
     bad |= SET(CURLOPT_HTTPHEADER, x->hdrs);
     bad |= SET(CURLOPT_WRITEFUNCTION, notify_discard);
@@ -203,6 +234,7 @@ static int notify_begin(void *arg, const struct notification *row)
     x->id = row->id;
     memcpy(x->task_id, row->task_id, sizeof(x->task_id));
     x->attempts = row->attempts;
+    notify_url_log(row->url, x->logurl, sizeof(x->logurl));
     x->url = strdup(row->url);
     x->body = row->body ? strdup(row->body) : NULL;
     if (!x->url || (row->body && !x->body)) {
@@ -235,7 +267,7 @@ static void notify_result(struct notify *n, struct notify_xfer *x, int done,
 static void notify_record(struct notify *n, struct notify_xfer *x,
                           CURLcode res)
 {
-    int attempt = x->attempts + 1, ulen = notify_url_loglen(x->url);
+    int attempt = x->attempts + 1;
     long code = 0;
     char err[CURL_ERROR_SIZE + 32];
     double now = rr_now();
@@ -244,10 +276,20 @@ static void notify_record(struct notify *n, struct notify_xfer *x,
     /* Our own cap on the answer ends the transfer with a write error;
      * the status line has been seen by then. */
     if (code >= 200 && code < 300 &&
-        (res == CURLE_OK || res == CURLE_WRITE_ERROR)) {
-        log_info("notify: task %s attempt %d: %.*s: HTTP %ld, delivered",
-                 x->task_id, attempt, ulen, x->url, code);
+        (res == CURLE_OK || res == CURLE_WRITE_ERROR ||
+         res == CURLE_FILESIZE_EXCEEDED)) {
+        log_info("notify: task %s attempt %d: %s: HTTP %ld, delivered",
+                 x->task_id, attempt, x->logurl, code);
         notify_result(n, x, 1, now, NULL);
+        return;
+    }
+    if (x->guard.why) {
+        /* Refused by policy: trying again would be refused again. */
+        rr_fmt(err, sizeof(err), "refused: the host is %s (not in "
+               "notifier_allow)", x->guard.why);
+        log_err("notify: task %s attempt %d: %s: %s; giving up", x->task_id,
+                attempt, x->logurl, err);
+        notify_result(n, x, -1, now, err);
         return;
     }
     if (res != CURLE_OK)
@@ -262,12 +304,12 @@ static void notify_record(struct notify *n, struct notify_xfer *x,
 static void notify_failed(struct notify *n, struct notify_xfer *x, double now,
                           const char *err)
 {
-    int attempt = x->attempts + 1, ulen = notify_url_loglen(x->url);
+    int attempt = x->attempts + 1;
     double delay;
 
     if (attempt > n->conf.notifier_retries) {
-        log_err("notify: task %s attempt %d: %.*s: %s; giving up",
-                x->task_id, attempt, ulen, x->url, err);
+        log_err("notify: task %s attempt %d: %s: %s; giving up",
+                x->task_id, attempt, x->logurl, err);
         notify_result(n, x, -1, now, err);
         return;
     }
@@ -275,8 +317,8 @@ static void notify_failed(struct notify *n, struct notify_xfer *x, double now,
             (double)(1LL << (attempt - 1 > 12 ? 12 : attempt - 1));
     if (delay > NOTIFY_MAX_DELAY)
         delay = NOTIFY_MAX_DELAY;
-    log_warn("notify: task %s attempt %d: %.*s: %s; retry in %.0f s",
-             x->task_id, attempt, ulen, x->url, err, delay);
+    log_warn("notify: task %s attempt %d: %s: %s; retry in %.0f s",
+             x->task_id, attempt, x->logurl, err, delay);
     notify_result(n, x, 0, now + delay, err);
 }
 
@@ -398,6 +440,11 @@ struct notify *notify_start(const struct rr_conf *conf, char *err,
         return NULL;
     }
     n->conf = *conf;
+    if (netcheck_allow_parse(&n->allow, conf->notifier_allow, err,
+                             errlen) < 0) {
+        free(n);
+        return NULL;
+    }
     pthread_mutex_init(&n->mu, NULL);
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);

@@ -8,7 +8,9 @@
  * has a body) with the headers
  *   User-Agent: rrcloud/VERSION
  *   X-Rrcloud-Task: ID
- *   X-Rrcloud-Signature: sha256=HEX   (only when notifier_secret is set)
+ *   X-Rrcloud-Timestamp: UNIX-SECONDS (these two only when
+ *   X-Rrcloud-Signature: sha256=HEX    notifier_secret is set)
+ * for every kind of call: a task's end and a print job's JSON.
  * A 2xx answer is delivered; anything else is retried notifier_backoff *
  * 2^(attempt-1) seconds later (at most an hour), and given up after
  * 1 + notifier_retries attempts.  Redirects are not followed.  Pending
@@ -42,9 +44,11 @@ int notify_wait_idle(struct notify *n, long long max_ms);
 void notify_stop(struct notify *n);
 
 /* Writes "sha256=" and the hex HMAC-SHA256, keyed with secret, of
- * "ID\nURL" (plus "\nBODY" when body is not NULL) into out.  Receivers
- * recompute it to know the call came from this server.  0 or -1. */
-int notify_signature(const char *secret, const char *task_id,
+ * "TS\nID\nURL" (plus "\nBODY" when body is not NULL) into out, TS
+ * being the X-Rrcloud-Timestamp sent.  Receivers recompute it to know the
+ * call came from this server, and compare TS with their clock to refuse
+ * a replayed call.  0 or -1. */
+int notify_signature(const char *secret, long long ts, const char *task_id,
                      const char *url, const char *body,
                      char out[NOTIFY_SIG_LEN]);
 

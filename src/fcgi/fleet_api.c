@@ -10,6 +10,7 @@
 #include "common/wake.h"
 #include "fcgi/fleet_api_int.h"
 #include "fcgi/worker.h"
+#include "http/netcheck.h"
 #include "http/url.h"
 
 #include <stdlib.h>
@@ -296,6 +297,20 @@ int fa_get_list(struct req *r, json_t *o, const char *key, char *dst,
         if ((rc = list_add(r, key, tok, dst, len, &n, maxn, names)) != 0)
             return rc;
     }
+    return 0;
+}
+
+int fa_check_notifier(struct req *r, const char *v)
+{
+    const char *why;
+    int rc;
+
+    if ((rc = fa_check_url(r, "notifier", v)) != 0)
+        return rc;
+    if ((why = netcheck_url(v, r->w->app->conf.notifier_allow)))
+        return req_error(r, 400, "notifier", "notifier: '%.100s' points to "
+                         "%s, which notifiers may not reach (notifier_allow "
+                         "in rrcloud.conf lets more through)", v, why);
     return 0;
 }
 

@@ -85,6 +85,9 @@ int fa_check_int(struct req *r, const char *field, const char *v,
                  long long min, long long max, long long *dst);
 /* An http(s) URL (curl_url); 0 or answers 400. */
 int fa_check_url(struct req *r, const char *field, const char *v);
+/* fa_check_url() plus netcheck's deny list and notifier_allow (the
+ * literal host; rrcloudd checks what it resolves to). */
+int fa_check_notifier(struct req *r, const char *v);
 
 /* Parses a positive decimal id; 0 if not one. */
 long long fa_id(const char *s, size_t len);

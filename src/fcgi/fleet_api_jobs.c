@@ -105,7 +105,7 @@ static int form_fields(struct req *r, const struct fa_upload *u,
         snprintf(b->name, sizeof(b->name), "%s", v);
     }
     if ((v = fa_upload_field(u, "notifier")) && *v) {
-        if ((rc = fa_check_url(r, "notifier", v)))
+        if ((rc = fa_check_notifier(r, v)))
             return rc;
         snprintf(b->notifier, sizeof(b->notifier), "%s", v);
     }
@@ -209,7 +209,7 @@ static int submit_json(struct req *r, const char *queue, const char *owner)
         (rc = fa_get_text(r, o, "name", b.name, sizeof(b.name))) ||
         (rc = fa_get_text(r, o, "notifier", b.notifier, sizeof(b.notifier))))
         goto out;
-    if (b.notifier[0] && (rc = fa_check_url(r, "notifier", b.notifier)))
+    if (b.notifier[0] && (rc = fa_check_notifier(r, b.notifier)))
         goto out;
     spec.queue = queue;
     spec.owner = owner;

@@ -5,6 +5,7 @@
 #include "fcgi/fields.h"
 #include "fcgi/fleet_api_int.h"
 #include "fcgi/worker.h"
+#include "fleet/share.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,71 @@ static json_t *frontend_brief(const struct fleet_frontend *fe)
     json_object_set_new(o, "namespace", json_string(fe->namespace_));
     json_object_set_new(o, "healthy", json_boolean(fe->healthy));
     return o;
+}
+
+/* Settings that decide which jobs a printer gets and what is done with
+ * it: once it is enrolled, an operator's, never the printer's own (its
+ * token would let it subscribe itself to any queue). */
+static const char *const operator_fields[] = {
+    "queues", "tags", "auto_eject", "region", "site",
+};
+
+/* 0, or answers 403 naming the first operator field in b that a caller
+ * without the admin role sends. */
+static int check_operator_fields(struct req *r, const struct fa_caller *c,
+                                 json_t *b)
+{
+    if (c->who == FA_ADMIN)
+        return 0;
+    for (size_t i = 0; i < sizeof(operator_fields) /
+                               sizeof(operator_fields[0]); i++) {
+        if (fa_given(b, operator_fields[i]))
+            return req_error(r, 403, operator_fields[i], "%s: only an "
+                             "operator (the admin token) may set a printer's "
+                             "%s", operator_fields[i], operator_fields[i]);
+    }
+    return 0;
+}
+
+/* fa_check_url() plus fleet_share_check() for printer id: 0 or the 400
+ * sent.  The shape rule binds printers speaking for themselves. */
+static int check_share(struct req *r, const struct fa_caller *c, long long id,
+                       const char *url)
+{
+    const struct rr_conf *conf = &r->w->app->conf;
+    struct fleet_printer *p = NULL;
+    struct fleet_frontend fe;
+    const char *why;
+    char ns[sizeof(fe.namespace_)] = "", feurl[sizeof(fe.url)] = "";
+    int rc;
+
+    if ((rc = fa_check_url(r, "share_url", url)) != 0)
+        return rc;
+    if (c->who != FA_ADMIN) {
+        if (!(p = malloc(sizeof(*p))))
+            return req_error(r, 500, NULL, "out of memory");
+        rc = store_printer_get(r->w->st, id, p);
+        if (rc == 0 && p->frontend_id &&
+            store_frontend_get_id(r->w->st, p->frontend_id, &fe) == 0) {
+            snprintf(ns, sizeof(ns), "%s", fe.namespace_);
+            snprintf(feurl, sizeof(feurl), "%s", fe.url);
+        }
+        free(p);
+        if (rc == STORE_NOTFOUND)
+            return req_error(r, 404, "id", "no printer %lld", id);
+        if (rc < 0)
+            return req_error(r, 500, NULL, "store error");
+    }
+    if (fleet_share_check(id, url, ns[0] ? ns : NULL,
+                          feurl[0] ? feurl : NULL, conf->fleet_share_patterns,
+                          conf->fleet_share_allow, c->who == FA_ADMIN,
+                          &why) < 0)
+        return req_error(r, 400, "share_url", "share_url: '%.100s' refused: "
+                         "%s (a printer's share is https://prn-%lld.%s or "
+                         "matches fleet_share_patterns; fleet_share_allow "
+                         "admits private addresses)", url, why, id,
+                         ns[0] ? ns : "NAMESPACE");
+    return 0;
 }
 
 /* Reads the settings enrollment and PATCH share into p, marking in pp
@@ -85,7 +151,17 @@ static int enroll(struct req *r, const struct fa_caller *c)
     if ((rc = fa_read_json(r, &b)) != 0)
         return rc;
     fleet_printer_init(&p);
+    /* The installer holding the enroll token sets the first queues and
+     * region; from then on only an operator changes them (PATCH). */
     if ((rc = read_settings(r, b, &p)) != 0)
+        goto out;
+    /* Its id, and so its share name, does not exist yet. */
+    if (p.share_url[0] && c->who != FA_ADMIN) {
+        rc = req_error(r, 400, "share_url", "share_url: report it with PUT "
+                       "/api/v1/printers/ID/share once enrolled");
+        goto out;
+    }
+    if (p.share_url[0] && (rc = check_share(r, c, 0, p.share_url)) != 0)
         goto out;
     fa_policy(r, &pol);
     rc = store_printer_enroll(r->w->st, &p, &pol, rr_now(), &id, token,
@@ -248,7 +324,7 @@ static void patch_from(json_t *b, const struct fleet_printer *p,
         pp->auto_eject = p->auto_eject;
 }
 
-static int patch(struct req *r, long long id)
+static int patch(struct req *r, const struct fa_caller *c, long long id)
 {
     struct fleet_printer *p = malloc(sizeof(*p));
     struct fleet_printer_patch pp;
@@ -266,7 +342,8 @@ static int patch(struct req *r, long long id)
                        "/api/v1/printers/%lld/share", id);
         goto out;
     }
-    if ((rc = read_settings(r, b, p)) != 0)
+    if ((rc = check_operator_fields(r, c, b)) != 0 ||
+        (rc = read_settings(r, b, p)) != 0)
         goto out;
     patch_from(b, p, &pp);
     rc = store_printer_update(r->w->st, id, &pp, rr_now(), bad, sizeof(bad));
@@ -287,7 +364,7 @@ out:
 }
 
 /* PUT /printers/ID/share {"share_url", "share_auth"?}. */
-static int put_share(struct req *r, long long id)
+static int put_share(struct req *r, const struct fa_caller *c, long long id)
 {
     char url[FLEET_URL_MAX] = "", auth[FLEET_SECRET_MAX] = "";
     json_t *b = NULL;
@@ -303,7 +380,7 @@ static int put_share(struct req *r, long long id)
         return rc;
     if (!url[0])
         return req_error(r, 400, "share_url", "share_url: required");
-    if ((rc = fa_check_url(r, "share_url", url)) != 0)
+    if ((rc = check_share(r, c, id, url)) != 0)
         return rc;
     if (auth[0] && (!strchr(auth, ':') || strpbrk(auth, " \t")))
         return req_error(r, 400, "share_auth", "share_auth: must be "
@@ -341,7 +418,7 @@ static json_t *heartbeat_answer(long long id, const struct fleet_printer *p,
 
 /* POST /printers/ID/heartbeat {"share_url"?, "moonraker_version"?,
  * "state"?, "frontend"?}. */
-static int heartbeat(struct req *r, long long id)
+static int heartbeat(struct req *r, const struct fa_caller *c, long long id)
 {
     struct fleet_printer *p = malloc(sizeof(*p));
     struct fleet_frontend fe;
@@ -358,7 +435,7 @@ static int heartbeat(struct req *r, long long id)
         (rc = fa_get_text(r, b, "moonraker_version", ver, sizeof(ver))) ||
         (rc = fa_get_name(r, b, "frontend", fname, sizeof(fname), 0)))
         goto out;
-    if (url[0] && (rc = fa_check_url(r, "share_url", url)))
+    if (url[0] && (rc = check_share(r, c, id, url)))
         goto out;
     rc = store_printer_heartbeat(r->w->st, id, url[0] ? url : NULL,
                                  ver[0] ? ver : NULL, fname[0] ? fname : NULL,
@@ -465,7 +542,7 @@ int fa_printers(struct req *r, const struct fa_caller *c, const char *rest)
         if (req_is(r, "GET"))
             return get_one(r, id, 200);
         if (req_is(r, "PATCH"))
-            return patch(r, id);
+            return patch(r, c, id);
         if (req_is(r, "DELETE"))
             return (rc = fa_require_admin(r, c)) ? rc : remove_printer(r, id);
         return req_error(r, 405, NULL, "use GET, PATCH or DELETE");
@@ -476,7 +553,7 @@ int fa_printers(struct req *r, const struct fa_caller *c, const char *rest)
             return rc;
         if (put ? !req_is(r, "PUT") && !req_is(r, "POST") : !req_is(r, "POST"))
             return req_error(r, 405, NULL, put ? "use PUT" : "use POST");
-        return put ? put_share(r, id) : heartbeat(r, id);
+        return put ? put_share(r, c, id) : heartbeat(r, c, id);
     }
     if ((rc = fa_require_admin(r, c)) != 0)
         return rc;

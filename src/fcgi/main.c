@@ -14,6 +14,7 @@
 #include "fcgi/hold.h"
 #include "fcgi/request.h"
 #include "fcgi/worker.h"
+#include "http/netcheck.h"
 #include "services/filetype.h"
 #include "services/service.h"
 #include "spool/spool.h"
@@ -195,7 +196,8 @@ int main(int argc, char **argv)
         }
     }
     conf_defaults(&app.conf, NULL);
-    if (conf_load(&app.conf, conf_path, err, sizeof(err)) < 0) {
+    if (conf_load(&app.conf, conf_path, err, sizeof(err)) < 0 ||
+        netcheck_conf_check(&app.conf, err, sizeof(err)) < 0) {
         log_err("%s", err);
         return 1;
     }

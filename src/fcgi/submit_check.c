@@ -8,6 +8,7 @@
 #include "fcgi/fleet_print.h"   /* fleet: service=print */
 #include "fcgi/worker.h"
 #include "http/form.h"
+#include "http/netcheck.h"
 #include "http/url.h"
 #include "services/filetype.h"
 #include "services/service.h"
@@ -120,6 +121,14 @@ static int check_notifier(struct submit *s, const char *raw, char **out)
         submit_fail(s, 400, "notifier", "'%.100s' %s (expected "
                     "http://host/path; $id and $myip are substituted)", raw,
                     b.data ? why : "is empty");
+        goto out;
+    }
+    /* Literal hosts and loopback or metadata names; rrcloudd resolves the
+     * rest and checks each address it connects to. */
+    if ((why = netcheck_url(b.data, s->r->w->app->conf.notifier_allow))) {
+        submit_fail(s, 400, "notifier", "'%.100s' points to %s, which "
+                    "notifiers may not reach (notifier_allow in "
+                    "rrcloud.conf lets more through)", raw, why);
         goto out;
     }
     *out = strdup(b.data);

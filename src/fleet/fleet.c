@@ -650,6 +650,14 @@ struct fleet *fleet_new(const struct rr_conf *conf, struct store *st,
     if (f->backoff_max_ms < f->interval_ms)
         f->backoff_max_ms = f->interval_ms;
     client_opts(conf, &o, &f->max_inflight);
+    if (netcheck_allow_parse(&f->share_allow, conf->fleet_share_allow, err,
+                             errlen) < 0) {
+        fleet_free(f);
+        return NULL;
+    }
+    /* Share URLs were checked when reported; a name can be re-pointed
+     * since, so every connection's peer is checked again. */
+    o.netcheck = &f->share_allow;
     f->mr = mr_client_new(l, &o);
     f->work_tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (!f->mr || f->work_tfd < 0 || fleet_poller_init(f) < 0 ||

@@ -23,6 +23,7 @@
 #include "fleet/fleet.h"
 #include "fleet/model.h"
 #include "fleet/moonraker.h"
+#include "http/netcheck.h"
 #include "store/store.h"
 
 struct loop;
@@ -127,6 +128,7 @@ struct fleet {
     struct loop *loop;
     struct mr_client *mr;
     struct fleet_policy pol;
+    struct netcheck_allow share_allow; /* conf fleet_share_allow */
     int stopping;
     double started;             /* rr_now() at fleet_new */
 

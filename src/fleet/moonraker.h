@@ -116,6 +116,8 @@ struct mr_target {
     const char *userpwd;   /* "user:pass" basic auth of the share, or NULL */
 };
 
+struct netcheck_allow;
+
 /* Limits; zero fields take the defaults shown. */
 struct mr_opts {
     long connect_timeout_ms;  /* 3000 */
@@ -130,6 +132,11 @@ struct mr_opts {
     int shards;               /* multi handles (own pools) hosts are
                                  spread over; max_connects/512+1 */
     const char *user_agent;   /* "rrcloud" */
+    /* Every connection's peer is checked against netcheck's deny list
+     * with this allow list (borrowed; must outlive the client); a refused
+     * one is MR_OFFLINE with the reason as message.  NULL = unchecked
+     * (the unit tests' loopback servers). */
+    const struct netcheck_allow *netcheck;
 };
 
 /* Creates a client on loop l (borrowed; must outlive the client).  Call

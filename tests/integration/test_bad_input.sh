@@ -19,7 +19,9 @@ max_files = 2
 max_fields = 8
 max_query = 1K
 max_queued = 3"
-export STACK_MAX_BODY STACK_MAX_BODY_BYTES STACK_CONF_EXTRA
+# rrcloud's own default: notifiers may not reach loopback or private hosts.
+STACK_ALLOW_LOCAL=0
+export STACK_MAX_BODY STACK_MAX_BODY_BYTES STACK_CONF_EXTRA STACK_ALLOW_LOCAL
 failures=1   # lib.sh's finish would report a stack that did not start as passed
 stack_start nginx
 failures=0
@@ -276,6 +278,19 @@ rej "notifier file:// names the scheme" 400 "notifier|file" -F service=echo \
     -F "fileIn0=@$T/hello.txt" --form-string "notifier=file:///etc/passwd" "$BASE/"
 rej "notifier without a host says so" 400 "notifier|no host" -F service=echo \
     -F "fileIn0=@$T/hello.txt" --form-string "notifier=http:///x" "$BASE/"
+# Hosts a notifier may not reach, in every spelling, and $myip (loopback here).
+for n in 'http://127.0.0.1/x' 'http://[::1]/x' 'http://2130706433/x' \
+         'http://0x7f000001/x' 'http://0177.0.0.1/x' 'http://127.1/x' \
+         'http://localhost:8080/x' 'http://LocalHost./x' 'http://0/x' \
+         'http://169.254.169.254/latest/meta-data/' 'http://metadata.google.internal/' \
+         'http://10.0.0.1/x' 'http://172.16.5.4/x' 'http://192.168.1.1/x' \
+         'http://[fd00::1]/x' 'http://[fe80::1]/x' 'http://[::ffff:127.0.0.1]/x' \
+         'http://224.0.0.1/x' 'http://u:p@127.0.0.1/x' 'http://$myip:8000/$id'; do
+    rej "notifier $n denied" 400 "notifier|notifier_allow" -F service=echo \
+        -F "fileIn0=@$T/hello.txt" --form-string "notifier=$n" "$BASE/"
+done
+rej "notifier loopback names the class" 400 "a loopback address" -F service=echo \
+    -F "fileIn0=@$T/hello.txt" --form-string "notifier=http://0x7f000001/x" "$BASE/"
 
 # --- task ids --------------------------------------------------------------------------------------
 rej "info: unknown id" 404 "$U" "$BASE/?service=info&id=$U"

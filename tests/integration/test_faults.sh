@@ -117,9 +117,12 @@ section() { echo "-- $(date +%T) $*"; }
 section "notifier: delivered with \$id substituted"
 start_listener "$T/n1.log"
 check "rr-listen gives a port" [ -n "$LPORT" ]
-id=$(submit echo --form-string "notifier=http://127.0.0.1:$LPORT/done?task=\$id&from=\$myip")
+# With a password in the URL, which the log must never show.
+id=$(submit echo --form-string "notifier=http://hook:pw-$$-secret@127.0.0.1:$LPORT/done?task=\$id&from=\$myip")
 expect_eq "notified task completes" complete "$(wait_status "$id" complete 20)"
 check "notifier delivered" wait_grep "$T/n1.log" "/done?task=$id&from=127.0.0.1" 50
+check "rrcloudd logged the delivery" wait_grep "$STACK/log/rrcloudd.log" "notify: task $id attempt 1: http://127.0.0.1:$LPORT/done: HTTP 200" 50
+expect_eq "no userinfo in any log" "" "$(grep -rl "pw-$$-secret" "$STACK/log/" || true)"
 expect_contains "notifier names the task in a header" "$(cat "$T/n1.log")" "X-Rrcloud-Task: $id"
 expect_eq "notifier called once" 1 "$(grep -c "^GET /done?task=$id" "$T/n1.log")"
 

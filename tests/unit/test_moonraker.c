@@ -8,6 +8,7 @@
  * it). */
 #include "daemon/loop.h"
 #include "fleet/moonraker.h"
+#include "http/netcheck.h"
 
 #include <arpa/inet.h>
 #include <check.h>
@@ -472,6 +473,58 @@ START_TEST(offline_refused_and_timeout)
 }
 END_TEST
 
+/* A pooled handle whose transfer failed to resolve its host is used
+ * again (libcurl 7.88 then refuses CURLOPT_BUFFERSIZE on it). */
+START_TEST(unresolvable_then_reused)
+{
+    struct mr_target t = { .base = "http://rrcloud-test.invalid/p/1" };
+    struct got g = { 0 };
+
+    srv_rule("/p/1/printer/objects/query", 200, idle_status, SRV_ANSWER);
+    RUN(g, mr_query(C, &t, on_done, &g));
+    ck_assert_int_eq(g.err, MR_ERR_OFFLINE);
+    t.base = base;
+    RUN(g, mr_query(C, &t, on_done, &g));
+    ck_assert_int_eq(g.err, MR_OK);
+}
+END_TEST
+
+/* With a deny list, a loopback share is refused before any byte is sent,
+ * and says why; an allow list lets it through. */
+START_TEST(netcheck_refuses_denied_peer)
+{
+    struct netcheck_allow none, lo;
+    struct mr_opts o = { .connect_timeout_ms = 1000,
+                         .query_timeout_ms = 1500, .max_body = 4096 };
+    struct mr_target t = { .base = base };
+    struct mr_client *guarded;
+    struct got g = { 0 };
+    char err[128];
+
+    ck_assert_int_eq(netcheck_allow_parse(&none, "", err, sizeof(err)), 0);
+    ck_assert_int_eq(netcheck_allow_parse(&lo, "127.0.0.0/8", err,
+                                          sizeof(err)), 0);
+    srv_rule("/p/1/printer/objects/query", 200, idle_status, SRV_ANSWER);
+    o.netcheck = &none;
+    guarded = mr_client_new(L, &o);
+    ck_assert_ptr_nonnull(guarded);
+    RUN(g, mr_query(guarded, &t, on_done, &g));
+    ck_assert_int_eq(g.err, MR_ERR_OFFLINE);
+    ck_assert_msg(strstr(g.message, "refused") &&
+                  strstr(g.message, "loopback"), "%s", g.message);
+    pthread_mutex_lock(&srv.mu);
+    ck_assert_int_eq(srv.accepted, 0);
+    pthread_mutex_unlock(&srv.mu);
+    mr_client_free(guarded);
+    o.netcheck = &lo;
+    guarded = mr_client_new(L, &o);
+    ck_assert_ptr_nonnull(guarded);
+    RUN(g, mr_query(guarded, &t, on_done, &g));
+    ck_assert_int_eq(g.err, MR_OK);
+    mr_client_free(guarded);
+}
+END_TEST
+
 START_TEST(body_cap)
 {
     struct mr_target t = { .base = base };
@@ -815,6 +868,8 @@ Suite *moonraker_suite(void)
     tcase_add_test(net, errors_classified);
     tcase_add_test(net, offline_refused_and_timeout);
     tcase_add_test(net, body_cap);
+    tcase_add_test(net, unresolvable_then_reused);
+    tcase_add_test(net, netcheck_refuses_denied_peer);
     tcase_add_test(net, upload_streams_file);
     tcase_add_test(net, cancel_in_flight);
     tcase_add_test(net, many_parallel);

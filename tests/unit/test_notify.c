@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 Suite *notify_suite(void);
@@ -157,6 +158,8 @@ static void setup(void)
     conf.notifier_retries = 3;
     conf.notifier_backoff = 1;
     conf.notifier_timeout = 5;
+    /* The test's receiver listens on loopback. */
+    snprintf(conf.notifier_allow, sizeof(conf.notifier_allow), "127.0.0.0/8");
     st = store_open(conf.database, err, sizeof(err));
     ck_assert_msg(st != NULL, "%s", err);
     nt = NULL;
@@ -271,32 +274,50 @@ END_TEST
 
 START_TEST(test_signature)
 {
-    static const int codes[] = { 204 };
-    char id[RR_ID_LEN], sig[NOTIFY_SIG_LEN], hdr[160], url[128];
-    long long delivered, failed;
+    static const int codes[] = { 204, 200 };
+    char id[RR_ID_LEN], id2[RR_ID_LEN], sig[NOTIFY_SIG_LEN], hdr[160];
+    char url[128];
+    const char *body = "{\"job\":7,\"state\":\"complete\"}";
+    long long delivered, failed, ts;
 
-    /* Known answers from `openssl dgst -sha256 -hmac s3cret`. */
-    ck_assert_int_eq(notify_signature("s3cret", "1795434896-02367-530514",
+    /* Known answers from `printf 'TS\nID\nURL[\nBODY]' |
+     * openssl dgst -sha256 -hmac s3cret`. */
+    ck_assert_int_eq(notify_signature("s3cret", 1796000000,
+                                      "1795434896-02367-530514",
                                       "http://127.0.0.1/hook?id=1", NULL, sig),
                      0);
-    ck_assert_str_eq(sig, "sha256=22c4f1315b837a851ff2c8e9a2b657389c897ae3"
-                          "3c4f7e9ad98bdf8cf6004544");
-    ck_assert_int_eq(notify_signature("s3cret", "1795434896-02367-530514",
+    ck_assert_str_eq(sig, "sha256=bf06967899ad89e9828ece55510b1096c00dd7e4"
+                          "cf7a972bcd12b24f3124c171");
+    ck_assert_int_eq(notify_signature("s3cret", 1796000000,
+                                      "1795434896-02367-530514",
                                       "http://127.0.0.1/hook", "{\"a\":1}",
                                       sig), 0);
-    ck_assert_str_eq(sig, "sha256=f186ccdf5d8b581e612545ae6baacc9cf2107ea1"
-                          "8029b8da04bf76ec75a76b79");
+    ck_assert_str_eq(sig, "sha256=7c7c4a5c376f4a9bd86b11ee5bf31bcee23a54e5"
+                          "b9e71fed8a16e9f164c9657a");
 
+    /* A task's GET and a print job's POST of JSON are both signed. */
     snprintf(conf.notifier_secret, sizeof(conf.notifier_secret), "s3cret");
-    srv_start(codes, 1);
+    srv_start(codes, 2);
     add_delivery(id, "/signed", NULL);
+    add_delivery(id2, "/job", body);
     start_notifier();
     wait_settled(2000, &delivered, &failed);
-    ck_assert_int_eq(delivered, 1);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/signed", srv.port);
-    ck_assert_int_eq(notify_signature("s3cret", id, url, NULL, sig), 0);
-    snprintf(hdr, sizeof(hdr), "\r\nX-Rrcloud-Signature: %s\r\n", sig);
-    ck_assert_msg(strstr(srv.req[0], hdr) != NULL, "%s", srv.req[0]);
+    ck_assert_int_eq(delivered, 2);
+    ck_assert_int_eq(srv_nreq(), 2);
+    for (int i = 0; i < 2; i++) {
+        const char *req = srv.req[i], *t = strstr(req, "\r\nX-Rrcloud-Timestamp: ");
+        int post = strncmp(req, "POST ", 5) == 0;
+
+        ck_assert_ptr_nonnull(t);
+        ts = strtoll(t + strlen("\r\nX-Rrcloud-Timestamp: "), NULL, 10);
+        ck_assert_int_lt(llabs((long long)time(NULL) - ts), 60);
+        snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", srv.port,
+                 post ? "/job" : "/signed");
+        ck_assert_int_eq(notify_signature("s3cret", ts, post ? id2 : id, url,
+                                          post ? body : NULL, sig), 0);
+        snprintf(hdr, sizeof(hdr), "\r\nX-Rrcloud-Signature: %s\r\n", sig);
+        ck_assert_msg(strstr(req, hdr) != NULL, "%s", req);
+    }
 }
 END_TEST
 
@@ -349,6 +370,42 @@ START_TEST(test_other_schemes_refused)
     wait_settled(2000, &delivered, &failed);
     ck_assert_int_eq(delivered, 0);
     ck_assert_int_eq(failed, 2);
+}
+END_TEST
+
+/* Without notifier_allow a loopback receiver is refused at connect time,
+ * by literal address or by a name that resolves there, and at once for
+ * good: retrying would be refused again. */
+START_TEST(test_denied_address_refused)
+{
+    static const int codes[] = { 200 };
+    char id[RR_ID_LEN], url[128];
+    long long delivered, failed, t0 = rr_mono_ms();
+
+    conf.notifier_allow[0] = '\0';
+    srv_start(codes, 1);
+    add_delivery(id, "/hook", NULL);
+    rr_id_new(id);
+    snprintf(url, sizeof(url), "http://localhost:%d/hook", srv.port);
+    ck_assert_int_eq(store_notify_add(st, id, url, "{}"), 0);
+    start_notifier();
+    wait_settled(3000, &delivered, &failed);
+    ck_assert_int_eq(delivered, 0);
+    ck_assert_int_eq(failed, 2);
+    ck_assert_int_eq(srv_nreq(), 0);
+    /* notifier_backoff is 1 s: no retry was waited for. */
+    ck_assert_int_lt(rr_mono_ms() - t0, 900);
+}
+END_TEST
+
+START_TEST(test_bad_allow_list)
+{
+    char err[256];
+
+    snprintf(conf.notifier_allow, sizeof(conf.notifier_allow), "10.0.0.0/40");
+    nt = notify_start(&conf, err, sizeof(err));
+    ck_assert_ptr_null(nt);
+    ck_assert_ptr_nonnull(strstr(err, "10.0.0.0/40"));
 }
 END_TEST
 
@@ -418,6 +475,8 @@ Suite *notify_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 10);
     tcase_add_test(tc, test_delivered);
+    tcase_add_test(tc, test_denied_address_refused);
+    tcase_add_test(tc, test_bad_allow_list);
     tcase_add_test(tc, test_retry_then_delivered);
     tcase_add_test(tc, test_gives_up);
     tcase_add_test(tc, test_signature);
