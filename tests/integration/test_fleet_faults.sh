@@ -13,7 +13,7 @@
 #      printer, and fails after fleet_unplaceable_timeout if nobody does;
 #   4. a print started on Moonraker directly leaves the bed to be cleared:
 #      no job goes onto it; a print task waiting there and cancelled through
-#      the relay (?service=kill) calls its notifier.
+#      the relay (service=kill) calls its notifier.
 # Simulated time runs at real speed with 600 s prints: the test moves the
 # simulator's clock to end prints when it wants them ended.
 . "$(dirname "$0")/lib.sh"
@@ -209,7 +209,7 @@ expect_eq "nothing sent onto the occupied bed" "queued" "$(jfield "$tj" state)"
 check "no file of ours on printer 2" no_rr_files 2
 expect_eq "the print task waits with its job" queued \
     "$(curl -s "$BASE/api/v1/tasks/$tid" | jq -r .status)"
-curl -s -o /dev/null "$BASE/?service=kill&id=$tid"
+curl -s -o /dev/null -F service=kill -F "id=$tid" "$BASE/"
 notified() { grep -q "/done?id=$tid" "$T/notify.log" 2>/dev/null; }
 check "the cancelled print task calls its notifier" until_true 15 notified
 expect_eq "the task is cancelled" cancelled "$(wait_status "$tid" cancelled 10)"
