@@ -6,12 +6,15 @@
 #include "store/store_int.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define STORE_MAX_STMTS 48
 /* How long a statement waits for another connection's lock. */
@@ -266,6 +269,57 @@ static void store_backoff(int attempt)
         ;
 }
 
+/* Takes group and world bits off the open file fd (path names it in err). */
+static int store_chmod_private(int fd, const char *path, char *err,
+                               size_t errlen)
+{
+    struct stat sb;
+
+    if (fstat(fd, &sb) < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if ((sb.st_mode & 077) && fchmod(fd, sb.st_mode & 0700) < 0) {
+        snprintf(err, errlen, "%s: others may read it (mode %04o) and "
+                 "chmod failed: %s", path, (unsigned)(sb.st_mode & 07777),
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The database holds Moonraker API keys, printer tokens' hashes and share
+ * passwords: it is created 0600 before SQLite sees it, whatever the umask,
+ * and one left group- or world-readable by an earlier version is made
+ * private, with its -wal and -shm (SQLite gives new ones the database's
+ * mode).  Returns 0, or -1 with err set and errno kept. */
+static int store_private_file(const char *path, char *err, size_t errlen)
+{
+    static const char *const side[] = { "-wal", "-shm" };
+    char p[4096];
+    int fd, rc;
+
+    if (path[0] == '\0' || path[0] == ':' || strncmp(path, "file:", 5) == 0)
+        return 0;   /* in-memory, temporary or URI: nothing to create */
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    rc = store_chmod_private(fd, path, err, errlen);
+    close(fd);
+    for (size_t i = 0; rc == 0 && i < sizeof(side) / sizeof(side[0]); i++) {
+        if (rr_fmt(p, sizeof(p), "%s%s", path, side[i]) < 0)
+            continue;   /* SQLite will refuse the path itself */
+        fd = open(p, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+            continue;   /* none yet */
+        rc = store_chmod_private(fd, p, err, errlen);
+        close(fd);
+    }
+    return rc;
+}
+
 struct store *store_open_ex(const char *path, char *err, size_t errlen,
                             int *transient)
 {
@@ -278,6 +332,11 @@ struct store *store_open_ex(const char *path, char *err, size_t errlen,
     if (!st) {
         snprintf(err, errlen, "out of memory");
         return NULL;
+    }
+    if (store_private_file(path, err, errlen) < 0) {
+        if (transient)
+            *transient = errno == ENOSPC || errno == EDQUOT || errno == EIO;
+        goto fail;
     }
     if (sqlite3_open_v2(path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
