@@ -24,6 +24,9 @@
 # services/, www/), STACK_CONF_EXTRA (lines appended to rrcloud.conf),
 # STACK_SERVICES_DIR (another services directory).
 set -eu
+# The conf holds tokens, the database Moonraker keys: nothing here is for
+# other users.  The web server runs as this user, so owner and group do.
+umask 027
 
 here=$(cd "$(dirname "$0")" && pwd)
 SRCDIR=${SRCDIR:-$(dirname "$here")}
@@ -56,6 +59,8 @@ start_bg() { # name command...
 }
 
 write_conf() {
+    : >"$DIR/rrcloud.conf"
+    chmod 600 "$DIR/rrcloud.conf"   # it may hold tokens
     cat >"$DIR/rrcloud.conf" <<EOC
 spool_dir = $DIR/spool
 database = $DIR/rrcloud.db
@@ -218,7 +223,12 @@ start)
     start_bg rrcloudd "$BUILDDIR/rrcloudd" -c "$DIR/rrcloud.conf" -f
     start_bg fcgi "$BUILDDIR/rrcloud-fcgi" -c "$DIR/rrcloud.conf"
     i=0
-    while [ ! -S "$DIR/fcgi.sock" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+    # Until the socket is there, or rrcloud-fcgi has given up (a conf error
+    # such as a weak token stops it at once: no need to wait 20 s).
+    while [ ! -S "$DIR/fcgi.sock" ] && [ $i -lt 400 ] &&
+          kill -0 "$(cat "$DIR/fcgi.pid")" 2>/dev/null; do
+        sleep 0.05; i=$((i + 1))
+    done
     [ -S "$DIR/fcgi.sock" ] || { cat "$DIR/log/fcgi.log" >&2; die "rrcloud-fcgi did not start"; }
     case $WEB in
     nginx) start_nginx ;;

@@ -28,7 +28,7 @@ LISTEN=$builddir/tests/tools/rr-listen
 BUILDDIR=$(cd "$(dirname "$SIM")" && pwd)
 export BUILDDIR
 
-ADM="Authorization: Bearer adm-faults-test"
+ADM="Authorization: Bearer adm-faults-test-0123456789abcdef0123456789"
 STACKSH=$top_srcdir/scripts/stack.sh
 STACK=$T/stack
 SIM_PORT=$(free_port)
@@ -43,8 +43,8 @@ i=0
 while [ ! -s "$T/listen.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 LPORT=$(cat "$T/listen.port")
 
-STACK_CONF_EXTRA="admin_token = adm-faults-test
-enroll_token = enr-faults-test
+STACK_CONF_EXTRA="admin_token = adm-faults-test-0123456789abcdef0123456789
+enroll_token = enr-faults-test-0123456789abcdef0123456789
 fleet_poll_interval = 1s
 fleet_offline_backoff = 2s
 fleet_request_timeout = 5s
@@ -94,7 +94,7 @@ submit_to() { # PRINTER: a one-copy job for that printer, prints its id
 # ---- four printers, reached without a tunnel; 2 and 4 keep their beds ------
 for n in 1 2 3 4; do
     eject=true; [ $n -eq 2 ] || [ $n -eq 4 ] && eject=false
-    out=$(curl -s -m 10 -H "Authorization: Bearer enr-faults-test" \
+    out=$(curl -s -m 10 -H "Authorization: Bearer enr-faults-test-0123456789abcdef0123456789" \
         -H 'Content-Type: application/json' -d "{\"name\":\"sim$n\",
         \"queues\":[\"default\"],\"auto_eject\":$eject}" "$BASE/api/v1/printers")
     id=$(printf "%s" "$out" | jq -r '.id // empty')

@@ -27,6 +27,7 @@ int main(void)
         reply_suite,
         status_suite,
         store_suite,
+        authlimit_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;
