@@ -179,6 +179,10 @@ int req_send(struct req *r, int status, const char *ctype, const char *extra)
 
 static int req_verror(struct req *r, int status, const char *extra,
                       const char *field, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static int req_verror(struct req *r, int status, const char *extra,
+                      const char *field, const char *fmt, va_list ap)
 {
     char msg[1024];
 
