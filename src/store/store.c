@@ -6,7 +6,6 @@
 #include "store/store_int.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +13,6 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #define STORE_MAX_STMTS 48
 /* How long a statement waits for another connection's lock. */
@@ -269,17 +267,17 @@ static void store_backoff(int attempt)
         ;
 }
 
-/* Takes group and world bits off the open file fd (path names it in err). */
-static int store_chmod_private(int fd, const char *path, char *err,
-                               size_t errlen)
+/* Takes group and world bits off path, if it is a regular file.  By path,
+ * never through an fd: closing any fd of a database file drops every
+ * POSIX lock this process holds on it, the locks of SQLite connections in
+ * other threads included (the -shm's among them), which corrupts WAL. */
+static int store_chmod_private(const char *path, char *err, size_t errlen)
 {
     struct stat sb;
 
-    if (fstat(fd, &sb) < 0) {
-        snprintf(err, errlen, "%s: %s", path, strerror(errno));
-        return -1;
-    }
-    if ((sb.st_mode & 077) && fchmod(fd, sb.st_mode & 0700) < 0) {
+    if (lstat(path, &sb) < 0 || !S_ISREG(sb.st_mode) || !(sb.st_mode & 077))
+        return 0;
+    if (chmod(path, sb.st_mode & 0700) < 0) {
         snprintf(err, errlen, "%s: others may read it (mode %04o) and "
                  "chmod failed: %s", path, (unsigned)(sb.st_mode & 07777),
                  strerror(errno));
@@ -289,35 +287,29 @@ static int store_chmod_private(int fd, const char *path, char *err,
 }
 
 /* The database holds Moonraker API keys, printer tokens' hashes and share
- * passwords: it is created 0600 before SQLite sees it, whatever the umask,
- * and one left group- or world-readable by an earlier version is made
- * private, with its -wal and -shm (SQLite gives new ones the database's
- * mode).  Returns 0, or -1 with err set and errno kept. */
+ * passwords: it is created 0600 before SQLite sees it, whatever the umask
+ * (mknod: no fd, see above), and one left group- or world-readable by an
+ * earlier version is made private, with its -wal and -shm (SQLite gives
+ * new ones the database's mode).  Returns 0, or -1 with err set and errno
+ * kept. */
 static int store_private_file(const char *path, char *err, size_t errlen)
 {
-    static const char *const side[] = { "-wal", "-shm" };
+    static const char *const side[] = { "", "-wal", "-shm" };
     char p[4096];
-    int fd, rc;
 
     if (path[0] == '\0' || path[0] == ':' || strncmp(path, "file:", 5) == 0)
         return 0;   /* in-memory, temporary or URI: nothing to create */
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0) {
+    if (mknod(path, S_IFREG | 0600, 0) < 0 && errno != EEXIST) {
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    rc = store_chmod_private(fd, path, err, errlen);
-    close(fd);
-    for (size_t i = 0; rc == 0 && i < sizeof(side) / sizeof(side[0]); i++) {
+    for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
         if (rr_fmt(p, sizeof(p), "%s%s", path, side[i]) < 0)
             continue;   /* SQLite will refuse the path itself */
-        fd = open(p, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-            continue;   /* none yet */
-        rc = store_chmod_private(fd, p, err, errlen);
-        close(fd);
+        if (store_chmod_private(p, err, errlen) < 0)
+            return -1;
     }
-    return rc;
+    return 0;
 }
 
 struct store *store_open_ex(const char *path, char *err, size_t errlen,

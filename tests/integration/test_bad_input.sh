@@ -308,6 +308,12 @@ rej "log: two-part id" 404 "$U2" "$BASE/tasks/log/$U2"
 rej "kill by POST: two-part id" 404 "$U2" -F service=kill -F "id=$U2" "$BASE/"
 rej "api cancel: two-part id" 404 "$U2" -X POST -d '' "$BASE/api/v1/tasks/$U2/cancel"
 rej "api get: two-part id" 404 '"field":"id"' "$BASE/api/v1/tasks/$U2"
+# Ids as issued now: 20 random digits in the third group; unknown is 404.
+U3=1700000000-00000-12345678901234567890
+rej "info: unknown id of today's shape" 404 "no task|$U3" "$BASE/?service=info&id=$U3"
+rej "result: unknown id of today's shape" 404 "$U3" "$BASE/tasks/out/$U3.stl"
+rej "log: unknown id of today's shape" 404 "$U3" "$BASE/tasks/log/$U3"
+rej "api get: unknown id of today's shape" 404 '"field":"id"' "$BASE/api/v1/tasks/$U3"
 rej "info: short three-part id" 404 "1-2-3" "$BASE/?service=info&id=1-2-3"
 rej "info: four-part id" 400 "not a task id" "$BASE/?service=info&id=1-2-3-4"
 rej "info: one-part id" 400 "not a task id" "$BASE/?service=info&id=1361982308"
