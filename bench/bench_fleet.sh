@@ -46,8 +46,8 @@ WARMUP=${BENCH_WARMUP:-120}
 WINDOW=${BENCH_WINDOW:-60}
 KEEP=${BENCH_KEEP:-0}
 STACKSH=$SRCDIR/scripts/stack.sh
-ENR=enr-bench
-ADM=adm-bench
+ENR=enr-bench-0123456789abcdef0123456789
+ADM=adm-bench-0123456789abcdef0123456789
 
 die() { echo "bench_fleet.sh: $*" >&2; exit 1; }
 say() { printf '%s  %s\n' "$(date +%H:%M:%S)" "$*" >&2; }

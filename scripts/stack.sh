@@ -28,6 +28,9 @@
 # http://127.0.0.1:PORT/p/N share URL (the simulator's); 0: rrcloud's own
 # default, which denies loopback and private addresses).
 set -eu
+# The conf holds tokens, the database Moonraker keys: nothing here is for
+# other users.  The web server runs as this user, so owner and group do.
+umask 027
 
 here=$(cd "$(dirname "$0")" && pwd)
 SRCDIR=${SRCDIR:-$(dirname "$here")}
@@ -60,6 +63,8 @@ start_bg() { # name command...
 }
 
 write_conf() {
+    : >"$DIR/rrcloud.conf"
+    chmod 600 "$DIR/rrcloud.conf"   # it may hold tokens
     cat >"$DIR/rrcloud.conf" <<EOC
 spool_dir = $DIR/spool
 database = $DIR/rrcloud.db
@@ -229,7 +234,12 @@ start)
     start_bg rrcloudd "$BUILDDIR/rrcloudd" -c "$DIR/rrcloud.conf" -f
     start_bg fcgi "$BUILDDIR/rrcloud-fcgi" -c "$DIR/rrcloud.conf"
     i=0
-    while [ ! -S "$DIR/fcgi.sock" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+    # Until the socket is there, or rrcloud-fcgi has given up (a conf error
+    # such as a weak token stops it at once: no need to wait 20 s).
+    while [ ! -S "$DIR/fcgi.sock" ] && [ $i -lt 400 ] &&
+          kill -0 "$(cat "$DIR/fcgi.pid")" 2>/dev/null; do
+        sleep 0.05; i=$((i + 1))
+    done
     [ -S "$DIR/fcgi.sock" ] || { cat "$DIR/log/fcgi.log" >&2; die "rrcloud-fcgi did not start"; }
     case $WEB in
     nginx) start_nginx ;;

@@ -55,6 +55,7 @@ static const struct conf_key conf_keys[] = {
     NUM(min_free_space, K_SIZE),
     NUM(notifier_retries, K_INT), NUM(notifier_timeout, K_SECS),
     NUM(notifier_backoff, K_SECS),
+    NUM(auth_fail_limit, K_INT), NUM(auth_fail_window, K_SECS),
     /* fleet */
     STR(admin_token), STR(enroll_token), STR(region_fallback),
     STR(fleet_share_allow), STR(fleet_share_patterns),
@@ -111,6 +112,8 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->notifier_retries = 8;
     c->notifier_timeout = 10;
     c->notifier_backoff = 2;
+    c->auth_fail_limit = 10;
+    c->auth_fail_window = 60;
     c->fleet_poll_interval = 2;
     c->fleet_status_interval = 10;
     c->fleet_offline_backoff = 60;
@@ -216,6 +219,74 @@ bad:
     return -1;
 }
 
+/* 0 if every secret in list (separated by any of seps) is at least
+ * CONF_TOKEN_MIN long; else -1 naming the key and the entry, never the
+ * secret itself (the error goes to logs). */
+static int check_secrets(const char *path, const char *key, const char *list,
+                         const char *seps, char *err, size_t errlen)
+{
+    int n = 0;
+
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, seps);
+
+        if (len > 0) {
+            n++;
+            if (len < CONF_TOKEN_MIN) {
+                snprintf(err, errlen, "%s: %s: entry %d is %zu characters; "
+                         "a token needs at least %d (make one with "
+                         "'openssl rand -hex 16')", path, key, n, len,
+                         CONF_TOKEN_MIN);
+                return -1;
+            }
+        }
+        p += len;
+        p += *p != '\0';
+    }
+    return 0;
+}
+
+/* The key of each octoprint_key line is its first word. */
+static int check_octoprint_keys(const char *path, const char *lines,
+                                char *err, size_t errlen)
+{
+    int n = 0;
+
+    for (const char *p = lines; *p;) {
+        size_t skip = strspn(p, " \t"), len = strcspn(p + skip, " \t\n");
+
+        n++;
+        if (len < CONF_TOKEN_MIN) {
+            snprintf(err, errlen, "%s: octoprint_key: line %d's key is %zu "
+                     "characters; a key needs at least %d (make one with "
+                     "'openssl rand -hex 16')", path, n, len, CONF_TOKEN_MIN);
+            return -1;
+        }
+        p += strcspn(p, "\n");
+        p += *p != '\0';
+    }
+    return 0;
+}
+
+static int conf_check_tokens(const struct rr_conf *c, const char *path,
+                             char *err, size_t errlen)
+{
+    if (check_secrets(path, "admin_token", c->admin_token, ", ", err,
+                      errlen) < 0 ||
+        check_secrets(path, "enroll_token", c->enroll_token, ", ", err,
+                      errlen) < 0 ||
+        check_octoprint_keys(path, c->octoprint_keys, err, errlen) < 0)
+        return -1;
+    /* One HMAC key, spaces and all. */
+    if (c->notifier_secret[0] && strlen(c->notifier_secret) < CONF_TOKEN_MIN) {
+        snprintf(err, errlen, "%s: notifier_secret is %zu characters; it "
+                 "needs at least %d", path, strlen(c->notifier_secret),
+                 CONF_TOKEN_MIN);
+        return -1;
+    }
+    return 0;
+}
+
 int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
 {
     char msg[512];
@@ -248,7 +319,12 @@ int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
                  path);
         return -1;
     }
-    return 0;
+    if (c->auth_fail_limit > 0 && c->auth_fail_window < 1) {
+        snprintf(err, errlen, "%s: auth_fail_window must be at least 1s "
+                 "(auth_fail_limit = 0 turns the limit off)", path);
+        return -1;
+    }
+    return conf_check_tokens(c, path, err, errlen);
 }
 
 const char *conf_default_path(void)

@@ -12,6 +12,11 @@
 
 /* Most input files of one task (max_files). */
 #define CONF_MAX_FILES 256
+/* Shortest secret taken from the conf (admin_token, enroll_token, each
+ * octoprint_key, notifier_secret): 32 characters, 128 bits as hex (what
+ * "openssl rand -hex 16" prints) and OctoPrint's own key length.  A
+ * shorter one stops start-up: a token that can be guessed is no lock. */
+#define CONF_TOKEN_MIN 32
 
 struct rr_conf {
     /* where things live */
@@ -58,6 +63,10 @@ struct rr_conf {
                                           netcheck denies them */
 
     char log_level[16];
+
+    /* failed authentication, per client address (fcgi/authlimit.h) */
+    int auth_fail_limit;               /* failures in the window; 0 = off */
+    long long auth_fail_window;        /* s: the window, and the block */
 
     /* fleet: printers, frontends, queues (fleet/model.h fleet_policy) */
     char admin_token[128];             /* admin API key; "" = admin closed */

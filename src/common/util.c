@@ -31,29 +31,55 @@ static int fill_random(void *buf, size_t len)
     return 0;
 }
 
-void rr_id_new(char out[RR_ID_LEN])
+/* Fills out[0..n-1] with uniform decimal digits: bytes of 250 and above
+ * are dropped so that every digit is equally likely. */
+static int random_digits(char *out, size_t n)
 {
-    struct timespec ts;
-    unsigned int r = 0;
+    unsigned char raw[32];
+    size_t have = 0;
 
+    while (have < n) {
+        if (fill_random(raw, sizeof(raw)) < 0)
+            return -1;
+        for (size_t i = 0; i < sizeof(raw) && have < n; i++)
+            if (raw[i] < 250)
+                out[have++] = (char)('0' + raw[i] % 10);
+    }
+    return 0;
+}
+
+int rr_id_new(char out[RR_ID_LEN])
+{
+    char rnd[RR_ID_RAND_DIGITS + 1];
+    struct timespec ts;
+
+    out[0] = '\0';
+    if (random_digits(rnd, RR_ID_RAND_DIGITS) < 0)
+        return -1;
+    rnd[RR_ID_RAND_DIGITS] = '\0';
     clock_gettime(CLOCK_REALTIME, &ts);
-    if (fill_random(&r, sizeof(r)) < 0)
-        r = (unsigned int)ts.tv_nsec ^ (unsigned int)getpid();
-    snprintf(out, RR_ID_LEN, "%010llu-%05u-%06u",
+    snprintf(out, RR_ID_LEN, "%010llu-%05u-%s",
              (unsigned long long)(ts.tv_sec % 10000000000LL),
-             (unsigned)(ts.tv_nsec / 10000) % 100000u, r % 1000000u);
+             (unsigned)(ts.tv_nsec / 10000) % 100000u, rnd);
+    return 0;
+}
+
+static int id_has_shape(const char *s, const char *shape)
+{
+    size_t i;
+
+    for (i = 0; shape[i] != '\0'; i++) {
+        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != '-')
+            return 0;
+    }
+    return s[i] == '\0';
 }
 
 int rr_id_valid(const char *s)
 {
-    /* 10 digits '-' 5 digits '-' 6 digits */
-    static const char shape[] = "dddddddddd-ddddd-dddddd";
-
-    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
-        if (shape[i] == 'd' ? (s[i] < '0' || s[i] > '9') : s[i] != '-')
-            return 0;
-    }
-    return s[sizeof(shape) - 1] == '\0';
+    /* 10 digits '-' 5 digits '-' 20 (now) or 6 (before) random digits */
+    return id_has_shape(s, "dddddddddd-ddddd-dddddddddddddddddddd") ||
+           id_has_shape(s, "dddddddddd-ddddd-dddddd");
 }
 
 int rr_id_shaped(const char *s)

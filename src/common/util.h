@@ -8,12 +8,21 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* RepRapCloud's task id: "<sec>-<%05d frac>-<%06d random>", 23 chars.  Its
- * clients parse ids out of "id: ..." lines, so the shape stays. */
-#define RR_ID_LEN 24 /* with the NUL */
-void rr_id_new(char out[RR_ID_LEN]);
-/* 1 if s has the exact shape rr_id_new() produces, else 0.  Every id taken
- * from a client passes here before it names a row or a path. */
+/* A task id: RepRapCloud's "<sec>-<%05d frac>-<random>" shape, digits and
+ * dashes, but with 20 random digits (66 bits of getrandom(2)) instead of
+ * its 6: result and log URLs are plain links, so knowing an id is the
+ * right to read a task and it must not be guessable.  37 chars.  Its
+ * clients parse ids out of "id: ..." lines and keep any digits-and-dashes
+ * word, so the shape stays theirs. */
+#define RR_ID_RAND_DIGITS 20
+#define RR_ID_LEN 38 /* with the NUL */
+/* 0, or -1 if the kernel gave no randomness (out is then ""): an id is
+ * never made from the clock alone. */
+int rr_id_new(char out[RR_ID_LEN]);
+/* 1 if s has the exact shape rr_id_new() produces, or the 23-char shape
+ * with 6 random digits that earlier versions issued (their tasks stay
+ * readable until purged), else 0.  Every id taken from a client passes
+ * here before it names a row or a path. */
 int rr_id_valid(const char *s);
 /* 1 if s has RepRapCloud's id shape: 2 or 3 groups of 1 to 20 digits joined
  * by '-' ("1361982308-837500" in its README, "<sec>-<frac>-<rand>" from its

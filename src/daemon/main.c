@@ -572,6 +572,8 @@ int main(int argc, char **argv)
     fix_stdio();
     if (load_conf(&d) < 0)
         return 1;
+    /* Spool and results for the group (the web server sends results),
+     * nothing for others; the store makes the database 0600. */
     umask(027);
     if (!d.foreground && daemonize(&d) < 0)
         return 1;

@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/wake.h"
+#include "fcgi/authlimit.h"
 #include "fcgi/fleet_api_int.h"
 #include "fcgi/worker.h"
 #include "http/netcheck.h"
@@ -21,28 +22,33 @@
 
 /* ---- who is asking --------------------------------------------------------- */
 
-int fa_identify(struct req *r, struct fa_caller *c)
+/* The credential the request presents ("Authorization: Bearer T" or
+ * "X-Api-Key: T"), leading spaces skipped, or NULL if none. */
+static const char *fa_token(const struct req *r)
 {
-    const struct rr_conf *conf = &r->w->app->conf;
     const char *auth = req_param(r, "HTTP_AUTHORIZATION");
     const char *key = req_param(r, "HTTP_X_API_KEY");
-    char tok[FA_TOKEN_MAX], err[128];
     const char *t = NULL;
 
-    memset(c, 0, sizeof(*c));
     if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
         t = auth + 7;
     else if (key && *key)
         t = key;
-    if (!t)
-        return 0;
-    while (*t == ' ')
+    while (t && *t == ' ')
         t++;
+    return t;
+}
+
+static void fa_classify(struct req *r, const char *t, struct fa_caller *c)
+{
+    const struct rr_conf *conf = &r->w->app->conf;
+    char tok[FA_TOKEN_MAX], err[128];
+
+    c->presented = 1;
     if (!*t || strlen(t) >= sizeof(tok))
-        return (c->presented = 1), 0;
+        return;
     snprintf(tok, sizeof(tok), "%s", t);
     tok[strcspn(tok, " \t\r\n")] = '\0';
-    c->presented = 1;
     if (fleet_secret_in_list(conf->admin_token, tok)) {
         c->who = FA_ADMIN;
     } else if (strncmp(tok, "rrp_", 4) == 0) {
@@ -57,6 +63,42 @@ int fa_identify(struct req *r, struct fa_caller *c)
         c->who = c->key.role == ROLE_ADMIN ? FA_ADMIN
                : c->key.role == ROLE_ENROLL ? FA_ENROLL : FA_OCTOPRINT;
     }
+}
+
+static int fa_too_many(struct req *r, long long wait)
+{
+    const struct authlimit *al = r->w->app->authlimit;
+    char hdr[48];
+
+    snprintf(hdr, sizeof(hdr), "Retry-After: %lld\r\n", wait);
+    return req_error_hdr(r, 429, hdr, "Authorization", "too many failed "
+                         "authentications from %s (auth_fail_limit %d in "
+                         "auth_fail_window %llds): try again in %llds",
+                         r->remote_addr, authlimit_limit(al),
+                         authlimit_window(al), wait);
+}
+
+int fa_identify(struct req *r, struct fa_caller *c)
+{
+    struct authlimit *al = r->w->app->authlimit;
+    const char *t = fa_token(r);
+    long long wait;
+
+    memset(c, 0, sizeof(*c));
+    if (!t)
+        return 0;
+    /* The hook every authentication path keeps: a blocked address's
+     * token is not even looked at, and one that matches nothing counts. */
+    if ((wait = authlimit_blocked(al, r->remote_addr, rr_mono_ms())) > 0) {
+        c->presented = 1;
+        return fa_too_many(r, wait);
+    }
+    fa_classify(r, t, c);
+    if (c->who == FA_NOBODY &&
+        authlimit_failed(al, r->remote_addr, rr_mono_ms()))
+        log_warn("auth: %s blocked for %llds after %d failed "
+                 "authentications (auth_fail_limit)", r->remote_addr,
+                 authlimit_window(al), authlimit_limit(al));
     return 0;
 }
 
@@ -354,10 +396,12 @@ int fleet_api_handle(struct req *r, const char *path)
 {
     struct fa_caller c;
     const char *rest;
+    int rc;
 
     r->api = 1;
     r->format = FMT_JSON;
-    fa_identify(r, &c);
+    if ((rc = fa_identify(r, &c)) != 0)
+        return rc;
     if ((rest = under(path, "/printers")) != NULL)
         return fa_printers(r, &c, rest);
     if ((rest = under(path, "/frontends")) != NULL)

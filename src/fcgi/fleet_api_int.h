@@ -41,7 +41,10 @@ struct fa_caller {
     int presented;      /* a credential was sent (401 vs 403 when wrong) */
 };
 
-/* Reads "Authorization: Bearer T" or "X-Api-Key: T" and classifies T. */
+/* Reads "Authorization: Bearer T" or "X-Api-Key: T" and classifies T.
+ * Returns 0, or answers 429 and returns that if the client's address is
+ * blocked after failed authentications (fcgi/authlimit.h): then T is not
+ * checked at all. */
 int fa_identify(struct req *r, struct fa_caller *c);
 /* 0 if the caller is an admin, else answers 401 (no or unknown credential)
  * or 403 (a credential without the admin role) and returns that. */

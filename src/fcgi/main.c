@@ -11,6 +11,7 @@
 #include "common/conf.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "fcgi/authlimit.h"
 #include "fcgi/hold.h"
 #include "fcgi/request.h"
 #include "fcgi/worker.h"
@@ -179,6 +180,10 @@ int main(int argc, char **argv)
     int threads_opt = 0, nthreads, fd = -1, c, sig, rc = 1;
 
     log_init(argv[0], LOG_LVL_INFO);
+    /* As rrcloudd and the systemd units: uploads and the spool readable by
+     * the group only (the web server's, which sends results), nothing for
+     * others.  The database is made 0600 by the store itself. */
+    umask(027);
     while ((c = getopt_long(argc, argv, "c:s:t:hV", opts, NULL)) != -1) {
         switch (c) {
         case 'c': conf_path = optarg; break;
@@ -224,6 +229,12 @@ int main(int argc, char **argv)
         goto out;
     }
     pthread_mutex_init(&app.ft_lock, NULL);
+    app.authlimit = authlimit_new(app.conf.auth_fail_limit,
+                                  app.conf.auth_fail_window);
+    if (!app.authlimit && app.conf.auth_fail_limit > 0) {
+        log_err("out of memory");
+        goto out;
+    }
     curl_global_init(CURL_GLOBAL_DEFAULT);
     json_object_seed(0);
     if (FCGX_Init() != 0) {
@@ -295,6 +306,7 @@ out:
     }
     free(app.index_html);
     filetype_free(app.ft);
+    authlimit_free(app.authlimit);
     service_registry_free(app.services);
     curl_global_cleanup();
     return rc;

@@ -331,8 +331,8 @@ int metrics_handle(struct req *r)
     if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
         return req_error(r, 405, NULL, "use GET");
     if (!r->w->app->conf.metrics_public) {
-        fa_identify(r, &c);
-        if ((rc = fa_require_admin(r, &c)) != 0)
+        if ((rc = fa_identify(r, &c)) != 0 ||
+            (rc = fa_require_admin(r, &c)) != 0)
             return rc;
     }
     buf_reset(b);

@@ -218,7 +218,8 @@ int octoprint_handle(struct req *r, const char *path)
 
     r->api = 1;
     r->format = FMT_JSON;
-    fa_identify(r, &c);
+    if ((rc = fa_identify(r, &c)) != 0)
+        return rc;
     if (!strcmp(path, "/files/local") || !strcmp(path, "/files/local/")) {
         if (!req_is(r, "POST"))
             return req_error(r, 405, NULL, "use POST");

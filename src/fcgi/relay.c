@@ -251,11 +251,16 @@ int relay_dispatch(struct req *r, const struct fields *f)
         return relay_info(r, f);
     if (strcmp(service, "meta") == 0)
         return relay_meta(r);
+    /* No GET changes anything: a link, a prefetch or a crawler must not
+     * cancel a task.  RepRapCloud's client never sends kill at all. */
     if (strcmp(service, "kill") == 0 || strcmp(service, "cancel") == 0)
-        return relay_cancel(r, fields_get(f, "id"));
+        return req_is(r, "POST") ? relay_cancel(r, fields_get(f, "id"))
+                   : req_error_hdr(r, 405, "Allow: POST\r\n", "service",
+                                   "service=%s changes a task: use POST, "
+                                   "not %s", service, r->method);
     if (service_find(r->w->app->services, service))
-        return req_error(r, 405, "service", "submit a %s task with POST",
-                         service);
+        return req_error_hdr(r, 405, "Allow: POST\r\n", "service",
+                             "submit a %s task with POST", service);
     return req_error(r, 400, "service", "unknown service '%.64s' (see "
                      "service=meta for the list)", service);
 }

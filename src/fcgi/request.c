@@ -195,15 +195,16 @@ int req_send_json(struct req *r, int status, json_t *o, const char *extra)
     return status;
 }
 
-int req_error(struct req *r, int status, const char *field, const char *fmt,
-              ...)
+static int req_verror(struct req *r, int status, const char *extra,
+                      const char *field, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static int req_verror(struct req *r, int status, const char *extra,
+                      const char *field, const char *fmt, va_list ap)
 {
     char msg[1024];
-    va_list ap;
 
-    va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     buf_reset(&r->out);
     if (r->format == FMT_JSON) {
         buf_printf(&r->out, "{\"error\":{\"code\":%d,\"field\":", status);
@@ -217,18 +218,40 @@ int req_error(struct req *r, int status, const char *field, const char *fmt,
         buf_puts(&r->out, ",\"message\":\"");
         buf_json_escape(&r->out, msg);
         buf_puts(&r->out, "\"}}\n");
-        req_send(r, status, "application/json", NULL);
+        req_send(r, status, "application/json", extra);
     } else if (r->format == FMT_HTML) {
         buf_printf(&r->out, "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
                    "<title>%d %s</title></head><body><h1>%d %s</h1><p>",
                    status, status_text(status), status, status_text(status));
         buf_html_escape(&r->out, msg);
         buf_puts(&r->out, "</p></body></html>\n");
-        req_send(r, status, "text/html; charset=utf-8", NULL);
+        req_send(r, status, "text/html; charset=utf-8", extra);
     } else {
         buf_printf(&r->out, "error: %s\n", msg);
-        req_send(r, status, "text/plain; charset=utf-8", NULL);
+        req_send(r, status, "text/plain; charset=utf-8", extra);
     }
+    return status;
+}
+
+int req_error(struct req *r, int status, const char *field, const char *fmt,
+              ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    req_verror(r, status, NULL, field, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int req_error_hdr(struct req *r, int status, const char *extra,
+                  const char *field, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    req_verror(r, status, extra, field, fmt, ap);
+    va_end(ap);
     return status;
 }
 

@@ -70,6 +70,11 @@ int req_send_json(struct req *r, int status, json_t *o, const char *extra);
  * be NULL.  Always returns status so handlers can "return req_error(...)". */
 int req_error(struct req *r, int status, const char *field, const char *fmt,
               ...) __attribute__((format(printf, 4, 5)));
+/* req_error with extra header lines ("\r\n"-terminated), for the answers
+ * that must carry one: 405 with Allow, 429 with Retry-After. */
+int req_error_hdr(struct req *r, int status, const char *extra,
+                  const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* Hands a file under the spool to the web server (X-Accel-Redirect for
  * nginx, X-Sendfile for lighttpd).  rel is relative to the spool. */
 int req_send_file(struct req *r, const char *rel, const char *ctype,

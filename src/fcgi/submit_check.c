@@ -13,6 +13,7 @@
 #include "services/filetype.h"
 #include "services/service.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -413,7 +414,9 @@ int submit_prepare(struct submit *s, int *async)
                            "(see service=meta for the list)", name);
     if (parse_async(s, async) < 0)
         return -1;
-    rr_id_new(s->task.id);
+    if (rr_id_new(s->task.id) < 0)
+        return submit_fail(s, 500, NULL, "no randomness for a task id: %s",
+                           strerror(errno));
     snprintf(s->task.service, sizeof(s->task.service), "%s", name);
     snprintf(s->task.client, sizeof(s->task.client), "%.63s",
              s->r->remote_addr);

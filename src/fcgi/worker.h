@@ -13,6 +13,7 @@ struct store;
 struct filetype;
 struct service_registry;
 struct holder;
+struct authlimit;
 struct req;
 
 struct app {
@@ -28,6 +29,7 @@ struct app {
      * of a submission, so sharing it behind a lock costs nothing. */
     struct filetype *ft;                /* owned; use under ft_lock */
     pthread_mutex_t ft_lock;
+    struct authlimit *authlimit;        /* owned; NULL = no limit */
 };
 
 struct worker {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define STORE_MAX_STMTS 48
@@ -266,6 +267,51 @@ static void store_backoff(int attempt)
         ;
 }
 
+/* Takes group and world bits off path, if it is a regular file.  By path,
+ * never through an fd: closing any fd of a database file drops every
+ * POSIX lock this process holds on it, the locks of SQLite connections in
+ * other threads included (the -shm's among them), which corrupts WAL. */
+static int store_chmod_private(const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+
+    if (lstat(path, &sb) < 0 || !S_ISREG(sb.st_mode) || !(sb.st_mode & 077))
+        return 0;
+    if (chmod(path, sb.st_mode & 0700) < 0) {
+        snprintf(err, errlen, "%s: others may read it (mode %04o) and "
+                 "chmod failed: %s", path, (unsigned)(sb.st_mode & 07777),
+                 strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The database holds Moonraker API keys, printer tokens' hashes and share
+ * passwords: it is created 0600 before SQLite sees it, whatever the umask
+ * (mknod: no fd, see above), and one left group- or world-readable by an
+ * earlier version is made private, with its -wal and -shm (SQLite gives
+ * new ones the database's mode).  Returns 0, or -1 with err set and errno
+ * kept. */
+static int store_private_file(const char *path, char *err, size_t errlen)
+{
+    static const char *const side[] = { "", "-wal", "-shm" };
+    char p[4096];
+
+    if (path[0] == '\0' || path[0] == ':' || strncmp(path, "file:", 5) == 0)
+        return 0;   /* in-memory, temporary or URI: nothing to create */
+    if (mknod(path, S_IFREG | 0600, 0) < 0 && errno != EEXIST) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(side) / sizeof(side[0]); i++) {
+        if (rr_fmt(p, sizeof(p), "%s%s", path, side[i]) < 0)
+            continue;   /* SQLite will refuse the path itself */
+        if (store_chmod_private(p, err, errlen) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 struct store *store_open_ex(const char *path, char *err, size_t errlen,
                             int *transient)
 {
@@ -278,6 +324,11 @@ struct store *store_open_ex(const char *path, char *err, size_t errlen,
     if (!st) {
         snprintf(err, errlen, "out of memory");
         return NULL;
+    }
+    if (store_private_file(path, err, errlen) < 0) {
+        if (transient)
+            *transient = errno == ENOSPC || errno == EDQUOT || errno == EIO;
+        goto fail;
     }
     if (sqlite3_open_v2(path, &st->db,
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |

@@ -149,6 +149,16 @@ expect_contains "timed-out task failed" "$out" "state: failed"
 expect_contains "reason names the timeout" "$out" "timed out after 2 s"
 check "timeout ended it within a few seconds ($((t1 - t0)) s)" [ $((t1 - t0)) -le 6 ]
 
+# --- no GET changes anything: kill by GET is refused, the task runs on -----------------
+section "no GET changes anything: kill by GET is refused, the task runs on"
+g1=$(submit nap 1)
+expect_eq "nap task $g1 is busy" busy "$(wait_status "$g1" busy 10)"
+code=$(curl -s -D "$T/hdr" -o "$T/body" -w '%{http_code}' "$BASE/?service=kill&id=$g1")
+expect_eq "GET kill: 405" 405 "$code"
+expect_contains "GET kill: Allow names POST" "$(tr -d '\r' <"$T/hdr")" "Allow: POST"
+expect_contains "GET kill: the answer names the method" "$(body)" "use POST, not GET"
+expect_eq "a task killed by GET still completes" complete "$(wait_status "$g1" complete 10)"
+
 # --- cancel: a busy task (its process group goes) and a queued one ----------------------
 section "cancel: a busy task (its process group goes) and a queued one"
 b1=$(submit nap 30); b2=$(submit nap 30); b3=$(submit nap 30); b4=$(submit nap 30)
@@ -170,7 +180,7 @@ expect_contains "cancel queued: answered" "$out" "\"id\":\"$q1\""
 expect_eq "queued task cancelled" cancelled "$(wait_status "$q1" cancelled 5)"
 out=$(curl -s "$BASE/?service=info&id=$q1")
 expect_not_contains "cancelled queued task never started" "$out" "stime:"
-out=$(curl -s "$BASE/?service=cancel&id=$b1")
+out=$(curl -s -F service=cancel -F "id=$b1" "$BASE/")
 expect_eq "busy task cancelled" cancelled "$(wait_status "$b1" cancelled 10)"
 check "cancelled task's process group is gone" wait_gone "${pg:-0}" 30
 expect_contains "reason says cancelled" "$(curl -s "$BASE/?service=info&id=$b1")" "error: cancelled by client"

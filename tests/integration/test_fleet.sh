@@ -21,7 +21,7 @@ BUILDDIR=$(cd "$(dirname "$SIM")" && pwd)
 export BUILDDIR
 
 NP=50                  # printers; sim printer 51 is the frontends' canary
-ADM="Authorization: Bearer adm-fleet-test"
+ADM="Authorization: Bearer adm-fleet-test-0123456789abcdef0123456789"
 STACKSH=$top_srcdir/scripts/stack.sh
 STACK=$T/stack
 
@@ -49,8 +49,8 @@ done
 SIMURL=http://127.0.0.1:$SIM_PORT
 
 canary() { echo "canary=http://127.0.0.1:$1/p/$((NP + 1))/server/info"; }
-STACK_CONF_EXTRA="admin_token = adm-fleet-test
-enroll_token = enr-fleet-test
+STACK_CONF_EXTRA="admin_token = adm-fleet-test-0123456789abcdef0123456789
+enroll_token = enr-fleet-test-0123456789abcdef0123456789
 fleet_poll_interval = 1s
 fleet_offline_backoff = 4s
 fleet_request_timeout = 5s
@@ -82,7 +82,7 @@ while [ $i -le $NP ]; do
     mat=$(echo $MATS | cut -d' ' -f$(( (i - 1) % 3 + 1 )))
     prof=mk3; [ $((i % 2)) -eq 0 ] && prof=voron
     eject=true; [ $i -le 10 ] && eject=false
-    out=$(curl -s -m 10 -H "Authorization: Bearer enr-fleet-test" \
+    out=$(curl -s -m 10 -H "Authorization: Bearer enr-fleet-test-0123456789abcdef0123456789" \
         -H 'Content-Type: application/json' -d "{\"name\":\"sim$i\",
         \"region\":\"eu\",\"material\":\"$mat\",\"profile\":\"$prof\",
         \"queues\":[\"default\"],\"auto_eject\":$eject}" "$BASE/api/v1/printers")

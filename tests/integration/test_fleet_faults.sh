@@ -13,7 +13,7 @@
 #      printer, and fails after fleet_unplaceable_timeout if nobody does;
 #   4. a print started on Moonraker directly leaves the bed to be cleared:
 #      no job goes onto it; a print task waiting there and cancelled through
-#      the relay (?service=kill) calls its notifier.
+#      the relay (service=kill) calls its notifier.
 # Simulated time runs at real speed with 600 s prints: the test moves the
 # simulator's clock to end prints when it wants them ended.
 . "$(dirname "$0")/lib.sh"
@@ -28,7 +28,7 @@ LISTEN=$builddir/tests/tools/rr-listen
 BUILDDIR=$(cd "$(dirname "$SIM")" && pwd)
 export BUILDDIR
 
-ADM="Authorization: Bearer adm-faults-test"
+ADM="Authorization: Bearer adm-faults-test-0123456789abcdef0123456789"
 STACKSH=$top_srcdir/scripts/stack.sh
 STACK=$T/stack
 SIM_PORT=$(free_port)
@@ -43,8 +43,8 @@ i=0
 while [ ! -s "$T/listen.port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 LPORT=$(cat "$T/listen.port")
 
-STACK_CONF_EXTRA="admin_token = adm-faults-test
-enroll_token = enr-faults-test
+STACK_CONF_EXTRA="admin_token = adm-faults-test-0123456789abcdef0123456789
+enroll_token = enr-faults-test-0123456789abcdef0123456789
 fleet_poll_interval = 1s
 fleet_offline_backoff = 2s
 fleet_request_timeout = 5s
@@ -94,7 +94,7 @@ submit_to() { # PRINTER: a one-copy job for that printer, prints its id
 # ---- four printers, reached without a tunnel; 2 and 4 keep their beds ------
 for n in 1 2 3 4; do
     eject=true; [ $n -eq 2 ] || [ $n -eq 4 ] && eject=false
-    out=$(curl -s -m 10 -H "Authorization: Bearer enr-faults-test" \
+    out=$(curl -s -m 10 -H "Authorization: Bearer enr-faults-test-0123456789abcdef0123456789" \
         -H 'Content-Type: application/json' -d "{\"name\":\"sim$n\",
         \"queues\":[\"default\"],\"auto_eject\":$eject}" "$BASE/api/v1/printers")
     id=$(printf "%s" "$out" | jq -r '.id // empty')
@@ -212,7 +212,7 @@ expect_eq "nothing sent onto the occupied bed" "queued" "$(jfield "$tj" state)"
 check "no file of ours on printer 2" no_rr_files 2
 expect_eq "the print task waits with its job" queued \
     "$(curl -s "$BASE/api/v1/tasks/$tid" | jq -r .status)"
-curl -s -o /dev/null "$BASE/?service=kill&id=$tid"
+curl -s -o /dev/null -F service=kill -F "id=$tid" "$BASE/"
 notified() { grep -q "/done?id=$tid" "$T/notify.log" 2>/dev/null; }
 check "the cancelled print task calls its notifier" until_true 15 notified
 expect_eq "the task is cancelled" cancelled "$(wait_status "$tid" cancelled 10)"

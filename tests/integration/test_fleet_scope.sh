@@ -12,8 +12,8 @@ command -v jq >/dev/null || skip "no jq"
 [ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
     skip "no nginx"
 
-ADMIN=adm-scope-test
-ENROLL=enr-scope-test
+ADMIN=adm-scope-test-0123456789abcdef0123456789
+ENROLL=enr-scope-test-0123456789abcdef0123456789
 STACK_ALLOW_LOCAL=0
 # No canary: the frontend counts as healthy, and nothing here dials it.
 STACK_CONF_EXTRA="admin_token = $ADMIN

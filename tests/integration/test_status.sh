@@ -48,10 +48,10 @@ SIMPORT=$(sed -n 's/^rrcloud-printersim: listening on http:\/\/127\.0\.0\.1:\([0
 SIMURL=http://127.0.0.1:$SIMPORT
 advance() { curl -s -m 10 -X POST "$SIMURL/sim/clock?advance=$1" >/dev/null; }
 
-ADMIN=adm-status-test
-OCTO=octo-status-test
+ADMIN=adm-status-test-0123456789abcdef0123456789
+OCTO=octo-status-test-0123456789abcdef0123456789
 STACK_CONF_EXTRA="admin_token = $ADMIN
-enroll_token = enr-status-test
+enroll_token = enr-status-test-0123456789abcdef0123456789
 octoprint_key = $OCTO queue=default name=slicer
 fleet_poll_interval = 1
 fleet_status_interval = 0
@@ -90,7 +90,7 @@ sample() { # METRIC LABELS: the value of one sample in $T/metrics
 for n in 1 2; do
     # the second name needs escaping in a label value
     nm=desk-1; [ $n = 2 ] && nm='desk-2 \"q\\z\"'
-    out=$(curl -s -m 10 -H "Authorization: Bearer enr-status-test" \
+    out=$(curl -s -m 10 -H "Authorization: Bearer enr-status-test-0123456789abcdef0123456789" \
         -H 'Content-Type: application/json' \
         -d "{\"name\":\"$nm\",\"region\":\"eu\",\"queues\":[\"default\"],\"auto_eject\":true}" \
         "$BASE/api/v1/printers")

@@ -28,6 +28,7 @@ int main(void)
         status_suite,
         store_suite,
         netcheck_suite,
+        authlimit_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

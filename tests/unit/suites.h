@@ -22,5 +22,6 @@ Suite *reply_suite(void);
 Suite *status_suite(void);
 Suite *store_suite(void);
 Suite *netcheck_suite(void);
+Suite *authlimit_suite(void);
 
 #endif

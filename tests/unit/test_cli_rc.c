@@ -562,6 +562,9 @@ END_TEST
 START_TEST(record_ids)
 {
     ck_assert_int_eq(cli_rec_id_valid("1795435719-90525-657312"), 1);
+    /* as the server issues them now: 20 random digits */
+    ck_assert_int_eq(cli_rec_id_valid("1795435719-90525-65731284100393840211"),
+                     1);
     ck_assert_int_eq(cli_rec_id_valid("1361982308-837500"), 1); /* old */
     ck_assert_int_eq(cli_rec_id_valid("1-2-3-4"), 0);
     ck_assert_int_eq(cli_rec_id_valid("12345"), 0);

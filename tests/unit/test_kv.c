@@ -211,6 +211,64 @@ START_TEST(test_conf_values)
 }
 END_TEST
 
+#define TOK32 "0123456789abcdef0123456789abcdef"
+
+/* A guessable secret stops start-up, naming the key and the minimum but
+ * never echoing the secret. */
+START_TEST(test_conf_token_min)
+{
+    struct rr_conf c;
+    char err[512];
+
+    ck_assert_int_eq(conf_text(&c, "admin_token = " TOK32 "\n"
+                               "enroll_token = " TOK32 ", x" TOK32 "\n"
+                               "octoprint_key = " TOK32 " queue=default\n"
+                               "notifier_secret = " TOK32 "\n",
+                               err, sizeof(err)), 0);
+    ck_assert_int_eq(conf_text(&c, "admin_token = adm-short-secret\n", err,
+                               sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "admin_token"));
+    ck_assert_ptr_nonnull(strstr(err, "at least 32"));
+    ck_assert_ptr_null(strstr(err, "adm-short-secret"));
+    /* 31 characters */
+    ck_assert_int_eq(conf_text(&c, "admin_token = 0123456789abcdef0123456789"
+                               "abcde\n", err, sizeof(err)), -1);
+    ck_assert_int_eq(conf_text(&c, "enroll_token = " TOK32 ",short\n", err,
+                               sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "enroll_token: entry 2"));
+    ck_assert_int_eq(conf_text(&c, "octoprint_key = " TOK32 " queue=a\n"
+                               "octoprint_key = abc queue=a\n", err,
+                               sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "octoprint_key: line 2"));
+    ck_assert_int_eq(conf_text(&c, "notifier_secret = s3cret\n", err,
+                               sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "notifier_secret"));
+    /* none set is fine: the admin API is closed then */
+    ck_assert_int_eq(conf_text(&c, "", err, sizeof(err)), 0);
+}
+END_TEST
+
+START_TEST(test_conf_auth_fail)
+{
+    struct rr_conf c;
+    char err[512];
+
+    ck_assert_int_eq(conf_text(&c, "", err, sizeof(err)), 0);
+    ck_assert_int_eq(c.auth_fail_limit, 10);
+    ck_assert_int_eq(c.auth_fail_window, 60);
+    ck_assert_int_eq(conf_text(&c, "auth_fail_limit = 5\n"
+                               "auth_fail_window = 2m\n", err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(c.auth_fail_limit, 5);
+    ck_assert_int_eq(c.auth_fail_window, 120);
+    ck_assert_int_eq(conf_text(&c, "auth_fail_window = 0\n", err,
+                               sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "auth_fail_window"));
+    ck_assert_int_eq(conf_text(&c, "auth_fail_limit = 0\n"
+                               "auth_fail_window = 0\n", err, sizeof(err)), 0);
+}
+END_TEST
+
 START_TEST(test_sizes)
 {
     unsigned long long v = 0;
@@ -294,6 +352,8 @@ Suite *kv_suite(void)
     TCase *tc = tcase_create("core");
 
     tcase_add_test(tc, test_both_separators_and_comments);
+    tcase_add_test(tc, test_conf_token_min);
+    tcase_add_test(tc, test_conf_auth_fail);
     tcase_add_test(tc, test_last_line_without_newline);
     tcase_add_test(tc, test_malformed_lines);
     tcase_add_test(tc, test_nul_byte);

@@ -4,6 +4,7 @@
  * are an unknown task (404) rather than a malformed one (400).
  */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/buf.h"
@@ -119,7 +120,51 @@ START_TEST(test_id_shapes)
     for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++)
         ck_assert_msg(!rr_id_shaped(malformed[i]), "'%s' shaped", malformed[i]);
     ck_assert(rr_id_valid("1796160000-12345-678901"));
+    ck_assert(rr_id_valid("1796160000-12345-67890123456789012345"));
+    ck_assert(rr_id_shaped("1796160000-12345-67890123456789012345"));
     ck_assert(!rr_id_valid("1361982308-837500"));
+    ck_assert(!rr_id_valid("1796160000-12345-6789012"));
+    ck_assert(!rr_id_valid("1796160000-12345-678901234567890123456"));
+    ck_assert(!rr_id_valid("1796160000-12345-6789012345678901234x"));
+}
+END_TEST
+
+static int cmp_id(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+/* A task id is the right to read its results, so its random part must
+ * span more than 2^64 values, use every digit in every place, and never
+ * repeat. */
+START_TEST(test_id_new_unguessable)
+{
+    enum { DRAWS = 5000 };
+    static char ids[DRAWS][RR_ID_LEN];
+    unsigned seen[RR_ID_RAND_DIGITS] = { 0 };
+    int above_2_64 = 0;
+
+    for (int i = 0; i < DRAWS; i++) {
+        const char *rnd;
+
+        ck_assert_int_eq(rr_id_new(ids[i]), 0);
+        ck_assert_msg(rr_id_valid(ids[i]) && rr_id_shaped(ids[i]), "%s",
+                      ids[i]);
+        ck_assert_uint_eq(strlen(ids[i]), RR_ID_LEN - 1);
+        rnd = ids[i] + 17;
+        for (int k = 0; k < RR_ID_RAND_DIGITS; k++)
+            seen[k] |= 1u << (rnd[k] - '0');
+        /* 18446744073709551615 = 2^64 - 1, also 20 digits */
+        if (strcmp(rnd, "18446744073709551615") > 0)
+            above_2_64++;
+    }
+    for (int k = 0; k < RR_ID_RAND_DIGITS; k++)
+        ck_assert_msg(seen[k] == 0x3ffu, "digit %d: only %x", k, seen[k]);
+    /* about 82 % of draws lie above 2^64 */
+    ck_assert_int_gt(above_2_64, DRAWS / 2);
+    qsort(ids, DRAWS, RR_ID_LEN, cmp_id);
+    for (int i = 1; i < DRAWS; i++)
+        ck_assert_msg(strcmp(ids[i - 1], ids[i]) != 0, "repeat %s", ids[i]);
 }
 END_TEST
 
@@ -132,6 +177,7 @@ Suite *reply_suite(void)
     tcase_add_test(tc, test_text_record);
     tcase_add_test(tc, test_json_html_true_state);
     tcase_add_test(tc, test_id_shapes);
+    tcase_add_test(tc, test_id_new_unguessable);
     suite_add_tcase(s, tc);
     return s;
 }

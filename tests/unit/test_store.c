@@ -6,10 +6,12 @@
 #include "store/schema.h"
 
 #include <check.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -167,6 +169,53 @@ START_TEST(test_probe_and_failed_step)
 }
 END_TEST
 
+static unsigned file_mode(const char *path)
+{
+    struct stat sb;
+
+    ck_assert_int_eq(stat(path, &sb), 0);
+    return (unsigned)(sb.st_mode & 07777);
+}
+
+/* The database holds secrets: created 0600 under a lax umask (its -wal
+ * and -shm follow), and an old world-readable one is made private. */
+START_TEST(test_open_private)
+{
+    char path[128], side[160], err[512];
+    struct store *st;
+    mode_t old = umask(022);
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/new.db", dir);
+    st = store_open(path, err, sizeof(err));
+    ck_assert_msg(st != NULL, "%s", err);
+    ck_assert_int_eq(store_heartbeat(st, "h", 1, rr_now(), rr_now()), 0);
+    ck_assert_uint_eq(file_mode(path), 0600);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    ck_assert_uint_eq(file_mode(side), 0600);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    ck_assert_uint_eq(file_mode(side), 0600);
+    store_close(st);
+
+    snprintf(path, sizeof(path), "%s/old.db", dir);
+    fd = open(path, O_WRONLY | O_CREAT, 0644);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fchmod(fd, 0644), 0);
+    close(fd);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    fd = open(side, O_WRONLY | O_CREAT, 0644);      /* an empty WAL */
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fchmod(fd, 0644), 0);
+    close(fd);
+    st = store_open(path, err, sizeof(err));
+    ck_assert_msg(st != NULL, "%s", err);
+    ck_assert_uint_eq(file_mode(path), 0600);
+    ck_assert_uint_eq(file_mode(side), 0600);
+    store_close(st);
+    umask(old);
+}
+END_TEST
+
 Suite *store_suite(void)
 {
     Suite *s = suite_create("store");
@@ -177,6 +226,7 @@ Suite *store_suite(void)
     tcase_add_test(tc, test_open_concurrently);
     tcase_add_test(tc, test_heartbeat);
     tcase_add_test(tc, test_probe_and_failed_step);
+    tcase_add_test(tc, test_open_private);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -22,7 +22,7 @@ done
 command -v curl >/dev/null 2>&1 || { echo "SKIP: curl missing"; exit 77; }
 . "$(dirname "$0")/../lib.sh"
 
-rand() { od -An -N8 -tx1 /dev/urandom | tr -d ' \n'; }
+rand() { od -An -N16 -tx1 /dev/urandom | tr -d ' \n'; }
 ADMIN=adm-$(rand)
 ENROLL=enr-$(rand)
 STACK_CONF_EXTRA="admin_token = $ADMIN
