@@ -404,6 +404,9 @@ struct cli_http;
  * failure. */
 struct cli_http *cli_http_new(int progress, int verbose, long long timeout);
 void cli_http_free(struct cli_http *h);
+/* The API key sent with every request of the session as "Authorization:
+ * Bearer KEY" (NULL or "" = none); never printed. */
+void cli_http_set_key(struct cli_http *h, const char *key);
 /* The session's progress display (for waits between transfers). */
 struct cli_prog *cli_http_prog(struct cli_http *h);
 /* Turns the progress display off (--quiet after a fleet command word). */

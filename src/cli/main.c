@@ -255,6 +255,7 @@ int main(int argc, char **argv)
         code = CLI_EXIT_ERROR;
         goto out;
     }
+    cli_http_set_key(ctx.http, cli_fleet_token(&ctx, NULL));
     code = dispatch(&ctx);
 out:
     cli_http_free(ctx.http);

@@ -16,78 +16,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define FA_TOKEN_MAX 256
-
-/* ---- who is asking --------------------------------------------------------- */
-
-int fa_identify(struct req *r, struct fa_caller *c)
-{
-    const struct rr_conf *conf = &r->w->app->conf;
-    const char *auth = req_param(r, "HTTP_AUTHORIZATION");
-    const char *key = req_param(r, "HTTP_X_API_KEY");
-    char tok[FA_TOKEN_MAX], err[128];
-    const char *t = NULL;
-
-    memset(c, 0, sizeof(*c));
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
-        t = auth + 7;
-    else if (key && *key)
-        t = key;
-    if (!t)
-        return 0;
-    while (*t == ' ')
-        t++;
-    if (!*t || strlen(t) >= sizeof(tok))
-        return (c->presented = 1), 0;
-    snprintf(tok, sizeof(tok), "%s", t);
-    tok[strcspn(tok, " \t\r\n")] = '\0';
-    c->presented = 1;
-    if (fleet_secret_in_list(conf->admin_token, tok)) {
-        c->who = FA_ADMIN;
-    } else if (strncmp(tok, "rrp_", 4) == 0) {
-        if (store_printer_auth(r->w->st, tok, &c->printer_id) == 0)
-            c->who = FA_PRINTER;
-    } else if (fleet_secret_in_list(conf->enroll_token, tok)) {
-        c->who = FA_ENROLL;
-    } else if (fleet_octoprint_key_find(conf->octoprint_keys, tok, &c->key,
-                                        err, sizeof(err)) == 0) {
-        c->who = FA_OCTOPRINT;
-    } else if (store_apikey_auth(r->w->st, tok, &c->key) == 0) {
-        c->who = c->key.role == ROLE_ADMIN ? FA_ADMIN
-               : c->key.role == ROLE_ENROLL ? FA_ENROLL : FA_OCTOPRINT;
-    }
-    return 0;
-}
-
-static int fa_deny(struct req *r, const struct fa_caller *c, const char *need)
-{
-    if (c->who == FA_NOBODY)
-        return req_error(r, 401, "Authorization", c->presented
-                         ? "unknown token (send %s)" : "missing token: send "
-                         "%s as 'Authorization: Bearer TOKEN' or 'X-Api-Key: "
-                         "TOKEN'", need);
-    return req_error(r, 403, "Authorization", "this token may not do that "
-                     "(needs %s)", need);
-}
-
-int fa_require_admin(struct req *r, const struct fa_caller *c)
-{
-    return c->who == FA_ADMIN ? 0 : fa_deny(r, c, "the admin token");
-}
-
-int fa_require_printer(struct req *r, const struct fa_caller *c,
-                       long long printer_id)
-{
-    if (c->who == FA_ADMIN ||
-        (c->who == FA_PRINTER && c->printer_id == printer_id))
-        return 0;
-    if (c->who == FA_PRINTER)
-        return req_error(r, 403, "Authorization", "a printer token acts only "
-                         "for its own printer (%lld, not %lld)",
-                         c->printer_id, printer_id);
-    return fa_deny(r, c, "the printer's token or the admin token");
-}
-
 /* ---- JSON -------------------------------------------------------------------- */
 
 int fa_send_json(struct req *r, int status, json_t *o, const char *extra)
@@ -352,26 +280,27 @@ static const char *under(const char *path, const char *prefix)
 
 int fleet_api_handle(struct req *r, const char *path)
 {
-    struct fa_caller c;
+    const struct auth_caller *c = r->caller;
     const char *rest;
 
     r->api = 1;
     r->format = FMT_JSON;
-    fa_identify(r, &c);
     if ((rest = under(path, "/printers")) != NULL)
-        return fa_printers(r, &c, rest);
+        return fa_printers(r, c, rest);
     if ((rest = under(path, "/frontends")) != NULL)
-        return fa_frontends(r, &c, rest);
+        return fa_frontends(r, c, rest);
     if ((rest = under(path, "/queues")) != NULL)
-        return fa_queues(r, &c, rest);
+        return fa_queues(r, c, rest);
     if ((rest = under(path, "/jobs")) != NULL)
-        return fa_jobs(r, &c, rest);
+        return fa_jobs(r, c, rest);
     if ((rest = under(path, "/keys")) != NULL)
-        return fa_keys(r, &c, rest);
+        return fa_keys(r, c, rest);
+    if ((rest = under(path, "/users")) != NULL)
+        return fa_users(r, c, rest);
     if (under(path, "/events") && (!path[7] || !strcmp(path + 7, "/"))) {
         if (!req_is(r, "GET"))
             return req_error(r, 405, NULL, "use GET");
-        return fa_events(r, &c);
+        return fa_events(r, c);
     }
     return req_error(r, 404, NULL, "no API resource %.200s", path);
 }

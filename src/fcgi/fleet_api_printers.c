@@ -66,7 +66,7 @@ static int read_settings(struct req *r, json_t *b, struct fleet_printer *p)
     return 0;
 }
 
-static int enroll(struct req *r, const struct fa_caller *c)
+static int enroll(struct req *r, const struct auth_caller *c)
 {
     struct fleet_printer p;
     struct fleet_frontend fe;
@@ -76,12 +76,8 @@ static int enroll(struct req *r, const struct fa_caller *c)
     json_t *b = NULL, *o;
     int rc;
 
-    if (c->who != FA_ENROLL && c->who != FA_ADMIN)
-        return c->who == FA_NOBODY
-                   ? req_error(r, 401, "Authorization", "enrolling needs an "
-                               "enrollment token (Authorization: Bearer)")
-                   : req_error(r, 403, "Authorization", "this token may not "
-                               "enroll printers");
+    if ((rc = auth_require(r, c, AUTH_ENROLL)) != 0)
+        return rc;
     if ((rc = fa_read_json(r, &b)) != 0)
         return rc;
     fleet_printer_init(&p);
@@ -441,7 +437,7 @@ static int remove_printer(struct req *r, long long id)
     return 204;
 }
 
-int fa_printers(struct req *r, const struct fa_caller *c, const char *rest)
+int fa_printers(struct req *r, const struct auth_caller *c, const char *rest)
 {
     const char *slash;
     long long id;
@@ -452,7 +448,7 @@ int fa_printers(struct req *r, const struct fa_caller *c, const char *rest)
             return enroll(r, c);
         if (!req_is(r, "GET"))
             return req_error(r, 405, NULL, "use GET or POST");
-        return (rc = fa_require_admin(r, c)) ? rc : list(r);
+        return (rc = auth_require(r, c, AUTH_PRINTERS)) ? rc : list(r);
     }
     rest++;
     slash = strchr(rest, '/');
@@ -460,25 +456,26 @@ int fa_printers(struct req *r, const struct fa_caller *c, const char *rest)
     if (!id)
         return req_error(r, 404, "id", "no printer '%.32s'", rest);
     if (!slash) {
-        if ((rc = fa_require_printer(r, c, id)) != 0)
+        if ((rc = auth_require_printer(r, c, id)) != 0)
             return rc;
         if (req_is(r, "GET"))
             return get_one(r, id, 200);
         if (req_is(r, "PATCH"))
             return patch(r, id);
         if (req_is(r, "DELETE"))
-            return (rc = fa_require_admin(r, c)) ? rc : remove_printer(r, id);
+            return (rc = auth_require(r, c, AUTH_PRINTERS)) ? rc
+                                                        : remove_printer(r, id);
         return req_error(r, 405, NULL, "use GET, PATCH or DELETE");
     }
     if (!strcmp(slash, "/heartbeat") || !strcmp(slash, "/share")) {
         int put = slash[1] == 's';
-        if ((rc = fa_require_printer(r, c, id)) != 0)
+        if ((rc = auth_require_printer(r, c, id)) != 0)
             return rc;
         if (put ? !req_is(r, "PUT") && !req_is(r, "POST") : !req_is(r, "POST"))
             return req_error(r, 405, NULL, put ? "use PUT" : "use POST");
         return put ? put_share(r, id) : heartbeat(r, id);
     }
-    if ((rc = fa_require_admin(r, c)) != 0)
+    if ((rc = auth_require(r, c, AUTH_PRINTERS)) != 0)
         return rc;
     return action(r, id, slash + 1);
 }

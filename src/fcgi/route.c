@@ -1,5 +1,6 @@
 /* route.c - which handler answers which path. */
 #include "fcgi/api.h"
+#include "fcgi/auth.h"
 #include "fcgi/fleet_api.h"
 #include "fcgi/files.h"
 #include "fcgi/relay.h"
@@ -18,12 +19,20 @@ static int route_options(struct req *r)
     return 204;
 }
 
-int route_request(struct req *r)
+static int route_dispatch(struct req *r)
 {
     const char *p = r->path;
 
     if (strcmp(r->method, "OPTIONS") == 0)
         return route_options(r);
+    if (strcmp(p, "/healthz") != 0 && r->caller->presented &&
+        r->caller->who == AUTH_ANON) {
+        if (strncmp(p, "/api/", 5) == 0) {
+            r->api = 1;
+            r->format = FMT_JSON;
+        }
+        return auth_check_presented(r, r->caller);
+    }
     if (strlen(r->query) > r->w->app->conf.max_query)
         return req_error(r, 414, "query", "query string longer than %llu "
                          "bytes (max_query)", r->w->app->conf.max_query);
@@ -46,4 +55,16 @@ int route_request(struct req *r)
         return api_healthz(r);
     r->api = r->api || strncmp(p, "/api/", 5) == 0;
     return req_error(r, 404, NULL, "nothing at %.200s", p);
+}
+
+int route_request(struct req *r)
+{
+    struct auth_caller c;
+    int rc;
+
+    auth_identify(r, &c);
+    r->caller = &c;
+    rc = route_dispatch(r);
+    r->caller = NULL;
+    return rc;
 }

@@ -5,6 +5,7 @@
 #include "fcgi/submit_check.h"
 
 #include "common/util.h"
+#include "fcgi/auth.h"
 #include "fcgi/fleet_print.h"   /* fleet: service=print */
 #include "fcgi/worker.h"
 #include "http/form.h"
@@ -408,6 +409,11 @@ int submit_prepare(struct submit *s, int *async)
     snprintf(s->task.service, sizeof(s->task.service), "%s", name);
     snprintf(s->task.client, sizeof(s->task.client), "%.63s",
              s->r->remote_addr);
+    /* A keyed caller's task is its owner's; an anonymous one is its
+     * address's (owner ""). */
+    if (s->r->caller && s->r->caller->who == AUTH_KEY)
+        snprintf(s->task.owner, sizeof(s->task.owner), "%s",
+                 s->r->caller->owner);
     s->task.ctime = rr_now();
     s->task.timeout = svc->timeout ? svc->timeout : app->conf.default_timeout;
     s->task.size_out = -1;

@@ -27,6 +27,7 @@ int main(void)
         reply_suite,
         status_suite,
         store_suite,
+        store_keys_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -21,5 +21,6 @@ Suite *moonraker_suite(void);
 Suite *reply_suite(void);
 Suite *status_suite(void);
 Suite *store_suite(void);
+Suite *store_keys_suite(void);
 
 #endif
