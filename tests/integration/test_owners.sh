@@ -299,3 +299,55 @@ expect_contains "the list shows it revoked" "$(admin GET /keys)" \
     '"name":"bob-key","id"'
 expect_eq "delete a key" 204 "$(code DELETE /api/v1/keys/short -H "$(bearer "$ADMIN")")"
 expect_eq "a deleted key is 401" 401 "$(code GET /api/v1/jobs -H "$(bearer "$SHORT")")"
+
+# ---- the CLI: users, keys, login -------------------------------------------------
+RR=${RRCLOUD:-$builddir/rrcloud}
+mkdir -p "$T/home"
+export HOME="$T/home"
+unset RRCLOUD_TOKEN
+S="--s=127.0.0.1:$PORT"
+"$RR" "$S" --token="$ADMIN" user create carol >"$T/out" 2>"$T/err"
+expect_eq "rrcloud user create" 0 $?
+"$RR" "$S" --token="$ADMIN" key create --role=user --name=carol-cli \
+    --user=carol --expires=30d --max-copies=2 --queues=default \
+    >"$T/out" 2>"$T/err"
+expect_eq "rrcloud key create" 0 $?
+CAROL=$(sed -n 's/^key: //p' "$T/out")
+check "the key is printed once, by create" \
+    expr "$CAROL" : 'rrk_[0-9a-f]\{12\}_[0-9a-f]\{40\}$'
+expect_contains "... saying so" "$(cat "$T/err")" "shown this once"
+"$RR" "$S" --token="$ADMIN" key list >"$T/out" 2>"$T/err"
+expect_eq "rrcloud key list" 0 $?
+expect_contains "the list names it" "$(cat "$T/out")" "carol-cli"
+expect_not_contains "the list never shows a key" "$(cat "$T/out")" "$CAROL"
+"$RR" "$S" --token="$ALICE" key list >"$T/out" 2>"$T/err"
+expect_eq "a user key may not list keys (exit 4)" 4 $?
+"$RR" "$S" key create --role=user >"$T/out" 2>"$T/err"
+expect_eq "key create without --name is a usage error" 2 $?
+"$RR" "$S" key create --role=user --name=x --expires=soon >"$T/out" 2>"$T/err"
+expect_eq "a bad --expires is a usage error" 2 $?
+printf '%s\n' "$CAROL" | "$RR" "$S" login >"$T/out" 2>"$T/err"
+expect_eq "rrcloud login" 0 $?
+expect_eq "~/.rrcloudrc holds the key" "key = $CAROL" \
+    "$(grep '^key' "$HOME/.rrcloudrc")"
+expect_eq "~/.rrcloudrc is private" 600 "$(stat -c %a "$HOME/.rrcloudrc")"
+expect_not_contains "login does not print the key" \
+    "$(cat "$T/out" "$T/err")" "$CAROL"
+printf 'rrk_000000000000_0000\n' | "$RR" "$S" login >"$T/out" 2>"$T/err"
+expect_eq "login with an unknown key is refused (exit 4)" 4 $?
+expect_eq "... and keeps the stored key" "key = $CAROL" \
+    "$(grep '^key' "$HOME/.rrcloudrc")"
+# the stored key goes with every call: carol's task is carol's
+printf 'from carol\n' >"$T/carol.txt"
+(cd "$T" && "$RR" "$S" --async echo carol.txt) >"$T/out" 2>"$T/err"
+CT=$(sed -n 's/^id: //p' "$T/out")
+check "carol submits with her stored key" [ -n "$CT" ]
+expect_eq "anonymous 127.0.0.1 gets 404 for it" 404 "$(code GET /api/v1/tasks/$CT)"
+expect_eq "carol's key reads it" 200 \
+    "$(code GET /api/v1/tasks/$CT -H "$(bearer "$CAROL")")"
+"$RR" "$S" info "$CT" >"$T/out" 2>"$T/err"
+expect_eq "rrcloud info with the stored key" 0 $?
+"$RR" "$S" --token="$ADMIN" key revoke carol-cli >"$T/out" 2>"$T/err"
+expect_eq "rrcloud key revoke" 0 $?
+"$RR" "$S" info "$CT" >"$T/out" 2>"$T/err"
+check "a revoked stored key is refused" [ $? -ne 0 ]
