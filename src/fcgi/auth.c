@@ -316,6 +316,50 @@ int auth_require_printer(struct req *r, const struct auth_caller *c,
     return auth_require(r, c, AUTH_PRINTERS);
 }
 
+/* ---- limits ---------------------------------------------------------------- */
+
+int auth_limits(struct store *st, const struct auth_caller *c,
+                const char *queue, int copies, int priority, char *field,
+                size_t flen, char *msg, size_t mlen)
+{
+    const struct fleet_apikey *k = &c->key;
+    long long open = 0;
+
+    if (c->who != AUTH_KEY)
+        return 0;
+    if (queue && k->queues[0] && !fleet_list_has(k->queues, queue)) {
+        snprintf(field, flen, "queue");
+        rr_fmt(msg, mlen, "queue: this key may print only to %s, not %s",
+               k->queues, queue);
+        return 403;
+    }
+    if (k->max_copies > 0 && copies > k->max_copies) {
+        snprintf(field, flen, "copies");
+        rr_fmt(msg, mlen, "copies: this key may ask for at most %d copies "
+               "(max_copies), not %d", k->max_copies, copies);
+        return 403;
+    }
+    if (queue && k->has_max_priority && priority > k->max_priority) {
+        snprintf(field, flen, "priority");
+        rr_fmt(msg, mlen, "priority: this key may ask for at most %d "
+               "(max_priority), not %d", k->max_priority, priority);
+        return 403;
+    }
+    if (k->max_queued <= 0)
+        return 0;
+    if (store_owner_open(st, c->owner, &open) < 0) {
+        snprintf(field, flen, "store");
+        rr_fmt(msg, mlen, "store error");
+        return 500;
+    }
+    if (open < k->max_queued)
+        return 0;
+    snprintf(field, flen, "max_queued");
+    rr_fmt(msg, mlen, "max_queued: this key has %lld open tasks and jobs, "
+           "its limit; try again when one has ended", open);
+    return 429;
+}
+
 /* ---- ownership ------------------------------------------------------------ */
 
 int auth_owns_task(const struct auth_caller *c, const struct task *t,

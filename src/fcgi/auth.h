@@ -26,6 +26,7 @@
 #include "fleet/model.h"
 
 struct req;
+struct store;
 struct task;
 
 enum auth_who {
@@ -88,6 +89,13 @@ int auth_check_presented(struct req *r, const struct auth_caller *c);
 int auth_require_printer(struct req *r, const struct auth_caller *c,
                          long long printer_id);
 
+/* The key's limits for a submission: queue (NULL for a relay task) among
+ * its queues, copies and priority within its maxima, fewer open tasks and
+ * jobs than max_queued.  0, or the status (403, 429; 500 on a store
+ * error) with the field and a message naming the limit. */
+int auth_limits(struct store *st, const struct auth_caller *c,
+                const char *queue, int copies, int priority, char *field,
+                size_t flen, char *msg, size_t mlen);
 /* 1 if c may see, read and cancel task t: a caller with AUTH_TASKS_ALL;
  * a keyed task's owner; for an anonymous task, an anonymous caller from
  * its address (any anonymous caller when all_clients). */

@@ -23,6 +23,10 @@ int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
         STORE_NOTFOUND)
         return req_error(r, 404, "queue", "queue: no queue '%.64s'",
                          spec->queue);
+    if ((rc = auth_limits(r->w->st, r->caller, spec->queue, spec->copies,
+                          spec->priority, field, sizeof(field), msg,
+                          sizeof(msg))))
+        return req_error(r, rc, field, "%s", msg);
     if (spec->printer_id &&
         store_printer_get(r->w->st, spec->printer_id,
                           &(struct fleet_printer){ 0 }) == STORE_NOTFOUND)

@@ -26,7 +26,7 @@
 
 static json_t *key_json(const struct fleet_apikey *k)
 {
-    json_t *o = json_pack("{sssssssssfsbsisi}", "name", k->name, "id",
+    json_t *o = json_pack("{sssssssssssfsbsisi}", "name", k->name, "id",
                           k->kid, "role", fleet_role_name(k->role), "user",
                           k->user, "queues", k->queues, "created",
                           k->created, "revoked", k->revoked > 0,

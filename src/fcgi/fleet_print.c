@@ -108,6 +108,10 @@ int fleet_print_prepare(struct submit *s)
                            "G-code file");
     if (parse(s, &p) < 0)
         return -1;
+    if ((rc = auth_limits(st, s->r->caller, p.queue, p.spec.copies,
+                          p.spec.priority, field, sizeof(field), msg,
+                          sizeof(msg))))
+        return submit_fail(s, rc, field, "%s", msg);
     rc = store_queue_get(st, p.queue, &q);
     if (rc == STORE_NOTFOUND)
         return submit_fail(s, 404, "queue", "no queue '%s'", p.queue);

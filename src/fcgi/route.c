@@ -5,6 +5,10 @@
 #include "fcgi/files.h"
 #include "fcgi/relay.h"
 #include "fcgi/worker.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "store/store.h"
+#include "store/store_fleet.h"
 
 #include <string.h>
 
@@ -57,6 +61,28 @@ static int route_dispatch(struct req *r)
     return req_error(r, 404, NULL, "nothing at %.200s", p);
 }
 
+/* Records a call that changes something (every method but GET, HEAD
+ * and OPTIONS), granted or refused, in the events: who, what, from
+ * where, when, and how it was answered.  A printer's own accepted
+ * heartbeat is left out: it comes every few seconds from every printer
+ * and says only that it lives (last_seen has that). */
+static void route_record(struct req *r, const struct auth_caller *c, int rc)
+{
+    size_t n = strlen(r->path);
+
+    if (req_is(r, "GET") || req_is(r, "HEAD") || req_is(r, "OPTIONS"))
+        return;
+    if (c->who == AUTH_PRINTER && rc < 400 && n > 10 &&
+        strcmp(r->path + n - 10, "/heartbeat") == 0)
+        return;
+    if (store_event_add(r->w->st, rr_now(), "api", 0, 0, 0,
+                        "%s %.16s %.200s -> %d from %.64s", c->who_str,
+                        r->method, r->path, rc == REQ_HELD ? 200 : rc,
+                        c->addr) < 0)
+        log_warn("event for %s %s not recorded: %s", r->method, r->path,
+                 store_errmsg(r->w->st));
+}
+
 int route_request(struct req *r)
 {
     struct auth_caller c;
@@ -65,6 +91,7 @@ int route_request(struct req *r)
     auth_identify(r, &c);
     r->caller = &c;
     rc = route_dispatch(r);
+    route_record(r, &c, rc);
     r->caller = NULL;
     return rc;
 }

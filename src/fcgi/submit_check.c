@@ -369,6 +369,20 @@ out:
     return rc;
 }
 
+/* A key's open tasks against its max_queued (a print task is counted
+ * with its job, in fleet_print.c). */
+static int check_key_limits(struct submit *s)
+{
+    char field[32], msg[256];
+    int status;
+
+    if (!s->r->caller)
+        return 0;
+    status = auth_limits(s->r->w->st, s->r->caller, NULL, 0, 0, field,
+                         sizeof(field), msg, sizeof(msg));
+    return status ? submit_fail(s, status, field, "%s", msg) : 0;
+}
+
 int submit_prepare(struct submit *s, int *async)
 {
     const struct app *app = s->r->w->app;
@@ -434,6 +448,8 @@ int submit_prepare(struct submit *s, int *async)
     if (queued >= app->conf.max_queued)
         return submit_fail(s, 503, NULL, "%lld tasks are queued "
                            "(max_queued); try again later", queued);
+    if (svc->kind != SERVICE_KIND_PRINT && check_key_limits(s) < 0)
+        return -1;
     /* --- fleet: a print service's task is a fleet job (fleet_print.c) */
     if (svc->kind == SERVICE_KIND_PRINT && fleet_print_prepare(s) < 0)
         return -1;
