@@ -259,13 +259,22 @@ static const char *auth_need(enum auth_action a)
     }
 }
 
+/* A credential was sent and refused (unknown, expired, revoked): the one
+ * place such a failure passes, for a per-address limit on failed
+ * authentication to count it. */
+static void auth_failed(const struct auth_caller *c)
+{
+    (void)c;
+}
+
 int auth_refusal(const struct auth_caller *c, enum auth_action a,
                  char *msg, size_t len)
 {
     if (auth_may(c, a))
         return 0;
-    /* The one place a 401 is decided (a failed-auth hook goes here). */
+    /* The one place a 401 is decided. */
     if (c->who == AUTH_ANON && c->presented) {
+        auth_failed(c);
         rr_fmt(msg, len, "%s (needs %s)", c->bad ? c->bad : "unknown key",
                auth_need(a));
         return 401;
@@ -300,6 +309,7 @@ int auth_check_presented(struct req *r, const struct auth_caller *c)
 {
     if (c->who != AUTH_ANON || !c->presented)
         return 0;
+    auth_failed(c);
     return req_error(r, 401, "Authorization", "%s",
                      c->bad ? c->bad : "unknown key");
 }
