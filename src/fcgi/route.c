@@ -18,7 +18,7 @@ static int route_options(struct req *r)
     req_send(r, 204, "text/plain",
              "Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS\r\n"
              "Access-Control-Allow-Headers: Content-Type, Prefer, "
-             "Authorization, X-Api-Key\r\n"
+             "Authorization, X-Api-Key, X-On-Behalf-Of\r\n"
              "Access-Control-Max-Age: 86400\r\n");
     return 204;
 }

@@ -248,6 +248,8 @@ expect_eq "u2 cannot read u1's task" 404 \
     "$(code GET /api/v1/tasks/$U1 -H "$(bearer "$APP")" -H 'X-On-Behalf-Of: u2')"
 expect_eq "u1 can" 200 \
     "$(code GET /api/v1/tasks/$U1 -H "$(bearer "$APP")" -H 'X-On-Behalf-Of: u1')"
+expect_contains "browsers may send X-On-Behalf-Of (CORS preflight)" \
+    "$(curl -s -i -X OPTIONS "$BASE/api/v1/tasks")" "X-On-Behalf-Of"
 expect_eq "a bad end-user name is 401 naming the header" 401 \
     "$(code GET /api/v1/tasks -H "$(bearer "$APP")" -H 'X-On-Behalf-Of: a b')"
 expect_contains "... named" "$(body)" "X-On-Behalf-Of"
