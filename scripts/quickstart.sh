@@ -81,9 +81,10 @@ Try it with the client (run/rrcloudrc names this server; results land in run/):
 Print on the simulated fleet (queue "default", pla and petg printers):
   bin/print.cloud $D/small.gcode --queue=default --copies=2 --material=pla
   bin/rrcloud printers
-  curl -F service=print -F fileIn0=@$D/small.gcode -F copies=4 -F material=pla -F async=1 $B/
+  curl -H "Authorization: Bearer \$(cat $RUN/admin.token)" -F service=print -F fileIn0=@$D/small.gcode -F copies=4 -F material=pla -F async=1 $B/
   curl -H "Authorization: Bearer \$(cat $RUN/admin.token)" $B/api/v1/printers
-  curl $B/metrics
+  curl -H "Authorization: Bearer \$(cat $RUN/admin.token)" $B/metrics
+  bin/rrcloud key create --role=user --name=me    (users and keys: README "Security")
   open $B/ in a browser (Fleet tab: paste the admin token)
 
 Press Ctrl-C to stop.

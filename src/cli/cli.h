@@ -153,6 +153,10 @@ struct cli_fargs {
     const char *state;                  /* printers, jobs: a state filter */
     const char *reason;                 /* printer ID maintenance on */
     const char *notifier, *token;
+    /* key create: role, name, user, limits (NULL = not given) */
+    const char *role, *name, *user, *queues, *max_copies, *max_priority,
+               *max_queued;
+    long long expires;                  /* key create --expires=, s; 0 */
     long long timeout;                  /* --timeout=, -1 = unset */
     int json, async, quiet;
     char **words;                       /* the other words (owned array) */
@@ -404,6 +408,9 @@ struct cli_http;
  * failure. */
 struct cli_http *cli_http_new(int progress, int verbose, long long timeout);
 void cli_http_free(struct cli_http *h);
+/* The API key sent with every request of the session as "Authorization:
+ * Bearer KEY" (NULL or "" = none); never printed. */
+void cli_http_set_key(struct cli_http *h, const char *key);
 /* The session's progress display (for waits between transfers). */
 struct cli_prog *cli_http_prog(struct cli_http *h);
 /* Turns the progress display off (--quiet after a fleet command word). */
@@ -514,9 +521,17 @@ int cli_fleet_call(struct cli_ctx *ctx, const char *method, const char *path,
 void cli_fleet_live_cell(const json_t *p, const char *what, char *buf,
                          size_t len);
 
-/* Runs opts.command (printers, printer, queues, jobs, job).  Returns an
- * exit code. */
+/* Runs opts.command (printers, printer, queues, jobs, job, key, user,
+ * login).  Returns an exit code. */
 int cli_fleet_run(struct cli_ctx *ctx);
+
+/* ------------------------------------------------------------------ */
+/* keys.c: key create|list|revoke|delete, user create|list, login        */
+
+/* Runs the key, user or login command with its parsed words.  A new key
+ * is printed once (key create); login reads one on stdin, checks it with
+ * the server and stores it in ~/.rrcloudrc as "key = ..." (mode 600). */
+int cli_keys_run(struct cli_ctx *ctx, const struct cli_fargs *a);
 
 /* ------------------------------------------------------------------ */
 /* print.c: rrcloud print FILE [options], print.cloud                   */

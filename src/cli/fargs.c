@@ -1,6 +1,6 @@
 /*
  * fargs.c - the words after a fleet command word (print, printers,
- * printer, queues, jobs, job): their options, checked as the server would
+ * printer, queues, jobs, job, key, user, login): their options, checked as the server would
  * check them, so a typo fails at once with exit 2 and not after an
  * upload.
  */
@@ -31,13 +31,14 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 
 /* How a value is checked. */
 enum fo_check { FO_FLAG, FO_NAME, FO_COUNT, FO_PRIORITY, FO_ID, FO_TEXT,
-                FO_TOKEN, FO_DURATION, FO_STATE };
+                FO_TOKEN, FO_DURATION, FO_STATE, FO_LIFE, FO_LIST };
 
 /* Which command takes an option. */
 enum {
     C_PRINT = 1 << 0, C_PRINTERS = 1 << 1, C_PRINTER = 1 << 2,
     C_QUEUES = 1 << 3, C_JOBS = 1 << 4, C_JOB = 1 << 5,
-    C_ALL = 0x3f,
+    C_KEY = 1 << 6, C_USER = 1 << 7, C_LOGIN = 1 << 8,
+    C_ALL = 0x1ff,
 };
 
 struct fo_def {
@@ -50,12 +51,20 @@ struct fo_def {
 #define SLOT(f) offsetof(struct cli_fargs, f)
 
 static const struct fo_def fo_defs[] = {
-    { "queue", FO_NAME, C_PRINT | C_PRINTERS | C_JOBS, SLOT(queue) },
+    { "queue", FO_NAME, C_PRINT | C_PRINTERS | C_JOBS | C_KEY, SLOT(queue) },
+    { "role", FO_NAME, C_KEY, SLOT(role) },
+    { "name", FO_NAME, C_KEY, SLOT(name) },
+    { "user", FO_NAME, C_KEY, SLOT(user) },
+    { "expires", FO_LIFE, C_KEY, 0 },
+    { "queues", FO_LIST, C_KEY, SLOT(queues) },
+    { "max-copies", FO_COUNT, C_KEY, SLOT(max_copies) },
+    { "max-priority", FO_PRIORITY, C_KEY, SLOT(max_priority) },
+    { "max-queued", FO_COUNT, C_KEY, SLOT(max_queued) },
     { "copies", FO_COUNT, C_PRINT, SLOT(copies) },
     { "material", FO_NAME, C_PRINT, SLOT(material) },
     { "colour", FO_NAME, C_PRINT, SLOT(colour) },
     { "color", FO_NAME, C_PRINT, SLOT(colour) },
-    { "priority", FO_PRIORITY, C_PRINT, SLOT(priority) },
+    { "priority", FO_PRIORITY, C_PRINT | C_KEY, SLOT(priority) },
     { "printer", FO_ID, C_PRINT, SLOT(printer) },
     { "profile", FO_NAME, C_PRINT, SLOT(profile) },
     { "notifier", FO_TEXT, C_PRINT, SLOT(notifier) },
@@ -72,7 +81,8 @@ static const struct fo_def fo_defs[] = {
 static int command_bit(const char *w)
 {
     static const char *const words[] = { "print", "printers", "printer",
-                                         "queues", "jobs", "job" };
+                                         "queues", "jobs", "job", "key",
+                                         "user", "login" };
 
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
         if (!strcmp(w, words[i]))
@@ -122,6 +132,26 @@ static int text_ok(const char *v)
     return *v != '\0';
 }
 
+/* A comma list of fleet names. */
+static int list_ok(const char *v)
+{
+    char item[NAME_MAX_LEN + 2];
+    const char *p = v;
+
+    do {
+        size_t n = strcspn(p, ",");
+
+        if (n == 0 || n > NAME_MAX_LEN)
+            return 0;
+        memcpy(item, p, n);
+        item[n] = '\0';
+        if (!cli_fargs_name_valid(item))
+            return 0;
+        p += n;
+    } while (*p++ == ',');
+    return 1;
+}
+
 static int check_value(const struct fo_def *d, const char *v,
                        struct cli_fargs *a, char *err, size_t errlen)
 {
@@ -168,6 +198,18 @@ static int check_value(const struct fo_def *d, const char *v,
             return 0;
         seterr(err, errlen, "bad --%s '%s' (seconds, or 30m, 2h)", d->name,
                v);
+        return -1;
+    case FO_LIFE:
+        if (kv_parse_duration(v, &a->expires) == 0 && a->expires > 0)
+            return 0;
+        seterr(err, errlen, "bad --%s '%s' (a lifetime: seconds, or 12h, "
+               "90d)", d->name, v);
+        return -1;
+    case FO_LIST:
+        if (list_ok(v))
+            return 0;
+        seterr(err, errlen, "bad --%s '%s' (names joined by commas)",
+               d->name, v);
         return -1;
     case FO_FLAG:
         break;
@@ -230,7 +272,7 @@ static int option(const char *command, int bit, int i, int argc, char **argv,
     }
     if (check_value(d, v, a, err, errlen) < 0)
         return -1;
-    if (d->check != FO_DURATION)
+    if (d->check != FO_DURATION && d->check != FO_LIFE)
         *(const char **)((char *)a + d->slot) = v;
     return used;
 }
@@ -242,6 +284,7 @@ int cli_fargs_parse(const char *command, int argc, char **argv,
 
     memset(a, 0, sizeof(*a));
     a->timeout = -1;
+    a->expires = 0;
     if (!bit) {
         seterr(err, errlen, "'%s' is not a fleet command", command);
         return -1;

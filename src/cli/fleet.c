@@ -700,6 +700,8 @@ int cli_fleet_run(struct cli_ctx *ctx)
         code = cmd_jobs(ctx, &a);
     else if (!strcmp(w, "job"))
         code = cmd_job(ctx, &a);
+    else if (!strcmp(w, "key") || !strcmp(w, "user") || !strcmp(w, "login"))
+        code = cli_keys_run(ctx, &a);
     else
         code = (cli_out_error("'%s' is not a fleet command", w),
                 CLI_EXIT_USAGE);

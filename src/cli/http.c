@@ -34,6 +34,7 @@ struct cli_http {
     long long timeout;
     struct cli_prog prog;
     char errbuf[CURL_ERROR_SIZE];
+    char *key;            /* owned: sent with every request, or NULL */
 };
 
 /* One transfer's state, handed to the callbacks. */
@@ -163,10 +164,39 @@ struct cli_http *cli_http_new(int progress, int verbose, long long timeout)
     return h;
 }
 
+void cli_http_set_key(struct cli_http *h, const char *key)
+{
+    if (h->key) {
+        explicit_bzero(h->key, strlen(h->key));
+        free(h->key);
+    }
+    h->key = key && *key ? strdup(key) : NULL;
+}
+
+/* Appends the session key's header to hdrs (NULL on no memory). */
+static struct curl_slist *key_header(struct cli_http *h,
+                                     struct curl_slist *hdrs)
+{
+    char auth[300];
+    struct curl_slist *more;
+
+    if (!h->key)
+        return hdrs;
+    if (rr_fmt(auth, sizeof(auth), "Authorization: Bearer %s", h->key) < 0 ||
+        !(more = curl_slist_append(hdrs, auth))) {
+        explicit_bzero(auth, sizeof(auth));
+        curl_slist_free_all(hdrs);
+        return NULL;
+    }
+    explicit_bzero(auth, sizeof(auth));
+    return more;
+}
+
 void cli_http_free(struct cli_http *h)
 {
     if (!h)
         return;
+    cli_http_set_key(h, NULL);
     cli_prog_end(&h->prog);
     curl_easy_cleanup(h->curl);
     free(h);
@@ -358,6 +388,8 @@ static enum cli_net request(struct cli_http *h, const char *method,
     }
     if (h->verbose)   /* never the token */
         fprintf(stderr, "rrcloud: %s %s\n", method, url);
+    if (!token)
+        token = h->key;
     if (!(hdrs = api_headers(body, token)) || setup(h, url, &x, hdrs) < 0)
         goto out;
     bad |= SET(h->curl, CURLOPT_TIMEOUT, QUERY_TIMEOUT_S);
@@ -461,6 +493,7 @@ enum cli_net cli_http_download(struct cli_http *h, const char *base,
                                struct cli_resp *r)
 {
     struct xfer x = { .h = h, .r = r, .fd = -1, .bar = 2 };
+    struct curl_slist *hdrs = NULL;
     const char *label = strrchr(dest, '/') ? strrchr(dest, '/') + 1 : dest;
     char url[CLI_URL_MAX + 1024], tmp[4096];
     enum cli_net net = CLI_NET_LOCAL;
@@ -477,9 +510,11 @@ enum cli_net cli_http_download(struct cli_http *h, const char *base,
     }
     if (h->verbose)
         fprintf(stderr, "rrcloud: GET %s\n", url);
-    if (setup(h, url, &x, NULL) < 0)
+    if ((h->key && !(hdrs = key_header(h, NULL))) ||
+        setup(h, url, &x, hdrs) < 0)
         goto out;
-    bad |= SET(h->curl, CURLOPT_FOLLOWLOCATION, 1L);
+    /* With a key, no redirects: the key goes to no other place. */
+    bad |= SET(h->curl, CURLOPT_FOLLOWLOCATION, h->key ? 0L : 1L);
     bad |= SET(h->curl, CURLOPT_MAXREDIRS, 5L);
     bad |= SET(h->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
     bad |= SET(h->curl, CURLOPT_LOW_SPEED_TIME, STALL_TIME_S);
@@ -501,6 +536,7 @@ out:
         close(x.fd);
     if (net != CLI_NET_OK || r->status != 200)
         unlink(tmp);
+    curl_slist_free_all(hdrs);
     return net;
 }
 
@@ -604,6 +640,7 @@ enum cli_net cli_http_submit(struct cli_http *h, const char *base,
     if (h->verbose)
         fprintf(stderr, "rrcloud: POST %s\n", url);
     if (!(hdrs = curl_slist_append(NULL, "Accept: application/json")) ||
+        !(hdrs = key_header(h, hdrs)) ||
         !(mime = build_mime(h->curl, service, job, notifier, async,
                             r->error, sizeof(r->error))) ||
         setup(h, url, &x, hdrs) < 0)

@@ -32,6 +32,15 @@ static void usage(FILE *f)
 "       rrcloud [OPTIONS] queues                list the queues\n"
 "       rrcloud [OPTIONS] jobs [--queue=Q] [--state=S]   list jobs\n"
 "       rrcloud [OPTIONS] job ID                show a job and its attempts\n"
+"Keys and users (an admin's; see rrcloud(1) and README \"Security\"):\n"
+"       rrcloud key create --role=admin|operator|user|app --name=N\n"
+"                  [--user=U] [--expires=90d] [--queues=Q1,Q2]\n"
+"                  [--max-copies=N] [--max-priority=P] [--max-queued=N]\n"
+"                                        make a key; it is shown this once\n"
+"       rrcloud key list | key revoke NAME|ID | key delete NAME|ID\n"
+"       rrcloud user create NAME | user list\n"
+"       rrcloud login          read a key on stdin, check it, store it in\n"
+"                              ~/.rrcloudrc as \"key = ...\" (mode 600)\n"
 "\n"
 "Relays work (OpenSCAD, slicing, printing) to an rrcloud or RepRapCloud\n"
 "server.  rrcloud SERVICE uploads the input files, waits for the task to end\n"
@@ -51,9 +60,9 @@ static void usage(FILE *f)
 "  --json           print the server's JSON instead of key: value lines\n"
 "  --timeout=T      stop waiting after T: seconds, or 30m, 2h; 0 = wait as\n"
 "                   long as the task runs (the default)\n"
-"  --token=TOKEN    the fleet's admin token for printers, printer, queues,\n"
-"                   jobs, job (and print's job details); better in\n"
-"                   RRCLOUD_TOKEN or rrcloudrc, out of sight of ps\n"
+"  --token=TOKEN    your API key (or the admin token), sent with every\n"
+"                   call as Authorization: Bearer; better in RRCLOUD_TOKEN\n"
+"                   or rrcloudrc (\"key =\"), out of sight of ps\n"
 "  --local          run the service's own tool here, without a server\n"
 "  --quiet          no progress bar, no notes\n"
 "  --verbose        show each request, and the task's log on success too\n"
@@ -79,7 +88,7 @@ static void usage(FILE *f)
 "  servers = host1, host2:8080      servers = https://cloud.example/rr\n"
 "  SERVICE.servers = host           port = 4468\n"
 "  timeout = 30m                    notifier = http://me.local/done?$id\n"
-"  token = TOKEN                    (the fleet commands use print.servers\n"
+"  key = KEY (or token = KEY)       (the fleet commands use print.servers\n"
 "                                   when it is set)\n"
 "With no server configured, rrcloud uses localhost and SERVICE.cloud runs the\n"
 "tool locally (print.cloud uses localhost).\n"
@@ -255,6 +264,7 @@ int main(int argc, char **argv)
         code = CLI_EXIT_ERROR;
         goto out;
     }
+    cli_http_set_key(ctx.http, cli_fleet_token(&ctx, NULL));
     code = dispatch(&ctx);
 out:
     cli_http_free(ctx.http);

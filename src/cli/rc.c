@@ -97,7 +97,7 @@ int cli_rc_set(struct cli_rc *rc, const char *key, const char *value,
         r = replace(&rc->servers, value);
     } else if (!strcmp(key, "notifier")) {
         r = replace(&rc->notifier, value);
-    } else if (!strcmp(key, "token")) {
+    } else if (!strcmp(key, "token") || !strcmp(key, "key")) {
         if (!cli_args_token_valid(value)) {
             seterr(err, errlen, "bad token (1..255 visible characters, no "
                    "blanks)");

@@ -72,6 +72,7 @@ static const struct conf_key conf_keys[] = {
     NUM(frontend_capacity, K_INT), NUM(frontend_check_interval, K_SECS),
     NUM(frontend_fail_threshold, K_INT), NUM(frontend_grace, K_SECS),
     NUM(metrics_public, K_BOOL), NUM(max_json_body, K_SIZE),
+    STR(anonymous_networks),
 };
 
 void conf_defaults(struct rr_conf *c, const char *statedir)
@@ -135,7 +136,9 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->frontend_check_interval = 15;
     c->frontend_fail_threshold = 2;
     c->frontend_grace = 60;
-    c->metrics_public = 1;
+    c->metrics_public = 0;
+    snprintf(c->anonymous_networks, sizeof(c->anonymous_networks),
+             "127.0.0.0/8, ::1");
     c->max_json_body = 64 * 1024;
 }
 

@@ -104,7 +104,10 @@ struct rr_conf {
     long long frontend_check_interval; /* s between canary checks */
     int frontend_fail_threshold;       /* failed checks before unhealthy */
     long long frontend_grace;          /* s unhealthy before printers move */
-    int metrics_public;                /* /metrics without the admin token */
+    int metrics_public;                /* /metrics without a key */
+    char anonymous_networks[1024];     /* relay tasks without a key from
+                                          these (comma list of addresses
+                                          and CIDR networks; "" = none) */
     unsigned long long max_json_body;  /* a JSON request body (fleet API) */
 };
 

@@ -166,7 +166,7 @@ int recover_run(const struct rr_conf *conf,
         log_info("recovery: removed %d stale upload(s) from %s/tmp", n,
                  conf->spool_dir);
     /* Collect first: the walk must not run while its rows change. */
-    if (store_task_list(st, NULL, TASK_BUSY, -1, 0, recover_collect, &l) < 0)
+    if (store_task_list(st, NULL, NULL, TASK_BUSY, -1, 0, recover_collect, &l) < 0)
         goto out;
     if (l.oom) {
         log_err("recovery: out of memory");

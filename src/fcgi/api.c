@@ -4,6 +4,7 @@
 #include "fcgi/api.h"
 
 #include "common/util.h"
+#include "fcgi/auth.h"
 #include "fcgi/fields.h"
 #include "fcgi/fleet_api.h"
 #include "fcgi/relay.h"
@@ -40,6 +41,7 @@ static int api_list_one(void *arg, const struct task *t)
 static int api_tasks_list(struct req *r)
 {
     struct api_list c = { .r = r };
+    const char *client, *owner;
     struct fields f;
     const char *v;
     enum task_status st;
@@ -71,8 +73,10 @@ static int api_tasks_list(struct req *r)
         return req_error(r, 400, "offset", "offset: must be 0..%d", INT_MAX);
     buf_reset(&r->out);
     buf_puts(&r->out, "{\"tasks\":[");
-    rc = store_task_list(r->w->st, NULL, status, limit, offset, api_list_one,
-                         &c);
+    auth_task_filter(r->caller, r->w->app->conf.info_all_clients, &client,
+                     &owner);
+    rc = store_task_list(r->w->st, client, owner, status, limit, offset,
+                         api_list_one, &c);
     if (rc < 0 || c.failed)
         return req_error(r, 500, NULL, "cannot list tasks");
     buf_printf(&r->out, "],\"limit\":%d,\"offset\":%d}\n", limit, offset);
@@ -87,7 +91,7 @@ static int api_task_get(struct req *r, const char *id)
 
     if (!rr_id_valid(id))
         return req_error(r, 404, "id", "no task %.40s", id);
-    rc = store_task_get(r->w->st, id, &t);
+    rc = relay_task_get(r, id, &t);
     if (rc == STORE_NOTFOUND)
         return req_error(r, 404, "id", "no task %s", id);
     if (rc < 0)

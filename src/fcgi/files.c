@@ -8,6 +8,7 @@
 #include "fcgi/files.h"
 
 #include "common/util.h"
+#include "fcgi/auth.h"
 #include "fcgi/relay.h"
 #include "fcgi/worker.h"
 #include "spool/spool.h"
@@ -42,6 +43,21 @@ static const char *ctype_for(const char *name)
     return "application/octet-stream";
 }
 
+/* The task, if the caller may download its files: an anonymous task's
+ * files are plain links for whoever has the (unguessable) id, as
+ * RepRapCloud clients expect; a keyed task's need its owner's key. */
+static int files_task_get(struct req *r, const char *id, struct task *t)
+{
+    int rc = store_task_get(r->w->st, id, t);
+
+    if (rc == 0 && t->owner[0] && r->caller &&
+        !auth_owns_task(r->caller, t, 0)) {
+        task_clear(t);
+        rc = STORE_NOTFOUND;
+    }
+    return rc;
+}
+
 int files_out(struct req *r, const char *name)
 {
     char id[64], rel[256];
@@ -62,7 +78,7 @@ int files_out(struct req *r, const char *name)
                          "(expected ID or ID.ext)", name);
     if (!rr_id_valid(id))
         return req_error(r, 404, NULL, "no result %s", name);
-    rc = store_task_get(r->w->st, id, &t);
+    rc = files_task_get(r, id, &t);
     if (rc < 0)
         return req_error(r, 500, NULL, "store error");
     if (rc == STORE_NOTFOUND || strcmp(t.out_name, name) != 0) {
@@ -90,7 +106,7 @@ int files_log(struct req *r, const char *id)
 
     if ((rc = relay_check_id(r, id)) != 0)
         return rc;
-    rc = store_task_get(r->w->st, id, &t);
+    rc = files_task_get(r, id, &t);
     task_clear(&t);
     if (rc < 0)
         return req_error(r, 500, NULL, "store error");

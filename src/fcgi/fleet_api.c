@@ -8,7 +8,6 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/wake.h"
-#include "fcgi/authlimit.h"
 #include "fcgi/fleet_api_int.h"
 #include "fcgi/worker.h"
 #include "http/netcheck.h"
@@ -17,119 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-
-#define FA_TOKEN_MAX 256
-
-/* ---- who is asking --------------------------------------------------------- */
-
-/* The credential the request presents ("Authorization: Bearer T" or
- * "X-Api-Key: T"), leading spaces skipped, or NULL if none. */
-static const char *fa_token(const struct req *r)
-{
-    const char *auth = req_param(r, "HTTP_AUTHORIZATION");
-    const char *key = req_param(r, "HTTP_X_API_KEY");
-    const char *t = NULL;
-
-    if (auth && strncasecmp(auth, "Bearer ", 7) == 0)
-        t = auth + 7;
-    else if (key && *key)
-        t = key;
-    while (t && *t == ' ')
-        t++;
-    return t;
-}
-
-static void fa_classify(struct req *r, const char *t, struct fa_caller *c)
-{
-    const struct rr_conf *conf = &r->w->app->conf;
-    char tok[FA_TOKEN_MAX], err[128];
-
-    c->presented = 1;
-    if (!*t || strlen(t) >= sizeof(tok))
-        return;
-    snprintf(tok, sizeof(tok), "%s", t);
-    tok[strcspn(tok, " \t\r\n")] = '\0';
-    if (fleet_secret_in_list(conf->admin_token, tok)) {
-        c->who = FA_ADMIN;
-    } else if (strncmp(tok, "rrp_", 4) == 0) {
-        if (store_printer_auth(r->w->st, tok, &c->printer_id) == 0)
-            c->who = FA_PRINTER;
-    } else if (fleet_secret_in_list(conf->enroll_token, tok)) {
-        c->who = FA_ENROLL;
-    } else if (fleet_octoprint_key_find(conf->octoprint_keys, tok, &c->key,
-                                        err, sizeof(err)) == 0) {
-        c->who = FA_OCTOPRINT;
-    } else if (store_apikey_auth(r->w->st, tok, &c->key) == 0) {
-        c->who = c->key.role == ROLE_ADMIN ? FA_ADMIN
-               : c->key.role == ROLE_ENROLL ? FA_ENROLL : FA_OCTOPRINT;
-    }
-}
-
-static int fa_too_many(struct req *r, long long wait)
-{
-    const struct authlimit *al = r->w->app->authlimit;
-    char hdr[48];
-
-    snprintf(hdr, sizeof(hdr), "Retry-After: %lld\r\n", wait);
-    return req_error_hdr(r, 429, hdr, "Authorization", "too many failed "
-                         "authentications from %s (auth_fail_limit %d in "
-                         "auth_fail_window %llds): try again in %llds",
-                         r->remote_addr, authlimit_limit(al),
-                         authlimit_window(al), wait);
-}
-
-int fa_identify(struct req *r, struct fa_caller *c)
-{
-    struct authlimit *al = r->w->app->authlimit;
-    const char *t = fa_token(r);
-    long long wait;
-
-    memset(c, 0, sizeof(*c));
-    if (!t)
-        return 0;
-    /* The hook every authentication path keeps: a blocked address's
-     * token is not even looked at, and one that matches nothing counts. */
-    if ((wait = authlimit_blocked(al, r->remote_addr, rr_mono_ms())) > 0) {
-        c->presented = 1;
-        return fa_too_many(r, wait);
-    }
-    fa_classify(r, t, c);
-    if (c->who == FA_NOBODY &&
-        authlimit_failed(al, r->remote_addr, rr_mono_ms()))
-        log_warn("auth: %s blocked for %llds after %d failed "
-                 "authentications (auth_fail_limit)", r->remote_addr,
-                 authlimit_window(al), authlimit_limit(al));
-    return 0;
-}
-
-static int fa_deny(struct req *r, const struct fa_caller *c, const char *need)
-{
-    if (c->who == FA_NOBODY)
-        return req_error(r, 401, "Authorization", c->presented
-                         ? "unknown token (send %s)" : "missing token: send "
-                         "%s as 'Authorization: Bearer TOKEN' or 'X-Api-Key: "
-                         "TOKEN'", need);
-    return req_error(r, 403, "Authorization", "this token may not do that "
-                     "(needs %s)", need);
-}
-
-int fa_require_admin(struct req *r, const struct fa_caller *c)
-{
-    return c->who == FA_ADMIN ? 0 : fa_deny(r, c, "the admin token");
-}
-
-int fa_require_printer(struct req *r, const struct fa_caller *c,
-                       long long printer_id)
-{
-    if (c->who == FA_ADMIN ||
-        (c->who == FA_PRINTER && c->printer_id == printer_id))
-        return 0;
-    if (c->who == FA_PRINTER)
-        return req_error(r, 403, "Authorization", "a printer token acts only "
-                         "for its own printer (%lld, not %lld)",
-                         c->printer_id, printer_id);
-    return fa_deny(r, c, "the printer's token or the admin token");
-}
 
 /* ---- JSON -------------------------------------------------------------------- */
 
@@ -394,28 +280,27 @@ static const char *under(const char *path, const char *prefix)
 
 int fleet_api_handle(struct req *r, const char *path)
 {
-    struct fa_caller c;
+    const struct auth_caller *c = r->caller;
     const char *rest;
-    int rc;
 
     r->api = 1;
     r->format = FMT_JSON;
-    if ((rc = fa_identify(r, &c)) != 0)
-        return rc;
     if ((rest = under(path, "/printers")) != NULL)
-        return fa_printers(r, &c, rest);
+        return fa_printers(r, c, rest);
     if ((rest = under(path, "/frontends")) != NULL)
-        return fa_frontends(r, &c, rest);
+        return fa_frontends(r, c, rest);
     if ((rest = under(path, "/queues")) != NULL)
-        return fa_queues(r, &c, rest);
+        return fa_queues(r, c, rest);
     if ((rest = under(path, "/jobs")) != NULL)
-        return fa_jobs(r, &c, rest);
+        return fa_jobs(r, c, rest);
     if ((rest = under(path, "/keys")) != NULL)
-        return fa_keys(r, &c, rest);
+        return fa_keys(r, c, rest);
+    if ((rest = under(path, "/users")) != NULL)
+        return fa_users(r, c, rest);
     if (under(path, "/events") && (!path[7] || !strcmp(path + 7, "/"))) {
         if (!req_is(r, "GET"))
             return req_error(r, 405, NULL, "use GET");
-        return fa_events(r, &c);
+        return fa_events(r, c);
     }
     return req_error(r, 404, NULL, "no API resource %.200s", path);
 }

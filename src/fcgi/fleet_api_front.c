@@ -126,14 +126,14 @@ static int fe_patch(struct req *r, const char *name)
     return fa_send_json(r, 200, fleet_frontend_json(&f), NULL);
 }
 
-int fa_frontends(struct req *r, const struct fa_caller *c, const char *rest)
+int fa_frontends(struct req *r, const struct auth_caller *c, const char *rest)
 {
     struct fe_list l = { NULL, 0 };
     struct fleet_frontend f;
     const char *name;
     int rc;
 
-    if ((rc = fa_require_admin(r, c)) != 0)
+    if ((rc = auth_require(r, c, AUTH_FRONTENDS)) != 0)
         return rc;
     if (!*rest || !strcmp(rest, "/")) {
         if (req_is(r, "POST"))

@@ -1,11 +1,12 @@
 /*
  * fleet_api_int.h - what the fleet's HTTP files share: who is asking
- * (admin key, printer token, enrollment token, OctoPrint key), JSON in and
+ * (fcgi/auth.h), JSON in and
  * out, field checks that name the field, and G-code uploads into blobs.
  *
  *   fleet_api.c         routing, who is asking, JSON and field helpers
  *   fleet_api_printers.c printers (enroll, heartbeat, share, holds)
- *   fleet_api_jobs.c    queues, jobs, events, api keys
+ *   fleet_api_jobs.c    queues, jobs, events
+ *   fleet_api_keys.c    users and api keys
  *   fleet_api_front.c   frontends
  *   fleet_api_upload.c  multipart G-code uploads (jobs and OctoPrint)
  *   octoprint.c         /api/version, /api/files/local
@@ -20,38 +21,12 @@
 
 #include <jansson.h>
 
+#include "fcgi/auth.h"
 #include "fcgi/request.h"
 #include "fleet/model.h"
 #include "store/store_fleet.h"
 
-/* ---- who is asking ---------------------------------------------------- */
-
-enum fa_who {
-    FA_NOBODY = 0,
-    FA_ADMIN,           /* conf admin_token or an admin api key */
-    FA_PRINTER,         /* a printer token: *printer_id is its printer */
-    FA_ENROLL,          /* an enrollment token */
-    FA_OCTOPRINT,       /* an OctoPrint key: *key is its configuration */
-};
-
-struct fa_caller {
-    enum fa_who who;
-    long long printer_id;
-    struct fleet_apikey key;
-    int presented;      /* a credential was sent (401 vs 403 when wrong) */
-};
-
-/* Reads "Authorization: Bearer T" or "X-Api-Key: T" and classifies T.
- * Returns 0, or answers 429 and returns that if the client's address is
- * blocked after failed authentications (fcgi/authlimit.h): then T is not
- * checked at all. */
-int fa_identify(struct req *r, struct fa_caller *c);
-/* 0 if the caller is an admin, else answers 401 (no or unknown credential)
- * or 403 (a credential without the admin role) and returns that. */
-int fa_require_admin(struct req *r, const struct fa_caller *c);
-/* Admin, or the printer id itself; 403 for another printer's token. */
-int fa_require_printer(struct req *r, const struct fa_caller *c,
-                       long long printer_id);
+/* Who is asking: r->caller (fcgi/auth.h), passed to each handler. */
 
 /* ---- JSON ------------------------------------------------------------- */
 
@@ -114,12 +89,13 @@ int fa_send_job(struct req *r, long long id, int status);
 
 /* ---- handlers in the other files -------------------------------------- */
 
-int fa_printers(struct req *r, const struct fa_caller *c, const char *rest);
-int fa_frontends(struct req *r, const struct fa_caller *c, const char *rest);
-int fa_queues(struct req *r, const struct fa_caller *c, const char *rest);
-int fa_jobs(struct req *r, const struct fa_caller *c, const char *rest);
-int fa_events(struct req *r, const struct fa_caller *c);
-int fa_keys(struct req *r, const struct fa_caller *c, const char *rest);
+int fa_printers(struct req *r, const struct auth_caller *c, const char *rest);
+int fa_frontends(struct req *r, const struct auth_caller *c, const char *rest);
+int fa_queues(struct req *r, const struct auth_caller *c, const char *rest);
+int fa_jobs(struct req *r, const struct auth_caller *c, const char *rest);
+int fa_events(struct req *r, const struct auth_caller *c);
+int fa_keys(struct req *r, const struct auth_caller *c, const char *rest);
+int fa_users(struct req *r, const struct auth_caller *c, const char *rest);
 
 /* ---- G-code uploads (fleet_api_upload.c) ------------------------------ */
 

@@ -23,6 +23,10 @@ int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
         STORE_NOTFOUND)
         return req_error(r, 404, "queue", "queue: no queue '%.64s'",
                          spec->queue);
+    if ((rc = auth_limits(r->w->st, r->caller, spec->queue, spec->copies,
+                          spec->priority, field, sizeof(field), msg,
+                          sizeof(msg))))
+        return req_error(r, rc, field, "%s", msg);
     if (spec->printer_id &&
         store_printer_get(r->w->st, spec->printer_id,
                           &(struct fleet_printer){ 0 }) == STORE_NOTFOUND)
@@ -272,6 +276,11 @@ int fa_send_job(struct req *r, long long id, int status)
     if (!d)
         return req_error(r, 500, NULL, "out of memory");
     rc = store_job_get(r->w->st, id, &j);
+    /* Another owner's job is not there for this caller: 404, not 403. */
+    if (rc == 0 && r->caller && !auth_owns_job(r->caller, j.owner)) {
+        fleet_job_clear(&j);
+        rc = STORE_NOTFOUND;
+    }
     if (rc == STORE_NOTFOUND) {
         free(d);
         return req_error(r, 404, "id", "no job %lld", id);
@@ -311,6 +320,8 @@ static int list_job(void *arg, const struct fleet_job *j)
 
 static int list_jobs(struct req *r, const char *queue)
 {
+    const char *owner = auth_may(r->caller, AUTH_JOBS_ALL) ? NULL
+                                                           : r->caller->owner;
     struct list_ctx l = { json_array(), 0 };
     struct fields q;
     const char *v;
@@ -338,8 +349,9 @@ static int list_jobs(struct req *r, const char *queue)
         ((v = fields_get(&q, "offset")) &&
          (rc = fa_check_int(r, "offset", v, 0, 1LL << 40, &offset))))
         goto out;
-    if (!l.arr || store_job_list(r->w->st, queue, state, (int)limit,
-                                 (int)offset, list_job, &l) < 0 || l.failed) {
+    if (!l.arr || store_job_list_owner(r->w->st, queue, owner, state,
+                                       (int)limit, (int)offset, list_job,
+                                       &l) < 0 || l.failed) {
         rc = req_error(r, 500, NULL, "cannot list jobs");
         goto out;
     }
@@ -391,26 +403,20 @@ static int queue_add(struct req *r)
     return fa_send_json(r, 201, fleet_queue_json(&q), NULL);
 }
 
-static int owner_of(const struct req *r, const struct fa_caller *c,
-                    char *buf, size_t len)
+int fa_queues(struct req *r, const struct auth_caller *c, const char *rest)
 {
-    if (c->key.name[0])
-        snprintf(buf, len, "%s", c->key.name);
-    else
-        snprintf(buf, len, "%.63s", r->remote_addr);
-    return 0;
-}
-
-int fa_queues(struct req *r, const struct fa_caller *c, const char *rest)
-{
-    char name[FLEET_NAME_MAX], owner[FLEET_NAME_MAX];
+    char name[FLEET_NAME_MAX];
     struct list_ctx l = { NULL, 0 };
     struct fleet_queue q;
     const char *slash;
     size_t len;
     int rc;
 
-    if ((rc = fa_require_admin(r, c)) != 0)
+    /* Whoever may print sees the queues and submits into them (POST
+     * /queues/NAME/jobs); operators make and delete them. */
+    if ((rc = auth_require(r, c, req_is(r, "GET") ||
+                           (req_is(r, "POST") && rest[0] == '/' &&
+                            rest[1]) ? AUTH_PRINT : AUTH_QUEUES)) != 0)
         return rc;
     if (!*rest || !strcmp(rest, "/")) {
         if (req_is(r, "POST"))
@@ -458,13 +464,28 @@ int fa_queues(struct req *r, const struct fa_caller *c, const char *rest)
         return list_jobs(r, name);
     if (!req_is(r, "POST"))
         return req_error(r, 405, NULL, "use GET or POST");
-    owner_of(r, c, owner, sizeof(owner));
     if (rr_prefix_ci(r->content_type, "multipart/form-data"))
-        return submit_multipart(r, name, owner);
-    return submit_json(r, name, owner);
+        return submit_multipart(r, name, c->owner);
+    return submit_json(r, name, c->owner);
 }
 
 /* ---- jobs --------------------------------------------------------------------- */
+
+/* 0 if the caller may act on job id, else answers 404 (also for another
+ * owner's job: ids do not leak) or 500 and returns that. */
+static int job_visible(struct req *r, long long id)
+{
+    struct fleet_job j;
+    int rc = store_job_get(r->w->st, id, &j);
+
+    if (rc == 0 && !auth_owns_job(r->caller, j.owner))
+        rc = STORE_NOTFOUND;
+    if (rc == 0)
+        fleet_job_clear(&j);
+    if (rc == STORE_NOTFOUND)
+        return req_error(r, 404, "id", "no job %lld", id);
+    return rc ? req_error(r, 500, NULL, "store error") : 0;
+}
 
 static int job_move(struct req *r, long long id)
 {
@@ -521,13 +542,13 @@ static int job_cancel(struct req *r, long long id)
     return fa_send_job(r, id, 200);
 }
 
-int fa_jobs(struct req *r, const struct fa_caller *c, const char *rest)
+int fa_jobs(struct req *r, const struct auth_caller *c, const char *rest)
 {
     const char *slash;
     long long id;
     int rc;
 
-    if ((rc = fa_require_admin(r, c)) != 0)
+    if ((rc = auth_require(r, c, AUTH_PRINT)) != 0)
         return rc;
     if (!*rest || !strcmp(rest, "/"))
         return req_is(r, "GET") ? list_jobs(r, NULL)
@@ -542,10 +563,14 @@ int fa_jobs(struct req *r, const struct fa_caller *c, const char *rest)
                             : req_error(r, 405, NULL, "use GET");
     if (!req_is(r, "POST"))
         return req_error(r, 405, NULL, "use POST");
+    if ((rc = job_visible(r, id)) != 0)
+        return rc;
     if (!strcmp(slash, "/cancel"))
         return job_cancel(r, id);
+    /* Reordering is the operators': a user's priority has its limit. */
     if (!strcmp(slash, "/move"))
-        return job_move(r, id);
+        return (rc = auth_require(r, c, AUTH_JOBS_ALL)) ? rc
+                                                        : job_move(r, id);
     return req_error(r, 404, NULL, "no such resource");
 }
 
@@ -568,7 +593,7 @@ static int ev_one(void *arg, const struct fleet_event *e)
     return x->failed;
 }
 
-int fa_events(struct req *r, const struct fa_caller *c)
+int fa_events(struct req *r, const struct auth_caller *c)
 {
     struct ev_ctx x = { NULL, 0, 0 };
     struct fields q;
@@ -577,7 +602,7 @@ int fa_events(struct req *r, const struct fa_caller *c)
     char err[256];
     int rc;
 
-    if ((rc = fa_require_admin(r, c)) != 0)
+    if ((rc = auth_require(r, c, AUTH_EVENTS)) != 0)
         return rc;
     fields_init(&q);
     if (fields_parse_query(&q, r->query, 8, 64, err, sizeof(err)) < 0)
@@ -598,75 +623,4 @@ int fa_events(struct req *r, const struct fa_caller *c)
     }
     return fa_send_json(r, 200, json_pack("{sosI}", "events", x.arr, "last",
                                           (json_int_t)x.last), NULL);
-}
-
-/* ---- api keys ----------------------------------------------------------------- */
-
-static int key_add(struct req *r)
-{
-    struct fleet_apikey k;
-    char role[16] = "", key[FLEET_TOKEN_MAX];
-    long long prio = 0;
-    json_t *o = NULL;
-    int rc;
-
-    memset(&k, 0, sizeof(k));
-    if ((rc = fa_read_json(r, &o)) != 0)
-        return rc;
-    if ((rc = fa_get_name(r, o, "role", role, sizeof(role), 1)) ||
-        (rc = fa_get_name(r, o, "name", k.name, sizeof(k.name), 0)) ||
-        (rc = fa_get_name(r, o, "queue", k.queue, sizeof(k.queue), 0)) ||
-        (rc = fa_get_name(r, o, "material", k.material, sizeof(k.material),
-                          1)) ||
-        (rc = fa_get_name(r, o, "colour", k.colour, sizeof(k.colour), 1)) ||
-        (rc = fa_get_name(r, o, "profile", k.profile, sizeof(k.profile), 1)) ||
-        (rc = fa_get_int(r, o, "priority", FLEET_PRIORITY_MIN,
-                         FLEET_PRIORITY_MAX, &prio))) {
-        json_decref(o);
-        return rc;
-    }
-    json_decref(o);
-    k.priority = (int)prio;
-    if (fleet_role_parse(role, &k.role) < 0)
-        return req_error(r, 400, "role", "role: admin, enroll or octoprint");
-    if (!k.name[0])
-        return req_error(r, 400, "name", "name: required");
-    if (k.role == ROLE_OCTOPRINT && !k.queue[0])
-        return req_error(r, 400, "queue", "queue: an octoprint key needs "
-                         "the queue its uploads go to");
-    if (k.queue[0] && store_queue_get(r->w->st, k.queue,
-                                      &(struct fleet_queue){ 0 }) != 0)
-        return req_error(r, 404, "queue", "queue: no queue '%s'", k.queue);
-    rc = store_apikey_add(r->w->st, &k, rr_now(), key, sizeof(key));
-    if (rc == STORE_CONFLICT)
-        return req_error(r, 409, "name", "name: a key named '%s' exists",
-                         k.name);
-    if (rc)
-        return req_error(r, 500, NULL, "store error");
-    return fa_send_json(r, 201, json_pack("{ssssss}", "name", k.name, "role",
-                                          fleet_role_name(k.role), "key",
-                                          key), NULL);
-}
-
-int fa_keys(struct req *r, const struct fa_caller *c, const char *rest)
-{
-    int rc;
-
-    if ((rc = fa_require_admin(r, c)) != 0)
-        return rc;
-    if (!*rest || !strcmp(rest, "/"))
-        return req_is(r, "POST") ? key_add(r)
-                             : req_error(r, 405, NULL, "use POST");
-    if (!req_is(r, "DELETE"))
-        return req_error(r, 405, NULL, "use DELETE");
-    if (!fleet_name_valid(rest + 1))
-        return req_error(r, 404, "name", "no such key");
-    rc = store_apikey_remove(r->w->st, rest + 1);
-    if (rc == STORE_NOTFOUND)
-        return req_error(r, 404, "name", "no key named '%.64s'", rest + 1);
-    if (rc)
-        return req_error(r, 500, NULL, "store error");
-    buf_reset(&r->out);
-    req_send(r, 204, "application/json", NULL);
-    return 204;
 }

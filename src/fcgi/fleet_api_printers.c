@@ -38,16 +38,16 @@ static const char *const operator_fields[] = {
 
 /* 0, or answers 403 naming the first operator field in b that a caller
  * without the admin role sends. */
-static int check_operator_fields(struct req *r, const struct fa_caller *c,
+static int check_operator_fields(struct req *r, const struct auth_caller *c,
                                  json_t *b)
 {
-    if (c->who == FA_ADMIN)
+    if (auth_may(c, AUTH_PRINTERS))
         return 0;
     for (size_t i = 0; i < sizeof(operator_fields) /
                                sizeof(operator_fields[0]); i++) {
         if (fa_given(b, operator_fields[i]))
             return req_error(r, 403, operator_fields[i], "%s: only an "
-                             "operator (the admin token) may set a printer's "
+                             "operator or admin key may set a printer's "
                              "%s", operator_fields[i], operator_fields[i]);
     }
     return 0;
@@ -55,7 +55,7 @@ static int check_operator_fields(struct req *r, const struct fa_caller *c,
 
 /* fa_check_url() plus fleet_share_check() for printer id: 0 or the 400
  * sent.  The shape rule binds printers speaking for themselves. */
-static int check_share(struct req *r, const struct fa_caller *c, long long id,
+static int check_share(struct req *r, const struct auth_caller *c, long long id,
                        const char *url)
 {
     const struct rr_conf *conf = &r->w->app->conf;
@@ -67,7 +67,7 @@ static int check_share(struct req *r, const struct fa_caller *c, long long id,
 
     if ((rc = fa_check_url(r, "share_url", url)) != 0)
         return rc;
-    if (c->who != FA_ADMIN) {
+    if (!auth_may(c, AUTH_PRINTERS)) {
         if (!(p = malloc(sizeof(*p))))
             return req_error(r, 500, NULL, "out of memory");
         rc = store_printer_get(r->w->st, id, p);
@@ -84,7 +84,7 @@ static int check_share(struct req *r, const struct fa_caller *c, long long id,
     }
     if (fleet_share_check(id, url, ns[0] ? ns : NULL,
                           feurl[0] ? feurl : NULL, conf->fleet_share_patterns,
-                          conf->fleet_share_allow, c->who == FA_ADMIN,
+                          conf->fleet_share_allow, auth_may(c, AUTH_PRINTERS),
                           &why) < 0)
         return req_error(r, 400, "share_url", "share_url: '%.100s' refused: "
                          "%s (a printer's share is https://prn-%lld.%s or "
@@ -132,7 +132,7 @@ static int read_settings(struct req *r, json_t *b, struct fleet_printer *p)
     return 0;
 }
 
-static int enroll(struct req *r, const struct fa_caller *c)
+static int enroll(struct req *r, const struct auth_caller *c)
 {
     struct fleet_printer p;
     struct fleet_frontend fe;
@@ -142,12 +142,8 @@ static int enroll(struct req *r, const struct fa_caller *c)
     json_t *b = NULL, *o;
     int rc;
 
-    if (c->who != FA_ENROLL && c->who != FA_ADMIN)
-        return c->who == FA_NOBODY
-                   ? req_error(r, 401, "Authorization", "enrolling needs an "
-                               "enrollment token (Authorization: Bearer)")
-                   : req_error(r, 403, "Authorization", "this token may not "
-                               "enroll printers");
+    if ((rc = auth_require(r, c, AUTH_ENROLL)) != 0)
+        return rc;
     if ((rc = fa_read_json(r, &b)) != 0)
         return rc;
     fleet_printer_init(&p);
@@ -156,7 +152,7 @@ static int enroll(struct req *r, const struct fa_caller *c)
     if ((rc = read_settings(r, b, &p)) != 0)
         goto out;
     /* Its id, and so its share name, does not exist yet. */
-    if (p.share_url[0] && c->who != FA_ADMIN) {
+    if (p.share_url[0] && !auth_may(c, AUTH_PRINTERS)) {
         rc = req_error(r, 400, "share_url", "share_url: report it with PUT "
                        "/api/v1/printers/ID/share once enrolled");
         goto out;
@@ -324,7 +320,7 @@ static void patch_from(json_t *b, const struct fleet_printer *p,
         pp->auto_eject = p->auto_eject;
 }
 
-static int patch(struct req *r, const struct fa_caller *c, long long id)
+static int patch(struct req *r, const struct auth_caller *c, long long id)
 {
     struct fleet_printer *p = malloc(sizeof(*p));
     struct fleet_printer_patch pp;
@@ -364,7 +360,7 @@ out:
 }
 
 /* PUT /printers/ID/share {"share_url", "share_auth"?}. */
-static int put_share(struct req *r, const struct fa_caller *c, long long id)
+static int put_share(struct req *r, const struct auth_caller *c, long long id)
 {
     char url[FLEET_URL_MAX] = "", auth[FLEET_SECRET_MAX] = "";
     json_t *b = NULL;
@@ -418,7 +414,7 @@ static json_t *heartbeat_answer(long long id, const struct fleet_printer *p,
 
 /* POST /printers/ID/heartbeat {"share_url"?, "moonraker_version"?,
  * "state"?, "frontend"?}. */
-static int heartbeat(struct req *r, const struct fa_caller *c, long long id)
+static int heartbeat(struct req *r, const struct auth_caller *c, long long id)
 {
     struct fleet_printer *p = malloc(sizeof(*p));
     struct fleet_frontend fe;
@@ -518,7 +514,7 @@ static int remove_printer(struct req *r, long long id)
     return 204;
 }
 
-int fa_printers(struct req *r, const struct fa_caller *c, const char *rest)
+int fa_printers(struct req *r, const struct auth_caller *c, const char *rest)
 {
     const char *slash;
     long long id;
@@ -529,7 +525,7 @@ int fa_printers(struct req *r, const struct fa_caller *c, const char *rest)
             return enroll(r, c);
         if (!req_is(r, "GET"))
             return req_error(r, 405, NULL, "use GET or POST");
-        return (rc = fa_require_admin(r, c)) ? rc : list(r);
+        return (rc = auth_require(r, c, AUTH_PRINTERS)) ? rc : list(r);
     }
     rest++;
     slash = strchr(rest, '/');
@@ -537,25 +533,26 @@ int fa_printers(struct req *r, const struct fa_caller *c, const char *rest)
     if (!id)
         return req_error(r, 404, "id", "no printer '%.32s'", rest);
     if (!slash) {
-        if ((rc = fa_require_printer(r, c, id)) != 0)
+        if ((rc = auth_require_printer(r, c, id)) != 0)
             return rc;
         if (req_is(r, "GET"))
             return get_one(r, id, 200);
         if (req_is(r, "PATCH"))
             return patch(r, c, id);
         if (req_is(r, "DELETE"))
-            return (rc = fa_require_admin(r, c)) ? rc : remove_printer(r, id);
+            return (rc = auth_require(r, c, AUTH_PRINTERS)) ? rc
+                                                        : remove_printer(r, id);
         return req_error(r, 405, NULL, "use GET, PATCH or DELETE");
     }
     if (!strcmp(slash, "/heartbeat") || !strcmp(slash, "/share")) {
         int put = slash[1] == 's';
-        if ((rc = fa_require_printer(r, c, id)) != 0)
+        if ((rc = auth_require_printer(r, c, id)) != 0)
             return rc;
         if (put ? !req_is(r, "PUT") && !req_is(r, "POST") : !req_is(r, "POST"))
             return req_error(r, 405, NULL, put ? "use PUT" : "use POST");
         return put ? put_share(r, c, id) : heartbeat(r, c, id);
     }
-    if ((rc = fa_require_admin(r, c)) != 0)
+    if ((rc = auth_require(r, c, AUTH_PRINTERS)) != 0)
         return rc;
     return action(r, id, slash + 1);
 }

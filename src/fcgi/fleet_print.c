@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/wake.h"
+#include "fcgi/auth.h"
 #include "fcgi/worker.h"
 #include "fleet/blob.h"
 #include "spool/spool.h"
@@ -99,11 +100,18 @@ int fleet_print_prepare(struct submit *s)
     char field[32], msg[512];
     int rc;
 
+    /* Print jobs always need a key that may print, from anywhere. */
+    if ((rc = auth_refusal(s->r->caller, AUTH_PRINT, msg, sizeof(msg))))
+        return submit_fail(s, rc, "Authorization", "%s", msg);
     if (s->nup != 1)
         return submit_fail(s, 400, "fileIn0", "a print takes exactly one "
                            "G-code file");
     if (parse(s, &p) < 0)
         return -1;
+    if ((rc = auth_limits(st, s->r->caller, p.queue, p.spec.copies,
+                          p.spec.priority, field, sizeof(field), msg,
+                          sizeof(msg))))
+        return submit_fail(s, rc, field, "%s", msg);
     rc = store_queue_get(st, p.queue, &q);
     if (rc == STORE_NOTFOUND)
         return submit_fail(s, 404, "queue", "no queue '%s'", p.queue);
@@ -173,7 +181,7 @@ int fleet_print_commit(struct submit *s)
     snprintf(name, sizeof(name), "task %s", s->task.id);
     p.spec.name = name;
     p.spec.task_id = s->task.id;
-    p.spec.owner = s->task.client;
+    p.spec.owner = s->task.owner;
     if (store_blob_put(st, p.file.sha256, p.file.size, now) < 0 ||
         store_begin(st) < 0)
         return submit_fail(s, 500, NULL, "store error");

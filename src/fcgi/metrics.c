@@ -25,7 +25,7 @@
  *   rrcloud_printer_temperature_celsius{printer,heater}
  *   rrcloud_printer_target_temperature_celsius{printer,heater}
  *
- * Open unless metrics_public = no, then the admin token is needed.
+ * Needs an operator or admin key unless metrics_public = yes.
  */
 #include "fcgi/fleet_api.h"
 
@@ -325,14 +325,12 @@ int metrics_handle(struct req *r)
 {
     struct buf *b = &r->out;
     struct m_ctx x = { b, NULL, NULL, NULL, 0, 0, 0 };
-    struct fa_caller c;
     int rc;
 
     if (strcmp(r->method, "GET") && strcmp(r->method, "HEAD"))
         return req_error(r, 405, NULL, "use GET");
     if (!r->w->app->conf.metrics_public) {
-        if ((rc = fa_identify(r, &c)) != 0 ||
-            (rc = fa_require_admin(r, &c)) != 0)
+        if ((rc = auth_require(r, r->caller, AUTH_METRICS)) != 0)
             return rc;
     }
     buf_reset(b);

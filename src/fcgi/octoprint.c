@@ -30,15 +30,13 @@
 
 #define OCTO_SERVER "1.5.0"
 
-static int octo_auth(struct req *r, const struct fa_caller *c, int upload)
+static int octo_auth(struct req *r, const struct auth_caller *c, int upload)
 {
-    if (c->who == FA_OCTOPRINT || (!upload && c->who == FA_ADMIN))
+    /* An operator or admin key may look (version, job), not upload: it
+     * has no queue of its own. */
+    if (!upload && auth_may(c, AUTH_JOBS_ALL))
         return 0;
-    if (c->who == FA_NOBODY)
-        return req_error(r, 401, "X-Api-Key", c->presented
-                         ? "invalid API key" : "missing X-Api-Key header");
-    return req_error(r, 403, "X-Api-Key", "this key has no queue for "
-                     "uploads (use an octoprint key)");
+    return auth_require(r, c, AUTH_UPLOAD);
 }
 
 /* The job's display name: the path field (a folder the slicer chose) and
@@ -55,7 +53,7 @@ static void upload_name(const struct fa_upload *u, char *buf, size_t len)
     rr_fmt(buf, len, "%s", u->files[0].filename);
 }
 
-static int octo_upload(struct req *r, const struct fa_caller *c)
+static int octo_upload(struct req *r, const struct auth_caller *c)
 {
     struct fa_upload *u = calloc(1, sizeof(*u));
     struct fleet_job_spec spec;
@@ -80,7 +78,7 @@ static int octo_upload(struct req *r, const struct fa_caller *c)
     spec.priority = c->key.priority;
     spec.material = c->key.material;
     spec.colour = c->key.colour;
-    spec.owner = c->key.name;
+    spec.owner = c->owner;
     spec.name = name;
     spec.files = u->files;
     spec.nfiles = 1;
@@ -115,7 +113,7 @@ struct octo_now {
 };
 
 /* 0, or the 500 sent. */
-static int octo_now_load(struct req *r, const struct fa_caller *c,
+static int octo_now_load(struct req *r, const struct auth_caller *c,
                          struct octo_now *n)
 {
     long long job = 0, printer = 0;
@@ -123,8 +121,8 @@ static int octo_now_load(struct req *r, const struct fa_caller *c,
 
     fleet_job_init(&n->job);
     fleet_printer_init(&n->pr);
-    rc = store_job_current(r->w->st, c->who == FA_OCTOPRINT ? c->key.name
-                                                            : NULL,
+    rc = store_job_current(r->w->st, auth_may(c, AUTH_JOBS_ALL) ? NULL
+                                                             : c->owner,
                            &job, &printer);
     if (rc == 0)
         rc = store_job_get(r->w->st, job, &n->job);
@@ -197,7 +195,7 @@ static json_t *octo_printer(const struct octo_now *n)
         "sdReady", 1);
 }
 
-static int octo_status(struct req *r, const struct fa_caller *c, int job)
+static int octo_status(struct req *r, const struct auth_caller *c, int job)
 {
     struct octo_now *n = malloc(sizeof(*n));
     int rc;
@@ -213,21 +211,19 @@ static int octo_status(struct req *r, const struct fa_caller *c, int job)
 
 int octoprint_handle(struct req *r, const char *path)
 {
-    struct fa_caller c;
+    const struct auth_caller *c = r->caller;
     int rc;
 
     r->api = 1;
     r->format = FMT_JSON;
-    if ((rc = fa_identify(r, &c)) != 0)
-        return rc;
     if (!strcmp(path, "/files/local") || !strcmp(path, "/files/local/")) {
         if (!req_is(r, "POST"))
             return req_error(r, 405, NULL, "use POST");
-        if ((rc = octo_auth(r, &c, 1)) != 0)
+        if ((rc = octo_auth(r, c, 1)) != 0)
             return rc;
-        return octo_upload(r, &c);
+        return octo_upload(r, c);
     }
-    if ((rc = octo_auth(r, &c, 0)) != 0)
+    if ((rc = octo_auth(r, c, 0)) != 0)
         return rc;
     if (!strcmp(path, "/version"))
         return fa_send_json(r, 200, json_pack("{ssssss}", "api", "0.1",
@@ -242,11 +238,11 @@ int octoprint_handle(struct req *r, const char *path)
                             NULL);
     if (!strcmp(path, "/login") || !strcmp(path, "/currentuser"))
         return fa_send_json(r, 200, json_pack("{sss[s]}", "name",
-                                              c.key.name[0] ? c.key.name
+                                              c->key.name[0] ? c->key.name
                                                             : "_api",
                                               "groups", "users"), NULL);
     if (!strcmp(path, "/printer") || !strcmp(path, "/job"))
-        return req_is(r, "GET") ? octo_status(r, &c, path[1] == 'j')
+        return req_is(r, "GET") ? octo_status(r, c, path[1] == 'j')
                                 : req_error(r, 405, NULL, "use GET");
     return req_error(r, 404, NULL, "no OctoPrint resource %.100s", path);
 }

@@ -6,6 +6,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "common/wake.h"
+#include "fcgi/auth.h"
 #include "fcgi/submit.h"
 #include "fcgi/worker.h"
 #include "http/form.h"
@@ -67,6 +68,19 @@ int relay_answer_task(struct req *r, const struct task *t, int status,
     return status;
 }
 
+int relay_task_get(struct req *r, const char *id, struct task *t)
+{
+    int rc = store_task_get(r->w->st, id, t);
+
+    /* Another caller's task is not there for this one: ids do not leak. */
+    if (rc == 0 && r->caller &&
+        !auth_owns_task(r->caller, t, r->w->app->conf.info_all_clients)) {
+        task_clear(t);
+        rc = STORE_NOTFOUND;
+    }
+    return rc;
+}
+
 int relay_check_id(struct req *r, const char *id)
 {
     if (rr_id_valid(id))
@@ -102,6 +116,7 @@ static int list_one(void *arg, const struct task *t)
 int relay_info(struct req *r, const struct fields *f)
 {
     const char *id = fields_get(f, "id");
+    const char *client, *owner;
     struct list_ctx c = { .r = r };
     long long limit, offset;
     struct task t;
@@ -110,7 +125,7 @@ int relay_info(struct req *r, const struct fields *f)
     if (id && *id) {
         if ((rc = relay_check_id(r, id)) != 0)
             return rc;
-        rc = store_task_get(r->w->st, id, &t);
+        rc = relay_task_get(r, id, &t);
         if (rc == STORE_NOTFOUND)
             return req_error(r, 404, "id", "no task %s (unknown, or purged "
                              "after maxDataRetention)", id);
@@ -128,11 +143,11 @@ int relay_info(struct req *r, const struct fields *f)
     if (offset == -2)
         return req_error(r, 400, "offset", "offset: must be a non-negative "
                          "integer");
+    auth_task_filter(r->caller, r->w->app->conf.info_all_clients, &client,
+                     &owner);
     buf_reset(&r->out);
     reply_list_begin(&r->out, reply_fmt_of(r), "Tasks");
-    rc = store_task_list(r->w->st,
-                         r->w->app->conf.info_all_clients ? NULL
-                                                          : r->remote_addr,
+    rc = store_task_list(r->w->st, client, owner,
                          -1, limit < 0 ? INFO_DEFAULT_LIMIT : (int)limit,
                          offset < 0 ? 0 : (int)offset, list_one, &c);
     if (rc < 0 || c.failed)
@@ -209,7 +224,10 @@ int relay_cancel(struct req *r, const char *id)
         return req_error(r, 400, "id", "id: missing (the task to cancel)");
     if ((rc = relay_check_id(r, id)) != 0)
         return rc;
-    rc = store_task_cancel(r->w->st, id, "cancelled by client", &now);
+    rc = relay_task_get(r, id, &t);
+    task_clear(&t);
+    if (rc == 0)
+        rc = store_task_cancel(r->w->st, id, "cancelled by client", &now);
     if (rc == STORE_NOTFOUND)
         return req_error(r, 404, "id", "no task %s", id);
     if (rc < 0)

@@ -17,6 +17,9 @@ int relay_answer_task(struct req *r, const struct task *t, int status,
  * RepRapCloud's shape (rr_id_shaped) and 400 for a malformed one, and
  * returns that status. */
 int relay_check_id(struct req *r, const char *id);
+/* store_task_get for the caller: STORE_NOTFOUND also for a task it may
+ * not see (auth_owns_task). */
+int relay_task_get(struct req *r, const char *id, struct task *t);
 /* The serverName shown in records and meta. */
 const char *relay_server_name(const struct req *r);
 

@@ -15,6 +15,7 @@
 #include "common/buf.h"
 
 struct worker;
+struct auth_caller;
 
 enum req_format {
     FMT_TEXT,   /* RepRapCloud's "key: value" lines, for curl and wget */
@@ -38,6 +39,7 @@ struct req {
     const char *server;       /* SERVER_SOFTWARE, picks accel vs sendfile */
     enum req_format format;
     int api;                  /* under /api/v1: typed JSON, JSON errors */
+    const struct auth_caller *caller; /* who is asking (route.c), or NULL */
     struct buf out;           /* response body being built */
     char pathbuf[1024];       /* path cut from REQUEST_URI when needed */
     char hostbuf[256];        /* Host header without its port */

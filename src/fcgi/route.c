@@ -1,9 +1,14 @@
 /* route.c - which handler answers which path. */
 #include "fcgi/api.h"
+#include "fcgi/auth.h"
 #include "fcgi/fleet_api.h"
 #include "fcgi/files.h"
 #include "fcgi/relay.h"
 #include "fcgi/worker.h"
+#include "common/log.h"
+#include "common/util.h"
+#include "store/store.h"
+#include "store/store_fleet.h"
 
 #include <string.h>
 
@@ -13,17 +18,25 @@ static int route_options(struct req *r)
     req_send(r, 204, "text/plain",
              "Access-Control-Allow-Methods: GET, POST, DELETE, OPTIONS\r\n"
              "Access-Control-Allow-Headers: Content-Type, Prefer, "
-             "Authorization, X-Api-Key\r\n"
+             "Authorization, X-Api-Key, X-On-Behalf-Of\r\n"
              "Access-Control-Max-Age: 86400\r\n");
     return 204;
 }
 
-int route_request(struct req *r)
+static int route_dispatch(struct req *r)
 {
     const char *p = r->path;
 
     if (strcmp(r->method, "OPTIONS") == 0)
         return route_options(r);
+    if (strcmp(p, "/healthz") != 0 && r->caller->presented &&
+        r->caller->who == AUTH_ANON) {
+        if (strncmp(p, "/api/", 5) == 0) {
+            r->api = 1;
+            r->format = FMT_JSON;
+        }
+        return auth_check_presented(r, r->caller);
+    }
     if (strlen(r->query) > r->w->app->conf.max_query)
         return req_error(r, 414, "query", "query string longer than %llu "
                          "bytes (max_query)", r->w->app->conf.max_query);
@@ -46,4 +59,39 @@ int route_request(struct req *r)
         return api_healthz(r);
     r->api = r->api || strncmp(p, "/api/", 5) == 0;
     return req_error(r, 404, NULL, "nothing at %.200s", p);
+}
+
+/* Records a call that changes something (every method but GET, HEAD
+ * and OPTIONS), granted or refused, in the events: who, what, from
+ * where, when, and how it was answered.  A printer's own accepted
+ * heartbeat is left out: it comes every few seconds from every printer
+ * and says only that it lives (last_seen has that). */
+static void route_record(struct req *r, const struct auth_caller *c, int rc)
+{
+    size_t n = strlen(r->path);
+
+    if (req_is(r, "GET") || req_is(r, "HEAD") || req_is(r, "OPTIONS"))
+        return;
+    if (c->who == AUTH_PRINTER && rc < 400 && n > 10 &&
+        strcmp(r->path + n - 10, "/heartbeat") == 0)
+        return;
+    if (store_event_add(r->w->st, rr_now(), "api", 0, 0, 0,
+                        "%s %.16s %.200s -> %d from %.64s", c->who_str,
+                        r->method, r->path, rc == REQ_HELD ? 200 : rc,
+                        c->addr) < 0)
+        log_warn("event for %s %s not recorded: %s", r->method, r->path,
+                 store_errmsg(r->w->st));
+}
+
+int route_request(struct req *r)
+{
+    struct auth_caller c;
+    int rc;
+
+    auth_identify(r, &c);
+    r->caller = &c;
+    rc = c.blocked_s > 0 ? auth_too_many(r, &c) : route_dispatch(r);
+    route_record(r, &c, rc);
+    r->caller = NULL;
+    return rc;
 }

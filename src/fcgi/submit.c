@@ -5,6 +5,7 @@
 #include "common/util.h"
 #include "common/wake.h"
 #include "fcgi/fields.h"
+#include "fcgi/auth.h"
 #include "fcgi/fleet_print.h"   /* fleet: service=print */
 #include "fcgi/hold.h"
 #include "fcgi/relay.h"
@@ -370,7 +371,7 @@ static int submit_commit(struct submit *s, int async)
 int submit_handle(struct req *r)
 {
     struct submit s;
-    char *buf = NULL;
+    char *buf = NULL, err[256];
     int async = 0, rc;
 
     memset(&s, 0, sizeof(s));
@@ -388,6 +389,11 @@ int submit_handle(struct req *r)
         submit_fail(&s, 413, NULL, "request body of %lld bytes is larger "
                     "than %llu (max_body_size)", r->content_length,
                     s.conf->max_body_size);
+        rc = submit_answer_error(&s, buf);
+        goto out;
+    }
+    if ((rc = auth_refusal(r->caller, AUTH_RELAY, err, sizeof(err)))) {
+        submit_fail(&s, rc, "Authorization", "%s", err);
         rc = submit_answer_error(&s, buf);
         goto out;
     }

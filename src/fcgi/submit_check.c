@@ -5,6 +5,7 @@
 #include "fcgi/submit_check.h"
 
 #include "common/util.h"
+#include "fcgi/auth.h"
 #include "fcgi/fleet_print.h"   /* fleet: service=print */
 #include "fcgi/worker.h"
 #include "http/form.h"
@@ -378,6 +379,20 @@ out:
     return rc;
 }
 
+/* A key's open tasks against its max_queued (a print task is counted
+ * with its job, in fleet_print.c). */
+static int check_key_limits(struct submit *s)
+{
+    char field[32], msg[256];
+    int status;
+
+    if (!s->r->caller)
+        return 0;
+    status = auth_limits(s->r->w->st, s->r->caller, NULL, 0, 0, field,
+                         sizeof(field), msg, sizeof(msg));
+    return status ? submit_fail(s, status, field, "%s", msg) : 0;
+}
+
 int submit_prepare(struct submit *s, int *async)
 {
     const struct app *app = s->r->w->app;
@@ -420,6 +435,11 @@ int submit_prepare(struct submit *s, int *async)
     snprintf(s->task.service, sizeof(s->task.service), "%s", name);
     snprintf(s->task.client, sizeof(s->task.client), "%.63s",
              s->r->remote_addr);
+    /* A keyed caller's task is its owner's; an anonymous one is its
+     * address's (owner ""). */
+    if (s->r->caller && s->r->caller->who == AUTH_KEY)
+        snprintf(s->task.owner, sizeof(s->task.owner), "%s",
+                 s->r->caller->owner);
     s->task.ctime = rr_now();
     s->task.timeout = svc->timeout ? svc->timeout : app->conf.default_timeout;
     s->task.size_out = -1;
@@ -440,6 +460,8 @@ int submit_prepare(struct submit *s, int *async)
     if (queued >= app->conf.max_queued)
         return submit_fail(s, 503, NULL, "%lld tasks are queued "
                            "(max_queued); try again later", queued);
+    if (svc->kind != SERVICE_KIND_PRINT && check_key_limits(s) < 0)
+        return -1;
     /* --- fleet: a print service's task is a fleet job (fleet_print.c) */
     if (svc->kind == SERVICE_KIND_PRINT && fleet_print_prepare(s) < 0)
         return -1;

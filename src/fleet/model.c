@@ -28,7 +28,7 @@ static const char *const printer_cmd_names[PCMD_COUNT] = {
     "none", "pause", "resume", "cancel",
 };
 static const char *const fleet_role_names[ROLE_COUNT] = {
-    "admin", "enroll", "octoprint",
+    "admin", "enroll", "octoprint", "operator", "user", "app",
 };
 
 static const char *name_of(const char *const *names, int n, int v)

@@ -120,6 +120,10 @@ enum fleet_role {
     ROLE_ADMIN = 0,
     ROLE_ENROLL,            /* may enroll printers */
     ROLE_OCTOPRINT,         /* slicer upload into its configured queue */
+    /* Stored as these numbers in api_keys.role: append only. */
+    ROLE_OPERATOR,          /* manages printers, queues and frontends */
+    ROLE_USER,              /* submits tasks and print jobs, sees its own */
+    ROLE_APP,               /* submits on behalf of named end users */
     ROLE_COUNT
 };
 
@@ -249,7 +253,8 @@ struct fleet_job {
     double position;                     /* order among equal priority */
     double created, started, ended;
     char task_id[RR_ID_LEN];             /* service=print task, "" = none */
-    char owner[FLEET_NAME_MAX];          /* submitter (key name or address) */
+    char owner[2 * FLEET_NAME_MAX];      /* submitter: its key's owner (user,
+                                            user/end-user), else address */
     char *notifier;                      /* owned, NULL = none */
     char *reason;                        /* owned, NULL = none */
     char *waiting_reason;                /* owned: why no printer can take
@@ -288,6 +293,15 @@ struct fleet_event {
 struct fleet_apikey {
     enum fleet_role role;
     char name[FLEET_NAME_MAX];
+    char kid[FLEET_NAME_MAX];   /* the id in rrk_<kid>_<secret>, "" = old */
+    char user[FLEET_NAME_MAX];  /* its user, "" = the key is its own owner */
+    double created, expires, revoked;    /* 0 = never */
+    /* limits (0 / "" = none) */
+    char queues[FLEET_LIST_MAX];         /* queues it may print to */
+    int max_copies;
+    int max_priority;                    /* with has_max_priority */
+    int has_max_priority;
+    int max_queued;                      /* open tasks and jobs */
     /* ROLE_OCTOPRINT: where and how uploads go */
     char queue[FLEET_NAME_MAX];
     char material[FLEET_NAME_MAX];

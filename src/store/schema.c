@@ -239,6 +239,28 @@ const char *const schema_migrations[] = {
     "  started REAL NOT NULL DEFAULT 0,"
     "  beat REAL NOT NULL DEFAULT 0"
     ") WITHOUT ROWID;",
+
+    /* 6: users, keys with an id, a user, expiry, revocation and limits;
+     * the owner of every task (a user, or '' for an anonymous task, which
+     * belongs to its client address), listed by owner through an index */
+    ("CREATE TABLE users ("
+     "  name TEXT PRIMARY KEY,"
+     "  created REAL NOT NULL"
+     ") WITHOUT ROWID;"
+     "ALTER TABLE api_keys ADD COLUMN kid TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE api_keys ADD COLUMN user TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE api_keys ADD COLUMN expires REAL NOT NULL DEFAULT 0;"
+     "ALTER TABLE api_keys ADD COLUMN revoked REAL NOT NULL DEFAULT 0;"
+     "ALTER TABLE api_keys ADD COLUMN queues TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE api_keys ADD COLUMN max_copies INTEGER NOT NULL "
+     "  DEFAULT 0;"
+     "ALTER TABLE api_keys ADD COLUMN max_priority INTEGER;"  /* NULL: none */
+     "ALTER TABLE api_keys ADD COLUMN max_queued INTEGER NOT NULL "
+     "  DEFAULT 0;"
+     "CREATE UNIQUE INDEX api_keys_kid ON api_keys(kid) WHERE kid != '';"
+     "ALTER TABLE tasks ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
+     "CREATE INDEX tasks_owner ON tasks(owner, seq);"
+     "CREATE INDEX jobs_owner ON jobs(owner, id);"),
 };
 
 const int schema_count =

@@ -86,6 +86,11 @@ int store_set_error(struct store *st, const char *what)
     return store_fail(st, what);
 }
 
+void store_set_errmsg(struct store *st, const char *msg)
+{
+    snprintf(st->errmsg, sizeof(st->errmsg), "%s", msg);
+}
+
 const char *store_errmsg(struct store *st)
 {
     return st->errmsg;
@@ -403,7 +408,7 @@ void store_close(struct store *st)
     "reason, ctime, stime, etime, size_in, size_out, timeout, pid, "       \
     "pid_start, exit_code, runs, cancel_requested, seq, kind, "             \
     "CASE WHEN kind = 1 THEN (SELECT id FROM jobs WHERE task_id = tasks.id) " \
-    "END"
+    "END, owner"
 
 char *col_strdup(sqlite3_stmt *s, int i)
 {
@@ -449,6 +454,7 @@ static int task_from_row(sqlite3_stmt *s, struct task *t)
     t->seq = sqlite3_column_int64(s, 20);
     t->kind = sqlite3_column_int(s, 21);
     t->job_id = sqlite3_column_int64(s, 22);   /* NULL reads as 0 */
+    col_copy(s, 23, t->owner, sizeof(t->owner));
     if (!t->argv_json || !t->inputs) {
         task_clear(t);
         return -1;
@@ -468,8 +474,8 @@ int store_task_insert(struct store *st, const struct task *t)
 {
     static const char sql[] =
         "INSERT INTO tasks (id, service, status, client, out_name, "
-        "argv_json, inputs, notifier, ctime, size_in, timeout, kind) "
-        "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)";
+        "argv_json, inputs, notifier, ctime, size_in, timeout, kind, owner) "
+        "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
     sqlite3_stmt *s = store_stmt(st, sql);
 
     if (!s)
@@ -486,6 +492,7 @@ int store_task_insert(struct store *st, const struct task *t)
     sqlite3_bind_int64(s, 9, t->size_in);
     sqlite3_bind_int64(s, 10, t->timeout);
     sqlite3_bind_int(s, 11, t->kind);
+    sqlite3_bind_text(s, 12, t->owner, -1, SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE)
         return store_step_fail(st, s, "insert task");
     return 0;
@@ -539,18 +546,27 @@ static int store_task_walk(struct store *st, sqlite3_stmt *s,
     return 0;
 }
 
-int store_task_list(struct store *st, const char *client, int status,
-                    int limit, int offset, store_task_cb cb, void *arg)
+int store_task_list(struct store *st, const char *client, const char *owner,
+                    int status, int limit, int offset, store_task_cb cb,
+                    void *arg)
 {
-    static const char sql[] =
-        "SELECT " TASK_COLS " FROM tasks "
-        "WHERE (?1 IS NULL OR client = ?1) AND (?2 < 0 OR status = ?2) "
+    /* One statement per filter, each walking one index (tasks_client,
+     * tasks_owner, the rowid): "?1 IS NULL OR" would defeat them. */
+    static const char sql_all[] =
+        "SELECT " TASK_COLS " FROM tasks WHERE (?2 < 0 OR status = ?2) "
         "ORDER BY seq DESC LIMIT ?3 OFFSET ?4";
-    sqlite3_stmt *s = store_stmt(st, sql);
+    static const char sql_client[] =
+        "SELECT " TASK_COLS " FROM tasks WHERE client = ?1 AND owner = '' "
+        "AND (?2 < 0 OR status = ?2) ORDER BY seq DESC LIMIT ?3 OFFSET ?4";
+    static const char sql_owner[] =
+        "SELECT " TASK_COLS " FROM tasks WHERE owner = ?1 "
+        "AND (?2 < 0 OR status = ?2) ORDER BY seq DESC LIMIT ?3 OFFSET ?4";
+    sqlite3_stmt *s = store_stmt(st, owner ? sql_owner
+                                     : client ? sql_client : sql_all);
 
     if (!s)
         return -1;
-    bind_text_or_null(s, 1, client);
+    bind_text_or_null(s, 1, owner ? owner : client);
     sqlite3_bind_int(s, 2, status);
     sqlite3_bind_int(s, 3, limit);
     sqlite3_bind_int(s, 4, offset);

@@ -58,6 +58,8 @@ struct task {
     long long seq;         /* insertion order */
     int kind;              /* TASK_KIND_RUN or TASK_KIND_PRINT */
     long long job_id;      /* a print task's fleet job (jobs.task_id), else 0 */
+    char owner[128];       /* its user ("user" or "app/end-user"), "" for an
+                              anonymous task (its client address owns it) */
 };
 
 /* A run task is executed by rrcloudd's runner; a print task stands for a
@@ -97,12 +99,14 @@ int store_task_insert(struct store *st, const struct task *t);
 /* Reads one task; STORE_NOTFOUND if there is none.  Clears *out first. */
 int store_task_get(struct store *st, const char *id, struct task *out);
 
-/* Calls cb for tasks in submission order, newest first, optionally only
- * those of one client and/or one status (NULL / -1 = any).  cb's task is
+/* Calls cb for tasks in submission order, newest first: with owner, only
+ * that owner's; else with client, only that address's anonymous tasks;
+ * else all; and optionally of one status (-1 = any).  cb's task is
  * valid only during the call; a non-zero return stops the walk. */
 typedef int (*store_task_cb)(void *arg, const struct task *t);
-int store_task_list(struct store *st, const char *client, int status,
-                    int limit, int offset, store_task_cb cb, void *arg);
+int store_task_list(struct store *st, const char *client, const char *owner,
+                    int status, int limit, int offset, store_task_cb cb,
+                    void *arg);
 /* Counts tasks with the given status (-1 = all). */
 int store_task_count(struct store *st, int status, long long *out);
 
@@ -203,6 +207,8 @@ struct sqlite3 *store_db(struct store *st);
 /* Sets store_errmsg() to "what: <the connection's last error>", logs it,
  * and returns -1. */
 int store_set_error(struct store *st, const char *what);
+/* Sets store_errmsg() to msg (a refusal: STORE_NOTFOUND, STORE_CONFLICT). */
+void store_set_errmsg(struct store *st, const char *msg);
 /* BEGIN IMMEDIATE / COMMIT / ROLLBACK. */
 int store_begin(struct store *st);
 int store_commit(struct store *st);

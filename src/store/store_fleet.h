@@ -279,6 +279,10 @@ typedef int (*store_job_cb)(void *arg, const struct fleet_job *j);
  * desc, position asc; then final ones, newest first.  state -1 = any. */
 int store_job_list(struct store *st, const char *queue, int state, int limit,
                    int offset, store_job_cb cb, void *arg);
+/* The same, only owner's jobs unless owner is NULL. */
+int store_job_list_owner(struct store *st, const char *queue,
+                         const char *owner, int state, int limit, int offset,
+                         store_job_cb cb, void *arg);
 
 /* Cancels a job: queued copies become cancelled at once; the printers of
  * live attempts get a cancel command (their attempts end as cancelled
@@ -444,14 +448,33 @@ int store_event_list(struct store *st, long long since_id, int limit,
  * API keys (hashed; conf keys are checked by the HTTP layer itself)
  * ====================================================================== */
 
-/* Makes a key for k (role and, for ROLE_OCTOPRINT, its queue etc.) and
- * stores its hash; the key goes to key_out (FLEET_TOKEN_MAX). */
-int store_apikey_add(struct store *st, const struct fleet_apikey *k,
+/* Makes a key for k (role, user, expiry, limits and, for ROLE_OCTOPRINT,
+ * its queue etc.) as rrk_<id>_<secret> and stores its hash; the key goes
+ * to key_out (FLEET_TOKEN_MAX), its id to k->kid.  STORE_CONFLICT for a
+ * name in use, STORE_NOTFOUND when k->user is not a user. */
+int store_apikey_add(struct store *st, struct fleet_apikey *k,
                      double now, char *key_out, size_t key_len);
-/* The key's record, or STORE_NOTFOUND. */
+/* The key's record by the key itself (one lookup of its hash, expired
+ * and revoked keys included: the caller judges), or STORE_NOTFOUND. */
 int store_apikey_auth(struct store *st, const char *key,
                       struct fleet_apikey *out);
-int store_apikey_remove(struct store *st, const char *name);
+/* Every key, by name (never their secrets): 0 and a malloc'd array. */
+int store_apikey_list(struct store *st, struct fleet_apikey **out,
+                      size_t *n);
+/* Revokes (revoked = now) or removes the key with this name or id;
+ * STORE_NOTFOUND if none, STORE_CONFLICT if revoked already. */
+int store_apikey_revoke(struct store *st, const char *name_or_id,
+                        double now);
+int store_apikey_remove(struct store *st, const char *name_or_id);
+
+/* Users: names that own keys, tasks and jobs.  STORE_CONFLICT if the
+ * name exists. */
+int store_user_add(struct store *st, const char *name, double now);
+typedef int (*store_user_cb)(void *arg, const char *name, double created,
+                             long long keys);
+int store_user_list(struct store *st, store_user_cb cb, void *arg);
+/* Open relay tasks (queued, busy) and open jobs owned by owner. */
+int store_owner_open(struct store *st, const char *owner, long long *n);
 
 /* ======================================================================
  * metrics and housekeeping

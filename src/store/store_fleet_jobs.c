@@ -133,15 +133,24 @@ static int job_walk(struct store *st, sqlite3_stmt *s, store_job_cb cb,
 int store_job_list(struct store *st, const char *queue, int state, int limit,
                    int offset, store_job_cb cb, void *arg)
 {
+    return store_job_list_owner(st, queue, NULL, state, limit, offset, cb,
+                                arg);
+}
+
+int store_job_list_owner(struct store *st, const char *queue,
+                         const char *owner, int state, int limit, int offset,
+                         store_job_cb cb, void *arg)
+{
     return job_walk(st, sf_bind(st, JOB_SELECT
                                 "WHERE (?1 IS NULL OR j.queue = ?1) AND (?2 "
-                                "< 0 OR j.state = ?2) ORDER BY j.state >= 2, "
+                                "< 0 OR j.state = ?2) AND (?5 IS NULL OR "
+                                "j.owner = ?5) ORDER BY j.state >= 2, "
                                 "CASE WHEN j.state < 2 THEN -j.priority ELSE "
                                 "0 END, CASE WHEN j.state < 2 THEN "
                                 "j.position ELSE -j.ended END, j.id LIMIT ?3 "
-                                "OFFSET ?4", "tiii", queue, (long long)state,
+                                "OFFSET ?4", "tiiit", queue, (long long)state,
                                 (long long)(limit > 0 ? limit : -1),
-                                (long long)(offset > 0 ? offset : 0)),
+                                (long long)(offset > 0 ? offset : 0), owner),
                     cb, arg);
 }
 

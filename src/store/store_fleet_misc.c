@@ -1,4 +1,4 @@
-/* store_fleet_misc.c - events, API keys, metrics and purging
+/* store_fleet_misc.c - events, metrics and purging
  * (store_fleet.h). */
 #include "store/store_fleet_int.h"
 
@@ -58,66 +58,6 @@ int store_event_list(struct store *st, long long since_id, int limit,
     }
     sf_done(s);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sf_fail(st, "events");
-}
-
-/* ---- API keys ----------------------------------------------------------------- */
-
-int store_apikey_add(struct store *st, const struct fleet_apikey *k,
-                     double now, char *key_out, size_t key_len)
-{
-    char hex[49], hash[FLEET_SHA256_HEX];
-    int rc;
-
-    if (key_len < 4 + sizeof(hex) || rr_random_hex(hex, sizeof(hex), 24) < 0)
-        return -1;
-    snprintf(key_out, key_len, "rrk_%s", hex);
-    sf_hash_secret(key_out, hash);
-    rc = sf_exec(st, "INSERT INTO api_keys (key_hash, role, name, queue, "
-                 "material, colour, profile, priority, created) VALUES (?1, "
-                 "?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", "titttttid", hash,
-                 (long long)k->role, k->name, k->queue, k->material,
-                 k->colour, k->profile, (long long)k->priority, now);
-    if (rc < 0)
-        key_out[0] = '\0';
-    return rc == -2 ? STORE_CONFLICT : rc < 0 ? -1 : 0;
-}
-
-int store_apikey_auth(struct store *st, const char *key,
-                      struct fleet_apikey *out)
-{
-    char hash[FLEET_SHA256_HEX];
-    sqlite3_stmt *s;
-    int rc;
-
-    memset(out, 0, sizeof(*out));
-    if (!key || strncmp(key, "rrk_", 4) != 0)
-        return STORE_NOTFOUND;
-    sf_hash_secret(key, hash);
-    s = sf_bind(st, "SELECT role, name, queue, material, colour, profile, "
-                "priority FROM api_keys WHERE key_hash = ?1", "t", hash);
-    if (!s)
-        return -1;
-    rc = sqlite3_step(s);
-    if (rc == SQLITE_ROW) {
-        out->role = (enum fleet_role)sqlite3_column_int(s, 0);
-        sf_col(s, 1, out->name, sizeof(out->name));
-        sf_col(s, 2, out->queue, sizeof(out->queue));
-        sf_col(s, 3, out->material, sizeof(out->material));
-        sf_col(s, 4, out->colour, sizeof(out->colour));
-        sf_col(s, 5, out->profile, sizeof(out->profile));
-        out->priority = sqlite3_column_int(s, 6);
-    }
-    sf_done(s);
-    if (rc == SQLITE_ROW)
-        return 0;
-    return rc == SQLITE_DONE ? STORE_NOTFOUND : sf_fail(st, "api key");
-}
-
-int store_apikey_remove(struct store *st, const char *name)
-{
-    int rc = sf_exec(st, "DELETE FROM api_keys WHERE name = ?1", "t", name);
-
-    return rc < 0 ? -1 : rc == 0 ? STORE_NOTFOUND : 0;
 }
 
 /* ---- metrics ------------------------------------------------------------------ */

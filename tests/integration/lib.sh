@@ -90,11 +90,12 @@ http_status() {
 body() { cat "$T/body"; }
 
 # wait_status ID WANT [SECONDS]: polls the JSON API until the task's
-# status is WANT (or a final status); prints the final status.
+# status is WANT (or a final status); prints the final status.  A keyed
+# task is its owner's: WAIT_AUTH="Authorization: Bearer KEY".
 wait_status() {
     i=0; lim=$(( ${3:-30} * 10 ))
     while [ $i -lt $lim ]; do
-        st=$(curl -s "$BASE/api/v1/tasks/$1" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
+        st=$(curl -s ${WAIT_AUTH:+-H "$WAIT_AUTH"} "$BASE/api/v1/tasks/$1" | sed -n 's/.*"status":"\([a-z]*\)".*/\1/p')
         case $st in
         "$2"|complete|failed|cancelled) echo "$st"; return 0 ;;
         esac

@@ -198,12 +198,13 @@ check "the finished print leaves the bed to clear" until_true 10 \
     is_printer 2 needs_clearing
 expect_eq "needs_clearing" true "$(pfield 2 needs_clearing)"
 expect_contains "external_print event" "$(events)" "external_print 2 null"
-out=$(curl -s -m 10 -F service=print -F "fileIn0=@$T/part.gcode" -F printer=2 \
+# (a print needs a key that may print; its task is that key's owner's)
+out=$(curl -s -m 10 -H "$ADM" -F service=print -F "fileIn0=@$T/part.gcode" -F printer=2 \
       -F async=1 -F "notifier=http://127.0.0.1:$LPORT/done?id=\$id" \
       -F format=json "$BASE/")
 tid=$(printf "%s" "$out" | jq -r '.id // empty')
 check "print task accepted" test -n "$tid"
-tj=$(curl -s "$BASE/api/v1/tasks/$tid" | jq -r '.job // empty')
+tj=$(curl -s -H "$ADM" "$BASE/api/v1/tasks/$tid" | jq -r '.job // empty')
 check "the task names its job" test -n "$tj"
 # Nothing may happen: a round comes within a second of the job (fleet
 # wake), so three are plenty to see it send nothing to the occupied bed.
@@ -211,11 +212,12 @@ sleep 3
 expect_eq "nothing sent onto the occupied bed" "queued" "$(jfield "$tj" state)"
 check "no file of ours on printer 2" no_rr_files 2
 expect_eq "the print task waits with its job" queued \
-    "$(curl -s "$BASE/api/v1/tasks/$tid" | jq -r .status)"
-curl -s -o /dev/null -F service=kill -F "id=$tid" "$BASE/"
+    "$(curl -s -H "$ADM" "$BASE/api/v1/tasks/$tid" | jq -r .status)"
+curl -s -o /dev/null -H "$ADM" -F service=kill -F "id=$tid" "$BASE/"
 notified() { grep -q "/done?id=$tid" "$T/notify.log" 2>/dev/null; }
 check "the cancelled print task calls its notifier" until_true 15 notified
-expect_eq "the task is cancelled" cancelled "$(wait_status "$tid" cancelled 10)"
+expect_eq "the task is cancelled" cancelled \
+    "$(WAIT_AUTH="$ADM" wait_status "$tid" cancelled 10)"
 expect_eq "its job is cancelled" cancelled "$(jfield "$tj" state)"
 
 kill $EXTRA_PIDS 2>/dev/null

@@ -121,7 +121,7 @@ case $(getent hosts "$HN" 2>/dev/null | awk '{ print $1; exit }') in
     check "a notifier by name is accepted" [ -n "$id" ]
     check "rrcloudd refuses the delivery for good" wait_grep "$STACK/log/rrcloudd.log" \
         "notify: task $id attempt 1: http://$HN:9/done: refused: the host is a loopback address (not in notifier_allow); giving up" 100
-    m=$(curl -s "$BASE/metrics" | grep '^rrcloud_notifications')
+    m=$(curl -s -H "Authorization: Bearer $ADMIN" "$BASE/metrics" | grep '^rrcloud_notifications')
     expect_contains "metrics count the failure" "$m" 'rrcloud_notifications{state="failed"} 1'
     expect_not_contains "metrics name no target" "$m" "$HN"
     ;;

@@ -41,8 +41,11 @@ bin/echo.cloud notes.txt >"$T/out" 2>"$T/err"
 expect_eq "echo.cloud exits 0" 0 $?
 expect_contains "echo.cloud ran a task on the stack" "$(cat "$T/err")" "complete"
 expect_eq "the result is in DIR" "hello from the quick start" "$(cat notes.out 2>/dev/null)"
-info=$(curl -s "$BASE/?service=info")
+# rrcloudrc's token goes with every call: the task is that key's owner's.
+info=$(curl -s -H "Authorization: Bearer $TOKEN" "$BASE/?service=info")
 expect_contains "the stack knows the task" "$info" "service: echo"
+expect_not_contains "an anonymous caller does not see it" \
+    "$(curl -s "$BASE/?service=info")" "service: echo"
 bin/rrcloud printers >"$T/out" 2>"$T/err"
 expect_eq "rrcloud printers with rrcloudrc's token exits 0" 0 $?
 (cd "$T/home" && "$STACK/bin/rrcloud" --s="127.0.0.1:$PORT" printers) \

@@ -65,7 +65,8 @@ api() { # METHOD PATH [curl args...]: JSON answer on stdout
         "$BASE/api/v1$p"
 }
 promcheck() { # DESCRIPTION: /metrics must pass promtool without a remark
-    curl -s -m 10 "$BASE/metrics" >"$T/metrics"
+    curl -s -m 10 -H "Authorization: Bearer $ADMIN" "$BASE/metrics" \
+        >"$T/metrics"
     if "$PROMTOOL" check metrics <"$T/metrics" >"$T/promtool" 2>&1; then
         pass
     else

@@ -168,10 +168,15 @@ check "the job is found by its task" [ -n "$job" ]
 run 0 "$RR" "$S" jobs --json
 expect_contains "jobs --json" "$(out)" "\"task\": \"$id\""
 # the task names its job: RepRapCloud's text and JSON, and the task API
+# (to its owner: the key that printed it)
 expect_contains "info names the job" \
-    "$(curl -s "http://127.0.0.1:$PORT/?service=info&id=$id")" "job: $job"
+    "$(curl -s -H "Authorization: Bearer $ADMIN" \
+       "http://127.0.0.1:$PORT/?service=info&id=$id")" "job: $job"
 expect_contains "the task API names the job" \
-    "$(curl -s "http://127.0.0.1:$PORT/api/v1/tasks/$id")" "\"job\":$job,"
+    "$(curl -s -H "Authorization: Bearer $ADMIN" \
+       "http://127.0.0.1:$PORT/api/v1/tasks/$id")" "\"job\":$job,"
+expect_contains "another caller does not see it" \
+    "$(curl -s "http://127.0.0.1:$PORT/api/v1/tasks/$id")" "404"
 run 0 "$RR" "$S" job "$job"
 expect_contains "job shows its copies" "$(out)" "copies: 2"
 expect_contains "job shows its file" "$(out)" "file: "
