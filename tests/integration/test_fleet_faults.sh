@@ -166,7 +166,7 @@ check "the stuck job says why" until_true 15 has_reason "$j3"
 why=$(jfield "$j3" waiting_reason)
 expect_contains "the reason names the failure" "$why" "printer 3 failed it"
 expect_contains "and the quarantine" "$why" "is quarantined"
-cli_jobs=$(HOME=$T RRCLOUD_TOKEN=adm-faults-test "$builddir/rrcloud" \
+cli_jobs=$(HOME=$T RRCLOUD_TOKEN=${ADM#Authorization: Bearer } "$builddir/rrcloud" \
     --s="127.0.0.1:$PORT" jobs 2>&1)
 expect_contains "rrcloud jobs shows why it waits" "$cli_jobs" "printer 3 failed it"
 api POST "/printers/3/release" -d '' >/dev/null
