@@ -19,10 +19,6 @@
 
 /* ---- JSON -------------------------------------------------------------------- */
 
-int fa_send_json(struct req *r, int status, json_t *o, const char *extra)
-{
-    return req_send_json(r, status, o, extra);
-}
 
 int fa_read_json(struct req *r, json_t **out)
 {

@@ -80,7 +80,7 @@ static int fe_add(struct req *r)
     if (rc || store_frontend_get(r->w->st, f.name, &f) != 0)
         return req_error(r, 500, NULL, "store error");
     fa_wake(r);
-    return fa_send_json(r, 201, fleet_frontend_json(&f), NULL);
+    return req_send_json(r, 201, fleet_frontend_json(&f), NULL);
 }
 
 static int fe_patch(struct req *r, const char *name)
@@ -123,7 +123,7 @@ static int fe_patch(struct req *r, const char *name)
     if (rc || store_frontend_get(r->w->st, name, &f) != 0)
         return req_error(r, 500, NULL, "store error");
     fa_wake(r);
-    return fa_send_json(r, 200, fleet_frontend_json(&f), NULL);
+    return req_send_json(r, 200, fleet_frontend_json(&f), NULL);
 }
 
 int fa_frontends(struct req *r, const struct auth_caller *c, const char *rest)
@@ -146,8 +146,8 @@ int fa_frontends(struct req *r, const struct auth_caller *c, const char *rest)
             json_decref(l.arr);
             return req_error(r, 500, NULL, "cannot list frontends");
         }
-        return fa_send_json(r, 200, json_pack("{so}", "frontends", l.arr),
-                            NULL);
+        return req_send_json(r, 200, json_pack("{so}", "frontends", l.arr),
+                             NULL);
     }
     name = rest + 1;
     if (!fleet_name_valid(name))
@@ -158,7 +158,7 @@ int fa_frontends(struct req *r, const struct auth_caller *c, const char *rest)
             return req_error(r, 404, "name", "no frontend '%s'", name);
         if (rc)
             return req_error(r, 500, NULL, "store error");
-        return fa_send_json(r, 200, fleet_frontend_json(&f), NULL);
+        return req_send_json(r, 200, fleet_frontend_json(&f), NULL);
     }
     if (req_is(r, "PATCH"))
         return fe_patch(r, name);

@@ -30,8 +30,7 @@
 
 /* ---- JSON ------------------------------------------------------------- */
 
-/* Sends o (stolen) as the body with status. */
-int fa_send_json(struct req *r, int status, json_t *o, const char *extra);
+/* Answers go out with req_send_json() (fcgi/request.h). */
 /* Reads a JSON object body (Content-Type application/json or none, at
  * most max_json_body bytes).  0 and *out (caller decrefs), or answers
  * 400/413/415 and returns that.  An empty body gives an empty object. */

@@ -292,10 +292,10 @@ int fa_send_job(struct req *r, long long id, int status)
     } else {
         /* A non-NULL pointer even for none, so "attempts": [] shows. */
         static const struct fleet_attempt none;
-        rc = fa_send_json(r, status,
-                          fleet_job_json(&j, d->files, d->nfiles,
-                                         d->att ? d->att : &none, d->natt),
-                          NULL);
+        rc = req_send_json(r, status,
+                           fleet_job_json(&j, d->files, d->nfiles,
+                                          d->att ? d->att : &none, d->natt),
+                           NULL);
     }
     fleet_job_clear(&j);
     free(d->att);
@@ -361,7 +361,7 @@ static int list_jobs(struct req *r, const char *queue)
                             json_integer((json_int_t)json_array_size(l.arr)));
         json_object_set(o, "jobs", l.arr);
     }
-    rc = fa_send_json(r, 200, o, NULL);
+    rc = req_send_json(r, 200, o, NULL);
 out:
     json_decref(l.arr);
     fields_free(&q);
@@ -400,7 +400,7 @@ static int queue_add(struct req *r)
         return req_error(r, 409, "name", "name: queue '%s' exists", name);
     if (rc || store_queue_get(r->w->st, name, &q) != 0)
         return req_error(r, 500, NULL, "store error");
-    return fa_send_json(r, 201, fleet_queue_json(&q), NULL);
+    return req_send_json(r, 201, fleet_queue_json(&q), NULL);
 }
 
 int fa_queues(struct req *r, const struct auth_caller *c, const char *rest)
@@ -429,7 +429,7 @@ int fa_queues(struct req *r, const struct auth_caller *c, const char *rest)
             json_decref(l.arr);
             return req_error(r, 500, NULL, "cannot list queues");
         }
-        return fa_send_json(r, 200, json_pack("{so}", "queues", l.arr), NULL);
+        return req_send_json(r, 200, json_pack("{so}", "queues", l.arr), NULL);
     }
     rest++;
     slash = strchr(rest, '/');
@@ -445,7 +445,7 @@ int fa_queues(struct req *r, const struct auth_caller *c, const char *rest)
         return req_error(r, 500, NULL, "store error");
     if (!slash) {
         if (req_is(r, "GET"))
-            return fa_send_json(r, 200, fleet_queue_json(&q), NULL);
+            return req_send_json(r, 200, fleet_queue_json(&q), NULL);
         if (!req_is(r, "DELETE"))
             return req_error(r, 405, NULL, "use GET or DELETE");
         rc = store_queue_remove(r->w->st, name);
@@ -621,6 +621,6 @@ int fa_events(struct req *r, const struct auth_caller *c)
         json_decref(x.arr);
         return req_error(r, 500, NULL, "cannot list events");
     }
-    return fa_send_json(r, 200, json_pack("{sosI}", "events", x.arr, "last",
-                                          (json_int_t)x.last), NULL);
+    return req_send_json(r, 200, json_pack("{sosI}", "events", x.arr, "last",
+                                           (json_int_t)x.last), NULL);
 }

@@ -139,7 +139,7 @@ static int key_add(struct req *r)
     out = key_json(&k);
     if (out)
         json_object_set_new(out, "key", json_string(key));
-    return fa_send_json(r, 201, out, NULL);
+    return req_send_json(r, 201, out, NULL);
 }
 
 static int key_list(struct req *r)
@@ -155,7 +155,7 @@ static int key_list(struct req *r)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(arr, key_json(&keys[i]));
     free(keys);
-    return fa_send_json(r, 200, json_pack("{so}", "keys", arr), NULL);
+    return req_send_json(r, 200, json_pack("{so}", "keys", arr), NULL);
 }
 
 static int key_one(struct req *r, const char *name, int revoke)
@@ -235,7 +235,7 @@ int fa_users(struct req *r, const struct auth_caller *c, const char *rest)
             json_decref(arr);
             return req_error(r, 500, NULL, "cannot list users");
         }
-        return fa_send_json(r, 200, json_pack("{so}", "users", arr), NULL);
+        return req_send_json(r, 200, json_pack("{so}", "users", arr), NULL);
     }
     if (!req_is(r, "POST"))
         return req_error(r, 405, NULL, "use GET or POST");
@@ -252,6 +252,6 @@ int fa_users(struct req *r, const struct auth_caller *c, const char *rest)
         return req_error(r, 409, "name", "name: a user '%s' exists", name);
     if (rc)
         return req_error(r, 500, NULL, "store error");
-    return fa_send_json(r, 201, json_pack("{ssso}", "name", name, "created",
-                                          json_real(rr_now())), NULL);
+    return req_send_json(r, 201, json_pack("{ssso}", "name", name, "created",
+                                           json_real(rr_now())), NULL);
 }

@@ -190,7 +190,7 @@ static int enroll(struct req *r, const struct auth_caller *c)
         json_object_set_new(o, "namespace", fe.id ? json_string(fe.namespace_)
                                                   : json_null());
     }
-    rc = fa_send_json(r, 201, o, NULL);
+    rc = req_send_json(r, 201, o, NULL);
 out:
     json_decref(b);
     return rc;
@@ -266,7 +266,7 @@ static int list(struct req *r)
                                             (json_int_t)json_array_size(l.arr)));
         json_object_set(o, "printers", l.arr);
     }
-    rc = fa_send_json(r, 200, o, NULL);
+    rc = req_send_json(r, 200, o, NULL);
 out:
     json_decref(l.arr);
     fields_free(&q);
@@ -286,7 +286,7 @@ static int get_one(struct req *r, long long id, int status)
     else if (rc < 0)
         rc = req_error(r, 500, NULL, "store error");
     else
-        rc = fa_send_json(r, status, fleet_printer_json(p), NULL);
+        rc = req_send_json(r, status, fleet_printer_json(p), NULL);
     free(p);
     return rc;
 }
@@ -443,7 +443,7 @@ static int heartbeat(struct req *r, const struct auth_caller *c, long long id)
     else {
         if (url[0])
             fa_wake(r);
-        rc = fa_send_json(r, 200, heartbeat_answer(id, p, &fe), NULL);
+        rc = req_send_json(r, 200, heartbeat_answer(id, p, &fe), NULL);
     }
 out:
     json_decref(b);

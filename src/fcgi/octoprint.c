@@ -98,7 +98,7 @@ static int octo_upload(struct req *r, const struct auth_caller *c)
                   "files", "local", "name", u->files[0].filename,
                   "origin", "local", "refs", "resource", res,
                   "job", "id", (json_int_t)id, "queue", spec.queue);
-    rc = fa_send_json(r, 201, o, loc);
+    rc = req_send_json(r, 201, o, loc);
 out:
     fa_upload_free(u);
     free(u);
@@ -203,7 +203,7 @@ static int octo_status(struct req *r, const struct auth_caller *c, int job)
     if (!n)
         return req_error(r, 500, NULL, "out of memory");
     if ((rc = octo_now_load(r, c, n)) == 0)
-        rc = fa_send_json(r, 200, job ? octo_job(n) : octo_printer(n), NULL);
+        rc = req_send_json(r, 200, job ? octo_job(n) : octo_printer(n), NULL);
     fleet_job_clear(&n->job);
     free(n);
     return rc;
@@ -226,21 +226,21 @@ int octoprint_handle(struct req *r, const char *path)
     if ((rc = octo_auth(r, c, 0)) != 0)
         return rc;
     if (!strcmp(path, "/version"))
-        return fa_send_json(r, 200, json_pack("{ssssss}", "api", "0.1",
-                                              "server", OCTO_SERVER, "text",
-                                              "OctoPrint (rrcloud)"), NULL);
+        return req_send_json(r, 200, json_pack("{ssssss}", "api", "0.1",
+                                               "server", OCTO_SERVER, "text",
+                                               "OctoPrint (rrcloud)"), NULL);
     if (!strcmp(path, "/server"))
-        return fa_send_json(r, 200, json_pack("{ssso}", "server", OCTO_SERVER,
-                                              "safemode", json_null()), NULL);
+        return req_send_json(r, 200, json_pack("{ssso}", "server", OCTO_SERVER,
+                                               "safemode", json_null()), NULL);
     if (!strcmp(path, "/settings"))
-        return fa_send_json(r, 200, json_pack("{s{sb}s{}}", "feature",
-                                              "sdSupport", 0, "webcam"),
-                            NULL);
+        return req_send_json(r, 200, json_pack("{s{sb}s{}}", "feature",
+                                               "sdSupport", 0, "webcam"),
+                             NULL);
     if (!strcmp(path, "/login") || !strcmp(path, "/currentuser"))
-        return fa_send_json(r, 200, json_pack("{sss[s]}", "name",
-                                              c->key.name[0] ? c->key.name
-                                                            : "_api",
-                                              "groups", "users"), NULL);
+        return req_send_json(r, 200, json_pack("{sss[s]}", "name",
+                                               c->key.name[0] ? c->key.name
+                                                             : "_api",
+                                               "groups", "users"), NULL);
     if (!strcmp(path, "/printer") || !strcmp(path, "/job"))
         return req_is(r, "GET") ? octo_status(r, c, path[1] == 'j')
                                 : req_error(r, 405, NULL, "use GET");
