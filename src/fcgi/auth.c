@@ -384,6 +384,34 @@ int auth_limits(struct store *st, const struct auth_caller *c,
     return 429;
 }
 
+int auth_aim(struct store *st, const struct auth_caller *c,
+             const char *queue, long long printer_id, char *msg,
+             size_t mlen)
+{
+    struct fleet_printer *p;
+    int rc, serves;
+
+    if (!printer_id)
+        return 0;
+    if (!(p = malloc(sizeof(*p)))) {
+        rr_fmt(msg, mlen, "out of memory");
+        return 500;
+    }
+    rc = store_printer_get(st, printer_id, p);
+    serves = rc == 0 && (auth_may(c, AUTH_JOBS_ALL) ||
+                         fleet_list_has(p->queues, queue));
+    free(p);
+    if (rc < 0 && rc != STORE_NOTFOUND) {
+        rr_fmt(msg, mlen, "store error");
+        return 500;
+    }
+    if (serves)
+        return 0;
+    rr_fmt(msg, mlen, "printer: no printer %lld serves queue '%.64s'",
+           printer_id, queue);
+    return 404;
+}
+
 /* ---- ownership ------------------------------------------------------------ */
 
 int auth_owns_task(const struct auth_caller *c, const struct task *t,

@@ -104,6 +104,15 @@ int auth_require_printer(struct req *r, const struct auth_caller *c,
 int auth_limits(struct store *st, const struct auth_caller *c,
                 const char *queue, int copies, int priority, char *field,
                 size_t flen, char *msg, size_t mlen);
+/* A job aimed at printer_id (0: none) in queue: the printer must exist
+ * and, unless c may handle every job (an operator), serve the queue, so a
+ * key kept to some queues cannot reach another's printers.  0, or the
+ * status (404: the same answer for a printer that does not exist and one
+ * outside the queue, so ids do not leak; 500 on a store error) with the
+ * message.  The field is "printer". */
+int auth_aim(struct store *st, const struct auth_caller *c,
+             const char *queue, long long printer_id, char *msg,
+             size_t mlen);
 /* 1 if c may see, read and cancel task t: a caller with AUTH_TASKS_ALL;
  * a keyed task's owner; for an anonymous task, an anonymous caller from
  * its address (any anonymous caller when all_clients). */

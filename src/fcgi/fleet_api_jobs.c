@@ -27,11 +27,9 @@ int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
                           spec->priority, field, sizeof(field), msg,
                           sizeof(msg))))
         return req_error(r, rc, field, "%s", msg);
-    if (spec->printer_id &&
-        store_printer_get(r->w->st, spec->printer_id,
-                          &(struct fleet_printer){ 0 }) == STORE_NOTFOUND)
-        return req_error(r, 404, "printer", "printer: no printer %lld",
-                         spec->printer_id);
+    if ((rc = auth_aim(r->w->st, r->caller, spec->queue, spec->printer_id,
+                       msg, sizeof(msg))))
+        return req_error(r, rc, "printer", "%s", msg);
     for (size_t i = 0; i < spec->nfiles; i++) {
         if (store_blob_get(r->w->st, spec->files[i].sha256, NULL, NULL) ==
             STORE_NOTFOUND)

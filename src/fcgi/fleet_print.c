@@ -96,7 +96,6 @@ int fleet_print_prepare(struct submit *s)
     struct store *st = s->r->w->st;
     struct print_req p;
     struct fleet_queue q;
-    struct fleet_printer *pr;
     char field[32], msg[512];
     int rc;
 
@@ -117,16 +116,9 @@ int fleet_print_prepare(struct submit *s)
         return submit_fail(s, 404, "queue", "no queue '%s'", p.queue);
     if (rc < 0)
         return submit_fail(s, 500, NULL, "store error");
-    if (p.spec.printer_id) {
-        pr = malloc(sizeof(*pr));
-        rc = pr ? store_printer_get(st, p.spec.printer_id, pr) : -1;
-        free(pr);
-        if (rc == STORE_NOTFOUND)
-            return submit_fail(s, 404, "printer", "no printer %lld",
-                               p.spec.printer_id);
-        if (rc < 0)
-            return submit_fail(s, 500, NULL, "store error");
-    }
+    if ((rc = auth_aim(st, s->r->caller, p.queue, p.spec.printer_id, msg,
+                       sizeof(msg))))
+        return submit_fail(s, rc, "printer", "%s", msg);
     rc = store_job_feasible(st, &p.spec, field, sizeof(field), msg,
                             sizeof(msg));
     if (rc == STORE_CONFLICT)

@@ -78,15 +78,19 @@ expect_contains "users with their keys" "$(admin GET /users)" \
     '{"name":"alice","created"'
 
 # enrol two printers (for the printer token and job checks)
-enroll() {
+enroll() { # name [queue]
     curl -s -m 10 -H "$(bearer "$ENROLL")" -H 'Content-Type: application/json' \
-        -d "{\"name\":\"$1\",\"region\":\"eu\",\"queues\":[\"default\"]}" \
+        -d "{\"name\":\"$1\",\"region\":\"eu\",\"queues\":[\"${2:-default}\"]}" \
         "$BASE/api/v1/printers"
 }
 out=$(enroll p1); P1=$(printf '%s' "$out" | jq -r .id)
 T1=$(printf '%s' "$out" | jq -r .token)
 out=$(enroll p2); P2=$(printf '%s' "$out" | jq -r .id)
 check "two printers enrolled" [ -n "$P1" ] && [ -n "$P2" ] && [ -n "$T1" ]
+# and one that serves only queue "vault", which no user key reaches
+admin POST /queues -d '{"name":"vault"}' >/dev/null
+out=$(enroll p3 vault); P3=$(printf '%s' "$out" | jq -r .id)
+check "a vault printer enrolled" [ -n "$P3" ]
 
 # ---- the role matrix ------------------------------------------------------------
 # Each row: what, method, path, body; then the expected status for
@@ -281,6 +285,20 @@ expect_eq "alice may not reorder (operators do)" 403 \
 expect_eq "the operator sees it" 200 "$(code GET /api/v1/jobs/$J -H "$(bearer "$OPER")")"
 expect_eq "alice cancels her job" 200 \
     "$(code POST /api/v1/jobs/$J/cancel -H "$(bearer "$ALICE")" -d '{}')"
+njobs=$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/jobs" | jq .count)
+expect_eq "alice aims at a printer outside the queue: 404" 404 \
+    "$(code POST /api/v1/queues/default/jobs -H "$(bearer "$ALICE")" \
+       -F "file=@$T/part.gcode" -F printer=$P3)"
+expect_contains "... naming the printer" "$(body)" \
+    "no printer $P3 serves queue 'default'"
+expect_eq "... as for a printer that does not exist" 404 \
+    "$(code POST /api/v1/queues/default/jobs -H "$(bearer "$ALICE")" \
+       -F "file=@$T/part.gcode" -F printer=999999)"
+expect_eq "... and through the relay (service=print)" 404 \
+    "$(code POST / -H "$(bearer "$ALICE")" -F service=print -F async=1 \
+       -F "fileIn0=@$T/part.gcode" -F printer=$P3)"
+expect_eq "no job was made for it" "$njobs" \
+    "$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/jobs" | jq .count)"
 
 # ---- expired and revoked keys: 401 ------------------------------------------------
 SHORT=$(mkkey '{"role":"user","name":"short","user":"bob","expires_in":1}')
