@@ -129,6 +129,7 @@ static void as_stored_key(struct req *r, struct auth_caller *c)
     const char *end_user = req_param(r, "HTTP_X_ON_BEHALF_OF");
     char owner[AUTH_OWNER_MAX];
 
+    c->matched = 1;
     if (k->revoked > 0) {
         c->bad = "this key was revoked";
         return;
@@ -226,7 +227,9 @@ int auth_identify(struct req *r, struct auth_caller *c)
     }
     if (c->who == AUTH_ANON) {
         memset(&c->key, 0, sizeof(c->key));
-        if (authlimit_failed(al, c->addr, rr_mono_ms()))
+        /* Only a token that matches nothing is a guess: an app's end user
+         * with a malformed name must not lock its whole server out. */
+        if (!c->matched && authlimit_failed(al, c->addr, rr_mono_ms()))
             log_warn("auth: %s blocked for %llds after %d failed "
                      "authentications (auth_fail_limit)", c->addr,
                      authlimit_window(al), authlimit_limit(al));

@@ -63,6 +63,9 @@ struct auth_caller {
     char who_str[AUTH_OWNER_MAX];    /* for events: "key:NAME", "anonymous" */
     const char *addr;                /* REMOTE_ADDR */
     int presented;                   /* a credential was sent */
+    int matched;                     /* ... and it is a known key, even if
+                                      * refused (expired, revoked, a bad
+                                      * X-On-Behalf-Of) */
     const char *bad;                 /* why it was refused, or NULL */
     int anon_net;                    /* addr is in anonymous_networks */
     long long blocked_s;             /* > 0: addr is blocked this long

@@ -257,6 +257,17 @@ expect_contains "browsers may send X-On-Behalf-Of (CORS preflight)" \
 expect_eq "a bad end-user name is 401 naming the header" 401 \
     "$(code GET /api/v1/tasks -H "$(bearer "$APP")" -H 'X-On-Behalf-Of: a b')"
 expect_contains "... named" "$(body)" "X-On-Behalf-Of"
+# A malformed end-user name is no guessed key: twelve of them (over
+# auth_fail_limit) do not lock the app's address out.
+i=0
+while [ $i -lt 12 ]; do
+    curl -s -o /dev/null --interface 127.0.0.5 -H "$(bearer "$APP")" \
+        -H "X-On-Behalf-Of: bad/name$i" "$BASE/api/v1/tasks"
+    i=$((i + 1))
+done
+expect_eq "the app key still works from there" 200 \
+    "$(curl -s -o /dev/null -w '%{http_code}' --interface 127.0.0.5 \
+       -H "$(bearer "$APP")" -H 'X-On-Behalf-Of: u1' "$BASE/api/v1/tasks")"
 
 # ---- print jobs: always a key; owners see their own ----------------------------
 ntasks=$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/tasks" | jq '.tasks | length')
