@@ -65,12 +65,18 @@ static int route_dispatch(struct req *r)
  * and OPTIONS), granted or refused, in the events: who, what, from
  * where, when, and how it was answered.  A printer's own accepted
  * heartbeat is left out: it comes every few seconds from every printer
- * and says only that it lives (last_seen has that). */
+ * and says only that it lives (last_seen has that).  So are refusals of
+ * callers who showed no credential and of addresses blocked after failed
+ * authentications: anyone could fill the table with them; wrong tokens
+ * are recorded, at most auth_fail_limit per address and window. */
 static void route_record(struct req *r, const struct auth_caller *c, int rc)
 {
     size_t n = strlen(r->path);
 
     if (req_is(r, "GET") || req_is(r, "HEAD") || req_is(r, "OPTIONS"))
+        return;
+    if (c->blocked_s > 0 ||
+        (rc == 401 && c->who == AUTH_ANON && !c->presented))
         return;
     if (c->who == AUTH_PRINTER && rc < 400 && n > 10 &&
         strcmp(r->path + n - 10, "/heartbeat") == 0)

@@ -414,10 +414,12 @@ expect_eq "nothing more was written: one open job" 1 \
 ev=$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/events?limit=1000")
 expect_contains "a granted call is recorded" "$ev" \
     "key:alice-key POST /api/v1/queues/default/jobs -> 201 from 127.0.0.1"
-expect_contains "a refused one too" "$ev" \
-    "anonymous POST /api/v1/queues/default/jobs -> 401 from 127.0.0.1"
+expect_contains "a refused key too" "$ev" \
+    "anonymous POST / -> 401 from 127.0.0.1"
 expect_contains "another address's" "$ev" \
-    "anonymous POST / -> 401 from 127.0.0.2"
+    "anonymous DELETE /api/v1/tasks/$A -> 404 from 127.0.0.2"
+expect_not_contains "not a refusal without any credential (anyone could fill the table)" \
+    "$ev" "anonymous POST /api/v1/queues/default/jobs -> 401"
 expect_contains "a printer's" "$ev" "printer:$P1 POST /api/v1/printers/$P2/heartbeat -> 403"
 expect_contains "an app's end user's" "$ev" "key:appco-key for u1 POST / -> "
 expect_contains "with its time" "$(printf '%s' "$ev" | jq -c '[.events[] | select(.kind == "api")][0]')" '"time":'
