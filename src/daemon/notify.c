@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "http/url.h"
 #include "http/netcheck.h"
 #include "store/store.h"
 
@@ -115,27 +116,6 @@ static void notify_xfer_free(struct notify *n, struct notify_xfer *x)
     free(x);
 }
 
-/* The url as logged: without "user:password@", the query and the
- * fragment, so no secret a receiver takes in its URL reaches the log. */
-static void notify_url_log(const char *url, char *out, size_t outlen)
-{
-    CURLU *u = curl_url();
-    char *s = NULL;
-
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
-        curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
-        rr_fmt(out, outlen, "%s", s);
-    else
-        rr_fmt(out, outlen, "(unparsable URL)");
-    curl_free(s);
-    curl_url_cleanup(u);
-}
-
 static int notify_add_header(struct notify_xfer *x, const char *h)
 {
     struct curl_slist *l = curl_slist_append(x->hdrs, h);
@@ -234,7 +214,7 @@ static int notify_begin(void *arg, const struct notification *row)
     x->id = row->id;
     memcpy(x->task_id, row->task_id, sizeof(x->task_id));
     x->attempts = row->attempts;
-    notify_url_log(row->url, x->logurl, sizeof(x->logurl));
+    url_redact(row->url, x->logurl, sizeof(x->logurl));
     x->url = strdup(row->url);
     x->body = row->body ? strdup(row->body) : NULL;
     if (!x->url || (row->body && !x->body)) {

@@ -5,6 +5,7 @@
 #include "fcgi/fields.h"
 #include "fcgi/fleet_api_int.h"
 #include "fcgi/worker.h"
+#include "http/url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -247,6 +248,20 @@ static int detail_file(void *arg, const struct fleet_job_file *f)
     return 0;
 }
 
+
+/* o (stolen) as a caller other than the job's owner sees it: an operator
+ * sees where its notifier goes, not the secrets in that URL. */
+static json_t *job_shown(const struct req *r, const struct fleet_job *j,
+                         json_t *o)
+{
+    char url[FLEET_URL_MAX];
+
+    if (o && j->notifier && strcmp(r->caller->owner, j->owner) != 0) {
+        url_redact(j->notifier, url, sizeof(url));
+        json_object_set_new(o, "notifier", json_string(url));
+    }
+    return o;
+}
 static int detail_attempt(void *arg, const struct fleet_attempt *a)
 {
     struct job_detail *d = arg;
@@ -291,8 +306,10 @@ int fa_send_job(struct req *r, long long id, int status)
         /* A non-NULL pointer even for none, so "attempts": [] shows. */
         static const struct fleet_attempt none;
         rc = req_send_json(r, status,
-                           fleet_job_json(&j, d->files, d->nfiles,
-                                          d->att ? d->att : &none, d->natt),
+                           job_shown(r, &j,
+                                     fleet_job_json(&j, d->files, d->nfiles,
+                                                    d->att ? d->att : &none,
+                                                    d->natt)),
                            NULL);
     }
     fleet_job_clear(&j);
@@ -302,6 +319,7 @@ int fa_send_job(struct req *r, long long id, int status)
 }
 
 struct list_ctx {
+    struct req *r;
     json_t *arr;
     int failed;
 };
@@ -309,7 +327,7 @@ struct list_ctx {
 static int list_job(void *arg, const struct fleet_job *j)
 {
     struct list_ctx *l = arg;
-    json_t *o = fleet_job_json(j, NULL, 0, NULL, 0);
+    json_t *o = job_shown(l->r, j, fleet_job_json(j, NULL, 0, NULL, 0));
 
     if (!o || json_array_append_new(l->arr, o) < 0)
         l->failed = 1;
@@ -320,7 +338,7 @@ static int list_jobs(struct req *r, const char *queue)
 {
     const char *owner = auth_may(r->caller, AUTH_JOBS_ALL) ? NULL
                                                            : r->caller->owner;
-    struct list_ctx l = { json_array(), 0 };
+    struct list_ctx l = { r, json_array(), 0 };
     struct fields q;
     const char *v;
     long long limit = 100, offset = 0;
@@ -404,7 +422,7 @@ static int queue_add(struct req *r)
 int fa_queues(struct req *r, const struct auth_caller *c, const char *rest)
 {
     char name[FLEET_NAME_MAX];
-    struct list_ctx l = { NULL, 0 };
+    struct list_ctx l = { r, NULL, 0 };
     struct fleet_queue q;
     const char *slash;
     size_t len;

@@ -2,6 +2,7 @@
 #include "http/url.h"
 
 #include <curl/curl.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -40,4 +41,23 @@ out:
     curl_free(host);
     curl_url_cleanup(u);
     return rc;
+}
+
+void url_redact(const char *url, char *out, size_t outlen)
+{
+    CURLU *u = curl_url();
+    char *s = NULL;
+
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_USER, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_PASSWORD, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_OPTIONS, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_QUERY, NULL, 0) == CURLUE_OK &&
+        curl_url_set(u, CURLUPART_FRAGMENT, NULL, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_URL, &s, 0) == CURLUE_OK)
+        snprintf(out, outlen, "%s", s);
+    else
+        snprintf(out, outlen, "(unparsable URL)");
+    curl_free(s);
+    curl_url_cleanup(u);
 }

@@ -7,8 +7,14 @@
 #ifndef RR_URL_H
 #define RR_URL_H
 
+#include <stddef.h>
+
 /* 0 if url passes; else -1 with *why (static text) saying what is wrong,
  * e.g. "has no host". */
 int url_check_http(const char *url, const char **why);
+/* url without "user:password@", options, the query and the fragment, for
+ * a log or a reader other than its owner: secrets a receiver takes in its
+ * URL stay out.  "(unparsable URL)" if libcurl cannot read it. */
+void url_redact(const char *url, char *out, size_t outlen);
 
 #endif

@@ -284,8 +284,14 @@ expect_eq "no job was made" 0 \
     "$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/jobs" | jq .count)"
 expect_eq "alice's print job" 201 \
     "$(code POST /api/v1/queues/default/jobs -H "$(bearer "$ALICE")" \
-       -F "file=@$T/part.gcode")"
+       -F "file=@$T/part.gcode" -F 'notifier=http://al:pw@127.0.0.1:9/j?tok=jsecret')"
 J=$(jq -r '.id // empty' "$T/body")
+expect_eq "alice sees her job's notifier whole" "http://al:pw@127.0.0.1:9/j?tok=jsecret" \
+    "$(curl -s -H "$(bearer "$ALICE")" "$BASE/api/v1/jobs/$J" | jq -r .notifier)"
+expect_eq "the operator sees where it goes, not its secrets" "http://127.0.0.1:9/j" \
+    "$(curl -s -H "$(bearer "$OPER")" "$BASE/api/v1/jobs/$J" | jq -r .notifier)"
+expect_not_contains "... in the job list either" \
+    "$(curl -s -H "$(bearer "$OPER")" "$BASE/api/v1/jobs")" "jsecret"
 expect_eq "bob: alice's job is 404" 404 "$(code GET /api/v1/jobs/$J -H "$(bearer "$BOB")")"
 expect_eq "bob: cancelling it is 404" 404 \
     "$(code POST /api/v1/jobs/$J/cancel -H "$(bearer "$BOB")" -d '{}')"
