@@ -61,43 +61,67 @@ static int route_dispatch(struct req *r)
     return req_error(r, 404, NULL, "nothing at %.200s", p);
 }
 
-/* Records a call that changes something (every method but GET, HEAD
- * and OPTIONS), granted or refused, in the events: who, what, from
- * where, when, and how it was answered.  A printer's own accepted
- * heartbeat is left out: it comes every few seconds from every printer
- * and says only that it lives (last_seen has that).  So are refusals of
- * callers who showed no credential and of addresses blocked after failed
- * authentications: anyone could fill the table with them; wrong tokens
- * are recorded, at most auth_fail_limit per address and window. */
-static void route_record(struct req *r, const struct auth_caller *c, int rc)
+/* A call that changes something (every method but GET, HEAD and
+ * OPTIONS), taken before it is dispatched: a held submission's request
+ * (its FastCGI parameters) belongs to the holder thread once parked. */
+struct route_call {
+    char method[16];
+    char path[201];
+    char addr[64];
+    int heartbeat;              /* .../heartbeat */
+};
+
+/* 1 and call filled if r changes something, else 0. */
+static int route_call_of(const struct req *r, struct route_call *call)
 {
     size_t n = strlen(r->path);
 
     if (req_is(r, "GET") || req_is(r, "HEAD") || req_is(r, "OPTIONS"))
-        return;
+        return 0;
+    snprintf(call->method, sizeof(call->method), "%s", r->method);
+    snprintf(call->path, sizeof(call->path), "%s", r->path);
+    snprintf(call->addr, sizeof(call->addr), "%s",
+             r->remote_addr ? r->remote_addr : "");
+    call->heartbeat = n > 10 && strcmp(r->path + n - 10, "/heartbeat") == 0;
+    return 1;
+}
+
+/* Records a call in the events: who, what, from where, when, and how it
+ * was answered, granted or refused.  A printer's own accepted heartbeat
+ * is left out: it comes every few seconds from every printer and says
+ * only that it lives (last_seen has that).  So are refusals of callers
+ * who showed no credential and of addresses blocked after failed
+ * authentications: anyone could fill the table with them; wrong tokens
+ * are recorded, at most auth_fail_limit per address and window. */
+static void route_record(struct store *st, const struct route_call *call,
+                         const struct auth_caller *c, int rc)
+{
     if (c->blocked_s > 0 ||
         (rc == 401 && c->who == AUTH_ANON && !c->presented))
         return;
-    if (c->who == AUTH_PRINTER && rc < 400 && n > 10 &&
-        strcmp(r->path + n - 10, "/heartbeat") == 0)
+    if (c->who == AUTH_PRINTER && rc < 400 && call->heartbeat)
         return;
-    if (store_event_add(r->w->st, rr_now(), "api", 0, 0, 0,
-                        "%s %.16s %.200s -> %d from %.64s", c->who_str,
-                        r->method, r->path, rc == REQ_HELD ? 200 : rc,
-                        c->addr) < 0)
-        log_warn("event for %s %s not recorded: %s", r->method, r->path,
-                 store_errmsg(r->w->st));
+    if (store_event_add(st, rr_now(), "api", 0, 0, 0,
+                        "%s %s %s -> %d from %s", c->who_str, call->method,
+                        call->path, rc == REQ_HELD ? 200 : rc,
+                        call->addr) < 0)
+        log_warn("event for %s %s not recorded: %s", call->method,
+                 call->path, store_errmsg(st));
 }
 
 int route_request(struct req *r)
 {
+    struct store *st = r->w->st;
+    struct route_call call;
     struct auth_caller c;
-    int rc;
+    int rc, record;
 
+    record = route_call_of(r, &call);
     auth_identify(r, &c);
     r->caller = &c;
     rc = c.blocked_s > 0 ? auth_too_many(r, &c) : route_dispatch(r);
-    route_record(r, &c, rc);
+    if (record)
+        route_record(st, &call, &c, rc);
     r->caller = NULL;
     return rc;
 }
