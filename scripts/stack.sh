@@ -25,8 +25,9 @@
 # STACK_SERVICES_DIR (another services directory), STACK_ALLOW_LOCAL (1,
 # the default: notifiers and share URLs may reach loopback, where the
 # tests' listeners and simulators are, and printers may report any
-# http://127.0.0.1:PORT/p/N share URL (the simulator's); 0: rrcloud's own
-# default, which denies loopback and private addresses).
+# http://127.0.0.1:PORT/p/N share URL (the simulator's), and enrollments
+# may ask for any queue; 0: rrcloud's own defaults, which deny loopback and
+# private addresses and let enrollments ask for queue "default" only).
 set -eu
 # The conf holds tokens, the database Moonraker keys: nothing here is for
 # other users.  The web server runs as this user, so owner and group do.
@@ -78,6 +79,7 @@ EOC
 notifier_allow = 127.0.0.0/8, ::1/128
 fleet_share_allow = 127.0.0.0/8, ::1/128
 fleet_share_patterns = http://127.0.0.1:*/p/*
+enroll_queues = *
 EOC
     fi
     if [ -n "${STACK_CONF_EXTRA:-}" ]; then

@@ -58,7 +58,7 @@ static const struct conf_key conf_keys[] = {
     NUM(auth_fail_limit, K_INT), NUM(auth_fail_window, K_SECS),
     /* fleet */
     STR(admin_token), STR(enroll_token), STR(region_fallback),
-    STR(fleet_share_allow), STR(fleet_share_patterns),
+    STR(fleet_share_allow), STR(fleet_share_patterns), STR(enroll_queues),
     LINES("octoprint_key", octoprint_keys), LINES("frontend", frontends),
     NUM(fleet_poll_interval, K_SECS), NUM(fleet_offline_backoff, K_SECS),
     NUM(fleet_status_interval, K_SECS),
@@ -140,6 +140,7 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     snprintf(c->anonymous_networks, sizeof(c->anonymous_networks),
              "127.0.0.0/8, ::1");
     c->max_json_body = 64 * 1024;
+    snprintf(c->enroll_queues, sizeof(c->enroll_queues), "default");
 }
 
 static int conf_set(void *arg, const char *key, const char *value, int lineno,

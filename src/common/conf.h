@@ -76,6 +76,9 @@ struct rr_conf {
     char region_fallback[1024];        /* "eu:us,asia; us:eu" */
     char fleet_share_allow[1024];      /* CIDRs share URLs may point to
                                           although netcheck denies them */
+    char enroll_queues[1024];          /* queues an enrollment may ask
+                                          for ("*": any); others are an
+                                          operator's to give */
     char fleet_share_patterns[2048];   /* fnmatch patterns a printer's own
                                           share URL may match ($id = its
                                           id), besides its frontend's */

@@ -53,6 +53,25 @@ static int check_operator_fields(struct req *r, const struct auth_caller *c,
     return 0;
 }
 
+/* 0, or answers 403 naming queues if an enrollment asks for a queue
+ * outside enroll_queues: whoever holds the shared enroll token must not
+ * subscribe a printer of theirs to any queue and receive its G-code. */
+static int check_enroll_queues(struct req *r, const char *queues)
+{
+    const char *allowed = r->w->app->conf.enroll_queues;
+    char list[sizeof(((struct fleet_printer *)0)->queues)], *q, *save;
+
+    if (!strcmp(allowed, "*"))
+        return 0;
+    snprintf(list, sizeof(list), "%s", queues);
+    for (q = strtok_r(list, ", ", &save); q; q = strtok_r(NULL, ", ", &save))
+        if (!fleet_list_has(allowed, q))
+            return req_error(r, 403, "queues", "queues: an enrollment may "
+                             "ask only for enroll_queues (%s), not '%s'; an "
+                             "operator adds others (PATCH)", allowed, q);
+    return 0;
+}
+
 /* fa_check_url() plus fleet_share_check() for printer id: 0 or the 400
  * sent.  The shape rule binds printers speaking for themselves. */
 static int check_share(struct req *r, const struct auth_caller *c, long long id,
@@ -149,7 +168,9 @@ static int enroll(struct req *r, const struct auth_caller *c)
     fleet_printer_init(&p);
     /* The installer holding the enroll token sets the first queues and
      * region; from then on only an operator changes them (PATCH). */
-    if ((rc = read_settings(r, b, &p)) != 0)
+    if ((rc = read_settings(r, b, &p)) != 0 ||
+        (!auth_may(c, AUTH_PRINTERS) &&
+         (rc = check_enroll_queues(r, p.queues)) != 0))
         goto out;
     /* Its id, and so its share name, does not exist yet. */
     if (p.share_url[0] && !auth_may(c, AUTH_PRINTERS)) {

@@ -20,6 +20,7 @@ STACK_CONF_EXTRA="admin_token = $ADMIN
 enroll_token = $ENROLL
 fleet_poll_interval = 1
 fleet_share_patterns = https://moon-\$id.lan.example/*
+enroll_queues = farm
 frontend = fe1 eu https://fe1.fleet.test namespace=eu1.fleet.test"
 export STACK_CONF_EXTRA STACK_ALLOW_LOCAL
 failures=1
@@ -43,6 +44,15 @@ for n in 1 2; do
     eval "TOK$n=\$(body | jq -r .token)"
 done
 expect_eq "enrolled on fe1's namespace" "eu1.fleet.test" "$(body | jq -r .namespace)"
+nprinters=$(curl -s -H "Authorization: Bearer $ADMIN" "$BASE/api/v1/printers" | jq '.printers | length')
+code=$(api POST /printers "$ENROLL" '{"name":"spy","region":"eu","queues":["farm","secret"]}')
+expect_eq "the enroll token may not subscribe a printer to queue secret" 403 "$code"
+expect_contains "... naming queues and enroll_queues" "$(body)" \
+    '"field":"queues","message":"queues: an enrollment may ask only for enroll_queues (farm), not '"'secret'"
+expect_eq "... and no printer was made" "$nprinters" \
+    "$(curl -s -H "Authorization: Bearer $ADMIN" "$BASE/api/v1/printers" | jq '.printers | length')"
+code=$(api POST /printers "$ADMIN" '{"name":"vault-1","region":"eu","queues":["secret"]}')
+expect_eq "an operator (admin) enrolls into it" 201 "$code"
 
 # share DESC WANT URL [METHOD PATH]: printer 1 reports URL.
 share() {
