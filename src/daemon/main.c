@@ -205,7 +205,10 @@ static int take_lock(struct daemon *d)
         return -1;
     d->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
     if (d->lock_fd < 0) {
-        log_err("%s: %s", path, strerror(errno));
+        int e = errno;          /* the caller judges it: ENOSPC waits */
+
+        log_err("%s: %s", path, strerror(e));
+        errno = e;
         return -1;
     }
     /* Two daemons would kill each other's tasks in recovery. */
@@ -395,8 +398,10 @@ static int start_work(struct daemon *d)
     int transient = 0;
 
     if (spool_init(d->conf.spool_dir) < 0) {
-        log_err("spool %s: %s", d->conf.spool_dir, strerror(errno));
-        return errno_transient(errno) ? 1 : -1;
+        int e = errno;          /* logging may change errno */
+
+        log_err("spool %s: %s", d->conf.spool_dir, strerror(e));
+        return errno_transient(e) ? 1 : -1;
     }
     if (d->lock_fd < 0 && take_lock(d) < 0)
         return d->lock_fd < 0 && errno_transient(errno) ? 1 : -1;
@@ -415,8 +420,10 @@ static int start_work(struct daemon *d)
                  d->conf.purge_interval);
     d->wake_fd = wake_listen(d->conf.wake_socket);
     if (d->wake_fd < 0) {
-        log_err("wake socket %s: %s", d->conf.wake_socket, strerror(errno));
-        if (errno_transient(errno))
+        int e = errno;
+
+        log_err("wake socket %s: %s", d->conf.wake_socket, strerror(e));
+        if (errno_transient(e))
             goto retry;
         return -1;
     }

@@ -129,7 +129,6 @@ static void as_stored_key(struct req *r, struct auth_caller *c)
     const char *end_user = req_param(r, "HTTP_X_ON_BEHALF_OF");
     char owner[AUTH_OWNER_MAX];
 
-    c->matched = 1;
     if (k->revoked > 0) {
         c->bad = "this key was revoked";
         return;
@@ -141,6 +140,7 @@ static void as_stored_key(struct req *r, struct auth_caller *c)
     snprintf(owner, sizeof(owner), "%s", k->user[0] ? k->user : k->name);
     if (k->role == ROLE_APP && end_user && *end_user) {
         if (!fleet_name_valid(end_user)) {
+            c->matched = 1;     /* a right key: no guess to count */
             c->bad = "X-On-Behalf-Of: not a user name (1..63 characters "
                      "of A-Z a-z 0-9 . _ # + -)";
             return;
@@ -374,7 +374,11 @@ int auth_limits(struct store *st, const struct auth_caller *c,
     }
     if (k->max_queued <= 0)
         return 0;
-    if (store_owner_open(st, c->owner, &open) < 0) {
+    /* An app's end users are its own family ("user/END-USER"): its limit
+     * counts them all, or a fresh X-On-Behalf-Of per request escaped it. */
+    if (store_owner_open(st, k->role == ROLE_APP && strchr(c->owner, '/')
+                         ? k->user[0] ? k->user : k->name : c->owner,
+                         &open) < 0) {
         snprintf(field, flen, "store");
         rr_fmt(msg, mlen, "store error");
         return 500;
@@ -424,8 +428,10 @@ int auth_owns_task(const struct auth_caller *c, const struct task *t,
         return 1;
     if (t->owner[0])
         return c->who == AUTH_KEY && strcmp(c->owner, t->owner) == 0;
+    /* all_clients opens anonymous tasks to anonymous_networks only: the
+     * rest of the world sees none but its own address's */
     return c->who == AUTH_ANON && !c->presented &&
-           (all_clients || strcmp(c->addr, t->client) == 0);
+           ((all_clients && c->anon_net) || strcmp(c->addr, t->client) == 0);
 }
 
 void auth_task_filter(const struct auth_caller *c, int all_clients,
@@ -437,10 +443,10 @@ void auth_task_filter(const struct auth_caller *c, int all_clients,
         return;
     if (c->who != AUTH_ANON)
         *owner = c->owner;
-    else if (all_clients)
+    else if (all_clients && c->anon_net && !c->presented)
         *owner = "";                 /* every anonymous task */
     else
-        *client = c->addr;
+        *client = c->addr;           /* its own address's */
 }
 
 int auth_owns_job(const struct auth_caller *c, const char *owner)

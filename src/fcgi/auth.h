@@ -63,9 +63,10 @@ struct auth_caller {
     char who_str[AUTH_OWNER_MAX];    /* for events: "key:NAME", "anonymous" */
     const char *addr;                /* REMOTE_ADDR */
     int presented;                   /* a credential was sent */
-    int matched;                     /* ... and it is a known key, even if
-                                      * refused (expired, revoked, a bad
-                                      * X-On-Behalf-Of) */
+    int matched;                     /* ... and it is a right key refused
+                                      * only for a bad X-On-Behalf-Of (an
+                                      * expired or revoked key counts as
+                                      * a failed authentication) */
     const char *bad;                 /* why it was refused, or NULL */
     int anon_net;                    /* addr is in anonymous_networks */
     long long blocked_s;             /* > 0: addr is blocked this long

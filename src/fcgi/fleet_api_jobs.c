@@ -494,10 +494,11 @@ static int job_visible(struct req *r, long long id)
     struct fleet_job j;
     int rc = store_job_get(r->w->st, id, &j);
 
-    if (rc == 0 && !auth_owns_job(r->caller, j.owner))
-        rc = STORE_NOTFOUND;
-    if (rc == 0)
+    if (rc == 0) {
+        if (!auth_owns_job(r->caller, j.owner))
+            rc = STORE_NOTFOUND;
         fleet_job_clear(&j);
+    }
     if (rc == STORE_NOTFOUND)
         return req_error(r, 404, "id", "no job %lld", id);
     return rc ? req_error(r, 500, NULL, "store error") : 0;

@@ -89,15 +89,16 @@ static int route_call_of(const struct req *r, struct route_call *call)
 /* Records a call in the events: who, what, from where, when, and how it
  * was answered, granted or refused.  A printer's own accepted heartbeat
  * is left out: it comes every few seconds from every printer and says
- * only that it lives (last_seen has that).  So are refusals of callers
- * who showed no credential and of addresses blocked after failed
- * authentications: anyone could fill the table with them; wrong tokens
- * are recorded, at most auth_fail_limit per address and window. */
+ * only that it lives (last_seen has that).  So are the calls of
+ * anonymous callers from outside anonymous_networks (all refused) and of
+ * addresses blocked after failed authentications: anyone could fill the
+ * table with them.  Wrong, expired and revoked tokens are recorded, at
+ * most auth_fail_limit per address and window. */
 static void route_record(struct store *st, const struct route_call *call,
                          const struct auth_caller *c, int rc)
 {
     if (c->blocked_s > 0 ||
-        (rc == 401 && c->who == AUTH_ANON && !c->presented))
+        (c->who == AUTH_ANON && !c->presented && !c->anon_net))
         return;
     if (c->who == AUTH_PRINTER && rc < 400 && call->heartbeat)
         return;

@@ -245,7 +245,10 @@ out:
 static int svc_set_list(char ***v, const char *value, int lineno,
                         const char *key, char *err, size_t errlen)
 {
-    long n = svc_split(value, ",", v);
+    long n;
+
+    svc_vec_free(*v);           /* a repeated key: the last one counts */
+    n = svc_split(value, ",", v);
 
     if (n < 0) {
         snprintf(err, errlen, "line %d: out of memory", lineno);

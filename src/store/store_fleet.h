@@ -473,7 +473,8 @@ int store_user_add(struct store *st, const char *name, double now);
 typedef int (*store_user_cb)(void *arg, const char *name, double created,
                              long long keys);
 int store_user_list(struct store *st, store_user_cb cb, void *arg);
-/* Open relay tasks (queued, busy) and open jobs owned by owner. */
+/* Open relay tasks (queued, busy) and open jobs owned by owner or by
+ * "owner/..." (an app's end users). */
 int store_owner_open(struct store *st, const char *owner, long long *n);
 
 /* ======================================================================

@@ -197,9 +197,19 @@ int store_user_list(struct store *st, store_user_cb cb, void *arg)
 
 int store_owner_open(struct store *st, const char *owner, long long *n)
 {
-    /* Both through the owner indexes; print tasks stand for their jobs. */
-    return sf_ll(st, n, "SELECT (SELECT count(*) FROM tasks WHERE owner = ?1 "
-                 "AND status < 2 AND kind = 0) + (SELECT count(*) FROM jobs "
-                 "WHERE owner = ?1 AND state < ?2)", "ti", owner,
-                 (long long)JOB_COMPLETE);
+    char lo[256], hi[256];
+
+    /* owner and "owner/..." (an app's end users): the range ['owner/',
+     * 'owner0') keeps to the owner indexes.  Print tasks stand for their
+     * jobs. */
+    if (rr_fmt(lo, sizeof(lo), "%s/", owner) < 0 ||
+        rr_fmt(hi, sizeof(hi), "%s0", owner) < 0) {
+        store_set_errmsg(st, "owner name too long");
+        return -1;
+    }
+    return sf_ll(st, n, "SELECT (SELECT count(*) FROM tasks WHERE (owner = ?1 "
+                 "OR (owner >= ?3 AND owner < ?4)) AND status < 2 AND "
+                 "kind = 0) + (SELECT count(*) FROM jobs WHERE (owner = ?1 OR "
+                 "(owner >= ?3 AND owner < ?4)) AND state < ?2)", "titt",
+                 owner, (long long)JOB_COMPLETE, lo, hi);
 }

@@ -21,10 +21,12 @@ curl -s -o /dev/null --interface 127.0.0.2 http://127.0.0.1:1/ 2>/dev/null
 ADMIN=adm-owners-test-0123456789abcdef0123456789
 ENROLL=enr-owners-test-0123456789abcdef0123456789
 # 127.0.0.1 may submit anonymously; 127.0.0.2 may not (and is a second
-# client for reading).
+# client for reading).  info_all_clients opens anonymous tasks to every
+# anonymous caller in anonymous_networks, and to no one else.
 STACK_CONF_EXTRA="admin_token = $ADMIN
 enroll_token = $ENROLL
-anonymous_networks = 127.0.0.1/32"
+anonymous_networks = 127.0.0.1/32
+info_all_clients = yes"
 export STACK_CONF_EXTRA
 stack_start nginx
 
@@ -415,6 +417,16 @@ expect_eq "... and so is a relay task" 429 \
     "$(code POST / -H "$(bearer "$LIM")" -F service=echo -F "fileIn0=@$T/hello.txt")"
 expect_eq "nothing more was written: one open job" 1 \
     "$(curl -s -H "$(bearer "$LIM")" "$BASE/api/v1/jobs?state=queued" | jq .count)"
+# An app key's max_queued counts all its end users: a fresh X-On-Behalf-Of
+# per request does not escape it.
+admin POST /users -d '{"name":"applim"}' >/dev/null
+APPLIM=$(mkkey '{"role":"app","name":"applim-key","user":"applim","max_queued":1}')
+app_job() { # END-USER
+    code POST /api/v1/queues/default/jobs -H "$(bearer "$APPLIM")" \
+        -H "X-On-Behalf-Of: $1" -F "file=@$T/part.gcode"
+}
+expect_eq "the app's first job (end user e1)" 201 "$(app_job e1)"
+expect_eq "a second, for end user e2, is over the key's max_queued" 429 "$(app_job e2)"
 
 # ---- every mutating call is an event: who, what, from where, when ------------------
 ev=$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/events?limit=1000")
@@ -422,10 +434,11 @@ expect_contains "a granted call is recorded" "$ev" \
     "key:alice-key POST /api/v1/queues/default/jobs -> 201 from 127.0.0.1"
 expect_contains "a refused key too" "$ev" \
     "anonymous POST / -> 401 from 127.0.0.1"
-expect_contains "another address's" "$ev" \
-    "anonymous DELETE /api/v1/tasks/$A -> 404 from 127.0.0.2"
-expect_not_contains "not a refusal without any credential (anyone could fill the table)" \
-    "$ev" "anonymous POST /api/v1/queues/default/jobs -> 401"
+expect_contains "another address's" "$ev" "POST / -> 200 from 127.0.0.2"
+expect_contains "an anonymous refusal from anonymous_networks is" "$ev" \
+    "anonymous POST /api/v1/queues/default/jobs -> 401 from 127.0.0.1"
+expect_not_contains "not one from elsewhere (anyone could fill the table)" \
+    "$ev" "anonymous POST / -> 401 from 127.0.0.2"
 expect_contains "a printer's" "$ev" "printer:$P1 POST /api/v1/printers/$P2/heartbeat -> 403"
 expect_contains "an app's end user's" "$ev" "key:appco-key for u1 POST / -> "
 expect_contains "with its time" "$(printf '%s' "$ev" | jq -c '[.events[] | select(.kind == "api")][0]')" '"time":'
