@@ -6,10 +6,10 @@
 #include "fcgi/authlimit.h"
 #include "fcgi/request.h"
 #include "fcgi/worker.h"
+#include "http/netcheck.h"
 #include "store/store.h"
 #include "store/store_fleet.h"
 
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,73 +40,6 @@ static const char *const auth_action_names[AUTH_COUNT] = {
 const char *auth_action_name(enum auth_action a)
 {
     return (unsigned)a < AUTH_COUNT ? auth_action_names[a] : "unknown";
-}
-
-/* ---- networks ----------------------------------------------------------- */
-
-/* Parses "a.b.c.d", "v6" or either with "/bits" into 16 bytes (IPv4 as
- * IPv4-mapped IPv6) and the prefix length over those 128 bits. */
-static int net_parse(const char *s, unsigned char a[16], int *bits)
-{
-    char host[64];
-    const char *slash = strchr(s, '/');
-    size_t n = slash ? (size_t)(slash - s) : strlen(s);
-    struct in_addr v4;
-    char *end;
-    long b;
-
-    if (n == 0 || n >= sizeof(host))
-        return -1;
-    memcpy(host, s, n);
-    host[n] = '\0';
-    if (inet_pton(AF_INET, host, &v4) == 1) {
-        memset(a, 0, 10);
-        a[10] = a[11] = 0xff;
-        memcpy(a + 12, &v4, 4);
-        *bits = 128;
-        b = 32;
-        if (slash && ((b = strtol(slash + 1, &end, 10)) < 0 || b > 32 ||
-                      *end || end == slash + 1))
-            return -1;
-        *bits = 96 + (int)b;
-        return 0;
-    }
-    if (inet_pton(AF_INET6, host, a) != 1)
-        return -1;
-    b = 128;
-    if (slash && ((b = strtol(slash + 1, &end, 10)) < 0 || b > 128 ||
-                  *end || end == slash + 1))
-        return -1;
-    *bits = (int)b;
-    return 0;
-}
-
-static int net_match(const unsigned char net[16], int bits,
-                     const unsigned char a[16])
-{
-    int full = bits / 8, rest = bits % 8;
-
-    if (memcmp(net, a, (size_t)full) != 0)
-        return 0;
-    return !rest || ((net[full] ^ a[full]) & (0xff << (8 - rest))) == 0;
-}
-
-/* 1 if addr is in the comma list of addresses and networks. */
-static int auth_addr_in(const char *list, const char *addr)
-{
-    char copy[1024], *save = NULL, *tok;
-    unsigned char a[16], net[16];
-    int bits;
-
-    if (!addr || !*addr || net_parse(addr, a, &bits) < 0 || bits != 128)
-        return 0;
-    snprintf(copy, sizeof(copy), "%s", list);
-    for (tok = strtok_r(copy, ", \t", &save); tok;
-         tok = strtok_r(NULL, ", \t", &save)) {
-        if (net_parse(tok, net, &bits) == 0 && net_match(net, bits, a))
-            return 1;
-    }
-    return 0;
 }
 
 /* ---- who is asking ------------------------------------------------------ */
@@ -203,8 +136,7 @@ int auth_identify(struct req *r, struct auth_caller *c)
     else if (key && *key)
         t = key;
     if (!t) {
-        c->anon_net = auth_addr_in(r->w->app->conf.anonymous_networks,
-                                   c->addr);
+        c->anon_net = netcheck_allow_has(&r->w->app->anon_nets, c->addr);
         return 0;
     }
     c->presented = 1;

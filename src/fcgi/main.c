@@ -202,7 +202,9 @@ int main(int argc, char **argv)
     }
     conf_defaults(&app.conf, NULL);
     if (conf_load(&app.conf, conf_path, err, sizeof(err)) < 0 ||
-        netcheck_conf_check(&app.conf, err, sizeof(err)) < 0) {
+        netcheck_conf_check(&app.conf, err, sizeof(err)) < 0 ||
+        netcheck_allow_parse(&app.anon_nets, app.conf.anonymous_networks,
+                             err, sizeof(err)) < 0) {
         log_err("%s", err);
         return 1;
     }

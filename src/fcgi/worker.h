@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include "common/conf.h"
+#include "http/netcheck.h"
 
 struct store;
 struct filetype;
@@ -30,6 +31,7 @@ struct app {
     struct filetype *ft;                /* owned; use under ft_lock */
     pthread_mutex_t ft_lock;
     struct authlimit *authlimit;        /* owned; NULL = no limit */
+    struct netcheck_allow anon_nets;    /* conf.anonymous_networks */
 };
 
 struct worker {

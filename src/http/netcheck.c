@@ -96,6 +96,11 @@ int netcheck_conf_check(const struct rr_conf *c, char *err, size_t errlen)
         snprintf(err, errlen, "fleet_share_allow: %s", why);
         return -1;
     }
+    if (netcheck_allow_parse(&a, c->anonymous_networks, why,
+                             sizeof(why)) < 0) {
+        snprintf(err, errlen, "anonymous_networks: %s", why);
+        return -1;
+    }
     return 0;
 }
 
@@ -124,6 +129,21 @@ static int netcheck_allowed(const struct netcheck_allow *a, int family,
             return 1;
     }
     return 0;
+}
+
+int netcheck_allow_has(const struct netcheck_allow *a, const char *addr)
+{
+    unsigned char b[16];
+
+    if (!addr)
+        return 0;
+    if (inet_pton(AF_INET, addr, b) == 1)
+        return netcheck_allowed(a, AF_INET, b);
+    if (inet_pton(AF_INET6, addr, b) != 1)
+        return 0;
+    if (IN6_IS_ADDR_V4MAPPED((struct in6_addr *)b))
+        return netcheck_allowed(a, AF_INET, b + 12);
+    return netcheck_allowed(a, AF_INET6, b);
 }
 
 /* --- classes ---------------------------------------------------------------- */

@@ -50,8 +50,13 @@ struct netcheck_allow {
 int netcheck_allow_parse(struct netcheck_allow *a, const char *list,
                          char *err, size_t errlen);
 
+/* 1 if addr (a client's address as text: IPv4, IPv6, or IPv4-mapped
+ * IPv6, judged as the IPv4 inside) is covered by a, else 0. */
+int netcheck_allow_has(const struct netcheck_allow *a, const char *addr);
+
 struct rr_conf;
-/* Checks the conf's allow lists (notifier_allow, fleet_share_allow) so a
+/* Checks the conf's address lists (notifier_allow, fleet_share_allow,
+ * anonymous_networks) so a
  * typo stops the program at start instead of refusing every call.  0, or
  * -1 with err naming the key. */
 int netcheck_conf_check(const struct rr_conf *c, char *err, size_t errlen);

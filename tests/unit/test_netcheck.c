@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "fleet/share.h"
+#include "common/conf.h"
 #include "http/netcheck.h"
 
 Suite *netcheck_suite(void);
@@ -107,6 +108,33 @@ START_TEST(test_allow_parse)
 }
 END_TEST
 
+/* anonymous_networks: a client's address as text, v4-mapped judged as
+ * the IPv4 inside; a typo in the list stops the program at start. */
+START_TEST(test_allow_has)
+{
+    struct netcheck_allow a;
+    struct rr_conf c;
+    char err[128];
+
+    ck_assert_int_eq(netcheck_allow_parse(&a, "127.0.0.0/8, ::1, 10.1.0.0/16",
+                                          err, sizeof(err)), 0);
+    ck_assert_int_eq(netcheck_allow_has(&a, "127.0.0.2"), 1);
+    ck_assert_int_eq(netcheck_allow_has(&a, "::1"), 1);
+    ck_assert_int_eq(netcheck_allow_has(&a, "::ffff:127.0.0.1"), 1);
+    ck_assert_int_eq(netcheck_allow_has(&a, "10.1.200.3"), 1);
+    ck_assert_int_eq(netcheck_allow_has(&a, "10.2.0.1"), 0);
+    ck_assert_int_eq(netcheck_allow_has(&a, "::2"), 0);
+    ck_assert_int_eq(netcheck_allow_has(&a, "localhost"), 0);
+    ck_assert_int_eq(netcheck_allow_has(&a, NULL), 0);
+    conf_defaults(&c, NULL);
+    ck_assert_int_eq(netcheck_conf_check(&c, err, sizeof(err)), 0);
+    snprintf(c.anonymous_networks, sizeof(c.anonymous_networks),
+             "127.0.0.1, 192.168.1.0/33");
+    ck_assert_int_eq(netcheck_conf_check(&c, err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "anonymous_networks"));
+}
+END_TEST
+
 /* The guard refuses at connect time, whatever name led there. */
 START_TEST(test_curl_guard_refuses)
 {
@@ -181,6 +209,7 @@ Suite *netcheck_suite(void)
     tcase_add_test(tc, test_classes_named);
     tcase_add_test(tc, test_allow_list);
     tcase_add_test(tc, test_allow_parse);
+    tcase_add_test(tc, test_allow_has);
     tcase_add_test(tc, test_curl_guard_refuses);
     tcase_add_test(tc, test_share_check);
     suite_add_tcase(s, tc);
