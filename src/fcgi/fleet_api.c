@@ -20,6 +20,21 @@
 /* ---- JSON -------------------------------------------------------------------- */
 
 
+int fa_read_name(struct req *r, char *name, size_t len)
+{
+    json_t *o = NULL;
+    int rc;
+
+    name[0] = '\0';
+    if ((rc = fa_read_json(r, &o)) != 0)
+        return rc;
+    rc = fa_get_name(r, o, "name", name, len, 0);
+    json_decref(o);
+    if (rc)
+        return rc;
+    return name[0] ? 0 : req_error(r, 400, "name", "name: required");
+}
+
 int fa_read_json(struct req *r, json_t **out)
 {
     unsigned long long max = r->w->app->conf.max_json_body;

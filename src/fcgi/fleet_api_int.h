@@ -35,6 +35,9 @@
  * most max_json_body bytes).  0 and *out (caller decrefs), or answers
  * 400/413/415 and returns that.  An empty body gives an empty object. */
 int fa_read_json(struct req *r, json_t **out);
+/* A JSON body {"name": NAME} (a queue's, a user's): 0 with name set, or
+ * answers 400 naming "name" (missing, not a name) and returns that. */
+int fa_read_name(struct req *r, char *name, size_t len);
 
 /* 1 if o has key with a value other than null: a setting the request
  * changes. */

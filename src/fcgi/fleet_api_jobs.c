@@ -398,19 +398,12 @@ static int list_queue(void *arg, const struct fleet_queue *q)
 
 static int queue_add(struct req *r)
 {
-    char name[FLEET_NAME_MAX] = "";
+    char name[FLEET_NAME_MAX];
     struct fleet_queue q;
-    json_t *o = NULL;
     int rc;
 
-    if ((rc = fa_read_json(r, &o)) != 0)
+    if ((rc = fa_read_name(r, name, sizeof(name))) != 0)
         return rc;
-    rc = fa_get_name(r, o, "name", name, sizeof(name), 0);
-    json_decref(o);
-    if (rc)
-        return rc;
-    if (!name[0])
-        return req_error(r, 400, "name", "name: required");
     rc = store_queue_add(r->w->st, name, rr_now());
     if (rc == STORE_CONFLICT)
         return req_error(r, 409, "name", "name: queue '%s' exists", name);

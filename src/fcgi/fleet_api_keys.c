@@ -221,8 +221,8 @@ static int user_one(void *arg, const char *name, double created,
 
 int fa_users(struct req *r, const struct auth_caller *c, const char *rest)
 {
-    char name[FLEET_NAME_MAX] = "";
-    json_t *o = NULL, *arr;
+    char name[FLEET_NAME_MAX];
+    json_t *arr;
     int rc;
 
     if ((rc = auth_require(r, c, AUTH_KEYS)) != 0)
@@ -239,14 +239,8 @@ int fa_users(struct req *r, const struct auth_caller *c, const char *rest)
     }
     if (!req_is(r, "POST"))
         return req_error(r, 405, NULL, "use GET or POST");
-    if ((rc = fa_read_json(r, &o)) != 0)
+    if ((rc = fa_read_name(r, name, sizeof(name))) != 0)
         return rc;
-    rc = fa_get_name(r, o, "name", name, sizeof(name), 0);
-    json_decref(o);
-    if (rc)
-        return rc;
-    if (!name[0])
-        return req_error(r, 400, "name", "name: required");
     rc = store_user_add(r->w->st, name, rr_now());
     if (rc == STORE_CONFLICT)
         return req_error(r, 409, "name", "name: a user '%s' exists", name);
