@@ -47,6 +47,7 @@ static const struct conf_key conf_keys[] = {
     NUM(max_field_size, K_SIZE), NUM(max_part_header, K_SIZE),
     NUM(max_query, K_SIZE),
     NUM(max_files, K_INT), NUM(max_fields, K_INT), NUM(fcgi_threads, K_INT),
+    NUM(body_threads, K_INT), NUM(body_timeout, K_SECS),
     NUM(max_held, K_INT), NUM(max_queued, K_INT),
     NUM(info_all_clients, K_BOOL), NUM(fcgi_socket_mode, K_MODE),
     NUM(runner_slots, K_INT), NUM(default_timeout, K_SECS),
@@ -99,6 +100,8 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->max_files = 16;
     c->max_fields = 64;
     c->fcgi_threads = 8;
+    c->body_threads = 8;
+    c->body_timeout = 300;
     c->max_held = 1024;
     c->max_queued = 10000;
     c->info_all_clients = 0;
@@ -300,9 +303,10 @@ int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s", msg);
         return -1;
     }
-    if (c->fcgi_threads < 1 || c->runner_slots < 1 || c->max_files < 1) {
-        snprintf(err, errlen, "%s: fcgi_threads, runner_slots and max_files "
-                 "must be at least 1", path);
+    if (c->fcgi_threads < 1 || c->runner_slots < 1 || c->max_files < 1 ||
+        c->body_threads < 1 || c->body_timeout < 1) {
+        snprintf(err, errlen, "%s: fcgi_threads, body_threads, body_timeout, "
+                 "runner_slots and max_files must be at least 1", path);
         return -1;
     }
     if (c->max_files > CONF_MAX_FILES) {

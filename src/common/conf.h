@@ -39,6 +39,8 @@ struct rr_conf {
     int max_files;                     /* fileIn0..N */
     int max_fields;                    /* all fields incl. files */
     int fcgi_threads;                  /* accepting worker threads */
+    int body_threads;                  /* threads reading streamed bodies */
+    long long body_timeout;            /* s for a whole request body */
     int max_held;                      /* synchronous POSTs held open */
     int max_queued;                    /* queued tasks before 503 */
     int info_all_clients;              /* service=info lists every client */

@@ -118,13 +118,26 @@ const char *req_param(const struct req *r, const char *name)
     return FCGX_GetParam(name, r->fcgi->envp);
 }
 
+/* The gate shuts a body's socket down for reading when body_timeout has
+ * passed: say so, once, instead of "could not be read". */
+static void req_body_late(struct req *r)
+{
+    if (r->answered || r->body_deadline <= 0 || rr_now() < r->body_deadline)
+        return;
+    req_error(r, 408, NULL, "request body not complete within %lld s "
+              "(body_timeout)", r->w->app->conf.body_timeout);
+    r->answered = 1;
+}
+
 long req_read(struct req *r, char *data, size_t len)
 {
     int n = FCGX_GetStr(data, (int)(len > 1u << 30 ? 1u << 30 : len),
                         r->fcgi->in);
 
-    if (n < 0 || FCGX_GetError(r->fcgi->in) != 0)
+    if (n < 0 || FCGX_GetError(r->fcgi->in) != 0) {
+        req_body_late(r);
         return -1;
+    }
     return n;
 }
 
@@ -140,6 +153,7 @@ static const char *status_text(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 411: return "Length Required";
     case 413: return "Payload Too Large";
@@ -158,6 +172,8 @@ int req_send(struct req *r, int status, const char *ctype, const char *extra)
     char head[1024];
     int n;
 
+    if (r->answered)
+        return 0;
     n = snprintf(head, sizeof(head),
                  "Status: %d %s\r\n"
                  "Content-Type: %s\r\n"
@@ -262,6 +278,8 @@ int req_send_file(struct req *r, const char *rel, const char *ctype,
     char extra[2048];
     int n;
 
+    if (r->answered)
+        return 200;
     buf_reset(&r->out);
     /* nginx resolves X-Accel-Redirect against an internal location; lighttpd
      * wants an absolute path below x-sendfile-docroot. */

@@ -41,6 +41,8 @@ struct req {
     int api;                  /* under /api/v1: typed JSON, JSON errors */
     const struct auth_caller *caller; /* who is asking (route.c), or NULL */
     struct buf out;           /* response body being built */
+    double body_deadline;     /* body_timeout passes (epoch s), 0 = none */
+    int answered;             /* a response went out: send no other */
     char pathbuf[1024];       /* path cut from REQUEST_URI when needed */
     char hostbuf[256];        /* Host header without its port */
 };
@@ -56,7 +58,9 @@ void req_free(struct req *r);
 void req_set_format(struct req *r, const char *value);
 const char *req_param(const struct req *r, const char *name);
 
-/* Reads up to len body bytes; returns bytes read, 0 at EOF, -1 on error. */
+/* Reads up to len body bytes; returns bytes read, 0 at EOF, -1 on error.
+ * A read that fails once body_deadline has passed (the gate cut it) has
+ * answered 408 naming body_timeout; the handler's own answer is dropped. */
 long req_read(struct req *r, char *data, size_t len);
 
 /* Sends status line, the standard headers (CORS, content type,

@@ -14,6 +14,7 @@ struct store;
 struct filetype;
 struct service_registry;
 struct holder;
+struct gate;
 struct authlimit;
 struct req;
 
@@ -21,6 +22,7 @@ struct app {
     struct rr_conf conf;
     struct service_registry *services;  /* owned */
     struct holder *holder;              /* owned */
+    struct gate *gate;                  /* owned */
     double start_time;
     char hostname[256];
     char *index_html;                   /* www/index.html, owned; may be NULL */

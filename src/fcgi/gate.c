@@ -1,0 +1,543 @@
+/* gate.c - see gate.h. */
+#include "fcgi/gate.h"
+
+#include "common/log.h"
+#include "common/util.h"
+#include "fcgi/request.h"
+#include "fcgi/worker.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Room for the parameters (nginx sends 1-2 KiB) and GATE_READY_BYTES. */
+#define GATE_PEEK_MAX (GATE_READY_BYTES + 32 * 1024)
+#define GATE_TICK_MS 100
+/* Connections waiting for their body at once; past it, 503.  Each costs a
+ * descriptor and a few bytes (rrcloud-fcgi raises its descriptor limit). */
+#define GATE_MAX_WAITING 8192
+/* How long a worker waits for the first record of a connection it accepted
+ * (the web server writes it right after connecting). */
+#define GATE_FIRST_WAIT_MS 1000
+/* Body-thread store cache, as the workers' (main.c). */
+#define GATE_CACHE_KIB 256
+
+/* FastCGI record types (the FastCGI specification, section 8). */
+#define FCGI_REC_BEGIN 1
+#define FCGI_REC_PARAMS 4
+#define FCGI_REC_STDIN 5
+
+enum peek_state { PEEK_WAIT, PEEK_COMPLETE, PEEK_FLOWING, PEEK_CLOSED };
+
+/* A connection waiting at the gate or queued for a body thread. */
+struct conn {
+    int fd;
+    int params_done;          /* its parameters are all there */
+    double t0;                /* accepted */
+    struct conn *prev, *next;
+};
+
+/* A body being read by a body thread. */
+struct slot {
+    int fd;                   /* a dup of the connection, -1 = free */
+    double deadline;
+    int cut;
+};
+
+struct gate {
+    struct app *app;
+    int ep;                   /* epoll set of the waiting connections */
+    int dummy[2];             /* libfcgi's "listener" for gate_request */
+    pthread_t thread;
+    int started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;      /* body queue not empty, or stopping */
+    struct conn *waiting;     /* at the gate; guarded by lock */
+    int nwaiting;
+    struct conn *qhead, *qtail; /* ready for a body thread */
+    int nq, qmax;
+    struct slot *slots;       /* body_threads of them */
+    pthread_t *body;
+    int nbody, nidle;
+    int stopping;
+    unsigned char peekbuf[GATE_PEEK_MAX]; /* the gate thread's */
+};
+
+/* Looks at the records the web server has sent so far without taking
+ * them.  Complete: the empty STDIN record (end of body) is there.
+ * Flowing: GATE_READY_BYTES of body are.  Anything unexpected is left to
+ * libfcgi on a body thread, under the deadline. */
+static enum peek_state gate_peek(int fd, unsigned char *buf, size_t cap,
+                                 int *params_done)
+{
+    ssize_t n = recv(fd, buf, cap, MSG_PEEK | MSG_DONTWAIT);
+    size_t pos = 0, body = 0;
+
+    if (n == 0)
+        return PEEK_CLOSED;
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
+                   ? PEEK_WAIT : PEEK_CLOSED;
+    while (pos + 8 <= (size_t)n) {
+        size_t clen = (size_t)buf[pos + 4] << 8 | buf[pos + 5];
+        size_t have = (size_t)n - pos - 8;
+
+        if (buf[pos] != 1)
+            return PEEK_FLOWING;
+        switch (buf[pos + 1]) {
+        case FCGI_REC_BEGIN:
+            break;
+        case FCGI_REC_PARAMS:
+            if (clen == 0)
+                *params_done = 1;
+            break;
+        case FCGI_REC_STDIN:
+            if (!*params_done)
+                return PEEK_FLOWING;
+            if (clen == 0)
+                return PEEK_COMPLETE;
+            body += clen < have ? clen : have;
+            if (body >= GATE_READY_BYTES)
+                return PEEK_FLOWING;
+            break;
+        default:
+            return PEEK_FLOWING;
+        }
+        pos += 8 + clen + buf[pos + 6];
+    }
+    return (size_t)n == cap ? PEEK_FLOWING : PEEK_WAIT;
+}
+
+int gate_request(struct gate *g, FCGX_Request *f, int fd)
+{
+    /* libfcgi reads from ipcFd when it is set.  keepConnection keeps the
+     * FCGX_Finish_r that FCGX_Accept_r starts with from closing it; the
+     * BEGIN record then sets it as the web server asks.  On a malformed
+     * request libfcgi closes fd and accepts anew on the listener: the
+     * dummy one is a socketpair end, on which accept fails at once. */
+    if (FCGX_InitRequest(f, g->dummy[0], 0) != 0) {
+        close(fd);
+        return -1;
+    }
+    f->ipcFd = fd;
+    f->keepConnection = 1;
+    if (FCGX_Accept_r(f) < 0) {
+        FCGX_Free(f, 1);
+        return -1;
+    }
+    return 0;
+}
+
+/* Answers a connection whose parameters are all there with an error, and
+ * closes it; its body is not read. */
+static void gate_refuse(struct gate *g, int fd, int status, const char *extra,
+                        const char *msg)
+{
+    struct worker w = { .app = g->app, .st = NULL };
+    FCGX_Request f;
+    struct req r;
+
+    if (gate_request(g, &f, fd) < 0)
+        return;
+    req_init(&r, &f, &w);
+    req_error_hdr(&r, status, extra, NULL, "%s", msg);
+    req_free(&r);
+    FCGX_Finish_r(&f);
+}
+
+static void gate_refuse_busy(struct gate *g, int fd, const char *why)
+{
+    char msg[256];
+
+    snprintf(msg, sizeof(msg), "too many uploads in progress (%s); try "
+             "again shortly", why);
+    gate_refuse(g, fd, 503, "Retry-After: 5\r\n", msg);
+}
+
+/* ---- body threads ---------------------------------------------------------- */
+
+static struct slot *slot_add(struct gate *g, int fd, double deadline)
+{
+    struct slot *s = NULL;
+
+    pthread_mutex_lock(&g->lock);
+    for (int i = 0; i < g->app->conf.body_threads; i++) {
+        if (g->slots[i].fd < 0) {
+            s = &g->slots[i];
+            /* A dup: the watchdog's shutdown can never hit a descriptor
+             * number reused after the request closed its own. */
+            s->fd = dup(fd);
+            s->deadline = deadline;
+            s->cut = 0;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&g->lock);
+    return s && s->fd >= 0 ? s : NULL;
+}
+
+static void slot_del(struct gate *g, struct slot *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&g->lock);
+    close(s->fd);
+    s->fd = -1;
+    pthread_mutex_unlock(&g->lock);
+}
+
+static void gate_body_serve(struct gate *g, struct worker *w, struct conn *c)
+{
+    double deadline = c->t0 + (double)g->app->conf.body_timeout;
+    FCGX_Request *f = malloc(sizeof(*f));
+    struct slot *s;
+    struct req r;
+
+    if (!f) {
+        close(c->fd);
+        return;
+    }
+    if (gate_request(g, f, c->fd) < 0) {
+        free(f);
+        return;
+    }
+    s = slot_add(g, c->fd, deadline);
+    req_init(&r, f, w);
+    r.body_deadline = deadline;
+    if (route_request(&r) == REQ_HELD) {
+        slot_del(g, s);
+        req_free(&r);
+        return; /* the holder owns f now */
+    }
+    slot_del(g, s);
+    req_free(&r);
+    FCGX_Finish_r(f);
+    free(f);
+}
+
+static void *gate_body_main(void *arg)
+{
+    struct gate *g = arg;
+    struct worker w = { .app = g->app };
+    char err[512];
+
+    w.st = store_open(g->app->conf.database, err, sizeof(err));
+    if (w.st)
+        store_set_cache_kib(w.st, GATE_CACHE_KIB);
+    else
+        log_err("body thread: %s", err);
+    pthread_mutex_lock(&g->lock);
+    while (w.st) {
+        struct conn *c;
+
+        while (!g->qhead && !g->stopping) {
+            g->nidle++;
+            pthread_cond_wait(&g->cond, &g->lock);
+            g->nidle--;
+        }
+        if (g->stopping)
+            break;
+        c = g->qhead;
+        g->qhead = c->next;
+        if (!g->qhead)
+            g->qtail = NULL;
+        g->nq--;
+        pthread_mutex_unlock(&g->lock);
+        gate_body_serve(g, &w, c);
+        free(c);
+        pthread_mutex_lock(&g->lock);
+    }
+    pthread_mutex_unlock(&g->lock);
+    store_close(w.st);
+    return NULL;
+}
+
+/* Queues c for a body thread, starting one if none is idle. */
+static void gate_queue_body(struct gate *g, struct conn *c)
+{
+    int full;
+
+    pthread_mutex_lock(&g->lock);
+    full = g->nq >= g->qmax;
+    if (!full) {
+        c->next = NULL;
+        if (g->qtail)
+            g->qtail->next = c;
+        else
+            g->qhead = c;
+        g->qtail = c;
+        g->nq++;
+        if (g->nidle == 0 && g->nbody < g->app->conf.body_threads &&
+            pthread_create(&g->body[g->nbody], NULL, gate_body_main, g) == 0)
+            g->nbody++;
+        pthread_cond_signal(&g->cond);
+    }
+    pthread_mutex_unlock(&g->lock);
+    if (full) {
+        char why[96];
+
+        snprintf(why, sizeof(why), "body_threads %d busy, %d waiting",
+                 g->app->conf.body_threads, g->qmax);
+        gate_refuse_busy(g, c->fd, why);
+        free(c);
+    }
+}
+
+/* ---- the gate thread ------------------------------------------------------- */
+
+static void gate_unlink(struct gate *g, struct conn *c)
+{
+    pthread_mutex_lock(&g->lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g->waiting = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    g->nwaiting--;
+    pthread_mutex_unlock(&g->lock);
+    epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
+}
+
+/* Parks c until its body is complete or flowing (worker threads). */
+static void gate_wait(struct gate *g, struct conn *c)
+{
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP | EPOLLET,
+                              .data.ptr = c };
+    int full;
+
+    pthread_mutex_lock(&g->lock);
+    full = g->nwaiting >= GATE_MAX_WAITING;
+    if (!full) {
+        c->prev = NULL;
+        c->next = g->waiting;
+        if (g->waiting)
+            g->waiting->prev = c;
+        g->waiting = c;
+        g->nwaiting++;
+        /* Under the lock: the gate thread may see the event at once.
+         * Data that came since the peek is reported on adding. */
+        if (epoll_ctl(g->ep, EPOLL_CTL_ADD, c->fd, &ev) < 0) {
+            g->waiting = c->next;
+            if (c->next)
+                c->next->prev = NULL;
+            g->nwaiting--;
+            full = 1;
+        }
+    }
+    pthread_mutex_unlock(&g->lock);
+    if (full) {
+        if (c->params_done)
+            gate_refuse_busy(g, c->fd, "too many slow request bodies");
+        else
+            close(c->fd);
+        free(c);
+    }
+}
+
+static void gate_recheck(struct gate *g, struct conn *c)
+{
+    switch (gate_peek(c->fd, g->peekbuf, sizeof(g->peekbuf),
+                      &c->params_done)) {
+    case PEEK_WAIT:
+        return;
+    case PEEK_CLOSED:
+        gate_unlink(g, c);
+        close(c->fd);
+        free(c);
+        return;
+    case PEEK_COMPLETE:
+    case PEEK_FLOWING:
+        gate_unlink(g, c);
+        gate_queue_body(g, c);
+        return;
+    }
+}
+
+/* Answers 408 to the connections whose body_timeout has passed at the
+ * gate, and cuts the bodies being read past theirs. */
+static void gate_sweep(struct gate *g, double now)
+{
+    long long limit = g->app->conf.body_timeout;
+    struct conn *c, *next, *late = NULL;
+    char msg[160];
+
+    pthread_mutex_lock(&g->lock);
+    for (c = g->waiting; c; c = next) {
+        next = c->next;
+        if (now < c->t0 + (double)limit)
+            continue;
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            g->waiting = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        g->nwaiting--;
+        c->next = late;
+        late = c;
+    }
+    for (int i = 0; i < g->app->conf.body_threads; i++) {
+        struct slot *s = &g->slots[i];
+
+        if (s->fd >= 0 && !s->cut && now >= s->deadline) {
+            /* The blocked read returns end of file; the answer goes out
+             * on the write side, which stays open. */
+            shutdown(s->fd, SHUT_RD);
+            s->cut = 1;
+        }
+    }
+    pthread_mutex_unlock(&g->lock);
+    snprintf(msg, sizeof(msg), "request body not complete within %lld s "
+             "(body_timeout)", limit);
+    for (c = late; c; c = next) {
+        next = c->next;
+        epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
+        if (c->params_done)
+            gate_refuse(g, c->fd, 408, NULL, msg);
+        else
+            close(c->fd);
+        free(c);
+    }
+}
+
+static void *gate_main(void *arg)
+{
+    struct gate *g = arg;
+    struct epoll_event evs[64];
+    double last = 0;
+
+    for (;;) {
+        int n = epoll_wait(g->ep, evs, 64, GATE_TICK_MS);
+        double now;
+
+        pthread_mutex_lock(&g->lock);
+        if (g->stopping) {
+            pthread_mutex_unlock(&g->lock);
+            break;
+        }
+        pthread_mutex_unlock(&g->lock);
+        for (int i = 0; i < n; i++)
+            gate_recheck(g, evs[i].data.ptr);
+        now = rr_now();
+        if (now - last >= GATE_TICK_MS / 1000.0) {
+            gate_sweep(g, now);
+            last = now;
+        }
+    }
+    return NULL;
+}
+
+/* ---- the workers' side ----------------------------------------------------- */
+
+int gate_take(struct gate *g, int fd, double t0)
+{
+    unsigned char buf[GATE_PEEK_MAX];
+    enum peek_state st;
+    struct conn *c;
+    int params_done = 0;
+
+    st = gate_peek(fd, buf, sizeof(buf), &params_done);
+    if (st == PEEK_WAIT && !params_done) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+
+        if (poll(&p, 1, GATE_FIRST_WAIT_MS) > 0)
+            st = gate_peek(fd, buf, sizeof(buf), &params_done);
+    }
+    if (st == PEEK_COMPLETE)
+        return 1;
+    if (st == PEEK_CLOSED || !(c = calloc(1, sizeof(*c)))) {
+        close(fd);
+        return 0;
+    }
+    c->fd = fd;
+    c->t0 = t0;
+    c->params_done = params_done;
+    if (st == PEEK_FLOWING)
+        gate_queue_body(g, c);
+    else
+        gate_wait(g, c);
+    return 0;
+}
+
+struct gate *gate_start(struct app *app, char *err, size_t errlen)
+{
+    struct gate *g = calloc(1, sizeof(*g));
+    int n = app->conf.body_threads;
+
+    if (g) {
+        g->app = app;
+        g->ep = g->dummy[0] = g->dummy[1] = -1;
+        pthread_mutex_init(&g->lock, NULL);
+        pthread_cond_init(&g->cond, NULL);
+    }
+    if (!g || !(g->slots = calloc((size_t)n, sizeof(*g->slots))) ||
+        !(g->body = calloc((size_t)n, sizeof(*g->body)))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    g->qmax = 4 * n;
+    for (int i = 0; i < n; i++)
+        g->slots[i].fd = -1;
+    g->ep = epoll_create1(EPOLL_CLOEXEC);
+    if (g->ep < 0 ||
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g->dummy) < 0) {
+        snprintf(err, errlen, "gate: %s", strerror(errno));
+        goto fail;
+    }
+    if (pthread_create(&g->thread, NULL, gate_main, g) != 0) {
+        snprintf(err, errlen, "gate: cannot start its thread");
+        goto fail;
+    }
+    g->started = 1;
+    return g;
+fail:
+    gate_stop(g);
+    return NULL;
+}
+
+void gate_stop(struct gate *g)
+{
+    struct conn *c, *next;
+
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->lock);
+    g->stopping = 1;
+    pthread_cond_broadcast(&g->cond);
+    /* Wake the body threads blocked in a read. */
+    for (int i = 0; g->slots && i < g->app->conf.body_threads; i++)
+        if (g->slots[i].fd >= 0)
+            shutdown(g->slots[i].fd, SHUT_RDWR);
+    pthread_mutex_unlock(&g->lock);
+    if (g->started)
+        pthread_join(g->thread, NULL);
+    for (int i = 0; i < g->nbody; i++)
+        pthread_join(g->body[i], NULL);
+    for (c = g->waiting; c; c = next) {
+        next = c->next;
+        close(c->fd);
+        free(c);
+    }
+    for (c = g->qhead; c; c = next) {
+        next = c->next;
+        close(c->fd);
+        free(c);
+    }
+    if (g->ep >= 0)
+        close(g->ep);
+    for (int i = 0; i < 2; i++)
+        if (g->dummy[i] >= 0)
+            close(g->dummy[i]);
+    pthread_mutex_destroy(&g->lock);
+    pthread_cond_destroy(&g->cond);
+    free(g->slots);
+    free(g->body);
+    free(g);
+}
