@@ -55,6 +55,7 @@ struct sc_conn {
 static unsigned port;
 static struct opts o = { "mixed", 2.0, 1048576, 250, 5.0, 0 };
 static long long n_opened, n_closed, n_408, n_5xx, n_refused;
+static volatile sig_atomic_t stop;   /* SIGTERM: print the counts, end */
 static char first408[512];    /* the body of the first 408 seen */
 
 static double now_s(void)
@@ -171,6 +172,12 @@ static void sc_closed(struct sc_conn *c, int idx, double now)
     sc_open(c, idx, now);
 }
 
+static void on_term(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
 static int attack(int conns, double seconds)
 {
     struct sc_conn *cs = calloc((size_t)conns, sizeof(*cs));
@@ -179,6 +186,8 @@ static int attack(int conns, double seconds)
 
     if (!cs || !pf)
         return 1;
+    signal(SIGTERM, on_term);
+    signal(SIGINT, on_term);
     for (int i = 0; i < conns; i++) {
         if (strcmp(o.mode, "body") == 0)
             cs[i].body = 1;
@@ -188,7 +197,7 @@ static int attack(int conns, double seconds)
         /* Spread the trickled bytes over the gap. */
         cs[i].next = t0 + o.gap * (double)i / conns;
     }
-    while (now_s() < end) {
+    while (!stop && now_s() < end) {
         double now;
 
         for (int i = 0; i < conns; i++) {
