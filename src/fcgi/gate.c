@@ -1,5 +1,6 @@
 /* gate.c - see gate.h. */
 #include "fcgi/gate.h"
+#include "fcgi/peek.h"
 
 #include "common/log.h"
 #include "common/util.h"
@@ -16,8 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Room for the parameters (nginx sends 1-2 KiB) and GATE_READY_BYTES. */
-#define GATE_PEEK_MAX (GATE_READY_BYTES + 32 * 1024)
+/* Room for the parameters (nginx sends 1-2 KiB) and PEEK_READY_BYTES. */
+#define GATE_PEEK_MAX (PEEK_READY_BYTES + 32 * 1024)
 #define GATE_TICK_MS 100
 /* Connections waiting for their body at once; past it, 503.  Each costs a
  * descriptor and a few bytes (rrcloud-fcgi raises its descriptor limit). */
@@ -27,13 +28,6 @@
 #define GATE_FIRST_WAIT_MS 1000
 /* Body-thread store cache, as the workers' (main.c). */
 #define GATE_CACHE_KIB 256
-
-/* FastCGI record types (the FastCGI specification, section 8). */
-#define FCGI_REC_BEGIN 1
-#define FCGI_REC_PARAMS 4
-#define FCGI_REC_STDIN 5
-
-enum peek_state { PEEK_WAIT, PEEK_COMPLETE, PEEK_FLOWING, PEEK_CLOSED };
 
 /* A connection waiting at the gate or queued for a body thread. */
 struct conn {
@@ -69,49 +63,18 @@ struct gate {
     unsigned char peekbuf[GATE_PEEK_MAX]; /* the gate thread's */
 };
 
-/* Looks at the records the web server has sent so far without taking
- * them.  Complete: the empty STDIN record (end of body) is there.
- * Flowing: GATE_READY_BYTES of body are.  Anything unexpected is left to
- * libfcgi on a body thread, under the deadline. */
+/* Peeks at what the web server has sent so far (peek.h). */
 static enum peek_state gate_peek(int fd, unsigned char *buf, size_t cap,
                                  int *params_done)
 {
     ssize_t n = recv(fd, buf, cap, MSG_PEEK | MSG_DONTWAIT);
-    size_t pos = 0, body = 0;
 
     if (n == 0)
         return PEEK_CLOSED;
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
                    ? PEEK_WAIT : PEEK_CLOSED;
-    while (pos + 8 <= (size_t)n) {
-        size_t clen = (size_t)buf[pos + 4] << 8 | buf[pos + 5];
-        size_t have = (size_t)n - pos - 8;
-
-        if (buf[pos] != 1)
-            return PEEK_FLOWING;
-        switch (buf[pos + 1]) {
-        case FCGI_REC_BEGIN:
-            break;
-        case FCGI_REC_PARAMS:
-            if (clen == 0)
-                *params_done = 1;
-            break;
-        case FCGI_REC_STDIN:
-            if (!*params_done)
-                return PEEK_FLOWING;
-            if (clen == 0)
-                return PEEK_COMPLETE;
-            body += clen < have ? clen : have;
-            if (body >= GATE_READY_BYTES)
-                return PEEK_FLOWING;
-            break;
-        default:
-            return PEEK_FLOWING;
-        }
-        pos += 8 + clen + buf[pos + 6];
-    }
-    return (size_t)n == cap ? PEEK_FLOWING : PEEK_WAIT;
+    return peek_classify(buf, (size_t)n, cap, params_done);
 }
 
 int gate_request(struct gate *g, FCGX_Request *f, int fd)

@@ -11,7 +11,7 @@
  * has sent without reading it (MSG_PEEK of the FastCGI records):
  *   - the whole request is there (every bodiless GET, small uploads):
  *     the worker answers it, and no read of it can block;
- *   - the body is flowing (GATE_READY_BYTES of it are waiting): a body
+ *   - the body is flowing (PEEK_READY_BYTES of it are waiting): a body
  *     thread (body_threads of them, started when needed) reads it;
  *   - the body is trickling: the gate thread keeps the connection in an
  *     epoll set, costing a file descriptor and no thread, until it is
@@ -27,9 +27,6 @@
 
 #include <fcgiapp.h>
 #include <stddef.h>
-
-/* Body bytes waiting in the socket that make a body "flowing". */
-#define GATE_READY_BYTES (32 * 1024)
 
 struct app;
 struct gate;

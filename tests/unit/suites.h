@@ -23,6 +23,7 @@ Suite *status_suite(void);
 Suite *store_suite(void);
 Suite *netcheck_suite(void);
 Suite *authlimit_suite(void);
+Suite *peek_suite(void);
 Suite *store_keys_suite(void);
 
 #endif
