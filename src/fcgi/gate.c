@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -41,7 +42,10 @@ struct conn {
 struct slot {
     int fd;                   /* a dup of the connection, -1 = free */
     double deadline;
-    int cut;
+    struct req_watch watch;   /* bytes read (by the body thread), cut */
+    unsigned long long mark_bytes; /* bytes at mark_time */
+    double mark_time;
+    int stalled;              /* < REQ_STALL_BYTES in the last window */
 };
 
 struct gate {
@@ -125,7 +129,8 @@ static void gate_refuse_busy(struct gate *g, int fd, const char *why)
 
 /* ---- body threads ---------------------------------------------------------- */
 
-static struct slot *slot_add(struct gate *g, int fd, double deadline)
+static struct slot *slot_add(struct gate *g, int fd, double t0,
+                             double deadline)
 {
     struct slot *s = NULL;
 
@@ -137,7 +142,11 @@ static struct slot *slot_add(struct gate *g, int fd, double deadline)
              * number reused after the request closed its own. */
             s->fd = dup(fd);
             s->deadline = deadline;
-            s->cut = 0;
+            s->watch.bytes = 0;
+            s->watch.cut = REQ_CUT_NONE;
+            s->mark_bytes = 0;
+            s->mark_time = t0;
+            s->stalled = 0;
             break;
         }
     }
@@ -170,9 +179,9 @@ static void gate_body_serve(struct gate *g, struct worker *w, struct conn *c)
         free(f);
         return;
     }
-    s = slot_add(g, c->fd, deadline);
+    s = slot_add(g, c->fd, rr_now(), deadline);
     req_init(&r, f, w);
-    r.body_deadline = deadline;
+    r.watch = s ? &s->watch : NULL;
     if (route_request(&r) == REQ_HELD) {
         slot_del(g, s);
         req_free(&r);
@@ -182,6 +191,35 @@ static void gate_body_serve(struct gate *g, struct worker *w, struct conn *c)
     req_free(&r);
     FCGX_Finish_r(f);
     free(f);
+}
+
+/* Takes the queued upload with the most bytes waiting in its socket (the
+ * first of equals): one that came in a burst and then trickles waits
+ * behind those that flow.  Called under the lock, queue not empty. */
+static struct conn *gate_queue_pop(struct gate *g)
+{
+    struct conn *c, *prev = NULL, *best = g->qhead, *best_prev = NULL;
+    int most = -1;
+
+    for (c = g->qhead; c; prev = c, c = c->next) {
+        int n = 0;
+
+        if (ioctl(c->fd, FIONREAD, &n) < 0)
+            n = 0;
+        if (n > most) {
+            most = n;
+            best = c;
+            best_prev = prev;
+        }
+    }
+    if (best_prev)
+        best_prev->next = best->next;
+    else
+        g->qhead = best->next;
+    if (g->qtail == best)
+        g->qtail = best_prev;
+    g->nq--;
+    return best;
 }
 
 static void *gate_body_main(void *arg)
@@ -206,11 +244,7 @@ static void *gate_body_main(void *arg)
         }
         if (g->stopping)
             break;
-        c = g->qhead;
-        g->qhead = c->next;
-        if (!g->qhead)
-            g->qtail = NULL;
-        g->nq--;
+        c = gate_queue_pop(g);
         pthread_mutex_unlock(&g->lock);
         gate_body_serve(g, &w, c);
         free(c);
@@ -323,8 +357,47 @@ static void gate_recheck(struct gate *g, struct conn *c)
     }
 }
 
+/* The blocked read returns end of file; the answer goes out on the write
+ * side, which stays open (req_read answers 408). */
+static void slot_cut(struct slot *s, enum req_cut why)
+{
+    __atomic_store_n(&s->watch.cut, why, __ATOMIC_RELAXED);
+    shutdown(s->fd, SHUT_RD);
+}
+
+/* Cuts the bodies being read past their body_timeout, and, while flowing
+ * uploads wait for a body thread, those that stalled: a client that sent
+ * a burst and then trickles must not keep the others waiting until its
+ * body_timeout.  Called under the lock. */
+static void gate_sweep_bodies(struct gate *g, double now)
+{
+    int waiting = g->nq;
+
+    for (int i = 0; i < g->app->conf.body_threads; i++) {
+        struct slot *s = &g->slots[i];
+        unsigned long long b;
+
+        if (s->fd < 0 || __atomic_load_n(&s->watch.cut, __ATOMIC_RELAXED))
+            continue;
+        if (now >= s->deadline) {
+            slot_cut(s, REQ_CUT_DEADLINE);
+            continue;
+        }
+        b = __atomic_load_n(&s->watch.bytes, __ATOMIC_RELAXED);
+        if (now - s->mark_time >= REQ_STALL_SECONDS) {
+            s->stalled = b - s->mark_bytes < REQ_STALL_BYTES;
+            s->mark_bytes = b;
+            s->mark_time = now;
+        }
+        if (s->stalled && waiting > 0) {
+            slot_cut(s, REQ_CUT_STALLED);
+            waiting--;
+        }
+    }
+}
+
 /* Answers 408 to the connections whose body_timeout has passed at the
- * gate, and cuts the bodies being read past theirs. */
+ * gate, and cuts the bodies being read past theirs or stalled. */
 static void gate_sweep(struct gate *g, double now)
 {
     long long limit = g->app->conf.body_timeout;
@@ -346,16 +419,7 @@ static void gate_sweep(struct gate *g, double now)
         c->next = late;
         late = c;
     }
-    for (int i = 0; i < g->app->conf.body_threads; i++) {
-        struct slot *s = &g->slots[i];
-
-        if (s->fd >= 0 && !s->cut && now >= s->deadline) {
-            /* The blocked read returns end of file; the answer goes out
-             * on the write side, which stays open. */
-            shutdown(s->fd, SHUT_RD);
-            s->cut = 1;
-        }
-    }
+    gate_sweep_bodies(g, now);
     pthread_mutex_unlock(&g->lock);
     snprintf(msg, sizeof(msg), "request body not complete within %lld s "
              "(body_timeout)", limit);

@@ -20,7 +20,9 @@
  * waiting at the gate is answered 408 without a handler seeing it; one
  * being read by a body thread has the read side of its socket shut down by
  * the gate thread, so that the blocked read fails and the handler cleans up
- * (req_read answers the 408).
+ * (req_read answers the 408).  While flowing uploads wait for a body thread,
+ * bodies that stalled (a burst, then a trickle) are cut the same way, and a
+ * freed thread takes the waiting upload with the most bytes already sent.
  */
 #ifndef RR_GATE_H
 #define RR_GATE_H

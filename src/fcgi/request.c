@@ -119,13 +119,24 @@ const char *req_param(const struct req *r, const char *name)
 }
 
 /* The gate shuts a body's socket down for reading when body_timeout has
- * passed: say so, once, instead of "could not be read". */
-static void req_body_late(struct req *r)
+ * passed or the body stalled: say so, once, instead of "could not be
+ * read". */
+static void req_body_cut(struct req *r)
 {
-    if (r->answered || r->body_deadline <= 0 || rr_now() < r->body_deadline)
+    const struct rr_conf *c = &r->w->app->conf;
+    int cut = r->watch ? __atomic_load_n(&r->watch->cut, __ATOMIC_RELAXED)
+                       : REQ_CUT_NONE;
+
+    if (r->answered || cut == REQ_CUT_NONE)
         return;
-    req_error(r, 408, NULL, "request body not complete within %lld s "
-              "(body_timeout)", r->w->app->conf.body_timeout);
+    if (cut == REQ_CUT_DEADLINE)
+        req_error(r, 408, NULL, "request body not complete within %lld s "
+                  "(body_timeout)", c->body_timeout);
+    else
+        req_error(r, 408, NULL, "request body stalled (under %d KiB in "
+                  "%d s) while other uploads waited for one of the "
+                  "body_threads (%d)", REQ_STALL_BYTES / 1024,
+                  REQ_STALL_SECONDS, c->body_threads);
     r->answered = 1;
 }
 
@@ -135,9 +146,12 @@ long req_read(struct req *r, char *data, size_t len)
                         r->fcgi->in);
 
     if (n < 0 || FCGX_GetError(r->fcgi->in) != 0) {
-        req_body_late(r);
+        req_body_cut(r);
         return -1;
     }
+    if (r->watch)
+        __atomic_fetch_add(&r->watch->bytes, (unsigned long long)n,
+                           __ATOMIC_RELAXED);
     return n;
 }
 

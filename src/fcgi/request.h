@@ -17,6 +17,18 @@
 struct worker;
 struct auth_caller;
 
+/* While uploads wait for a body thread, one being read that brought less
+ * than REQ_STALL_BYTES in the last REQ_STALL_SECONDS is cut (gate.c). */
+#define REQ_STALL_BYTES (32 * 1024)
+#define REQ_STALL_SECONDS 2
+
+/* A body being read by a body thread, as the gate watches it (gate.c). */
+enum req_cut { REQ_CUT_NONE, REQ_CUT_DEADLINE, REQ_CUT_STALLED };
+struct req_watch {
+    unsigned long long bytes;   /* read so far (atomic) */
+    int cut;                    /* enum req_cut, set by the gate (atomic) */
+};
+
 enum req_format {
     FMT_TEXT,   /* RepRapCloud's "key: value" lines, for curl and wget */
     FMT_JSON,
@@ -41,7 +53,7 @@ struct req {
     int api;                  /* under /api/v1: typed JSON, JSON errors */
     const struct auth_caller *caller; /* who is asking (route.c), or NULL */
     struct buf out;           /* response body being built */
-    double body_deadline;     /* body_timeout passes (epoch s), 0 = none */
+    struct req_watch *watch;  /* the gate's view of its body, or NULL */
     int answered;             /* a response went out: send no other */
     char pathbuf[1024];       /* path cut from REQUEST_URI when needed */
     char hostbuf[256];        /* Host header without its port */
@@ -59,8 +71,9 @@ void req_set_format(struct req *r, const char *value);
 const char *req_param(const struct req *r, const char *name);
 
 /* Reads up to len body bytes; returns bytes read, 0 at EOF, -1 on error.
- * A read that fails once body_deadline has passed (the gate cut it) has
- * answered 408 naming body_timeout; the handler's own answer is dropped. */
+ * A read that fails because the gate cut the body (its body_timeout
+ * passed, or it stalled while other uploads waited) has answered 408
+ * saying why; the handler's own answer is then dropped. */
 long req_read(struct req *r, char *data, size_t len);
 
 /* Sends status line, the standard headers (CORS, content type,

@@ -9,6 +9,9 @@
 #   - the whole-body deadline fires: 408 naming body_timeout, both for
 #     bodies waiting at rrcloud-fcgi's gate and for one a body thread was
 #     reading; no partial file is left in the spool and no task is made.
+#   - with bodies that came in a burst and then trickle holding every body
+#     thread, a good upload still gets one: stalled bodies are cut (408)
+#     while uploads wait, long before their body_timeout.
 # The shorter sibling of bench/bench_slow.sh.
 . "$(dirname "$0")/lib.sh"
 
@@ -41,11 +44,11 @@ body_threads = 2
 body_timeout = 5" stack_start "$web"
     head -c 750000 /dev/urandom | base64 >"$T/good.txt"
 
-    "$SC" attack "$PORT" 200 12 --gap 1 --addrs 50 >"$T/trickle-$web.out" &
+    "$SC" attack "$PORT" 200 9 --gap 1 --addrs 50 >"$T/trickle-$web.out" &
     EXTRA_PIDS="${EXTRA_PIDS:-} $!"
     # One body at full speed for 64 KiB (a body thread takes it), then
     # trickling: body_threads 2 leaves the other for the good upload.
-    "$SC" attack "$PORT" 1 12 --mode body --burst 65536 --gap 1 \
+    "$SC" attack "$PORT" 1 9 --mode body --burst 65536 --gap 1 \
         --addrs 1 >"$T/burst-$web.out" &
     EXTRA_PIDS="$EXTRA_PIDS $!"
     # 100 of the 200 trickle bodies, at the gate (the others trickle their
@@ -92,8 +95,45 @@ body_timeout = 5" stack_start "$web"
     rm -rf "$STACK"
 }
 
+threads() { awk '/^Threads:/ {print $2}' "/proc/$(cat "$STACK/fcgi.pid")/status"; }
+
+# Until rrcloud-fcgi runs at least $1 threads, at most 20 s.
+wait_threads() {
+    i=0
+    while [ "$(threads)" -lt "$1" ]; do
+        [ $i -lt 200 ] || return 1
+        sleep 0.1; i=$((i + 1))
+    done
+}
+
+preempt() {
+    STACK_CONF_EXTRA="fcgi_threads = 2
+body_threads = 2
+body_timeout = 120" stack_start nginx
+    head -c 750000 /dev/urandom | base64 >"$T/good.txt"
+    base=$(threads)
+    "$SC" attack "$PORT" 2 100 --mode body --burst 65536 --gap 1 \
+        --addrs 2 >"$T/preempt.out" &
+    apid=$!
+    EXTRA_PIDS="$EXTRA_PIDS $apid"
+    # Body threads start only when every one is busy: both are held.
+    check "both body threads are held" wait_threads $((base + 2))
+    out=$(curl -s --max-time 40 -F service=echo -F "fileIn0=@$T/good.txt" \
+          "$BASE/")
+    expect_contains "a good upload gets a body thread held by a stalled one" \
+        "$out" "state: complete"
+    kill "$apid"
+    check "the burst attacker finished" wait_line "$T/preempt.out"
+    echo "preempt: $(cat "$T/preempt.out")"
+    expect_contains "the stalled body was cut with a 408 saying why" \
+        "$(cat "$T/preempt.out")" "request body stalled (under 32 KiB in 2 s)"
+    stack_stop
+    rm -rf "$STACK"
+}
+
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
     run nginx
+    preempt
 else
     echo "nginx not installed: skipped"
 fi
