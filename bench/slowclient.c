@@ -184,8 +184,11 @@ static int attack(int conns, double seconds)
     struct pollfd *pf = calloc((size_t)conns, sizeof(*pf));
     double t0 = now_s(), end = t0 + seconds;
 
-    if (!cs || !pf)
+    if (!cs || !pf) {
+        free(cs);
+        free(pf);
         return 1;
+    }
     signal(SIGTERM, on_term);
     signal(SIGINT, on_term);
     for (int i = 0; i < conns; i++) {
@@ -236,6 +239,12 @@ static int attack(int conns, double seconds)
            "refused %lld\n", n_opened, n_closed, n_408, n_5xx, n_refused);
     if (first408[0])
         printf("first 408: %s\n", first408);
+    fflush(stdout);
+    for (int i = 0; i < conns; i++)
+        if (cs[i].fd >= 0)
+            close(cs[i].fd);
+    free(cs);
+    free(pf);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* request.c - see request.h. */
 #include "fcgi/request.h"
 
+#include "common/log.h"
 #include "common/util.h"
 #include "fcgi/worker.h"
 #include "http/form.h"
@@ -138,6 +139,11 @@ static void req_body_cut(struct req *r)
                   "body_threads (%d)", REQ_STALL_BYTES / 1024,
                   REQ_STALL_SECONDS, c->body_threads);
     r->answered = 1;
+    /* The handler logs its own view next ("could not be read"). */
+    log_info("%s %s from %s cut after %llu body bytes: 408, %s", r->method,
+             r->path, r->remote_addr,
+             __atomic_load_n(&r->watch->bytes, __ATOMIC_RELAXED),
+             cut == REQ_CUT_DEADLINE ? "body_timeout" : "stalled");
 }
 
 long req_read(struct req *r, char *data, size_t len)
