@@ -17,7 +17,7 @@
 # request header that never ends, half a multipart POST declaring 1 MB and
 # sending one byte every BENCH_GAP seconds, each reopened when the server
 # closes it.  They come from BENCH_ADDRS addresses 127.0.0.2... so that
-# nginx's per-address limit (8 uploads at once) does not refuse them: the
+# nginx's per-address limit (64 uploads at once) does not refuse them: the
 # test is of what gets past the web server.
 #
 # Environment (defaults in brackets):

@@ -423,6 +423,9 @@ static void gate_sweep(struct gate *g, double now)
     pthread_mutex_unlock(&g->lock);
     snprintf(msg, sizeof(msg), "request body not complete within %lld s "
              "(body_timeout)", limit);
+    if (late)
+        log_info("gate: requests still without their whole body after "
+                 "%lld s (body_timeout): 408", limit);
     for (c = late; c; c = next) {
         next = c->next;
         epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
