@@ -98,6 +98,9 @@ int gate_request(struct gate *g, FCGX_Request *f, int fd)
         FCGX_Free(f, 1);
         return -1;
     }
+    /* One request per connection: nobody would read a second one on a
+     * kept connection (the shipped confs do not ask to keep it). */
+    f->keepConnection = 0;
     return 0;
 }
 
