@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -27,6 +28,10 @@
 /* How long a worker waits for the first record of a connection it accepted
  * (the web server writes it right after connecting). */
 #define GATE_FIRST_WAIT_MS 1000
+/* Wakes a body thread from the read of a body that was cut; after
+ * GATE_CUT_GRACE seconds of signals, the socket's read side is shut. */
+#define GATE_WAKE_SIGNAL SIGUSR2   /* libfcgi takes SIGUSR1 */
+#define GATE_CUT_GRACE 2.0
 /* Body-thread store cache, as the workers' (main.c). */
 #define GATE_CACHE_KIB 256
 
@@ -43,6 +48,9 @@ struct slot {
     int fd;                   /* a dup of the connection, -1 = free */
     double deadline;
     struct req_watch watch;   /* bytes read (by the body thread), cut */
+    pthread_t tid;            /* the body thread reading it */
+    double cut_time;          /* when watch.cut was set */
+    int shut;                 /* its read side is shut down */
     unsigned long long mark_bytes; /* bytes at mark_time */
     double mark_time;
     int stalled;              /* < REQ_STALL_BYTES in the last window */
@@ -147,6 +155,9 @@ static struct slot *slot_add(struct gate *g, int fd, double t0,
             s->deadline = deadline;
             s->watch.bytes = 0;
             s->watch.cut = REQ_CUT_NONE;
+            s->watch.in_read = 0;
+            s->tid = pthread_self();
+            s->shut = 0;
             s->mark_bytes = 0;
             s->mark_time = t0;
             s->stalled = 0;
@@ -362,10 +373,30 @@ static void gate_recheck(struct gate *g, struct conn *c)
 
 /* The blocked read returns end of file; the answer goes out on the write
  * side, which stays open (req_read answers 408). */
-static void slot_cut(struct slot *s, enum req_cut why)
+static void slot_cut(struct slot *s, enum req_cut why, double now)
 {
-    __atomic_store_n(&s->watch.cut, why, __ATOMIC_RELAXED);
-    shutdown(s->fd, SHUT_RD);
+    __atomic_store_n(&s->watch.cut, why, __ATOMIC_SEQ_CST);
+    s->cut_time = now;
+}
+
+/* Wakes the body thread of a cut body from its read.  A signal makes the
+ * read fail (libfcgi does not retry on EINTR) while the web server can
+ * still send: it reads the 408 before the connection closes.  It goes
+ * only to a thread inside the read, again every tick in case it came
+ * just before the read began.  Shutting the socket's read side down
+ * would work too, but the web server's next write then fails at once
+ * (EPIPE), often before the 408 is out, and it answers 502: that is the
+ * fallback for a thread the signals do not wake. */
+static void slot_wake(struct slot *s, double now)
+{
+    if (!__atomic_load_n(&s->watch.in_read, __ATOMIC_SEQ_CST))
+        return;
+    if (now - s->cut_time < GATE_CUT_GRACE)
+        pthread_kill(s->tid, GATE_WAKE_SIGNAL);
+    else if (!s->shut) {
+        shutdown(s->fd, SHUT_RD);
+        s->shut = 1;
+    }
 }
 
 /* Cuts the bodies being read past their body_timeout, and, while flowing
@@ -380,10 +411,15 @@ static void gate_sweep_bodies(struct gate *g, double now)
         struct slot *s = &g->slots[i];
         unsigned long long b;
 
-        if (s->fd < 0 || __atomic_load_n(&s->watch.cut, __ATOMIC_RELAXED))
+        if (s->fd < 0)
             continue;
+        if (__atomic_load_n(&s->watch.cut, __ATOMIC_SEQ_CST)) {
+            slot_wake(s, now);
+            continue;
+        }
         if (now >= s->deadline) {
-            slot_cut(s, REQ_CUT_DEADLINE);
+            slot_cut(s, REQ_CUT_DEADLINE, now);
+            slot_wake(s, now);
             continue;
         }
         b = __atomic_load_n(&s->watch.bytes, __ATOMIC_RELAXED);
@@ -393,7 +429,8 @@ static void gate_sweep_bodies(struct gate *g, double now)
             s->mark_time = now;
         }
         if (s->stalled && waiting > 0) {
-            slot_cut(s, REQ_CUT_STALLED);
+            slot_cut(s, REQ_CUT_STALLED, now);
+            slot_wake(s, now);
             waiting--;
         }
     }
@@ -499,6 +536,22 @@ int gate_take(struct gate *g, int fd, double t0)
     return 0;
 }
 
+static void gate_wake_handler(int sig)
+{
+    (void)sig;  /* its only effect is the interrupted read */
+}
+
+/* Without SA_RESTART: the read returns EINTR. */
+static int gate_signal_init(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = gate_wake_handler;
+    sigemptyset(&sa.sa_mask);
+    return sigaction(GATE_WAKE_SIGNAL, &sa, NULL);
+}
+
 struct gate *gate_start(struct app *app, char *err, size_t errlen)
 {
     struct gate *g = calloc(1, sizeof(*g));
@@ -518,6 +571,10 @@ struct gate *gate_start(struct app *app, char *err, size_t errlen)
     g->qmax = 4 * n;
     for (int i = 0; i < n; i++)
         g->slots[i].fd = -1;
+    if (gate_signal_init() < 0) {
+        snprintf(err, errlen, "gate: sigaction: %s", strerror(errno));
+        goto fail;
+    }
     g->ep = epoll_create1(EPOLL_CLOEXEC);
     if (g->ep < 0 ||
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, g->dummy) < 0) {

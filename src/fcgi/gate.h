@@ -17,10 +17,10 @@
  *     epoll set, costing a file descriptor and no thread, until it is
  *     complete or flowing.
  * A request must be whole within body_timeout of its acceptance.  One still
- * waiting at the gate is answered 408 without a handler seeing it; one
- * being read by a body thread has the read side of its socket shut down by
- * the gate thread, so that the blocked read fails and the handler cleans up
- * (req_read answers the 408).  While flowing uploads wait for a body thread,
+ * waiting at the gate is answered 408 without a handler seeing it; for one
+ * being read by a body thread, the gate thread marks it cut and interrupts
+ * the blocked read with a signal, so that the read fails and the handler
+ * cleans up (req_read answers the 408).  While flowing uploads wait for a body thread,
  * bodies that stalled (a burst, then a trickle) are cut the same way, and a
  * freed thread takes the waiting upload with the most bytes already sent.
  */

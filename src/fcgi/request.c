@@ -119,9 +119,8 @@ const char *req_param(const struct req *r, const char *name)
     return FCGX_GetParam(name, r->fcgi->envp);
 }
 
-/* The gate shuts a body's socket down for reading when body_timeout has
- * passed or the body stalled: say so, once, instead of "could not be
- * read". */
+/* The gate cuts a body when body_timeout has passed or the body stalled:
+ * say so, once, instead of "could not be read". */
 static void req_body_cut(struct req *r)
 {
     const struct rr_conf *c = &r->w->app->conf;
@@ -148,9 +147,19 @@ static void req_body_cut(struct req *r)
 
 long req_read(struct req *r, char *data, size_t len)
 {
-    int n = FCGX_GetStr(data, (int)(len > 1u << 30 ? 1u << 30 : len),
-                        r->fcgi->in);
+    int n;
 
+    if (r->watch && __atomic_load_n(&r->watch->cut, __ATOMIC_RELAXED)) {
+        req_body_cut(r);
+        return -1;
+    }
+    /* The gate interrupts a read only while this is set (gate.c). */
+    if (r->watch)
+        __atomic_store_n(&r->watch->in_read, 1, __ATOMIC_SEQ_CST);
+    n = FCGX_GetStr(data, (int)(len > 1u << 30 ? 1u << 30 : len),
+                    r->fcgi->in);
+    if (r->watch)
+        __atomic_store_n(&r->watch->in_read, 0, __ATOMIC_SEQ_CST);
     if (n < 0 || FCGX_GetError(r->fcgi->in) != 0) {
         req_body_cut(r);
         return -1;

@@ -27,6 +27,7 @@ enum req_cut { REQ_CUT_NONE, REQ_CUT_DEADLINE, REQ_CUT_STALLED };
 struct req_watch {
     unsigned long long bytes;   /* read so far (atomic) */
     int cut;                    /* enum req_cut, set by the gate (atomic) */
+    int in_read;                /* blocked in libfcgi's read (atomic) */
 };
 
 enum req_format {
