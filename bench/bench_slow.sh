@@ -23,6 +23,10 @@
 # Environment (defaults in brackets):
 #   BENCH_CONNS [1000]  BENCH_ADDRS [250]  BENCH_GAP [2]
 #   BENCH_PROBES [3000]       reads per phase
+#   BENCH_BURST [0]           a third phase: the attack plus this many
+#                             bodies that send 64 KiB at once, then trickle
+#                             (they take body threads; see README "Slow
+#                             clients")
 #   BENCH_UPLOAD_MIB [256]    BENCH_UPLOAD_RUNS [3]
 #   BENCH_DIR [mktemp -d /tmp/rrslow.XXXXXX]  BENCH_KEEP [0]
 #   BENCH_RESULTS             also write the result table to this file
@@ -40,6 +44,8 @@ PROBES=${BENCH_PROBES:-3000}
 UPLOAD_MIB=${BENCH_UPLOAD_MIB:-256}
 UPRUNS=${BENCH_UPLOAD_RUNS:-3}
 KEEP=${BENCH_KEEP:-0}
+BURST=${BENCH_BURST:-0}
+BURST_PID=""
 SC=$BUILDDIR/bench/slowclient
 
 die() { echo "bench_slow.sh: $*" >&2; exit 1; }
@@ -60,6 +66,7 @@ ATTACK_PID=""
 cleanup() {
     set +e
     [ -n "$ATTACK_PID" ] && kill "$ATTACK_PID" 2>/dev/null
+    [ -n "$BURST_PID" ] && kill "$BURST_PID" 2>/dev/null
     [ -d "$STACK" ] && "$SRCDIR/scripts/stack.sh" stop "$STACK" >/dev/null 2>&1
     if [ "$KEEP" = 1 ]; then
         rm -rf "$STACK/spool/tasks" "$DIR/nginx-up" "$DIR/upload.stl"
@@ -220,6 +227,15 @@ NGX_CONNS=$(ss -Htn state established "sport = :$PORT" | wc -l)
 say "   rrcloud-fcgi holds $HELD0 descriptors, nginx $NGX_CONNS client connections"
 phase attack
 HELD1=$(fcgi_fds)
+if [ "$BURST" -gt 0 ]; then
+    say "3. the attack plus $BURST bodies that send 64 KiB at once, then trickle"
+    "$SC" attack "$PORT" "$BURST" 100000 --mode body --burst 65536 --gap "$GAP" \
+        --addrs "$BURST" >"$DIR/burst.out" &
+    BURST_PID=$!
+    sleep 3   # let them take the body threads (a bench, not a test)
+    phase burst
+    kill "$BURST_PID"; wait "$BURST_PID" 2>/dev/null || true; BURST_PID=""
+fi
 kill "$ATTACK_PID"; wait "$ATTACK_PID" 2>/dev/null || true; ATTACK_PID=""
 RSS=$(awk '/^VmRSS/ {print $2}' "/proc/$FCGI_PID/status")
 
@@ -237,11 +253,20 @@ met() { awk -v v="$1" -v t="$2" -v op="$3" 'BEGIN {ok = (op == "<") ? v < t : v 
     printf '%-44s %8s %8s %8s %s\n' "without attack" "$Q50" "$Q99" "$QMAX" "$QOK/$QTO"
     printf '%-44s %8s %8s %8s %s\n' "under attack" "$A50" "$A99" "$AMAX" "$AOK/$ATO"
     printf '%-44s %8s  target < 50 ms: %s\n' "p99 under attack" "$A99" "$(met "$A99" 50 "<")"
+    printf '%-44s %8s  p99 under attack / without\n' "" "$(ratio "$A99" "$Q99")"
     printf '%-44s %8s %8s\n' "upload $UPSIZE B, MiB/s (median of $UPRUNS)" quiet attack
     printf '%-44s %8s %8s\n' "nginx alone" "$UPN_quiet" "$UPN_attack"
     printf '%-44s %8s %8s\n' "rrcloud" "$UPR_quiet" "$UPR_attack"
-    R=$(ratio "$UPR_attack" "$UPN_quiet")
-    printf '%-44s %8s  target >= 0.9: %s\n' "rrcloud under attack / nginx alone quiet" "$R" "$(met "$R" 0.9 ">=")"
-    printf '%-44s %8s\n' "rrcloud under attack / nginx alone under it" "$(ratio "$UPR_attack" "$UPN_attack")"
+    printf '%-44s %8s\n' "rrcloud / nginx alone, both quiet" "$(ratio "$UPR_quiet" "$UPN_quiet")"
+    R=$(ratio "$UPR_attack" "$UPN_attack")
+    printf '%-44s %8s  target >= 0.9: %s\n' "rrcloud / nginx alone, both under attack" "$R" "$(met "$R" 0.9 ">=")"
+    printf '%-44s %8s\n' "rrcloud under attack / nginx alone quiet" "$(ratio "$UPR_attack" "$UPN_quiet")"
+    printf '%-44s %8s\n' "rrcloud under attack / rrcloud quiet" "$(ratio "$UPR_attack" "$UPR_quiet")"
+    if [ "$BURST" -gt 0 ]; then
+        set -- $LAT_burst
+        echo "with $BURST bursting bodies too: $(tail -n 2 "$DIR/burst.out" | tr '\n' ' ')"
+        printf '%-44s %8s %8s %8s %s\n' "  reads" "$1" "$2" "$3" "$4/$5"
+        printf '%-44s %8s  nginx alone %s\n' "  rrcloud upload MiB/s" "$UPR_burst" "$UPN_burst"
+    fi
     printf '%-44s %8s\n' "rrcloud-fcgi RSS after the attack (KiB)" "$RSS"
 } | tee "${BENCH_RESULTS:-/dev/null}"
