@@ -132,6 +132,9 @@ server.bind = "127.0.0.1"
 server.port = $PORT
 server.errorlog = "$DIR/log/lighttpd-error.log"
 server.upload-dirs = ( "$DIR/lighttpd/up" )
+# As nginx's worker_connections above: room for a thousand slow clients
+# (README "Slow clients").
+server.max-fds = 8192
 include "$DIR/lighttpd/site.conf"
 EOC
     "$lighttpd" -D -f "$DIR/lighttpd/lighttpd.conf" >>"$DIR/log/lighttpd.log" 2>&1 &
