@@ -95,7 +95,8 @@ int gate_request(struct gate *g, FCGX_Request *f, int fd)
      * FCGX_Finish_r that FCGX_Accept_r starts with from closing it; the
      * BEGIN record then sets it as the web server asks.  On a malformed
      * request libfcgi closes fd and accepts anew on the listener: the
-     * dummy one is a socketpair end, on which accept fails at once. */
+     * dummy one is a socketpair end, on which accept fails (after
+     * libfcgi's own check of at most 2 s) and never takes a connection. */
     if (FCGX_InitRequest(f, g->dummy[0], 0) != 0) {
         close(fd);
         return -1;
@@ -284,7 +285,9 @@ static void gate_queue_body(struct gate *g, struct conn *c)
             g->qhead = c;
         g->qtail = c;
         g->nq++;
-        if (g->nidle == 0 && g->nbody < g->app->conf.body_threads &&
+        /* An idle thread that was signalled counts as idle until it has
+         * woken: compare with what is queued, not with 0. */
+        if (g->nq > g->nidle && g->nbody < g->app->conf.body_threads &&
             pthread_create(&g->body[g->nbody], NULL, gate_body_main, g) == 0)
             g->nbody++;
         pthread_cond_signal(&g->cond);
@@ -436,8 +439,36 @@ static void gate_sweep_bodies(struct gate *g, double now)
     }
 }
 
+/* Moves the queued uploads whose body_timeout has passed (every body
+ * thread was busy for all of it) onto late.  Called under the lock. */
+static struct conn *gate_sweep_queue(struct gate *g, double now,
+                                     struct conn *late)
+{
+    struct conn *c = g->qhead, *prev = NULL, *next;
+    double limit = (double)g->app->conf.body_timeout;
+
+    for (; c; c = next) {
+        next = c->next;
+        if (now < c->t0 + limit) {
+            prev = c;
+            continue;
+        }
+        if (prev)
+            prev->next = next;
+        else
+            g->qhead = next;
+        if (g->qtail == c)
+            g->qtail = prev;
+        g->nq--;
+        c->next = late;
+        late = c;
+    }
+    return late;
+}
+
 /* Answers 408 to the connections whose body_timeout has passed at the
- * gate, and cuts the bodies being read past theirs or stalled. */
+ * gate or in the queue, and cuts the bodies being read past theirs or
+ * stalled. */
 static void gate_sweep(struct gate *g, double now)
 {
     long long limit = g->app->conf.body_timeout;
@@ -459,6 +490,7 @@ static void gate_sweep(struct gate *g, double now)
         c->next = late;
         late = c;
     }
+    late = gate_sweep_queue(g, now, late);
     gate_sweep_bodies(g, now);
     pthread_mutex_unlock(&g->lock);
     snprintf(msg, sizeof(msg), "request body not complete within %lld s "
