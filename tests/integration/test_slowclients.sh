@@ -89,6 +89,13 @@ body_timeout = 5" stack_start "$web"
     # Only the good upload made a task, and no partial upload is left.
     n=$(curl -s "$BASE/api/v1/tasks?limit=1000" | grep -o '"id":' | wc -l)
     expect_eq "$web: tasks made" 1 "$n"
+    # The last cut body's handler may still be cleaning up as the
+    # attacker ends: wait for it, at most 10 s.
+    i=0
+    while [ -n "$(find "$STACK/spool/tmp" -mindepth 1 | head -n 1)" ] &&
+          [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
     left=$(find "$STACK/spool/tmp" -mindepth 1 | head -n 3)
     expect_eq "$web: nothing left in spool/tmp" "" "$left"
     stack_stop
