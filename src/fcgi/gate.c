@@ -69,8 +69,8 @@ struct gate {
     struct conn *qhead, *qtail; /* ready for a body thread */
     int nq, qmax;
     struct slot *slots;       /* body_threads of them */
-    pthread_t *body;
-    int nbody, nidle;
+    pthread_cond_t gone;      /* a body thread ended */
+    int nbody, nidle;         /* body threads running (detached), idle */
     int stopping;
     unsigned char peekbuf[GATE_PEEK_MAX]; /* the gate thread's */
 };
@@ -267,7 +267,28 @@ static void *gate_body_main(void *arg)
     }
     pthread_mutex_unlock(&g->lock);
     store_close(w.st);
+    /* The last touch of g: gate_stop frees it once nbody is 0. */
+    pthread_mutex_lock(&g->lock);
+    g->nbody--;
+    pthread_cond_broadcast(&g->gone);
+    pthread_mutex_unlock(&g->lock);
     return NULL;
+}
+
+/* Starts a body thread (detached: one that cannot open its store, say
+ * with the descriptor table full, ends and a later upload starts another).
+ * Called under the lock. */
+static void gate_body_spawn(struct gate *g)
+{
+    pthread_attr_t a;
+    pthread_t t;
+
+    if (pthread_attr_init(&a) != 0)
+        return;
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &a, gate_body_main, g) == 0)
+        g->nbody++;
+    pthread_attr_destroy(&a);
 }
 
 /* Queues c for a body thread, starting one if none is idle. */
@@ -287,9 +308,8 @@ static void gate_queue_body(struct gate *g, struct conn *c)
         g->nq++;
         /* An idle thread that was signalled counts as idle until it has
          * woken: compare with what is queued, not with 0. */
-        if (g->nq > g->nidle && g->nbody < g->app->conf.body_threads &&
-            pthread_create(&g->body[g->nbody], NULL, gate_body_main, g) == 0)
-            g->nbody++;
+        if (g->nq > g->nidle && g->nbody < g->app->conf.body_threads)
+            gate_body_spawn(g);
         pthread_cond_signal(&g->cond);
     }
     pthread_mutex_unlock(&g->lock);
@@ -594,9 +614,9 @@ struct gate *gate_start(struct app *app, char *err, size_t errlen)
         g->ep = g->dummy[0] = g->dummy[1] = -1;
         pthread_mutex_init(&g->lock, NULL);
         pthread_cond_init(&g->cond, NULL);
+        pthread_cond_init(&g->gone, NULL);
     }
-    if (!g || !(g->slots = calloc((size_t)n, sizeof(*g->slots))) ||
-        !(g->body = calloc((size_t)n, sizeof(*g->body)))) {
+    if (!g || !(g->slots = calloc((size_t)n, sizeof(*g->slots)))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -640,8 +660,10 @@ void gate_stop(struct gate *g)
     pthread_mutex_unlock(&g->lock);
     if (g->started)
         pthread_join(g->thread, NULL);
-    for (int i = 0; i < g->nbody; i++)
-        pthread_join(g->body[i], NULL);
+    pthread_mutex_lock(&g->lock);
+    while (g->nbody > 0)
+        pthread_cond_wait(&g->gone, &g->lock);
+    pthread_mutex_unlock(&g->lock);
     for (c = g->waiting; c; c = next) {
         next = c->next;
         close(c->fd);
@@ -659,7 +681,7 @@ void gate_stop(struct gate *g)
             close(g->dummy[i]);
     pthread_mutex_destroy(&g->lock);
     pthread_cond_destroy(&g->cond);
+    pthread_cond_destroy(&g->gone);
     free(g->slots);
-    free(g->body);
     free(g);
 }

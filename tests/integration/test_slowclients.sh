@@ -12,6 +12,8 @@
 #   - with bodies that came in a burst and then trickle holding every body
 #     thread, a good upload still gets one: stalled bodies are cut (408)
 #     while uploads wait, long before their body_timeout.
+#   - with rrcloud-fcgi's descriptor table full of waiting bodies, its
+#     workers wait instead of ending: reads answer once the attack is over.
 # The shorter sibling of bench/bench_slow.sh.
 . "$(dirname "$0")/lib.sh"
 
@@ -138,9 +140,28 @@ body_timeout = 120" stack_start nginx
     rm -rf "$STACK"
 }
 
+# libfcgi's accept returned an error on a full descriptor table, and the
+# worker that got it ended for good.
+fd_exhaustion() {
+    command -v prlimit >/dev/null || { echo "no prlimit: skipped"; return 0; }
+    STACK_CONF_EXTRA="fcgi_threads = 2
+body_timeout = 2" stack_start nginx
+    prlimit --pid "$(cat "$STACK/fcgi.pid")" --nofile=80:80
+    "$SC" attack "$PORT" 150 4 --mode body --gap 1 --addrs 30 >"$T/fds.out"
+    echo "descriptors: $(cat "$T/fds.out")"
+    check "rrcloud-fcgi ran out of descriptors" \
+        grep -q "accept: Too many open files" "$STACK/log/fcgi.log"
+    out=$("$SC" probe "$PORT" 10 /healthz '/?service=meta' --timeout 10)
+    expect_eq "reads answer after the descriptors are back" 10 \
+        "$(printf '%s\n' "$out" | awk '$2 == 200' | wc -l)"
+    stack_stop
+    rm -rf "$STACK"
+}
+
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
     run nginx
     preempt
+    fd_exhaustion
 else
     echo "nginx not installed: skipped"
 fi
