@@ -46,11 +46,11 @@ body_threads = 2
 body_timeout = 5" stack_start "$web"
     head -c 750000 /dev/urandom | base64 >"$T/good.txt"
 
-    "$SC" attack "$PORT" 200 9 --gap 1 --addrs 50 >"$T/trickle-$web.out" &
+    "$SC" attack "$PORT" 200 8 --gap 1 --addrs 50 >"$T/trickle-$web.out" &
     EXTRA_PIDS="${EXTRA_PIDS:-} $!"
     # One body at full speed for 64 KiB (a body thread takes it), then
     # trickling: body_threads 2 leaves the other for the good upload.
-    "$SC" attack "$PORT" 1 9 --mode body --burst 65536 --gap 1 \
+    "$SC" attack "$PORT" 1 8 --mode body --burst 65536 --gap 1 \
         --addrs 1 >"$T/burst-$web.out" &
     EXTRA_PIDS="$EXTRA_PIDS $!"
     # 100 of the 200 trickle bodies, at the gate (the others trickle their
