@@ -207,7 +207,11 @@ phase() { # name
     done
     UPN=$(median <"$DIR/up-nginx-$NAME"); UPR=$(median <"$DIR/up-rr-$NAME")
     say "   upload MiB/s: nginx alone $UPN ($(tr '\n' ' ' <"$DIR/up-nginx-$NAME")), rrcloud $UPR ($(tr '\n' ' ' <"$DIR/up-rr-$NAME"))"
-    eval "LAT_$NAME=\$LAT UPN_$NAME=\$UPN UPR_$NAME=\$UPR"
+    case $NAME in
+    quiet) LAT_quiet=$LAT UPN_quiet=$UPN UPR_quiet=$UPR ;;
+    attack) LAT_attack=$LAT UPN_attack=$UPN UPR_attack=$UPR ;;
+    burst) LAT_burst=$LAT UPN_burst=$UPN UPR_burst=$UPR ;;
+    esac
 }
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
