@@ -21,30 +21,26 @@
 const char *cli_fleet_token(const struct cli_ctx *ctx,
                             const struct cli_fargs *a)
 {
-    const char *env = getenv("RRCLOUD_TOKEN");
-
-    if (a && a->token)
-        return a->token;
-    if (ctx->opts.token)
-        return ctx->opts.token;
-    if (env && *env)
-        return env;
-    return ctx->rc.token;
+    return a && a->token ? a->token : ctx->opts.token;
 }
 
 /* A 401/403: what was wrong with the token and how to give one. */
-static int token_refused(const struct cli_resp *r, const char *base,
-                         const char *token)
+static int token_refused(const struct cli_ctx *ctx, const struct cli_resp *r,
+                         const char *base, const char *token)
 {
     char msg[512];
 
     cli_out_server_message(r->status, r->body.data, r->body.len, msg,
                            sizeof(msg));
-    if (!token)
-        cli_out_error("this needs the fleet's admin token: give "
-                      "--token=TOKEN, set RRCLOUD_TOKEN, or put \"token = "
-                      "TOKEN\" in ~/.rrcloudrc (%s: HTTP %ld)", base,
-                      r->status);
+    if (!token && cli_http_key_withheld(ctx->http, base))
+        cli_out_error("%s needs a key (HTTP %ld); the key in rrcloudrc or "
+                      "RRCLOUD_TOKEN belongs to other servers and is not "
+                      "sent here: give --token=KEY, or set \"SERVICE.key\" "
+                      "beside \"SERVICE.servers\"", base, r->status);
+    else if (!token)
+        cli_out_error("this needs an API key: give --token=KEY, set "
+                      "RRCLOUD_TOKEN, or run rrcloud login (%s: HTTP %ld)",
+                      base, r->status);
     else if (r->status == 401)
         cli_out_error("%s refused the token (HTTP 401: %s)", base, msg);
     else
@@ -64,11 +60,6 @@ int cli_fleet_call(struct cli_ctx *ctx, const char *method, const char *path,
     int code = CLI_EXIT_OK;
 
     *out = NULL;
-    if (token && !cli_args_token_valid(token)) {
-        cli_out_error("bad RRCLOUD_TOKEN (1..255 visible characters, no "
-                      "blanks)");
-        return CLI_EXIT_USAGE;
-    }
     cli_resp_init(&r, ANSWER_MAX, 0);
     for (size_t i = 0; ctx->servers[i]; i++) {
         at = ctx->servers[i];
@@ -81,7 +72,8 @@ int cli_fleet_call(struct cli_ctx *ctx, const char *method, const char *path,
     if (base)
         *base = at;
     if (net == CLI_NET_OK && (r.status == 401 || r.status == 403)) {
-        code = token_refused(&r, at, token);
+        code = token_refused(ctx, &r, at,
+                             token ? token : cli_http_key_for(ctx->http, at));
     } else if (net == CLI_NET_OK && r.status == 404 && r.body.len == 0) {
         cli_out_error("%s has no fleet API (HTTP 404 for %s)", at, path);
         code = CLI_EXIT_REJECTED;

@@ -52,6 +52,16 @@ stack_start() { # web-server
         { echo "stack did not start"; exit 99; }
 }
 
+# start_listener LOG [STATUSES]: tests/tools/rr-listen in the background
+# (stopped by finish), logging each request to LOG; sets LPORT.
+start_listener() {
+    "$builddir/tests/tools/rr-listen" "$1" ${2:+"$2"} >"$1.port" &
+    EXTRA_PIDS="${EXTRA_PIDS:-} $!"
+    _i=0
+    while [ ! -s "$1.port" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    LPORT=$(head -n 1 "$1.port")
+}
+
 stack_stop() {
     [ -n "${STACK:-}" ] && "$top_srcdir/scripts/stack.sh" stop "$STACK" >/dev/null 2>&1
     return 0

@@ -386,6 +386,23 @@ expect_eq "carol's key reads it" 200 \
     "$(code GET /api/v1/tasks/$CT -H "$(bearer "$CAROL")")"
 "$RR" "$S" info "$CT" >"$T/out" 2>"$T/err"
 expect_eq "rrcloud info with the stored key" 0 $?
+# The stored key goes only to the servers it belongs to: not to a
+# SERVICE.servers of rrcloudrc without its own SERVICE.key.
+start_listener "$T/other.log"
+cp "$HOME/.rrcloudrc" "$T/rc.saved"
+printf 'servers = 127.0.0.1:%s\necho.servers = 127.0.0.1:%s\n' "$PORT" "$LPORT" \
+    >>"$HOME/.rrcloudrc"
+(cd "$T" && "$RR" --async echo carol.txt) >"$T/out" 2>"$T/err"
+check "echo went to echo.servers" [ -s "$T/other.log" ]
+expect_not_contains "... without the stored key" "$(cat "$T/other.log")" "$CAROL"
+"$RR" info "$CT" >"$T/out" 2>"$T/err"
+expect_eq "rrcloud info takes the key to servers" 0 $?
+: >"$T/other.log"
+printf 'echo.key = %s\n' "$CAROL" >>"$HOME/.rrcloudrc"
+(cd "$T" && "$RR" --async echo carol.txt) >"$T/out" 2>"$T/err"
+expect_contains "echo.key goes to echo.servers" "$(cat "$T/other.log")" \
+    "Bearer $CAROL"
+cp "$T/rc.saved" "$HOME/.rrcloudrc"
 "$RR" "$S" --token="$ADMIN" key revoke carol-cli >"$T/out" 2>"$T/err"
 expect_eq "rrcloud key revoke" 0 $?
 "$RR" "$S" info "$CT" >"$T/out" 2>"$T/err"
