@@ -59,7 +59,7 @@ static void as_key(struct auth_caller *c, enum fleet_role role,
 static void as_stored_key(struct req *r, struct auth_caller *c)
 {
     const struct fleet_apikey *k = &c->key;
-    const char *end_user = req_param(r, "HTTP_X_ON_BEHALF_OF");
+    const char *end_user = r->on_behalf_of;
     char owner[AUTH_OWNER_MAX];
 
     if (k->revoked > 0) {
@@ -122,8 +122,8 @@ static int auth_token(struct req *r, const char *tok, struct auth_caller *c)
 int auth_identify(struct req *r, struct auth_caller *c)
 {
     struct authlimit *al = r->w->app->authlimit;
-    const char *auth = req_param(r, "HTTP_AUTHORIZATION");
-    const char *key = req_param(r, "HTTP_X_API_KEY");
+    const char *auth = r->authorization;
+    const char *key = r->api_key;
     char tok[AUTH_TOKEN_MAX];
     const char *t = NULL;
     int rc;

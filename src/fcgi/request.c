@@ -14,10 +14,49 @@
 /* Cap of one response body built in memory (listings are paged). */
 #define REQ_OUT_MAX (16u << 20)
 
-static const char *env_or(FCGX_Request *f, const char *name, const char *def)
-{
-    const char *v = FCGX_GetParam(name, f->envp);
+/* The parameters a request is read from, taken in one pass over the
+ * FastCGI environment: FCGX_GetParam walks all of it for each name, and
+ * those walks were a tenth of an info request. */
+enum { P_METHOD, P_DOC_URI, P_REQ_URI, P_QUERY, P_CTYPE, P_CLEN, P_ADDR,
+       P_UA, P_ACCEPT, P_PREFER, P_HOST, P_SERVER, P_AUTH, P_API_KEY,
+       P_BEHALF, P_COUNT };
 
+#define PARAM(s) { s, sizeof(s) - 1 }
+static const struct {
+    const char *name;
+    size_t len;
+} params[P_COUNT] = {
+    PARAM("REQUEST_METHOD"), PARAM("DOCUMENT_URI"), PARAM("REQUEST_URI"),
+    PARAM("QUERY_STRING"), PARAM("CONTENT_TYPE"), PARAM("CONTENT_LENGTH"),
+    PARAM("REMOTE_ADDR"), PARAM("HTTP_USER_AGENT"), PARAM("HTTP_ACCEPT"),
+    PARAM("HTTP_PREFER"), PARAM("HTTP_HOST"), PARAM("SERVER_SOFTWARE"),
+    PARAM("HTTP_AUTHORIZATION"), PARAM("HTTP_X_API_KEY"),
+    PARAM("HTTP_X_ON_BEHALF_OF"),
+};
+#undef PARAM
+
+/* v[i] = the value of params[i] in envp, or NULL; the first one wins, as
+ * with FCGX_GetParam. */
+static void read_params(FCGX_ParamArray envp, const char **v)
+{
+    for (int i = 0; i < P_COUNT; i++)
+        v[i] = NULL;
+    for (; envp && *envp; envp++) {
+        const char *eq = strchr(*envp, '=');
+        size_t n = eq ? (size_t)(eq - *envp) : 0;
+
+        for (int i = 0; eq && i < P_COUNT; i++) {
+            if (params[i].len == n && !v[i] &&
+                memcmp(params[i].name, *envp, n) == 0) {
+                v[i] = eq + 1;
+                break;
+            }
+        }
+    }
+}
+
+static const char *or_default(const char *v, const char *def)
+{
     return v ? v : def;
 }
 
@@ -53,20 +92,21 @@ static void req_pick_format(struct req *r)
 
 void req_init(struct req *r, FCGX_Request *f, struct worker *w)
 {
-    const char *len;
+    const char *v[P_COUNT];
     char *end;
 
     memset(r, 0, offsetof(struct req, pathbuf));
     r->pathbuf[0] = '\0';
     r->fcgi = f;
     r->w = w;
-    r->method = env_or(f, "REQUEST_METHOD", "GET");
+    read_params(f->envp, v);
+    r->method = or_default(v[P_METHOD], "GET");
     /* nginx passes the decoded path as DOCUMENT_URI; lighttpd has only
      * REQUEST_URI, whose path part is enough to route (ids are checked
      * character by character anyway). */
-    r->path = env_or(f, "DOCUMENT_URI", NULL);
+    r->path = v[P_DOC_URI];
     if (!r->path) {
-        const char *uri = env_or(f, "REQUEST_URI", "/");
+        const char *uri = or_default(v[P_REQ_URI], "/");
         size_t n = strcspn(uri, "?");
         if (n >= sizeof(r->pathbuf))
             n = sizeof(r->pathbuf) - 1;
@@ -74,14 +114,17 @@ void req_init(struct req *r, FCGX_Request *f, struct worker *w)
         r->pathbuf[n] = '\0';
         r->path = r->pathbuf;
     }
-    r->query = env_or(f, "QUERY_STRING", "");
-    r->content_type = env_or(f, "CONTENT_TYPE", "");
-    r->remote_addr = env_or(f, "REMOTE_ADDR", "localhost");
-    r->user_agent = env_or(f, "HTTP_USER_AGENT", "");
-    r->accept = env_or(f, "HTTP_ACCEPT", "");
-    r->prefer = env_or(f, "HTTP_PREFER", "");
+    r->query = or_default(v[P_QUERY], "");
+    r->content_type = or_default(v[P_CTYPE], "");
+    r->remote_addr = or_default(v[P_ADDR], "localhost");
+    r->user_agent = or_default(v[P_UA], "");
+    r->accept = or_default(v[P_ACCEPT], "");
+    r->prefer = or_default(v[P_PREFER], "");
+    r->authorization = v[P_AUTH];
+    r->api_key = v[P_API_KEY];
+    r->on_behalf_of = v[P_BEHALF];
     /* RepRapCloud's serverName is the Host header's host. */
-    r->host = env_or(f, "HTTP_HOST", "");
+    r->host = or_default(v[P_HOST], "");
     {
         size_t n = strcspn(r->host, ":");
         if (n < sizeof(r->hostbuf) && r->host[n]) {
@@ -90,13 +133,12 @@ void req_init(struct req *r, FCGX_Request *f, struct worker *w)
             r->host = r->hostbuf;
         }
     }
-    r->server = env_or(f, "SERVER_SOFTWARE", "");
-    len = FCGX_GetParam("CONTENT_LENGTH", f->envp);
+    r->server = or_default(v[P_SERVER], "");
     r->content_length = -1;
-    if (len && *len) {
-        long long v = strtoll(len, &end, 10);
-        if (*end == '\0' && v >= 0)
-            r->content_length = v;
+    if (v[P_CLEN] && *v[P_CLEN]) {
+        long long n = strtoll(v[P_CLEN], &end, 10);
+        if (*end == '\0' && n >= 0)
+            r->content_length = n;
     }
     r->api = strncmp(r->path, "/api/", 5) == 0;
     req_pick_format(r);
@@ -111,11 +153,6 @@ void req_free(struct req *r)
 int req_is(const struct req *r, const char *m)
 {
     return strcmp(r->method, m) == 0;
-}
-
-const char *req_param(const struct req *r, const char *name)
-{
-    return FCGX_GetParam(name, r->fcgi->envp);
 }
 
 long req_read(struct req *r, char *data, size_t len)
