@@ -14,6 +14,7 @@
 #include "fcgi/authlimit.h"
 #include "fcgi/hold.h"
 #include "fcgi/request.h"
+#include "fcgi/taskcache.h"
 #include "fcgi/worker.h"
 #include "http/netcheck.h"
 #include "services/filetype.h"
@@ -67,7 +68,8 @@ static void usage(FILE *f)
 static void *worker_main(void *arg)
 {
     struct thread_arg *ta = arg;
-    struct worker w = { .app = ta->app, .st = ta->st };
+    struct worker w = { .app = ta->app, .st = ta->st,
+                        .tasks = taskcache_new() };
     FCGX_Request *f = NULL;
 
     ta->st = NULL;
@@ -97,6 +99,7 @@ static void *worker_main(void *arg)
         free(f);
     }
     store_close(w.st);
+    taskcache_free(w.tasks);
     return NULL;
 }
 

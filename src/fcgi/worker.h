@@ -16,6 +16,7 @@ struct service_registry;
 struct holder;
 struct authlimit;
 struct req;
+struct taskcache;
 
 struct app {
     struct rr_conf conf;
@@ -37,6 +38,7 @@ struct app {
 struct worker {
     struct app *app;          /* borrowed */
     struct store *st;         /* owned: this thread's connection */
+    struct taskcache *tasks;  /* owned: ended tasks read lately, or NULL */
 };
 
 /* The return value of a handler that passed the request to the holder:

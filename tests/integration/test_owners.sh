@@ -174,6 +174,16 @@ expect_eq "it is done" complete "$(wait_status "$A" complete 20)"
 expect_eq "127.0.0.1 reads it" 200 "$(code GET /api/v1/tasks/$A)"
 expect_eq "127.0.0.2 gets 404 reading it" 404 "$(code GET /api/v1/tasks/$A $B)"
 expect_eq "... with service=info" 404 "$(code GET "/?service=info&id=$A" $B)"
+# Each worker keeps an ended task it read for a second: the cached record
+# is checked against the caller all the same.  The owner's reads reach
+# every worker (they take turns), then the other caller's follow at once.
+urls=""
+for i in $(seq 24); do urls="$urls -o /dev/null $BASE/?service=info&id=$A"; done
+owner=$(curl -s -w '%{http_code}\n' $urls | sort | uniq -c | tr -s ' ')
+other=$(curl -s -w '%{http_code}\n' $B $urls | sort | uniq -c | tr -s ' ')
+expect_eq "its owner reads it 24 times in a row" " 24 200" "$owner"
+expect_eq "... and right after, 127.0.0.2 gets 404 each time (the workers' cache)" \
+    " 24 404" "$other"
 expect_eq "... cancelling it (DELETE)" 404 "$(code DELETE /api/v1/tasks/$A $B)"
 expect_eq "... cancelling it (POST cancel)" 404 \
     "$(code POST /api/v1/tasks/$A/cancel $B)"

@@ -29,6 +29,7 @@ int main(void)
         store_suite,
         netcheck_suite,
         authlimit_suite,
+        taskcache_suite,
         store_keys_suite,
     };
     SRunner *sr = srunner_create(NULL);
