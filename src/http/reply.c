@@ -1,6 +1,8 @@
 /* reply.c - see reply.h. */
 #include "http/reply.h"
 
+#include "common/util.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -128,28 +130,8 @@ static int put_text_value(struct buf *b, const char *v)
     return rc | buf_append(b, run, (size_t)(v - run));
 }
 
-/* The number formatting of the replies, without printf: an info request
- * formats a dozen numbers, and vsnprintf was most of its cost. */
-
-/* v in decimal into out (at least 24 bytes).  Returns out. */
-static char *fmt_ll(char *out, long long v)
-{
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
-                                  : (unsigned long long)v;
-    char rev[24];
-    size_t n = 0, i = 0;
-
-    do {
-        rev[n++] = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0)
-        out[i++] = '-';
-    while (n)
-        out[i++] = rev[--n];
-    out[i] = '\0';
-    return out;
-}
+/* The replies format numbers without printf: an info request formats a
+ * dozen, and vsnprintf was most of its cost. */
 
 /* A Unix time t > 0 as seconds with five decimals ("%.5f"; a tie may
  * round the other way, 10 us off); "" if t <= 0.  out: 32 bytes. */
@@ -168,7 +150,7 @@ static char *fmt_time(char *out, double t)
         return out;
     }
     u = (unsigned long long)(t * 100000.0 + 0.5);
-    n = strlen(fmt_ll(out, (long long)(u / 100000)));
+    n = strlen(rr_lltoa(out, (long long)(u / 100000)));
     out[n] = '.';
     frac = (unsigned)(u % 100000);
     for (int d = 5; d >= 1; d--) {
@@ -207,20 +189,20 @@ static const char *field_value(int f, enum reply_fmt fmt, unsigned flags,
     case F_CTIME: return fmt_time(tmp, t->ctime);
     case F_ERROR: return t->reason && *t->reason ? t->reason : NULL;
     case F_ETIME: return t->etime > 0 ? fmt_time(tmp, t->etime) : NULL;
-    case F_EXIT: return t->exit_code >= 0 ? fmt_ll(tmp, t->exit_code) : NULL;
+    case F_EXIT: return t->exit_code >= 0 ? rr_lltoa(tmp, t->exit_code) : NULL;
     case F_ID: return t->id;
     case F_IN: return t->inputs ? t->inputs : "";
-    case F_JOB: return t->job_id > 0 ? fmt_ll(tmp, t->job_id) : NULL;
+    case F_JOB: return t->job_id > 0 ? rr_lltoa(tmp, t->job_id) : NULL;
     case F_LOG: return join2(tmp, len, "tasks/log/", t->id);
     case F_NOTIFIER: return t->notifier;
     case F_OUT:
         return t->out_name[0] ? join2(tmp, len, "tasks/out/", t->out_name)
                               : NULL;
-    case F_PID: return t->pid > 0 ? fmt_ll(tmp, t->pid) : NULL;
+    case F_PID: return t->pid > 0 ? rr_lltoa(tmp, t->pid) : NULL;
     case F_SERVER: return server;
     case F_SERVICE: return t->service;
-    case F_SIZEIN: return fmt_ll(tmp, t->size_in);
-    case F_SIZEOUT: return t->size_out >= 0 ? fmt_ll(tmp, t->size_out) : "";
+    case F_SIZEIN: return rr_lltoa(tmp, t->size_in);
+    case F_SIZEOUT: return t->size_out >= 0 ? rr_lltoa(tmp, t->size_out) : "";
     case F_STATE:
         /* the true state beside RepRapCloud's word; JSON and HTML carry
          * it in status itself */
@@ -379,7 +361,7 @@ static int put_json_ll(struct buf *b, const char *key, long long n,
 {
     char v[24];
 
-    return put_json_raw(b, key, present ? fmt_ll(v, n) : NULL);
+    return put_json_raw(b, key, present ? rr_lltoa(v, n) : NULL);
 }
 
 int reply_task_api(struct buf *b, const struct task *t, const char *server)
