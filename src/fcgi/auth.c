@@ -94,7 +94,7 @@ static int auth_token(struct req *r, const char *tok, struct auth_caller *c)
     int rc;
 
     if (fleet_secret_in_list(conf->admin_token, tok)) {
-        as_key(c, ROLE_ADMIN, "admin");
+        as_key(c, ROLE_ADMIN, AUTH_BOOTSTRAP_OWNER);
     } else if (strncmp(tok, "rrp_", 4) == 0) {
         rc = store_printer_auth(r->w->st, tok, &c->printer_id);
         if (rc == 0) {

@@ -54,6 +54,10 @@ enum auth_action {
 
 #define AUTH_OWNER_MAX 128
 
+/* The owner of what the bootstrap admin_token makes; no user and no key
+ * without a user may take this name. */
+#define AUTH_BOOTSTRAP_OWNER "admin"
+
 struct auth_caller {
     enum auth_who who;
     enum fleet_role role;            /* AUTH_KEY */

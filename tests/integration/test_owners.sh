@@ -56,6 +56,21 @@ admin POST /users -d '{"name":"bob"}' >/dev/null
 admin POST /users -d '{"name":"appco"}' >/dev/null
 expect_eq "a user name twice is 409" 409 \
     "$(code POST /api/v1/users -H "$(bearer "$ADMIN")" -d '{"name":"bob"}')"
+# Owners are one namespace: the bootstrap admin_token owns as "admin", a
+# key without a user as its name, a user's keys as the user.
+expect_eq "a user named admin is 400" 400 \
+    "$(code POST /api/v1/users -H "$(bearer "$ADMIN")" -d '{"name":"admin"}')"
+expect_contains "... naming the field" "$(body)" '"field":"name"'
+expect_eq "so is a key named admin without a user" 400 \
+    "$(code POST /api/v1/keys -H "$(bearer "$ADMIN")" -d '{"role":"admin","name":"admin"}')"
+expect_eq "a key without a user named as a user is 409" 409 \
+    "$(code POST /api/v1/keys -H "$(bearer "$ADMIN")" -d '{"role":"user","name":"bob"}')"
+expect_contains "... saying why" "$(body)" "owns what it makes by its name"
+mkkey '{"role":"operator","name":"ops-erin"}' >/dev/null
+expect_eq "a user named as a key without a user is 409" 409 \
+    "$(code POST /api/v1/users -H "$(bearer "$ADMIN")" -d '{"name":"ops-erin"}')"
+expect_eq "... and nothing was written" 0 \
+    "$(admin GET /users | jq '[.users[] | select(.name == "ops-erin")] | length')"
 ALICE=$(mkkey '{"role":"user","name":"alice-key","user":"alice"}')
 BOB=$(mkkey '{"role":"user","name":"bob-key","user":"bob"}')
 OPER=$(mkkey '{"role":"operator","name":"ops"}')
