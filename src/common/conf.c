@@ -51,7 +51,8 @@ static const struct conf_key conf_keys[] = {
     NUM(info_all_clients, K_BOOL), NUM(fcgi_socket_mode, K_MODE),
     NUM(runner_slots, K_INT), NUM(default_timeout, K_SECS),
     NUM(kill_grace, K_SECS), NUM(max_data_retention, K_SECS),
-    NUM(purge_interval, K_SECS), NUM(max_reruns, K_INT),
+    NUM(purge_interval, K_SECS), NUM(events_retention, K_SECS),
+    NUM(max_reruns, K_INT),
     NUM(min_free_space, K_SIZE),
     NUM(notifier_retries, K_INT), NUM(notifier_timeout, K_SECS),
     NUM(notifier_backoff, K_SECS),
@@ -107,6 +108,7 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->default_timeout = 1800;
     c->kill_grace = 5;
     c->max_data_retention = 24 * 3600;
+    c->events_retention = 90LL * 24 * 3600;
     c->purge_interval = 300;
     c->max_reruns = 1;
     c->min_free_space = 32ULL << 20;

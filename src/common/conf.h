@@ -49,6 +49,7 @@ struct rr_conf {
     long long default_timeout;         /* s, when a service sets none */
     long long kill_grace;              /* s between SIGTERM and SIGKILL */
     long long max_data_retention;      /* s */
+    long long events_retention;        /* s; 0 = keep them all */
     long long purge_interval;          /* s */
     int max_reruns;                    /* re-runs of a task after a crash */
     unsigned long long min_free_space; /* bytes free on the spool's and the

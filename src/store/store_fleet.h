@@ -439,6 +439,9 @@ int store_event_add(struct store *st, double now, const char *kind,
                     long long printer_id, long long job_id,
                     long long attempt_id, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
+/* Deletes at most limit events older than before, oldest first: the
+ * number deleted, or -1. */
+int store_event_purge(struct store *st, double before, int limit);
 typedef int (*store_event_cb)(void *arg, const struct fleet_event *e);
 /* Events with id > since_id, oldest first, at most limit. */
 int store_event_list(struct store *st, long long since_id, int limit,
