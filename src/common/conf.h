@@ -24,6 +24,9 @@ struct rr_conf {
     char spool_dir[1024];    /* tasks/, tmp/, blobs/ */
     char database[1024];     /* SQLite file */
     char services_dir[1024]; /* one NAME.conf per service */
+    char profiles_dir[1024]; /* one NAME.conf per printer profile; "" =
+                                none; default: profiles beside
+                                services_dir */
     char www_dir[1024];      /* index.html for browsers */
     char fcgi_socket[108];   /* unix socket rrcloud-fcgi listens on */
     char wake_socket[108];   /* unix datagram socket rrcloudd listens on */

@@ -15,6 +15,7 @@
 #include "fcgi/hold.h"
 #include "fcgi/request.h"
 #include "fcgi/worker.h"
+#include "fleet/profile.h"
 #include "http/netcheck.h"
 #include "services/filetype.h"
 #include "services/service.h"
@@ -220,6 +221,12 @@ int main(int argc, char **argv)
         log_err("%s", err);
         return 1;
     }
+    app.profiles = profile_registry_load(app.conf.profiles_dir, app.services,
+                                         err, sizeof(err));
+    if (!app.profiles) {
+        log_err("%s", err);
+        goto out;
+    }
     if (spool_init(app.conf.spool_dir) < 0) {
         log_err("spool %s: %s", app.conf.spool_dir, strerror(errno));
         goto out;
@@ -309,6 +316,7 @@ out:
     free(app.index_html);
     filetype_free(app.ft);
     authlimit_free(app.authlimit);
+    profile_registry_free(app.profiles);
     service_registry_free(app.services);
     curl_global_cleanup();
     return rc;
