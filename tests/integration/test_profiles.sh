@@ -90,6 +90,29 @@ expect_eq "... and to the other profile is fine" 200 \
        -d '{"profile":"voron24-0.4"}')"
 expect_eq "... now voron24-0.4" voron24-0.4 "$(body | jq -r .profile)"
 
+# ---- jobs are for a shipped profile (or any) ----------------------------------------
+G="$D/small.gcode"
+expect_eq "a job with a file for an unknown profile is 400" 400 \
+    "$(code POST /api/v1/queues/default/jobs -H "$(bearer "$USER")" \
+       -F "file_ender3=@$G")"
+expect_contains "... naming the field" "$(body)" \
+    '"field":"profile","message":"profile: no printer profile '"'ender3'"
+expect_eq "... so is one through the JSON API" 400 \
+    "$(code POST /api/v1/queues/default/jobs -H "$(bearer "$USER")" -H "$J" \
+       -d '{"files":[{"sha256":"'"$(sha256sum "$G" | cut -c1-64)"'","profile":"ender3"}]}')"
+expect_contains "... naming the field" "$(body)" '"field":"profile"'
+expect_eq "... and service=print with profile=ender3" 400 \
+    "$(code POST / -H "$(bearer "$USER")" -F service=print -F format=json \
+       -F "fileIn0=@$G" -F profile=ender3)"
+expect_contains "... naming the field" "$(body)" "no printer profile 'ender3'"
+expect_eq "no job was made" 0 \
+    "$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/jobs" | jq '.jobs | length')"
+expect_eq "a job for a shipped profile a printer has is taken" 201 \
+    "$(code POST /api/v1/queues/default/jobs -H "$(bearer "$USER")" \
+       -F "file_voron24-0.4=@$G")"
+expect_eq "... the one job" 1 \
+    "$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/jobs" | jq '.jobs | length')"
+
 # ---- the CLI lists them ---------------------------------------------------------
 S="--s=127.0.0.1:$PORT"
 out=$(HOME="$T" "$RR" "$S" --token="$USER" profiles 2>&1)
