@@ -303,7 +303,8 @@ static void conf_profiles_beside(struct rr_conf *c, const char *old_profiles,
     char dir[sizeof(c->services_dir)], *slash;
     size_t n;
 
-    if (strcmp(c->profiles_dir, "\1") != 0)
+    c->profiles_dir_set = strcmp(c->profiles_dir, "\1") != 0;
+    if (c->profiles_dir_set)
         return;
     if (strcmp(c->services_dir, old_services) == 0) {
         snprintf(c->profiles_dir, sizeof(c->profiles_dir), "%s",

@@ -27,6 +27,8 @@ struct rr_conf {
     char profiles_dir[1024]; /* one NAME.conf per printer profile; "" =
                                 none; default: profiles beside
                                 services_dir */
+    int profiles_dir_set;    /* profiles_dir was in the file (a default
+                                that does not exist means no profiles) */
     char www_dir[1024];      /* index.html for browsers */
     char fcgi_socket[108];   /* unix socket rrcloud-fcgi listens on */
     char wake_socket[108];   /* unix datagram socket rrcloudd listens on */

@@ -22,7 +22,7 @@ static int check_profiles(struct req *r, const struct fleet_job_spec *spec)
     for (size_t i = 0; i < spec->nfiles; i++)
         if (profile_check_name(r->w->app->profiles, spec->files[i].profile,
                                msg, sizeof(msg)) != 0)
-            return req_error(r, 400, "profile", "%s", msg);
+            return req_error(r, 400, "profile", "profile: %s", msg);
     return 0;
 }
 

@@ -137,7 +137,7 @@ static int read_settings(struct req *r, json_t *b, struct fleet_printer *p)
         return rc;
     if (profile_check_name(r->w->app->profiles, p->profile, msg,
                            sizeof(msg)) != 0)
-        return req_error(r, 400, "profile", "%s", msg);
+        return req_error(r, 400, "profile", "profile: %s", msg);
     if ((rc = fa_get_text(r, b, "moonraker_api_key", p->api_key,
                           sizeof(p->api_key))) ||
         (rc = fa_get_text(r, b, "share_auth", p->share_auth,

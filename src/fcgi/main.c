@@ -221,6 +221,14 @@ int main(int argc, char **argv)
         log_err("%s", err);
         return 1;
     }
+    /* A default profiles directory that is not there (a services_dir of
+     * one's own, an install from before profiles) means none, as before;
+     * one named in the conf must be there. */
+    if (!app.conf.profiles_dir_set && access(app.conf.profiles_dir, F_OK) != 0
+        && errno == ENOENT) {
+        log_info("no %s: no printer profiles", app.conf.profiles_dir);
+        app.conf.profiles_dir[0] = '\0';
+    }
     app.profiles = profile_registry_load(app.conf.profiles_dir, app.services,
                                          err, sizeof(err));
     if (!app.profiles) {

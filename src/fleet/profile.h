@@ -123,8 +123,8 @@ const struct profile_material *profile_material(const struct profile *p,
 
 /* A printer's profile setting: "" (none) always passes, and so does any
  * name while no profiles are configured; else it must be one of them.
- * 0, or -1 with "profile: no printer profile 'x' (profiles: mk3s,
- * voron24-0.4)" in err. */
+ * 0, or -1 with "no printer profile 'x' (profiles: mk3s, voron24-0.4)"
+ * in err (the caller names the field). */
 int profile_check_name(const struct profile_registry *reg, const char *name,
                        char *err, size_t errlen);
 

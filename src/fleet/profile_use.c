@@ -41,7 +41,7 @@ int profile_check_name(const struct profile_registry *reg, const char *name,
         profile_find(reg, name) != NULL)
         return 0;
     prof_names(reg, names, sizeof(names));
-    snprintf(err, errlen, "profile: no printer profile '%.64s' (profiles: "
+    snprintf(err, errlen, "no printer profile '%.64s' (profiles: "
              "%s)", name, names);
     return -1;
 }

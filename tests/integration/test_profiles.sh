@@ -104,7 +104,8 @@ expect_contains "... naming the field" "$(body)" '"field":"profile"'
 expect_eq "... and service=print with profile=ender3" 400 \
     "$(code POST / -H "$(bearer "$USER")" -F service=print -F format=json \
        -F "fileIn0=@$G" -F profile=ender3)"
-expect_contains "... naming the field" "$(body)" "no printer profile 'ender3'"
+expect_contains "... naming the field" "$(body)" \
+    '"field":"profile","message":"profile: no printer profile '"'ender3'"
 expect_eq "no job was made" 0 \
     "$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/jobs" | jq '.jobs | length')"
 expect_eq "a job for a shipped profile a printer has is taken" 201 \
@@ -182,3 +183,45 @@ for prof in $(jq -r '.profiles[].name' "$T/profiles.json"); do
     done
 done
 expect_eq "every profile x material sliced" 4 "$n"
+
+# ---- rrcloud-fcgi refuses to start on a bad profile, naming file and key ------
+FCGI=$builddir/rrcloud-fcgi
+fcgi_start() { # profiles_dir line: rrcloud-fcgi's exit status, stderr in $T/err
+    cat >"$T/bad.conf" <<EOC
+spool_dir = $T/badspool
+database = $T/bad.db
+services_dir = $top_srcdir/services
+$1
+EOC
+    timeout 10 "$FCGI" -c "$T/bad.conf" -s "$T/bad.sock" >"$T/err" 2>&1
+}
+mkdir -p "$T/badprof"
+cp "$P/mk3s.ini" "$P/mk3s-pla.ini" "$P/mk3s-petg.ini" "$T/badprof/"
+sed 's/^slicer = prusa-slicer/slicer = cura/' "$P/mk3s.conf" >"$T/badprof/mk3s.conf"
+fcgi_start "profiles_dir = $T/badprof"
+expect_eq "an unknown slicer stops rrcloud-fcgi" 1 $?
+expect_contains "... naming the file and key" "$(cat "$T/err")" \
+    "$T/badprof/mk3s.conf: slicer: no slicer service 'cura'"
+sed 's/^override.brim = .*/override.brim = --brim-ears=$value/' "$P/mk3s.conf" \
+    >"$T/badprof/mk3s.conf"
+fcgi_start "profiles_dir = $T/badprof"
+expect_eq "an override the slicer service does not allow stops it" 1 $?
+expect_contains "... naming the file and key" "$(cat "$T/err")" \
+    "mk3s.conf: override.brim: '--brim-ears=\$value' is not an option slicer prusa-slicer allows"
+fcgi_start "profiles_dir = $T/nothere"
+expect_eq "a profiles_dir that is not there stops it" 1 $?
+expect_contains "... naming it" "$(cat "$T/err")" "$T/nothere: No such file"
+
+# ---- services of one's own, no profiles beside them: none, any name goes ------
+mkdir -p "$T/own/services"
+cp "$top_srcdir/services/echo.conf" "$top_srcdir/services/print.conf" \
+    "$T/own/services/"
+stack_stop
+STACK="$T/stack2"
+STACK_SERVICES_DIR="$T/own/services" "$top_srcdir/scripts/stack.sh" start \
+    "$STACK" "$PORT" nginx >/dev/null || { fail "second stack did not start"; exit 1; }
+expect_eq "no profiles beside services_dir: an empty list" 0 \
+    "$(curl -s -H "$(bearer "$USER")" "$BASE/api/v1/profiles" | jq '.profiles | length')"
+expect_eq "... and a printer names any profile" 201 \
+    "$(code POST /api/v1/printers -H "$(bearer "$ENROLL")" -H "$J" \
+       -d '{"name":"e3","region":"eu","profile":"ender3"}')"

@@ -221,6 +221,7 @@ START_TEST(test_conf_profiles_dir)
     ck_assert_int_eq(conf_text(&c, "services_dir = /src/rr/services/\n", err,
                                sizeof(err)), 0);
     ck_assert_str_eq(c.profiles_dir, "/src/rr/profiles");
+    ck_assert_int_eq(c.profiles_dir_set, 0);
     ck_assert_int_eq(conf_text(&c, "services_dir = /services\n", err,
                                sizeof(err)), 0);
     ck_assert_str_eq(c.profiles_dir, "/profiles");
@@ -228,6 +229,7 @@ START_TEST(test_conf_profiles_dir)
                                "profiles_dir = /b/printers\n", err,
                                sizeof(err)), 0);
     ck_assert_str_eq(c.profiles_dir, "/b/printers");
+    ck_assert_int_eq(c.profiles_dir_set, 1);
     ck_assert_int_eq(conf_text(&c, "profiles_dir =\n", err, sizeof(err)), 0);
     ck_assert_str_eq(c.profiles_dir, "");
     ck_assert_int_eq(conf_text(&c, "max_files = 1\n", err, sizeof(err)), 0);

@@ -191,7 +191,7 @@ START_TEST(test_check_name)
     ck_assert_int_eq(profile_check_name(shipped, "", err, sizeof(err)), 0);
     ck_assert_int_eq(profile_check_name(shipped, "ender3", err, sizeof(err)),
                      -1);
-    assert_err("profile: no printer profile 'ender3' (profiles: mk3s, "
+    assert_err("no printer profile 'ender3' (profiles: mk3s, "
                "voron24-0.4)");
 }
 END_TEST
