@@ -35,7 +35,6 @@ int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
 
     if ((rc = check_profiles(r, spec)) != 0)
         return rc;
-
     if (store_queue_get(r->w->st, spec->queue, &(struct fleet_queue){ 0 }) ==
         STORE_NOTFOUND)
         return req_error(r, 404, "queue", "queue: no queue '%.64s'",

@@ -274,15 +274,17 @@ static int prof_conf_cb(void *arg, const char *key, const char *value,
 
 /* ---- config files ----------------------------------------------------- */
 
-/* bed_shape = 0x0,250x0,250x210,0x210: the largest x and y. */
+/* bed_shape = 0x0,250x0,250x210,0x210: the width and depth it spans
+ * (a bed whose origin is not a corner, -5x-5,245x-5,..., too). */
 static int prof_parse_shape(const char *v, double *x, double *y)
 {
     char buf[512], *save = NULL, *pt;
+    double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+    int n = 0;
 
     if (strlen(v) >= sizeof(buf))
         return -1;
     snprintf(buf, sizeof(buf), "%s", v);
-    *x = *y = 0;
     for (pt = strtok_r(buf, ",", &save); pt; pt = strtok_r(NULL, ",", &save)) {
         char *sep = strchr(pt, 'x'), *end;
         double px, py;
@@ -296,9 +298,17 @@ static int prof_parse_shape(const char *v, double *x, double *y)
         py = strtod(sep + 1, &end);
         if (*end)
             return -1;
-        *x = px > *x ? px : *x;
-        *y = py > *y ? py : *y;
+        if (n++ == 0) {
+            x0 = x1 = px;
+            y0 = y1 = py;
+        }
+        x0 = fmin(x0, px);
+        y0 = fmin(y0, py);
+        x1 = fmax(x1, px);
+        y1 = fmax(y1, py);
     }
+    *x = x1 - x0;
+    *y = y1 - y0;
     return *x > 0 && *y > 0 ? 0 : -1;
 }
 

@@ -202,7 +202,8 @@ START_TEST(test_good_tmp)
 {
     struct profile_registry *reg;
 
-    write_file("t.ini", T_INI);
+    /* 200 x 200 with the origin in the middle of the bed */
+    write_file("t.ini", "bed_shape = -100x-100,100x-100,100x100,-100x100\n");
     write_file("t.conf", T_GOOD "override.lh = --layer-height=$value\n");
     reg = load_tmp();
     ck_assert_uint_eq(profile_count(reg), 1);
@@ -284,6 +285,10 @@ START_TEST(test_bad_files)
                       "nozzle = 0.6");
     assert_load_fails("slicer = prusa-slicer\nconfig = t.ini\nbed = 250x210\n"
                       "height = 180\nnozzle = 0.4\n", "sets a bed of 200x200");
+    /* a bed with its origin inside: the span counts */
+    write_file("o.ini", "bed_shape = -5x-10,200x-10,200x190,-5x190\n");
+    assert_load_fails(T_GOOD "material.pla = o.ini\n",
+                      "o.ini sets a bed of 205x200");
 }
 END_TEST
 
