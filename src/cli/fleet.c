@@ -483,6 +483,95 @@ static int cmd_job(struct cli_ctx *ctx, const struct cli_fargs *a)
     return code;
 }
 
+/* --- printer profiles --------------------------------------------------- */
+
+/* "250x210x210" from bed.x, bed.y and height. */
+static void size_cell(const json_t *p, char *buf)
+{
+    const json_t *bed = json_object_get(p, "bed");
+    double x = 0, y = 0, z = 0;
+
+    num_of(bed, "x", &x);
+    num_of(bed, "y", &y);
+    num_of(p, "height", &z);
+    snprintf(buf, CELL, "%gx%gx%g", x, y, z);
+}
+
+/* An object's keys, comma-joined, cut to the cell. */
+static void keys_cell(const json_t *o, char *buf)
+{
+    const char *k;
+    const json_t *item;
+    size_t used = 0;
+
+    snprintf(buf, CELL, "-");
+    json_object_foreach((json_t *)o, k, item) {
+        int n = snprintf(buf + used, CELL - used, "%s%s", used ? "," : "", k);
+
+        if (n < 0 || (size_t)n >= CELL - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static void profile_row(const json_t *p, char c[][CELL])
+{
+    cell(p, "name", c[0]);
+    cell(p, "slicer", c[1]);
+    size_cell(p, c[2]);
+    cell(p, "nozzle", c[3]);
+    cell(p, "materials", c[4]);
+    keys_cell(json_object_get(p, "overrides"), c[5]);
+    cell(p, "description", c[6]);
+}
+
+static int cmd_profiles(struct cli_ctx *ctx, const struct cli_fargs *a)
+{
+    static const char *const head[] = { "PROFILE", "SLICER", "BED (MM)",
+                                        "NOZZLE", "MATERIALS", "OVERRIDES",
+                                        "DESCRIPTION" };
+    int code;
+
+    if ((code = no_words(a, "rrcloud profiles [--json]")))
+        return code;
+    return list_cmd(ctx, a, "/api/v1/profiles", "profiles", "printer "
+                    "profiles", 7, head, profile_row);
+}
+
+static int cmd_profile(struct cli_ctx *ctx, const struct cli_fargs *a)
+{
+    char path[PATH_MAX_LEN] = "/api/v1/profiles/";
+    const char *base = NULL;
+    json_t *p;
+    int code;
+
+    if (a->nwords != 1) {
+        cli_out_error("usage: rrcloud profile NAME [--json]");
+        return CLI_EXIT_USAGE;
+    }
+    if (!cli_fargs_name_valid(a->words[0])) {
+        cli_out_error("'%s' is not a profile name (see rrcloud profiles)",
+                      a->words[0]);
+        return CLI_EXIT_USAGE;
+    }
+    if (append_escaped(path, sizeof(path), a->words[0]) < 0)
+        return CLI_EXIT_USAGE;
+    code = cli_fleet_call(ctx, "GET", path, NULL, cli_fleet_token(ctx, a),
+                          &p, &base);
+    if (code != CLI_EXIT_OK)
+        return code;
+    if (!p) {
+        cli_out_error("%s: empty answer for profile %s", base, a->words[0]);
+        code = CLI_EXIT_ERROR;
+    } else if (ctx->opts.json || a->json) {
+        cli_out_json(stdout, p);
+    } else {
+        cli_out_record(stdout, p);
+    }
+    json_decref(p);
+    return code;
+}
+
 /* --- one printer ------------------------------------------------------ */
 
 /* The POST body of an action, or NULL with a usage error printed. */
@@ -692,6 +781,10 @@ int cli_fleet_run(struct cli_ctx *ctx)
         code = cmd_jobs(ctx, &a);
     else if (!strcmp(w, "job"))
         code = cmd_job(ctx, &a);
+    else if (!strcmp(w, "profiles"))
+        code = cmd_profiles(ctx, &a);
+    else if (!strcmp(w, "profile"))
+        code = cmd_profile(ctx, &a);
     else if (!strcmp(w, "key") || !strcmp(w, "user") || !strcmp(w, "login"))
         code = cli_keys_run(ctx, &a);
     else

@@ -40,6 +40,7 @@ struct conf_key {
 
 static const struct conf_key conf_keys[] = {
     STR(server_name), STR(spool_dir), STR(database), STR(services_dir),
+    STR(profiles_dir),
     STR(www_dir), STR(fcgi_socket), STR(wake_socket), STR(accel_prefix),
     STR(sendfile_mode), STR(notifier_secret), STR(log_level),
     STR(notifier_allow),
@@ -84,6 +85,8 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     snprintf(c->spool_dir, sizeof(c->spool_dir), "%s", st);
     snprintf(c->database, sizeof(c->database), "%s/rrcloud.db", st);
     snprintf(c->services_dir, sizeof(c->services_dir), "%s/services",
+             PKGDATADIR);
+    snprintf(c->profiles_dir, sizeof(c->profiles_dir), "%s/profiles",
              PKGDATADIR);
     snprintf(c->www_dir, sizeof(c->www_dir), "%s/www", PKGDATADIR);
     snprintf(c->fcgi_socket, sizeof(c->fcgi_socket), "/run/rrcloud/fcgi.sock");
@@ -293,11 +296,45 @@ static int conf_check_tokens(const struct rr_conf *c, const char *path,
     return 0;
 }
 
+/* A file that moves services_dir but names no profiles_dir gets the
+ * profiles directory beside it, as installed (SRCDIR/services and
+ * SRCDIR/profiles in a source tree).  "\1" marks "not set". */
+static void conf_profiles_beside(struct rr_conf *c, const char *old_profiles,
+                                 const char *old_services)
+{
+    char dir[sizeof(c->services_dir)], *slash;
+    size_t n;
+
+    c->profiles_dir_set = strcmp(c->profiles_dir, "\1") != 0;
+    if (c->profiles_dir_set)
+        return;
+    if (strcmp(c->services_dir, old_services) == 0) {
+        snprintf(c->profiles_dir, sizeof(c->profiles_dir), "%s",
+                 old_profiles);
+        return;
+    }
+    snprintf(dir, sizeof(dir), "%s", c->services_dir);
+    for (n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+        dir[n - 1] = '\0';
+    slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(c->profiles_dir, sizeof(c->profiles_dir), "profiles");
+    else
+        snprintf(c->profiles_dir, sizeof(c->profiles_dir), "%.*s/profiles",
+                 (int)(slash - dir), dir);
+}
+
 int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
 {
-    char msg[512];
-    int rc = kv_parse_file(path, conf_set, c, msg, sizeof(msg));
+    char msg[512], old_profiles[sizeof(c->profiles_dir)],
+         old_services[sizeof(c->services_dir)];
+    int rc;
 
+    snprintf(old_profiles, sizeof(old_profiles), "%s", c->profiles_dir);
+    snprintf(old_services, sizeof(old_services), "%s", c->services_dir);
+    snprintf(c->profiles_dir, sizeof(c->profiles_dir), "\1");
+    rc = kv_parse_file(path, conf_set, c, msg, sizeof(msg));
+    conf_profiles_beside(c, old_profiles, old_services);
     if (rc < 0) {
         snprintf(err, errlen, "%s", msg);
         return -1;

@@ -24,6 +24,11 @@ struct rr_conf {
     char spool_dir[1024];    /* tasks/, tmp/, blobs/ */
     char database[1024];     /* SQLite file */
     char services_dir[1024]; /* one NAME.conf per service */
+    char profiles_dir[1024]; /* one NAME.conf per printer profile; "" =
+                                none; default: profiles beside
+                                services_dir */
+    int profiles_dir_set;    /* profiles_dir was in the file (a default
+                                that does not exist means no profiles) */
     char www_dir[1024];      /* index.html for browsers */
     char fcgi_socket[108];   /* unix socket rrcloud-fcgi listens on */
     char wake_socket[108];   /* unix datagram socket rrcloudd listens on */

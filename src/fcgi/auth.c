@@ -25,9 +25,11 @@ static const unsigned auth_rights[ROLE_COUNT] = {
     [ROLE_ADMIN] = B(AUTH_COUNT) - 1,
     [ROLE_OPERATOR] = B(AUTH_RELAY) | B(AUTH_PRINT) | B(AUTH_JOBS_ALL) |
                       B(AUTH_QUEUES) | B(AUTH_PRINTERS) | B(AUTH_FRONTENDS) |
-                      B(AUTH_ENROLL) | B(AUTH_EVENTS) | B(AUTH_METRICS),
-    [ROLE_USER] = B(AUTH_RELAY) | B(AUTH_PRINT),
-    [ROLE_APP] = B(AUTH_RELAY) | B(AUTH_PRINT),
+                      B(AUTH_ENROLL) | B(AUTH_EVENTS) | B(AUTH_METRICS) |
+                      B(AUTH_PROFILES),
+    /* Whoever may print sees the profiles its jobs are sliced for. */
+    [ROLE_USER] = B(AUTH_RELAY) | B(AUTH_PRINT) | B(AUTH_PROFILES),
+    [ROLE_APP] = B(AUTH_RELAY) | B(AUTH_PRINT) | B(AUTH_PROFILES),
     [ROLE_ENROLL] = B(AUTH_ENROLL),
     [ROLE_OCTOPRINT] = B(AUTH_UPLOAD),
 };
@@ -35,6 +37,7 @@ static const unsigned auth_rights[ROLE_COUNT] = {
 static const char *const auth_action_names[AUTH_COUNT] = {
     "relay", "tasks_all", "print", "jobs_all", "queues", "printers",
     "frontends", "enroll", "keys", "events", "metrics", "upload",
+    "profiles",
 };
 
 const char *auth_action_name(enum auth_action a)
@@ -214,6 +217,8 @@ static const char *auth_need(enum auth_action a)
     case AUTH_EVENTS:    return "an operator or admin key (events)";
     case AUTH_METRICS:   return "an operator or admin key (metrics)";
     case AUTH_UPLOAD:    return "an octoprint key";
+    case AUTH_PROFILES:  return "a key that may print (user, app, operator "
+                                "or admin)";
     default:             return "a key";
     }
 }

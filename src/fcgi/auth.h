@@ -49,6 +49,7 @@ enum auth_action {
     AUTH_EVENTS,        /* read the event log */
     AUTH_METRICS,       /* scrape /metrics */
     AUTH_UPLOAD,        /* OctoPrint uploads into the key's queue */
+    AUTH_PROFILES,      /* read the printer profiles */
     AUTH_COUNT
 };
 

@@ -16,6 +16,7 @@
 #include "fcgi/request.h"
 #include "fcgi/taskcache.h"
 #include "fcgi/worker.h"
+#include "fleet/profile.h"
 #include "http/netcheck.h"
 #include "services/filetype.h"
 #include "services/service.h"
@@ -223,6 +224,20 @@ int main(int argc, char **argv)
         log_err("%s", err);
         return 1;
     }
+    /* A default profiles directory that is not there (a services_dir of
+     * one's own, an install from before profiles) means none, as before;
+     * one named in the conf must be there. */
+    if (!app.conf.profiles_dir_set && access(app.conf.profiles_dir, F_OK) != 0
+        && errno == ENOENT) {
+        log_info("no %s: no printer profiles", app.conf.profiles_dir);
+        app.conf.profiles_dir[0] = '\0';
+    }
+    app.profiles = profile_registry_load(app.conf.profiles_dir, app.services,
+                                         err, sizeof(err));
+    if (!app.profiles) {
+        log_err("%s", err);
+        goto out;
+    }
     if (spool_init(app.conf.spool_dir) < 0) {
         log_err("spool %s: %s", app.conf.spool_dir, strerror(errno));
         goto out;
@@ -312,6 +327,7 @@ out:
     free(app.index_html);
     filetype_free(app.ft);
     authlimit_free(app.authlimit);
+    profile_registry_free(app.profiles);
     service_registry_free(app.services);
     curl_global_cleanup();
     return rc;

@@ -13,6 +13,7 @@
 struct store;
 struct filetype;
 struct service_registry;
+struct profile_registry;
 struct holder;
 struct authlimit;
 struct req;
@@ -21,6 +22,7 @@ struct taskcache;
 struct app {
     struct rr_conf conf;
     struct service_registry *services;  /* owned */
+    struct profile_registry *profiles;  /* owned; none when empty */
     struct holder *holder;              /* owned */
     double start_time;
     char hostname[256];

@@ -2,7 +2,7 @@
 # test_owners.sh - identity and ownership, tried as an attacker on the same
 # machine would: users and keys with roles (admin, operator, user, app),
 # the role matrix against every endpoint class (relay, tasks, jobs,
-# queues, printers, frontends, keys, events, metrics), another client's
+# queues, printers, profiles, frontends, keys, events, metrics), another client's
 # task (a second loopback address, or another key) is 404 on read,
 # download, cancel and listing; expired and revoked keys are 401; a
 # printer token on another printer is 403; anonymous print is refused and
@@ -155,6 +155,7 @@ matrix "job list" GET /api/v1/jobs ''                401 403 403 200 200 200 200
 matrix "queue list" GET /api/v1/queues ''            401 403 403 200 200 200 200
 matrix "queue create" POST /api/v1/queues '{}'       401 403 403 403 403 400 400
 matrix "printer list" GET /api/v1/printers ''        401 403 403 403 403 200 200
+matrix "profile list" GET /api/v1/profiles ''        401 403 403 200 200 200 200
 matrix "printer change" PATCH /api/v1/printers/$P2 '{"tags":7}' \
                                                      401 403 403 403 403 400 400
 matrix "enroll" POST /api/v1/printers '[1]' \

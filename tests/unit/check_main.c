@@ -31,6 +31,7 @@ int main(void)
         authlimit_suite,
         taskcache_suite,
         store_keys_suite,
+        profile_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -25,5 +25,6 @@ Suite *netcheck_suite(void);
 Suite *authlimit_suite(void);
 Suite *store_keys_suite(void);
 Suite *taskcache_suite(void);
+Suite *profile_suite(void);
 
 #endif
