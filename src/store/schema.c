@@ -261,6 +261,17 @@ const char *const schema_migrations[] = {
      "ALTER TABLE tasks ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
      "CREATE INDEX tasks_owner ON tasks(owner, seq);"
      "CREATE INDEX jobs_owner ON jobs(owner, id);"),
+
+    /* 7: what the slicer says about a G-code blob (read by rrcloudd from
+     * its comments; meta_read = 0 until then): estimated time, filament
+     * (NULL = not said) and the slicer that made it */
+    ("ALTER TABLE blobs ADD COLUMN meta_read INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE blobs ADD COLUMN est_time REAL;"
+     "ALTER TABLE blobs ADD COLUMN filament_mm REAL;"
+     "ALTER TABLE blobs ADD COLUMN filament_cm3 REAL;"
+     "ALTER TABLE blobs ADD COLUMN filament_g REAL;"
+     "ALTER TABLE blobs ADD COLUMN generator TEXT NOT NULL DEFAULT '';"
+     "CREATE INDEX blobs_meta ON blobs(meta_read) WHERE meta_read = 0;"),
 };
 
 const int schema_count =
