@@ -474,8 +474,10 @@ int store_task_insert(struct store *st, const struct task *t)
 {
     static const char sql[] =
         "INSERT INTO tasks (id, service, status, client, out_name, "
-        "argv_json, inputs, notifier, ctime, size_in, timeout, kind, owner) "
-        "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+        "argv_json, inputs, notifier, ctime, size_in, timeout, kind, owner, "
+        "client_key) VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+        "?11, ?12, CASE WHEN ?13 != '' THEN ?13 WHEN ?12 != '' THEN ?12 "
+        "ELSE 'ip:' || ?3 END)";
     sqlite3_stmt *s = store_stmt(st, sql);
 
     if (!s)
@@ -493,6 +495,7 @@ int store_task_insert(struct store *st, const struct task *t)
     sqlite3_bind_int64(s, 10, t->timeout);
     sqlite3_bind_int(s, 11, t->kind);
     sqlite3_bind_text(s, 12, t->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 13, t->client_key, -1, SQLITE_STATIC);
     if (sqlite3_step(s) != SQLITE_DONE)
         return store_step_fail(st, s, "insert task");
     return 0;
@@ -593,12 +596,19 @@ int store_task_count(struct store *st, int status, long long *out)
     return 0;
 }
 
-int store_task_claim(struct store *st, struct task *out)
+int store_task_claim_max(struct store *st, int max_running, struct task *out)
 {
+    /* The client whose turn it is: fewest tasks running, then the one
+     * served longest ago (task_clients_turn gives it as its first entry);
+     * then that client's oldest task (tasks_fifo).  Two index seeks
+     * whatever the queue holds.  One UPDATE is atomic: two runners never
+     * take one task. */
     static const char sql[] =
         "UPDATE tasks SET status = 1, stime = ?1, runs = runs + 1, "
         "pid = 0, pid_start = 0 "
         "WHERE seq = (SELECT seq FROM tasks WHERE status = 0 AND kind = 0 "
+        "AND client_key = (SELECT key FROM task_clients WHERE queued > 0 "
+        "AND running < ?2 ORDER BY running, served LIMIT 1) "
         "ORDER BY seq LIMIT 1) RETURNING " TASK_COLS;
     sqlite3_stmt *s = store_stmt(st, sql);
     int rc;
@@ -606,11 +616,13 @@ int store_task_claim(struct store *st, struct task *out)
     memset(out, 0, sizeof(*out));
     if (!s)
         return -1;
-    /* A single UPDATE is atomic; no read-then-write race to guard. */
     sqlite3_bind_double(s, 1, rr_now());
+    sqlite3_bind_int64(s, 2, max_running > 0 ? max_running : 1LL << 62);
     rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(s);
         return STORE_NOTFOUND;
+    }
     if (rc != SQLITE_ROW)
         return store_step_fail(st, s, "claim task");
     rc = task_from_row(s, out);
@@ -619,6 +631,11 @@ int store_task_claim(struct store *st, struct task *out)
         ;
     sqlite3_reset(s);
     return rc;
+}
+
+int store_task_claim(struct store *st, struct task *out)
+{
+    return store_task_claim_max(st, 0, out);
 }
 
 int store_write(struct store *st, sqlite3_stmt *s, const char *what)
