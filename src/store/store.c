@@ -601,12 +601,15 @@ int store_task_claim_max(struct store *st, int max_running, struct task *out)
     /* The client whose turn it is: fewest tasks running, then the one
      * served longest ago (task_clients_turn gives it as its first entry);
      * then that client's oldest task (tasks_fifo).  Two index seeks
-     * whatever the queue holds.  One UPDATE is atomic: two runners never
+     * whatever the queue holds.  Without ANALYZE's statistics the planner
+     * would rather walk tasks_status in seq order, past every task of the
+     * client ahead: hence INDEXED BY.  One UPDATE is atomic: two runners never
      * take one task. */
     static const char sql[] =
         "UPDATE tasks SET status = 1, stime = ?1, runs = runs + 1, "
         "pid = 0, pid_start = 0 "
-        "WHERE seq = (SELECT seq FROM tasks WHERE status = 0 AND kind = 0 "
+        "WHERE seq = (SELECT seq FROM tasks INDEXED BY tasks_fifo "
+        "WHERE status = 0 AND kind = 0 "
         "AND client_key = (SELECT key FROM task_clients WHERE queued > 0 "
         "AND running < ?2 ORDER BY running, served LIMIT 1) "
         "ORDER BY seq LIMIT 1) RETURNING " TASK_COLS;

@@ -11,6 +11,7 @@
 #define RR_STORE_FAIR_H
 
 #include "store/store.h"
+#include "store/store_fleet.h"   /* STORE_CONFLICT */
 
 /* A client's run tasks queued and running now (0 and 0 if none). */
 int store_client_tasks(struct store *st, const char *client_key,
