@@ -408,7 +408,7 @@ void store_close(struct store *st)
     "reason, ctime, stime, etime, size_in, size_out, timeout, pid, "       \
     "pid_start, exit_code, runs, cancel_requested, seq, kind, "             \
     "CASE WHEN kind = 1 THEN (SELECT id FROM jobs WHERE task_id = tasks.id) " \
-    "END, owner"
+    "END, owner, client_key"
 
 char *col_strdup(sqlite3_stmt *s, int i)
 {
@@ -455,6 +455,7 @@ static int task_from_row(sqlite3_stmt *s, struct task *t)
     t->kind = sqlite3_column_int(s, 21);
     t->job_id = sqlite3_column_int64(s, 22);   /* NULL reads as 0 */
     col_copy(s, 23, t->owner, sizeof(t->owner));
+    col_copy(s, 24, t->client_key, sizeof(t->client_key));
     if (!t->argv_json || !t->inputs) {
         task_clear(t);
         return -1;

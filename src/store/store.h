@@ -61,8 +61,8 @@ struct task {
     char owner[128];       /* its user ("user" or "app/end-user"), "" for an
                               anonymous task (its client address owns it) */
     char client_key[128];  /* whom it counts against for fair share and
-                              per-client limits; "" at insert = owner, or
-                              "ip:" and client for an anonymous task */
+                              per-client limits (fcgi/fair.h); "" at
+                              insert = owner, or "ip:" and client */
 };
 
 /* A run task is executed by rrcloudd's runner; a print task stands for a

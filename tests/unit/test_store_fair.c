@@ -182,6 +182,9 @@ START_TEST(client_key_default)
     ck_assert_int_eq(store_task_insert(st, &t), 0);
     counts_are("ip:127.0.0.1", 1, 0);
     counts_are("alice", 1, 0);
+    ck_assert_int_eq(store_task_get(st, "1-1-y", &t), 0);
+    ck_assert_str_eq(t.client_key, "alice");
+    task_clear(&t);
 }
 END_TEST
 
