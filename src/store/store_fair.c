@@ -35,47 +35,40 @@ int store_spool_bytes(struct store *st, long long *bytes)
     return rc;
 }
 
-/* Sets the refusal; STORE_CONFLICT. */
-static int cap_refuse(enum store_cap *which, long long *found,
-                      enum store_cap cap, long long n)
+/* Records the cap that is over; 0. */
+static int cap_over(enum store_cap *which, long long *found,
+                    enum store_cap cap, long long n)
 {
     *which = cap;
     *found = n;
-    return STORE_CONFLICT;
+    return 0;
 }
 
-static int insert_capped_tx(struct store *st, const struct task *t,
-                            const struct store_task_caps *caps,
-                            enum store_cap *which, long long *found)
+int store_task_cap_found(struct store *st, const struct task *t,
+                         const struct store_task_caps *caps,
+                         enum store_cap *which, long long *found)
 {
     long long n, running;
 
+    *which = STORE_CAP_NONE;
+    *found = 0;
     if (caps->client_queued > 0) {
         if (store_client_tasks(st, t->client_key, &n, &running) < 0)
             return -1;
         if (n >= caps->client_queued)
-            return cap_refuse(which, found, STORE_CAP_CLIENT_QUEUED, n);
+            return cap_over(which, found, STORE_CAP_CLIENT_QUEUED, n);
     }
     if (caps->family && caps->family_open > 0) {
         if (store_owner_open(st, caps->family, &n) < 0)
             return -1;
         if (n >= caps->family_open)
-            return cap_refuse(which, found, STORE_CAP_FAMILY_OPEN, n);
+            return cap_over(which, found, STORE_CAP_FAMILY_OPEN, n);
     }
     if (caps->spool_quota > 0) {
         if (store_spool_bytes(st, &n) < 0)
             return -1;
         if (n + t->size_in > caps->spool_quota)
-            return cap_refuse(which, found, STORE_CAP_SPOOL_QUOTA, n);
+            return cap_over(which, found, STORE_CAP_SPOOL_QUOTA, n);
     }
-    return store_task_insert(st, t);
-}
-
-int store_task_insert_capped(struct store *st, const struct task *t,
-                             const struct store_task_caps *caps,
-                             enum store_cap *which, long long *found)
-{
-    *which = STORE_CAP_NONE;
-    *found = 0;
-    SF_TX(st, insert_capped_tx(st, t, caps, which, found));
+    return 0;
 }

@@ -36,12 +36,19 @@ enum store_cap {
     STORE_CAP_SPOOL_QUOTA,
 };
 
-/* store_task_insert after the checks of caps, in one BEGIN IMMEDIATE
- * transaction: two requests cannot both pass a check that only one of
- * them fits.  0; STORE_CONFLICT with *which and *found (the count or the
- * bytes found) when a cap refuses, nothing stored; -1. */
+/* store_task_insert if every cap holds, checked by the INSERT itself (a
+ * write statement holds the write lock from its start): two requests
+ * cannot both pass a check that only one of them fits.  0; STORE_CONFLICT
+ * with *which and *found (the count or the bytes found) when a cap
+ * refuses, nothing stored; -1.  (store.c) */
 int store_task_insert_capped(struct store *st, const struct task *t,
                              const struct store_task_caps *caps,
                              enum store_cap *which, long long *found);
+/* Which cap t (client_key resolved) is over now: *which (STORE_CAP_NONE
+ * if none) and *found.  0 or -1.  For store_task_insert_capped's answer
+ * only: the insert decides. */
+int store_task_cap_found(struct store *st, const struct task *t,
+                         const struct store_task_caps *caps,
+                         enum store_cap *which, long long *found);
 
 #endif
