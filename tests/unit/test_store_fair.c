@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 Suite *store_fair_suite(void);
 
@@ -260,6 +262,60 @@ START_TEST(spool_bytes_follow_outputs_and_purge)
 }
 END_TEST
 
+/* Eight processes insert 20 tasks each for one client at once under
+ * client_queued = 10: the count and the insert are one statement, so
+ * exactly ten get in (a check before the insert lets more through). */
+START_TEST(capped_insert_is_atomic_across_processes)
+{
+    enum { N = 8, EACH = 20, CAP = 10 };
+    int go[2], won = 0;
+    pid_t pids[N];
+    char path[300];
+
+    snprintf(path, sizeof(path), "%s/t.db", dir);
+    ck_assert_int_eq(pipe(go), 0);
+    for (int i = 0; i < N; i++) {
+        pids[i] = fork();
+        ck_assert_int_ge(pids[i], 0);
+        if (pids[i] == 0) {
+            struct store_task_caps caps = { .client_queued = CAP };
+            struct store *mine;
+            enum store_cap which;
+            long long found;
+            char err[256], c;
+            struct task t;
+            int n = 0;
+
+            close(go[1]);
+            mine = store_open(path, err, sizeof(err));
+            if (!mine || read(go[0], &c, 1) != 0)
+                _exit(255);
+            for (int k = 0; k < EACH; k++) {
+                task_make(&t, "", "a", 0);
+                snprintf(t.id, sizeof(t.id), "1-%d-%d", i, k);
+                if (store_task_insert_capped(mine, &t, &caps, &which,
+                                             &found) == 0)
+                    n++;
+            }
+            store_close(mine);
+            _exit(n);
+        }
+    }
+    close(go[0]);
+    close(go[1]);   /* every child's read returns 0 now: go */
+    for (int i = 0; i < N; i++) {
+        int status;
+
+        ck_assert_int_eq(waitpid(pids[i], &status, 0), pids[i]);
+        ck_assert(WIFEXITED(status));
+        ck_assert_int_le(WEXITSTATUS(status), EACH);
+        won += WEXITSTATUS(status);
+    }
+    ck_assert_int_eq(won, CAP);
+    counts_are("a", CAP, 0);
+}
+END_TEST
+
 Suite *store_fair_suite(void)
 {
     Suite *s = suite_create("store_fair");
@@ -273,6 +329,7 @@ Suite *store_fair_suite(void)
     tcase_add_test(tc, client_key_default);
     tcase_add_test(tc, capped_insert_refuses_and_stores_nothing);
     tcase_add_test(tc, spool_bytes_follow_outputs_and_purge);
+    tcase_add_test(tc, capped_insert_is_atomic_across_processes);
     suite_add_tcase(s, tc);
     return s;
 }
