@@ -5,11 +5,12 @@
  * min_free_space) for every upload.
  *
  * A client is a key's user (an app key's end users count as its user) or,
- * without a key, an address: "ip:ADDRESS".  Each limit is checked before
- * the body is read, so a refused client does not spend the upload, and
- * again where it is decided: the queued count and the quota in the insert
- * (store_task_insert_capped), held requests in the holder, free space
- * while the body streams.  The spool's size is a running total the store
+ * without a key, an address: "ip:ADDRESS".  The limits are checked before
+ * the body is read, so a refused client does not spend the upload (for a
+ * relay submission, a body over 64K or of unknown length: a small POST
+ * may be service=info), and again where they are decided: the queued
+ * counts and the quota by the insert (store_task_insert_capped), held
+ * requests in the holder, free space while the body streams.  The spool's size is a running total the store
  * keeps (schema 7's triggers: task inputs and outputs, blobs), so a check
  * reads one row instead of walking the tree; logs and uploads in flight
  * are not in it.

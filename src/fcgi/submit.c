@@ -353,8 +353,8 @@ static int submit_answer_error(struct submit *s, char *buf)
                      s->msg);
 }
 
-/* Inserts the run task with its client's and the spool's limits checked
- * in the same transaction.  0 or -1 (error recorded). */
+/* Inserts the run task if its client's, its key's and the spool's limits
+ * hold, checked by the insert itself.  0 or -1 (error recorded). */
 static int submit_insert(struct submit *s)
 {
     struct store_task_caps caps;

@@ -5,9 +5,10 @@
 # task per runner slot; a client's held requests and queued tasks have
 # limits (429, nothing written); uploads that do not fit under spool_quota
 # or would leave less than min_free_space free are refused with 507 before
-# their body is read or while it streams (relay and fleet uploads), leaving
-# nothing behind; SPOOL/tmp parts of a process that is gone are removed by
-# rrcloudd's timer and when rrcloud-fcgi starts, a live process's kept.
+# their body is read or while it streams (relay, fleet and OctoPrint
+# uploads), leaving nothing behind; SPOOL/tmp parts of a process that is
+# gone are removed by rrcloudd's timer and when rrcloud-fcgi starts, a
+# live process's kept.
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
@@ -20,6 +21,7 @@ curl -s -o /dev/null --interface 127.0.0.2 http://127.0.0.1:1/ 2>/dev/null
 A=127.0.0.2; B=127.0.0.3; C=127.0.0.4; D=127.0.0.5; E=127.0.0.6; F=127.0.0.7
 ADMIN=adm-fairness-0123456789abcdef0123456789
 ADM="Authorization: Bearer $ADMIN"
+OCTO=octo-fairness-0123456789abcdef0123456789
 SVC=$T/services
 mkdir -p "$SVC"
 cat >"$SVC/nap.conf" <<'EOF'
@@ -34,6 +36,7 @@ EOF
 STACK_SERVICES_DIR=$SVC
 STACK_MAX_BODY=0   # nginx leaves body sizes to rrcloud-fcgi
 STACK_CONF_EXTRA="admin_token = $ADMIN
+octoprint_key = $OCTO queue=default name=slicer
 runner_slots = 2
 client_max_queued = 8
 client_max_held = 1
@@ -141,6 +144,10 @@ expect_contains "... naming the quota" "$(body)" "spool_quota"
 code=$(curl -s -m 20 -o "$T/body" -w '%{http_code}' -H "$ADM" -F "file=@$T/big.gcode" \
     -F copies=1 "$BASE/api/v1/queues/default/jobs")
 expect_eq "a fleet upload over spool_quota is 507" 507 "$code"
+expect_contains "... naming the quota" "$(body)" "spool_quota"
+code=$(curl -s -m 20 -o "$T/body" -w '%{http_code}' -H "X-Api-Key: $OCTO" \
+    -F "file=@$T/big.gcode" "$BASE/api/files/local")
+expect_eq "an OctoPrint upload over spool_quota is 507" 507 "$code"
 expect_contains "... naming the quota" "$(body)" "spool_quota"
 expect_eq "no task was written" "$dirs" "$(task_dirs)"
 expect_eq "no part is left in spool/tmp" 0 "$(tmp_entries)"
