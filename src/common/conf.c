@@ -49,11 +49,13 @@ static const struct conf_key conf_keys[] = {
     NUM(max_query, K_SIZE),
     NUM(max_files, K_INT), NUM(max_fields, K_INT), NUM(fcgi_threads, K_INT),
     NUM(max_held, K_INT), NUM(max_queued, K_INT),
+    NUM(client_max_queued, K_INT), NUM(client_max_running, K_INT),
+    NUM(client_max_held, K_INT), NUM(spool_quota, K_SIZE),
     NUM(info_all_clients, K_BOOL), NUM(fcgi_socket_mode, K_MODE),
     NUM(runner_slots, K_INT), NUM(default_timeout, K_SECS),
     NUM(kill_grace, K_SECS), NUM(max_data_retention, K_SECS),
     NUM(purge_interval, K_SECS), NUM(events_retention, K_SECS),
-    NUM(max_reruns, K_INT),
+    NUM(max_reruns, K_INT), NUM(tmp_sweep_interval, K_SECS),
     NUM(min_free_space, K_SIZE),
     NUM(notifier_retries, K_INT), NUM(notifier_timeout, K_SECS),
     NUM(notifier_backoff, K_SECS),
@@ -105,6 +107,10 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->fcgi_threads = 8;
     c->max_held = 1024;
     c->max_queued = 10000;
+    c->client_max_queued = 1000;
+    c->client_max_running = 0;
+    c->client_max_held = 256;
+    c->spool_quota = 0;
     c->info_all_clients = 0;
     c->fcgi_socket_mode = 0660;
     c->runner_slots = 2;
@@ -113,6 +119,7 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->max_data_retention = 24 * 3600;
     c->events_retention = 90LL * 24 * 3600;
     c->purge_interval = 300;
+    c->tmp_sweep_interval = 60;
     c->max_reruns = 1;
     c->min_free_space = 32ULL << 20;
     c->notifier_retries = 8;

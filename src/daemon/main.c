@@ -64,6 +64,7 @@ struct daemon {
     struct notify *notify;
     struct fleet *fleet;     /* printers; NULL with --once */
     struct loop_timer *purge_timer;
+    struct loop_timer *sweep_timer;
     struct loop_timer *beat_timer;
     struct loop_timer *retry_timer; /* start_work again; NULL once up */
     int up;                  /* start_work succeeded */
@@ -246,6 +247,17 @@ static void on_purge(struct loop *l, struct loop_timer *t, void *arg)
 
     if (purge_run(&d->conf, d->st, rr_now()) < 0)
         log_err("purge: %s", store_errmsg(d->st));
+}
+
+/* Parts of uploads whose rrcloud-fcgi was killed (spool_sweep_tmp). */
+static void on_sweep(struct loop *l, struct loop_timer *t, void *arg)
+{
+    struct daemon *d = arg;
+    int n = spool_sweep_tmp(d->conf.spool_dir, SPOOL_TMP_MAX_AGE);
+
+    if (n > 0)
+        log_info("removed %d stale upload(s) from %s/tmp", n,
+                 d->conf.spool_dir);
 }
 
 static void on_runner_stopped(void *arg)
@@ -453,6 +465,13 @@ static int start_work(struct daemon *d)
                                         d->conf.purge_interval * 1000, 1,
                                         on_purge, d);
         if (!d->purge_timer)
+            return -1;
+    }
+    if (d->conf.tmp_sweep_interval > 0) {
+        d->sweep_timer = loop_add_timer(d->loop,
+                                        d->conf.tmp_sweep_interval * 1000, 1,
+                                        on_sweep, d);
+        if (!d->sweep_timer)
             return -1;
     }
     d->beat_timer = loop_add_timer(d->loop, BEAT_MS, 1, on_beat, d);

@@ -636,7 +636,9 @@ int runner_poll(struct runner *r)
         struct task row;
         int i = 0;
 
-        rc = store_task_claim(r->st, &row);
+        /* Round-robin across clients (store.h); client_max_running
+         * leaves a slot free rather than give a client one more. */
+        rc = store_task_claim_max(r->st, r->conf->client_max_running, &row);
         if (rc == STORE_NOTFOUND)
             break;
         if (rc < 0) {

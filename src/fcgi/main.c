@@ -242,6 +242,11 @@ int main(int argc, char **argv)
         log_err("spool %s: %s", app.conf.spool_dir, strerror(errno));
         goto out;
     }
+    /* Before any worker makes its own: parts a killed rrcloud-fcgi left
+     * (others' live uploads are kept: spool_sweep_tmp). */
+    if ((c = spool_sweep_tmp(app.conf.spool_dir, SPOOL_TMP_MAX_AGE)) > 0)
+        log_info("removed %d stale upload(s) from %s/tmp", c,
+                 app.conf.spool_dir);
     app_load_index(&app);
     app.ft = filetype_new(err, sizeof(err));
     if (!app.ft) {

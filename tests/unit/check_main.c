@@ -33,6 +33,7 @@ int main(void)
         store_keys_suite,
         profile_suite,
         gcode_meta_suite,
+        store_fair_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -27,5 +27,6 @@ Suite *store_keys_suite(void);
 Suite *taskcache_suite(void);
 Suite *profile_suite(void);
 Suite *gcode_meta_suite(void);
+Suite *store_fair_suite(void);
 
 #endif
