@@ -202,6 +202,22 @@ static int runner_log_failed(struct runner *r, struct runner_task *t,
     return 1;
 }
 
+/* A command that failed says why in its last words, more often than not
+ * (a file the sandbox kept from it: "Permission denied"): they go after
+ * the exit code in the reason. */
+static void runner_log_last(struct runner *r, struct runner_task *t,
+                            char *reason, size_t len)
+{
+    char path[4096], line[160];
+    size_t used = strlen(reason);
+
+    if (spool_task_file(r->conf->spool_dir, t->id, SPOOL_LOG_NAME, path,
+                        sizeof(path)) < 0 ||
+        service_log_last(path, line, sizeof(line)) <= 0 || used >= len)
+        return;
+    rr_fmt(reason + used, len - used, "; log: %s", line);
+}
+
 /* Decides status and reason for a normal end (not one we caused). */
 static enum task_status runner_judge(struct runner *r, struct runner_task *t,
                                      int ws, char *reason, size_t len,
@@ -218,10 +234,12 @@ static enum task_status runner_judge(struct runner *r, struct runner_task *t,
     if (WIFSIGNALED(ws)) {
         rr_fmt(reason, len, "killed by signal %d (%s)", WTERMSIG(ws),
                strsignal(WTERMSIG(ws)));
+        runner_log_last(r, t, reason, len);
         return TASK_FAILED;
     }
     if (WEXITSTATUS(ws) != 0) {
         rr_fmt(reason, len, "exit code %d", WEXITSTATUS(ws));
+        runner_log_last(r, t, reason, len);
         return TASK_FAILED;
     }
     if (runner_log_failed(r, t, reason, len))

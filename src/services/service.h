@@ -202,6 +202,12 @@ int service_check_required(const struct service *s, const char *field,
 int service_log_match(const char *fail_log, const char *path,
                       char *line, size_t len);
 
+/* The last line of the log at path with anything in it (of its last
+ * 4 KiB), control bytes shown as '?', cut to len - 1 bytes: what a failed
+ * command said last ("read /etc/passwd: Permission denied").  Returns 1
+ * with it, 0 if there is none, -1 if the log cannot be read. */
+int service_log_last(const char *path, char *line, size_t len);
+
 /* preargN for input idx: must equal argInput minus "$fileIn". */
 int service_check_prearg(const struct service *s, int idx, const char *value,
                          char *err, size_t errlen);
