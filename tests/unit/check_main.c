@@ -30,6 +30,7 @@ int main(void)
         netcheck_suite,
         authlimit_suite,
         store_keys_suite,
+        sandbox_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

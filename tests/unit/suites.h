@@ -24,5 +24,6 @@ Suite *store_suite(void);
 Suite *netcheck_suite(void);
 Suite *authlimit_suite(void);
 Suite *store_keys_suite(void);
+Suite *sandbox_suite(void);
 
 #endif
