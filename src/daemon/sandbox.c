@@ -50,14 +50,14 @@ struct sb_ruleset_attr {
 
 #define SB_FS_READ (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | \
                     LANDLOCK_ACCESS_FS_READ_DIR)
-/* Everything in the task directory but executing what is there (client
- * uploads) and making devices. */
+/* Files and directories in the task directory, and nothing else: no
+ * executing what is there (client uploads), no devices, and no symbolic
+ * links, fifos or sockets, which the web server, sending the log or the
+ * result while the task runs, would follow or block on. */
 #define SB_FS_WRITE (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | \
     LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |          \
     LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR |           \
-    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SYM |              \
-    LANDLOCK_ACCESS_FS_MAKE_FIFO | LANDLOCK_ACCESS_FS_MAKE_SOCK |            \
-    LANDLOCK_ACCESS_FS_REFER | SB_FS_TRUNCATE)
+    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REFER | SB_FS_TRUNCATE)
 #define SB_FS_DEVICE (LANDLOCK_ACCESS_FS_READ_FILE | \
     LANDLOCK_ACCESS_FS_WRITE_FILE | SB_FS_TRUNCATE | SB_FS_IOCTL_DEV)
 /* The rights a rule on a file (not a directory) may carry. */

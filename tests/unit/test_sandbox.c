@@ -68,6 +68,8 @@ static int child_open(const struct sandbox_plan *p, const char *path,
             _exit(200);
         if (!path)
             _exit(socket(AF_INET, SOCK_STREAM, 0) < 0 ? errno : 0);
+        if (flags == -1)    /* a symbolic link at path */
+            _exit(symlink("/etc/shadow", path) < 0 ? errno : 0);
         e = open(path, flags | O_CLOEXEC, 0600) < 0 ? errno : 0;
         _exit(e);
     }
@@ -124,6 +126,9 @@ START_TEST(test_rules)
     ck_assert_int_eq(child_open(&p, path, O_RDONLY), 0);
     snprintf(path, sizeof(path), "%s/out.txt", task);
     ck_assert_int_eq(child_open(&p, path, O_WRONLY | O_CREAT), 0);
+    /* no link for the web server to follow while the task runs */
+    snprintf(path, sizeof(path), "%s/log", task);
+    ck_assert_int_eq(child_open(&p, path, -1), EACCES);
     ck_assert_int_eq(child_open(&p, "/usr/bin/env", O_RDONLY), 0);
     ck_assert_int_eq(child_open(&p, "/etc/ld.so.cache", O_RDONLY), 0);
     ck_assert_int_eq(child_open(&p, "/dev/null", O_WRONLY), 0);
