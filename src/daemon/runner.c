@@ -6,8 +6,8 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/confine.h"
 #include "daemon/loop.h"
-#include "daemon/sandbox.h"
 #include "daemon/spawn.h"
 #include "services/service.h"
 #include "spool/spool.h"
@@ -402,19 +402,6 @@ static void runner_end(struct runner *r, struct runner_task *t, int ws)
     runner_end_submit(r, e);
 }
 
-/* The task directory is rrcloudd's again before its output is judged
- * (sandbox_take_back never follows a link the command left). */
-static void runner_take_back(struct runner *r, const char *id)
-{
-    char dir[4096], err[512];
-
-    if (!r->sb || spool_task_dir(r->conf->spool_dir, id, dir,
-                                 sizeof(dir)) < 0)
-        return;
-    if (sandbox_take_back(r->sb, dir, err, sizeof(err)) < 0)
-        log_warn("task %s: %s", id, err);
-}
-
 /* Reaps every finished child; returns how many. */
 static int runner_reap(struct runner *r)
 {
@@ -445,7 +432,8 @@ static int runner_reap(struct runner *r)
         kill(-t->pid, SIGKILL);
         if (waitpid(t->pid, &ws, 0) < 0 && !t->start_err[0])
             rr_fmt(t->start_err, sizeof(t->start_err), "exit status lost");
-        runner_take_back(r, t->id);
+        /* rrcloudd's again before its output is judged. */
+        confine_take_back(r->sb, r->conf->spool_dir, t->id);
         runner_end(r, t, ws);
         r->slots[i] = NULL;
         r->running--;
@@ -602,63 +590,6 @@ static struct runner_task *runner_task_new(struct runner *r,
     return t;
 }
 
-/* Each of the row's inputs is a regular file in its directory. */
-static int runner_check_inputs(struct runner *r, const struct task *row,
-                               char *err, size_t errlen)
-{
-    const char *p = row->inputs ? row->inputs : "";
-    char name[256], path[4096];
-    struct stat sb;
-
-    while (*p) {
-        size_t len = strcspn(p, ",");
-
-        if (rr_fmt(name, sizeof(name), "%.*s", (int)len, p) < 0 ||
-            spool_task_file(r->conf->spool_dir, row->id, name, path,
-                            sizeof(path)) < 0 ||
-            lstat(path, &sb) < 0 || !S_ISREG(sb.st_mode)) {
-            rr_fmt(err, errlen, "refused the stored command line: input "
-                   "%.64s is not a file of the task", name);
-            return -1;
-        }
-        p += len + (p[len] == ',');
-    }
-    return 0;
-}
-
-/* The privileged side re-checks: the stored argv must be what the
- * service builds from the row (rrcloud-fcgi wrote it; a changed row must
- * not become a command), then the sandbox is planned and the task
- * directory handed over to the sandbox user. */
-static int runner_confine(struct runner *r, const struct task *row,
-                          struct spawn_plan *plan, char *err, size_t errlen)
-{
-    const struct service *s = service_find(r->reg, row->service);
-    struct sandbox_svc ss;
-
-    if (!r->sb)
-        return 0;
-    if (!s) {
-        rr_fmt(err, errlen, "service %s is not configured", row->service);
-        return -1;
-    }
-    if (service_check_argv(s, row->id, row->inputs, row->out_name,
-                           plan->argv, err, errlen) < 0 ||
-        runner_check_inputs(r, row, err, errlen) < 0)
-        return -1;
-    memset(&ss, 0, sizeof(ss));
-    ss.read = s->sandbox_read;
-    ss.write = s->sandbox_write;
-    ss.device = s->sandbox_device;
-    ss.network = s->sandbox_network;
-    if (r->sb->switch_uid && plan->lim.max_procs == 0)
-        plan->lim.max_procs = SANDBOX_DEFAULT_NPROC;
-    if (sandbox_plan_build(r->sb, &ss, plan->dir, plan->argv, &plan->sb, err,
-                           errlen) < 0)
-        return -1;
-    return sandbox_hand_over(r->sb, plan->dir, err, errlen);
-}
-
 /* Starts row in slot i.  Returns 1 if a child runs, 0 if the task was
  * failed instead, -1 if it went back to the queue (stop claiming). */
 static int runner_start(struct runner *r, int i, const struct task *row)
@@ -676,7 +607,8 @@ static int runner_start(struct runner *r, int i, const struct task *row)
     }
     if (spawn_plan_build(&plan, r->conf->spool_dir, row->id, row->argv_json,
                          svc.path, &svc.lim, err, sizeof(err)) < 0 ||
-        runner_confine(r, row, &plan, err, sizeof(err)) < 0) {
+        (r->sb && confine_task(r->sb, r->reg, r->conf->spool_dir, row, &plan,
+                               err, sizeof(err)) < 0)) {
         spawn_plan_free(&plan);
         runner_reject(r, row, err);
         return 0;

@@ -9,6 +9,7 @@
 #include <check.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,40 @@ START_TEST(test_take_back)
 }
 END_TEST
 
+/* Not root: no other uid, Landlock and seccomp alone, and the log line
+ * says so; "required" still starts where Landlock has ABI 6. */
+START_TEST(test_not_root)
+{
+    struct sandbox probe;
+    pid_t pid;
+    int ws;
+
+    if (init_auto(&probe) < 0)
+        return;
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct sandbox sb;
+        char err[512], what[512];
+
+        if (geteuid() == 0 && (setgroups(0, NULL) < 0 ||
+                               setresgid(65534, 65534, 65534) < 0 ||
+                               setresuid(65534, 65534, 65534) < 0))
+            _exit(10);
+        if (sandbox_init(&sb, probe.abi >= 6 && probe.seccomp ? "required"
+                                                              : "auto",
+                         "nobody", dir, err, sizeof(err)) < 0)
+            _exit(11);
+        sandbox_describe(&sb, what, sizeof(what));
+        _exit(sb.switch_uid ? 12 : !strstr(what, "(not root: no other uid)")
+                                   ? 13 : sb.abi != probe.abi ? 14 : 0);
+    }
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    ck_assert(WIFEXITED(ws));
+    ck_assert_int_eq(WEXITSTATUS(ws), 0);
+}
+END_TEST
+
 Suite *sandbox_suite(void)
 {
     Suite *s = suite_create("sandbox");
@@ -234,6 +269,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(tc, test_rules);
     tcase_add_test(tc, test_widened);
     tcase_add_test(tc, test_take_back);
+    tcase_add_test(tc, test_not_root);
     suite_add_tcase(s, tc);
     return s;
 }
