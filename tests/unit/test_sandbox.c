@@ -13,6 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdint.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -232,6 +235,76 @@ START_TEST(test_take_back)
 }
 END_TEST
 
+/* In a child that entered p: 0 if a signal to our own process (the
+ * parent) would go through, or a TCP connection to port on loopback (port
+ * > 0) is made; else errno. */
+static int child_reach(const struct sandbox_plan *p, int port)
+{
+    const char *what;
+    pid_t parent = getpid(), pid = fork();
+    int ws;
+
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        struct sockaddr_in a;
+        int fd;
+
+        if (sandbox_enter(p, &what) != 0)
+            _exit(200);
+        if (port <= 0)
+            _exit(kill(parent, 0) < 0 ? errno : 0);
+        if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+            _exit(201);
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_port = htons((uint16_t)port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        _exit(connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ? errno : 0);
+    }
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    ck_assert(WIFEXITED(ws));
+    ck_assert_int_lt(WEXITSTATUS(ws), 200);
+    return WEXITSTATUS(ws);
+}
+
+/* Landlock alone (rrcloudd's own uid, no seccomp): even as root the
+ * command reads no /etc/shadow, signals nobody outside and connects to no
+ * TCP port. */
+START_TEST(test_landlock_alone)
+{
+    struct sandbox sb;
+    struct sandbox_plan p;
+    struct sockaddr_in a;
+    socklen_t alen = sizeof(a);
+    char err[512], *argv[] = { (char *)"x", NULL };
+    int lfd;
+
+    if (init_auto(&sb) < 0)
+        return;
+    sb.switch_uid = 0;
+    sb.seccomp = 0;
+    ck_assert_msg(sandbox_plan_build(&sb, NULL, task, argv, &p, err,
+                                     sizeof(err)) == 0, "%s", err);
+    ck_assert_int_eq(child_open(&p, "/etc/shadow", O_RDONLY),
+                     access("/etc/shadow", F_OK) == 0 ? EACCES : ENOENT);
+    if (sb.abi >= 6)
+        ck_assert_int_eq(child_reach(&p, 0), EPERM);
+    if (sb.abi >= 4) {
+        lfd = socket(AF_INET, SOCK_STREAM, 0);
+        ck_assert_int_ge(lfd, 0);
+        memset(&a, 0, sizeof(a));
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ck_assert_int_eq(bind(lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+        ck_assert_int_eq(listen(lfd, 1), 0);
+        ck_assert_int_eq(getsockname(lfd, (struct sockaddr *)&a, &alen), 0);
+        ck_assert_int_eq(child_reach(&p, ntohs(a.sin_port)), EACCES);
+        close(lfd);
+    }
+    sandbox_plan_free(&p);
+}
+END_TEST
+
 /* Not root: no other uid, Landlock and seccomp alone, and the log line
  * says so; "required" still starts where Landlock has ABI 6. */
 START_TEST(test_not_root)
@@ -277,6 +350,7 @@ Suite *sandbox_suite(void)
     tcase_add_test(tc, test_widened);
     tcase_add_test(tc, test_take_back);
     tcase_add_test(tc, test_not_root);
+    tcase_add_test(tc, test_landlock_alone);
     suite_add_tcase(s, tc);
     return s;
 }
