@@ -387,9 +387,11 @@ void sandbox_plan_free(struct sandbox_plan *p)
 }
 
 /* Adds a rule for path; a path that does not exist is skipped unless
- * must.  Rights meant for directories are dropped for a file. */
+ * must.  Rights meant for directories are dropped for a file.  With dev,
+ * path is to be a character device: anything else is skipped, and its
+ * stat goes to *dev. */
 static int sb_allow(struct sandbox_plan *p, const char *path, uint64_t access,
-                    int must, struct stat *sbuf, char *err, size_t errlen)
+                    int must, struct stat *dev, char *err, size_t errlen)
 {
     struct stat st;
     int fd = open(path, O_PATH | O_CLOEXEC), rc = -1;
@@ -404,8 +406,13 @@ static int sb_allow(struct sandbox_plan *p, const char *path, uint64_t access,
         snprintf(err, errlen, "sandbox: %s: %s", path, strerror(errno));
         goto out;
     }
-    if (sbuf)
-        *sbuf = st;
+    if (dev) {
+        *dev = st;
+        if (!S_ISCHR(st.st_mode)) {
+            rc = 0;
+            goto out;
+        }
+    }
     if (!S_ISDIR(st.st_mode))
         access &= SB_FS_FILE;
     access &= sb_fs_all(p->abi);

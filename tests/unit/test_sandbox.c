@@ -156,8 +156,9 @@ START_TEST(test_widened)
     struct sandbox_plan p;
     struct sandbox_svc svc;
     char err[512], path[256], *rd[] = { other, NULL };
-    char *dev[] = { (char *)"/dev/ttyUSB*", (char *)"/dev/ful?", NULL };
-    char *argv[] = { (char *)"printcore", (char *)"/dev/full", NULL };
+    char *dev[] = { (char *)"/dev/ttyUSB*", (char *)"/dev/ful?", other,
+                    NULL };
+    char *argv[] = { (char *)"printcore", (char *)"/dev/full", other, NULL };
 
     if (init_auto(&sb) < 0)
         return;
@@ -170,6 +171,8 @@ START_TEST(test_widened)
                                      sizeof(err)) == 0, "%s", err);
     snprintf(path, sizeof(path), "%s/in0.txt", other);
     ck_assert_int_eq(child_open(&p, path, O_RDONLY), 0);
+    /* a device pattern that names a directory grants nothing there */
+    ck_assert_int_eq(child_open(&p, path, O_WRONLY), EACCES);
     snprintf(path, sizeof(path), "%s/x", other);
     ck_assert_int_eq(child_open(&p, path, O_WRONLY | O_CREAT), EACCES);
     /* argv names /dev/full, which a pattern allows */
