@@ -392,9 +392,6 @@ static int errno_transient(int e)
            e == ENOMEM || e == EAGAIN;
 }
 
-/* Everything that needs the disk and the store.  0 when rrcloudd is up;
- * 1 when a step failed in a way that may pass (logged; try again later);
- * -1 when it cannot work at all. */
 /* Decides once what confines task commands, and says it in the log. */
 static int start_sandbox(struct daemon *d)
 {
@@ -415,6 +412,9 @@ static int start_sandbox(struct daemon *d)
     return 0;
 }
 
+/* Everything that needs the disk and the store.  0 when rrcloudd is up;
+ * 1 when a step failed in a way that may pass (logged; try again later);
+ * -1 when it cannot work at all. */
 static int start_work(struct daemon *d)
 {
     char err[512];
