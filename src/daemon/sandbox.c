@@ -300,11 +300,15 @@ static int sb_probe(struct sandbox *sb, const char *spool, char *err,
         }
     }
     ws = WIFEXITED(ws) ? WEXITSTATUS(ws) : 0xff;
-    if (ws & (SB_PROBE_IDS | SB_PROBE_REACH)) {
-        snprintf(err, errlen, "sandbox_user %s cannot %s %s: every directory "
-                 "above it must be searchable (x) by that user", sb->user,
-                 ws & SB_PROBE_IDS ? "be switched to, to reach" : "reach",
-                 tasks);
+    if (ws & SB_PROBE_IDS) {
+        snprintf(err, errlen, "sandbox: cannot switch to sandbox_user %s "
+                 "(setgroups, setresgid or setresuid failed)", sb->user);
+        return -1;
+    }
+    if (ws & SB_PROBE_REACH) {
+        snprintf(err, errlen, "sandbox_user %s cannot reach %s: every "
+                 "directory above it must be searchable (x) by that user",
+                 sb->user, tasks);
         return -1;
     }
     sb->seccomp = !(ws & SB_PROBE_SECCOMP);
@@ -365,15 +369,17 @@ void sandbox_describe(const struct sandbox *sb, char *buf, size_t len)
     else
         rr_fmt(uid, sizeof(uid), "as rrcloudd's own user (not root: no "
                "other uid)");
-    rr_fmt(buf, len, "sandbox %s: Landlock %s%d (files%s%s), %s, %s; rlimits "
-           "per service", m, sb->abi ? "ABI " : "none: ", sb->abi,
+    if (!sb->abi) {
+        rr_fmt(buf, len, "sandbox %s: no Landlock: files NOT confined; %s; "
+               "tasks run %s; rlimits per service", m,
+               sb->seccomp ? "seccomp (no sockets)" : "no seccomp", uid);
+        return;
+    }
+    rr_fmt(buf, len, "sandbox %s: Landlock ABI %d (files%s%s), %s, %s; "
+           "rlimits per service", m, sb->abi,
            sb->abi >= 4 ? ", TCP" : ", no TCP rules",
            sb->abi >= 6 ? ", signals" : ", no signal scoping",
            sb->seccomp ? "seccomp (no sockets)" : "no seccomp", uid);
-    if (!sb->abi)
-        rr_fmt(buf, len, "sandbox %s: no Landlock: files NOT confined; %s; "
-               "tasks run %s", m, sb->seccomp ? "seccomp (no sockets)"
-               : "no seccomp", uid);
 }
 
 /* ---- one task ------------------------------------------------------------ */
