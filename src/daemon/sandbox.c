@@ -568,54 +568,15 @@ int sandbox_enter(const struct sandbox_plan *p, const char **what)
 
 /* ---- handing the directory over and back --------------------------------- */
 
-int sandbox_hand_over(const struct sandbox *sb, const char *dir,
-                      char *err, size_t errlen)
-{
-    int dfd, rc = -1;
-    DIR *d = NULL;
-    struct dirent *e;
-
-    if (!sb || !sb->switch_uid)
-        return 0;
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (dfd < 0)
-        goto fail;
-    /* The group stays rrcloud's: the web server may read the log. */
-    if (fchown(dfd, sb->uid, (gid_t)-1) < 0)
-        goto fail;
-    d = fdopendir(dup(dfd));
-    if (!d)
-        goto fail;
-    while ((e = readdir(d))) {
-        struct stat st;
-
-        if (e->d_name[0] == '.' &&
-            (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
-            continue;
-        if (fstatat(dfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-            !S_ISREG(st.st_mode))
-            continue;
-        if (fchownat(dfd, e->d_name, sb->uid, (gid_t)-1,
-                     AT_SYMLINK_NOFOLLOW) < 0)
-            goto fail;
-    }
-    rc = 0;
-    goto out;
-fail:
-    snprintf(err, errlen, "sandbox: cannot hand %s over to %s: %s", dir,
-             sb->user, strerror(errno));
-out:
-    if (d)
-        closedir(d);
-    if (dfd >= 0)
-        close(dfd);
-    return rc;
-}
-
 #define SB_DEPTH_MAX 32
 
-/* Takes back what is in the directory dfd (which it closes). */
-static int sb_take_dir(const struct sandbox *sb, int dfd, int depth)
+/* Walks the directory dfd (which it closes), never following a link.
+ * back = 0 (hand over): files and directories of rrcloudd's user become
+ * the sandbox user's, their group left (the web server's may read on).
+ * back = 1 (take back): the sandbox user's become rrcloudd's, and what is
+ * neither file nor directory is removed: a link could point the web
+ * server or a later chown at /etc/shadow, a fifo block a reader. */
+static int sb_walk(const struct sandbox *sb, int dfd, int back, int depth)
 {
     DIR *d = fdopendir(dfd);
     struct dirent *e;
@@ -635,28 +596,52 @@ static int sb_take_dir(const struct sandbox *sb, int dfd, int depth)
         if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-            /* A link could point the web server or a later chown at
-             * /etc/shadow; a fifo could block a reader. */
-            if (unlinkat(dirfd(d), n, 0) < 0)
+            if (back && unlinkat(dirfd(d), n, 0) < 0)
                 rc = -1;
             continue;
         }
         fd = openat(dirfd(d), n, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
             continue;
-        if (sb->switch_uid && fstat(fd, &st) == 0 && st.st_uid == sb->uid &&
-            fchownat(fd, "", sb->self_uid, sb->self_gid, AT_EMPTY_PATH) < 0)
+        if (sb->switch_uid && fstat(fd, &st) == 0 &&
+            st.st_uid == (back ? sb->uid : sb->self_uid) &&
+            fchownat(fd, "", back ? sb->self_uid : sb->uid,
+                     back ? sb->self_gid : (gid_t)-1, AT_EMPTY_PATH) < 0)
             rc = -1;
         close(fd);
         if (S_ISDIR(st.st_mode) && depth < SB_DEPTH_MAX) {
             fd = openat(dirfd(d), n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
                         O_CLOEXEC);
-            if (fd >= 0 && sb_take_dir(sb, fd, depth + 1) < 0)
+            if (fd >= 0 && sb_walk(sb, fd, back, depth + 1) < 0)
                 rc = -1;
         }
     }
     closedir(d);
     return rc;
+}
+
+int sandbox_hand_over(const struct sandbox *sb, const char *dir,
+                      char *err, size_t errlen)
+{
+    int dfd;
+
+    if (!sb || !sb->switch_uid)
+        return 0;
+    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        goto fail;
+    /* What a run before this one left (a re-run) is handed over too. */
+    if (fchown(dfd, sb->uid, (gid_t)-1) < 0) {
+        close(dfd);
+        goto fail;
+    }
+    if (sb_walk(sb, dfd, 0, 0) < 0)
+        goto fail;
+    return 0;
+fail:
+    snprintf(err, errlen, "sandbox: cannot hand %s over to %s: %s", dir,
+             sb->user, strerror(errno));
+    return -1;
 }
 
 int sandbox_take_back(const struct sandbox *sb, const char *dir,
@@ -673,7 +658,7 @@ int sandbox_take_back(const struct sandbox *sb, const char *dir,
         close(dfd);
         goto fail;
     }
-    if (sb_take_dir(sb, dfd, 0) < 0)
+    if (sb_walk(sb, dfd, 1, 0) < 0)
         goto fail;
     return 0;
 fail:

@@ -109,8 +109,10 @@ void sandbox_plan_free(struct sandbox_plan *p);
  * step ("setuid", "landlock", ...). */
 int sandbox_enter(const struct sandbox_plan *p, const char **what);
 
-/* Gives the task directory dir and what is directly in it to the sandbox
- * user (nothing when sb does not switch uid).  Returns 0 or -1 with err. */
+/* Gives the task directory dir and the files and directories below it
+ * that are rrcloudd's user's (a re-run finds the first run's) to the
+ * sandbox user, their group left as it was, never following a link
+ * (nothing when sb does not switch uid).  Returns 0 or -1 with err. */
 int sandbox_hand_over(const struct sandbox *sb, const char *dir,
                       char *err, size_t errlen);
 

@@ -222,6 +222,10 @@ START_TEST(test_take_back)
     ck_assert_int_eq(stat(p, &st), 0);
     if (sb.switch_uid) {
         ck_assert_int_eq(st.st_uid, sb.uid);
+        /* a re-run finds the first run's directories, and gets them */
+        snprintf(p, sizeof(p), "%s/sub", task);
+        ck_assert_int_eq(stat(p, &st), 0);
+        ck_assert_int_eq(st.st_uid, sb.uid);
         ck_assert_int_eq(stat(task, &st), 0);
         ck_assert_int_eq(st.st_uid, sb.uid);
         ck_assert_int_eq(st.st_gid, getegid());  /* the group stays */
@@ -235,6 +239,9 @@ START_TEST(test_take_back)
     ck_assert_int_eq(lstat(p, &st), 0);
     ck_assert_int_eq(st.st_uid, geteuid());
     ck_assert_int_eq(stat(task, &st), 0);
+    ck_assert_int_eq(st.st_uid, geteuid());
+    snprintf(p, sizeof(p), "%s/sub", task);
+    ck_assert_int_eq(stat(p, &st), 0);
     ck_assert_int_eq(st.st_uid, geteuid());
     if (stat("/etc/shadow", &st) == 0)
         ck_assert_int_eq(st.st_uid, 0);     /* the link was not followed */
