@@ -48,21 +48,23 @@ struct sb_ruleset_attr {
     uint64_t scoped;              /* ABI 6 */
 };
 
-#define SB_FS_READ (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | \
-                    LANDLOCK_ACCESS_FS_READ_DIR)
+#define SB_FS_READ (LANDLOCK_ACCESS_FS_EXECUTE | \
+    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 /* Files and directories in the task directory, and nothing else: no
  * executing what is there (client uploads), no devices, and no symbolic
  * links, fifos or sockets, which the web server, sending the log or the
  * result while the task runs, would follow or block on. */
-#define SB_FS_WRITE (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR | \
-    LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR |          \
-    LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR |           \
-    LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REFER | SB_FS_TRUNCATE)
+#define SB_FS_WRITE (LANDLOCK_ACCESS_FS_READ_FILE | \
+    LANDLOCK_ACCESS_FS_READ_DIR | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+    LANDLOCK_ACCESS_FS_REMOVE_DIR | LANDLOCK_ACCESS_FS_REMOVE_FILE | \
+    LANDLOCK_ACCESS_FS_MAKE_DIR | LANDLOCK_ACCESS_FS_MAKE_REG | \
+    LANDLOCK_ACCESS_FS_REFER | SB_FS_TRUNCATE)
 #define SB_FS_DEVICE (LANDLOCK_ACCESS_FS_READ_FILE | \
     LANDLOCK_ACCESS_FS_WRITE_FILE | SB_FS_TRUNCATE | SB_FS_IOCTL_DEV)
 /* The rights a rule on a file (not a directory) may carry. */
-#define SB_FS_FILE (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | \
-    LANDLOCK_ACCESS_FS_WRITE_FILE | SB_FS_TRUNCATE | SB_FS_IOCTL_DEV)
+#define SB_FS_FILE (LANDLOCK_ACCESS_FS_EXECUTE | \
+    LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
+    SB_FS_TRUNCATE | SB_FS_IOCTL_DEV)
 
 /* Read-only system paths every program may need: its binary and
  * libraries, the loader's cache, time zone, fonts (OpenSCAD), the
@@ -125,7 +127,7 @@ static const struct sock_fprog sb_prog_net = {
 };
 #endif
 
-/* ---- small helpers -------------------------------------------------------- */
+/* ---- small helpers ------------------------------------------------------ */
 
 static int sb_landlock_abi(void)
 {
