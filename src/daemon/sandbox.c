@@ -79,6 +79,11 @@ static const char *const sb_system_paths[] = {
     "/sys/devices/system/cpu", "/dev/urandom", "/dev/random", NULL,
 };
 static const char *const sb_rw_devices[] = { "/dev/null", "/dev/zero", NULL };
+/* With sandboxNetwork: what name lookups and TLS read. */
+static const char *const sb_net_paths[] = {
+    "/etc/resolv.conf", "/etc/hosts", "/etc/nsswitch.conf", "/etc/host.conf",
+    "/etc/gai.conf", "/etc/ssl", "/etc/ca-certificates", NULL,
+};
 
 /* ---- seccomp: no socket(2), no io_uring ---------------------------------- */
 
@@ -519,6 +524,8 @@ int sandbox_plan_build(const struct sandbox *sb, const struct sandbox_svc *svc,
         if (sb_ruleset(p, svc->network, err, errlen) < 0 ||
             sb_allow_list(p, sb_system_paths, SB_FS_READ, 0, err, errlen) < 0 ||
             sb_allow_list(p, sb_rw_devices, SB_FS_DEVICE, 0, err, errlen) < 0 ||
+            (svc->network &&
+             sb_allow_list(p, sb_net_paths, SB_FS_READ, 0, err, errlen) < 0) ||
             sb_allow(p, dir, SB_FS_WRITE, 1, NULL, err, errlen) < 0 ||
             sb_allow_list(p, (const char *const *)svc->read, SB_FS_READ, 0,
                           err, errlen) < 0 ||

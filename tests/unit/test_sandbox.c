@@ -191,11 +191,13 @@ START_TEST(test_widened)
     ck_assert_int_eq(child_open(&p, "/dev/full", O_RDWR), EACCES);
     if (sb.seccomp)
         ck_assert_int_eq(child_open(&p, NULL, 0), EACCES);
+    ck_assert_int_eq(child_open(&p, "/etc/hosts", O_RDONLY), EACCES);
     sandbox_plan_free(&p);
-    svc.network = 1;    /* sandboxNetwork = yes: sockets again */
+    svc.network = 1;    /* sandboxNetwork = yes: sockets, name lookups */
     ck_assert_msg(sandbox_plan_build(&sb, &svc, task, argv, &p, err,
                                      sizeof(err)) == 0, "%s", err);
     ck_assert_int_eq(child_open(&p, NULL, 0), 0);
+    ck_assert_int_eq(child_open(&p, "/etc/hosts", O_RDONLY), 0);
     sandbox_plan_free(&p);
 }
 END_TEST
