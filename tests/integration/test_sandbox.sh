@@ -113,6 +113,10 @@ for f in "$other_in" /etc/passwd "$STACK/rrcloud.db" "$STACK/rrcloud.conf"; do
     refused "read $f" "$id" "read $f: Permission denied"
 done
 
+id=$(try read /etc/passwd)
+expect_eq "the whole reason: exit code (Perl's errno) and the log's last line" \
+    "exit code 13; log: read /etc/passwd: Permission denied" "$(jget "$id" error)"
+
 section "writing outside its directory"
 for f in "$T/escaped" "$STACK/spool/tasks/$other/escaped" /tmp/rrcloud-escaped-$$; do
     id=$(try write "$f")
