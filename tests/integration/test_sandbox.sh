@@ -5,7 +5,9 @@
 # file, /etc/passwd and the database, writes outside its directory, opens
 # a TCP connection and may signal rrcloudd.  Each task ends failed, with
 # the refusal in its reason, and nothing outside changed.  A task row
-# whose argv was changed in the database is refused by rrcloudd.  Last,
+# whose argv was changed in the database is refused by rrcloudd.  A
+# sandbox that cannot be had (a bad mode, root or an unknown user as the
+# sandbox user, a spool it cannot reach) stops rrcloudd at start.  Last,
 # the same escapes with sandbox = off succeed: the checks above can fail.
 . "$(dirname "$0")/lib.sh"
 
@@ -83,6 +85,42 @@ refused() {
 }
 
 section() { echo "-- $(date +%T) $*"; }
+
+section "a sandbox that cannot be had stops rrcloudd at start, saying why"
+# bad_conf NAME LINE: a conf of its own (spool, database, sockets) plus LINE.
+bad_conf() {
+    mkdir -p "$T/$1"
+    cat >"$T/$1/rrcloud.conf" <<EOC
+spool_dir = $T/$1/spool
+database = $T/$1/rrcloud.db
+services_dir = $SVC
+fcgi_socket = $T/$1/fcgi.sock
+wake_socket = $T/$1/rrcloudd.sock
+$2
+EOC
+}
+bad_conf badmode "sandbox = maybe"
+"$builddir/rrcloudd" -f -c "$T/badmode/rrcloud.conf" >"$T/out" 2>&1
+expect_eq "sandbox = maybe: rrcloudd exits 1" 1 $?
+expect_contains "it names the key" "$(cat "$T/out")" "sandbox must be required, auto or off"
+if [ "$(id -u)" = 0 ]; then
+    bad_conf rootuser "sandbox_user = root"
+    "$builddir/rrcloudd" -f -c "$T/rootuser/rrcloud.conf" >"$T/out" 2>&1
+    expect_eq "sandbox_user = root: rrcloudd exits 1" 1 $?
+    expect_contains "it says why" "$(cat "$T/out")" "sandbox_user root: uid or gid 0 is no sandbox"
+    bad_conf nouser "sandbox_user = rrcloud-no-such-user"
+    "$builddir/rrcloudd" -f -c "$T/nouser/rrcloud.conf" >"$T/out" 2>&1
+    expect_eq "an unknown sandbox_user: rrcloudd exits 1" 1 $?
+    expect_contains "it names the user" "$(cat "$T/out")" "sandbox_user rrcloud-no-such-user: no such user"
+    # The sandbox user must pass through every directory above the spool.
+    bad_conf closed ""
+    mkdir -p "$T/closed/spool"
+    chmod 700 "$T/closed"
+    "$builddir/rrcloudd" -f -c "$T/closed/rrcloud.conf" >"$T/out" 2>&1
+    expect_eq "a spool the sandbox user cannot reach: rrcloudd exits 1" 1 $?
+    expect_contains "it names the directory" "$(cat "$T/out")" \
+        "sandbox_user nobody cannot reach $T/closed/spool/tasks: every directory above it must be searchable (x) by that user"
+fi
 
 section "rrcloudd says what it enforces"
 check "the log names the sandbox" grep -q "sandbox required: Landlock ABI" "$STACK/log/rrcloudd.log"
