@@ -232,6 +232,9 @@ start)
     MAX_BODY_BYTES=${STACK_MAX_BODY_BYTES:-1073741824}
     mkdir -p "$DIR/log"
     DIR=$(cd "$DIR" && pwd)
+    # As root, rrcloudd runs task commands as sandbox_user (nobody), who
+    # must pass through DIR to its task directory (search, not read).
+    [ "$(id -u)" != 0 ] || chmod o+x "$DIR"
     write_conf
     start_bg rrcloudd "$BUILDDIR/rrcloudd" -c "$DIR/rrcloud.conf" -f
     start_bg fcgi "$BUILDDIR/rrcloud-fcgi" -c "$DIR/rrcloud.conf"

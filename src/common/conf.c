@@ -43,7 +43,7 @@ static const struct conf_key conf_keys[] = {
     STR(profiles_dir),
     STR(www_dir), STR(fcgi_socket), STR(wake_socket), STR(accel_prefix),
     STR(sendfile_mode), STR(notifier_secret), STR(log_level),
-    STR(notifier_allow),
+    STR(notifier_allow), STR(sandbox), STR(sandbox_user),
     NUM(max_body_size, K_SIZE), NUM(max_inline_size, K_SIZE),
     NUM(max_field_size, K_SIZE), NUM(max_part_header, K_SIZE),
     NUM(max_query, K_SIZE),
@@ -116,6 +116,8 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->runner_slots = 2;
     c->default_timeout = 1800;
     c->kill_grace = 5;
+    rr_fmt(c->sandbox, sizeof(c->sandbox), "required");
+    rr_fmt(c->sandbox_user, sizeof(c->sandbox_user), "nobody");
     c->max_data_retention = 24 * 3600;
     c->events_retention = 90LL * 24 * 3600;
     c->purge_interval = 300;
@@ -349,6 +351,12 @@ int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
     if (c->fcgi_threads < 1 || c->runner_slots < 1 || c->max_files < 1) {
         snprintf(err, errlen, "%s: fcgi_threads, runner_slots and max_files "
                  "must be at least 1", path);
+        return -1;
+    }
+    if (strcmp(c->sandbox, "required") != 0 && strcmp(c->sandbox, "auto") != 0 &&
+        strcmp(c->sandbox, "off") != 0) {
+        snprintf(err, errlen, "%s: sandbox must be required, auto or off",
+                 path);
         return -1;
     }
     if (c->max_files > CONF_MAX_FILES) {

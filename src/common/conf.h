@@ -60,6 +60,8 @@ struct rr_conf {
     int runner_slots;                  /* tasks running at once */
     long long default_timeout;         /* s, when a service sets none */
     long long kill_grace;              /* s between SIGTERM and SIGKILL */
+    char sandbox[16];                  /* required, auto or off */
+    char sandbox_user[64];             /* commands' uid when rrcloudd is root */
     long long max_data_retention;      /* s */
     long long events_retention;        /* s; 0 = keep them all */
     long long purge_interval;          /* s */

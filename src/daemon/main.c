@@ -20,6 +20,7 @@
 #include "daemon/purge.h"
 #include "daemon/recover.h"
 #include "daemon/runner.h"
+#include "daemon/sandbox.h"
 #include "fleet/fleet.h"
 #include "http/netcheck.h"
 #include "services/service.h"
@@ -74,6 +75,8 @@ struct daemon {
     double started;
     int beat_failed;         /* the last heartbeat could not be written */
     int space_low;           /* a disk was under min_free_space */
+    struct sandbox sb;       /* what confines every task command */
+    int sb_ready;            /* sb decided (once, at the first start) */
 };
 
 static void usage(FILE *f)
@@ -401,6 +404,26 @@ static int errno_transient(int e)
            e == ENOMEM || e == EAGAIN;
 }
 
+/* Decides once what confines task commands, and says it in the log. */
+static int start_sandbox(struct daemon *d)
+{
+    char err[512], what[512];
+
+    if (sandbox_init(&d->sb, d->conf.sandbox, d->conf.sandbox_user,
+                     d->conf.spool_dir, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return -1;
+    }
+    sandbox_describe(&d->sb, what, sizeof(what));
+    if (d->sb.mode == SANDBOX_OFF || d->sb.abi < 6 || !d->sb.seccomp ||
+        !d->sb.switch_uid)
+        log_warn("%s", what);
+    else
+        log_info("%s", what);
+    d->sb_ready = 1;
+    return 0;
+}
+
 /* Everything that needs the disk and the store.  0 when rrcloudd is up;
  * 1 when a step failed in a way that may pass (logged; try again later);
  * -1 when it cannot work at all. */
@@ -417,6 +440,8 @@ static int start_work(struct daemon *d)
     }
     if (d->lock_fd < 0 && take_lock(d) < 0)
         return d->lock_fd < 0 && errno_transient(errno) ? 1 : -1;
+    if (!d->sb_ready && start_sandbox(d) < 0)
+        return -1;
     d->st = store_open_ex(d->conf.database, err, sizeof(err), &transient);
     if (!d->st) {
         log_err("%s", err);
@@ -450,6 +475,7 @@ static int start_work(struct daemon *d)
         goto retry;
     }
     runner_set_notify(d->runner, kick_notifier, d->notify);
+    runner_set_sandbox(d->runner, &d->sb);
     if (!d->once) {
         d->fleet = fleet_new(&d->conf, d->st, d->loop, err, sizeof(err));
         if (!d->fleet) {

@@ -34,6 +34,7 @@ int main(void)
         profile_suite,
         gcode_meta_suite,
         store_fair_suite,
+        sandbox_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -28,5 +28,6 @@ Suite *taskcache_suite(void);
 Suite *profile_suite(void);
 Suite *gcode_meta_suite(void);
 Suite *store_fair_suite(void);
+Suite *sandbox_suite(void);
 
 #endif
