@@ -238,7 +238,8 @@ say "starting the stack on 127.0.0.1:$PORT (baselines on :$BPORT)"
 STACK_SERVICES_DIR=$DIR/services \
 STACK_MAX_BODY=2g STACK_MAX_BODY_BYTES=2147483648 \
 STACK_CONF_EXTRA="max_body_size = 2G
-max_queued = 1000000" \
+max_queued = 1000000
+client_max_queued = 0" \
     "$SRCDIR/scripts/stack.sh" start "$STACK" "$PORT" nginx >/dev/null ||
     die "stack did not start"
 WEB_PID=$(cat "$STACK/web.pid")
@@ -519,7 +520,7 @@ report() {
     printf '%-50s %12s  %s | %s | %s\n' "(a) nginx static file, $SIZE B" "$S" "$(runs r-static)" "$(errs r-static)" "- + $(coli r-static 5)"
     printf '%-50s %12s  %s | %s | %s\n' "(b) minimal libfcgi responder, $FCGI_THREADS threads" "$M" "$(runs r-minimal)" "$(errs r-minimal)" "$(coli r-minimal 4) + $(coli r-minimal 5)"
     printf '%-50s %12s  %s | %s | %s\n' "(c) rrcloud ?service=info&id=...&format=json" "$I" "$(runs r-info)" "$(errs r-info)" "$(coli r-info 4) + $(coli r-info 5)"
-    printf '%-50s %12s  target >= 0.80: %s\n' "(c)/(b)" "$(ratio "$I" "$M")" "$(verdict "$(ratio "$I" "$M")" 0.80 ">=")"
+    printf '%-50s %12s  target >= 0.83: %s\n' "(c)/(b)" "$(ratio "$I" "$M")" "$(verdict "$(ratio "$I" "$M")" 0.83 ">=")"
     printf '%-50s %12s\n' "(b)/(a)" "$(ratio "$M" "$S")"
     printf '%-50s %12s\n' "(c)/(a)" "$(ratio "$I" "$S")"
     echo

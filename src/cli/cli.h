@@ -184,7 +184,8 @@ void cli_fargs_free(struct cli_fargs *a);
 
 struct cli_rc_svc {
     char *service;
-    char *servers;
+    char *servers;          /* "SERVICE.servers", or NULL */
+    char *key;              /* "SERVICE.key", or NULL */
 };
 
 /* Settings from the rc files; every string is owned. */
@@ -195,7 +196,8 @@ struct cli_rc {
     int port;               /* "port", default 4468 */
     long long timeout;      /* "timeout" in s; 0 (default) = none */
     char *notifier;         /* "notifier", or NULL */
-    char *token;            /* "token": the fleet API's bearer token */
+    char *token;            /* "key" (or "token"): the API key of
+                             * "servers" */
 };
 
 void cli_rc_init(struct cli_rc *rc);
@@ -220,6 +222,14 @@ int cli_rc_load_default(struct cli_rc *rc, char *err, size_t errlen);
  * when none is configured.  service may be NULL.  The fleet commands ask
  * with "print".  Borrowed. */
 const char *cli_rc_servers(const struct cli_rc *rc, const char *service);
+
+/* The API key for service's servers, and in *servers the list it belongs
+ * to (NULL: the default, localhost).  A key goes only to the servers it
+ * was configured with: SERVICE.key with SERVICE.servers (or servers);
+ * a service with its own servers and no SERVICE.key gets none; otherwise
+ * env (RRCLOUD_TOKEN) if set, else "key".  NULL if none.  Borrowed. */
+const char *cli_rc_key(const struct cli_rc *rc, const char *service,
+                       const char *env, const char **servers);
 
 /* Normalises one server ("host", "host:port", "[v6]:port", or
  * "http(s)://host[:port][/base]") into a base URL without a trailing
@@ -408,9 +418,16 @@ struct cli_http;
  * failure. */
 struct cli_http *cli_http_new(int progress, int verbose, long long timeout);
 void cli_http_free(struct cli_http *h);
-/* The API key sent with every request of the session as "Authorization:
- * Bearer KEY" (NULL or "" = none); never printed. */
-void cli_http_set_key(struct cli_http *h, const char *key);
+/* The session's API key (NULL or "" = none; never printed), sent as
+ * "Authorization: Bearer KEY" to the base URLs in scope (a NULL-terminated
+ * list, copied; NULL = every server) and to no other.  0, or -1 on no
+ * memory. */
+int cli_http_set_key(struct cli_http *h, const char *key,
+                     char *const *scope);
+/* The session key if it may go to base, else NULL.  Borrowed. */
+const char *cli_http_key_for(const struct cli_http *h, const char *base);
+/* 1 if the session has a key that base does not get. */
+int cli_http_key_withheld(const struct cli_http *h, const char *base);
 /* The session's progress display (for waits between transfers). */
 struct cli_prog *cli_http_prog(struct cli_http *h);
 /* Turns the progress display off (--quiet after a fleet command word). */
@@ -499,10 +516,9 @@ int cli_query_fail(enum cli_net net, const struct cli_resp *r,
 /* ------------------------------------------------------------------ */
 /* fleet.c: printers, printer, queues, jobs, job (the admin API)        */
 
-/* The bearer token for the fleet API: --token after the command word,
- * else before it, else $RRCLOUD_TOKEN, else rrcloudrc's "token"; NULL if
- * none.  Borrowed.  A bad $RRCLOUD_TOKEN or rc token is returned as it
- * is; cli_fleet_call refuses it. */
+/* The key given on the command line: --token after the command word,
+ * else before it; NULL if none (then the session key goes where it
+ * belongs: cli_http_set_key).  Borrowed. */
 const char *cli_fleet_token(const struct cli_ctx *ctx,
                             const struct cli_fargs *a);
 

@@ -38,7 +38,8 @@ enum {
     C_PRINT = 1 << 0, C_PRINTERS = 1 << 1, C_PRINTER = 1 << 2,
     C_QUEUES = 1 << 3, C_JOBS = 1 << 4, C_JOB = 1 << 5,
     C_KEY = 1 << 6, C_USER = 1 << 7, C_LOGIN = 1 << 8,
-    C_ALL = 0x1ff,
+    C_PROFILES = 1 << 9, C_PROFILE = 1 << 10,
+    C_ALL = 0x7ff,
 };
 
 struct fo_def {
@@ -82,7 +83,8 @@ static int command_bit(const char *w)
 {
     static const char *const words[] = { "print", "printers", "printer",
                                          "queues", "jobs", "job", "key",
-                                         "user", "login" };
+                                         "user", "login", "profiles",
+                                         "profile" };
 
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
         if (!strcmp(w, words[i]))

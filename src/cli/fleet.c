@@ -21,30 +21,26 @@
 const char *cli_fleet_token(const struct cli_ctx *ctx,
                             const struct cli_fargs *a)
 {
-    const char *env = getenv("RRCLOUD_TOKEN");
-
-    if (a && a->token)
-        return a->token;
-    if (ctx->opts.token)
-        return ctx->opts.token;
-    if (env && *env)
-        return env;
-    return ctx->rc.token;
+    return a && a->token ? a->token : ctx->opts.token;
 }
 
 /* A 401/403: what was wrong with the token and how to give one. */
-static int token_refused(const struct cli_resp *r, const char *base,
-                         const char *token)
+static int token_refused(const struct cli_ctx *ctx, const struct cli_resp *r,
+                         const char *base, const char *token)
 {
     char msg[512];
 
     cli_out_server_message(r->status, r->body.data, r->body.len, msg,
                            sizeof(msg));
-    if (!token)
-        cli_out_error("this needs the fleet's admin token: give "
-                      "--token=TOKEN, set RRCLOUD_TOKEN, or put \"token = "
-                      "TOKEN\" in ~/.rrcloudrc (%s: HTTP %ld)", base,
-                      r->status);
+    if (!token && cli_http_key_withheld(ctx->http, base))
+        cli_out_error("%s needs a key (HTTP %ld); the key in rrcloudrc or "
+                      "RRCLOUD_TOKEN belongs to other servers and is not "
+                      "sent here: give --token=KEY, or set \"SERVICE.key\" "
+                      "beside \"SERVICE.servers\"", base, r->status);
+    else if (!token)
+        cli_out_error("this needs an API key: give --token=KEY, set "
+                      "RRCLOUD_TOKEN, or run rrcloud login (%s: HTTP %ld)",
+                      base, r->status);
     else if (r->status == 401)
         cli_out_error("%s refused the token (HTTP 401: %s)", base, msg);
     else
@@ -64,11 +60,6 @@ int cli_fleet_call(struct cli_ctx *ctx, const char *method, const char *path,
     int code = CLI_EXIT_OK;
 
     *out = NULL;
-    if (token && !cli_args_token_valid(token)) {
-        cli_out_error("bad RRCLOUD_TOKEN (1..255 visible characters, no "
-                      "blanks)");
-        return CLI_EXIT_USAGE;
-    }
     cli_resp_init(&r, ANSWER_MAX, 0);
     for (size_t i = 0; ctx->servers[i]; i++) {
         at = ctx->servers[i];
@@ -81,7 +72,8 @@ int cli_fleet_call(struct cli_ctx *ctx, const char *method, const char *path,
     if (base)
         *base = at;
     if (net == CLI_NET_OK && (r.status == 401 || r.status == 403)) {
-        code = token_refused(&r, at, token);
+        code = token_refused(ctx, &r, at,
+                             token ? token : cli_http_key_for(ctx->http, at));
     } else if (net == CLI_NET_OK && r.status == 404 && r.body.len == 0) {
         cli_out_error("%s has no fleet API (HTTP 404 for %s)", at, path);
         code = CLI_EXIT_REJECTED;
@@ -444,11 +436,27 @@ static void show_job(json_t *job)
     json_array_foreach(files, i, f) {
         char name[CELL], prof[CELL], size[CELL];
 
+        char est[CELL], g[CELL], mm[CELL], what[3 * CELL + 64] = "";
+        const json_t *t = json_object_get(f, "estimated_time");
+
         cell(f, "filename", name);
         cell(f, "profile", prof);
         cell(f, "size", size);
-        printf("file: %s (profile %s, %s bytes)\n", name,
-               strcmp(prof, "-") ? prof : "any", size);
+        cell(f, "filament_mm", mm);
+        cell(f, "filament_g", g);
+        /* what its slicer said: "; about 21m 12s, 1282.39 mm, 3.82 g" */
+        if (json_is_number(t)) {
+            cli_out_duration(json_number_value(t), est, sizeof(est));
+            snprintf(what, sizeof(what), "; about %s", est);
+        }
+        if (strcmp(mm, "-"))
+            snprintf(what + strlen(what), sizeof(what) - strlen(what),
+                     "%s%s mm", what[0] ? ", " : "; ", mm);
+        if (strcmp(g, "-"))
+            snprintf(what + strlen(what), sizeof(what) - strlen(what),
+                     "%s%s g", what[0] ? ", " : "; ", g);
+        printf("file: %s (profile %s, %s bytes%s)\n", name,
+               strcmp(prof, "-") ? prof : "any", size, what);
     }
     if (json_array_size(attempts) > 0) {
         printf("\n");
@@ -488,6 +496,95 @@ static int cmd_job(struct cli_ctx *ctx, const struct cli_fargs *a)
     else
         show_job(job);
     json_decref(job);
+    return code;
+}
+
+/* --- printer profiles --------------------------------------------------- */
+
+/* "250x210x210" from bed.x, bed.y and height. */
+static void size_cell(const json_t *p, char *buf)
+{
+    const json_t *bed = json_object_get(p, "bed");
+    double x = 0, y = 0, z = 0;
+
+    num_of(bed, "x", &x);
+    num_of(bed, "y", &y);
+    num_of(p, "height", &z);
+    snprintf(buf, CELL, "%gx%gx%g", x, y, z);
+}
+
+/* An object's keys, comma-joined, cut to the cell. */
+static void keys_cell(const json_t *o, char *buf)
+{
+    const char *k;
+    const json_t *item;
+    size_t used = 0;
+
+    snprintf(buf, CELL, "-");
+    json_object_foreach((json_t *)o, k, item) {
+        int n = snprintf(buf + used, CELL - used, "%s%s", used ? "," : "", k);
+
+        if (n < 0 || (size_t)n >= CELL - used)
+            break;
+        used += (size_t)n;
+    }
+}
+
+static void profile_row(const json_t *p, char c[][CELL])
+{
+    cell(p, "name", c[0]);
+    cell(p, "slicer", c[1]);
+    size_cell(p, c[2]);
+    cell(p, "nozzle", c[3]);
+    cell(p, "materials", c[4]);
+    keys_cell(json_object_get(p, "overrides"), c[5]);
+    cell(p, "description", c[6]);
+}
+
+static int cmd_profiles(struct cli_ctx *ctx, const struct cli_fargs *a)
+{
+    static const char *const head[] = { "PROFILE", "SLICER", "BED (MM)",
+                                        "NOZZLE", "MATERIALS", "OVERRIDES",
+                                        "DESCRIPTION" };
+    int code;
+
+    if ((code = no_words(a, "rrcloud profiles [--json]")))
+        return code;
+    return list_cmd(ctx, a, "/api/v1/profiles", "profiles", "printer "
+                    "profiles", 7, head, profile_row);
+}
+
+static int cmd_profile(struct cli_ctx *ctx, const struct cli_fargs *a)
+{
+    char path[PATH_MAX_LEN] = "/api/v1/profiles/";
+    const char *base = NULL;
+    json_t *p;
+    int code;
+
+    if (a->nwords != 1) {
+        cli_out_error("usage: rrcloud profile NAME [--json]");
+        return CLI_EXIT_USAGE;
+    }
+    if (!cli_fargs_name_valid(a->words[0])) {
+        cli_out_error("'%s' is not a profile name (see rrcloud profiles)",
+                      a->words[0]);
+        return CLI_EXIT_USAGE;
+    }
+    if (append_escaped(path, sizeof(path), a->words[0]) < 0)
+        return CLI_EXIT_USAGE;
+    code = cli_fleet_call(ctx, "GET", path, NULL, cli_fleet_token(ctx, a),
+                          &p, &base);
+    if (code != CLI_EXIT_OK)
+        return code;
+    if (!p) {
+        cli_out_error("%s: empty answer for profile %s", base, a->words[0]);
+        code = CLI_EXIT_ERROR;
+    } else if (ctx->opts.json || a->json) {
+        cli_out_json(stdout, p);
+    } else {
+        cli_out_record(stdout, p);
+    }
+    json_decref(p);
     return code;
 }
 
@@ -700,6 +797,10 @@ int cli_fleet_run(struct cli_ctx *ctx)
         code = cmd_jobs(ctx, &a);
     else if (!strcmp(w, "job"))
         code = cmd_job(ctx, &a);
+    else if (!strcmp(w, "profiles"))
+        code = cmd_profiles(ctx, &a);
+    else if (!strcmp(w, "profile"))
+        code = cmd_profile(ctx, &a);
     else if (!strcmp(w, "key") || !strcmp(w, "user") || !strcmp(w, "login"))
         code = cli_keys_run(ctx, &a);
     else

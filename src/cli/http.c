@@ -34,7 +34,8 @@ struct cli_http {
     long long timeout;
     struct cli_prog prog;
     char errbuf[CURL_ERROR_SIZE];
-    char *key;            /* owned: sent with every request, or NULL */
+    char *key;            /* owned: the session's API key, or NULL */
+    char **key_scope;     /* owned: base URLs key may go to; NULL = any */
 };
 
 /* One transfer's state, handed to the callbacks. */
@@ -164,25 +165,59 @@ struct cli_http *cli_http_new(int progress, int verbose, long long timeout)
     return h;
 }
 
-void cli_http_set_key(struct cli_http *h, const char *key)
+int cli_http_set_key(struct cli_http *h, const char *key,
+                     char *const *scope)
 {
+    size_t n = 0;
+
     if (h->key) {
         explicit_bzero(h->key, strlen(h->key));
         free(h->key);
+        h->key = NULL;
     }
-    h->key = key && *key ? strdup(key) : NULL;
+    cli_rc_list_free(h->key_scope);
+    h->key_scope = NULL;
+    if (!key || !*key)
+        return 0;
+    while (scope && scope[n])
+        n++;
+    if (scope && !(h->key_scope = calloc(n + 1, sizeof(char *))))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (!(h->key_scope[i] = strdup(scope[i])))
+            return -1;
+    }
+    return (h->key = strdup(key)) ? 0 : -1;
 }
 
-/* Appends the session key's header to hdrs (NULL on no memory). */
-static struct curl_slist *key_header(struct cli_http *h,
+const char *cli_http_key_for(const struct cli_http *h, const char *base)
+{
+    if (!h->key || !h->key_scope)
+        return h->key;
+    for (size_t i = 0; h->key_scope[i]; i++) {
+        if (!strcmp(h->key_scope[i], base))
+            return h->key;
+    }
+    return NULL;
+}
+
+int cli_http_key_withheld(const struct cli_http *h, const char *base)
+{
+    return h->key && !cli_http_key_for(h, base);
+}
+
+/* Appends "Authorization: Bearer KEY" for key (none if NULL) to hdrs
+ * (NULL on no memory; hdrs is freed).  cli_args_token_valid() keeps CR,
+ * LF and blanks out of keys. */
+static struct curl_slist *key_header(const char *key,
                                      struct curl_slist *hdrs)
 {
     char auth[300];
     struct curl_slist *more;
 
-    if (!h->key)
+    if (!key)
         return hdrs;
-    if (rr_fmt(auth, sizeof(auth), "Authorization: Bearer %s", h->key) < 0 ||
+    if (rr_fmt(auth, sizeof(auth), "Authorization: Bearer %s", key) < 0 ||
         !(more = curl_slist_append(hdrs, auth))) {
         explicit_bzero(auth, sizeof(auth));
         curl_slist_free_all(hdrs);
@@ -196,7 +231,7 @@ void cli_http_free(struct cli_http *h)
 {
     if (!h)
         return;
-    cli_http_set_key(h, NULL);
+    cli_http_set_key(h, NULL, NULL);
     cli_prog_end(&h->prog);
     curl_easy_cleanup(h->curl);
     free(h);
@@ -346,28 +381,16 @@ static struct curl_slist *api_headers(const char *body, const char *token)
     struct curl_slist *hdrs = curl_slist_append(NULL,
                                                 "Accept: application/json");
     struct curl_slist *more;
-    char auth[300];
 
     if (hdrs && body) {
         if (!(more = curl_slist_append(hdrs, "Content-Type: "
-                                       "application/json")))
-            goto fail;
+                                       "application/json"))) {
+            curl_slist_free_all(hdrs);
+            return NULL;
+        }
         hdrs = more;
     }
-    if (hdrs && token) {
-        /* cli_args_token_valid() keeps CR, LF and blanks out of it */
-        if (rr_fmt(auth, sizeof(auth), "Authorization: Bearer %s",
-                   token) < 0 ||
-            !(more = curl_slist_append(hdrs, auth)))
-            goto fail;
-        hdrs = more;
-        explicit_bzero(auth, sizeof(auth));
-    }
-    return hdrs;
-fail:
-    explicit_bzero(auth, sizeof(auth));
-    curl_slist_free_all(hdrs);
-    return NULL;
+    return hdrs ? key_header(token, hdrs) : NULL;
 }
 
 static enum cli_net request(struct cli_http *h, const char *method,
@@ -389,7 +412,7 @@ static enum cli_net request(struct cli_http *h, const char *method,
     if (h->verbose)   /* never the token */
         fprintf(stderr, "rrcloud: %s %s\n", method, url);
     if (!token)
-        token = h->key;
+        token = cli_http_key_for(h, base);
     if (!(hdrs = api_headers(body, token)) || setup(h, url, &x, hdrs) < 0)
         goto out;
     bad |= SET(h->curl, CURLOPT_TIMEOUT, QUERY_TIMEOUT_S);
@@ -495,6 +518,7 @@ enum cli_net cli_http_download(struct cli_http *h, const char *base,
     struct xfer x = { .h = h, .r = r, .fd = -1, .bar = 2 };
     struct curl_slist *hdrs = NULL;
     const char *label = strrchr(dest, '/') ? strrchr(dest, '/') + 1 : dest;
+    const char *key = cli_http_key_for(h, base);
     char url[CLI_URL_MAX + 1024], tmp[4096];
     enum cli_net net = CLI_NET_LOCAL;
     int bad = 0;
@@ -510,11 +534,11 @@ enum cli_net cli_http_download(struct cli_http *h, const char *base,
     }
     if (h->verbose)
         fprintf(stderr, "rrcloud: GET %s\n", url);
-    if ((h->key && !(hdrs = key_header(h, NULL))) ||
+    if ((key && !(hdrs = key_header(key, NULL))) ||
         setup(h, url, &x, hdrs) < 0)
         goto out;
     /* With a key, no redirects: the key goes to no other place. */
-    bad |= SET(h->curl, CURLOPT_FOLLOWLOCATION, h->key ? 0L : 1L);
+    bad |= SET(h->curl, CURLOPT_FOLLOWLOCATION, key ? 0L : 1L);
     bad |= SET(h->curl, CURLOPT_MAXREDIRS, 5L);
     bad |= SET(h->curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
     bad |= SET(h->curl, CURLOPT_LOW_SPEED_TIME, STALL_TIME_S);
@@ -640,7 +664,7 @@ enum cli_net cli_http_submit(struct cli_http *h, const char *base,
     if (h->verbose)
         fprintf(stderr, "rrcloud: POST %s\n", url);
     if (!(hdrs = curl_slist_append(NULL, "Accept: application/json")) ||
-        !(hdrs = key_header(h, hdrs)) ||
+        !(hdrs = key_header(cli_http_key_for(h, base), hdrs)) ||
         !(mime = build_mime(h->curl, service, job, notifier, async,
                             r->error, sizeof(r->error))) ||
         setup(h, url, &x, hdrs) < 0)

@@ -298,9 +298,26 @@ out:
     return rc;
 }
 
+/* 1 if rrcloudrc's "key" will be sent to base (see cli_rc_key). */
+static int key_goes_to(const struct cli_ctx *ctx, const char *base)
+{
+    char **scope = NULL, err[256];
+    int yes = 0;
+
+    if (cli_rc_server_list(ctx->rc.servers ? ctx->rc.servers : "localhost",
+                           ctx->opts.port ? ctx->opts.port : ctx->rc.port,
+                           &scope, err, sizeof(err)) < 0)
+        return 0;
+    for (size_t i = 0; base && scope[i]; i++)
+        yes |= !strcmp(scope[i], base);
+    cli_rc_list_free(scope);
+    return yes;
+}
+
 static int login(struct cli_ctx *ctx, const struct cli_fargs *a)
 {
     char key[300], path[4096];
+    const char *base = NULL;
     json_t *doc = NULL;
     int code;
 
@@ -313,13 +330,18 @@ static int login(struct cli_ctx *ctx, const struct cli_fargs *a)
     }
     /* Any key may list its own tasks: a 200 means the server knows it. */
     code = cli_fleet_call(ctx, "GET", "/api/v1/tasks?limit=1", NULL, key,
-                          &doc, NULL);
+                          &doc, &base);
     json_decref(doc);
     if (code == CLI_EXIT_OK && store_key(key, path, sizeof(path)) < 0) {
         cli_out_error("cannot write ~/.rrcloudrc: %s", strerror(errno));
         code = CLI_EXIT_ERROR;
     } else if (code == CLI_EXIT_OK) {
         cli_out_note("key stored in %s (mode 600)", path);
+        if (!ctx->opts.servers && !key_goes_to(ctx, base))
+            cli_out_warn("the stored key goes only to the servers of "
+                         "\"servers =\" in rrcloudrc (%s), not to %s: add "
+                         "it there", ctx->rc.servers ? ctx->rc.servers
+                                                     : "localhost", base);
     }
     explicit_bzero(key, sizeof(key));
     return code;

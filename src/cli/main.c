@@ -32,6 +32,9 @@ static void usage(FILE *f)
 "       rrcloud [OPTIONS] queues                list the queues\n"
 "       rrcloud [OPTIONS] jobs [--queue=Q] [--state=S]   list jobs\n"
 "       rrcloud [OPTIONS] job ID                show a job and its attempts\n"
+"       rrcloud [OPTIONS] profiles              list the printer profiles\n"
+"       rrcloud [OPTIONS] profile NAME          show one: slicer, bed, nozzle,\n"
+"                                               materials, overrides\n"
 "Keys and users (an admin's; see rrcloud(1) and README \"Security\"):\n"
 "       rrcloud key create --role=admin|operator|user|app --name=N\n"
 "                  [--user=U] [--expires=90d] [--queues=Q1,Q2]\n"
@@ -62,7 +65,8 @@ static void usage(FILE *f)
 "                   long as the task runs (the default)\n"
 "  --token=TOKEN    your API key (or the admin token), sent with every\n"
 "                   call as Authorization: Bearer; better in RRCLOUD_TOKEN\n"
-"                   or rrcloudrc (\"key =\"), out of sight of ps\n"
+"                   or rrcloudrc (\"key =\"), out of sight of ps; those go\n"
+"                   only to \"servers\" (else localhost) and to --s=\n"
 "  --local          run the service's own tool here, without a server\n"
 "  --quiet          no progress bar, no notes\n"
 "  --verbose        show each request, and the task's log on success too\n"
@@ -88,8 +92,8 @@ static void usage(FILE *f)
 "  servers = host1, host2:8080      servers = https://cloud.example/rr\n"
 "  SERVICE.servers = host           port = 4468\n"
 "  timeout = 30m                    notifier = http://me.local/done?$id\n"
-"  key = KEY (or token = KEY)       (the fleet commands use print.servers\n"
-"                                   when it is set)\n"
+"  key = KEY (or token = KEY)       SERVICE.key = KEY (for SERVICE.servers)\n"
+"  (the fleet commands use print.servers and print.key when set)\n"
 "With no server configured, rrcloud uses localhost and SERVICE.cloud runs the\n"
 "tool locally (print.cloud uses localhost).\n"
 "\n"
@@ -192,6 +196,15 @@ static int read_args(int argc, char **argv, struct cli_opts *o,
     return 0;
 }
 
+/* The service whose servers (and key) a command uses: the fleet commands
+ * go where prints go; NULL for the default servers. */
+static const char *command_service(const struct cli_opts *o)
+{
+    if (is_fleet(o->command))
+        return "print";
+    return is_query(o->command) && !o->cloud ? NULL : o->command;
+}
+
 /* Settles servers, timeout and notifier; returns 1 to run locally, 0 to
  * go on, or an exit code > 1. */
 static int settle(struct cli_ctx *ctx)
@@ -205,11 +218,8 @@ static int settle(struct cli_ctx *ctx)
         cli_out_error("%s", err);
         return CLI_EXIT_USAGE;
     }
-    /* the fleet commands go where prints go */
     list = o->servers ? o->servers
-         : is_fleet(o->command) ? cli_rc_servers(&ctx->rc, "print")
-         : cli_rc_servers(&ctx->rc, is_query(o->command) && !o->cloud
-                                        ? NULL : o->command);
+                      : cli_rc_servers(&ctx->rc, command_service(o));
     /* print.cloud has no local tool worth running: it uses localhost */
     if (o->local || (o->cloud && !list && !is_fleet(o->command)))
         return 1;
@@ -223,6 +233,44 @@ static int settle(struct cli_ctx *ctx)
     ctx->timeout = o->timeout >= 0 ? o->timeout : ctx->rc.timeout;
     ctx->notifier = o->notifier ? o->notifier : ctx->rc.notifier;
     return 0;
+}
+
+/* The session key.  --token, and a key with --server, go to the servers
+ * the command line names; otherwise a key from rrcloudrc or
+ * RRCLOUD_TOKEN goes only to the servers it was configured with
+ * (cli_rc_key), so a SERVICE.servers without its own SERVICE.key never
+ * sees it.  0, or an exit code. */
+static int settle_key(struct cli_ctx *ctx)
+{
+    const struct cli_opts *o = &ctx->opts;
+    const char *env = getenv("RRCLOUD_TOKEN"), *list = NULL, *key;
+    char **scope = NULL, err[512];
+    int code = 0;
+
+    key = o->token ? o->token
+                   : cli_rc_key(&ctx->rc, command_service(o), env, &list);
+    if (!key && o->servers)
+        key = cli_rc_key(&ctx->rc, NULL, env, &list);
+    if (!key)
+        return 0;
+    if (key == env && !cli_args_token_valid(env)) {
+        cli_out_error("bad RRCLOUD_TOKEN (1..255 visible characters, no "
+                      "blanks)");
+        return CLI_EXIT_USAGE;
+    }
+    if (!o->token && !o->servers &&
+        cli_rc_server_list(list ? list : "localhost",
+                           o->port ? o->port : ctx->rc.port, &scope, err,
+                           sizeof(err)) < 0) {
+        cli_out_error("%s", err);
+        return CLI_EXIT_USAGE;
+    }
+    if (cli_http_set_key(ctx->http, key, scope) < 0) {
+        cli_out_error("out of memory");
+        code = CLI_EXIT_ERROR;
+    }
+    cli_rc_list_free(scope);
+    return code;
 }
 
 int main(int argc, char **argv)
@@ -264,8 +312,8 @@ int main(int argc, char **argv)
         code = CLI_EXIT_ERROR;
         goto out;
     }
-    cli_http_set_key(ctx.http, cli_fleet_token(&ctx, NULL));
-    code = dispatch(&ctx);
+    if ((code = settle_key(&ctx)) == 0)
+        code = dispatch(&ctx);
 out:
     cli_http_free(ctx.http);
     if (curl_up)

@@ -447,11 +447,8 @@ static int watch_print(struct cli_ctx *ctx, const struct cli_fargs *a,
     w.ctx = ctx;
     w.base = base;
     w.token = cli_fleet_token(ctx, a);
-    if (w.token && !cli_args_token_valid(w.token)) {
-        cli_out_warn("bad RRCLOUD_TOKEN (1..255 visible characters, no "
-                     "blanks); following the task only");
-        w.token = NULL;
-    }
+    if (!w.token)
+        w.token = cli_http_key_for(ctx->http, base);
     w.queue = a->queue ? a->queue : "default";
     w.copies = a->copies ? a->copies : "1";
     w.start_ms = start;

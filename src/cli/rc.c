@@ -27,6 +27,15 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Frees a key, wiping it first. */
+static void forget_key(char **slot)
+{
+    if (*slot)
+        explicit_bzero(*slot, strlen(*slot));
+    free(*slot);
+    *slot = NULL;
+}
+
 void cli_rc_init(struct cli_rc *rc)
 {
     memset(rc, 0, sizeof(*rc));
@@ -39,13 +48,12 @@ void cli_rc_free(struct cli_rc *rc)
     for (size_t i = 0; i < rc->nsvc; i++) {
         free(rc->svc[i].service);
         free(rc->svc[i].servers);
+        forget_key(&rc->svc[i].key);
     }
     free(rc->svc);
     free(rc->servers);
     free(rc->notifier);
-    if (rc->token)
-        explicit_bzero(rc->token, strlen(rc->token));
-    free(rc->token);
+    forget_key(&rc->token);
     memset(rc, 0, sizeof(*rc));
 }
 
@@ -60,8 +68,10 @@ static int replace(char **slot, const char *value)
     return 0;
 }
 
-static int set_svc_servers(struct cli_rc *rc, const char *svc, size_t n,
-                           const char *value)
+/* The entry of service svc (n bytes), added if missing; NULL on no
+ * memory. */
+static struct cli_rc_svc *svc_entry(struct cli_rc *rc, const char *svc,
+                                    size_t n)
 {
     struct cli_rc_svc *grown;
     char *name;
@@ -69,29 +79,47 @@ static int set_svc_servers(struct cli_rc *rc, const char *svc, size_t n,
     for (size_t i = 0; i < rc->nsvc; i++) {
         if (strlen(rc->svc[i].service) == n &&
             strncmp(rc->svc[i].service, svc, n) == 0)
-            return replace(&rc->svc[i].servers, value);
+            return &rc->svc[i];
     }
     grown = realloc(rc->svc, (rc->nsvc + 1) * sizeof(*grown));
     if (!grown)
-        return -1;
+        return NULL;
     rc->svc = grown;
     if (!(name = strndup(svc, n)))
-        return -1;
+        return NULL;
+    memset(&rc->svc[rc->nsvc], 0, sizeof(rc->svc[0]));
     rc->svc[rc->nsvc].service = name;
-    rc->svc[rc->nsvc].servers = NULL;
-    if (replace(&rc->svc[rc->nsvc].servers, value) < 0) {
-        free(name);
+    return &rc->svc[rc->nsvc++];
+}
+
+/* "SERVICE.servers" or "SERVICE.key": 1 if key is one (suffix says
+ * which), 0 if not, -1 with err set for a bad service name. */
+static int svc_key(const char *key, const char *suffix, char *svc,
+                   size_t len, char *err, size_t errlen)
+{
+    size_t klen = strlen(key), slen = strlen(suffix);
+
+    if (klen <= slen || strcmp(key + klen - slen, suffix) != 0)
+        return 0;
+    if (klen - slen >= len) {
+        seterr(err, errlen, "bad service name in '%s'", key);
         return -1;
     }
-    rc->nsvc++;
-    return 0;
+    memcpy(svc, key, klen - slen);
+    svc[klen - slen] = '\0';
+    if (!cli_args_service_valid(svc)) {
+        seterr(err, errlen, "bad service name in '%s'", key);
+        return -1;
+    }
+    return 1;
 }
 
 int cli_rc_set(struct cli_rc *rc, const char *key, const char *value,
                char *err, size_t errlen)
 {
     size_t klen = strlen(key);
-    int r = 0;
+    char svc[64];
+    int r = 0, is;
 
     if (!strcmp(key, "servers")) {
         r = replace(&rc->servers, value);
@@ -103,6 +131,7 @@ int cli_rc_set(struct cli_rc *rc, const char *key, const char *value,
                    "blanks)");
             return -1;
         }
+        forget_key(&rc->token);
         r = replace(&rc->token, value);
     } else if (!strcmp(key, "port")) {
         char *end;
@@ -119,20 +148,28 @@ int cli_rc_set(struct cli_rc *rc, const char *key, const char *value,
                    value);
             return -1;
         }
-    } else if (klen > 8 && !strcmp(key + klen - 8, ".servers")) {
-        char svc[64];
+    } else if ((is = svc_key(key, ".servers", svc, sizeof(svc), err,
+                             errlen)) != 0 ||
+               (is = svc_key(key, ".key", svc, sizeof(svc), err,
+                             errlen)) != 0) {
+        struct cli_rc_svc *e;
+        int is_key = klen > 4 && !strcmp(key + klen - 4, ".key");
 
-        if (klen - 8 >= sizeof(svc)) {
-            seterr(err, errlen, "bad service name in '%s'", key);
+        if (is < 0)
+            return -1;
+        if (is_key && !cli_args_token_valid(value)) {
+            seterr(err, errlen, "bad key in '%s' (1..255 visible "
+                   "characters, no blanks)", key);
             return -1;
         }
-        memcpy(svc, key, klen - 8);
-        svc[klen - 8] = '\0';
-        if (!cli_args_service_valid(svc)) {
-            seterr(err, errlen, "bad service name in '%s'", key);
-            return -1;
+        if (!(e = svc_entry(rc, svc, strlen(svc))))
+            r = -1;
+        else if (is_key) {
+            forget_key(&e->key);
+            r = replace(&e->key, value);
+        } else {
+            r = replace(&e->servers, value);
         }
-        r = set_svc_servers(rc, key, klen - 8, value);
     }
     /* Anything else (maxDataRetention, ...) belongs to a server. */
     if (r < 0)
@@ -206,13 +243,34 @@ int cli_rc_load_default(struct cli_rc *rc, char *err, size_t errlen)
     return cli_rc_load_file(rc, "rrcloudrc", err, errlen);
 }
 
-const char *cli_rc_servers(const struct cli_rc *rc, const char *service)
+static const struct cli_rc_svc *svc_find(const struct cli_rc *rc,
+                                         const char *service)
 {
     for (size_t i = 0; service && i < rc->nsvc; i++) {
         if (!strcmp(rc->svc[i].service, service))
-            return rc->svc[i].servers;
+            return &rc->svc[i];
     }
-    return rc->servers;
+    return NULL;
+}
+
+const char *cli_rc_servers(const struct cli_rc *rc, const char *service)
+{
+    const struct cli_rc_svc *e = svc_find(rc, service);
+
+    return e && e->servers ? e->servers : rc->servers;
+}
+
+const char *cli_rc_key(const struct cli_rc *rc, const char *service,
+                       const char *env, const char **servers)
+{
+    const struct cli_rc_svc *e = svc_find(rc, service);
+
+    *servers = cli_rc_servers(rc, service);
+    if (e && e->key)
+        return e->key;
+    if (e && e->servers)   /* other servers: the main key is not theirs */
+        return NULL;
+    return env && *env ? env : rc->token;
 }
 
 /* --- server addresses ---------------------------------------------- */

@@ -40,19 +40,23 @@ struct conf_key {
 
 static const struct conf_key conf_keys[] = {
     STR(server_name), STR(spool_dir), STR(database), STR(services_dir),
+    STR(profiles_dir),
     STR(www_dir), STR(fcgi_socket), STR(wake_socket), STR(accel_prefix),
     STR(sendfile_mode), STR(notifier_secret), STR(log_level),
-    STR(notifier_allow),
+    STR(notifier_allow), STR(sandbox), STR(sandbox_user),
     NUM(max_body_size, K_SIZE), NUM(max_inline_size, K_SIZE),
     NUM(max_field_size, K_SIZE), NUM(max_part_header, K_SIZE),
     NUM(max_query, K_SIZE),
     NUM(max_files, K_INT), NUM(max_fields, K_INT), NUM(fcgi_threads, K_INT),
     NUM(body_threads, K_INT), NUM(body_timeout, K_SECS),
     NUM(max_held, K_INT), NUM(max_queued, K_INT),
+    NUM(client_max_queued, K_INT), NUM(client_max_running, K_INT),
+    NUM(client_max_held, K_INT), NUM(spool_quota, K_SIZE),
     NUM(info_all_clients, K_BOOL), NUM(fcgi_socket_mode, K_MODE),
     NUM(runner_slots, K_INT), NUM(default_timeout, K_SECS),
     NUM(kill_grace, K_SECS), NUM(max_data_retention, K_SECS),
-    NUM(purge_interval, K_SECS), NUM(max_reruns, K_INT),
+    NUM(purge_interval, K_SECS), NUM(events_retention, K_SECS),
+    NUM(max_reruns, K_INT), NUM(tmp_sweep_interval, K_SECS),
     NUM(min_free_space, K_SIZE),
     NUM(notifier_retries, K_INT), NUM(notifier_timeout, K_SECS),
     NUM(notifier_backoff, K_SECS),
@@ -85,6 +89,8 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     snprintf(c->database, sizeof(c->database), "%s/rrcloud.db", st);
     snprintf(c->services_dir, sizeof(c->services_dir), "%s/services",
              PKGDATADIR);
+    snprintf(c->profiles_dir, sizeof(c->profiles_dir), "%s/profiles",
+             PKGDATADIR);
     snprintf(c->www_dir, sizeof(c->www_dir), "%s/www", PKGDATADIR);
     snprintf(c->fcgi_socket, sizeof(c->fcgi_socket), "/run/rrcloud/fcgi.sock");
     snprintf(c->wake_socket, sizeof(c->wake_socket),
@@ -104,13 +110,21 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->body_timeout = 300;
     c->max_held = 1024;
     c->max_queued = 10000;
+    c->client_max_queued = 1000;
+    c->client_max_running = 0;
+    c->client_max_held = 256;
+    c->spool_quota = 0;
     c->info_all_clients = 0;
     c->fcgi_socket_mode = 0660;
     c->runner_slots = 2;
     c->default_timeout = 1800;
     c->kill_grace = 5;
+    rr_fmt(c->sandbox, sizeof(c->sandbox), "required");
+    rr_fmt(c->sandbox_user, sizeof(c->sandbox_user), "nobody");
     c->max_data_retention = 24 * 3600;
+    c->events_retention = 90LL * 24 * 3600;
     c->purge_interval = 300;
+    c->tmp_sweep_interval = 60;
     c->max_reruns = 1;
     c->min_free_space = 32ULL << 20;
     c->notifier_retries = 8;
@@ -294,11 +308,45 @@ static int conf_check_tokens(const struct rr_conf *c, const char *path,
     return 0;
 }
 
+/* A file that moves services_dir but names no profiles_dir gets the
+ * profiles directory beside it, as installed (SRCDIR/services and
+ * SRCDIR/profiles in a source tree).  "\1" marks "not set". */
+static void conf_profiles_beside(struct rr_conf *c, const char *old_profiles,
+                                 const char *old_services)
+{
+    char dir[sizeof(c->services_dir)], *slash;
+    size_t n;
+
+    c->profiles_dir_set = strcmp(c->profiles_dir, "\1") != 0;
+    if (c->profiles_dir_set)
+        return;
+    if (strcmp(c->services_dir, old_services) == 0) {
+        snprintf(c->profiles_dir, sizeof(c->profiles_dir), "%s",
+                 old_profiles);
+        return;
+    }
+    snprintf(dir, sizeof(dir), "%s", c->services_dir);
+    for (n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+        dir[n - 1] = '\0';
+    slash = strrchr(dir, '/');
+    if (slash == NULL)
+        snprintf(c->profiles_dir, sizeof(c->profiles_dir), "profiles");
+    else
+        snprintf(c->profiles_dir, sizeof(c->profiles_dir), "%.*s/profiles",
+                 (int)(slash - dir), dir);
+}
+
 int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
 {
-    char msg[512];
-    int rc = kv_parse_file(path, conf_set, c, msg, sizeof(msg));
+    char msg[512], old_profiles[sizeof(c->profiles_dir)],
+         old_services[sizeof(c->services_dir)];
+    int rc;
 
+    snprintf(old_profiles, sizeof(old_profiles), "%s", c->profiles_dir);
+    snprintf(old_services, sizeof(old_services), "%s", c->services_dir);
+    snprintf(c->profiles_dir, sizeof(c->profiles_dir), "\1");
+    rc = kv_parse_file(path, conf_set, c, msg, sizeof(msg));
+    conf_profiles_beside(c, old_profiles, old_services);
     if (rc < 0) {
         snprintf(err, errlen, "%s", msg);
         return -1;
@@ -307,6 +355,12 @@ int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
         c->body_threads < 1 || c->body_timeout < 1) {
         snprintf(err, errlen, "%s: fcgi_threads, body_threads, body_timeout, "
                  "runner_slots and max_files must be at least 1", path);
+        return -1;
+    }
+    if (strcmp(c->sandbox, "required") != 0 && strcmp(c->sandbox, "auto") != 0 &&
+        strcmp(c->sandbox, "off") != 0) {
+        snprintf(err, errlen, "%s: sandbox must be required, auto or off",
+                 path);
         return -1;
     }
     if (c->max_files > CONF_MAX_FILES) {

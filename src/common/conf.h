@@ -24,6 +24,11 @@ struct rr_conf {
     char spool_dir[1024];    /* tasks/, tmp/, blobs/ */
     char database[1024];     /* SQLite file */
     char services_dir[1024]; /* one NAME.conf per service */
+    char profiles_dir[1024]; /* one NAME.conf per printer profile; "" =
+                                none; default: profiles beside
+                                services_dir */
+    int profiles_dir_set;    /* profiles_dir was in the file (a default
+                                that does not exist means no profiles) */
     char www_dir[1024];      /* index.html for browsers */
     char fcgi_socket[108];   /* unix socket rrcloud-fcgi listens on */
     char wake_socket[108];   /* unix datagram socket rrcloudd listens on */
@@ -43,6 +48,13 @@ struct rr_conf {
     long long body_timeout;            /* s for a whole request body */
     int max_held;                      /* synchronous POSTs held open */
     int max_queued;                    /* queued tasks before 503 */
+    /* per client (a key's user, or an anonymous address; 0 = no limit) */
+    int client_max_queued;             /* its queued run tasks before 429 */
+    int client_max_running;            /* runner slots it may hold at once */
+    int client_max_held;               /* its synchronous POSTs held open
+                                          (per rrcloud-fcgi process) */
+    unsigned long long spool_quota;    /* bytes of tasks and blobs the
+                                          spool may hold; 0 = no quota */
     int info_all_clients;              /* service=info lists every client */
     int fcgi_socket_mode;              /* chmod of the socket */
 
@@ -50,8 +62,13 @@ struct rr_conf {
     int runner_slots;                  /* tasks running at once */
     long long default_timeout;         /* s, when a service sets none */
     long long kill_grace;              /* s between SIGTERM and SIGKILL */
+    char sandbox[16];                  /* required, auto or off */
+    char sandbox_user[64];             /* commands' uid when rrcloudd is root */
     long long max_data_retention;      /* s */
+    long long events_retention;        /* s; 0 = keep them all */
     long long purge_interval;          /* s */
+    long long tmp_sweep_interval;      /* s between sweeps of SPOOL/tmp;
+                                          0 = at start only */
     int max_reruns;                    /* re-runs of a task after a crash */
     unsigned long long min_free_space; /* bytes free on the spool's and the
                                           database's disks; 0 = unchecked */

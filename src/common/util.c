@@ -150,6 +150,25 @@ int rr_fmt(char *buf, size_t len, const char *fmt, ...)
     return (n < 0 || (size_t)n >= len) ? -1 : 0;
 }
 
+char *rr_lltoa(char *out, long long v)
+{
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v
+                                  : (unsigned long long)v;
+    char rev[24];
+    size_t n = 0, i = 0;
+
+    do {
+        rev[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        out[i++] = '-';
+    while (n)
+        out[i++] = rev[--n];
+    out[i] = '\0';
+    return out;
+}
+
 int rr_mkdirs(const char *path, mode_t mode)
 {
     char tmp[4096];

@@ -4,6 +4,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "spool/spool.h"
+#include "store/store_fleet.h"
 
 #include <errno.h>
 #include <string.h>
@@ -23,12 +24,35 @@ static int purge_collect(void *arg, const struct task *t)
     return b->n == PURGE_BATCH;
 }
 
+/* Events older than events_retention, in batches: a year of a busy fleet
+ * is millions of rows, and one DELETE of them would hold the write lock. */
+static void purge_events(const struct rr_conf *conf, struct store *st,
+                         double now)
+{
+    long long total = 0;
+    int n;
+
+    if (conf->events_retention <= 0)
+        return;
+    do {
+        n = store_event_purge(st, now - (double)conf->events_retention,
+                              PURGE_BATCH * 4);
+        total += n > 0 ? n : 0;
+    } while (n == PURGE_BATCH * 4);
+    if (n < 0)
+        log_warn("purge: events: %s", store_errmsg(st));
+    if (total > 0)
+        log_info("purge: removed %lld event(s) older than %lld s", total,
+                 conf->events_retention);
+}
+
 int purge_run(const struct rr_conf *conf, struct store *st, double now)
 {
     struct purge_batch b;
     double before = now - (double)conf->max_data_retention;
     int total = 0, files_failed = 0;
 
+    purge_events(conf, st, now);
     if (conf->max_data_retention <= 0)
         return 0;
     do {

@@ -25,9 +25,11 @@ static const unsigned auth_rights[ROLE_COUNT] = {
     [ROLE_ADMIN] = B(AUTH_COUNT) - 1,
     [ROLE_OPERATOR] = B(AUTH_RELAY) | B(AUTH_PRINT) | B(AUTH_JOBS_ALL) |
                       B(AUTH_QUEUES) | B(AUTH_PRINTERS) | B(AUTH_FRONTENDS) |
-                      B(AUTH_ENROLL) | B(AUTH_EVENTS) | B(AUTH_METRICS),
-    [ROLE_USER] = B(AUTH_RELAY) | B(AUTH_PRINT),
-    [ROLE_APP] = B(AUTH_RELAY) | B(AUTH_PRINT),
+                      B(AUTH_ENROLL) | B(AUTH_EVENTS) | B(AUTH_METRICS) |
+                      B(AUTH_PROFILES),
+    /* Whoever may print sees the profiles its jobs are sliced for. */
+    [ROLE_USER] = B(AUTH_RELAY) | B(AUTH_PRINT) | B(AUTH_PROFILES),
+    [ROLE_APP] = B(AUTH_RELAY) | B(AUTH_PRINT) | B(AUTH_PROFILES),
     [ROLE_ENROLL] = B(AUTH_ENROLL),
     [ROLE_OCTOPRINT] = B(AUTH_UPLOAD),
 };
@@ -35,6 +37,7 @@ static const unsigned auth_rights[ROLE_COUNT] = {
 static const char *const auth_action_names[AUTH_COUNT] = {
     "relay", "tasks_all", "print", "jobs_all", "queues", "printers",
     "frontends", "enroll", "keys", "events", "metrics", "upload",
+    "profiles",
 };
 
 const char *auth_action_name(enum auth_action a)
@@ -59,7 +62,7 @@ static void as_key(struct auth_caller *c, enum fleet_role role,
 static void as_stored_key(struct req *r, struct auth_caller *c)
 {
     const struct fleet_apikey *k = &c->key;
-    const char *end_user = req_param(r, "HTTP_X_ON_BEHALF_OF");
+    const char *end_user = r->on_behalf_of;
     char owner[AUTH_OWNER_MAX];
 
     if (k->revoked > 0) {
@@ -94,7 +97,7 @@ static int auth_token(struct req *r, const char *tok, struct auth_caller *c)
     int rc;
 
     if (fleet_secret_in_list(conf->admin_token, tok)) {
-        as_key(c, ROLE_ADMIN, "admin");
+        as_key(c, ROLE_ADMIN, AUTH_BOOTSTRAP_OWNER);
     } else if (strncmp(tok, "rrp_", 4) == 0) {
         rc = store_printer_auth(r->w->st, tok, &c->printer_id);
         if (rc == 0) {
@@ -122,8 +125,8 @@ static int auth_token(struct req *r, const char *tok, struct auth_caller *c)
 int auth_identify(struct req *r, struct auth_caller *c)
 {
     struct authlimit *al = r->w->app->authlimit;
-    const char *auth = req_param(r, "HTTP_AUTHORIZATION");
-    const char *key = req_param(r, "HTTP_X_API_KEY");
+    const char *auth = r->authorization;
+    const char *key = r->api_key;
     char tok[AUTH_TOKEN_MAX];
     const char *t = NULL;
     int rc;
@@ -214,6 +217,8 @@ static const char *auth_need(enum auth_action a)
     case AUTH_EVENTS:    return "an operator or admin key (events)";
     case AUTH_METRICS:   return "an operator or admin key (metrics)";
     case AUTH_UPLOAD:    return "an octoprint key";
+    case AUTH_PROFILES:  return "a key that may print (user, app, operator "
+                                "or admin)";
     default:             return "a key";
     }
 }
@@ -277,6 +282,17 @@ int auth_require_printer(struct req *r, const struct auth_caller *c,
 
 /* ---- limits ---------------------------------------------------------------- */
 
+const char *auth_family(const struct auth_caller *c)
+{
+    const struct fleet_apikey *k = &c->key;
+
+    /* An app's end users are its own family ("user/END-USER"): a limit
+     * counts them all, or a fresh X-On-Behalf-Of per request escaped it. */
+    if (k->role == ROLE_APP && strchr(c->owner, '/'))
+        return k->user[0] ? k->user : k->name;
+    return c->owner;
+}
+
 int auth_limits(struct store *st, const struct auth_caller *c,
                 const char *queue, int copies, int priority, char *field,
                 size_t flen, char *msg, size_t mlen)
@@ -306,11 +322,7 @@ int auth_limits(struct store *st, const struct auth_caller *c,
     }
     if (k->max_queued <= 0)
         return 0;
-    /* An app's end users are its own family ("user/END-USER"): its limit
-     * counts them all, or a fresh X-On-Behalf-Of per request escaped it. */
-    if (store_owner_open(st, k->role == ROLE_APP && strchr(c->owner, '/')
-                         ? k->user[0] ? k->user : k->name : c->owner,
-                         &open) < 0) {
+    if (store_owner_open(st, auth_family(c), &open) < 0) {
         snprintf(field, flen, "store");
         rr_fmt(msg, mlen, "store error");
         return 500;

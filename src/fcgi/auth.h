@@ -49,10 +49,15 @@ enum auth_action {
     AUTH_EVENTS,        /* read the event log */
     AUTH_METRICS,       /* scrape /metrics */
     AUTH_UPLOAD,        /* OctoPrint uploads into the key's queue */
+    AUTH_PROFILES,      /* read the printer profiles */
     AUTH_COUNT
 };
 
 #define AUTH_OWNER_MAX 128
+
+/* The owner of what the bootstrap admin_token makes; no user and no key
+ * without a user may take this name. */
+#define AUTH_BOOTSTRAP_OWNER "admin"
 
 struct auth_caller {
     enum auth_who who;
@@ -101,6 +106,9 @@ int auth_check_presented(struct req *r, const struct auth_caller *c);
 int auth_require_printer(struct req *r, const struct auth_caller *c,
                          long long printer_id);
 
+/* What a keyed caller's limits count: its owner, or for an app key
+ * acting for an end user ("user/END-USER") the app's user. */
+const char *auth_family(const struct auth_caller *c);
 /* The key's limits for a submission: queue (NULL for a relay task) among
  * its queues, copies and priority within its maxima, fewer open tasks and
  * jobs than max_queued.  0, or the status (403, 429; 500 on a store

@@ -8,6 +8,7 @@
  *   fleet_api_jobs.c    queues, jobs, events
  *   fleet_api_keys.c    users and api keys
  *   fleet_api_front.c   frontends
+ *   fleet_api_profiles.c printer profiles (read-only)
  *   fleet_api_upload.c  multipart G-code uploads (jobs and OctoPrint)
  *   octoprint.c         /api/version, /api/files/local
  *   metrics.c           /metrics
@@ -98,6 +99,7 @@ int fa_jobs(struct req *r, const struct auth_caller *c, const char *rest);
 int fa_events(struct req *r, const struct auth_caller *c);
 int fa_keys(struct req *r, const struct auth_caller *c, const char *rest);
 int fa_users(struct req *r, const struct auth_caller *c, const char *rest);
+int fa_profiles(struct req *r, const struct auth_caller *c, const char *rest);
 
 /* ---- G-code uploads (fleet_api_upload.c) ------------------------------ */
 

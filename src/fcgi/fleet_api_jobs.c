@@ -5,6 +5,7 @@
 #include "fcgi/fields.h"
 #include "fcgi/fleet_api_int.h"
 #include "fcgi/worker.h"
+#include "fleet/profile.h"
 #include "http/url.h"
 
 #include <stdio.h>
@@ -13,6 +14,18 @@
 
 /* ---- submitting ------------------------------------------------------------ */
 
+/* While profiles are configured, a file is for one of them (or any). */
+static int check_profiles(struct req *r, const struct fleet_job_spec *spec)
+{
+    char msg[640];
+
+    for (size_t i = 0; i < spec->nfiles; i++)
+        if (profile_check_name(r->w->app->profiles, spec->files[i].profile,
+                               msg, sizeof(msg)) != 0)
+            return req_error(r, 400, "profile", "profile: %s", msg);
+    return 0;
+}
+
 int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
                   long long *idp)
 {
@@ -20,6 +33,8 @@ int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
     long long id;
     int rc;
 
+    if ((rc = check_profiles(r, spec)) != 0)
+        return rc;
     if (store_queue_get(r->w->st, spec->queue, &(struct fleet_queue){ 0 }) ==
         STORE_NOTFOUND)
         return req_error(r, 404, "queue", "queue: no queue '%.64s'",

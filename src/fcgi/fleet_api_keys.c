@@ -127,10 +127,15 @@ static int key_add(struct req *r)
     json_decref(o);
     if (rc || (rc = key_check_queues(r, &k)) != 0)
         return rc;
+    if (!k.user[0] && !strcmp(k.name, AUTH_BOOTSTRAP_OWNER))
+        return req_error(r, 400, "name", "name: '%s' is taken by the "
+                         "admin_token of rrcloud.conf (what it makes is "
+                         "its): give the key --user or another name",
+                         k.name);
     rc = store_apikey_add(r->w->st, &k, rr_now(), key, sizeof(key));
     if (rc == STORE_CONFLICT)
-        return req_error(r, 409, "name", "name: a key named '%s' exists",
-                         k.name);
+        return req_error(r, 409, "name", "name: '%s': %s", k.name,
+                         store_errmsg(r->w->st));
     if (rc == STORE_NOTFOUND)
         return req_error(r, 404, "user", "user: no user '%s' (rrcloud user "
                          "create %s)", k.user, k.user);
@@ -241,9 +246,14 @@ int fa_users(struct req *r, const struct auth_caller *c, const char *rest)
         return req_error(r, 405, NULL, "use GET or POST");
     if ((rc = fa_read_name(r, name, sizeof(name))) != 0)
         return rc;
+    if (!strcmp(name, AUTH_BOOTSTRAP_OWNER))
+        return req_error(r, 400, "name", "name: '%s' is taken by the "
+                         "admin_token of rrcloud.conf (what it makes is "
+                         "its)", name);
     rc = store_user_add(r->w->st, name, rr_now());
     if (rc == STORE_CONFLICT)
-        return req_error(r, 409, "name", "name: a user '%s' exists", name);
+        return req_error(r, 409, "name", "name: '%s': %s", name,
+                         store_errmsg(r->w->st));
     if (rc)
         return req_error(r, 500, NULL, "store error");
     return req_send_json(r, 201, json_pack("{ssso}", "name", name, "created",

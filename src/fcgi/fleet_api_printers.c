@@ -5,6 +5,7 @@
 #include "fcgi/fields.h"
 #include "fcgi/fleet_api_int.h"
 #include "fcgi/worker.h"
+#include "fleet/profile.h"
 #include "fleet/share.h"
 
 #include <stdio.h>
@@ -117,6 +118,7 @@ static int check_share(struct req *r, const struct auth_caller *c, long long id,
  * which were given (pp may be NULL).  0 or the 400 sent. */
 static int read_settings(struct req *r, json_t *b, struct fleet_printer *p)
 {
+    char msg[640];
     int rc;
 
     if ((rc = fa_get_text(r, b, "name", p->name, sizeof(p->name))) ||
@@ -133,6 +135,9 @@ static int read_settings(struct req *r, json_t *b, struct fleet_printer *p)
         (rc = fa_get_list(r, b, "tags", p->tags, sizeof(p->tags), 32, 0)) ||
         (rc = fa_get_bool(r, b, "auto_eject", &p->auto_eject)))
         return rc;
+    if (profile_check_name(r->w->app->profiles, p->profile, msg,
+                           sizeof(msg)) != 0)
+        return req_error(r, 400, "profile", "profile: %s", msg);
     if ((rc = fa_get_text(r, b, "moonraker_api_key", p->api_key,
                           sizeof(p->api_key))) ||
         (rc = fa_get_text(r, b, "share_auth", p->share_auth,

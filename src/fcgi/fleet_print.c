@@ -7,6 +7,7 @@
 #include "fcgi/auth.h"
 #include "fcgi/worker.h"
 #include "fleet/blob.h"
+#include "fleet/profile.h"
 #include "spool/spool.h"
 #include "store/store_fleet.h"
 
@@ -107,6 +108,9 @@ int fleet_print_prepare(struct submit *s)
                            "G-code file");
     if (parse(s, &p) < 0)
         return -1;
+    if (profile_check_name(s->r->w->app->profiles, p.file.profile, msg,
+                           sizeof(msg)) != 0)
+        return submit_fail(s, 400, "profile", "%s", msg);
     if ((rc = auth_limits(st, s->r->caller, p.queue, p.spec.copies,
                           p.spec.priority, field, sizeof(field), msg,
                           sizeof(msg))))

@@ -5,7 +5,8 @@
  * Fields besides fileIn0 (the G-code): queue (default "default"), copies
  * (default 1, at most fleet_max_copies), material, colour, priority
  * (-1000..1000), printer (an id: only that printer), profile (the printer
- * profile the G-code was sliced for; default any).  The task's status
+ * profile the G-code was sliced for; default any; one of the loaded
+ * profiles when there are any, fleet/profile.h).  The task's status
  * follows its job: busy once a copy is dispatched, then complete, failed
  * or cancelled with the job; its notifier gets the job as JSON.
  * Private to submit.c and submit_check.c, which call it.

@@ -5,6 +5,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "fcgi/request.h"
+#include "fcgi/taskcache.h"
 #include "fcgi/worker.h"
 #include "store/store.h"
 
@@ -240,7 +241,7 @@ static struct conn *gate_queue_pop(struct gate *g)
 static void *gate_body_main(void *arg)
 {
     struct gate *g = arg;
-    struct worker w = { .app = g->app };
+    struct worker w = { .app = g->app, .tasks = taskcache_new() };
     char err[512];
 
     w.st = store_open(g->app->conf.database, err, sizeof(err));
@@ -267,6 +268,7 @@ static void *gate_body_main(void *arg)
     }
     pthread_mutex_unlock(&g->lock);
     store_close(w.st);
+    taskcache_free(w.tasks);
     /* The last touch of g: gate_stop frees it once nbody is 0. */
     pthread_mutex_lock(&g->lock);
     g->nbody--;

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +30,16 @@
 /* Longest wait for the write lock before the database counts as
  * unwritable. */
 #define HEALTH_WRITE_WAIT_MS 1000
+
+/* The write probe takes the database's write lock: anyone may call
+ * /healthz, so its answer is shared by the process's workers for this
+ * long, and a flood of calls probes once a second, not once a call. */
+#define HEALTH_PROBE_REUSE_S 1.0
+
+static pthread_mutex_t probe_lock = PTHREAD_MUTEX_INITIALIZER;
+static double probe_at;               /* when; 0 = never */
+static int probe_ok;
+static char probe_msg[256];           /* why not, when !probe_ok */
 
 static void health_problem(json_t *list, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -117,12 +128,34 @@ static void health_space(struct req *r, const char *what, const char *path,
                        floor);
 }
 
+/* Whether the database takes a write, probed at most once a second per
+ * process.  0, or -1 with the reason in msg. */
+static int health_writable(struct req *r, char *msg, size_t len)
+{
+    double now = rr_now();
+    int ok;
+
+    pthread_mutex_lock(&probe_lock);
+    if (probe_at <= 0 || now - probe_at > HEALTH_PROBE_REUSE_S ||
+        now < probe_at) {
+        probe_ok = store_probe_write(r->w->st, HEALTH_WRITE_WAIT_MS) == 0;
+        snprintf(probe_msg, sizeof(probe_msg), "%s",
+                 probe_ok ? "" : store_errmsg(r->w->st));
+        probe_at = now;
+    }
+    ok = probe_ok;
+    snprintf(msg, len, "%s", probe_msg);
+    pthread_mutex_unlock(&probe_lock);
+    return ok ? 0 : -1;
+}
+
 int api_healthz(struct req *r)
 {
     const struct rr_conf *conf = &r->w->app->conf;
     json_t *root = json_object(), *problems = json_array(), *free_space;
     char dbdir[sizeof(conf->database)];
     const char *daemon, *store = "ok";
+    char why[256];
     long long queued = 0;
     int status;
 
@@ -133,9 +166,8 @@ int api_healthz(struct req *r)
         health_problem(problems, "database unreadable: %s",
                        store_errmsg(r->w->st));
         store = "unreadable";
-    } else if (store_probe_write(r->w->st, HEALTH_WRITE_WAIT_MS) < 0) {
-        health_problem(problems, "database unwritable: %s",
-                       store_errmsg(r->w->st));
+    } else if (health_writable(r, why, sizeof(why)) < 0) {
+        health_problem(problems, "database unwritable: %s", why);
         store = "unwritable";
     }
     daemon = health_daemon(r, problems);

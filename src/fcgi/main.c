@@ -15,7 +15,9 @@
 #include "fcgi/gate.h"
 #include "fcgi/hold.h"
 #include "fcgi/request.h"
+#include "fcgi/taskcache.h"
 #include "fcgi/worker.h"
+#include "fleet/profile.h"
 #include "http/netcheck.h"
 #include "services/filetype.h"
 #include "services/service.h"
@@ -103,7 +105,8 @@ static int worker_accept(int listen_fd)
 static void *worker_main(void *arg)
 {
     struct thread_arg *ta = arg;
-    struct worker w = { .app = ta->app, .st = ta->st };
+    struct worker w = { .app = ta->app, .st = ta->st,
+                        .tasks = taskcache_new() };
     FCGX_Request *f = NULL;
 
     ta->st = NULL;
@@ -132,6 +135,7 @@ static void *worker_main(void *arg)
     }
     free(f);
     store_close(w.st);
+    taskcache_free(w.tasks);
     return NULL;
 }
 
@@ -269,10 +273,29 @@ int main(int argc, char **argv)
         log_err("%s", err);
         return 1;
     }
+    /* A default profiles directory that is not there (a services_dir of
+     * one's own, an install from before profiles) means none, as before;
+     * one named in the conf must be there. */
+    if (!app.conf.profiles_dir_set && access(app.conf.profiles_dir, F_OK) != 0
+        && errno == ENOENT) {
+        log_info("no %s: no printer profiles", app.conf.profiles_dir);
+        app.conf.profiles_dir[0] = '\0';
+    }
+    app.profiles = profile_registry_load(app.conf.profiles_dir, app.services,
+                                         err, sizeof(err));
+    if (!app.profiles) {
+        log_err("%s", err);
+        goto out;
+    }
     if (spool_init(app.conf.spool_dir) < 0) {
         log_err("spool %s: %s", app.conf.spool_dir, strerror(errno));
         goto out;
     }
+    /* Before any worker makes its own: parts a killed rrcloud-fcgi left
+     * (others' live uploads are kept: spool_sweep_tmp). */
+    if ((c = spool_sweep_tmp(app.conf.spool_dir, SPOOL_TMP_MAX_AGE)) > 0)
+        log_info("removed %d stale upload(s) from %s/tmp", c,
+                 app.conf.spool_dir);
     app_load_index(&app);
     app.ft = filetype_new(err, sizeof(err));
     if (!app.ft) {
@@ -366,6 +389,7 @@ out:
     free(app.index_html);
     filetype_free(app.ft);
     authlimit_free(app.authlimit);
+    profile_registry_free(app.profiles);
     service_registry_free(app.services);
     curl_global_cleanup();
     return rc;

@@ -8,6 +8,7 @@
 #include "common/wake.h"
 #include "fcgi/auth.h"
 #include "fcgi/submit.h"
+#include "fcgi/taskcache.h"
 #include "fcgi/worker.h"
 #include "http/form.h"
 #include "http/reply.h"
@@ -113,27 +114,48 @@ static int list_one(void *arg, const struct task *t)
     return 0;
 }
 
+/* info of one task.  An ended task comes from the worker's cache when it
+ * was read within the last second; who may see it is checked all the
+ * same. */
+static int relay_info_one(struct req *r, const char *id)
+{
+    double now = rr_now();
+    const struct task *t = taskcache_get(r->w->tasks, id, now);
+    struct task own;
+    int rc;
+
+    memset(&own, 0, sizeof(own));
+    if (t && r->caller &&
+        !auth_owns_task(r->caller, t, r->w->app->conf.info_all_clients))
+        return req_error(r, 404, "id", "no task %s (unknown, or purged "
+                         "after maxDataRetention)", id);
+    if (!t) {
+        rc = relay_task_get(r, id, &own);
+        if (rc == STORE_NOTFOUND)
+            return req_error(r, 404, "id", "no task %s (unknown, or purged "
+                             "after maxDataRetention)", id);
+        if (rc < 0)
+            return req_error(r, 500, NULL, "store error");
+        if (!(t = taskcache_put(r->w->tasks, &own, now)))
+            t = &own;
+    }
+    rc = relay_answer_task(r, t, 200, 0);
+    task_clear(&own);
+    return rc;
+}
+
 int relay_info(struct req *r, const struct fields *f)
 {
     const char *id = fields_get(f, "id");
     const char *client, *owner;
     struct list_ctx c = { .r = r };
     long long limit, offset;
-    struct task t;
     int rc;
 
     if (id && *id) {
         if ((rc = relay_check_id(r, id)) != 0)
             return rc;
-        rc = relay_task_get(r, id, &t);
-        if (rc == STORE_NOTFOUND)
-            return req_error(r, 404, "id", "no task %s (unknown, or purged "
-                             "after maxDataRetention)", id);
-        if (rc < 0)
-            return req_error(r, 500, NULL, "store error");
-        rc = relay_answer_task(r, &t, 200, 0);
-        task_clear(&t);
-        return rc;
+        return relay_info_one(r, id);
     }
     limit = fields_get_uint(f, "limit", INFO_MAX_LIMIT);
     offset = fields_get_uint(f, "offset", 1LL << 40);

@@ -50,6 +50,9 @@ struct req {
     const char *prefer;       /* Prefer header (respond-async) */
     const char *host;         /* Host header's host, "" if none */
     const char *server;       /* SERVER_SOFTWARE, picks accel vs sendfile */
+    const char *authorization; /* Authorization header, or NULL */
+    const char *api_key;      /* X-Api-Key header, or NULL */
+    const char *on_behalf_of; /* X-On-Behalf-Of header, or NULL */
     enum req_format format;
     int api;                  /* under /api/v1: typed JSON, JSON errors */
     const struct auth_caller *caller; /* who is asking (route.c), or NULL */
@@ -69,7 +72,6 @@ void req_init(struct req *r, FCGX_Request *f, struct worker *w);
 void req_free(struct req *r);
 /* Re-decides the format after a body field format=... was read. */
 void req_set_format(struct req *r, const char *value);
-const char *req_param(const struct req *r, const char *name);
 
 /* Reads up to len body bytes; returns bytes read, 0 at EOF, -1 on error.
  * A read that fails because the gate cut the body (its body_timeout

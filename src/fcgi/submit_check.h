@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/conf.h"
+#include "fcgi/fair.h"
 #include "fcgi/fields.h"
 #include "fcgi/request.h"
 #include "store/store.h"
@@ -46,6 +47,7 @@ struct submit {
     char pending_ext[16];       /* ext checked by submit_filename_ext */
     int nfields;
     unsigned long long body_bytes;
+    struct fair_spool spool;    /* the spool's floors for this body */
     char service_name[64];
     struct task task;           /* built by submit_prepare */
     /* first error: HTTP status, field (may be ""), message */

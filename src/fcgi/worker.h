@@ -13,14 +13,17 @@
 struct store;
 struct filetype;
 struct service_registry;
+struct profile_registry;
 struct holder;
 struct gate;
 struct authlimit;
 struct req;
+struct taskcache;
 
 struct app {
     struct rr_conf conf;
     struct service_registry *services;  /* owned */
+    struct profile_registry *profiles;  /* owned; none when empty */
     struct holder *holder;              /* owned */
     struct gate *gate;                  /* owned */
     double start_time;
@@ -39,6 +42,7 @@ struct app {
 struct worker {
     struct app *app;          /* borrowed */
     struct store *st;         /* owned: this thread's connection */
+    struct taskcache *tasks;  /* owned: ended tasks read lately, or NULL */
 };
 
 /* The return value of a handler that passed the request to the holder:

@@ -1,6 +1,8 @@
 /* reply.c - see reply.h. */
 #include "http/reply.h"
 
+#include "common/util.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,15 +39,71 @@ const char *reply_text_status(enum task_status st, unsigned flags)
     return task_status_name(st);
 }
 
+/* The common case of reply_cmd without a JSON parser: an array of
+ * strings with only the two-character escapes.  1 if done, 0 to leave it
+ * to jansson (b as it was), -1 out of memory. */
+static int cmd_plain(struct buf *b, const char *p)
+{
+    static const char esc_in[] = "\"\\/bfnrt", esc_out[] = "\"\\/\b\f\n\r\t";
+    size_t start = b->len;
+    int n = 0;
+
+    if (*p++ != '[')
+        return 0;
+    while (*p == ' ')
+        p++;
+    while (*p == '"') {
+        const char *run = ++p;
+
+        if (n++ && buf_putc(b, ' ') < 0)
+            return -1;
+        for (; *p != '"'; p++) {
+            const char *e = NULL;
+
+            if ((unsigned char)*p < 0x20 || (*p == '\\' && (!p[1] ||
+                !(e = strchr(esc_in, p[1])))))
+                goto other;
+            if (*p != '\\')
+                continue;
+            if (buf_append(b, run, (size_t)(p - run)) < 0 ||
+                buf_putc(b, esc_out[e - esc_in]) < 0)
+                return -1;
+            run = ++p + 1;
+        }
+        if (buf_append(b, run, (size_t)(p - run)) < 0)
+            return -1;
+        p++;
+        while (*p == ' ')
+            p++;
+        if (*p == ',')
+            for (p++; *p == ' '; p++)
+                ;
+        else if (*p != ']')
+            goto other;
+    }
+    if (*p == ']' && p[1] == '\0')
+        return 1;
+other:
+    b->len = start;
+    if (b->data)
+        b->data[start] = '\0';
+    return 0;
+}
+
 int reply_cmd(struct buf *b, const char *argv_json)
 {
-    json_t *argv = json_loads(argv_json ? argv_json : "[]", 0, NULL);
+    json_t *argv;
     size_t i;
     json_t *v;
-    int rc = 0;
+    int rc;
 
-    if (!argv)
+    /* Every info answer carries cmd: jansson's parse of it was a third
+     * of the cost of one.  Others (\u escapes, not an array) go to it. */
+    if ((rc = cmd_plain(b, argv_json ? argv_json : "[]")) != 0)
+        return rc < 0 ? -1 : 0;
+    if (!(argv = json_loads(argv_json ? argv_json : "[]", 0, NULL)))
         return 0;
+    rc = 0;
     json_array_foreach(argv, i, v) {
         if (i && buf_putc(b, ' ') < 0)
             rc = -1;
@@ -59,97 +117,102 @@ int reply_cmd(struct buf *b, const char *argv_json)
 /* Text values must stay on one line: a newline would forge a field. */
 static int put_text_value(struct buf *b, const char *v)
 {
+    const char *run = v;
+    int rc = 0;
+
     for (; *v; v++) {
-        char c = (unsigned char)*v < 0x20 ? ' ' : *v;
-        if (buf_putc(b, c) < 0)
-            return -1;
+        if ((unsigned char)*v >= 0x20)
+            continue;
+        rc |= buf_append(b, run, (size_t)(v - run));
+        rc |= buf_putc(b, ' ');
+        run = v + 1;
     }
-    return 0;
+    return rc | buf_append(b, run, (size_t)(v - run));
 }
 
-static void fmt_time(char *out, size_t len, double t)
+/* The replies format numbers without printf: an info request formats a
+ * dozen, and vsnprintf was most of its cost. */
+
+/* A Unix time t > 0 as seconds with five decimals ("%.5f"; a tie may
+ * round the other way, 10 us off); "" if t <= 0.  out: 32 bytes. */
+static char *fmt_time(char *out, double t)
 {
-    if (t > 0)
-        snprintf(out, len, "%.5f", t);
-    else
+    unsigned long long u;
+    unsigned frac;
+    size_t n;
+
+    if (!(t > 0)) {
         out[0] = '\0';
+        return out;
+    }
+    if (t >= 1e12) {   /* no Unix time of ours: keep printf's answer */
+        snprintf(out, 32, "%.5f", t);
+        return out;
+    }
+    u = (unsigned long long)(t * 100000.0 + 0.5);
+    n = strlen(rr_lltoa(out, (long long)(u / 100000)));
+    out[n] = '.';
+    frac = (unsigned)(u % 100000);
+    for (int d = 5; d >= 1; d--) {
+        out[n + (size_t)d] = (char)('0' + frac % 10);
+        frac /= 10;
+    }
+    out[n + 6] = '\0';
+    return out;
 }
 
-/* Computes the string value of field f; returns 0 if the field is absent
- * for this task in format fmt.  cmd is passed in pre-joined. */
-static int field_value(int f, enum reply_fmt fmt, unsigned flags,
-                       const struct task *t, const char *server,
-                       const char *cmd, char *v, size_t len)
+/* a then b into out (len bytes), cut to fit.  Returns out. */
+static char *join2(char *out, size_t len, const char *a, const char *b)
 {
-    v[0] = '\0';
+    size_t na = strlen(a), nb = strlen(b);
+
+    if (na >= len)
+        na = len - 1;
+    if (nb >= len - na)
+        nb = len - na - 1;
+    memcpy(out, a, na);
+    memcpy(out + na, b, nb);
+    out[na + nb] = '\0';
+    return out;
+}
+
+/* The string value of field f, or NULL if the field is absent for this
+ * task in format fmt.  cmd is passed in pre-joined; numbers and joined
+ * paths are made in tmp (len >= 64). */
+static const char *field_value(int f, enum reply_fmt fmt, unsigned flags,
+                               const struct task *t, const char *server,
+                               const char *cmd, char *tmp, size_t len)
+{
     switch (f) {
-    case F_CLIENT: snprintf(v, len, "%s", t->client); return 1;
-    case F_CMD: snprintf(v, len, "%s", cmd); return 1;
-    case F_CTIME: fmt_time(v, len, t->ctime); return 1;
-    case F_ERROR:
-        if (!t->reason || !*t->reason)
-            return 0;
-        snprintf(v, len, "%s", t->reason);
-        return 1;
-    case F_ETIME:
-        if (t->etime <= 0)
-            return 0;
-        fmt_time(v, len, t->etime);
-        return 1;
-    case F_EXIT:
-        if (t->exit_code < 0)
-            return 0;
-        snprintf(v, len, "%d", t->exit_code);
-        return 1;
-    case F_ID: snprintf(v, len, "%s", t->id); return 1;
-    case F_IN: snprintf(v, len, "%s", t->inputs ? t->inputs : ""); return 1;
-    case F_JOB:
-        if (t->job_id <= 0)
-            return 0;
-        snprintf(v, len, "%lld", t->job_id);
-        return 1;
-    case F_LOG: snprintf(v, len, "tasks/log/%s", t->id); return 1;
-    case F_NOTIFIER:
-        if (!t->notifier)
-            return 0;
-        snprintf(v, len, "%s", t->notifier);
-        return 1;
+    case F_CLIENT: return t->client;
+    case F_CMD: return cmd;
+    case F_CTIME: return fmt_time(tmp, t->ctime);
+    case F_ERROR: return t->reason && *t->reason ? t->reason : NULL;
+    case F_ETIME: return t->etime > 0 ? fmt_time(tmp, t->etime) : NULL;
+    case F_EXIT: return t->exit_code >= 0 ? rr_lltoa(tmp, t->exit_code) : NULL;
+    case F_ID: return t->id;
+    case F_IN: return t->inputs ? t->inputs : "";
+    case F_JOB: return t->job_id > 0 ? rr_lltoa(tmp, t->job_id) : NULL;
+    case F_LOG: return join2(tmp, len, "tasks/log/", t->id);
+    case F_NOTIFIER: return t->notifier;
     case F_OUT:
-        if (!t->out_name[0])
-            return 0;
-        snprintf(v, len, "tasks/out/%s", t->out_name);
-        return 1;
-    case F_PID:
-        if (t->pid <= 0)
-            return 0;
-        snprintf(v, len, "%ld", t->pid);
-        return 1;
-    case F_SERVER: snprintf(v, len, "%s", server); return 1;
-    case F_SERVICE: snprintf(v, len, "%s", t->service); return 1;
-    case F_SIZEIN: snprintf(v, len, "%lld", t->size_in); return 1;
-    case F_SIZEOUT:
-        if (t->size_out >= 0)
-            snprintf(v, len, "%lld", t->size_out);
-        return 1;
+        return t->out_name[0] ? join2(tmp, len, "tasks/out/", t->out_name)
+                              : NULL;
+    case F_PID: return t->pid > 0 ? rr_lltoa(tmp, t->pid) : NULL;
+    case F_SERVER: return server;
+    case F_SERVICE: return t->service;
+    case F_SIZEIN: return rr_lltoa(tmp, t->size_in);
+    case F_SIZEOUT: return t->size_out >= 0 ? rr_lltoa(tmp, t->size_out) : "";
     case F_STATE:
         /* the true state beside RepRapCloud's word; JSON and HTML carry
          * it in status itself */
-        if (fmt != REPLY_TEXT)
-            return 0;
-        snprintf(v, len, "%s", task_status_name(t->status));
-        return 1;
+        return fmt == REPLY_TEXT ? task_status_name(t->status) : NULL;
     case F_STATUS:
-        snprintf(v, len, "%s", fmt == REPLY_TEXT
-                 ? reply_text_status(t->status, flags)
-                 : task_status_name(t->status));
-        return 1;
-    case F_STIME:
-        if (t->stime <= 0)
-            return 0;
-        fmt_time(v, len, t->stime);
-        return 1;
+        return fmt == REPLY_TEXT ? reply_text_status(t->status, flags)
+                                 : task_status_name(t->status);
+    case F_STIME: return t->stime > 0 ? fmt_time(tmp, t->stime) : NULL;
     }
-    return 0;
+    return NULL;
 }
 
 static int reply_task_html_row(struct buf *b, const struct task *t)
@@ -203,7 +266,7 @@ int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
                const char *server, unsigned flags)
 {
     struct buf cmd;
-    char v[4096];
+    char tmp[256];
     int rc = 0, first = 1;
 
     buf_init(&cmd, 64 * 1024);
@@ -211,6 +274,9 @@ int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
         buf_free(&cmd);
         return -1;
     }
+    /* a record is about 500 bytes and its cmd: one allocation (only a
+     * help: near the cap the appends below still fit what fits) */
+    (void)buf_reserve(b, 1024 + cmd.len);
     if (fmt == REPLY_HTML) {
         rc |= reply_html_head(b, t->id);
         rc |= buf_puts(b, "<table class=\"task\">\n");
@@ -218,23 +284,30 @@ int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
         rc |= buf_puts(b, "{");
     }
     for (int f = 0; f < F_COUNT; f++) {
-        if (!field_value(f, fmt, flags, t, server, cmd.data ? cmd.data : "",
-                         v, sizeof(v)))
+        const char *v = field_value(f, fmt, flags, t, server,
+                                    cmd.data ? cmd.data : "", tmp,
+                                    sizeof(tmp));
+
+        if (!v)
             continue;
         switch (fmt) {
         case REPLY_TEXT:
-            rc |= buf_printf(b, "%s: ", field_names[f]);
+            rc |= buf_puts(b, field_names[f]);
+            rc |= buf_puts(b, ": ");
             rc |= put_text_value(b, v);
             rc |= buf_putc(b, '\n');
             break;
         case REPLY_JSON:
-            rc |= buf_printf(b, "%s\n\t\"%s\": \"", first ? "" : ",",
-                             field_names[f]);
+            rc |= buf_puts(b, first ? "\n\t\"" : ",\n\t\"");
+            rc |= buf_puts(b, field_names[f]);
+            rc |= buf_puts(b, "\": \"");
             rc |= buf_json_escape(b, v);
             rc |= buf_putc(b, '"');
             break;
         case REPLY_HTML:
-            rc |= buf_printf(b, "<tr><th>%s</th><td>", field_names[f]);
+            rc |= buf_puts(b, "<tr><th>");
+            rc |= buf_puts(b, field_names[f]);
+            rc |= buf_puts(b, "</th><td>");
             if ((f == F_OUT && t->status == TASK_COMPLETE) || f == F_LOG) {
                 rc |= buf_puts(b, "<a href=\"/");
                 rc |= buf_html_escape(b, v);
@@ -257,21 +330,41 @@ int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
     return rc ? -1 : 0;
 }
 
+/* ,"key": then the raw JSON value v, or null if v is NULL */
+static int put_json_raw(struct buf *b, const char *key, const char *v)
+{
+    int rc = buf_puts(b, ",\"");
+
+    rc |= buf_puts(b, key);
+    rc |= buf_puts(b, "\":");
+    return rc | buf_puts(b, v ? v : "null");
+}
+
 static int put_json_str(struct buf *b, const char *key, const char *v)
 {
-    int rc = buf_printf(b, ",\"%s\":", key);
+    int rc;
 
     if (!v)
-        return rc | buf_puts(b, "null");
-    rc |= buf_putc(b, '"');
+        return put_json_raw(b, key, NULL);
+    rc = put_json_raw(b, key, "\"");
     rc |= buf_json_escape(b, v);
     return rc | buf_putc(b, '"');
 }
 
 static int put_json_time(struct buf *b, const char *key, double t)
 {
-    return t > 0 ? buf_printf(b, ",\"%s\":%.5f", key, t)
-                 : buf_printf(b, ",\"%s\":null", key);
+    char v[32];
+
+    return put_json_raw(b, key, t > 0 ? fmt_time(v, t) : NULL);
+}
+
+/* ,"key":N, or null when !present */
+static int put_json_ll(struct buf *b, const char *key, long long n,
+                       int present)
+{
+    char v[24];
+
+    return put_json_raw(b, key, present ? rr_lltoa(v, n) : NULL);
 }
 
 int reply_task_api(struct buf *b, const struct task *t, const char *server)
@@ -285,8 +378,8 @@ int reply_task_api(struct buf *b, const struct task *t, const char *server)
         buf_free(&cmd);
         return -1;
     }
-    snprintf(out, sizeof(out), "/tasks/out/%s", t->out_name);
-    snprintf(log, sizeof(log), "/tasks/log/%s", t->id);
+    join2(out, sizeof(out), "/tasks/out/", t->out_name);
+    join2(log, sizeof(log), "/tasks/log/", t->id);
     rc |= buf_puts(b, "{\"id\":\"");
     rc |= buf_json_escape(b, t->id);
     rc |= buf_putc(b, '"');
@@ -303,16 +396,14 @@ int reply_task_api(struct buf *b, const struct task *t, const char *server)
     rc |= put_json_time(b, "created", t->ctime);
     rc |= put_json_time(b, "started", t->stime);
     rc |= put_json_time(b, "ended", t->etime);
-    rc |= buf_printf(b, ",\"sizeIn\":%lld", t->size_in);
-    rc |= t->size_out >= 0 ? buf_printf(b, ",\"sizeOut\":%lld", t->size_out)
-                           : buf_puts(b, ",\"sizeOut\":null");
-    rc |= t->exit_code >= 0 ? buf_printf(b, ",\"exitCode\":%d", t->exit_code)
-                            : buf_puts(b, ",\"exitCode\":null");
-    rc |= t->pid > 0 ? buf_printf(b, ",\"pid\":%ld", t->pid)
-                     : buf_puts(b, ",\"pid\":null");
-    rc |= t->job_id > 0 ? buf_printf(b, ",\"job\":%lld", t->job_id)
-                        : buf_puts(b, ",\"job\":null");
-    rc |= buf_printf(b, ",\"timeout\":%lld,\"runs\":%d}", t->timeout, t->runs);
+    rc |= put_json_ll(b, "sizeIn", t->size_in, 1);
+    rc |= put_json_ll(b, "sizeOut", t->size_out, t->size_out >= 0);
+    rc |= put_json_ll(b, "exitCode", t->exit_code, t->exit_code >= 0);
+    rc |= put_json_ll(b, "pid", t->pid, t->pid > 0);
+    rc |= put_json_ll(b, "job", t->job_id, t->job_id > 0);
+    rc |= put_json_ll(b, "timeout", t->timeout, 1);
+    rc |= put_json_ll(b, "runs", t->runs, 1);
+    rc |= buf_putc(b, '}');
     buf_free(&cmd);
     return rc ? -1 : 0;
 }

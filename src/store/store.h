@@ -60,6 +60,9 @@ struct task {
     long long job_id;      /* a print task's fleet job (jobs.task_id), else 0 */
     char owner[128];       /* its user ("user" or "app/end-user"), "" for an
                               anonymous task (its client address owns it) */
+    char client_key[128];  /* whom it counts against for fair share and
+                              per-client limits (fcgi/fair.h); "" at
+                              insert = owner, or "ip:" and client */
 };
 
 /* A run task is executed by rrcloudd's runner; a print task stands for a
@@ -110,8 +113,14 @@ int store_task_list(struct store *st, const char *client, const char *owner,
 /* Counts tasks with the given status (-1 = all). */
 int store_task_count(struct store *st, int status, long long *out);
 
-/* Takes the oldest queued run task (never a print task) and marks it busy (stime = now, runs + 1).
- * Returns STORE_NOTFOUND when nothing is queued. */
+/* Takes a queued run task (never a print task) and marks it busy (stime =
+ * now, runs + 1): round-robin across clients (client_key), the client with
+ * the fewest tasks running first and, among equals, the one whose last
+ * task started longest ago; each client's tasks in submission order.  A
+ * client with max_running tasks running already waits (<= 0: no cap).
+ * Returns STORE_NOTFOUND when nothing can be taken. */
+int store_task_claim_max(struct store *st, int max_running, struct task *out);
+/* store_task_claim_max without a cap. */
 int store_task_claim(struct store *st, struct task *out);
 /* Records the process group running a busy task. */
 int store_task_set_pid(struct store *st, const char *id, long pid,

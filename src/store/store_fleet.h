@@ -217,6 +217,15 @@ int store_queue_remove(struct store *st, const char *name);
  * rows start at 0).  Jobs take references in store_job_create. */
 int store_blob_put(struct store *st, const char *sha256, long long size,
                    double now);
+/* Up to max blobs whose G-code comments were not read yet (rrcloudd reads
+ * them): their ids into sha256; the count, or -1. */
+int store_blob_meta_todo(struct store *st, char (*sha256)[FLEET_SHA256_HEX],
+                         int max);
+/* Records what the slicer says about a blob (gcode_meta.h; -1 = not
+ * said) and that it was read.  0 or -1. */
+struct gcode_meta;
+int store_blob_meta_set(struct store *st, const char *sha256,
+                        const struct gcode_meta *m);
 /* 0 and *size, or STORE_NOTFOUND. */
 int store_blob_get(struct store *st, const char *sha256, long long *size,
                    long long *refcount);
@@ -439,6 +448,9 @@ int store_event_add(struct store *st, double now, const char *kind,
                     long long printer_id, long long job_id,
                     long long attempt_id, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
+/* Deletes at most limit events older than before, oldest first: the
+ * number deleted, or -1. */
+int store_event_purge(struct store *st, double before, int limit);
 typedef int (*store_event_cb)(void *arg, const struct fleet_event *e);
 /* Events with id > since_id, oldest first, at most limit. */
 int store_event_list(struct store *st, long long since_id, int limit,

@@ -60,6 +60,13 @@ int store_event_list(struct store *st, long long since_id, int limit,
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sf_fail(st, "events");
 }
 
+int store_event_purge(struct store *st, double before, int limit)
+{
+    return sf_exec(st, "DELETE FROM events WHERE id IN (SELECT id FROM "
+                   "events WHERE time < ?1 ORDER BY time LIMIT ?2)", "di",
+                   before, (long long)limit);
+}
+
 /* ---- metrics ------------------------------------------------------------------ */
 
 static int count_walk(struct store *st, sqlite3_stmt *s, int name_a_state,

@@ -42,6 +42,42 @@ static int key_read(sqlite3_stmt *s, void *obj)
     return 0;
 }
 
+/* Owners are one namespace: a user owns as its name, a key without a user
+ * as the key's name, an app's end user as "app/user".  A new owner name
+ * must not be a user's, a userless key's (when a user is made: a new key
+ * conflicts on its name by itself), nor still own tasks or jobs of a key
+ * removed since.  0 if free, STORE_CONFLICT with the reason, or -1. */
+static int owner_taken(struct store *st, const char *name, int for_user)
+{
+    char lo[256], hi[256];
+    long long n = 0;
+
+    if (rr_fmt(lo, sizeof(lo), "%s/", name) < 0 ||
+        rr_fmt(hi, sizeof(hi), "%s0", name) < 0) {
+        store_set_errmsg(st, "name too long");
+        return -1;
+    }
+    if (sf_ll(st, &n, "SELECT (SELECT count(*) FROM users WHERE name = ?1) "
+              "* 4 + (SELECT count(*) FROM api_keys WHERE name = ?1 AND "
+              "user = '' AND ?4) * 2 + (EXISTS (SELECT 1 FROM tasks WHERE "
+              "owner = ?1) OR EXISTS (SELECT 1 FROM tasks WHERE owner >= ?2 "
+              "AND owner < ?3) OR EXISTS (SELECT 1 FROM jobs WHERE owner = "
+              "?1) OR EXISTS (SELECT 1 FROM jobs WHERE owner >= ?2 AND "
+              "owner < ?3))", "ttti", name, lo, hi, (long long)for_user) < 0)
+        return -1;
+    if (n == 0)
+        return 0;
+    store_set_errmsg(st, n >= 4 && for_user ? "a user of this name exists"
+                     : n >= 4 ? "a user of this name exists, and a key "
+                                "without a user owns what it makes by its "
+                                "name: give the key a user or another name"
+                     : n >= 2 ? "a key without a user has this name, and "
+                                "owns what it makes by it"
+                              : "tasks or jobs of a removed key still "
+                                "belong to this name");
+    return STORE_CONFLICT;
+}
+
 static int key_insert(struct store *st, const struct fleet_apikey *k,
                       const char *hash, double now)
 {
@@ -55,6 +91,9 @@ static int key_insert(struct store *st, const struct fleet_apikey *k,
             store_set_errmsg(st, "no such user");
         if (rc)
             return rc;
+    } else if ((rc = owner_taken(st, k->name, 0)) != 0) {
+        /* A key without a user owns what it makes by its own name. */
+        return rc;
     }
     rc = sf_exec(st, "INSERT INTO api_keys (key_hash, role, name, queue, "
                  "material, colour, profile, priority, created, kid, user, "
@@ -163,16 +202,24 @@ int store_apikey_remove(struct store *st, const char *name_or_id)
 
 /* ---- users ------------------------------------------------------------------ */
 
-int store_user_add(struct store *st, const char *name, double now)
+static int user_insert(struct store *st, const char *name, double now)
 {
-    int rc = sf_exec(st, "INSERT INTO users (name, created) VALUES (?1, ?2)",
-                     "td", name, now);
+    int rc = owner_taken(st, name, 1);
 
+    if (rc)
+        return rc;
+    rc = sf_exec(st, "INSERT INTO users (name, created) VALUES (?1, ?2)",
+                 "td", name, now);
     if (rc == -2) {
         store_set_errmsg(st, "a user with this name exists");
         return STORE_CONFLICT;
     }
     return rc < 0 ? -1 : 0;
+}
+
+int store_user_add(struct store *st, const char *name, double now)
+{
+    SF_TX(st, user_insert(st, name, now));
 }
 
 int store_user_list(struct store *st, store_user_cb cb, void *arg)

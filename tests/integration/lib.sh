@@ -12,6 +12,9 @@ export SRCDIR="$top_srcdir" BUILDDIR="$builddir"
 failures=0
 checks=0
 T=$(mktemp -d /tmp/rrcloud-test.XXXXXX)
+# Task commands may run as rrcloudd's sandbox_user, who passes through
+# here to the stack's spool (search only, no listing).
+chmod o+x "$T"
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -50,6 +53,16 @@ stack_start() { # web-server
     STACK="$T/stack"
     "$top_srcdir/scripts/stack.sh" start "$STACK" "$PORT" "${1:-nginx}" ||
         { echo "stack did not start"; exit 99; }
+}
+
+# start_listener LOG [STATUSES]: tests/tools/rr-listen in the background
+# (stopped by finish), logging each request to LOG; sets LPORT.
+start_listener() {
+    "$builddir/tests/tools/rr-listen" "$1" ${2:+"$2"} >"$1.port" &
+    EXTRA_PIDS="${EXTRA_PIDS:-} $!"
+    _i=0
+    while [ ! -s "$1.port" ] && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+    LPORT=$(head -n 1 "$1.port")
 }
 
 stack_stop() {

@@ -97,14 +97,6 @@ wait_grep() {
     done
     return 0
 }
-# start_listener LOG [STATUSES]: rr-listen in the background; sets LPORT.
-start_listener() {
-    "$LISTEN" "$1" ${2:+"$2"} >"$1.port" &
-    EXTRA_PIDS="${EXTRA_PIDS:-} $!"
-    i=0
-    while [ ! -s "$1.port" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-    LPORT=$(head -n 1 "$1.port")
-}
 # restart_rrcloudd: a new rrcloudd on the stack's conf (stack_stop stops it).
 restart_rrcloudd() {
     "$builddir/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &

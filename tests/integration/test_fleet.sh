@@ -80,7 +80,7 @@ mkdir -p "$T/p"
 i=1
 while [ $i -le $NP ]; do
     mat=$(echo $MATS | cut -d' ' -f$(( (i - 1) % 3 + 1 )))
-    prof=mk3; [ $((i % 2)) -eq 0 ] && prof=voron
+    prof=mk3s; [ $((i % 2)) -eq 0 ] && prof=voron24-0.4
     eject=true; [ $i -le 10 ] && eject=false
     out=$(curl -s -m 10 -H "Authorization: Bearer enr-fleet-test-0123456789abcdef0123456789" \
         -H 'Content-Type: application/json' -d "{\"name\":\"sim$i\",
@@ -144,9 +144,9 @@ while [ $j -lt 40 ]; do
     mat=$(echo $MATS | cut -d' ' -f$(( j % 3 + 1 )))
     case $((j % 4)) in
     0) files="-F file=@$T/any.gcode" ;;
-    1) files="-F file_mk3=@$T/mk3.gcode -F file_voron=@$T/voron.gcode" ;;
-    2) files="-F file_mk3=@$T/mk3.gcode" ;;
-    3) files="-F file_voron=@$T/voron.gcode" ;;
+    1) files="-F file_mk3s=@$T/mk3.gcode -F file_voron24-0.4=@$T/voron.gcode" ;;
+    2) files="-F file_mk3s=@$T/mk3.gcode" ;;
+    3) files="-F file_voron24-0.4=@$T/voron.gcode" ;;
     esac
     out=$(curl -s -m 20 -H "$ADM" $files -F copies=5 -F "material=$mat" \
           -F "name=job$j" "$BASE/api/v1/queues/default/jobs")

@@ -2,7 +2,7 @@
 # test_owners.sh - identity and ownership, tried as an attacker on the same
 # machine would: users and keys with roles (admin, operator, user, app),
 # the role matrix against every endpoint class (relay, tasks, jobs,
-# queues, printers, frontends, keys, events, metrics), another client's
+# queues, printers, profiles, frontends, keys, events, metrics), another client's
 # task (a second loopback address, or another key) is 404 on read,
 # download, cancel and listing; expired and revoked keys are 401; a
 # printer token on another printer is 403; anonymous print is refused and
@@ -56,6 +56,21 @@ admin POST /users -d '{"name":"bob"}' >/dev/null
 admin POST /users -d '{"name":"appco"}' >/dev/null
 expect_eq "a user name twice is 409" 409 \
     "$(code POST /api/v1/users -H "$(bearer "$ADMIN")" -d '{"name":"bob"}')"
+# Owners are one namespace: the bootstrap admin_token owns as "admin", a
+# key without a user as its name, a user's keys as the user.
+expect_eq "a user named admin is 400" 400 \
+    "$(code POST /api/v1/users -H "$(bearer "$ADMIN")" -d '{"name":"admin"}')"
+expect_contains "... naming the field" "$(body)" '"field":"name"'
+expect_eq "so is a key named admin without a user" 400 \
+    "$(code POST /api/v1/keys -H "$(bearer "$ADMIN")" -d '{"role":"admin","name":"admin"}')"
+expect_eq "a key without a user named as a user is 409" 409 \
+    "$(code POST /api/v1/keys -H "$(bearer "$ADMIN")" -d '{"role":"user","name":"bob"}')"
+expect_contains "... saying why" "$(body)" "owns what it makes by its name"
+mkkey '{"role":"operator","name":"ops-erin"}' >/dev/null
+expect_eq "a user named as a key without a user is 409" 409 \
+    "$(code POST /api/v1/users -H "$(bearer "$ADMIN")" -d '{"name":"ops-erin"}')"
+expect_eq "... and nothing was written" 0 \
+    "$(admin GET /users | jq '[.users[] | select(.name == "ops-erin")] | length')"
 ALICE=$(mkkey '{"role":"user","name":"alice-key","user":"alice"}')
 BOB=$(mkkey '{"role":"user","name":"bob-key","user":"bob"}')
 OPER=$(mkkey '{"role":"operator","name":"ops"}')
@@ -140,6 +155,7 @@ matrix "job list" GET /api/v1/jobs ''                401 403 403 200 200 200 200
 matrix "queue list" GET /api/v1/queues ''            401 403 403 200 200 200 200
 matrix "queue create" POST /api/v1/queues '{}'       401 403 403 403 403 400 400
 matrix "printer list" GET /api/v1/printers ''        401 403 403 403 403 200 200
+matrix "profile list" GET /api/v1/profiles ''        401 403 403 200 200 200 200
 matrix "printer change" PATCH /api/v1/printers/$P2 '{"tags":7}' \
                                                      401 403 403 403 403 400 400
 matrix "enroll" POST /api/v1/printers '[1]' \
@@ -174,6 +190,16 @@ expect_eq "it is done" complete "$(wait_status "$A" complete 20)"
 expect_eq "127.0.0.1 reads it" 200 "$(code GET /api/v1/tasks/$A)"
 expect_eq "127.0.0.2 gets 404 reading it" 404 "$(code GET /api/v1/tasks/$A $B)"
 expect_eq "... with service=info" 404 "$(code GET "/?service=info&id=$A" $B)"
+# Each worker keeps an ended task it read for a second: the cached record
+# is checked against the caller all the same.  The owner's reads reach
+# every worker (they take turns), then the other caller's follow at once.
+urls=""
+for i in $(seq 24); do urls="$urls -o /dev/null $BASE/?service=info&id=$A"; done
+owner=$(curl -s -w '%{http_code}\n' $urls | sort | uniq -c | tr -s ' ')
+other=$(curl -s -w '%{http_code}\n' $B $urls | sort | uniq -c | tr -s ' ')
+expect_eq "its owner reads it 24 times in a row" " 24 200" "$owner"
+expect_eq "... and right after, 127.0.0.2 gets 404 each time (the workers' cache)" \
+    " 24 404" "$other"
 expect_eq "... cancelling it (DELETE)" 404 "$(code DELETE /api/v1/tasks/$A $B)"
 expect_eq "... cancelling it (POST cancel)" 404 \
     "$(code POST /api/v1/tasks/$A/cancel $B)"
@@ -386,6 +412,23 @@ expect_eq "carol's key reads it" 200 \
     "$(code GET /api/v1/tasks/$CT -H "$(bearer "$CAROL")")"
 "$RR" "$S" info "$CT" >"$T/out" 2>"$T/err"
 expect_eq "rrcloud info with the stored key" 0 $?
+# The stored key goes only to the servers it belongs to: not to a
+# SERVICE.servers of rrcloudrc without its own SERVICE.key.
+start_listener "$T/other.log"
+cp "$HOME/.rrcloudrc" "$T/rc.saved"
+printf 'servers = 127.0.0.1:%s\necho.servers = 127.0.0.1:%s\n' "$PORT" "$LPORT" \
+    >>"$HOME/.rrcloudrc"
+(cd "$T" && "$RR" --async echo carol.txt) >"$T/out" 2>"$T/err"
+check "echo went to echo.servers" [ -s "$T/other.log" ]
+expect_not_contains "... without the stored key" "$(cat "$T/other.log")" "$CAROL"
+"$RR" info "$CT" >"$T/out" 2>"$T/err"
+expect_eq "rrcloud info takes the key to servers" 0 $?
+: >"$T/other.log"
+printf 'echo.key = %s\n' "$CAROL" >>"$HOME/.rrcloudrc"
+(cd "$T" && "$RR" --async echo carol.txt) >"$T/out" 2>"$T/err"
+expect_contains "echo.key goes to echo.servers" "$(cat "$T/other.log")" \
+    "Bearer $CAROL"
+cp "$T/rc.saved" "$HOME/.rrcloudrc"
 "$RR" "$S" --token="$ADMIN" key revoke carol-cli >"$T/out" 2>"$T/err"
 expect_eq "rrcloud key revoke" 0 $?
 "$RR" "$S" info "$CT" >"$T/out" 2>"$T/err"

@@ -198,11 +198,7 @@ expect_contains "415 names the accepted types" "$(body)" "openscad takes: scad"
 check "415: the client finds no id" [ -z "$(rrc_field "$T/body" id)" ]
 
 # === --notifier=URL ========================================================
-"$LISTEN" "$T/notify.log" >"$T/notify.port" &
-EXTRA_PIDS="${EXTRA_PIDS:-} $!"
-i=0
-while [ ! -s "$T/notify.port" ] && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-LPORT=$(head -n 1 "$T/notify.port")
+start_listener "$T/notify.log"
 in=$(rrc_copy "$T/note.txt")
 rrc_submit "--notifier" echo "fileIn0=$in" \
     "notifier=http://127.0.0.1:$LPORT/done?task=\$id&ip=\$myip"

@@ -30,7 +30,12 @@ int main(void)
         netcheck_suite,
         authlimit_suite,
         peek_suite,
+        taskcache_suite,
         store_keys_suite,
+        profile_suite,
+        gcode_meta_suite,
+        store_fair_suite,
+        sandbox_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -123,6 +123,48 @@ START_TEST(rc_defaults_and_set)
 }
 END_TEST
 
+/* A key goes only with the servers it was configured beside. */
+START_TEST(rc_key_belongs_to_its_servers)
+{
+    struct cli_rc rc;
+    const char *list = "x";
+    char err[256];
+
+    cli_rc_init(&rc);
+    ck_assert_ptr_null(cli_rc_key(&rc, NULL, NULL, &list));
+    ck_assert_ptr_null(list);
+    ck_assert_str_eq(cli_rc_key(&rc, "echo", "env-key", &list), "env-key");
+    ck_assert_ptr_null(list);              /* the default: localhost */
+    ck_assert_int_eq(cli_rc_set(&rc, "key", "main-key", err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(cli_rc_set(&rc, "servers", "own", err, sizeof(err)), 0);
+    ck_assert_int_eq(cli_rc_set(&rc, "slic3r.servers", "public", err,
+                                sizeof(err)), 0);
+    ck_assert_str_eq(cli_rc_key(&rc, "echo", NULL, &list), "main-key");
+    ck_assert_str_eq(list, "own");
+    ck_assert_str_eq(cli_rc_key(&rc, "echo", "", &list), "main-key");
+    ck_assert_str_eq(cli_rc_key(&rc, NULL, "env-key", &list), "env-key");
+    /* slic3r's own servers do not get the main key, nor the env's */
+    ck_assert_ptr_null(cli_rc_key(&rc, "slic3r", "env-key", &list));
+    ck_assert_str_eq(list, "public");
+    ck_assert_int_eq(cli_rc_set(&rc, "slic3r.key", "pub-key", err,
+                                sizeof(err)), 0);
+    ck_assert_str_eq(cli_rc_key(&rc, "slic3r", "env-key", &list), "pub-key");
+    ck_assert_str_eq(list, "public");
+    /* a SERVICE.key without SERVICE.servers goes to servers */
+    ck_assert_int_eq(cli_rc_set(&rc, "print.key", "print-key", err,
+                                sizeof(err)), 0);
+    ck_assert_str_eq(cli_rc_key(&rc, "print", NULL, &list), "print-key");
+    ck_assert_str_eq(list, "own");
+    ck_assert_int_eq(cli_rc_set(&rc, "slic3r.key", "two words", err,
+                                sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "slic3r.key"));
+    ck_assert_int_eq(cli_rc_set(&rc, "../x.key", "k", err, sizeof(err)), -1);
+    ck_assert_str_eq(cli_rc_key(&rc, "slic3r", NULL, &list), "pub-key");
+    cli_rc_free(&rc);
+}
+END_TEST
+
 START_TEST(rc_files_later_wins)
 {
     struct cli_rc rc;
@@ -739,6 +781,7 @@ Suite *cli_rc_suite(void)
 
     tcase_add_checked_fixture(rc, setup, teardown);
     tcase_add_test(rc, rc_defaults_and_set);
+    tcase_add_test(rc, rc_key_belongs_to_its_servers);
     tcase_add_test(rc, rc_files_later_wins);
     tcase_add_test(rc, rc_cwd_file_must_be_ours);
     tcase_add_test(rc, rc_file_errors_name_the_line);

@@ -222,6 +222,33 @@ START_TEST(test_conf_values)
 }
 END_TEST
 
+/* profiles_dir: as set; else beside a services_dir the file moves; else
+ * the installed default. */
+START_TEST(test_conf_profiles_dir)
+{
+    struct rr_conf c;
+    char err[512], want[1100];
+
+    ck_assert_int_eq(conf_text(&c, "services_dir = /src/rr/services/\n", err,
+                               sizeof(err)), 0);
+    ck_assert_str_eq(c.profiles_dir, "/src/rr/profiles");
+    ck_assert_int_eq(c.profiles_dir_set, 0);
+    ck_assert_int_eq(conf_text(&c, "services_dir = /services\n", err,
+                               sizeof(err)), 0);
+    ck_assert_str_eq(c.profiles_dir, "/profiles");
+    ck_assert_int_eq(conf_text(&c, "services_dir = /a/services\n"
+                               "profiles_dir = /b/printers\n", err,
+                               sizeof(err)), 0);
+    ck_assert_str_eq(c.profiles_dir, "/b/printers");
+    ck_assert_int_eq(c.profiles_dir_set, 1);
+    ck_assert_int_eq(conf_text(&c, "profiles_dir =\n", err, sizeof(err)), 0);
+    ck_assert_str_eq(c.profiles_dir, "");
+    ck_assert_int_eq(conf_text(&c, "max_files = 1\n", err, sizeof(err)), 0);
+    snprintf(want, sizeof(want), "%s/profiles", PKGDATADIR);
+    ck_assert_str_eq(c.profiles_dir, want);
+}
+END_TEST
+
 #define TOK32 "0123456789abcdef0123456789abcdef"
 
 /* A guessable secret stops start-up, naming the key and the minimum but
@@ -372,6 +399,7 @@ Suite *kv_suite(void)
     tcase_add_test(tc, test_parse_file);
     tcase_add_test(tc, test_sizes);
     tcase_add_test(tc, test_conf_values);
+    tcase_add_test(tc, test_conf_profiles_dir);
     tcase_add_test(tc, test_durations);
     tcase_add_test(tc, test_bools);
     suite_add_tcase(s, tc);

@@ -104,6 +104,122 @@ START_TEST(test_json_html_true_state)
 }
 END_TEST
 
+/* Every field, in each format, byte for byte: numbers and times as
+ * printf made them ("%.5f", "%lld"), values escaped for their format. */
+START_TEST(test_record_bytes)
+{
+    struct buf b;
+    struct task t;
+    char argv[] = "[\"cp\",\"in0.txt\",\"a \\\"b\\\"\"]";
+    char inputs[] = "in0.txt", reason[] = "line\nbreak";
+
+    buf_init(&b, 64 * 1024);
+    task_init(&t, TASK_COMPLETE);
+    t.ctime = 1796160000.123456;
+    t.stime = 1796160001.000004;
+    t.etime = 1796160002.99999;
+    t.exit_code = 0;
+    t.pid = 4242;
+    t.job_id = 7;
+    t.size_in = 1234567890123LL;
+    t.size_out = 0;
+    t.inputs = inputs;
+    t.reason = reason;
+    t.argv_json = argv;
+    ck_assert_str_eq(record(&b, REPLY_TEXT, &t, 0),
+        "client: 127.0.0.1\ncmd: cp in0.txt a \"b\"\nctime: 1796160000.12346\n"
+        "error: line break\netime: 1796160002.99999\nexitCode: 0\n"
+        "id: 1796160000-12345-678901\nin: in0.txt\njob: 7\n"
+        "log: tasks/log/1796160000-12345-678901\n"
+        "out: tasks/out/1796160000-12345-678901\npid: 4242\nserver: srv\n"
+        "service: echo\nsizeIn: 1234567890123\nsizeOut: 0\nstate: complete\n"
+        "status: complete\nstime: 1796160001.00000\n");
+    ck_assert_str_eq(record(&b, REPLY_JSON, &t, 0),
+        "{\n\t\"client\": \"127.0.0.1\",\n\t\"cmd\": \"cp in0.txt a \\\"b\\\"\",\n"
+        "\t\"ctime\": \"1796160000.12346\",\n\t\"error\": \"line\\nbreak\",\n"
+        "\t\"etime\": \"1796160002.99999\",\n\t\"exitCode\": \"0\",\n"
+        "\t\"id\": \"1796160000-12345-678901\",\n\t\"in\": \"in0.txt\",\n"
+        "\t\"job\": \"7\",\n\t\"log\": \"tasks/log/1796160000-12345-678901\",\n"
+        "\t\"out\": \"tasks/out/1796160000-12345-678901\",\n\t\"pid\": \"4242\",\n"
+        "\t\"server\": \"srv\",\n\t\"service\": \"echo\",\n"
+        "\t\"sizeIn\": \"1234567890123\",\n\t\"sizeOut\": \"0\",\n"
+        "\t\"status\": \"complete\",\n\t\"stime\": \"1796160001.00000\"\n}\n");
+    buf_reset(&b);
+    ck_assert_int_eq(reply_task_api(&b, &t, "srv"), 0);
+    ck_assert_int_eq(buf_putc(&b, '\0'), 0);
+    ck_assert_msg(strstr(b.data, "\"created\":1796160000.12346,"
+                         "\"started\":1796160001.00000,"
+                         "\"ended\":1796160002.99999,\"sizeIn\":1234567890123,"
+                         "\"sizeOut\":0,\"exitCode\":0,\"pid\":4242,"
+                         "\"job\":7,\"timeout\":0,\"runs\":0}") != NULL,
+                  "%s", b.data);
+    /* absent ones: no etime, exit code, pid, job; empty sizeOut */
+    task_init(&t, TASK_QUEUED);
+    t.ctime = -1;
+    ck_assert_str_eq(record(&b, REPLY_TEXT, &t, 0),
+        "client: 127.0.0.1\ncmd: \nctime: \nid: 1796160000-12345-678901\n"
+        "in: \nlog: tasks/log/1796160000-12345-678901\n"
+        "out: tasks/out/1796160000-12345-678901\nserver: srv\nservice: echo\n"
+        "sizeIn: 0\nsizeOut: \nstate: queued\nstatus: busy\n");
+    buf_reset(&b);
+    ck_assert_int_eq(reply_task_api(&b, &t, "srv"), 0);
+    ck_assert_int_eq(buf_putc(&b, '\0'), 0);
+    ck_assert_msg(strstr(b.data, "\"created\":null,\"started\":null,"
+                         "\"ended\":null,\"sizeIn\":0,\"sizeOut\":null,"
+                         "\"exitCode\":null,\"pid\":null,\"job\":null,")
+                  != NULL, "%s", b.data);
+    buf_free(&b);
+}
+END_TEST
+
+/* cmd: the argv joined with blanks, the same by the fast path and by
+ * jansson's. */
+START_TEST(test_cmd_join)
+{
+    static const struct {
+        const char *json, *cmd;
+    } c[] = {
+        { "[]", "" },
+        { "[\"cp\", \"in0.txt\", \"out\"]", "cp in0.txt out" },
+        { "[\"a\\\"b\",\"c\\\\d\",\"e\\/f\",\"t\\tx\"]", "a\"b c\\d e/f t\tx" },
+        { "[\"\\u00e9t\\u00e9\",\"x\"]", "\xc3\xa9t\xc3\xa9 x" },     /* jansson's */
+        { "[\"caf\xc3\xa9\"]", "caf\xc3\xa9" },
+        { "[\"a\",1,\"b\"]", "a  b" },
+        { "[\"a\\\"\"]", "a\"" },
+        { "{\"a\":1}", "" },
+        { "[\"unterminated", "" },
+        { "[\"a\"] x", "" },
+        { "", "" },
+    };
+    struct buf b;
+
+    buf_init(&b, 1024);
+    for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+        buf_reset(&b);
+        ck_assert_int_eq(reply_cmd(&b, c[i].json), 0);
+        ck_assert_msg(!strcmp(b.len ? b.data : "", c[i].cmd),
+                      "%s gave '%s'", c[i].json, b.len ? b.data : "");
+    }
+    buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_json_escape)
+{
+    struct buf b;
+
+    buf_init(&b, 1024);
+    ck_assert_int_eq(buf_json_escape(&b, "a\"b\\c\n\r\t\x01\x1f \xc3\xa9/"), 0);
+    ck_assert_str_eq(b.data, "a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f \xc3\xa9/");
+    buf_reset(&b);
+    ck_assert_int_eq(buf_json_escape(&b, ""), 0);
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert_int_eq(buf_json_escape(&b, "plain"), 0);
+    ck_assert_str_eq(b.data, "plain");
+    buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_id_shapes)
 {
     static const char *const shaped[] = {
@@ -176,6 +292,9 @@ Suite *reply_suite(void)
     tcase_add_test(tc, test_text_status_words);
     tcase_add_test(tc, test_text_record);
     tcase_add_test(tc, test_json_html_true_state);
+    tcase_add_test(tc, test_record_bytes);
+    tcase_add_test(tc, test_cmd_join);
+    tcase_add_test(tc, test_json_escape);
     tcase_add_test(tc, test_id_shapes);
     tcase_add_test(tc, test_id_new_unguessable);
     suite_add_tcase(s, tc);

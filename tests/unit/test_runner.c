@@ -9,6 +9,7 @@
 #include "services/service.h"
 #include "spool/spool.h"
 #include "store/store.h"
+#include "store/store_fleet.h"
 
 #include <check.h>
 #include <errno.h>
@@ -226,7 +227,7 @@ START_TEST(test_exit_code)
     wait_final(id, 2000, &t);
     ck_assert_str_eq(task_status_name(t.status), "failed");
     ck_assert_int_eq(t.exit_code, 3);
-    ck_assert_str_eq(t.reason, "exit code 3");
+    ck_assert_str_eq(t.reason, "exit code 3; log: oops");
     task_clear(&t);
     {
         char *log = read_task_file(id, "log");
@@ -588,6 +589,13 @@ START_TEST(test_recover_leaves_strangers)
 }
 END_TEST
 
+static int count_event(void *arg, const struct fleet_event *e)
+{
+    (void)e;
+    ++*(long long *)arg;
+    return 0;
+}
+
 START_TEST(test_purge)
 {
     char a[RR_ID_LEN], b[RR_ID_LEN], p[512];
@@ -609,6 +617,29 @@ START_TEST(test_purge)
     task_clear(&t);
     ck_assert_int_eq(spool_task_dir(dir, a, p, sizeof(p)), 0);
     ck_assert_int_eq(stat(p, &sb), -1);
+}
+END_TEST
+
+/* Events older than events_retention go, in batches; newer ones stay. */
+START_TEST(test_purge_events)
+{
+    long long n = 0;
+    double now = rr_now();
+
+    conf.events_retention = 3600;
+    for (int i = 0; i < 1500; i++)
+        ck_assert_int_eq(store_event_add(st, now - 7200 + i * 0.001, "api",
+                                         0, 0, 0, "old %d", i), 0);
+    ck_assert_int_eq(store_event_add(st, now - 10, "api", 0, 0, 0, "new"),
+                     0);
+    ck_assert_int_eq(purge_run(&conf, st, now), 0);
+    ck_assert_int_eq(store_event_list(st, 0, 0, count_event, &n), 0);
+    ck_assert_int_eq(n, 1);
+    conf.events_retention = 0;               /* 0 keeps them all */
+    ck_assert_int_eq(purge_run(&conf, st, now + 1e6), 0);
+    n = 0;
+    ck_assert_int_eq(store_event_list(st, 0, 0, count_event, &n), 0);
+    ck_assert_int_eq(n, 1);
 }
 END_TEST
 
@@ -715,6 +746,7 @@ Suite *runner_suite(void)
     tcase_add_test(tc, test_recover_leaves_strangers);
     tcase_add_test(tc, test_purge);
     tcase_add_test(tc, test_purge_keeps_pending_notifier);
+    tcase_add_test(tc, test_purge_events);
     tcase_add_test(tc, test_pid_start);
     tcase_add_test(tc, test_end_kept_until_recorded);
     suite_add_tcase(s, tc);

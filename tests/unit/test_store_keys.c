@@ -52,6 +52,17 @@ START_TEST(keys_users_limits_revocation)
 
     ck_assert_int_eq(store_user_add(st, "alice", 1), 0);
     ck_assert_int_eq(store_user_add(st, "alice", 1), STORE_CONFLICT);
+    /* one namespace of owners: a key without a user owns by its name */
+    memset(&k, 0, sizeof(k));
+    k.role = ROLE_OPERATOR;
+    snprintf(k.name, sizeof(k.name), "alice");
+    ck_assert_int_eq(store_apikey_add(st, &k, 5, key, sizeof(key)),
+                     STORE_CONFLICT);
+    snprintf(k.name, sizeof(k.name), "ops");
+    ck_assert_int_eq(store_apikey_add(st, &k, 5, key, sizeof(key)), 0);
+    ck_assert_int_eq(store_user_add(st, "ops", 1), STORE_CONFLICT);
+    ck_assert_int_eq(store_apikey_remove(st, "ops"), 0);
+    ck_assert_int_eq(store_user_add(st, "ops", 1), 0);  /* it owned none */
     memset(&k, 0, sizeof(k));
     k.role = ROLE_USER;
     snprintf(k.name, sizeof(k.name), "alice-laptop");
@@ -159,6 +170,13 @@ START_TEST(tasks_by_owner_and_client)
     ck_assert_int_eq(open, 1);
     ck_assert_int_eq(store_owner_open(st, "carol", &open), 0);
     ck_assert_int_eq(open, 0);
+    /* a name that still owns tasks (of a key removed since) is taken, for
+     * a user as for a key without one; "app/bob"'s too */
+    ck_assert_int_eq(store_user_add(st, "alice", 1), STORE_CONFLICT);
+    ck_assert_ptr_nonnull(strstr(store_errmsg(st), "still belong"));
+    ck_assert_int_eq(store_user_add(st, "app", 1), STORE_CONFLICT);
+    ck_assert_int_eq(store_user_add(st, "ap", 1), 0);
+    ck_assert_int_eq(store_user_add(st, "app-2", 1), 0);
 }
 END_TEST
 
