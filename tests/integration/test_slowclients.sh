@@ -43,14 +43,14 @@ run() { # web-server
     web=$1
     STACK_CONF_EXTRA="fcgi_threads = 2
 body_threads = 2
-body_timeout = 5" stack_start "$web"
+body_timeout = 3" stack_start "$web"
     head -c 750000 /dev/urandom | base64 >"$T/good.txt"
 
-    "$SC" attack "$PORT" 200 8 --gap 1 --addrs 50 >"$T/trickle-$web.out" &
+    "$SC" attack "$PORT" 200 6 --gap 1 --addrs 50 >"$T/trickle-$web.out" &
     EXTRA_PIDS="${EXTRA_PIDS:-} $!"
     # One body at full speed for 64 KiB (a body thread takes it), then
     # trickling: body_threads 2 leaves the other for the good upload.
-    "$SC" attack "$PORT" 1 8 --mode body --burst 65536 --gap 1 \
+    "$SC" attack "$PORT" 1 6 --mode body --burst 65536 --gap 1 \
         --addrs 1 >"$T/burst-$web.out" &
     EXTRA_PIDS="$EXTRA_PIDS $!"
     # 100 of the 200 trickle bodies, at the gate (the others trickle their
@@ -80,7 +80,7 @@ body_timeout = 5" stack_start "$web"
     n408=$(printf '%s' "$tr" | sed -n 's/.*status408 \([0-9]*\).*/\1/p')
     check "$web: bodies at the gate got 408 ($tr)" [ "${n408:-0}" -ge 50 ]
     expect_contains "$web: the 408 names the limit" "$tr" \
-        "request body not complete within 5 s (body_timeout)"
+        "request body not complete within 3 s (body_timeout)"
     n408=$(printf '%s' "$bu" | sed -n 's/.*status408 \([0-9]*\).*/\1/p')
     check "$web: a body thread's read was cut with 408 ($bu)" \
         [ "${n408:-0}" -ge 1 ]
