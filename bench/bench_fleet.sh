@@ -65,6 +65,9 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
     say "warning: open files limit $(ulimit -n) is low for $N printers"
 
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/rrfleet.XXXXXX)}
+# as root, task commands run as the sandbox user (nobody): it must pass
+# through DIR to the stack's task directories (search, not read)
+[ "$(id -u)" != 0 ] || chmod o+x "$DIR"
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 cleanup() {

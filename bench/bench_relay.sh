@@ -66,6 +66,9 @@ done
     die "build first: (cd $BUILDDIR && make -j2)"
 
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/rrbench.XXXXXX)}
+# as root, task commands run as the sandbox user (nobody): it must pass
+# through DIR to the stack's task directories (search, not read)
+[ "$(id -u)" != 0 ] || chmod o+x "$DIR"
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 STACK=$DIR/stack

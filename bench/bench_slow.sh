@@ -58,6 +58,9 @@ done
 [ -x "$SC" ] || die "no $SC: (cd $BUILDDIR && make bench/slowclient)"
 
 DIR=${BENCH_DIR:-$(mktemp -d /tmp/rrslow.XXXXXX)}
+# as root, task commands run as the sandbox user (nobody): it must pass
+# through DIR to the stack's task directories (search, not read)
+[ "$(id -u)" != 0 ] || chmod o+x "$DIR"
 mkdir -p "$DIR"
 DIR=$(cd "$DIR" && pwd)
 STACK=$DIR/stack
