@@ -159,8 +159,13 @@ static int model_fields(struct req *r, const struct fa_upload *u,
     rc = fleet_model_fields(r->w->app->profiles, (size_t)u->nfields, names,
                             values, &b->model, field, sizeof(field), msg,
                             sizeof(msg));
+    if (!rc)
+        rc = fleet_model_material(r->w->app->profiles, b->model.profiles,
+                                  b->material, sizeof(b->material), field,
+                                  sizeof(field), msg, sizeof(msg));
     if (rc)
         return req_error(r, rc, field, "%s", msg);
+    spec->material = b->material;
     spec->model = &u->model;
     spec->overrides = b->model.overrides;
     spec->slice_profiles = b->model.profiles;

@@ -74,6 +74,57 @@ int fleet_model_fields(const struct profile_registry *reg, size_t n,
     return 0;
 }
 
+static int may_slice(const char *slice_profiles, const char *name)
+{
+    return !slice_profiles || !slice_profiles[0] ||
+           fleet_list_has(slice_profiles, name);
+}
+
+/* 1 if every profile the job may be sliced for has a config for mat (or
+ * takes no material configs at all). */
+static int all_have(const struct profile_registry *reg,
+                    const char *slice_profiles, const char *mat)
+{
+    for (size_t i = 0; i < profile_count(reg); i++) {
+        const struct profile *p = profile_at(reg, i);
+
+        if (may_slice(slice_profiles, p->name) && p->n_materials &&
+            !profile_material(p, mat))
+            return 0;
+    }
+    return 1;
+}
+
+int fleet_model_material(const struct profile_registry *reg,
+                         const char *slice_profiles, char *material,
+                         size_t len, char *field, size_t flen, char *msg,
+                         size_t mlen)
+{
+    int any = 0;
+
+    if (material[0])
+        return 0;
+    /* The first default (in profile name order) that all can slice. */
+    for (size_t i = 0; i < profile_count(reg); i++) {
+        const struct profile *p = profile_at(reg, i);
+
+        if (!may_slice(slice_profiles, p->name) || !p->default_material[0])
+            continue;
+        any = 1;
+        if (all_have(reg, slice_profiles, p->default_material)) {
+            snprintf(material, len, "%s", p->default_material);
+            return 0;
+        }
+    }
+    if (!any)
+        return 0;
+    snprintf(field, flen, "material");
+    snprintf(msg, mlen, "material: a model is sliced for one material, and "
+             "no default material of the profiles has a config in all of "
+             "them; name one");
+    return 400;
+}
+
 /* Overrides against each profile the job may be sliced for. */
 static int check_overrides(const struct profile_registry *reg,
                            const struct fleet_job_spec *spec, char *field,
@@ -88,8 +139,7 @@ static int check_overrides(const struct profile_registry *reg,
     for (size_t i = 0; i < profile_count(reg); i++) {
         const struct profile *p = profile_at(reg, i);
 
-        if (spec->slice_profiles && spec->slice_profiles[0] &&
-            !fleet_list_has(spec->slice_profiles, p->name))
+        if (!may_slice(spec->slice_profiles, p->name))
             continue;
         if (profile_check_overrides(p, n, names, values, err,
                                     sizeof(err)) == 0)
@@ -127,8 +177,7 @@ int fleet_model_check(const struct profile_registry *reg, struct store *st,
          i++) {
         const char *p = profile_at(reg, i)->name;
 
-        if (!spec->slice_profiles || !spec->slice_profiles[0] ||
-            fleet_list_has(spec->slice_profiles, p))
+        if (may_slice(spec->slice_profiles, p))
             snprintf(files[n++].profile, FLEET_NAME_MAX, "%s", p);
     }
     feas.files = files;

@@ -38,6 +38,17 @@ int fleet_model_fields(const struct profile_registry *reg, size_t n,
                        struct fleet_model_req *m, char *field, size_t flen,
                        char *msg, size_t mlen);
 
+/* The material a model job is sliced with, into material (in place): one
+ * it names stays; none becomes the first defaultMaterial (in profile name
+ * order) of the profiles it may be sliced for that all of them have a
+ * config for (the job then names it, so the scheduler sends its G-code
+ * only to printers loaded with what it was sliced for).  0, or 400 with
+ * field and message when there is none ("name one"). */
+int fleet_model_material(const struct profile_registry *reg,
+                         const char *slice_profiles, char *material,
+                         size_t len, char *field, size_t flen, char *msg,
+                         size_t mlen);
+
 /* Checks a model job (spec->model set, its overrides and slice_profiles
  * from fleet_model_fields) before it is written: profiles must be
  * configured, and some printer of a profile it may be sliced for must be

@@ -62,6 +62,12 @@ static int model_parse(struct submit *s, struct print_req *p)
         submit_fail(s, 400, field, "%s", msg);
         goto out;
     }
+    if (fleet_model_material(s->r->w->app->profiles, p->model.profiles,
+                             p->material, sizeof(p->material), field,
+                             sizeof(field), msg, sizeof(msg)) != 0) {
+        submit_fail(s, 400, field, "%s", msg);
+        goto out;
+    }
     p->file.profile[0] = '\0';
     p->spec.model = &p->file;
     p->spec.files = NULL;

@@ -159,6 +159,8 @@ expect_eq "... shows its model" "cube.stl $(sha256sum "$D/cube.stl" | cut -c1-64
     "$(body | jq -r '"\(.model.filename) \(.model.sha256)"')"
 expect_eq "... and its overrides" '{"layer_height":"0.15"}' \
     "$(body | jq -c .overrides)"
+expect_eq "... sliced for the profiles' default material" pla \
+    "$(body | jq -r .material)"
 until_ok 120 sliced "$J1" 3 || fail "job $J1 was never sliced for 3 profiles"
 api GET "/jobs/$J1" >"$T/j1.json"
 expect_eq "mk3s and voron ready, broken excluded" \
@@ -261,12 +263,18 @@ expect_contains "... because no profile can take the model" \
     "no printer profile can take the model: broken: slicing failed"
 
 # --- service=print with a model through RepRapCloud's POST ------------------------
+# voron's default material is petg, which no printer here has loaded
+expect_eq "a model sliced for petg, which no printer loads: 422" 422 \
+    "$(code POST / -H "$AH" -F service=print -F format=json \
+       -F "fileIn0=@$D/cube_bin.stl" -F profile=voron24-0.4)"
+expect_contains "... naming the field" "$(body)" \
+    '"field":"material","message":"material: no printer could ever take this job: no printer of queue default loads material petg (loaded: pla)"'
 out=$(curl -s -m 30 -H "$AH" -F service=print -F format=json \
-      -F "fileIn0=@$D/cube_bin.stl" -F profile=voron24-0.4 "$BASE/")
+      -F "fileIn0=@$D/cube_bin.stl" -F profile=voron24-0.4 -F material=pla \
+      "$BASE/")
 T5=$(printf '%s' "$out" | jq -r '.id // empty')
 check "service=print took a binary STL: $out" [ -n "$T5" ]
-J5=$(printf '%s' "$out" | jq -r '.job // .job_id // empty')
-[ -n "$J5" ] || J5=$(api GET "/jobs?limit=1000" | jq -r '[.jobs[].id] | max')
+J5=$(printf '%s' "$out" | jq -r '.job // empty')
 until_ok 120 job_done "$J5" || fail "job $J5 did not end"
 api GET "/jobs/$J5" >"$T/j5.json"
 expect_eq "... printed on the voron from the model (named as the task input)" \
