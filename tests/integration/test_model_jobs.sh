@@ -283,3 +283,24 @@ expect_eq "... printed on the voron from the model (named as the task input)" \
 WAIT_AUTH="$AH"
 expect_eq "... and its task completed with its job" complete \
     "$(wait_status "$T5" complete 30)"
+
+# --- print.cloud / rrcloud print with a model ------------------------------------
+RR=${RRCLOUD:-$builddir/rrcloud}
+if [ -x "$RR" ]; then
+    out=$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" print \
+          "$D/cube.stl" --material=pla --async 2>&1)
+    expect_eq "rrcloud print cube.stl --async: exit 0 ($out)" 0 $?
+    T6=$(printf '%s\n' "$out" | grep -oE '[0-9]{10}-[0-9]+-[0-9]+' | head -1)
+    J6=$(api GET "/tasks/$T6" | jq -r '.job // empty')
+    check "... a model job ($T6, job $J6)" [ -n "$J6" ]
+    [ -n "$J6" ] && until_ok 120 job_done "$J6"
+    expect_eq "... printed, sliced for mk3s and voron (no overrides: a new key)" \
+        "complete in0.stl mk3s:ready voron24-0.4:ready" \
+        "$(api GET "/jobs/$J6" | jq -r '"\(.state) \(.model.filename) \([.slices[] | select(.state == "ready") | "\(.profile):\(.state)"] | join(" "))"')"
+fi
+
+# --- at most fleet_slice_concurrency (1) slicing tasks at once --------------------
+api GET "/tasks?limit=1000" >"$T/tasks.json"
+expect_eq "slicing tasks never overlapped (fleet_slice_concurrency = 1)" "" \
+    "$(jq -r '[.tasks[] | select(.client == "rrcloudd-slicer")] | sort_by(.started) | . as $t | range(1; length) | select($t[.].started < $t[. - 1].ended) | $t[.].id' "$T/tasks.json")"
+check "... of several" [ "$(jq '[.tasks[] | select(.client == "rrcloudd-slicer")] | length' "$T/tasks.json")" -ge 5 ]
