@@ -610,9 +610,15 @@ int store_job_cancel_by_tasks(struct store *st, double now, int *cancelled)
 #define USABLE "p.quarantined = 0 AND " FITS " AND NOT " FAILED_ON
 /* Driven from the job's printer or its queue's index, so the first
  * printer that can take it ends the look (cheap for the usual job). */
+/* A model job whose G-code is still being made (store_slices.h) waits
+ * for its slices, not for a printer. */
+#define SLICING                                                              \
+    "(j.model_sha256 != '' AND (j.slice_planned = 0 OR EXISTS (SELECT 1 "    \
+    "FROM job_slices s WHERE s.job_id = j.id AND s.state < 2)))"
 #define STUCK                                                                \
-    "(j.cancelling = 0 AND EXISTS (SELECT 1 FROM job_copies c WHERE "        \
-    "c.job_id = j.id AND c.state = 0) AND NOT CASE WHEN j.printer_id != 0 "  \
+    "(j.cancelling = 0 AND NOT " SLICING " AND EXISTS (SELECT 1 FROM "       \
+    "job_copies c WHERE c.job_id = j.id AND c.state = 0) AND NOT CASE WHEN " \
+    "j.printer_id != 0 "                                                     \
     "THEN EXISTS (SELECT 1 FROM printers p WHERE p.id = j.printer_id AND "   \
     USABLE ") ELSE EXISTS (SELECT 1 FROM printer_queues q JOIN printers p "  \
     "ON p.id = q.printer_id WHERE q.queue = j.queue AND " USABLE ") END)"

@@ -389,6 +389,40 @@ START_TEST(store_slices_job_fails_when_none_left)
 }
 END_TEST
 
+static int stuck_of(void *arg, const struct store_unplaced *u)
+{
+    int *v = arg;
+
+    if (u->job_id == v[0])
+        v[1] = u->stuck;
+    return 0;
+}
+
+/* A model job being sliced waits for its G-code, not for a printer: it is
+ * no "unplaceable" job (whose queued copies fleet_unplaceable_timeout
+ * would fail) until its slices are done. */
+START_TEST(slicing_job_is_not_unplaceable)
+{
+    struct store_slice r;
+    int v[2], failed, ready;
+
+    v[0] = (int)model_job();
+    v[1] = -1;
+    ck_assert_int_eq(store_job_unplaceable(st, 1, stuck_of, v), 0);
+    ck_assert_int_eq(v[1], -1);              /* not planned yet */
+    r = row(v[0], "voron", SLICE_PENDING, KEY1, "");
+    ck_assert_int_eq(store_slice_plan(st, v[0], &r, 1, "none", 20, &failed),
+                     0);
+    ck_assert_int_eq(store_job_unplaceable(st, 1, stuck_of, v), 0);
+    ck_assert_int_eq(v[1], -1);              /* slicing */
+    ck_assert_int_eq(store_blob_put(st, GCODE, 900, 40), 0);
+    ck_assert_int_eq(store_slice_ready(st, KEY1, GCODE, "c.gcode", 40,
+                                       &ready), 0);
+    ck_assert_int_eq(store_job_unplaceable(st, 1, stuck_of, v), 0);
+    ck_assert_int_eq(v[1], 1);               /* no voron serves default */
+}
+END_TEST
+
 Suite *slicing_suite(void)
 {
     Suite *s = suite_create("slicing");
@@ -403,6 +437,7 @@ Suite *slicing_suite(void)
     tcase_add_test(tc, cache_key_covers_each_input);
     tcase_add_test(tc, store_slices_lifecycle);
     tcase_add_test(tc, store_slices_job_fails_when_none_left);
+    tcase_add_test(tc, slicing_job_is_not_unplaceable);
     suite_add_tcase(s, tc);
     return s;
 }
