@@ -50,6 +50,9 @@ sed -e "s|^path = .*|path = $T/bin:/usr/bin:/bin|" \
     -e 's|^cmd = .*|cmd = failslicer --export-gcode --post-process=/bin/true|' \
     -e 's|^description = .*|description = a slicer that always fails|' \
     "$top_srcdir/services/prusa-slicer.conf" >"$T/services/failslicer.conf"
+# Where task commands run sandboxed, the sandbox must let it run that.
+grep -qs '^sandboxRead' "$top_srcdir"/services/*.conf &&
+    echo "sandboxRead = $T/bin" >>"$T/services/failslicer.conf"
 sed -e 's/^slicer = .*/slicer = failslicer/' \
     -e 's/^description = .*/description = a printer whose slicer fails/' \
     -e '/^override.brim/d' "$top_srcdir/profiles/mk3s.conf" \
