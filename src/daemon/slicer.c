@@ -72,6 +72,48 @@ void slicer_set_services(struct slicer *s,
     s->services = services;
 }
 
+/* ---- exclusions ----------------------------------------------------------- */
+
+/* Why a job fails when no profile is left: each profile's reason, that of
+ * profile (being excluded now) being reason. */
+static void fail_reason(const struct store_slice *rows, size_t n,
+                        const char *profile, const char *reason, char *buf,
+                        size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "no printer profile can take "
+                                   "the model:");
+
+    for (size_t i = 0; i < n && used < len; i++) {
+        const char *why = profile && !strcmp(rows[i].profile, profile)
+                              ? reason : rows[i].reason;
+        int w = snprintf(buf + used, len - used, " %s: %s;",
+                         rows[i].profile, why);
+
+        used = w < 0 ? len : used + (size_t)w;
+    }
+}
+
+/* Excludes job_id's profile with reason; the job fails if it was the last
+ * one (*failed, may be NULL). */
+static int exclude(struct slicer *s, long long job_id, const char *profile,
+                   const char *reason, int *failed)
+{
+    struct store_slice *rows = NULL;
+    char why[1024];
+    size_t n = 0;
+    int f = 0, rc;
+
+    if (store_job_slices(s->st, job_id, &rows, &n) < 0)
+        return -1;
+    fail_reason(rows, n, profile, reason, why, sizeof(why));
+    free(rows);
+    rc = store_slice_exclude(s->st, job_id, profile, reason, why, rr_now(),
+                             &f);
+    if (failed)
+        *failed = f;
+    return rc;
+}
+
 /* ---- planning ------------------------------------------------------------- */
 
 /* What is cheaply known of the slicer's version: its program's size and
@@ -153,7 +195,7 @@ static int plan_job(struct slicer *s, const struct store_model_job *m)
     char (*names)[FLEET_NAME_MAX] = NULL;
     struct store_slice *rows = NULL;
     struct slicing_bbox bb;
-    char path[4096], ext[16], bberr[256] = "", fail[256];
+    char path[4096], ext[16], bberr[256] = "", fail[1024];
     size_t n = 0, nrows = 0;
     int failed = 0, rc = -1;
 
@@ -187,9 +229,12 @@ static int plan_job(struct slicer *s, const struct store_model_job *m)
                      "%s is configured", names[i]);
         }
     }
-    snprintf(fail, sizeof(fail), "no printer that may take the job has a "
-             "printer profile%s%.180s", m->slice_profiles[0] ? " among " : "",
-             m->slice_profiles);
+    if (nrows)
+        fail_reason(rows, nrows, NULL, NULL, fail, sizeof(fail));
+    else
+        snprintf(fail, sizeof(fail), "no printer that may take the job has "
+                 "a printer profile%s%.180s", m->slice_profiles[0]
+                 ? " among " : "", m->slice_profiles);
     rc = store_slice_plan(s->st, m->id, rows, nrows, fail, rr_now(),
                           &failed);
     if (rc == 0)
@@ -348,14 +393,13 @@ static int start_slice(struct slicer *s, const struct store_slice *row)
                                   : NULL;
     struct task t;
     char tmp[4096], err[512];
-    int failed = 0, rc;
+    int rc;
 
     if ((rc = store_model_job_get(s->st, row->job_id, &m)) != 0)
         return rc < 0 ? -1 : 0;
     if (!svc)
-        return store_slice_exclude(s->st, row->job_id, row->profile,
-                                   "its profile or slicer service is no "
-                                   "longer configured", rr_now(), &failed);
+        return exclude(s, row->job_id, row->profile, "its profile or slicer "
+                       "service is no longer configured", NULL);
     memset(&t, 0, sizeof(t));
     if (rr_id_new(t.id) < 0 ||
         spool_tmp_dir(s->conf->spool_dir, tmp, sizeof(tmp)) < 0) {
@@ -379,8 +423,7 @@ static int start_slice(struct slicer *s, const struct store_slice *row)
         rr_rmtree(tmp);
         log_err("slicing job %lld for %s: %s", row->job_id, row->profile,
                 err);
-        rc = store_slice_exclude(s->st, row->job_id, row->profile, err,
-                                 rr_now(), &failed);
+        rc = exclude(s, row->job_id, row->profile, err, NULL);
         goto out;
     }
     rc = store_slice_start(s->st, row->job_id, row->profile, &t, rr_now());
@@ -478,9 +521,8 @@ static int finish_slice(struct slicer *s, const struct store_slice *row,
     if (rc < 0)
         return -1;
     if (rc == STORE_NOTFOUND)
-        return store_slice_exclude(s->st, row->job_id, row->profile,
-                                   "its slicing task is gone", rr_now(),
-                                   &failed);
+        return exclude(s, row->job_id, row->profile, "its slicing task is "
+                       "gone", NULL);
     if (!task_status_final(t.status)) {
         task_clear(&t);
         return 0;
@@ -501,8 +543,7 @@ static int finish_slice(struct slicer *s, const struct store_slice *row,
         snprintf(why, sizeof(why), "slicing failed (task %s %s%s%s)%s%s",
                  t.id, task_status_name(t.status), t.reason ? ": " : "",
                  t.reason ? t.reason : "", last[0] ? ": " : "", last);
-        rc = store_slice_exclude(s->st, row->job_id, row->profile, why,
-                                 rr_now(), &failed);
+        rc = exclude(s, row->job_id, row->profile, why, &failed);
         log_info("job %lld: %s excluded: %s%s", row->job_id, row->profile,
                  why, failed ? "; the job failed" : "");
     }

@@ -175,13 +175,11 @@ static int add_file_tx(struct store *st, long long job_id,
                ? -1 : 0;
 }
 
-/* Fails the job's queued copies when every row is excluded; the reason
- * names each profile's. */
+/* Fails the job's queued copies with reason when every row is excluded. */
 static int settle_tx(struct store *st, long long job_id, const char *reason,
                      double now, int *failed)
 {
     long long open = 0;
-    char why[1024];
 
     *failed = 0;
     if (sf_ll(st, &open, "SELECT count(*) FROM job_slices WHERE job_id = ?1 "
@@ -189,28 +187,6 @@ static int settle_tx(struct store *st, long long job_id, const char *reason,
         return -1;
     if (open > 0)
         return 0;
-    if (!reason) {
-        sqlite3_stmt *s = sf_bind(st, "SELECT profile, COALESCE(reason, "
-                                  "'') FROM job_slices WHERE job_id = ?1 "
-                                  "ORDER BY profile", "i", job_id);
-        size_t used;
-        int rc;
-
-        if (!s)
-            return -1;
-        used = (size_t)snprintf(why, sizeof(why), "no printer profile can "
-                                "take the model:");
-        while ((rc = sqlite3_step(s)) == SQLITE_ROW && used < sizeof(why)) {
-            int w = snprintf(why + used, sizeof(why) - used, " %s: %s;",
-                             (const char *)sqlite3_column_text(s, 0),
-                             (const char *)sqlite3_column_text(s, 1));
-            used = w < 0 ? sizeof(why) : used + (size_t)w;
-        }
-        sf_done(s);
-        if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-            return sf_fail(st, "slices settle");
-        reason = why;
-    }
     if (sf_exec(st, "UPDATE job_copies SET state = 3, reason = ?2 WHERE "
                 "job_id = ?1 AND state = 0", "it", job_id, reason) < 0)
         return -1;
@@ -247,7 +223,7 @@ static int plan_tx(struct store *st, long long job_id,
     if (sf_exec(st, "UPDATE jobs SET slice_planned = 1 WHERE id = ?1", "i",
                 job_id) < 0)
         return -1;
-    return settle_tx(st, job_id, n ? NULL : fail_reason, now, failed);
+    return settle_tx(st, job_id, fail_reason, now, failed);
 }
 
 int store_slice_plan(struct store *st, long long job_id,
@@ -326,8 +302,8 @@ int store_slice_ready(struct store *st, const char *key, const char *sha256,
 }
 
 static int exclude_tx(struct store *st, long long job_id,
-                      const char *profile, const char *reason, double now,
-                      int *failed)
+                      const char *profile, const char *reason,
+                      const char *fail_reason, double now, int *failed)
 {
     int rc = sf_exec(st, "UPDATE job_slices SET state = 3, reason = ?3, "
                      "updated = ?4 WHERE job_id = ?1 AND profile = ?2 AND "
@@ -338,12 +314,13 @@ static int exclude_tx(struct store *st, long long job_id,
         return rc < 0 ? -1 : 0;
     if (exclude_event(st, job_id, profile, reason, now) < 0)
         return -1;
-    return settle_tx(st, job_id, NULL, now, failed);
+    return settle_tx(st, job_id, fail_reason, now, failed);
 }
 
 int store_slice_exclude(struct store *st, long long job_id,
-                        const char *profile, const char *reason, double now,
-                        int *failed)
+                        const char *profile, const char *reason,
+                        const char *fail_reason, double now, int *failed)
 {
-    SF_TX(st, exclude_tx(st, job_id, profile, reason, now, failed));
+    SF_TX(st, exclude_tx(st, job_id, profile, reason, fail_reason, now,
+                         failed));
 }

@@ -70,10 +70,10 @@ int store_model_job_get(struct store *st, long long id,
 int store_model_job_profiles(struct store *st, long long job_id,
                              char (**out)[FLEET_NAME_MAX], size_t *n);
 
-/* Plans a job: inserts rows (state pending or excluded; ready rows are
- * taken from the cache here too), an event for each exclusion, marks the
- * job planned, and fails its queued copies with reason when no row is
- * left that is not excluded (*failed = 1).  One transaction. */
+/* Plans a job: inserts rows (pending or excluded), an event for each
+ * exclusion, marks the job planned, and fails its queued copies with
+ * fail_reason when no row is left that is not excluded (*failed = 1).
+ * One transaction. */
 int store_slice_plan(struct store *st, long long job_id,
                      const struct store_slice *rows, size_t n,
                      const char *fail_reason, double now, int *failed);
@@ -106,11 +106,11 @@ int store_slice_start(struct store *st, long long job_id,
 int store_slice_ready(struct store *st, const char *key, const char *sha256,
                       const char *filename, double now, int *jobs);
 
-/* Excludes a row with reason (event "slice_excluded"), and fails the
- * job's queued copies when no row of it is left that is not excluded
- * (*failed = 1; the job's reason lists why). */
+/* Excludes a row (not yet ready) with reason (event "slice_excluded"),
+ * and fails the job's queued copies with fail_reason when no row of it is
+ * left that is not excluded (*failed = 1).  One transaction. */
 int store_slice_exclude(struct store *st, long long job_id,
-                        const char *profile, const char *reason, double now,
-                        int *failed);
+                        const char *profile, const char *reason,
+                        const char *fail_reason, double now, int *failed);
 
 #endif
