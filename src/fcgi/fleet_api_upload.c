@@ -6,15 +6,19 @@
 #include "fcgi/worker.h"
 #include "fleet/blob.h"
 #include "fleet/slicing.h"
+#include "services/filetype.h"
 #include "services/service.h"
 #include "http/multipart.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define UP_CHUNK (256 * 1024)
 #define UP_SNIFF 4096   /* bytes checked for NUL: G-code is text */
@@ -26,6 +30,7 @@ struct up_ctx {
     struct fleet_blob_writer w;
     int in_file;            /* the current part is a file */
     int in_model;           /* ... and it is the model */
+    char model_ext[16];     /* its type, by the file name */
     int file_from_field;    /* index of the plain "file" part, or -1 */
     long long sniffed;
     char name[64];
@@ -104,9 +109,42 @@ static int model_begin(struct up_ctx *x, const struct mp_part *part)
     memset(&u->model, 0, sizeof(u->model));
     display_name(part->filename, u->model.filename,
                  sizeof(u->model.filename));
+    snprintf(x->model_ext, sizeof(x->model_ext), "%s", ext);
     x->in_file = 1;
     x->in_model = 1;
     return 0;
+}
+
+/* The stored model is what its name says (the relay's structural checks
+ * and libmagic: a binary STL's length, an ASCII STL's facets, a 3MF's zip
+ * directory); else 415 and the blob goes (no row names it yet, and the
+ * same bytes would be refused again). */
+static int model_check(struct up_ctx *x, const struct fleet_job_file *f)
+{
+    struct app *app = x->r->w->app;
+    unsigned char head[FILETYPE_HEAD_LEN];
+    char path[4096], err[512];
+    ssize_t n = -1;
+    int fd, rc;
+
+    if (fleet_blob_path(x->conf->spool_dir, f->sha256, path,
+                        sizeof(path)) < 0 ||
+        (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return up_fail(x, 500, x->name, "cannot read the model back");
+    n = read(fd, head, sizeof(head));
+    close(fd);
+    if (n < 0)
+        return up_fail(x, 500, x->name, "cannot read the model back");
+    pthread_mutex_lock(&app->ft_lock);
+    rc = filetype_check(app->ft, path, head, (size_t)n,
+                        (unsigned long long)f->size, x->model_ext, NULL, 0,
+                        err, sizeof(err));
+    pthread_mutex_unlock(&app->ft_lock);
+    if (rc == 0)
+        return 0;
+    if (store_blob_get(x->r->w->st, f->sha256, NULL, NULL) == STORE_NOTFOUND)
+        unlink(path);
+    return up_fail(x, 415, x->name, "%s: %s", x->name, err);
 }
 
 /* A "file" whose name says model rather than G-code. */
@@ -248,6 +286,8 @@ static int on_end(void *arg)
     if (fleet_blob_commit(&x->w, x->conf->spool_dir, f->sha256, &f->size) < 0)
         return up_fail(x, 500, x->name, "cannot store upload: %s",
                        strerror(errno));
+    if (x->in_model && model_check(x, f) != 0)
+        return 1;
     /* Recorded now (refcount 0): a job references it later, and a blob
      * no job takes is purged after a grace period. */
     if (store_blob_put(x->r->w->st, f->sha256, f->size, rr_now()) < 0)

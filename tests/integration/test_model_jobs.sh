@@ -132,6 +132,12 @@ expect_eq "a model type no slicer takes (scad): 415" 415 \
     "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$D/cube.scad")"
 expect_contains "... naming the field and the types" "$(body)" \
     '"field":"model","message":"model: '"'cube.scad'"' is not a model a slicer takes (stl, obj, 3mf)'
+printf 'not a model at all, whatever its name says\n' >"$T/junk.stl"
+expect_eq "a model that is not what its name says: 415" 415 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$T/junk.stl")"
+expect_contains "... naming the field" "$(body)" '"field":"model","message":"model: '
+expect_eq "... and its bytes are not kept" "" \
+    "$(find "$STACK" -path '*blobs*' -type f -name "$(sha256sum "$T/junk.stl" | cut -c3-64)")"
 expect_eq "... also as the file part: 415" 415 \
     "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "file=@$D/cube.scad")"
 expect_contains "... naming the field" "$(body)" '"field":"file"'
