@@ -33,6 +33,7 @@ int main(void)
         store_keys_suite,
         profile_suite,
         slicing_suite,
+        fleet_model_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

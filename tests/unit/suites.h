@@ -27,5 +27,6 @@ Suite *store_keys_suite(void);
 Suite *taskcache_suite(void);
 Suite *profile_suite(void);
 Suite *slicing_suite(void);
+Suite *fleet_model_suite(void);
 
 #endif
