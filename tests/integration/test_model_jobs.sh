@@ -13,7 +13,9 @@
 #   - a model 300 mm wide is excluded from mk3s (bed too small) and
 #     prints only on the voron;
 #   - a job only "broken" may take fails, saying why;
-#   - service=print with fileIn0=@cube.stl through POST / prints.
+#   - service=print with fileIn0=@cube.stl through POST / prints;
+#   - kill -9 of rrcloudd mid-slice: after its restart the slice ends and
+#     the job prints.
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
@@ -53,13 +55,31 @@ sed -e "s|^path = .*|path = $T/bin:/usr/bin:/bin|" \
 # Where task commands run sandboxed, the sandbox must let it run that.
 grep -qs '^sandboxRead' "$top_srcdir"/services/*.conf &&
     echo "sandboxRead = $T/bin" >>"$T/services/failslicer.conf"
+# slowslicer: takes 3 s, then writes a little G-code where it is told
+cat >"$T/bin/slowslicer" <<'EOF'
+#!/bin/sh
+out=
+for a; do case $a in --output=*) out=${a#--output=} ;; esac; done
+sleep 3
+printf '; slowslicer\nG28\nG1 X10 Y10 Z0.2 E1\n' >"$out"
+EOF
+chmod +x "$T/bin/slowslicer"
+sed -e "s|^path = .*|path = $T/bin:/usr/bin:/bin|" \
+    -e 's|^cmd = .*|cmd = slowslicer --export-gcode --post-process=/bin/true|' \
+    -e 's|^description = .*|description = a slicer that takes its time|' \
+    "$top_srcdir/services/prusa-slicer.conf" >"$T/services/slowslicer.conf"
+grep -qs '^sandboxRead' "$top_srcdir"/services/*.conf &&
+    echo "sandboxRead = $T/bin" >>"$T/services/slowslicer.conf"
+sed -e 's/^slicer = .*/slicer = slowslicer/' \
+    -e 's/^description = .*/description = a printer whose slicer is slow/' \
+    "$top_srcdir/profiles/mk3s.conf" >"$T/profiles/slow.conf"
 sed -e 's/^slicer = .*/slicer = failslicer/' \
     -e 's/^description = .*/description = a printer whose slicer fails/' \
     -e '/^override.brim/d' "$top_srcdir/profiles/mk3s.conf" \
     >"$T/profiles/broken.conf"
 
 # --- the farm: one printer of each profile, prints of 60 simulated s --------
-"$SIM" --port=0 --printers=4 --time-scale=60 --print-seconds=60 \
+"$SIM" --port=0 --printers=5 --time-scale=60 --print-seconds=60 \
     >"$T/sim.out" 2>"$T/sim.err" &
 EXTRA_PIDS=$!
 until_ok 10 grep -qs 'listening on' "$T/sim.out" ||
@@ -75,7 +95,7 @@ enroll_token = $ENROLL
 profiles_dir = $T/profiles
 fleet_poll_interval = 1
 fleet_slice_concurrency = 1
-frontend = fe1 eu $SIMURL capacity=10 canary=$SIMURL/p/4/server/info"
+frontend = fe1 eu $SIMURL capacity=10 canary=$SIMURL/p/5/server/info"
 export STACK_CONF_EXTRA STACK_SERVICES_DIR
 failures=1
 stack_start nginx
@@ -92,11 +112,15 @@ code() { # METHOD PATH [curl args...]: the status only (body in $T/body)
     curl -s -m 30 -o "$T/body" -w '%{http_code}' -X "$m" "$@" "$BASE$p"
 }
 
+# the slow printer serves a queue of its own (the restart test's)
+api POST /queues -H "$J" -d '{"name":"slowq"}' >/dev/null
 n=1
-for prof in mk3s voron24-0.4 broken; do
-    out=$(curl -s -m 10 -H "Authorization: Bearer $ENROLL" -H "$J" \
+for prof in mk3s voron24-0.4 broken slow; do
+    q=default; who=$ENROLL
+    [ "$prof" = slow ] && { q=slowq; who=$ADMIN; }
+    out=$(curl -s -m 10 -H "Authorization: Bearer $who" -H "$J" \
         -d "{\"name\":\"$prof-1\",\"region\":\"eu\",\"profile\":\"$prof\",
-             \"material\":\"pla\",\"queues\":[\"default\"],
+             \"material\":\"pla\",\"queues\":[\"$q\"],
              \"auto_eject\":true}" "$BASE/api/v1/printers")
     id=$(printf '%s' "$out" | jq -r '.id // empty')
     tok=$(printf '%s' "$out" | jq -r '.token // empty')
@@ -107,8 +131,8 @@ for prof in mk3s voron24-0.4 broken; do
         "$BASE/api/v1/printers/$id/share"
     n=$((n + 1))
 done
-ready3() { [ "$(api GET /printers | jq '[.printers[] | select(.state == "ready")] | length')" = 3 ]; }
-until_ok 30 ready3 || fail "the printers never became ready"
+ready4() { [ "$(api GET /printers | jq '[.printers[] | select(.state == "ready")] | length')" = 4 ]; }
+until_ok 30 ready4 || fail "the printers never became ready"
 
 njobs() { api GET "/jobs?limit=1000" | jq '.jobs | length'; }
 ntasks() { api GET "/tasks?limit=1000" | jq '.tasks | length'; }
@@ -313,3 +337,23 @@ api GET "/tasks?limit=1000" >"$T/tasks.json"
 expect_eq "slicing tasks never overlapped (fleet_slice_concurrency = 1)" "" \
     "$(jq -r '[.tasks[] | select(.client == "rrcloudd-slicer")] | sort_by(.started) | . as $t | range(1; length) | select($t[.].started < $t[. - 1].ended) | $t[.].id' "$T/tasks.json")"
 check "... of several" [ "$(jq '[.tasks[] | select(.client == "rrcloudd-slicer")] | length' "$T/tasks.json")" -ge 5 ]
+
+# --- kill -9 of rrcloudd mid-slice, then its restart ------------------------------
+expect_eq "a model for the slow profile only: 201" 201 \
+    "$(code POST /api/v1/queues/slowq/jobs -H "$AH" \
+       -F "model=@$D/cube.stl" -F profile=slow)"
+J7=$(body | jq -r .id)
+slicing() { [ "$(api GET "/jobs/$J7" | jq -r '.slices[0].state')" = slicing ] &&
+            T7=$(api GET "/jobs/$J7" | jq -r '.slices[0].task') &&
+            [ "$(api GET "/tasks/$T7" | jq -r .status)" = busy ]; }
+until_ok 30 slicing || fail "job $J7 never started slicing"
+kill -9 "$(cat "$STACK/rrcloudd.pid")"
+"$builddir/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
+echo $! >"$STACK/rrcloudd.pid"
+until_ok 60 job_done "$J7" || fail "job $J7 did not end after the restart"
+api GET "/jobs/$J7" >"$T/j7.json"
+expect_eq "after the restart the slice ended and the job printed on slow" \
+    "complete slow:ready $P_slow" \
+    "$(jq -r '"\(.state) \([.slices[] | "\(.profile):\(.state)"] | join(" ")) \([.attempts[] | select(.state == "complete") | .printer] | map(tostring) | join(","))"' "$T/j7.json")"
+expect_eq "... with the slicer's G-code" "; slowslicer" \
+    "$(f=$(find "$STACK" -path '*blobs*' -type f -name "$(jq -r '.files[0].sha256' "$T/j7.json" | cut -c3-)"); head -1 "$f")"
