@@ -74,6 +74,7 @@ static const struct conf_key conf_keys[] = {
     NUM(fleet_heatup_time, K_SECS), NUM(fleet_age_boost, K_SECS),
     NUM(fleet_change_penalty, K_INT), NUM(fleet_max_copies, K_INT),
     NUM(fleet_delete_files, K_BOOL), NUM(fleet_unplaceable_timeout, K_SECS),
+    NUM(fleet_slice_concurrency, K_INT),
     NUM(frontend_capacity, K_INT), NUM(frontend_check_interval, K_SECS),
     NUM(frontend_fail_threshold, K_INT), NUM(frontend_grace, K_SECS),
     NUM(metrics_public, K_BOOL), NUM(max_json_body, K_SIZE),
@@ -147,6 +148,7 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->fleet_age_boost = 3600;
     c->fleet_change_penalty = 1;
     c->fleet_max_copies = 1000;
+    c->fleet_slice_concurrency = 1;
     c->fleet_delete_files = 1;
     c->fleet_unplaceable_timeout = 0;
     c->frontend_capacity = 150;
@@ -373,6 +375,12 @@ int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: fleet_fail_per_printer, "
                  "fleet_fail_printers, frontend_fail_threshold and "
                  "fleet_max_copies must be at least 1", path);
+        return -1;
+    }
+    if (c->fleet_slice_concurrency < 0 ||
+        c->fleet_slice_concurrency > c->runner_slots) {
+        snprintf(err, errlen, "%s: fleet_slice_concurrency is 0 to "
+                 "runner_slots (%d)", path, c->runner_slots);
         return -1;
     }
     if (strcmp(c->sendfile_mode, "accel") != 0 &&

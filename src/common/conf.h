@@ -118,6 +118,8 @@ struct rr_conf {
     long long fleet_age_boost;         /* s waiting per priority step */
     int fleet_change_penalty;          /* priority steps per spool change */
     int fleet_max_copies;              /* copies of one job */
+    int fleet_slice_concurrency;       /* slicing tasks of model jobs at
+                                          once (0 = none are sliced) */
     int fleet_delete_files;            /* delete rr-*.gcode after attempts */
     long long fleet_unplaceable_timeout; /* s a job no printer can take
                                             waits before it fails, 0 =

@@ -21,6 +21,7 @@
 #include "daemon/recover.h"
 #include "daemon/runner.h"
 #include "daemon/sandbox.h"
+#include "daemon/slicer.h"
 #include "fleet/fleet.h"
 #include "http/netcheck.h"
 #include "services/service.h"
@@ -51,6 +52,9 @@
 #define START_RETRY_MS 5000
 /* rrcloudd's heartbeat in the store, which /healthz reads. */
 #define BEAT_MS 2000
+/* How often model jobs' slicing tasks are looked at: a slice's end
+ * reaches the scheduler within this (new jobs come by wake at once). */
+#define SLICE_TICK_MS 250
 
 struct daemon {
     struct rr_conf conf;
@@ -64,6 +68,8 @@ struct daemon {
     struct runner *runner;
     struct notify *notify;
     struct fleet *fleet;     /* printers; NULL with --once */
+    struct slicer *slicer;   /* model jobs; NULL with --once */
+    struct loop_timer *slice_timer;
     struct loop_timer *purge_timer;
     struct loop_timer *sweep_timer;
     struct loop_timer *beat_timer;
@@ -231,6 +237,23 @@ static int take_lock(struct daemon *d)
 
 /* ---- event handlers ----------------------------------------------------- */
 
+/* Model jobs: slicing tasks started go to the runner at once, G-code
+ * that became ready to the scheduler. */
+static void slice_tick(struct daemon *d)
+{
+    int ready = 0, started = slicer_tick(d->slicer, &ready);
+
+    if (started > 0 && runner_poll(d->runner) < 0)
+        log_err("runner: %s", store_errmsg(d->st));
+    if (ready > 0 && d->fleet)
+        fleet_poll(d->fleet);
+}
+
+static void on_slice(struct loop *l, struct loop_timer *t, void *arg)
+{
+    slice_tick(arg);
+}
+
 static void on_wake(struct loop *l, int fd, uint32_t events, void *arg)
 {
     struct daemon *d = arg;
@@ -242,6 +265,8 @@ static void on_wake(struct loop *l, int fd, uint32_t events, void *arg)
         notify_kick(d->notify);
     if ((bits & WAKE_FLEET) && d->fleet)
         fleet_poll(d->fleet);
+    if ((bits & WAKE_FLEET) && d->slicer)
+        slice_tick(d);
 }
 
 static void on_purge(struct loop *l, struct loop_timer *t, void *arg)
@@ -300,6 +325,8 @@ static void on_hup(struct loop *l, int signo, void *arg)
     }
     if (d->runner)
         runner_set_registry(d->runner, reg);
+    if (d->slicer)
+        slicer_set_services(d->slicer, reg);
     service_registry_free(d->reg);
     d->reg = reg;
     log_info("SIGHUP: %zu services loaded from %s",
@@ -381,6 +408,10 @@ static void on_beat(struct loop *l, struct loop_timer *t, void *arg)
 /* Undoes a start_work that failed part-way (the lock stays taken). */
 static void stop_work(struct daemon *d)
 {
+    loop_timer_del(d->loop, d->slice_timer);
+    d->slice_timer = NULL;
+    slicer_free(d->slicer);
+    d->slicer = NULL;
     fleet_free(d->fleet);
     d->fleet = NULL;
     notify_stop(d->notify);
@@ -483,6 +514,15 @@ static int start_work(struct daemon *d)
             goto retry;
         }
         fleet_set_notify(d->fleet, kick_notifier, d->notify);
+        d->slicer = slicer_new(&d->conf, d->reg, d->st, err, sizeof(err));
+        if (!d->slicer) {
+            log_err("%s", err);
+            return -1;
+        }
+        d->slice_timer = loop_add_timer(d->loop, SLICE_TICK_MS, 1, on_slice,
+                                        d);
+        if (!d->slice_timer)
+            return -1;
     }
     if (loop_add_fd(d->loop, d->wake_fd, EPOLLIN, on_wake, d) < 0)
         return -1;

@@ -113,6 +113,8 @@ struct fa_upload {
     int octoprint;
     struct fleet_job_file files[FA_MAX_FILES];
     size_t nfiles;
+    struct fleet_job_file model;  /* a model job's model (fleet_model.h) */
+    int has_model;
     char *fields[32][2];          /* name, value (owned) */
     int nfields;
     /* first error: status, field, message */

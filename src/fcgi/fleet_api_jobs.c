@@ -4,6 +4,7 @@
 #include "common/util.h"
 #include "fcgi/fields.h"
 #include "fcgi/fleet_api_int.h"
+#include "fcgi/fleet_model.h"
 #include "fcgi/worker.h"
 #include "fleet/profile.h"
 #include "http/url.h"
@@ -33,7 +34,7 @@ int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
     long long id;
     int rc;
 
-    if ((rc = check_profiles(r, spec)) != 0)
+    if (!spec->model && (rc = check_profiles(r, spec)) != 0)
         return rc;
     if (store_queue_get(r->w->st, spec->queue, &(struct fleet_queue){ 0 }) ==
         STORE_NOTFOUND)
@@ -52,8 +53,14 @@ int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
             return req_error(r, 404, "files", "files[%zu].sha256: no such "
                              "blob (upload the file instead)", i);
     }
-    rc = store_job_feasible(r->w->st, spec, field, sizeof(field), msg,
-                            sizeof(msg));
+    if (spec->model) {
+        rc = fleet_model_check(r->w->app->profiles, r->w->st, spec, field,
+                               sizeof(field), msg, sizeof(msg));
+        if (rc)
+            return req_error(r, rc, field[0] ? field : NULL, "%s", msg);
+    } else
+        rc = store_job_feasible(r->w->st, spec, field, sizeof(field), msg,
+                                sizeof(msg));
     if (rc == STORE_CONFLICT)
         return req_error(r, 422, field, "%s: no printer could ever take this "
                          "job: %s", field, msg);
@@ -85,6 +92,7 @@ int fa_job_submit(struct req *r, const struct fleet_job_spec *spec)
 struct job_bufs {
     char material[FLEET_NAME_MAX], colour[FLEET_NAME_MAX];
     char name[FLEET_FILENAME_MAX], notifier[FLEET_URL_MAX * 4];
+    struct fleet_model_req model;
 };
 
 static int form_fields(struct req *r, const struct fa_upload *u,
@@ -134,6 +142,36 @@ static int form_fields(struct req *r, const struct fa_upload *u,
     return 0;
 }
 
+/* A model job's profile and override.* fields (fleet_model.h). */
+static int model_fields(struct req *r, const struct fa_upload *u,
+                        struct fleet_job_spec *spec, struct job_bufs *b)
+{
+    const char *names[32], *values[32];
+    char field[64] = "", msg[640];
+    int rc;
+
+    if (!u->has_model)
+        return 0;
+    for (int i = 0; i < u->nfields; i++) {
+        names[i] = u->fields[i][0];
+        values[i] = u->fields[i][1];
+    }
+    rc = fleet_model_fields(r->w->app->profiles, (size_t)u->nfields, names,
+                            values, &b->model, field, sizeof(field), msg,
+                            sizeof(msg));
+    if (!rc)
+        rc = fleet_model_material(r->w->app->profiles, b->model.profiles,
+                                  b->material, sizeof(b->material), field,
+                                  sizeof(field), msg, sizeof(msg));
+    if (rc)
+        return req_error(r, rc, field, "%s", msg);
+    spec->material = b->material;
+    spec->model = &u->model;
+    spec->overrides = b->model.overrides;
+    spec->slice_profiles = b->model.profiles;
+    return 0;
+}
+
 static int submit_multipart(struct req *r, const char *queue,
                             const char *owner)
 {
@@ -147,7 +185,8 @@ static int submit_multipart(struct req *r, const char *queue,
     memset(&spec, 0, sizeof(spec));
     memset(&b, 0, sizeof(b));
     if ((rc = fa_upload_receive(r, u)) == 0 &&
-        (rc = form_fields(r, u, &spec, &b)) == 0) {
+        (rc = form_fields(r, u, &spec, &b)) == 0 &&
+        (rc = model_fields(r, u, &spec, &b)) == 0) {
         spec.queue = queue;
         spec.owner = owner;
         spec.files = u->files;
@@ -320,12 +359,14 @@ int fa_send_job(struct req *r, long long id, int status)
     } else {
         /* A non-NULL pointer even for none, so "attempts": [] shows. */
         static const struct fleet_attempt none;
-        rc = req_send_json(r, status,
-                           job_shown(r, &j,
-                                     fleet_job_json(&j, d->files, d->nfiles,
-                                                    d->att ? d->att : &none,
-                                                    d->natt)),
-                           NULL);
+        json_t *o = fleet_job_json(&j, d->files, d->nfiles,
+                                   d->att ? d->att : &none, d->natt);
+
+        if (o && fleet_model_json(r->w->st, id, o) < 0) {
+            json_decref(o);
+            rc = req_error(r, 500, NULL, "store error");
+        } else
+            rc = req_send_json(r, status, job_shown(r, &j, o), NULL);
     }
     fleet_job_clear(&j);
     free(d->att);

@@ -6,14 +6,20 @@
 #include "fcgi/fleet_api_int.h"
 #include "fcgi/worker.h"
 #include "fleet/blob.h"
+#include "fleet/slicing.h"
+#include "services/filetype.h"
+#include "services/service.h"
 #include "http/multipart.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define UP_CHUNK (256 * 1024)
 #define UP_SNIFF 4096   /* bytes checked for NUL: G-code is text */
@@ -25,6 +31,8 @@ struct up_ctx {
     struct fleet_blob_writer w;
     struct fair_spool spool;  /* the spool's floors for this body */
     int in_file;            /* the current part is a file */
+    int in_model;           /* ... and it is the model */
+    char model_ext[16];     /* its type, by the file name */
     int file_from_field;    /* index of the plain "file" part, or -1 */
     long long sniffed;
     char name[64];
@@ -77,6 +85,81 @@ static void display_name(const char *in, char *out, size_t len)
     }
 }
 
+/* A model (fleet_model.h): the part "model", or "file" with a model's
+ * extension.  Any bytes (binary STL, 3MF); rrcloudd reads its structure
+ * when it plans the slices. */
+static int model_begin(struct up_ctx *x, const struct mp_part *part)
+{
+    struct fa_upload *u = x->u;
+    char ext[16] = "";
+
+    if (!part->filename || !*part->filename)
+        return up_fail(x, 400, part->name, "%s: a file upload needs a file "
+                       "name", part->name);
+    if (service_input_ext(part->filename, ext, sizeof(ext)) < 0 ||
+        !slicing_model_ext(ext))
+        return up_fail(x, 415, part->name, "%s: '%.64s' is not a model a "
+                       "slicer takes (%s)", part->name, part->filename,
+                       slicing_model_exts());
+    if (u->has_model)
+        return up_fail(x, 400, part->name, "%s: one model per job",
+                       part->name);
+    if (fleet_blob_open(&x->w, x->conf->spool_dir,
+                        (long long)x->conf->max_body_size) < 0)
+        return up_fail(x, 500, part->name, "cannot store upload: %s",
+                       strerror(errno));
+    memset(&u->model, 0, sizeof(u->model));
+    display_name(part->filename, u->model.filename,
+                 sizeof(u->model.filename));
+    snprintf(x->model_ext, sizeof(x->model_ext), "%s", ext);
+    x->in_file = 1;
+    x->in_model = 1;
+    return 0;
+}
+
+/* The stored model is what its name says (the relay's structural checks
+ * and libmagic: a binary STL's length, an ASCII STL's facets, a 3MF's zip
+ * directory); else 415 and the blob goes (no row names it yet, and the
+ * same bytes would be refused again). */
+static int model_check(struct up_ctx *x, const struct fleet_job_file *f)
+{
+    struct app *app = x->r->w->app;
+    unsigned char head[FILETYPE_HEAD_LEN];
+    char path[4096], err[512];
+    ssize_t n = -1;
+    int fd, rc;
+
+    if (fleet_blob_path(x->conf->spool_dir, f->sha256, path,
+                        sizeof(path)) < 0 ||
+        (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        return up_fail(x, 500, x->name, "cannot read the model back");
+    n = read(fd, head, sizeof(head));
+    close(fd);
+    if (n < 0)
+        return up_fail(x, 500, x->name, "cannot read the model back");
+    pthread_mutex_lock(&app->ft_lock);
+    rc = filetype_check(app->ft, path, head, (size_t)n,
+                        (unsigned long long)f->size, x->model_ext, NULL, 0,
+                        err, sizeof(err));
+    pthread_mutex_unlock(&app->ft_lock);
+    if (rc == 0)
+        return 0;
+    if (store_blob_get(x->r->w->st, f->sha256, NULL, NULL) == STORE_NOTFOUND)
+        unlink(path);
+    return up_fail(x, 415, x->name, "%s: %s", x->name, err);
+}
+
+/* A "file" whose name says model rather than G-code. */
+static int model_named(const struct up_ctx *x, const struct mp_part *part)
+{
+    char ext[16];
+
+    return !x->u->octoprint && !strcmp(part->name, "file") &&
+           part->filename &&
+           service_input_ext(part->filename, ext, sizeof(ext)) == 0 &&
+           slicing_model_ext(ext);
+}
+
 static int file_begin(struct up_ctx *x, const struct mp_part *part)
 {
     struct fa_upload *u = x->u;
@@ -88,8 +171,9 @@ static int file_begin(struct up_ctx *x, const struct mp_part *part)
                        "name", part->name);
     if (!fa_gcode_name(part->filename))
         return up_fail(x, 415, part->name, "%s: '%.64s' is not G-code "
-                       "(.gcode, .g, .gco, .gc, .nc)", part->name,
-                       part->filename);
+                       "(.gcode, .g, .gco, .gc, .nc)%s", part->name,
+                       part->filename, x->u->octoprint ? "" : " nor a model "
+                       "a slicer takes (stl, obj, 3mf)");
     if (!u->octoprint && strncmp(part->name, "file_", 5) == 0) {
         if (!fleet_name_valid(part->name + 5))
             return up_fail(x, 400, part->name, "%s: the profile after "
@@ -132,6 +216,10 @@ static int on_begin(void *arg, const struct mp_part *part)
     snprintf(x->name, sizeof(x->name), "%s", part->name);
     buf_reset(&x->val);
     x->in_file = 0;
+    x->in_model = 0;
+    if (!x->u->octoprint &&
+        (!strcmp(part->name, "model") || model_named(x, part)))
+        return model_begin(x, part);
     if (file)
         return file_begin(x, part);
     if (part->filename && *part->filename)
@@ -153,7 +241,7 @@ static int on_data(void *arg, const char *data, size_t len)
                            x->conf->max_field_size);
         return 0;
     }
-    if (x->sniffed < UP_SNIFF) {
+    if (!x->in_model && x->sniffed < UP_SNIFF) {
         size_t n = len < (size_t)(UP_SNIFF - x->sniffed)
                        ? len : (size_t)(UP_SNIFF - x->sniffed);
         if (memchr(data, '\0', n))
@@ -195,14 +283,21 @@ static int on_end(void *arg)
         fleet_blob_abort(&x->w);
         return up_fail(x, 400, x->name, "%s: empty file", x->name);
     }
+    if (x->in_model)
+        f = &u->model;
     if (fleet_blob_commit(&x->w, x->conf->spool_dir, f->sha256, &f->size) < 0)
         return up_fail(x, 500, x->name, "cannot store upload: %s",
                        strerror(errno));
+    if (x->in_model && model_check(x, f) != 0)
+        return 1;
     /* Recorded now (refcount 0): a job references it later, and a blob
      * no job takes is purged after a grace period. */
     if (store_blob_put(x->r->w->st, f->sha256, f->size, rr_now()) < 0)
         return up_fail(x, 500, x->name, "store error");
-    u->nfiles++;
+    if (x->in_model)
+        u->has_model = 1;
+    else
+        u->nfiles++;
     return 0;
 }
 
@@ -305,10 +400,14 @@ int fa_upload_receive(struct req *r, struct fa_upload *u)
         receive(&x, chunk);
     fleet_blob_abort(&x.w);
     buf_free(&x.val);
-    if (!u->status && !u->nfiles)
+    if (!u->status && !u->nfiles && !u->has_model)
         up_fail(&x, 400, u->octoprint ? "file" : "file", "no G-code file: "
                 "send it as the file part 'file'%s",
-                u->octoprint ? "" : " (or file_PROFILE per profile)");
+                u->octoprint ? "" : " (or file_PROFILE per profile, or a "
+                "model as 'model')");
+    if (!u->status && u->nfiles && u->has_model)
+        up_fail(&x, 400, "model", "model: a job carries G-code files or a "
+                "model to slice, not both");
     if (!u->status && x.file_from_field >= 0 &&
         (prof = fa_upload_field(u, "profile")) && *prof) {
         if (!fleet_name_valid(prof))

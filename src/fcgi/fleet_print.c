@@ -5,9 +5,12 @@
 #include "common/util.h"
 #include "common/wake.h"
 #include "fcgi/auth.h"
+#include "fcgi/fleet_model.h"
 #include "fcgi/worker.h"
 #include "fleet/blob.h"
 #include "fleet/profile.h"
+#include "fleet/slicing.h"
+#include "services/service.h"
 #include "spool/spool.h"
 #include "store/store_fleet.h"
 
@@ -24,7 +27,59 @@ struct print_req {
     struct fleet_job_file file;
     char queue[FLEET_NAME_MAX], material[FLEET_NAME_MAX];
     char colour[FLEET_NAME_MAX];
+    struct fleet_model_req model;       /* a model job's (fleet_model.h) */
 };
+
+/* 1 if fileIn0 is a model to slice rather than G-code. */
+static int is_model(struct submit *s)
+{
+    const struct upload *u = submit_upload_find(s, 0);
+    char ext[16];
+
+    return u && service_input_ext(u->name, ext, sizeof(ext)) == 0 &&
+           slicing_model_ext(ext);
+}
+
+/* A model job's profile and override.* fields into p. */
+static int model_parse(struct submit *s, struct print_req *p)
+{
+    const char **names = calloc((size_t)s->fields.n + 1, sizeof(*names));
+    const char **values = calloc((size_t)s->fields.n + 1, sizeof(*values));
+    char field[64] = "", msg[640];
+    int rc = -1;
+
+    if (!names || !values) {
+        submit_fail(s, 500, NULL, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < s->fields.n; i++) {
+        names[i] = s->fields.v[i].name;
+        values[i] = s->fields.v[i].value;
+    }
+    if (fleet_model_fields(s->r->w->app->profiles, (size_t)s->fields.n,
+                           names, values, &p->model, field, sizeof(field),
+                           msg, sizeof(msg)) != 0) {
+        submit_fail(s, 400, field, "%s", msg);
+        goto out;
+    }
+    if (fleet_model_material(s->r->w->app->profiles, p->model.profiles,
+                             p->material, sizeof(p->material), field,
+                             sizeof(field), msg, sizeof(msg)) != 0) {
+        submit_fail(s, 400, field, "%s", msg);
+        goto out;
+    }
+    p->file.profile[0] = '\0';
+    p->spec.model = &p->file;
+    p->spec.files = NULL;
+    p->spec.nfiles = 0;
+    p->spec.overrides = p->model.overrides;
+    p->spec.slice_profiles = p->model.profiles;
+    rc = 0;
+out:
+    free(names);
+    free(values);
+    return rc;
+}
 
 static int name_field(struct submit *s, const char *field, char *dst,
                       size_t len)
@@ -89,7 +144,7 @@ static int parse(struct submit *s, struct print_req *p)
     p->spec.colour = p->colour;
     p->spec.files = &p->file;
     p->spec.nfiles = 1;
-    return 0;
+    return is_model(s) ? model_parse(s, p) : 0;
 }
 
 int fleet_print_prepare(struct submit *s)
@@ -108,7 +163,8 @@ int fleet_print_prepare(struct submit *s)
                            "G-code file");
     if (parse(s, &p) < 0)
         return -1;
-    if (profile_check_name(s->r->w->app->profiles, p.file.profile, msg,
+    if (!p.spec.model &&
+        profile_check_name(s->r->w->app->profiles, p.file.profile, msg,
                            sizeof(msg)) != 0)
         return submit_fail(s, 400, "profile", "%s", msg);
     if ((rc = auth_limits(st, s->r->caller, p.queue, p.spec.copies,
@@ -123,8 +179,16 @@ int fleet_print_prepare(struct submit *s)
     if ((rc = auth_aim(st, s->r->caller, p.queue, p.spec.printer_id, msg,
                        sizeof(msg))))
         return submit_fail(s, rc, "printer", "%s", msg);
-    rc = store_job_feasible(st, &p.spec, field, sizeof(field), msg,
-                            sizeof(msg));
+    if (p.spec.model) {
+        char mmsg[640];
+
+        rc = fleet_model_check(s->r->w->app->profiles, st, &p.spec, field,
+                               sizeof(field), mmsg, sizeof(mmsg));
+        if (rc)
+            return submit_fail(s, rc, field[0] ? field : NULL, "%s", mmsg);
+    } else
+        rc = store_job_feasible(st, &p.spec, field, sizeof(field), msg,
+                                sizeof(msg));
     if (rc == STORE_CONFLICT)
         return submit_fail(s, 422, field, "no printer could ever take this "
                            "job: %s", msg);

@@ -353,6 +353,35 @@ const char *const schema_migrations[] = {
      "CREATE TRIGGER spool_blob_del AFTER DELETE ON blobs BEGIN "
      "  UPDATE spool_usage SET bytes = bytes - OLD.size;"
      "END;"),
+
+    /* 9: model jobs (a model sliced on demand per printer profile): the
+     * model blob, the job's overrides and profile choice, one slice row
+     * per profile (store_slices.h), and the G-code cache by content key */
+    ("ALTER TABLE jobs ADD COLUMN model_sha256 TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE jobs ADD COLUMN model_name TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE jobs ADD COLUMN overrides TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE jobs ADD COLUMN slice_profiles TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE jobs ADD COLUMN slice_planned INTEGER NOT NULL DEFAULT 0;"
+     "CREATE INDEX jobs_unplanned ON jobs(id) WHERE model_sha256 != '' AND "
+     "  slice_planned = 0;"
+     "CREATE TABLE job_slices ("
+     "  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,"
+     "  profile TEXT NOT NULL,"
+     "  material TEXT NOT NULL DEFAULT '',"
+     "  state INTEGER NOT NULL,"        /* enum slice_state */
+     "  cache_key TEXT NOT NULL DEFAULT '',"
+     "  task_id TEXT,"
+     "  reason TEXT,"
+     "  updated REAL NOT NULL,"
+     "  PRIMARY KEY (job_id, profile)"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX job_slices_state ON job_slices(state, cache_key);"
+     "CREATE TABLE slice_cache ("
+     "  key TEXT PRIMARY KEY,"
+     "  sha256 TEXT NOT NULL,"
+     "  size INTEGER NOT NULL,"
+     "  created REAL NOT NULL"
+     ") WITHOUT ROWID;"),
 };
 
 const int schema_count =

@@ -247,6 +247,13 @@ struct fleet_job_spec {
     const struct fleet_job_file *files;/* 1..FLEET_PROFILES_MAX, profiles
                                         * distinct; blobs must exist */
     size_t nfiles;
+    /* A model job (store_slices.h): no files (nfiles 0) but a model blob
+     * that rrcloudd slices for each printer profile, with the job's
+     * overrides ("name=value" lines, sorted) and the profiles it may be
+     * sliced for (comma list, "" = every profile). */
+    const struct fleet_job_file *model;  /* or NULL */
+    const char *overrides;             /* or NULL */
+    const char *slice_profiles;        /* or NULL */
 };
 
 /* Is there an enrolled printer (any state: holds end) that could ever take

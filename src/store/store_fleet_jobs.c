@@ -338,6 +338,25 @@ int store_job_feasible(struct store *st, const struct fleet_job_spec *spec,
 
 /* ---- creating and changing jobs ------------------------------------------ */
 
+/* A model job's model (a blob reference, like a file's) and slicing
+ * choices. */
+static int model_tx(struct store *st, const struct fleet_job_spec *spec,
+                    long long id)
+{
+    int rc = sf_exec(st, "UPDATE blobs SET refcount = refcount + 1, "
+                     "zero_since = 0 WHERE sha256 = ?1", "t",
+                     spec->model->sha256);
+
+    if (rc <= 0)
+        return rc < 0 ? -1 : STORE_NOTFOUND;
+    return sf_exec(st, "UPDATE jobs SET model_sha256 = ?2, model_name = ?3, "
+                   "overrides = ?4, slice_profiles = ?5 WHERE id = ?1",
+                   "itttt", id, spec->model->sha256, spec->model->filename,
+                   spec->overrides ? spec->overrides : "",
+                   spec->slice_profiles ? spec->slice_profiles : "") < 0
+               ? -1 : 0;
+}
+
 int store_job_create_tx(struct store *st, const struct fleet_job_spec *spec,
                         double now, long long *id)
 {
@@ -345,7 +364,7 @@ int store_job_create_tx(struct store *st, const struct fleet_job_spec *spec,
     long long one;
     int rc;
 
-    if (spec->copies < 1 || spec->nfiles < 1 ||
+    if (spec->copies < 1 || (spec->nfiles < 1 && !spec->model) ||
         spec->nfiles > FLEET_PROFILES_MAX || (!*queue && !spec->printer_id))
         return -1;
     if (*queue && (rc = sf_ll(st, &one, "SELECT 1 FROM queues WHERE name = "
@@ -359,7 +378,9 @@ int store_job_create_tx(struct store *st, const struct fleet_job_spec *spec,
                  "copies, material, colour, position, created, task_id, "
                  "notifier, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, "
                  "?8, ?9, ?10, ?11)", "titiittdttt", queue, spec->printer_id,
-                 spec->name ? spec->name : spec->files[0].filename,
+                 spec->name ? spec->name
+                            : spec->model ? spec->model->filename
+                                          : spec->files[0].filename,
                  (long long)spec->priority, (long long)spec->copies,
                  spec->material ? spec->material : "",
                  spec->colour ? spec->colour : "", now, spec->task_id,
@@ -374,6 +395,8 @@ int store_job_create_tx(struct store *st, const struct fleet_job_spec *spec,
                 "idx) SELECT ?1, i FROM n", "ii", *id,
                 (long long)spec->copies) < 0)
         return -1;
+    if (spec->model && (rc = model_tx(st, spec, *id)) != 0)
+        return rc;
     for (size_t i = 0; i < spec->nfiles; i++) {
         const struct fleet_job_file *f = &spec->files[i];
         rc = sf_exec(st, "UPDATE blobs SET refcount = refcount + 1, "
@@ -632,9 +655,15 @@ int store_job_cancel_by_tasks(struct store *st, double now, int *cancelled)
 #define USABLE "p.quarantined = 0 AND " FITS " AND NOT " FAILED_ON
 /* Driven from the job's printer or its queue's index, so the first
  * printer that can take it ends the look (cheap for the usual job). */
+/* A model job whose G-code is still being made (store_slices.h) waits
+ * for its slices, not for a printer. */
+#define SLICING                                                              \
+    "(j.model_sha256 != '' AND (j.slice_planned = 0 OR EXISTS (SELECT 1 "    \
+    "FROM job_slices s WHERE s.job_id = j.id AND s.state < 2)))"
 #define STUCK                                                                \
-    "(j.cancelling = 0 AND EXISTS (SELECT 1 FROM job_copies c WHERE "        \
-    "c.job_id = j.id AND c.state = 0) AND NOT CASE WHEN j.printer_id != 0 "  \
+    "(j.cancelling = 0 AND NOT " SLICING " AND EXISTS (SELECT 1 FROM "       \
+    "job_copies c WHERE c.job_id = j.id AND c.state = 0) AND NOT CASE WHEN " \
+    "j.printer_id != 0 "                                                     \
     "THEN EXISTS (SELECT 1 FROM printers p WHERE p.id = j.printer_id AND "   \
     USABLE ") ELSE EXISTS (SELECT 1 FROM printer_queues q JOIN printers p "  \
     "ON p.id = q.printer_id WHERE q.queue = j.queue AND " USABLE ") END)"

@@ -173,6 +173,11 @@ static int purge_tx(struct store *st, double before, double grace_before,
                 "WHERE sha256 IN (SELECT f.sha256 FROM job_files f JOIN jobs "
                 "j ON j.id = f.job_id WHERE j.state >= 2 AND j.ended < ?1)",
                 "d", before) < 0 ||
+        sf_exec(st, "UPDATE blobs SET refcount = refcount - (SELECT count(*) "
+                "FROM jobs j WHERE j.model_sha256 = blobs.sha256 AND j.state "
+                ">= 2 AND j.ended < ?1) WHERE sha256 IN (SELECT model_sha256 "
+                "FROM jobs WHERE state >= 2 AND ended < ?1)", "d",
+                before) < 0 ||
         sf_exec(st, "UPDATE blobs SET zero_since = ?1 WHERE refcount <= 0 "
                 "AND zero_since = 0", "d", rr_now()) < 0 ||
         sf_exec(st, "DELETE FROM jobs WHERE state >= 2 AND ended < ?1", "d",

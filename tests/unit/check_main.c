@@ -36,6 +36,8 @@ int main(void)
         gcode_meta_suite,
         store_fair_suite,
         sandbox_suite,
+        slicing_suite,
+        fleet_model_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -30,5 +30,7 @@ Suite *profile_suite(void);
 Suite *gcode_meta_suite(void);
 Suite *store_fair_suite(void);
 Suite *sandbox_suite(void);
+Suite *slicing_suite(void);
+Suite *fleet_model_suite(void);
 
 #endif

@@ -1,0 +1,258 @@
+/* fleet_model.c - model jobs in rrcloud-fcgi (fleet_model.h). */
+#include "fcgi/fleet_model.h"
+
+#include "fleet/profile.h"
+#include "fleet/slicing.h"
+#include "store/store_slices.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* profile = "a,b": each a configured profile, lowercased. */
+static int model_profiles(const struct profile_registry *reg, const char *v,
+                          struct fleet_model_req *m, char *msg, size_t mlen)
+{
+    char list[FLEET_LIST_MAX], *save = NULL;
+    size_t used = 0;
+
+    if (strlen(v) >= sizeof(list)) {
+        snprintf(msg, mlen, "profile: at most %zu bytes", sizeof(list) - 1);
+        return 400;
+    }
+    snprintf(list, sizeof(list), "%s", v);
+    fleet_lower(list);
+    for (char *p = strtok_r(list, ", ", &save); p;
+         p = strtok_r(NULL, ", ", &save)) {
+        char err[512];
+
+        if (!fleet_name_valid(p) || !profile_find(reg, p)) {
+            if (profile_check_name(reg, p, err, sizeof(err)) == 0)
+                snprintf(err, sizeof(err), "no printer profile '%.64s'", p);
+            snprintf(msg, mlen, "profile: %s", err);
+            return 400;
+        }
+        if (!fleet_list_has(m->profiles, p))
+            used += (size_t)snprintf(m->profiles + used,
+                                     sizeof(m->profiles) - used, "%s%s",
+                                     used ? "," : "", p);
+    }
+    return 0;
+}
+
+int fleet_model_fields(const struct profile_registry *reg, size_t n,
+                       const char *const *names, const char *const *values,
+                       struct fleet_model_req *m, char *field, size_t flen,
+                       char *msg, size_t mlen)
+{
+    const char *on[SLICING_OVERRIDES_MAX + 1], *ov[SLICING_OVERRIDES_MAX + 1];
+    size_t k = 0, plen = strlen(FLEET_MODEL_OVERRIDE);
+    int rc;
+
+    memset(m, 0, sizeof(*m));
+    for (size_t i = 0; i < n; i++) {
+        if (!strcmp(names[i], "profile") && values[i][0]) {
+            snprintf(field, flen, "profile");
+            if ((rc = model_profiles(reg, values[i], m, msg, mlen)))
+                return rc;
+        } else if (!strncmp(names[i], FLEET_MODEL_OVERRIDE, plen)) {
+            if (k == SLICING_OVERRIDES_MAX) {
+                snprintf(field, flen, "%.60s", names[i]);
+                snprintf(msg, mlen, "%s: at most %d overrides", names[i],
+                         SLICING_OVERRIDES_MAX);
+                return 400;
+            }
+            on[k] = names[i] + plen;
+            ov[k++] = values[i];
+        }
+    }
+    if (slicing_overrides_canon(k, on, ov, m->overrides,
+                                sizeof(m->overrides), msg, mlen) < 0) {
+        snprintf(field, flen, "override");
+        return 400;
+    }
+    return 0;
+}
+
+static int may_slice(const char *slice_profiles, const char *name)
+{
+    return !slice_profiles || !slice_profiles[0] ||
+           fleet_list_has(slice_profiles, name);
+}
+
+/* 1 if every profile the job may be sliced for has a config for mat (or
+ * takes no material configs at all). */
+static int all_have(const struct profile_registry *reg,
+                    const char *slice_profiles, const char *mat)
+{
+    for (size_t i = 0; i < profile_count(reg); i++) {
+        const struct profile *p = profile_at(reg, i);
+
+        if (may_slice(slice_profiles, p->name) && p->n_materials &&
+            !profile_material(p, mat))
+            return 0;
+    }
+    return 1;
+}
+
+int fleet_model_material(const struct profile_registry *reg,
+                         const char *slice_profiles, char *material,
+                         size_t len, char *field, size_t flen, char *msg,
+                         size_t mlen)
+{
+    int any = 0;
+
+    if (material[0])
+        return 0;
+    /* The first default (in profile name order) that all can slice. */
+    for (size_t i = 0; i < profile_count(reg); i++) {
+        const struct profile *p = profile_at(reg, i);
+
+        if (!may_slice(slice_profiles, p->name) || !p->default_material[0])
+            continue;
+        any = 1;
+        if (all_have(reg, slice_profiles, p->default_material)) {
+            snprintf(material, len, "%s", p->default_material);
+            return 0;
+        }
+    }
+    if (!any)
+        return 0;
+    snprintf(field, flen, "material");
+    snprintf(msg, mlen, "material: a model is sliced for one material, and "
+             "no default material of the profiles has a config in all of "
+             "them; name one");
+    return 400;
+}
+
+/* Overrides against each profile the job may be sliced for. */
+static int check_overrides(const struct profile_registry *reg,
+                           const struct fleet_job_spec *spec, char *field,
+                           size_t flen, char *msg, size_t mlen)
+{
+    const char *names[SLICING_OVERRIDES_MAX], *values[SLICING_OVERRIDES_MAX];
+    char ov[1024], err[512];
+    size_t n;
+
+    snprintf(ov, sizeof(ov), "%s", spec->overrides ? spec->overrides : "");
+    n = slicing_overrides_split(ov, names, values, SLICING_OVERRIDES_MAX);
+    for (size_t i = 0; i < profile_count(reg); i++) {
+        const struct profile *p = profile_at(reg, i);
+
+        if (!may_slice(spec->slice_profiles, p->name))
+            continue;
+        if (profile_check_overrides(p, n, names, values, err,
+                                    sizeof(err)) == 0)
+            continue;
+        /* err starts with the override's name */
+        snprintf(field, flen, FLEET_MODEL_OVERRIDE "%.*s",
+                 (int)strcspn(err, ":"), err);
+        snprintf(msg, mlen, FLEET_MODEL_OVERRIDE "%s", err);
+        return 400;
+    }
+    return 0;
+}
+
+int fleet_model_check(const struct profile_registry *reg, struct store *st,
+                      const struct fleet_job_spec *spec, char *field,
+                      size_t flen, char *msg, size_t mlen)
+{
+    struct fleet_job_file files[FLEET_PROFILES_MAX];
+    struct fleet_job_spec feas = *spec;
+    char why[512];
+    size_t n = 0;
+    int rc;
+
+    if (profile_count(reg) == 0) {
+        snprintf(field, flen, "model");
+        snprintf(msg, mlen, "model: no printer profiles are configured to "
+                 "slice it for; send G-code");
+        return 422;
+    }
+    if ((rc = check_overrides(reg, spec, field, flen, msg, mlen)))
+        return rc;
+    /* Feasible as a job with a file for each profile it may get. */
+    memset(files, 0, sizeof(files));
+    for (size_t i = 0; i < profile_count(reg) && n < FLEET_PROFILES_MAX;
+         i++) {
+        const char *p = profile_at(reg, i)->name;
+
+        if (may_slice(spec->slice_profiles, p))
+            snprintf(files[n++].profile, FLEET_NAME_MAX, "%s", p);
+    }
+    feas.files = files;
+    feas.nfiles = n;
+    rc = store_job_feasible(st, &feas, field, flen, why, sizeof(why));
+    if (rc == STORE_CONFLICT) {
+        snprintf(msg, mlen, "%s: no printer could ever take this job: %s",
+                 field, why);
+        return 422;
+    }
+    if (rc < 0) {
+        snprintf(field, flen, "%s", "");
+        snprintf(msg, mlen, "store error");
+        return 500;
+    }
+    return 0;
+}
+
+static json_t *overrides_json(const char *lines)
+{
+    const char *names[SLICING_OVERRIDES_MAX], *values[SLICING_OVERRIDES_MAX];
+    char ov[1024];
+    json_t *o = json_object();
+    size_t n;
+
+    snprintf(ov, sizeof(ov), "%s", lines);
+    n = slicing_overrides_split(ov, names, values, SLICING_OVERRIDES_MAX);
+    for (size_t i = 0; o && i < n; i++)
+        json_object_set_new(o, names[i], json_string(values[i]));
+    return o;
+}
+
+static json_t *slice_json(const struct store_slice *r)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "profile", r->profile,
+                          "state", slice_state_name(r->state),
+                          "material", r->material);
+
+    if (o && r->task_id[0])
+        json_object_set_new(o, "task", json_string(r->task_id));
+    if (o && r->reason[0])
+        json_object_set_new(o, "reason", json_string(r->reason));
+    return o;
+}
+
+int fleet_model_json(struct store *st, long long job_id, json_t *o)
+{
+    struct store_model_job m;
+    struct store_slice *rows = NULL;
+    json_t *sl, *ex;
+    size_t n = 0;
+    int rc = store_model_job_get(st, job_id, &m);
+
+    if (rc != 0)
+        return rc == STORE_NOTFOUND ? 0 : -1;
+    if (store_job_slices(st, job_id, &rows, &n) < 0)
+        return -1;
+    sl = json_array();
+    ex = json_array();
+    for (size_t i = 0; sl && ex && i < n; i++) {
+        json_array_append_new(sl, slice_json(&rows[i]));
+        if (rows[i].state == SLICE_EXCLUDED)
+            json_array_append_new(ex, json_pack("{s:s, s:s}", "profile",
+                                                rows[i].profile, "reason",
+                                                rows[i].reason));
+    }
+    free(rows);
+    json_object_set_new(o, "model", json_pack("{s:s, s:s}", "sha256",
+                                              m.model_sha256, "filename",
+                                              m.model_name));
+    json_object_set_new(o, "overrides", overrides_json(m.overrides));
+    if (m.slice_profiles[0])
+        json_object_set_new(o, "slice_profiles",
+                            json_string(m.slice_profiles));
+    json_object_set_new(o, "slices", sl ? sl : json_array());
+    json_object_set_new(o, "excluded_profiles", ex ? ex : json_array());
+    return 0;
+}
