@@ -315,6 +315,22 @@ static void submit_free(struct submit *s)
     fields_free(&s->fields);
     buf_free(&s->curval);
     task_clear(&s->task);
+    for (int i = 0; i < s->nstages; i++)
+        task_clear(&s->stages[i]);
+}
+
+/* The task a held request waits for, and how long: a pipeline's last
+ * stage, after every stage's queue wait and run. */
+static const struct task *submit_hold_target(const struct submit *s,
+                                             double *deadline)
+{
+    const struct rr_conf *conf = &s->r->w->app->conf;
+
+    *deadline = rr_now() + (double)s->task.timeout +
+                (double)conf->kill_grace + 60.0;
+    for (int i = 0; i < s->nstages; i++)
+        *deadline += (double)s->stages[i].timeout + (double)conf->kill_grace;
+    return s->nstages ? &s->stages[s->nstages - 1] : &s->task;
 }
 
 /* Sends the recorded error (drains the body first if it was cut short). */
@@ -339,6 +355,7 @@ static int submit_commit(struct submit *s, int async)
 {
     struct req *r = s->r;
     const struct app *app = r->w->app;
+    const struct task *wait;
     double deadline;
 
     if (spool_task_commit(app->conf.spool_dir, s->dir, s->task.id) < 0)
@@ -348,19 +365,21 @@ static int submit_commit(struct submit *s, int async)
     /* --- fleet: a print task goes in with its job (fleet_print.c) */
     if (s->task.kind == TASK_KIND_PRINT ? fleet_print_commit(s) < 0 :
     /* --- end fleet */
+        s->nstages ? submit_chain_commit(s) < 0 :
         store_task_insert(r->w->st, &s->task) < 0) {
         spool_task_remove(app->conf.spool_dir, s->task.id);
         return submit_fail(s, 500, NULL, "cannot record task");
     }
     wake_send(app->conf.wake_socket, WAKE_TASK);
-    log_info("task %s: %s from %s, %d input(s), %lld bytes%s", s->task.id,
-             s->task.service, r->remote_addr, s->nup, s->task.size_in,
+    log_info("task %s: %s from %s, %d input(s), %lld bytes%s%s%s",
+             s->task.id, s->task.service, r->remote_addr, s->nup,
+             s->task.size_in, s->nstages ? ", then " : "",
+             s->nstages ? fields_get(&s->fields, "then") : "",
              async ? "" : ", client waits");
     if (!async) {
         /* Queue wait plus the run itself, then give up holding. */
-        deadline = rr_now() + (double)s->task.timeout +
-                   (double)app->conf.kill_grace + 60.0;
-        if (holder_add(app->holder, r->fcgi, s->task.id, r->format, r->api,
+        wait = submit_hold_target(s, &deadline);
+        if (holder_add(app->holder, r->fcgi, wait->id, r->format, r->api,
                        deadline) == 0)
             return REQ_HELD;
     }

@@ -261,6 +261,12 @@ const char *const schema_migrations[] = {
      "ALTER TABLE tasks ADD COLUMN owner TEXT NOT NULL DEFAULT '';"
      "CREATE INDEX tasks_owner ON tasks(owner, seq);"
      "CREATE INDEX jobs_owner ON jobs(owner, id);"),
+
+    /* 7: task pipelines: every stage of a chain names its first stage
+     * (chain, '' for a task alone) and its place in it (stage, from 0) */
+    ("ALTER TABLE tasks ADD COLUMN chain TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE tasks ADD COLUMN stage INTEGER NOT NULL DEFAULT 0;"
+     "CREATE INDEX tasks_chain ON tasks(chain, stage) WHERE chain != '';"),
 };
 
 const int schema_count =

@@ -408,7 +408,7 @@ void store_close(struct store *st)
     "reason, ctime, stime, etime, size_in, size_out, timeout, pid, "       \
     "pid_start, exit_code, runs, cancel_requested, seq, kind, "             \
     "CASE WHEN kind = 1 THEN (SELECT id FROM jobs WHERE task_id = tasks.id) " \
-    "END, owner"
+    "END, owner, chain, stage"
 
 char *col_strdup(sqlite3_stmt *s, int i)
 {
@@ -455,6 +455,8 @@ static int task_from_row(sqlite3_stmt *s, struct task *t)
     t->kind = sqlite3_column_int(s, 21);
     t->job_id = sqlite3_column_int64(s, 22);   /* NULL reads as 0 */
     col_copy(s, 23, t->owner, sizeof(t->owner));
+    col_copy(s, 24, t->chain, sizeof(t->chain));
+    t->stage = sqlite3_column_int(s, 25);
     if (!t->argv_json || !t->inputs) {
         task_clear(t);
         return -1;
@@ -474,8 +476,10 @@ int store_task_insert(struct store *st, const struct task *t)
 {
     static const char sql[] =
         "INSERT INTO tasks (id, service, status, client, out_name, "
-        "argv_json, inputs, notifier, ctime, size_in, timeout, kind, owner) "
-        "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)";
+        "argv_json, inputs, notifier, ctime, size_in, timeout, kind, owner, "
+        "chain, stage) "
+        "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+        "?14)";
     sqlite3_stmt *s = store_stmt(st, sql);
 
     if (!s)
@@ -493,6 +497,8 @@ int store_task_insert(struct store *st, const struct task *t)
     sqlite3_bind_int64(s, 10, t->timeout);
     sqlite3_bind_int(s, 11, t->kind);
     sqlite3_bind_text(s, 12, t->owner, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 13, t->chain, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 14, t->stage);
     if (sqlite3_step(s) != SQLITE_DONE)
         return store_step_fail(st, s, "insert task");
     return 0;

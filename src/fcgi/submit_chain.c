@@ -1,0 +1,247 @@
+/*
+ * submit_chain.c - task pipelines in a submission (see submit_check.h).
+ *
+ *   service=openscad fileIn0=@cube.scad then=slic3r,echo
+ *   then1.arg0=--layer-height=0.3 then2.nativeArgs=...
+ *
+ * `then` names the services after the first, in order; stage N (1 for the
+ * first service after `service`) takes its own options as thenN.argM and
+ * thenN.nativeArgs, checked against its own allowlist.  Each later stage
+ * takes one input, the output of the stage before it, so its service must
+ * accept the type that stage writes (service_output_type).  Everything is
+ * checked before anything is written: a bad chain is one 4xx naming the
+ * field.  Every stage is a task row of its own, created here with the
+ * first: the later ones held (TASK_KIND_HELD, no input yet) until
+ * rrcloudd's chain hook (daemon/chain.c) passes them the previous output.
+ */
+#include "fcgi/submit_check.h"
+
+#include "common/util.h"
+#include "fcgi/worker.h"
+#include "services/service.h"
+#include "spool/spool.h"
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Splits then's comma list into names (pointers into copy).  Returns the
+ * number of names, or -1 (error recorded). */
+static int chain_split(struct submit *s, char *copy, const char **names)
+{
+    char *p = copy;
+    int n = 0;
+
+    for (;;) {
+        char *comma = strchr(p, ',');
+
+        if (comma)
+            *comma = '\0';
+        if (!*p)
+            return submit_fail(s, 400, "then", "an empty service name "
+                               "(then=SERVICE[,SERVICE...])");
+        if (n == SUBMIT_CHAIN_MAX - 1)
+            return submit_fail(s, 400, "then", "more than %d services "
+                               "(a pipeline has at most %d stages)",
+                               SUBMIT_CHAIN_MAX - 1, SUBMIT_CHAIN_MAX);
+        names[n++] = p;
+        if (!comma)
+            return n;
+        p = comma + 1;
+    }
+}
+
+/* N of a "thenN." field name (1..), 0 for another name, -1 when it starts
+ * with "then" and a digit but is not thenN.argM or thenN.nativeArgs. */
+static int chain_field_stage(const char *name)
+{
+    const char *p = name + 4;
+    int n = 0;
+
+    if (strncmp(name, "then", 4) != 0 || *p < '1' || *p > '9')
+        return 0;
+    for (; *p >= '0' && *p <= '9' && n < 1000; p++)
+        n = n * 10 + (*p - '0');
+    if (*p != '.')
+        return -1;
+    p++;
+    if (strcmp(p, "nativeArgs") == 0)
+        return n;
+    if (strncmp(p, "arg", 3) == 0 && p[3] >= '0' && p[3] <= '9')
+        return n;
+    return -1;
+}
+
+/* Every thenN.* field belongs to a stage the chain has, and is one of the
+ * per-stage fields. */
+static int chain_check_fields(struct submit *s, int nstages)
+{
+    for (int i = 0; i < s->fields.n; i++) {
+        const char *name = s->fields.v[i].name;
+        int n = chain_field_stage(name);
+
+        if (n < 0)
+            return submit_fail(s, 400, name, "not a stage field: a stage "
+                               "takes thenN.argM and thenN.nativeArgs");
+        if (n > nstages)
+            return submit_fail(s, 400, name, "there is no stage %d (then "
+                               "names %d service(s))", n, nstages);
+    }
+    return 0;
+}
+
+/* The service of stage n (1..) named name, checked to take in_ext, the
+ * type the stage before it (prev) writes. */
+static const struct service *chain_service(struct submit *s, int n,
+                                           const char *name,
+                                           const struct service *prev,
+                                           const char *in_ext)
+{
+    const struct service *svc = service_find(s->r->w->app->services, name);
+    char err[512];
+
+    if (!svc) {
+        submit_fail(s, 400, "then", "unknown service '%.64s' (see "
+                    "service=meta for the list)", name);
+        return NULL;
+    }
+    if (svc->kind != SERVICE_KIND_RUN) {
+        submit_fail(s, 400, "then", "%s cannot be a pipeline stage yet: "
+                    "send the G-code of the last stage with service=%s",
+                    svc->name, svc->name);
+        return NULL;
+    }
+    if (svc->input_min > 1) {
+        submit_fail(s, 400, "then", "%s (stage %d) takes at least %u "
+                    "inputs; a stage takes only the output of the one "
+                    "before it", svc->name, n, svc->input_min);
+        return NULL;
+    }
+    if (service_check_input(svc, 0, in_ext, 0, err, sizeof(err)) < 0) {
+        submit_fail(s, 400, "then", "%s (stage %d) does not take .%s, the "
+                    "output of %s (%s)", svc->name, n, in_ext, prev->name,
+                    err);
+        return NULL;
+    }
+    return svc;
+}
+
+/* Builds stage n (1..) of svc taking input in0.<in_ext>. */
+static int chain_build_stage(struct submit *s, int n,
+                             const struct service *svc, const char *in_ext)
+{
+    struct task *t = &s->stages[n - 1];
+    const char *opts[SERVICE_OPTION_MAX];
+    const char *inputs[1];
+    char prefix[24], input[40];
+    int nopts = 0;
+
+    snprintf(prefix, sizeof(prefix), "then%d.", n);
+    if (submit_check_options(s, svc, prefix, opts, &nopts,
+                             SERVICE_OPTION_MAX) < 0)
+        return -1;
+    if (rr_id_new(t->id) < 0)
+        return submit_fail(s, 500, NULL, "no randomness for a task id: %s",
+                           strerror(errno));
+    snprintf(t->service, sizeof(t->service), "%s", svc->name);
+    memcpy(t->client, s->task.client, sizeof(t->client));
+    memcpy(t->owner, s->task.owner, sizeof(t->owner));
+    memcpy(t->chain, s->task.id, sizeof(t->chain));
+    t->stage = n;
+    t->kind = TASK_KIND_HELD;
+    t->ctime = s->task.ctime;
+    t->timeout = svc->timeout ? svc->timeout
+                              : s->r->w->app->conf.default_timeout;
+    t->size_out = -1;
+    t->exit_code = -1;
+    /* The chain's notifier, on every stage: the stage that ends the chain
+     * calls it (daemon/chain.c), under the chain's id. */
+    if (s->task.notifier && !(t->notifier = strdup(s->task.notifier)))
+        return submit_fail(s, 500, NULL, "out of memory");
+    snprintf(input, sizeof(input), "in0.%s", in_ext);
+    inputs[0] = input;
+    return submit_build_argv(s, svc, t, inputs, 1, NULL, opts, nopts);
+}
+
+int submit_chain_prepare(struct submit *s, const struct service *first)
+{
+    const char *then = fields_get(&s->fields, "then");
+    const char *names[SUBMIT_CHAIN_MAX];
+    const struct service *prev = first, *svc;
+    char *copy = NULL, ext[16], next_ext[16];
+    struct upload *u0 = submit_upload_find(s, 0);
+    int n, rc = -1;
+
+    if (!then)
+        return chain_check_fields(s, 0);
+    if (!*then)
+        return submit_fail(s, 400, "then", "empty (then=SERVICE[,SERVICE"
+                           "...])");
+    copy = strdup(then);
+    if (!copy)
+        return submit_fail(s, 500, "then", "out of memory");
+    n = chain_split(s, copy, names);
+    if (n < 0 || chain_check_fields(s, n) < 0)
+        goto out;
+    snprintf(ext, sizeof(ext), "%s", u0 ? u0->ext : "");
+    for (int i = 0; i < n; i++) {
+        if (service_output_type(prev, ext, next_ext, sizeof(next_ext)) < 0) {
+            submit_fail(s, 400, "then", "%s writes no file for a next stage "
+                        "to take", prev->name);
+            goto out;
+        }
+        svc = chain_service(s, i + 1, names[i], prev, next_ext);
+        if (!svc)
+            goto out;
+        s->nstages = i + 1;     /* built or not, submit_free clears it */
+        if (chain_build_stage(s, i + 1, svc, next_ext) < 0)
+            goto out;
+        memcpy(ext, next_ext, sizeof(ext));
+        prev = svc;
+    }
+    memcpy(s->task.chain, s->task.id, sizeof(s->task.chain));
+    rc = 0;
+out:
+    free(copy);
+    return rc;
+}
+
+/* Removes the directories of stages [0, n). */
+static void chain_remove_dirs(struct submit *s, int n)
+{
+    const char *spool = s->conf->spool_dir;
+
+    for (int i = 0; i < n; i++)
+        spool_task_remove(spool, s->stages[i].id);
+}
+
+int submit_chain_commit(struct submit *s)
+{
+    struct task all[SUBMIT_CHAIN_MAX];
+    char dir[4096];
+    int made = 0;
+
+    for (; made < s->nstages; made++) {
+        if (spool_tmp_dir(s->conf->spool_dir, dir, sizeof(dir)) < 0)
+            goto fail;
+        if (spool_task_commit(s->conf->spool_dir, dir,
+                              s->stages[made].id) < 0) {
+            rr_rmtree(dir);
+            goto fail;
+        }
+    }
+    /* Shallow copies: the strings stay s's. */
+    all[0] = s->task;
+    memcpy(all + 1, s->stages, sizeof(struct task) * (size_t)s->nstages);
+    if (store_chain_insert(s->r->w->st, all, s->nstages + 1) < 0) {
+        chain_remove_dirs(s, made);
+        return submit_fail(s, 500, NULL, "cannot record task");
+    }
+    return 0;
+fail:
+    chain_remove_dirs(s, made);
+    return submit_fail(s, 500, NULL, "cannot store task: %s",
+                       strerror(errno));
+}
