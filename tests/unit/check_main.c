@@ -32,6 +32,7 @@ int main(void)
         taskcache_suite,
         store_keys_suite,
         profile_suite,
+        chain_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

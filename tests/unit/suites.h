@@ -26,5 +26,6 @@ Suite *authlimit_suite(void);
 Suite *store_keys_suite(void);
 Suite *taskcache_suite(void);
 Suite *profile_suite(void);
+Suite *chain_suite(void);
 
 #endif
