@@ -59,6 +59,11 @@ static void usage(FILE *f)
 "  --notifier=URL   URL the server calls when the task ends; $id and $myip\n"
 "                   are replaced (quote it for the shell)\n"
 "  --async          submit, print \"id: ID\" and return without waiting\n"
+"  --then=SERVICES  a pipeline: the result goes on through these services,\n"
+"                   comma separated (openscad cube.scad --then=slic3r);\n"
+"                   the last one's result is fetched\n"
+"  --thenN=OPTION   an option of the pipeline's Nth service after the first\n"
+"                   (--then1=--layer-height=0.3), as many as needed\n"
 "  --synchronous    wait for the task (the default; RepRapCloud's switch)\n"
 "  --json           print the server's JSON instead of key: value lines\n"
 "  --timeout=T      stop waiting after T: seconds, or 30m, 2h; 0 = wait as\n"
@@ -220,8 +225,14 @@ static int settle(struct cli_ctx *ctx)
     }
     list = o->servers ? o->servers
                       : cli_rc_servers(&ctx->rc, command_service(o));
-    /* print.cloud has no local tool worth running: it uses localhost */
-    if (o->local || (o->cloud && !list && !is_fleet(o->command)))
+    if (o->local && (o->then || o->nstage_opts)) {
+        cli_out_error("--then chains tasks on a server, not with --local");
+        return CLI_EXIT_USAGE;
+    }
+    /* print.cloud has no local tool worth running, nor a pipeline: they
+     * use localhost */
+    if (o->local ||
+        (o->cloud && !list && !is_fleet(o->command) && !o->then))
         return 1;
     if (!list)
         list = "localhost";

@@ -208,6 +208,24 @@ rej "a shell character in a stage option" 400 '"field":"then1.arg0"' \
 expect_eq "no task written by a bad chain" "$before" "$(ntasks)"
 expect_eq "no spool leftovers" "" "$(ls "$STACK/spool/tmp" 2>/dev/null)"
 
+# --- the CLI asks for a chain -------------------------------------------------
+section "rrcloud --then"
+RR="$builddir/rrcloud"
+out=$(cd "$T" && "$RR" --s="$BASE" --async echo hello.txt --then=napcp,echo --then1=1 2>&1)
+cid=$(printf '%s\n' "$out" | sed -n 's/^id: //p')
+check "--async prints the first stage's id" [ -n "$cid" ]
+set -- $(stage_ids "$cid")
+expect_eq "the CLI's chain has three stages" 3 "$#"
+expect_eq "its last stage completes" complete "$(wait_st "$3" complete 20)"
+expect_contains "--then1 reached stage 1" "$(jget "$2" cmd)" " 1 in0.txt $2.txt"
+out=$(cd "$T" && "$RR" --s="$BASE" echo hello.txt --then=nosuch 2>&1)
+expect_eq "a bad chain is refused (exit 4)" 4 "$?"
+expect_contains "and the message names then" "$out" "then: unknown service 'nosuch'"
+out=$(cd "$T" && "$RR" --local echo hello.txt --then=echo 2>&1)
+expect_eq "--then with --local is a usage error" 2 "$?"
+out=$(cd "$T" && "$RR" --s="$BASE" echo hello.txt --then1=1 2>&1)
+expect_eq "--thenN without --then is a usage error" 2 "$?"
+
 # --- the real thing: scad -> stl -> gcode ------------------------------------
 if command -v openscad >/dev/null && command -v slic3r >/dev/null; then
     section "openscad -> slic3r with a stage option"
@@ -220,6 +238,11 @@ if command -v openscad >/dev/null && command -v slic3r >/dev/null; then
     check "real G-code came out" grep -q '^G1 ' "$T/cube.gcode"
     check "sliced with the stage's layer height" grep -q '^; layer_height = 0.3' "$T/cube.gcode"
     expect_contains "slic3r took openscad's STL" "$out" "in: in0.stl"
+    cp "$SRCDIR/tests/data/cube.scad" "$T/cube.scad"
+    out=$(cd "$T" && "$RR" --s="$BASE" --quiet openscad cube.scad --then=slic3r \
+        --then1=--layer-height=0.3 2>&1)
+    expect_eq "rrcloud openscad --then=slic3r exits 0" 0 "$?"
+    check "and writes the last stage's G-code as cube.gcode" grep -q '^; layer_height = 0.3' "$T/cube.gcode"
 else
     echo "-- openscad or slic3r not installed: the real chain is not run"
 fi
