@@ -465,9 +465,12 @@ int submit_prepare(struct submit *s, int *async)
         return -1;
     if (store_task_count(s->r->w->st, TASK_QUEUED, &queued) < 0)
         return submit_fail(s, 500, NULL, "store error");
-    if (queued >= app->conf.max_queued)
+    /* A pipeline queues all its stages at once. */
+    if (queued + s->nstages >= app->conf.max_queued)
         return submit_fail(s, 503, NULL, "%lld tasks are queued "
-                           "(max_queued); try again later", queued);
+                           "(max_queued)%s; try again later", queued,
+                           s->nstages ? ", and a pipeline queues one per "
+                           "stage" : "");
     if (svc->kind != SERVICE_KIND_PRINT && check_key_limits(s) < 0)
         return -1;
     /* --- fleet: a print service's task is a fleet job (fleet_print.c) */

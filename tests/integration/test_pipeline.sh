@@ -37,7 +37,8 @@ timeout = 60
 EOF
 STACK_SERVICES_DIR=$SVC
 STACK_CONF_EXTRA="runner_slots = 2
-kill_grace = 1s"
+kill_grace = 1s
+max_queued = 6"
 export STACK_SERVICES_DIR STACK_CONF_EXTRA
 failures=1   # lib.sh's finish would report a stack that did not start as passed
 stack_start nginx
@@ -205,6 +206,10 @@ rej "a stage field that is not an option" 400 '"field":"then1.fileIn0"' \
     -F service=echo -F then=echo -F then1.fileIn0=x -F "fileIn0=@$T/hello.txt"
 rej "a shell character in a stage option" 400 '"field":"then1.arg0"' \
     -F service=echo -F then=napcp --form-string 'then1.arg0=1;rm' -F "fileIn0=@$T/hello.txt"
+code=$(http_status POST "$BASE/" -F service=echo -F then=echo,echo,echo,echo,echo,echo \
+    -F "fileIn0=@$T/hello.txt")
+expect_eq "a pipeline longer than max_queued is refused" 503 "$code"
+expect_contains "saying why" "$(body)" "a pipeline queues one per stage"
 expect_eq "no task written by a bad chain" "$before" "$(ntasks)"
 expect_eq "no spool leftovers" "" "$(ls "$STACK/spool/tmp" 2>/dev/null)"
 
