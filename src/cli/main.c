@@ -201,6 +201,44 @@ static int read_args(int argc, char **argv, struct cli_opts *o,
     return 0;
 }
 
+/* Takes the --then words from among a service's arguments (SERVICE.cloud
+ * has no other place for them), leaving the others in o->argv.  0, or an
+ * exit code. */
+static int take_then_words(struct cli_opts *o)
+{
+    char err[256];
+    int kept = 0;
+
+    for (int i = 0; i < o->argc; i++) {
+        int rc = cli_args_then_word(o, o->argv[i], err, sizeof(err));
+
+        if (rc < 0) {
+            cli_out_error("%s", err);
+            return CLI_EXIT_USAGE;
+        }
+        if (rc == 0)
+            o->argv[kept++] = o->argv[i];
+    }
+    o->argc = kept;
+    if (o->nstage_opts && !o->then) {
+        cli_out_error("--then%d needs --then=SERVICES",
+                      o->stage_opts[0].stage);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* read_args, then a service's --then words. */
+static int read_all_args(int argc, char **argv, struct cli_opts *o,
+                         char *svc, size_t svclen)
+{
+    if (read_args(argc, argv, o, svc, svclen) < 0)
+        return -1;
+    if (is_query(o->command) || is_fleet(o->command))
+        return 0;
+    return take_then_words(o) == CLI_EXIT_OK ? 0 : -1;
+}
+
 /* The service whose servers (and key) a command uses: the fleet commands
  * go where prints go; NULL for the default servers. */
 static const char *command_service(const struct cli_opts *o)
@@ -293,7 +331,7 @@ int main(int argc, char **argv)
     memset(&ctx, 0, sizeof(ctx));
     setlocale(LC_CTYPE, ""); /* for the bar's block characters only */
     cli_http_catch_signals();
-    if (read_args(argc, argv, &ctx.opts, svc, sizeof(svc)) < 0)
+    if (read_all_args(argc, argv, &ctx.opts, svc, sizeof(svc)) < 0)
         return CLI_EXIT_USAGE;
     if (ctx.opts.help || ctx.opts.version) {
         if (ctx.opts.help)

@@ -377,33 +377,6 @@ static int stage_fields(const struct cli_opts *o, struct cli_job *job,
     return 0;
 }
 
-/* Takes the --then words from among the service's arguments, leaving the
- * others in ctx->opts.argv.  0, or an exit code. */
-static int take_then_words(struct cli_ctx *ctx)
-{
-    struct cli_opts *o = &ctx->opts;
-    char err[256];
-    int kept = 0;
-
-    for (int i = 0; i < o->argc; i++) {
-        int rc = cli_args_then_word(o, o->argv[i], err, sizeof(err));
-
-        if (rc < 0) {
-            cli_out_error("%s", err);
-            return CLI_EXIT_USAGE;
-        }
-        if (rc == 0)
-            o->argv[kept++] = o->argv[i];
-    }
-    o->argc = kept;
-    if (o->nstage_opts && !o->then) {
-        cli_out_error("--then%d needs --then=SERVICES",
-                      o->stage_opts[0].stage);
-        return CLI_EXIT_USAGE;
-    }
-    return CLI_EXIT_OK;
-}
-
 /* A pipeline answered before its end (a server that could not hold the
  * request, or a held answer cut short) names a stage before the last:
  * the last one's result is the one wanted, so wait for that one. */
@@ -444,8 +417,6 @@ int cli_submit_run(struct cli_ctx *ctx)
     char err[512], (*names)[24] = NULL;
     int have = 0, code;
 
-    if ((code = take_then_words(ctx)) != CLI_EXIT_OK)
-        return code;
     if ((code = describe(ctx, &base, &svc, &have)) != CLI_EXIT_OK)
         goto out;
     if (cli_args_classify(have ? &svc : NULL, ctx->opts.argc, ctx->opts.argv,

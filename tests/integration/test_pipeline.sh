@@ -230,6 +230,15 @@ out=$(cd "$T" && "$RR" --local echo hello.txt --then=echo 2>&1)
 expect_eq "--then with --local is a usage error" 2 "$?"
 out=$(cd "$T" && "$RR" --s="$BASE" echo hello.txt --then1=1 2>&1)
 expect_eq "--thenN without --then is a usage error" 2 "$?"
+# SERVICE.cloud takes them among its arguments (it has no options)
+mkdir -p "$T/cloud/home"
+ln -s "$RR" "$T/cloud/echo.cloud"
+cp "$T/hello.txt" "$T/cloud/"
+printf 'servers = 127.0.0.1:%s\n' "$PORT" >"$T/cloud/rrcloudrc"
+chmod 600 "$T/cloud/rrcloudrc"
+out=$(cd "$T/cloud" && HOME="$T/cloud/home" ./echo.cloud hello.txt --then=napcp --then1=1 2>&1)
+expect_eq "echo.cloud hello.txt --then=napcp runs the chain" 0 "$?"
+check "the server got the chain" grep -q "then napcp, client waits" "$STACK/log/fcgi.log"
 
 # --- the real thing: scad -> stl -> gcode ------------------------------------
 if command -v openscad >/dev/null && command -v slic3r >/dev/null; then
