@@ -27,6 +27,9 @@ inputTypes = txt
 options = [0-9]*
 timeout = 60
 EOF
+sed -e 's/^description = .*/description = napcp, re-run after a crash (test service)/' \
+    "$SVC/napcp.conf" >"$SVC/napcpr.conf"
+echo "rerun = yes" >>"$SVC/napcpr.conf"
 cat >"$SVC/nope.conf" <<'EOF'
 description = always fails (test service)
 path = /usr/bin:/bin
@@ -170,6 +173,32 @@ out=$(curl -s -F service=cancel -F "id=$mid" "$BASE/")
 expect_eq "stage 1 (busy) cancelled" cancelled "$(wait_st "$2" cancelled 10)"
 expect_eq "stage 2 cancelled" cancelled "$(jget "$3" status)"
 expect_eq "stage 0 stays complete" complete "$(jget "$1" status)"
+
+# --- kill -9 of rrcloudd in the middle of a chain -----------------------------
+section "kill -9 of rrcloudd with a stage busy, then restart"
+kn=$(curl -s -F service=echo -F then=napcp,echo -F then1.arg0=30 -F async=1 \
+    -F "fileIn0=@$T/hello.txt" "$BASE/" | sed -n 's/^id: //p')
+set -- $(stage_ids "$kn")
+kn1=$2 kn2=$3
+kr=$(curl -s -F service=echo -F then=napcpr,echo -F then1.arg0=3 -F async=1 \
+    -F "fileIn0=@$T/hello.txt" "$BASE/" | sed -n 's/^id: //p')
+set -- $(stage_ids "$kr")
+kr1=$2 kr2=$3
+expect_eq "never-re-run stage busy" busy "$(wait_st "$kn1" busy 10)"
+expect_eq "re-runnable stage busy" busy "$(wait_st "$kr1" busy 10)"
+dpid=$(cat "$STACK/rrcloudd.pid")
+kill -9 "$dpid"
+i=0
+while kill -0 "$dpid" 2>/dev/null && [ "$(ps -o stat= -p "$dpid" | cut -c1)" != Z ] && [ $i -lt 50 ]; do
+    sleep 0.1; i=$((i + 1))
+done
+"$builddir/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
+echo $! >"$STACK/rrcloudd.pid"
+expect_eq "the stage not re-run ends failed" failed "$(wait_st "$kn1" failed 20)"
+expect_eq "and the stage after it is cancelled" cancelled "$(jget "$kn2" status)"
+expect_contains "naming it" "$(jget "$kn2" error)" "stage 1 (napcp $kn1) failed: rrcloudd stopped while the task ran"
+expect_eq "the re-run stage's chain goes on to its end" complete "$(wait_st "$kr2" complete 20)"
+expect_eq "with the output through both" "hello pipeline" "$(curl -s "$BASE/tasks/out/$kr2")"
 
 # --- bad chains: a 4xx naming the field, and nothing written -----------------
 section "bad chains"
