@@ -17,6 +17,7 @@
 #include "fcgi/submit_check.h"
 
 #include "common/util.h"
+#include "fcgi/chainform.h"
 #include "fcgi/worker.h"
 #include "services/service.h"
 #include "spool/spool.h"
@@ -31,47 +32,16 @@
  * number of names, or -1 (error recorded). */
 static int chain_split(struct submit *s, char *copy, const char **names)
 {
-    char *p = copy;
-    int n = 0;
+    int n = chainform_split(copy, names, SUBMIT_CHAIN_MAX - 1);
 
-    for (;;) {
-        char *comma = strchr(p, ',');
-
-        if (comma)
-            *comma = '\0';
-        if (!*p)
-            return submit_fail(s, 400, "then", "an empty service name "
-                               "(then=SERVICE[,SERVICE...])");
-        if (n == SUBMIT_CHAIN_MAX - 1)
-            return submit_fail(s, 400, "then", "more than %d services "
-                               "(a pipeline has at most %d stages)",
-                               SUBMIT_CHAIN_MAX - 1, SUBMIT_CHAIN_MAX);
-        names[n++] = p;
-        if (!comma)
-            return n;
-        p = comma + 1;
-    }
-}
-
-/* N of a "thenN." field name (1..), 0 for another name, -1 when it starts
- * with "then" and a digit but is not thenN.argM or thenN.nativeArgs. */
-static int chain_field_stage(const char *name)
-{
-    const char *p = name + 4;
-    int n = 0;
-
-    if (strncmp(name, "then", 4) != 0 || *p < '1' || *p > '9')
-        return 0;
-    for (; *p >= '0' && *p <= '9' && n < 1000; p++)
-        n = n * 10 + (*p - '0');
-    if (*p != '.')
-        return -1;
-    p++;
-    if (strcmp(p, "nativeArgs") == 0)
-        return n;
-    if (strncmp(p, "arg", 3) == 0 && p[3] >= '0' && p[3] <= '9')
-        return n;
-    return -1;
+    if (n == CHAINFORM_EMPTY)
+        return submit_fail(s, 400, "then", "an empty service name "
+                           "(then=SERVICE[,SERVICE...])");
+    if (n == CHAINFORM_TOO_MANY)
+        return submit_fail(s, 400, "then", "more than %d services "
+                           "(a pipeline has at most %d stages)",
+                           SUBMIT_CHAIN_MAX - 1, SUBMIT_CHAIN_MAX);
+    return n;
 }
 
 /* Every thenN.* field belongs to a stage the chain has, and is one of the
@@ -80,11 +50,12 @@ static int chain_check_fields(struct submit *s, int nstages)
 {
     for (int i = 0; i < s->fields.n; i++) {
         const char *name = s->fields.v[i].name;
-        int n = chain_field_stage(name);
+        int n = chainform_field_stage(name);
 
         if (n < 0)
-            return submit_fail(s, 400, name, "not a stage field: a stage "
-                               "takes thenN.argM and thenN.nativeArgs");
+            return submit_fail(s, 400, name, "not a stage field: the "
+                               "Nth service of then takes thenN.argM and "
+                               "thenN.nativeArgs (N from 1)");
         if (n > nstages)
             return submit_fail(s, 400, name, "there is no stage %d (then "
                                "names %d service(s))", n, nstages);

@@ -233,6 +233,8 @@ rej "stage options without then" 400 '"field":"then1.arg0"' \
     -F service=echo -F then1.arg0=1 -F "fileIn0=@$T/hello.txt"
 rej "a stage field that is not an option" 400 '"field":"then1.fileIn0"' \
     -F service=echo -F then=echo -F then1.fileIn0=x -F "fileIn0=@$T/hello.txt"
+rej "then0 is not a stage" 400 '"field":"then0.arg0".*not a stage field' \
+    -F service=echo -F then=echo -F then0.arg0=1 -F "fileIn0=@$T/hello.txt"
 rej "a shell character in a stage option" 400 '"field":"then1.arg0"' \
     -F service=echo -F then=napcp --form-string 'then1.arg0=1;rm' -F "fileIn0=@$T/hello.txt"
 code=$(http_status POST "$BASE/" -F service=echo -F then=echo,echo,echo,echo,echo,echo \

@@ -4,10 +4,12 @@
  * (store_chain.c), and rrcloudd's hook at a stage's end (daemon/chain.c
  * through runner_record_end): the output passed on and the next stage
  * released, or the chain ended with its waiting stages cancelled and its
- * notifier queued once under the chain's id.
+ * notifier queued once under the chain's id; and the form fields that
+ * ask for one (fcgi/chainform.c).
  */
 #include "common/util.h"
 #include "daemon/runner.h"
+#include "fcgi/chainform.h"
 #include "services/service.h"
 #include "spool/spool.h"
 #include "store/store.h"
@@ -316,12 +318,54 @@ START_TEST(test_cancel_queued)
 }
 END_TEST
 
+START_TEST(test_form_split)
+{
+    const char *names[4];
+    char a[] = "openscad,slic3r", b[] = "echo", c[] = "echo,,echo",
+         d[] = "echo,", e[] = "", f[] = "a,b,c,d,e";
+
+    ck_assert_int_eq(chainform_split(a, names, 4), 2);
+    ck_assert_str_eq(names[0], "openscad");
+    ck_assert_str_eq(names[1], "slic3r");
+    ck_assert_int_eq(chainform_split(b, names, 4), 1);
+    ck_assert_str_eq(names[0], "echo");
+    ck_assert_int_eq(chainform_split(c, names, 4), CHAINFORM_EMPTY);
+    ck_assert_int_eq(chainform_split(d, names, 4), CHAINFORM_EMPTY);
+    ck_assert_int_eq(chainform_split(e, names, 4), CHAINFORM_EMPTY);
+    ck_assert_int_eq(chainform_split(f, names, 4), CHAINFORM_TOO_MANY);
+}
+END_TEST
+
+START_TEST(test_form_field_stage)
+{
+    ck_assert_int_eq(chainform_field_stage("then1.arg0"), 1);
+    ck_assert_int_eq(chainform_field_stage("then2.arg17"), 2);
+    ck_assert_int_eq(chainform_field_stage("then7.nativeArgs"), 7);
+    ck_assert_int_eq(chainform_field_stage("then123.arg0"), 123);
+    /* not a stage field at all: left to the other checks */
+    ck_assert_int_eq(chainform_field_stage("then"), 0);
+    ck_assert_int_eq(chainform_field_stage("arg0"), 0);
+    ck_assert_int_eq(chainform_field_stage("thenx"), 0);
+    /* a stage's, but not a field a stage takes */
+    ck_assert_int_eq(chainform_field_stage("then1"), -1);
+    ck_assert_int_eq(chainform_field_stage("then1.fileIn0"), -1);
+    ck_assert_int_eq(chainform_field_stage("then1.prearg0"), -1);
+    ck_assert_int_eq(chainform_field_stage("then1.arg"), -1);
+    ck_assert_int_eq(chainform_field_stage("then1.notifier"), -1);
+    ck_assert_int_eq(chainform_field_stage("then1234.arg0"), -1);
+    ck_assert_int_eq(chainform_field_stage("then1x.arg0"), -1);
+    ck_assert_int_eq(chainform_field_stage("then0.arg0"), -1);
+}
+END_TEST
+
 Suite *chain_suite(void)
 {
     Suite *s = suite_create("chain");
     TCase *tc = tcase_create("core");
 
     tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, test_form_split);
+    tcase_add_test(tc, test_form_field_stage);
     tcase_add_test(tc, test_output_types);
     tcase_add_test(tc, test_complete_passes_on);
     tcase_add_test(tc, test_last_stage_calls_once);
