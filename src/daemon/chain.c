@@ -3,9 +3,12 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "fleet/blob.h"
 #include "spool/spool.h"
+#include "store/store_fleet.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -39,6 +42,82 @@ static int chain_pass(const char *spool, const struct task *prev,
     return -1;
 }
 
+/* fleet: a print stage's job from its fields (job_spec, JSON, checked at
+ * submission) and its input, the G-code chain_pass gave it, hard-linked
+ * into the blob store (SPOOL/tmp first, as fleet_print.c does): the stage
+ * becomes the print task of that job, which the fleet takes from here.
+ * 0, -1 with why, or a store error (-2). */
+static int chain_print(struct store *st, const char *spool,
+                       const struct task *next, char *why, size_t len)
+{
+    struct fleet_job_spec spec;
+    struct fleet_job_file file;
+    char from[4096], tmp[4096], name[64];
+    json_t *o = json_loads(next->job_spec, 0, NULL);
+    json_int_t printer = 0;
+    const char *queue = "", *material = "", *colour = "", *profile = "";
+    long long id;
+    int fd, rc = -1;
+
+    memset(&spec, 0, sizeof(spec));
+    memset(&file, 0, sizeof(file));
+    if (!o || json_unpack(o, "{s:s, s:I, s:i, s:i, s:s, s:s, s:s}", "queue",
+                          &queue, "printer", &printer, "copies",
+                          &spec.copies, "priority", &spec.priority,
+                          "material", &material, "colour", &colour,
+                          "profile", &profile) < 0) {
+        rr_fmt(why, len, "stage %d: unreadable job fields", next->stage);
+        goto out;
+    }
+    if (spool_task_file(spool, next->id, next->inputs, from,
+                        sizeof(from)) < 0 ||
+        (fd = spool_tmp_open(spool, tmp, sizeof(tmp))) < 0)
+        goto fail_file;
+    close(fd);
+    if (unlink(tmp) < 0 || link(from, tmp) < 0)
+        goto fail_file;
+    if (fleet_blob_import(spool, tmp, file.sha256, &file.size) < 0) {
+        unlink(tmp);
+        goto fail_file;
+    }
+    rr_fmt(file.filename, sizeof(file.filename), "%s", next->inputs);
+    rr_fmt(file.profile, sizeof(file.profile), "%s", profile);
+    rr_fmt(name, sizeof(name), "task %s", next->id);
+    spec.queue = queue;
+    spec.printer_id = (long long)printer;
+    spec.material = material;
+    spec.colour = colour;
+    spec.name = name;
+    spec.task_id = next->id;
+    spec.owner = next->owner;
+    spec.files = &file;
+    spec.nfiles = 1;
+    if (store_blob_put(st, file.sha256, file.size, rr_now()) < 0) {
+        rc = -2;
+        goto out;
+    }
+    rc = store_job_create_tx(st, &spec, rr_now(), &id);
+    if (rc == STORE_NOTFOUND) {
+        rr_fmt(why, len, "stage %d: queue %s or printer %lld went away",
+               next->stage, queue, (long long)printer);
+        rc = -1;
+        goto out;
+    }
+    if (rc < 0) {
+        rc = -2;
+        goto out;
+    }
+    log_info("task %s: print job %lld", next->id, id);
+    rc = 0;
+    goto out;
+fail_file:
+    rr_fmt(why, len, "cannot store %s of stage %d as a blob: %s",
+           next->inputs, next->stage, strerror(errno));
+out:
+    json_decref(o);
+    return rc;
+}
+
 /* The reason the later stages of t's chain end with, t having ended with
  * status. */
 static void chain_reason(const struct task *t, enum task_status status,
@@ -68,10 +147,22 @@ static int chain_advance(struct store *st, const char *spool,
         goto out;
     if (chain_pass(spool, t, &next, why, len) < 0)
         goto out;
-    rc = store_chain_release(st, next.id);
+    if (next.job_spec) {
+        /* fleet: -1 ends the chain with why, -2 is the store's error */
+        rc = chain_print(st, spool, &next, why, len);
+        if (rc == -1) {
+            rc = 0;
+            goto out;
+        }
+        if (rc == 0)
+            rc = store_chain_release_print(st, next.id);
+    } else {
+        rc = store_chain_release(st, next.id);
+    }
     if (rc == 0) {
-        log_info("task %s: stage %d of chain %s, takes %s from %s",
-                 next.id, next.stage, next.chain, next.inputs, t->id);
+        log_info("task %s: stage %d of chain %s, takes %s from %s%s",
+                 next.id, next.stage, next.chain, next.inputs, t->id,
+                 next.job_spec ? ", a print job" : "");
         rc = 1;
     } else if (rc == STORE_NOTFOUND) {
         rc = 0;

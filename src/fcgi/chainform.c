@@ -24,6 +24,20 @@ int chainform_split(char *list, const char **names, int max)
     }
 }
 
+int chainform_job_field(const char *name)
+{
+    static const char *const job[] = {
+        "queue", "copies", "material", "color", "colour", "priority",
+        "printer", "profile",
+    };
+
+    for (size_t i = 0; i < sizeof(job) / sizeof(job[0]); i++) {
+        if (strcmp(name, job[i]) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 int chainform_field_stage(const char *name)
 {
     const char *p = name + 4;
@@ -40,7 +54,7 @@ int chainform_field_stage(const char *name)
     }
     if (*p++ != '.')
         return -1;
-    if (strcmp(p, "nativeArgs") == 0)
+    if (strcmp(p, "nativeArgs") == 0 || chainform_job_field(p))
         return n;
     if (strncmp(p, "arg", 3) == 0 && p[3] >= '0' && p[3] <= '9')
         return n;

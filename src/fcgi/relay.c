@@ -273,6 +273,8 @@ static int relay_cancel_chain(struct req *r, const struct task *t,
     if (store_chain_cancel(r->w->st, t->chain, "cancelled by client",
                            t->notifier, &busy) < 0)
         return -1;
+    /* fleet: a print stage's job is the fleet's to cancel */
+    wake_send(r->w->app->conf.wake_socket, WAKE_FLEET);
     if (busy > 0) {
         *now = TASK_BUSY;
         return 0;

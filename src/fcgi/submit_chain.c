@@ -18,6 +18,7 @@
 
 #include "common/util.h"
 #include "fcgi/chainform.h"
+#include "fcgi/fleet_print.h"   /* fleet: a print stage */
 #include "fcgi/worker.h"
 #include "services/service.h"
 #include "spool/spool.h"
@@ -45,17 +46,25 @@ static int chain_split(struct submit *s, char *copy, const char **names)
 }
 
 /* Every thenN.* field belongs to a stage the chain has, and is one of the
- * per-stage fields. */
-static int chain_check_fields(struct submit *s, int nstages)
+ * per-stage fields: a job field only a print stage's (kinds[N - 1], NULL
+ * before the stages are known). */
+static int chain_check_fields(struct submit *s, int nstages,
+                              const int *kinds)
 {
     for (int i = 0; i < s->fields.n; i++) {
         const char *name = s->fields.v[i].name;
         int n = chainform_field_stage(name);
 
+        if (n > 0 && n <= nstages && kinds &&
+            kinds[n - 1] != SERVICE_KIND_PRINT &&
+            chainform_job_field(strchr(name, '.') + 1))
+            return submit_fail(s, 400, name, "only a print stage takes "
+                               "job fields, and stage %d is not one", n);
         if (n < 0)
             return submit_fail(s, 400, name, "not a stage field: the "
                                "Nth service of then takes thenN.argM and "
-                               "thenN.nativeArgs (N from 1)");
+                               "thenN.nativeArgs (N from 1), a print stage "
+                               "its job fields as thenN.queue...");
         if (n > nstages)
             return submit_fail(s, 400, name, "there is no stage %d (then "
                                "names %d service(s))", n, nstages);
@@ -76,12 +85,6 @@ static const struct service *chain_service(struct submit *s, int n,
     if (!svc) {
         submit_fail(s, 400, "then", "unknown service '%.64s' (see "
                     "service=meta for the list)", name);
-        return NULL;
-    }
-    if (svc->kind != SERVICE_KIND_RUN) {
-        submit_fail(s, 400, "then", "%s cannot be a pipeline stage yet: "
-                    "send the G-code of the last stage with service=%s",
-                    svc->name, svc->name);
         return NULL;
     }
     if (svc->input_min > 1) {
@@ -113,6 +116,10 @@ static int chain_build_stage(struct submit *s, int n,
     if (submit_check_options(s, svc, prefix, opts, &nopts,
                              SERVICE_OPTION_MAX) < 0)
         return -1;
+    /* fleet: a print stage's job, created when its G-code exists */
+    if (svc->kind == SERVICE_KIND_PRINT &&
+        fleet_print_stage(s, prefix, &t->job_spec) < 0)
+        return -1;
     if (rr_id_new(t->id) < 0)
         return submit_fail(s, 500, NULL, "no randomness for a task id: %s",
                            strerror(errno));
@@ -131,22 +138,47 @@ static int chain_build_stage(struct submit *s, int n,
      * calls it (daemon/chain.c), under the chain's id. */
     if (s->task.notifier && !(t->notifier = strdup(s->task.notifier)))
         return submit_fail(s, 500, NULL, "out of memory");
-    snprintf(input, sizeof(input), "in0.%s", in_ext);
+    snprintf(input, sizeof(input), "in0.%.15s", in_ext);
     inputs[0] = input;
     return submit_build_argv(s, svc, t, inputs, 1, NULL, opts, nopts);
+}
+
+/* Resolves the n services named and the type each takes, in svcs and
+ * exts: every stage's service exists and takes what the one before it
+ * writes.  0 or -1 (error recorded). */
+static int chain_resolve(struct submit *s, const struct service *first,
+                         const char **names, int n,
+                         const struct service **svcs, char (*exts)[16])
+{
+    const struct service *prev = first;
+    struct upload *u0 = submit_upload_find(s, 0);
+    char ext[16];
+
+    snprintf(ext, sizeof(ext), "%s", u0 ? u0->ext : "");
+    for (int i = 0; i < n; i++) {
+        if (service_output_type(prev, ext, exts[i], sizeof(exts[i])) < 0)
+            return submit_fail(s, 400, "then", "%s writes no file for a "
+                               "next stage to take", prev->name);
+        svcs[i] = chain_service(s, i + 1, names[i], prev, exts[i]);
+        if (!svcs[i])
+            return -1;
+        memcpy(ext, exts[i], sizeof(ext));
+        prev = svcs[i];
+    }
+    return 0;
 }
 
 int submit_chain_prepare(struct submit *s, const struct service *first)
 {
     const char *then = fields_get(&s->fields, "then");
     const char *names[SUBMIT_CHAIN_MAX];
-    const struct service *prev = first, *svc;
-    char *copy = NULL, ext[16], next_ext[16];
-    struct upload *u0 = submit_upload_find(s, 0);
+    const struct service *svcs[SUBMIT_CHAIN_MAX];
+    char exts[SUBMIT_CHAIN_MAX][16], *copy = NULL;
+    int kinds[SUBMIT_CHAIN_MAX];
     int n, rc = -1;
 
     if (!then)
-        return chain_check_fields(s, 0);
+        return chain_check_fields(s, 0, NULL);
     if (!*then)
         return submit_fail(s, 400, "then", "empty (then=SERVICE[,SERVICE"
                            "...])");
@@ -154,23 +186,18 @@ int submit_chain_prepare(struct submit *s, const struct service *first)
     if (!copy)
         return submit_fail(s, 500, "then", "out of memory");
     n = chain_split(s, copy, names);
-    if (n < 0 || chain_check_fields(s, n) < 0)
+    if (n < 0 || chain_check_fields(s, n, NULL) < 0 ||
+        chain_resolve(s, first, names, n, svcs, exts) < 0)
         goto out;
-    snprintf(ext, sizeof(ext), "%s", u0 ? u0->ext : "");
+    for (int i = 0; i < n; i++)
+        kinds[i] = svcs[i]->kind;
+    if (chain_check_fields(s, n, kinds) < 0)
+        goto out;
+    /* The chain's shape is right: now each stage's own fields. */
     for (int i = 0; i < n; i++) {
-        if (service_output_type(prev, ext, next_ext, sizeof(next_ext)) < 0) {
-            submit_fail(s, 400, "then", "%s writes no file for a next stage "
-                        "to take", prev->name);
-            goto out;
-        }
-        svc = chain_service(s, i + 1, names[i], prev, next_ext);
-        if (!svc)
-            goto out;
         s->nstages = i + 1;     /* built or not, submit_free clears it */
-        if (chain_build_stage(s, i + 1, svc, next_ext) < 0)
+        if (chain_build_stage(s, i + 1, svcs[i], exts[i]) < 0)
             goto out;
-        memcpy(ext, next_ext, sizeof(ext));
-        prev = svc;
     }
     memcpy(s->task.chain, s->task.id, sizeof(s->task.chain));
     rc = 0;

@@ -263,9 +263,12 @@ const char *const schema_migrations[] = {
      "CREATE INDEX jobs_owner ON jobs(owner, id);"),
 
     /* 7: task pipelines: every stage of a chain names its first stage
-     * (chain, '' for a task alone) and its place in it (stage, from 0) */
+     * (chain, '' for a task alone) and its place in it (stage, from 0);
+     * a print stage keeps its job's fields (job_spec, JSON) until the
+     * G-code it prints exists */
     ("ALTER TABLE tasks ADD COLUMN chain TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE tasks ADD COLUMN stage INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE tasks ADD COLUMN job_spec TEXT;"
      "CREATE INDEX tasks_chain ON tasks(chain, stage) WHERE chain != '';"),
 };
 

@@ -60,6 +60,7 @@ void task_clear(struct task *t)
     free(t->inputs);
     free(t->notifier);
     free(t->reason);
+    free(t->job_spec);
     memset(t, 0, sizeof(*t));
 }
 
@@ -408,7 +409,7 @@ void store_close(struct store *st)
     "reason, ctime, stime, etime, size_in, size_out, timeout, pid, "       \
     "pid_start, exit_code, runs, cancel_requested, seq, kind, "             \
     "CASE WHEN kind = 1 THEN (SELECT id FROM jobs WHERE task_id = tasks.id) " \
-    "END, owner, chain, stage"
+    "END, owner, chain, stage, job_spec"
 
 char *col_strdup(sqlite3_stmt *s, int i)
 {
@@ -457,6 +458,7 @@ static int task_from_row(sqlite3_stmt *s, struct task *t)
     col_copy(s, 23, t->owner, sizeof(t->owner));
     col_copy(s, 24, t->chain, sizeof(t->chain));
     t->stage = sqlite3_column_int(s, 25);
+    t->job_spec = col_strdup(s, 26);
     if (!t->argv_json || !t->inputs) {
         task_clear(t);
         return -1;
@@ -477,9 +479,9 @@ int store_task_insert(struct store *st, const struct task *t)
     static const char sql[] =
         "INSERT INTO tasks (id, service, status, client, out_name, "
         "argv_json, inputs, notifier, ctime, size_in, timeout, kind, owner, "
-        "chain, stage) "
+        "chain, stage, job_spec) "
         "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-        "?14)";
+        "?14, ?15)";
     sqlite3_stmt *s = store_stmt(st, sql);
 
     if (!s)
@@ -499,6 +501,7 @@ int store_task_insert(struct store *st, const struct task *t)
     sqlite3_bind_text(s, 12, t->owner, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 13, t->chain, -1, SQLITE_STATIC);
     sqlite3_bind_int(s, 14, t->stage);
+    bind_text_or_null(s, 15, t->job_spec);
     if (sqlite3_step(s) != SQLITE_DONE)
         return store_step_fail(st, s, "insert task");
     return 0;

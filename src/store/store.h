@@ -70,6 +70,7 @@ struct task {
     char chain[RR_ID_LEN]; /* a pipeline stage: its first stage's id (the
                               chain's id); "" for a task alone */
     int stage;             /* its place in the chain, from 0 */
+    char *job_spec;        /* a print stage's job fields (JSON), or NULL */
     /* Every stage of its chain, for info to show; set only on a copy by
      * the relay before formatting (store_chain_stages), never owned. */
     const struct task_stage *stages;
@@ -185,6 +186,9 @@ int store_chain_next(struct store *st, const struct task *t,
  * caller's transaction).  STORE_NOTFOUND if it is no longer held and
  * queued (cancelled meanwhile). */
 int store_chain_release(struct store *st, const char *id);
+/* Makes held print stage id a print task, its job just created (inside
+ * the caller's transaction).  STORE_NOTFOUND as store_chain_release. */
+int store_chain_release_print(struct store *st, const char *id);
 /* Ends every open stage of chain (inside the caller's transaction): a
  * queued one (held or not) is cancelled now with reason (*ended counts
  * them), a busy one gets cancel_requested for the runner (*busy counts

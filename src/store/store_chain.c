@@ -14,7 +14,8 @@
 /* The status and kind numbers in the SQL below. */
 _Static_assert(TASK_QUEUED == 0 && TASK_BUSY == 1 && TASK_CANCELLED == 4,
                "store_chain.c writes task statuses as numbers");
-_Static_assert(TASK_KIND_RUN == 0 && TASK_KIND_HELD == 2,
+_Static_assert(TASK_KIND_RUN == 0 && TASK_KIND_PRINT == 1 &&
+               TASK_KIND_HELD == 2,
                "store_chain.c writes task kinds as numbers");
 
 int store_chain_insert(struct store *st, const struct task *t, int n)
@@ -87,6 +88,20 @@ int store_chain_next(struct store *st, const struct task *t,
 int store_chain_release(struct store *st, const char *id)
 {
     int n = sf_exec(st, "UPDATE tasks SET kind = 0 WHERE id = ?1 "
+                    "AND kind = 2 AND status = 0", "t", id);
+
+    if (n < 0)
+        return -1;
+    if (n == 0) {
+        store_set_errmsg(st, "chain stage is no longer held");
+        return STORE_NOTFOUND;
+    }
+    return 0;
+}
+
+int store_chain_release_print(struct store *st, const char *id)
+{
+    int n = sf_exec(st, "UPDATE tasks SET kind = 1 WHERE id = ?1 "
                     "AND kind = 2 AND status = 0", "t", id);
 
     if (n < 0)

@@ -218,8 +218,10 @@ rej "openscad then openscad" 400 '"field":"then".*openscad \(stage 1\) does not 
     -F service=openscad -F then=openscad -F "fileIn0=@$SRCDIR/tests/data/cube.scad"
 rej "slic3r then openscad (stage 2)" 400 '"field":"then".*openscad \(stage 2\) does not take \.gcode' \
     -F service=openscad -F then=slic3r,openscad -F "fileIn0=@$SRCDIR/tests/data/cube.scad"
-rej "a print stage" 400 '"field":"then".*print cannot be a pipeline stage' \
+rej "a print stage without a key that may print" 401 '"field":"Authorization"' \
     -F service=echo -F then=print -F "fileIn0=@$SRCDIR/tests/data/small.gcode"
+rej "a stage after a print" 400 '"field":"then".*print writes no file' \
+    -F service=echo -F then=print,echo -F "fileIn0=@$SRCDIR/tests/data/small.gcode"
 rej "empty then" 400 '"field":"then"' -F service=echo -F then= -F "fileIn0=@$T/hello.txt"
 rej "an empty name" 400 '"field":"then".*empty service name' \
     -F service=echo -F then=echo,,echo -F "fileIn0=@$T/hello.txt"

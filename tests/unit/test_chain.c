@@ -342,6 +342,13 @@ START_TEST(test_form_field_stage)
     ck_assert_int_eq(chainform_field_stage("then2.arg17"), 2);
     ck_assert_int_eq(chainform_field_stage("then7.nativeArgs"), 7);
     ck_assert_int_eq(chainform_field_stage("then123.arg0"), 123);
+    /* a print stage's job fields */
+    ck_assert_int_eq(chainform_field_stage("then2.queue"), 2);
+    ck_assert_int_eq(chainform_field_stage("then2.copies"), 2);
+    ck_assert_int_eq(chainform_field_stage("then2.colour"), 2);
+    ck_assert_int_eq(chainform_field_stage("then2.profile"), 2);
+    ck_assert_int_eq(chainform_job_field("printer"), 1);
+    ck_assert_int_eq(chainform_job_field("arg0"), 0);
     /* not a stage field at all: left to the other checks */
     ck_assert_int_eq(chainform_field_stage("then"), 0);
     ck_assert_int_eq(chainform_field_stage("arg0"), 0);
