@@ -7,7 +7,8 @@
  * end (runner_record_end), decides what follows:
  *   - a stage completed and the next one still waits: its output is
  *     hard-linked into the next stage's directory as the input its argv
- *     names, and the next stage is released to the runner;
+ *     names, and the next stage is released to the runner (a print stage:
+ *     its fleet job is created, and it becomes that job's print task);
  *   - otherwise the chain has ended (the last stage completed, or a stage
  *     failed or was cancelled): every stage still waiting is cancelled
  *     with a reason naming the stage that ended it, and the chain's

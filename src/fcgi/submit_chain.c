@@ -13,6 +13,9 @@
  * field.  Every stage is a task row of its own, created here with the
  * first: the later ones held (TASK_KIND_HELD, no input yet) until
  * rrcloudd's chain hook (daemon/chain.c) passes them the previous output.
+ * The last stage may be a print service: its job's fields come as
+ * thenN.queue, thenN.copies... (fleet_print_stage), and its job is made
+ * when the G-code exists.
  */
 #include "fcgi/submit_check.h"
 
