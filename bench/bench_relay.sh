@@ -238,7 +238,8 @@ say "starting the stack on 127.0.0.1:$PORT (baselines on :$BPORT)"
 STACK_SERVICES_DIR=$DIR/services \
 STACK_MAX_BODY=2g STACK_MAX_BODY_BYTES=2147483648 \
 STACK_CONF_EXTRA="max_body_size = 2G
-max_queued = 1000000" \
+max_queued = 1000000
+client_max_queued = 0" \
     "$SRCDIR/scripts/stack.sh" start "$STACK" "$PORT" nginx >/dev/null ||
     die "stack did not start"
 WEB_PID=$(cat "$STACK/web.pid")

@@ -3,7 +3,8 @@
 # http://127.0.0.1:4468/ : installs missing packages, builds, starts nginx ->
 # rrcloud-fcgi -> SQLite + spool <- rrcloudd, and (when no printers are
 # configured) a simulated fleet of Moonraker printers it enrolls itself.
-# Everything it makes is under run/: the stack's data and logs, the client
+# Everything it makes is under run/ (or /var/lib/rrcloud-quickstart when
+# the clone is in a directory closed to others): the stack's data and logs, the client
 # (run/bin/rrcloud and its *.cloud links) and run/rrcloudrc naming this
 # server, which the client reads from the current directory (so the
 # commands it suggests run from run/).
@@ -16,6 +17,16 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 PORT=${1:-4468}
 RUN=${RRCLOUD_RUN:-$top/run}
 BUILD=$top/build/quick
+# As root, rrcloudd runs task commands as its sandbox user (nobody), who
+# must pass through the stack's directory to each task's: a clone in a
+# private directory (under /root) keeps its stack in /var/lib instead.
+if [ -z "${RRCLOUD_RUN:-}" ] && [ "$(id -u)" = 0 ] &&
+   command -v setpriv >/dev/null 2>&1 &&
+   ! setpriv --reuid=nobody --regid=nogroup --clear-groups -- test -x "$top"; then
+    RUN=/var/lib/rrcloud-quickstart
+    echo "quickstart: $top is closed to the sandbox user nobody: the stack" \
+         "lives in $RUN"
+fi
 
 "$top/scripts/deps.sh"
 

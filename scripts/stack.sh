@@ -63,6 +63,14 @@ start_bg() { # name command...
     echo $! >"$DIR/$name.pid"
 }
 
+# sandbox_reads DIR: whether rrcloudd's sandbox user (nobody) may read
+# DIR by its path (yes when that cannot be told).
+sandbox_reads() {
+    command -v setpriv >/dev/null 2>&1 || return 0
+    setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+        test -r "$1" -a -x "$1" 2>/dev/null
+}
+
 write_conf() {
     : >"$DIR/rrcloud.conf"
     chmod 600 "$DIR/rrcloud.conf"   # it may hold tokens
@@ -132,6 +140,9 @@ server.bind = "127.0.0.1"
 server.port = $PORT
 server.errorlog = "$DIR/log/lighttpd-error.log"
 server.upload-dirs = ( "$DIR/lighttpd/up" )
+# As nginx's worker_connections above: room for a thousand slow clients
+# (README "Slow clients").
+server.max-fds = 8192
 include "$DIR/lighttpd/site.conf"
 EOC
     "$lighttpd" -D -f "$DIR/lighttpd/lighttpd.conf" >>"$DIR/log/lighttpd.log" 2>&1 &
@@ -232,6 +243,23 @@ start)
     MAX_BODY_BYTES=${STACK_MAX_BODY_BYTES:-1073741824}
     mkdir -p "$DIR/log"
     DIR=$(cd "$DIR" && pwd)
+    # As root, rrcloudd runs task commands as sandbox_user (nobody), who
+    # must pass through DIR to its task directory (search, not read), and
+    # read what a service names by its path below services_dir
+    # (CuraEngine's definition): a source tree in a private directory (a
+    # clone under /root) has its services and profiles copied beside the
+    # stack.
+    if [ "$(id -u)" = 0 ]; then
+        chmod o+x "$DIR"
+        if [ -z "${STACK_SERVICES_DIR:-}" ] &&
+           ! sandbox_reads "$SRCDIR/services"; then
+            rm -rf "$DIR/services" "$DIR/profiles"
+            cp -R "$SRCDIR/services" "$DIR/services"
+            [ ! -d "$SRCDIR/profiles" ] || cp -R "$SRCDIR/profiles" "$DIR/profiles"
+            chmod -R o+rX "$DIR/services"
+            STACK_SERVICES_DIR=$DIR/services
+        fi
+    fi
     write_conf
     start_bg rrcloudd "$BUILDDIR/rrcloudd" -c "$DIR/rrcloud.conf" -f
     start_bg fcgi "$BUILDDIR/rrcloud-fcgi" -c "$DIR/rrcloud.conf"

@@ -436,11 +436,27 @@ static void show_job(json_t *job)
     json_array_foreach(files, i, f) {
         char name[CELL], prof[CELL], size[CELL];
 
+        char est[CELL], g[CELL], mm[CELL], what[3 * CELL + 64] = "";
+        const json_t *t = json_object_get(f, "estimated_time");
+
         cell(f, "filename", name);
         cell(f, "profile", prof);
         cell(f, "size", size);
-        printf("file: %s (profile %s, %s bytes)\n", name,
-               strcmp(prof, "-") ? prof : "any", size);
+        cell(f, "filament_mm", mm);
+        cell(f, "filament_g", g);
+        /* what its slicer said: "; about 21m 12s, 1282.39 mm, 3.82 g" */
+        if (json_is_number(t)) {
+            cli_out_duration(json_number_value(t), est, sizeof(est));
+            snprintf(what, sizeof(what), "; about %s", est);
+        }
+        if (strcmp(mm, "-"))
+            snprintf(what + strlen(what), sizeof(what) - strlen(what),
+                     "%s%s mm", what[0] ? ", " : "; ", mm);
+        if (strcmp(g, "-"))
+            snprintf(what + strlen(what), sizeof(what) - strlen(what),
+                     "%s%s g", what[0] ? ", " : "; ", g);
+        printf("file: %s (profile %s, %s bytes%s)\n", name,
+               strcmp(prof, "-") ? prof : "any", size, what);
     }
     if (json_array_size(attempts) > 0) {
         printf("\n");

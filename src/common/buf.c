@@ -26,7 +26,7 @@ void buf_reset(struct buf *b)
 }
 
 /* Makes room for len more bytes plus a NUL. */
-static int buf_reserve(struct buf *b, size_t len)
+int buf_reserve(struct buf *b, size_t len)
 {
     size_t need, cap;
     char *p;
@@ -97,18 +97,30 @@ int buf_printf(struct buf *b, const char *fmt, ...)
     return 0;
 }
 
+/* 1 for the bytes a JSON string cannot hold as they are */
+static const unsigned char json_special[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1,
+    [0x06] = 1, [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1,
+    [0x0c] = 1, [0x0d] = 1, [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1,
+    [0x12] = 1, [0x13] = 1, [0x14] = 1, [0x15] = 1, [0x16] = 1, [0x17] = 1,
+    [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1, [0x1c] = 1, [0x1d] = 1,
+    [0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 int buf_json_escape(struct buf *b, const char *s)
 {
     const char *run = s;
 
-    for (; *s; s++) {
+    for (;; s++) {
         unsigned char c = (unsigned char)*s;
         char esc[8];
 
-        if (c >= 0x20 && c != '"' && c != '\\')
+        if (!json_special[c])
             continue;
         if (buf_append(b, run, (size_t)(s - run)) < 0)
             return -1;
+        if (c == '\0')
+            return 0;
         switch (c) {
         case '"': strcpy(esc, "\\\""); break;
         case '\\': strcpy(esc, "\\\\"); break;
@@ -121,7 +133,6 @@ int buf_json_escape(struct buf *b, const char *s)
             return -1;
         run = s + 1;
     }
-    return buf_append(b, run, (size_t)(s - run));
 }
 
 int buf_html_escape(struct buf *b, const char *s)

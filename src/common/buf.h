@@ -19,6 +19,9 @@ void buf_init(struct buf *b, size_t max);
 void buf_free(struct buf *b);
 void buf_reset(struct buf *b);            /* len = 0, keeps memory */
 /* Each returns 0, or -1 if out of memory or over the cap. */
+/* Makes room for len more bytes (and a NUL) at once: fewer reallocations
+ * for a caller that knows about what it will append. */
+int buf_reserve(struct buf *b, size_t len);
 int buf_append(struct buf *b, const void *data, size_t len);
 int buf_puts(struct buf *b, const char *s);
 int buf_putc(struct buf *b, char c);

@@ -43,17 +43,20 @@ static const struct conf_key conf_keys[] = {
     STR(profiles_dir),
     STR(www_dir), STR(fcgi_socket), STR(wake_socket), STR(accel_prefix),
     STR(sendfile_mode), STR(notifier_secret), STR(log_level),
-    STR(notifier_allow),
+    STR(notifier_allow), STR(sandbox), STR(sandbox_user),
     NUM(max_body_size, K_SIZE), NUM(max_inline_size, K_SIZE),
     NUM(max_field_size, K_SIZE), NUM(max_part_header, K_SIZE),
     NUM(max_query, K_SIZE),
     NUM(max_files, K_INT), NUM(max_fields, K_INT), NUM(fcgi_threads, K_INT),
+    NUM(body_threads, K_INT), NUM(body_timeout, K_SECS),
     NUM(max_held, K_INT), NUM(max_queued, K_INT),
+    NUM(client_max_queued, K_INT), NUM(client_max_running, K_INT),
+    NUM(client_max_held, K_INT), NUM(spool_quota, K_SIZE),
     NUM(info_all_clients, K_BOOL), NUM(fcgi_socket_mode, K_MODE),
     NUM(runner_slots, K_INT), NUM(default_timeout, K_SECS),
     NUM(kill_grace, K_SECS), NUM(max_data_retention, K_SECS),
     NUM(purge_interval, K_SECS), NUM(events_retention, K_SECS),
-    NUM(max_reruns, K_INT),
+    NUM(max_reruns, K_INT), NUM(tmp_sweep_interval, K_SECS),
     NUM(min_free_space, K_SIZE),
     NUM(notifier_retries, K_INT), NUM(notifier_timeout, K_SECS),
     NUM(notifier_backoff, K_SECS),
@@ -103,16 +106,25 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->max_files = 16;
     c->max_fields = 64;
     c->fcgi_threads = 8;
+    c->body_threads = 8;
+    c->body_timeout = 300;
     c->max_held = 1024;
     c->max_queued = 10000;
+    c->client_max_queued = 1000;
+    c->client_max_running = 0;
+    c->client_max_held = 256;
+    c->spool_quota = 0;
     c->info_all_clients = 0;
     c->fcgi_socket_mode = 0660;
     c->runner_slots = 2;
     c->default_timeout = 1800;
     c->kill_grace = 5;
+    rr_fmt(c->sandbox, sizeof(c->sandbox), "required");
+    rr_fmt(c->sandbox_user, sizeof(c->sandbox_user), "nobody");
     c->max_data_retention = 24 * 3600;
     c->events_retention = 90LL * 24 * 3600;
     c->purge_interval = 300;
+    c->tmp_sweep_interval = 60;
     c->max_reruns = 1;
     c->min_free_space = 32ULL << 20;
     c->notifier_retries = 8;
@@ -339,9 +351,16 @@ int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s", msg);
         return -1;
     }
-    if (c->fcgi_threads < 1 || c->runner_slots < 1 || c->max_files < 1) {
-        snprintf(err, errlen, "%s: fcgi_threads, runner_slots and max_files "
-                 "must be at least 1", path);
+    if (c->fcgi_threads < 1 || c->runner_slots < 1 || c->max_files < 1 ||
+        c->body_threads < 1 || c->body_timeout < 1) {
+        snprintf(err, errlen, "%s: fcgi_threads, body_threads, body_timeout, "
+                 "runner_slots and max_files must be at least 1", path);
+        return -1;
+    }
+    if (strcmp(c->sandbox, "required") != 0 && strcmp(c->sandbox, "auto") != 0 &&
+        strcmp(c->sandbox, "off") != 0) {
+        snprintf(err, errlen, "%s: sandbox must be required, auto or off",
+                 path);
         return -1;
     }
     if (c->max_files > CONF_MAX_FILES) {

@@ -44,8 +44,17 @@ struct rr_conf {
     int max_files;                     /* fileIn0..N */
     int max_fields;                    /* all fields incl. files */
     int fcgi_threads;                  /* accepting worker threads */
+    int body_threads;                  /* threads reading streamed bodies */
+    long long body_timeout;            /* s for a whole request body */
     int max_held;                      /* synchronous POSTs held open */
     int max_queued;                    /* queued tasks before 503 */
+    /* per client (a key's user, or an anonymous address; 0 = no limit) */
+    int client_max_queued;             /* its queued run tasks before 429 */
+    int client_max_running;            /* runner slots it may hold at once */
+    int client_max_held;               /* its synchronous POSTs held open
+                                          (per rrcloud-fcgi process) */
+    unsigned long long spool_quota;    /* bytes of tasks and blobs the
+                                          spool may hold; 0 = no quota */
     int info_all_clients;              /* service=info lists every client */
     int fcgi_socket_mode;              /* chmod of the socket */
 
@@ -53,9 +62,13 @@ struct rr_conf {
     int runner_slots;                  /* tasks running at once */
     long long default_timeout;         /* s, when a service sets none */
     long long kill_grace;              /* s between SIGTERM and SIGKILL */
+    char sandbox[16];                  /* required, auto or off */
+    char sandbox_user[64];             /* commands' uid when rrcloudd is root */
     long long max_data_retention;      /* s */
     long long events_retention;        /* s; 0 = keep them all */
     long long purge_interval;          /* s */
+    long long tmp_sweep_interval;      /* s between sweeps of SPOOL/tmp;
+                                          0 = at start only */
     int max_reruns;                    /* re-runs of a task after a crash */
     unsigned long long min_free_space; /* bytes free on the spool's and the
                                           database's disks; 0 = unchecked */

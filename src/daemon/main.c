@@ -20,6 +20,7 @@
 #include "daemon/purge.h"
 #include "daemon/recover.h"
 #include "daemon/runner.h"
+#include "daemon/sandbox.h"
 #include "fleet/fleet.h"
 #include "http/netcheck.h"
 #include "services/service.h"
@@ -64,6 +65,7 @@ struct daemon {
     struct notify *notify;
     struct fleet *fleet;     /* printers; NULL with --once */
     struct loop_timer *purge_timer;
+    struct loop_timer *sweep_timer;
     struct loop_timer *beat_timer;
     struct loop_timer *retry_timer; /* start_work again; NULL once up */
     int up;                  /* start_work succeeded */
@@ -73,6 +75,8 @@ struct daemon {
     double started;
     int beat_failed;         /* the last heartbeat could not be written */
     int space_low;           /* a disk was under min_free_space */
+    struct sandbox sb;       /* what confines every task command */
+    int sb_ready;            /* sb decided (once, at the first start) */
 };
 
 static void usage(FILE *f)
@@ -248,6 +252,17 @@ static void on_purge(struct loop *l, struct loop_timer *t, void *arg)
         log_err("purge: %s", store_errmsg(d->st));
 }
 
+/* Parts of uploads whose rrcloud-fcgi was killed (spool_sweep_tmp). */
+static void on_sweep(struct loop *l, struct loop_timer *t, void *arg)
+{
+    struct daemon *d = arg;
+    int n = spool_sweep_tmp(d->conf.spool_dir, SPOOL_TMP_MAX_AGE);
+
+    if (n > 0)
+        log_info("removed %d stale upload(s) from %s/tmp", n,
+                 d->conf.spool_dir);
+}
+
 static void on_runner_stopped(void *arg)
 {
     struct daemon *d = arg;
@@ -389,6 +404,26 @@ static int errno_transient(int e)
            e == ENOMEM || e == EAGAIN;
 }
 
+/* Decides once what confines task commands, and says it in the log. */
+static int start_sandbox(struct daemon *d)
+{
+    char err[512], what[512];
+
+    if (sandbox_init(&d->sb, d->conf.sandbox, d->conf.sandbox_user,
+                     d->conf.spool_dir, err, sizeof(err)) < 0) {
+        log_err("%s", err);
+        return -1;
+    }
+    sandbox_describe(&d->sb, what, sizeof(what));
+    if (d->sb.mode == SANDBOX_OFF || d->sb.abi < 6 || !d->sb.seccomp ||
+        !d->sb.switch_uid)
+        log_warn("%s", what);
+    else
+        log_info("%s", what);
+    d->sb_ready = 1;
+    return 0;
+}
+
 /* Everything that needs the disk and the store.  0 when rrcloudd is up;
  * 1 when a step failed in a way that may pass (logged; try again later);
  * -1 when it cannot work at all. */
@@ -405,6 +440,8 @@ static int start_work(struct daemon *d)
     }
     if (d->lock_fd < 0 && take_lock(d) < 0)
         return d->lock_fd < 0 && errno_transient(errno) ? 1 : -1;
+    if (!d->sb_ready && start_sandbox(d) < 0)
+        return -1;
     d->st = store_open_ex(d->conf.database, err, sizeof(err), &transient);
     if (!d->st) {
         log_err("%s", err);
@@ -438,6 +475,7 @@ static int start_work(struct daemon *d)
         goto retry;
     }
     runner_set_notify(d->runner, kick_notifier, d->notify);
+    runner_set_sandbox(d->runner, &d->sb);
     if (!d->once) {
         d->fleet = fleet_new(&d->conf, d->st, d->loop, err, sizeof(err));
         if (!d->fleet) {
@@ -453,6 +491,13 @@ static int start_work(struct daemon *d)
                                         d->conf.purge_interval * 1000, 1,
                                         on_purge, d);
         if (!d->purge_timer)
+            return -1;
+    }
+    if (d->conf.tmp_sweep_interval > 0) {
+        d->sweep_timer = loop_add_timer(d->loop,
+                                        d->conf.tmp_sweep_interval * 1000, 1,
+                                        on_sweep, d);
+        if (!d->sweep_timer)
             return -1;
     }
     d->beat_timer = loop_add_timer(d->loop, BEAT_MS, 1, on_beat, d);

@@ -14,7 +14,6 @@
 #include <string.h>
 #include <time.h>
 
-#define RECOVER_TMP_AGE 3600     /* s: SPOOL/tmp entries older are debris */
 #define RECOVER_WAIT_MS 1000     /* for a killed group to vanish */
 
 struct recover_item {
@@ -162,7 +161,7 @@ int recover_run(const struct rr_conf *conf,
     struct recover_list l = { 0 };
     int n, rc = -1;
 
-    n = spool_sweep_tmp(conf->spool_dir, RECOVER_TMP_AGE);
+    n = spool_sweep_tmp(conf->spool_dir, SPOOL_TMP_MAX_AGE);
     if (n > 0)
         log_info("recovery: removed %d stale upload(s) from %s/tmp", n,
                  conf->spool_dir);

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/chain.h"
+#include "daemon/confine.h"
 #include "daemon/loop.h"
 #include "daemon/spawn.h"
 #include "services/service.h"
@@ -87,6 +88,7 @@ struct runner {
     void *notify_arg;
     struct runner_end *ends;     /* not yet recorded, oldest first */
     int nends;
+    const struct sandbox *sb;    /* NULL: no re-check, no sandbox */
 };
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -206,6 +208,22 @@ static int runner_log_failed(struct runner *r, struct runner_task *t,
     return 1;
 }
 
+/* A command that failed says why in its last words, more often than not
+ * (a file the sandbox kept from it: "Permission denied"): they go after
+ * the exit code in the reason. */
+static void runner_log_last(struct runner *r, struct runner_task *t,
+                            char *reason, size_t len)
+{
+    char path[4096], line[160];
+    size_t used = strlen(reason);
+
+    if (spool_task_file(r->conf->spool_dir, t->id, SPOOL_LOG_NAME, path,
+                        sizeof(path)) < 0 ||
+        service_log_last(path, line, sizeof(line)) <= 0 || used >= len)
+        return;
+    rr_fmt(reason + used, len - used, "; log: %s", line);
+}
+
 /* Decides status and reason for a normal end (not one we caused). */
 static enum task_status runner_judge(struct runner *r, struct runner_task *t,
                                      int ws, char *reason, size_t len,
@@ -222,10 +240,12 @@ static enum task_status runner_judge(struct runner *r, struct runner_task *t,
     if (WIFSIGNALED(ws)) {
         rr_fmt(reason, len, "killed by signal %d (%s)", WTERMSIG(ws),
                strsignal(WTERMSIG(ws)));
+        runner_log_last(r, t, reason, len);
         return TASK_FAILED;
     }
     if (WEXITSTATUS(ws) != 0) {
         rr_fmt(reason, len, "exit code %d", WEXITSTATUS(ws));
+        runner_log_last(r, t, reason, len);
         return TASK_FAILED;
     }
     if (runner_log_failed(r, t, reason, len))
@@ -418,6 +438,8 @@ static int runner_reap(struct runner *r)
         kill(-t->pid, SIGKILL);
         if (waitpid(t->pid, &ws, 0) < 0 && !t->start_err[0])
             rr_fmt(t->start_err, sizeof(t->start_err), "exit status lost");
+        /* rrcloudd's again before its output is judged. */
+        confine_take_back(r->sb, r->conf->spool_dir, t->id);
         runner_end(r, t, ws);
         r->slots[i] = NULL;
         r->running--;
@@ -590,7 +612,9 @@ static int runner_start(struct runner *r, int i, const struct task *row)
         return 0;
     }
     if (spawn_plan_build(&plan, r->conf->spool_dir, row->id, row->argv_json,
-                         svc.path, &svc.lim, err, sizeof(err)) < 0) {
+                         svc.path, &svc.lim, err, sizeof(err)) < 0 ||
+        (r->sb && confine_task(r->sb, r->reg, r->conf->spool_dir, row, &plan,
+                               err, sizeof(err)) < 0)) {
         spawn_plan_free(&plan);
         runner_reject(r, row, err);
         return 0;
@@ -642,7 +666,9 @@ int runner_poll(struct runner *r)
         struct task row;
         int i = 0;
 
-        rc = store_task_claim(r->st, &row);
+        /* Round-robin across clients (store.h); client_max_running
+         * leaves a slot free rather than give a client one more. */
+        rc = store_task_claim_max(r->st, r->conf->client_max_running, &row);
         if (rc == STORE_NOTFOUND)
             break;
         if (rc < 0) {
@@ -740,6 +766,11 @@ void runner_free(struct runner *r)
 void runner_set_registry(struct runner *r, const struct service_registry *reg)
 {
     r->reg = reg;
+}
+
+void runner_set_sandbox(struct runner *r, const struct sandbox *sb)
+{
+    r->sb = sb;
 }
 
 void runner_set_notify(struct runner *r, void (*fn)(void *), void *arg)

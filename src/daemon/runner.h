@@ -43,6 +43,14 @@ void runner_free(struct runner *r);
 /* Switches to a reloaded registry (SIGHUP).  Running tasks keep what they
  * took from the old one, so the caller may free it after this call. */
 void runner_set_registry(struct runner *r, const struct service_registry *reg);
+/* rrcloudd's confinement of every command (daemon/sandbox.h); sb must
+ * outlive r.  With it set (rrcloudd always sets one, mode off included),
+ * the runner also re-checks each stored argv against its service
+ * (service_check_argv) and its inputs, and fails a task that does not
+ * match; without it (the unit tests of process handling) the stored argv
+ * runs as it is. */
+struct sandbox;
+void runner_set_sandbox(struct runner *r, const struct sandbox *sb);
 /* fn(arg) is called whenever a notifier delivery was queued. */
 void runner_set_notify(struct runner *r, void (*fn)(void *), void *arg);
 

@@ -24,17 +24,19 @@
 /* What the child was doing when it failed (sent through the pipe). */
 enum spawn_stage {
     SP_SETPGID, SP_CHDIR, SP_STDIN, SP_LOG, SP_DUP, SP_CLOSE, SP_RLIMIT,
-    SP_EXEC,
+    SP_SANDBOX, SP_EXEC,
 };
 
 static const char *const spawn_stage_names[] = {
     "setpgid", "chdir to the task directory", "open /dev/null",
-    "open the log file", "dup2", "close fds", "setrlimit", "exec",
+    "open the log file", "dup2", "close fds", "setrlimit", "sandbox", "exec",
 };
 
 struct spawn_report {
     int stage;
     int err;
+    const char *what;   /* SP_SANDBOX: the step, a static string (the vfork
+                           child shares our memory) */
 };
 
 static void spawn_free_vec(char **v)
@@ -52,7 +54,9 @@ void spawn_plan_free(struct spawn_plan *p)
     spawn_free_vec(p->progs);
     for (int i = 0; p->envp[i]; i++)
         free(p->envp[i]);
+    sandbox_plan_free(&p->sb);
     memset(p, 0, sizeof(*p));
+    p->sb.ruleset_fd = -1;
 }
 
 /* argv from the task's JSON array: strings only, no NUL inside. */
@@ -166,6 +170,7 @@ int spawn_plan_build(struct spawn_plan *p, const char *spool, const char *id,
     char rel[4096], cwd[2048];
 
     memset(p, 0, sizeof(*p));
+    p->sb.ruleset_fd = -1;
     if (lim)
         p->lim = *lim;
     if (spool_task_dir(spool, id, rel, sizeof(rel)) < 0)
@@ -195,14 +200,20 @@ toolong:
 /* ---- the child: async-signal-safe calls only ---------------------------- */
 
 __attribute__((noreturn))
-static void spawn_fail(int efd, int stage, int err)
+static void spawn_fail_what(int efd, int stage, int err, const char *what)
 {
-    struct spawn_report rep = { stage, err };
+    struct spawn_report rep = { stage, err, what };
 
     if (write(efd, &rep, sizeof(rep)) < 0) {
         /* nothing left to tell anyone */
     }
     _exit(127);
+}
+
+__attribute__((noreturn))
+static void spawn_fail(int efd, int stage, int err)
+{
+    spawn_fail_what(efd, stage, err, NULL);
 }
 
 static void spawn_limit(int efd, int res, unsigned long long soft,
@@ -266,6 +277,7 @@ __attribute__((noreturn))
 static void spawn_child(const struct spawn_plan *p, int efd)
 {
     int nfd, lfd, err = ENOENT, eacces = 0;
+    const char *what = NULL;
 
     /* Keep the report pipe clear of the 0-2 we are about to replace. */
     if (efd < 3 && (efd = fcntl(efd, F_DUPFD_CLOEXEC, 3)) < 0)
@@ -283,6 +295,10 @@ static void spawn_child(const struct spawn_plan *p, int efd)
         spawn_fail(efd, SP_LOG, errno);
     if (dup2(nfd, 0) < 0 || dup2(lfd, 1) < 0 || dup2(lfd, 2) < 0)
         spawn_fail(efd, SP_DUP, errno);
+    /* The log is open (as rrcloudd's user): from here on, the sandbox. */
+    if ((err = sandbox_enter(&p->sb, &what)) != 0)
+        spawn_fail_what(efd, SP_SANDBOX, err, what);
+    err = ENOENT;
     spawn_close_fds(efd);
     umask(027);
     spawn_limit(efd, RLIMIT_CORE, 0, 0);
@@ -358,6 +374,9 @@ pid_t spawn_run(const struct spawn_plan *p, char *err, size_t errlen)
     if (n == (ssize_t)sizeof(rep)) {
         if (rep.stage == SP_EXEC)
             snprintf(err, errlen, "exec failed: %s", strerror(rep.err));
+        else if (rep.stage == SP_SANDBOX)
+            snprintf(err, errlen, "cannot start: sandbox: %s: %s",
+                     rep.what ? rep.what : "?", strerror(rep.err));
         else if (rep.stage >= 0 && rep.stage < SP_EXEC)
             snprintf(err, errlen, "cannot start: %s: %s",
                      spawn_stage_names[rep.stage], strerror(rep.err));

@@ -15,6 +15,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "daemon/sandbox.h"
+
 /* Resource limits; 0 = leave unlimited. */
 struct spawn_limits {
     unsigned long long max_output;  /* RLIMIT_FSIZE, bytes */
@@ -30,12 +32,15 @@ struct spawn_plan {
     char **progs;          /* owned: paths to try for argv[0], in order */
     char *envp[5];         /* owned strings, NULL-terminated */
     struct spawn_limits lim;
+    struct sandbox_plan sb;  /* owned; applied in the child after its log
+                                is open (sandbox_plan_build fills it) */
 };
 
 /* Fills p for task id in spool: argv from argv_json (a JSON array of
  * strings), argv[0] looked up in the colon list path (absolute entries
- * only; an argv[0] with a '/' must itself be absolute).  Returns 0, or -1
- * with err set; p is always safe to pass to spawn_plan_free(). */
+ * only; an argv[0] with a '/' must itself be absolute).  p->sb is left
+ * empty (no sandbox).  Returns 0, or -1 with err set; p is always safe to
+ * pass to spawn_plan_free(). */
 int spawn_plan_build(struct spawn_plan *p, const char *spool, const char *id,
                      const char *argv_json, const char *path,
                      const struct spawn_limits *lim, char *err,

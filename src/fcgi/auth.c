@@ -282,6 +282,17 @@ int auth_require_printer(struct req *r, const struct auth_caller *c,
 
 /* ---- limits ---------------------------------------------------------------- */
 
+const char *auth_family(const struct auth_caller *c)
+{
+    const struct fleet_apikey *k = &c->key;
+
+    /* An app's end users are its own family ("user/END-USER"): a limit
+     * counts them all, or a fresh X-On-Behalf-Of per request escaped it. */
+    if (k->role == ROLE_APP && strchr(c->owner, '/'))
+        return k->user[0] ? k->user : k->name;
+    return c->owner;
+}
+
 int auth_limits(struct store *st, const struct auth_caller *c,
                 const char *queue, int copies, int priority, char *field,
                 size_t flen, char *msg, size_t mlen)
@@ -311,11 +322,7 @@ int auth_limits(struct store *st, const struct auth_caller *c,
     }
     if (k->max_queued <= 0)
         return 0;
-    /* An app's end users are its own family ("user/END-USER"): its limit
-     * counts them all, or a fresh X-On-Behalf-Of per request escaped it. */
-    if (store_owner_open(st, k->role == ROLE_APP && strchr(c->owner, '/')
-                         ? k->user[0] ? k->user : k->name : c->owner,
-                         &open) < 0) {
+    if (store_owner_open(st, auth_family(c), &open) < 0) {
         snprintf(field, flen, "store");
         rr_fmt(msg, mlen, "store error");
         return 500;

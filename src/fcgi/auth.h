@@ -106,6 +106,9 @@ int auth_check_presented(struct req *r, const struct auth_caller *c);
 int auth_require_printer(struct req *r, const struct auth_caller *c,
                          long long printer_id);
 
+/* What a keyed caller's limits count: its owner, or for an app key
+ * acting for an end user ("user/END-USER") the app's user. */
+const char *auth_family(const struct auth_caller *c);
 /* The key's limits for a submission: queue (NULL for a relay task) among
  * its queues, copies and priority within its maxima, fewer open tasks and
  * jobs than max_queued.  0, or the status (403, 429; 500 on a store

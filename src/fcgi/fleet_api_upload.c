@@ -2,6 +2,7 @@
  * (fleet_api_int.h: fa_upload_receive). */
 #include "common/log.h"
 #include "common/util.h"
+#include "fcgi/fair.h"
 #include "fcgi/fleet_api_int.h"
 #include "fcgi/worker.h"
 #include "fleet/blob.h"
@@ -22,6 +23,7 @@ struct up_ctx {
     struct fa_upload *u;
     const struct rr_conf *conf;
     struct fleet_blob_writer w;
+    struct fair_spool spool;  /* the spool's floors for this body */
     int in_file;            /* the current part is a file */
     int file_from_field;    /* index of the plain "file" part, or -1 */
     long long sniffed;
@@ -204,6 +206,30 @@ static int on_end(void *arg)
     return 0;
 }
 
+/* The spool's floors with total bytes received.  0 or -1 (507
+ * recorded). */
+static int up_spool_check(struct up_ctx *x, unsigned long long total)
+{
+    struct fair_err e;
+    int status = fair_spool_check(&x->spool, total, 0, &e);
+
+    return status ? up_fail(x, status, e.field, "%s", e.msg), -1 : 0;
+}
+
+/* Before the body: room for Content-Length bytes under the spool's
+ * floors.  0 or -1 (507 or 500 recorded). */
+static int up_admit(struct up_ctx *x)
+{
+    long long len = x->r->content_length;
+    struct fair_err e;
+    int status = fair_spool_init(&x->spool, x->r, &e);
+
+    if (!status)
+        status = fair_spool_fits(&x->spool, len > 0 ?
+                                 (unsigned long long)len : 0, &e);
+    return status ? up_fail(x, status, e.field, "%s", e.msg), -1 : 0;
+}
+
 static int receive(struct up_ctx *x, char *chunk)
 {
     static const struct mp_callbacks cb = { on_begin, on_data, on_end };
@@ -229,6 +255,8 @@ static int receive(struct up_ctx *x, char *chunk)
                     "(max_body_size)", x->conf->max_body_size);
             goto out;
         }
+        if (up_spool_check(x, total) < 0)
+            goto out;
         if (mp_parser_feed(p, chunk, (size_t)n) != MP_OK || x->u->status)
             goto parse;
         if (mp_parser_done(p))
@@ -269,6 +297,8 @@ int fa_upload_receive(struct req *r, struct fa_upload *u)
              (unsigned long long)r->content_length > x.conf->max_body_size)
         up_fail(&x, 413, NULL, "body of %lld bytes is larger than %llu "
                 "(max_body_size)", r->content_length, x.conf->max_body_size);
+    else if (up_admit(&x) < 0)
+        ;   /* refused before the body: nothing was written */
     else if (!(chunk = malloc(UP_CHUNK)))
         up_fail(&x, 500, NULL, "out of memory");
     else
@@ -301,7 +331,7 @@ int fa_upload_receive(struct req *r, struct fa_upload *u)
     }
     /* Read what is left (bounded) so the client sees the answer. */
     drain = chunk ? chunk : malloc(UP_CHUNK);
-    if (drain && u->status != 413) {
+    if (drain && u->status != 413 && u->status != 507) {
         unsigned long long left = x.conf->max_body_size;
         long n;
         while (left && (n = req_read(r, drain, UP_CHUNK)) > 0)

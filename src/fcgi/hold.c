@@ -18,6 +18,7 @@
 struct held {
     FCGX_Request *f;          /* owned */
     char id[RR_ID_LEN];
+    char client[128];         /* its task's client_key */
     enum req_format format;
     int api;
     double deadline;
@@ -182,13 +183,25 @@ void holder_stop(struct holder *h)
     free(h);
 }
 
-int holder_add(struct holder *h, FCGX_Request *f, const char *id,
-               enum req_format format, int api, double deadline)
+/* Requests of client held now.  Under h->lock. */
+static int holder_count_of(const struct holder *h, const char *client)
 {
-    int rc = -1;
+    int n = 0;
+
+    for (int i = 0; i < h->n; i++)
+        n += !h->items[i].done && !strcmp(h->items[i].client, client);
+    return n;
+}
+
+int holder_add(struct holder *h, FCGX_Request *f, const char *id,
+               const char *client, enum req_format format, int api,
+               double deadline)
+{
+    int max_client = h->app->conf.client_max_held, rc = -1;
 
     pthread_mutex_lock(&h->lock);
-    if (h->stopping || h->n >= h->max)
+    if (h->stopping || h->n >= h->max ||
+        (max_client > 0 && holder_count_of(h, client) >= max_client))
         goto out;
     if (h->n == h->cap) {
         int cap = h->cap ? h->cap * 2 : 64;
@@ -201,6 +214,8 @@ int holder_add(struct holder *h, FCGX_Request *f, const char *id,
     h->items[h->n] = (struct held){ .f = f, .format = format, .api = api,
                                     .deadline = deadline };
     memcpy(h->items[h->n].id, id, RR_ID_LEN);
+    snprintf(h->items[h->n].client, sizeof(h->items[h->n].client), "%s",
+             client);
     h->n++;
     pthread_cond_signal(&h->cond);
     rc = 0;
@@ -215,6 +230,16 @@ int holder_count(struct holder *h)
 
     pthread_mutex_lock(&h->lock);
     n = h->n;
+    pthread_mutex_unlock(&h->lock);
+    return n;
+}
+
+int holder_client_count(struct holder *h, const char *client)
+{
+    int n;
+
+    pthread_mutex_lock(&h->lock);
+    n = holder_count_of(h, client);
     pthread_mutex_unlock(&h->lock);
     return n;
 }

@@ -29,11 +29,14 @@ void holder_stop(struct holder *h);
 
 /* Takes ownership of f (malloc'd, accepted, not finished) until task id
  * ends or deadline (epoch seconds) passes; format and api say how to
- * answer.  Returns 0, or -1 when max_held requests are already waiting (f
- * stays the caller's). */
+ * answer.  Returns 0, or -1 when max_held requests are already waiting,
+ * or client_max_held of client's (a task's client_key) (f stays the
+ * caller's). */
 int holder_add(struct holder *h, FCGX_Request *f, const char *id,
-               enum req_format format, int api, double deadline);
-/* Number of requests waiting now. */
+               const char *client, enum req_format format, int api,
+               double deadline);
+/* Number of requests waiting now: all, and those of one client. */
 int holder_count(struct holder *h);
+int holder_client_count(struct holder *h, const char *client);
 
 #endif

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "fcgi/authlimit.h"
+#include "fcgi/gate.h"
 #include "fcgi/hold.h"
 #include "fcgi/request.h"
 #include "fcgi/taskcache.h"
@@ -33,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -64,8 +66,42 @@ static void usage(FILE *f)
             conf_default_path());
 }
 
-/* Worker thread: accept, handle, finish; a request handed to the holder is
- * replaced by a fresh FCGX_Request. */
+/* Accepts the next connection; -1 when the listener was shut down.  A
+ * full descriptor table is waited out: libfcgi's own accept returned an
+ * error there, and the worker ended for good. */
+static int worker_accept(int listen_fd)
+{
+    static _Thread_local double last_warn;
+
+    for (;;) {
+        int fd = accept4(listen_fd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (fd >= 0)
+            return fd;
+        switch (errno) {
+        case EINTR:
+        case ECONNABORTED:
+        case EPROTO:
+            continue;
+        case EMFILE:
+        case ENFILE:
+        case ENOBUFS:
+        case ENOMEM:
+            if (rr_now() - last_warn > 10) {
+                last_warn = rr_now();
+                log_warn("accept: %s; waiting", strerror(errno));
+            }
+            usleep(50 * 1000);
+            continue;
+        default:
+            return -1;
+        }
+    }
+}
+
+/* Worker thread: accept, let the gate keep what is not complete, handle,
+ * finish; a request handed to the holder is replaced by a fresh
+ * FCGX_Request. */
 static void *worker_main(void *arg)
 {
     struct thread_arg *ta = arg;
@@ -76,16 +112,18 @@ static void *worker_main(void *arg)
     ta->st = NULL;
     for (;;) {
         struct req r;
+        int fd;
 
-        if (!f) {
-            f = malloc(sizeof(*f));
-            if (!f || FCGX_InitRequest(f, ta->listen_fd, 0) != 0) {
-                log_err("worker: out of memory");
-                break;
-            }
-        }
-        if (FCGX_Accept_r(f) < 0)
+        if (!f && !(f = malloc(sizeof(*f)))) {
+            log_err("worker: out of memory");
             break;
+        }
+        fd = worker_accept(ta->listen_fd);
+        if (fd < 0)
+            break;
+        if (!gate_take(ta->app->gate, fd, rr_now()) ||
+            gate_request(ta->app->gate, f, fd) < 0)
+            continue;
         req_init(&r, f, &w);
         if (route_request(&r) == REQ_HELD) {
             req_free(&r);
@@ -95,10 +133,7 @@ static void *worker_main(void *arg)
         req_free(&r);
         FCGX_Finish_r(f);
     }
-    if (f) {
-        FCGX_Free(f, 1);
-        free(f);
-    }
+    free(f);
     store_close(w.st);
     taskcache_free(w.tasks);
     return NULL;
@@ -151,6 +186,20 @@ static int open_stores(struct app *app, struct thread_arg *threads, int n)
         store_set_cache_kib(threads[i].st, FCGI_CACHE_KIB);
     }
     return 0;
+}
+
+/* A connection waiting at the gate for its body costs a descriptor and no
+ * thread: allow as many as the hard limit lets us. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+            log_warn("cannot raise the descriptor limit: %s",
+                     strerror(errno));
+    }
 }
 
 static int app_load_index(struct app *app)
@@ -242,6 +291,11 @@ int main(int argc, char **argv)
         log_err("spool %s: %s", app.conf.spool_dir, strerror(errno));
         goto out;
     }
+    /* Before any worker makes its own: parts a killed rrcloud-fcgi left
+     * (others' live uploads are kept: spool_sweep_tmp). */
+    if ((c = spool_sweep_tmp(app.conf.spool_dir, SPOOL_TMP_MAX_AGE)) > 0)
+        log_info("removed %d stale upload(s) from %s/tmp", c,
+                 app.conf.spool_dir);
     app_load_index(&app);
     app.ft = filetype_new(err, sizeof(err));
     if (!app.ft) {
@@ -285,6 +339,12 @@ int main(int argc, char **argv)
         log_err("%s", err);
         goto out;
     }
+    raise_nofile();
+    app.gate = gate_start(&app, err, sizeof(err));
+    if (!app.gate) {
+        log_err("%s", err);
+        goto out;
+    }
     threads = calloc((size_t)nthreads, sizeof(*threads));
     if (!threads || open_stores(&app, threads, nthreads) < 0)
         goto out;
@@ -299,8 +359,9 @@ int main(int argc, char **argv)
             break;
         }
     }
-    log_info("ready: %d workers, %zu services, spool %s, database %s",
-             nthreads, service_count(app.services),
+    log_info("ready: %d workers, up to %d body threads, %zu services, "
+             "spool %s, database %s", nthreads, app.conf.body_threads,
+             service_count(app.services),
              app.conf.spool_dir, app.conf.database);
     do {
         if (sigwait(&sigs, &sig) != 0)
@@ -316,6 +377,7 @@ int main(int argc, char **argv)
         pthread_join(threads[i].tid, NULL);
     rc = 0;
 out:
+    gate_stop(app.gate);
     holder_stop(app.holder);
     for (int i = 0; threads && i < nthreads; i++)
         store_close(threads[i].st);   /* those of threads never started */

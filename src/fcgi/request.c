@@ -1,6 +1,7 @@
 /* request.c - see request.h. */
 #include "fcgi/request.h"
 
+#include "common/log.h"
 #include "common/util.h"
 #include "fcgi/worker.h"
 #include "http/form.h"
@@ -155,13 +156,54 @@ int req_is(const struct req *r, const char *m)
     return strcmp(r->method, m) == 0;
 }
 
+/* The gate cuts a body when body_timeout has passed or the body stalled:
+ * say so, once, instead of "could not be read". */
+static void req_body_cut(struct req *r)
+{
+    const struct rr_conf *c = &r->w->app->conf;
+    int cut = r->watch ? __atomic_load_n(&r->watch->cut, __ATOMIC_RELAXED)
+                       : REQ_CUT_NONE;
+
+    if (r->answered || cut == REQ_CUT_NONE)
+        return;
+    if (cut == REQ_CUT_DEADLINE)
+        req_error(r, 408, NULL, "request body not complete within %lld s "
+                  "(body_timeout)", c->body_timeout);
+    else
+        req_error(r, 408, NULL, "request body stalled (under %d KiB in "
+                  "%d s) while other uploads waited for one of the "
+                  "body_threads (%d)", REQ_STALL_BYTES / 1024,
+                  REQ_STALL_SECONDS, c->body_threads);
+    r->answered = 1;
+    /* The handler logs its own view next ("could not be read"). */
+    log_info("%s %s from %s cut after %llu body bytes: 408, %s", r->method,
+             r->path, r->remote_addr,
+             __atomic_load_n(&r->watch->bytes, __ATOMIC_RELAXED),
+             cut == REQ_CUT_DEADLINE ? "body_timeout" : "stalled");
+}
+
 long req_read(struct req *r, char *data, size_t len)
 {
-    int n = FCGX_GetStr(data, (int)(len > 1u << 30 ? 1u << 30 : len),
-                        r->fcgi->in);
+    int n;
 
-    if (n < 0 || FCGX_GetError(r->fcgi->in) != 0)
+    if (r->watch && __atomic_load_n(&r->watch->cut, __ATOMIC_RELAXED)) {
+        req_body_cut(r);
         return -1;
+    }
+    /* The gate interrupts a read only while this is set (gate.c). */
+    if (r->watch)
+        __atomic_store_n(&r->watch->in_read, 1, __ATOMIC_SEQ_CST);
+    n = FCGX_GetStr(data, (int)(len > 1u << 30 ? 1u << 30 : len),
+                    r->fcgi->in);
+    if (r->watch)
+        __atomic_store_n(&r->watch->in_read, 0, __ATOMIC_SEQ_CST);
+    if (n < 0 || FCGX_GetError(r->fcgi->in) != 0) {
+        req_body_cut(r);
+        return -1;
+    }
+    if (r->watch)
+        __atomic_fetch_add(&r->watch->bytes, (unsigned long long)n,
+                           __ATOMIC_RELAXED);
     return n;
 }
 
@@ -177,6 +219,7 @@ static const char *status_text(int status)
     case 403: return "Forbidden";
     case 404: return "Not Found";
     case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
     case 409: return "Conflict";
     case 411: return "Length Required";
     case 413: return "Payload Too Large";
@@ -207,6 +250,8 @@ int req_send(struct req *r, int status, const char *ctype, const char *extra)
     char head[1024], num[24], *p = head;
     const char *end = head + sizeof(head);
 
+    if (r->answered)
+        return 0;
     /* built by hand: snprintf was a tenth of an info answer's cost */
     p = head_put(p, end, "Status: ");
     p = head_put(p, end, rr_lltoa(num, status));
@@ -315,6 +360,8 @@ int req_send_file(struct req *r, const char *rel, const char *ctype,
     char extra[2048];
     int n;
 
+    if (r->answered)
+        return 200;
     buf_reset(&r->out);
     /* nginx resolves X-Accel-Redirect against an internal location; lighttpd
      * wants an absolute path below x-sendfile-docroot. */

@@ -17,6 +17,19 @@
 struct worker;
 struct auth_caller;
 
+/* While uploads wait for a body thread, one being read that brought less
+ * than REQ_STALL_BYTES in the last REQ_STALL_SECONDS is cut (gate.c). */
+#define REQ_STALL_BYTES (32 * 1024)
+#define REQ_STALL_SECONDS 2
+
+/* A body being read by a body thread, as the gate watches it (gate.c). */
+enum req_cut { REQ_CUT_NONE, REQ_CUT_DEADLINE, REQ_CUT_STALLED };
+struct req_watch {
+    unsigned long long bytes;   /* read so far (atomic) */
+    int cut;                    /* enum req_cut, set by the gate (atomic) */
+    int in_read;                /* blocked in libfcgi's read (atomic) */
+};
+
 enum req_format {
     FMT_TEXT,   /* RepRapCloud's "key: value" lines, for curl and wget */
     FMT_JSON,
@@ -44,6 +57,8 @@ struct req {
     int api;                  /* under /api/v1: typed JSON, JSON errors */
     const struct auth_caller *caller; /* who is asking (route.c), or NULL */
     struct buf out;           /* response body being built */
+    struct req_watch *watch;  /* the gate's view of its body, or NULL */
+    int answered;             /* a response went out: send no other */
     char pathbuf[1024];       /* path cut from REQUEST_URI when needed */
     char hostbuf[256];        /* Host header without its port */
 };
@@ -58,7 +73,10 @@ void req_free(struct req *r);
 /* Re-decides the format after a body field format=... was read. */
 void req_set_format(struct req *r, const char *value);
 
-/* Reads up to len body bytes; returns bytes read, 0 at EOF, -1 on error. */
+/* Reads up to len body bytes; returns bytes read, 0 at EOF, -1 on error.
+ * A read that fails because the gate cut the body (its body_timeout
+ * passed, or it stalled while other uploads waited) has answered 408
+ * saying why; the handler's own answer is then dropped. */
 long req_read(struct req *r, char *data, size_t len);
 
 /* Sends status line, the standard headers (CORS, content type,

@@ -6,6 +6,7 @@
 #include "common/wake.h"
 #include "fcgi/fields.h"
 #include "fcgi/auth.h"
+#include "fcgi/fair.h"
 #include "fcgi/fleet_print.h"   /* fleet: service=print */
 #include "fcgi/hold.h"
 #include "fcgi/relay.h"
@@ -18,6 +19,7 @@
 #include "services/service.h"
 #include "spool/spool.h"
 #include "store/store.h"
+#include "store/store_fair.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,10 @@
 #include <unistd.h>
 
 #define SUBMIT_READ_CHUNK (256 * 1024)
+/* A body up to this size is read before the client's queue and the spool
+ * are checked: RepRapCloud's client asks service=info with a POST too,
+ * and that must not be refused for a full queue or disk. */
+#define SUBMIT_EARLY_CHECK (64 * 1024)
 
 /* Reads the rest of a rejected body (bounded) so the client sees our answer
  * instead of a reset connection. */
@@ -203,6 +209,16 @@ static int mp_end(void *arg)
     return field_end(arg) < 0 ? 1 : 0;
 }
 
+/* The spool's floors with the body received so far (force: look at the
+ * free space now).  0 or -1 (507 recorded). */
+static int submit_spool_check(struct submit *s, int force)
+{
+    struct fair_err e;
+    int status = fair_spool_check(&s->spool, s->body_bytes, force, &e);
+
+    return status ? submit_fail(s, status, e.field, "%s", e.msg) : 0;
+}
+
 /* Streams a multipart body into the task directory. */
 static int receive_multipart(struct submit *s, char *buf)
 {
@@ -230,6 +246,8 @@ static int receive_multipart(struct submit *s, char *buf)
                         "(max_body_size)", s->conf->max_body_size);
             goto out;
         }
+        if (submit_spool_check(s, 0) < 0)
+            goto out;
         if (mp_parser_feed(p, buf, (size_t)n) != MP_OK)
             goto parse_error;
         if (mp_parser_done(p))
@@ -336,7 +354,8 @@ static const struct task *submit_hold_target(const struct submit *s,
 /* Sends the recorded error (drains the body first if it was cut short). */
 static int submit_answer_error(struct submit *s, char *buf)
 {
-    if (s->status != 413)
+    /* Too large, or no room: reading the rest would only cost time. */
+    if (s->status != 413 && s->status != 507)
         drain_body(s->r, buf, SUBMIT_READ_CHUNK, s->conf->max_body_size);
     log_info("rejected %s task from %s: %d %s%s%s", s->service_name[0] ?
              s->service_name : "?", s->r->remote_addr, s->status,
@@ -348,6 +367,27 @@ static int submit_answer_error(struct submit *s, char *buf)
                          s->msg);
     return req_error(s->r, s->status, s->field[0] ? s->field : NULL, "%s",
                      s->msg);
+}
+
+/* Inserts the run task (a pipeline: every stage, submit_chain.c) if its
+ * client's, its key's and the spool's limits hold, checked by the insert
+ * itself.  0 or -1 (error recorded). */
+static int submit_insert(struct submit *s)
+{
+    struct store_task_caps caps;
+    struct fair_err e;
+    enum store_cap which;
+    long long found;
+    int rc;
+
+    fair_caps(s->r, &caps);
+    rc = s->nstages ? submit_chain_commit(s, &caps, &which, &found)
+                    : store_task_insert_capped(s->r->w->st, &s->task, &caps,
+                                               &which, &found);
+    if (rc == STORE_CONFLICT)
+        return submit_fail(s, fair_cap_refusal(s->r, &s->task, which, found,
+                                               &e), e.field, "%s", e.msg);
+    return rc < 0 ? submit_fail(s, 500, NULL, "cannot record task") : 0;
 }
 
 /* Puts the task in place and answers, or parks the request. */
@@ -365,8 +405,7 @@ static int submit_commit(struct submit *s, int async)
     /* --- fleet: a print task goes in with its job (fleet_print.c) */
     if (s->task.kind == TASK_KIND_PRINT ? fleet_print_commit(s) < 0 :
     /* --- end fleet */
-        s->nstages ? submit_chain_commit(s) < 0 :
-        store_task_insert(r->w->st, &s->task) < 0) {
+        submit_insert(s) < 0) {
         spool_task_remove(app->conf.spool_dir, s->task.id);
         return submit_fail(s, 500, NULL, "cannot record task");
     }
@@ -379,12 +418,45 @@ static int submit_commit(struct submit *s, int async)
     if (!async) {
         /* Queue wait plus the run itself, then give up holding. */
         wait = submit_hold_target(s, &deadline);
-        if (holder_add(app->holder, r->fcgi, wait->id, r->format, r->api,
-                       deadline) == 0)
+        if (holder_add(app->holder, r->fcgi, wait->id, s->task.client_key,
+                       r->format, r->api, deadline) == 0)
             return REQ_HELD;
     }
     return relay_answer_task(r, &s->task, r->api ? 201 : 200,
                              REPLY_SUBMITTED);
+}
+
+/* Before the body: the client's queue and the spool's floors, if the
+ * body is large enough to be worth refusing unread.  0 or -1 (error
+ * recorded). */
+static int submit_admit(struct submit *s)
+{
+    long long len = s->r->content_length;
+    struct fair_err e;
+    int status;
+
+    fair_client_key(s->r, s->task.client_key, sizeof(s->task.client_key));
+    status = fair_spool_init(&s->spool, s->r, &e);
+    if (!status && (len < 0 || len > SUBMIT_EARLY_CHECK)) {
+        status = fair_admit(s->r, s->task.client_key, &e);
+        if (!status)
+            status = fair_spool_fits(&s->spool, len > 0 ?
+                                     (unsigned long long)len : 0, &e);
+    }
+    return status ? submit_fail(s, status, e.field, "%s", e.msg) : 0;
+}
+
+/* After the body, for a task: the spool's floors (a small body was not
+ * checked before) and the client's held requests if it will wait. */
+static int submit_admit_task(struct submit *s, int async)
+{
+    struct fair_err e;
+    int status;
+
+    if (submit_spool_check(s, 1) < 0)
+        return -1;
+    status = async ? 0 : fair_hold_check(s->r, s->task.client_key, &e);
+    return status ? submit_fail(s, status, e.field, "%s", e.msg) : 0;
 }
 
 int submit_handle(struct req *r)
@@ -416,6 +488,10 @@ int submit_handle(struct req *r)
         rc = submit_answer_error(&s, buf);
         goto out;
     }
+    if (submit_admit(&s) < 0) {
+        rc = submit_answer_error(&s, buf);
+        goto out;
+    }
     if (spool_tmp_dir(s.conf->spool_dir, s.dir, sizeof(s.dir)) < 0) {
         s.dir[0] = '\0';
         rc = req_error(r, 500, NULL, "spool: %s", strerror(errno));
@@ -438,6 +514,8 @@ int submit_handle(struct req *r)
         rc = relay_dispatch(r, &s.fields);
         goto out;
     }
+    if (rc == 0)
+        rc = submit_admit_task(&s, async);
     if (rc == 0)
         rc = submit_commit(&s, async);
     if (rc < 0)

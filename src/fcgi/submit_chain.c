@@ -26,6 +26,7 @@
 #include "services/service.h"
 #include "spool/spool.h"
 #include "store/store.h"
+#include "store/store_fair.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -129,6 +130,7 @@ static int chain_build_stage(struct submit *s, int n,
     snprintf(t->service, sizeof(t->service), "%s", svc->name);
     memcpy(t->client, s->task.client, sizeof(t->client));
     memcpy(t->owner, s->task.owner, sizeof(t->owner));
+    memcpy(t->client_key, s->task.client_key, sizeof(t->client_key));
     memcpy(t->chain, s->task.id, sizeof(t->chain));
     t->stage = n;
     t->kind = TASK_KIND_HELD;
@@ -218,11 +220,12 @@ static void chain_remove_dirs(struct submit *s, int n)
         spool_task_remove(spool, s->stages[i].id);
 }
 
-int submit_chain_commit(struct submit *s)
+int submit_chain_commit(struct submit *s, const struct store_task_caps *caps,
+                        enum store_cap *which, long long *found)
 {
     struct task all[SUBMIT_CHAIN_MAX];
     char dir[4096];
-    int made = 0;
+    int made = 0, rc;
 
     for (; made < s->nstages; made++) {
         if (spool_tmp_dir(s->conf->spool_dir, dir, sizeof(dir)) < 0)
@@ -236,9 +239,12 @@ int submit_chain_commit(struct submit *s)
     /* Shallow copies: the strings stay s's. */
     all[0] = s->task;
     memcpy(all + 1, s->stages, sizeof(struct task) * (size_t)s->nstages);
-    if (store_chain_insert(s->r->w->st, all, s->nstages + 1) < 0) {
+    rc = store_chain_insert_capped(s->r->w->st, all, s->nstages + 1, caps,
+                                   which, found);
+    if (rc != 0) {
         chain_remove_dirs(s, made);
-        return submit_fail(s, 500, NULL, "cannot record task");
+        return rc == STORE_CONFLICT ? rc
+               : submit_fail(s, 500, NULL, "cannot record task");
     }
     return 0;
 fail:

@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/conf.h"
+#include "fcgi/fair.h"
 #include "fcgi/fields.h"
 #include "fcgi/request.h"
 #include "store/store.h"
@@ -47,6 +48,7 @@ struct submit {
     char pending_ext[16];       /* ext checked by submit_filename_ext */
     int nfields;
     unsigned long long body_bytes;
+    struct fair_spool spool;    /* the spool's floors for this body */
     char service_name[64];
     struct task task;           /* built by submit_prepare */
     struct task stages[SUBMIT_CHAIN_MAX - 1];  /* a pipeline's later
@@ -86,9 +88,13 @@ int submit_build_argv(struct submit *s, const struct service *svc,
  * s->stages.  0 (also without then) or -1 (error recorded). */
 int submit_chain_prepare(struct submit *s, const struct service *first);
 /* Gives the later stages their (empty) task directories and inserts every
- * stage's row in one transaction, s->task first.  0 or -1 (error
- * recorded, nothing left behind but s->task's directory, the caller's). */
-int submit_chain_commit(struct submit *s);
+ * stage's row in one transaction, s->task first and the only one checked
+ * against caps (store_chain_insert_capped).  0; STORE_CONFLICT with
+ * *which and *found when a cap refused (the caller answers it); -1 (error
+ * recorded).  Either way nothing is left behind but s->task's directory,
+ * the caller's. */
+int submit_chain_commit(struct submit *s, const struct store_task_caps *caps,
+                        enum store_cap *which, long long *found);
 
 /* Checks every field against the service and fills s->task.  Returns 0,
  * SUBMIT_NOT_A_TASK, or -1 (error recorded); *async is set from async=1

@@ -15,6 +15,7 @@ struct filetype;
 struct service_registry;
 struct profile_registry;
 struct holder;
+struct gate;
 struct authlimit;
 struct req;
 struct taskcache;
@@ -24,6 +25,7 @@ struct app {
     struct service_registry *services;  /* owned */
     struct profile_registry *profiles;  /* owned; none when empty */
     struct holder *holder;              /* owned */
+    struct gate *gate;                  /* owned */
     double start_time;
     char hostname[256];
     char *index_html;                   /* www/index.html, owned; may be NULL */

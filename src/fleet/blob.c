@@ -1,8 +1,11 @@
 /* blob.c - see blob.h. */
 #include "fleet/blob.h"
 
+#include "common/log.h"
 #include "common/util.h"
+#include "fleet/gcode_meta.h"
 #include "spool/spool.h"
+#include "store/store_fleet.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -179,4 +182,28 @@ out:
     if (rc < 0)
         errno = e;
     return rc;
+}
+
+int fleet_blob_read_meta(struct store *st, const char *spool, int max)
+{
+    char todo[16][FLEET_SHA256_HEX], path[4096];
+    int n;
+
+    if (max > 16)
+        max = 16;
+    if ((n = store_blob_meta_todo(st, todo, max)) < 0)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        struct gcode_meta m;
+
+        if (fleet_blob_path(spool, todo[i], path, sizeof(path)) < 0 ||
+            gcode_meta_read(path, &m) < 0) {
+            log_warn("fleet: blob %s: cannot read its G-code comments: %s",
+                     todo[i], strerror(errno));
+            gcode_meta_parse("", 0, NULL, 0, &m);   /* all unknown */
+        }
+        if (store_blob_meta_set(st, todo[i], &m) < 0)
+            return -1;
+    }
+    return n;
 }

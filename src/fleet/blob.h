@@ -48,4 +48,11 @@ void fleet_blob_abort(struct fleet_blob_writer *w);
 int fleet_blob_import(const char *spool, const char *path, char *sha256,
                       long long *size);
 
+struct store;
+
+/* Reads what the slicer says (gcode_meta.h) of up to max blobs not read
+ * yet and records it; a blob that cannot be read is recorded as saying
+ * nothing, with a warning.  The number done, or -1 (store error). */
+int fleet_blob_read_meta(struct store *st, const char *spool, int max);
+
 #endif

@@ -87,6 +87,7 @@
 #include "common/log.h"
 #include "common/util.h"
 #include "daemon/loop.h"
+#include "fleet/blob.h"
 #include "store/store_fleet.h"
 #include "store/store_fleet_relay.h"
 
@@ -553,7 +554,10 @@ static void fleet_work(struct fleet *f)
     if (now >= f->next_tasks_ms) {
         t0 = rr_mono_ms();
         fleet_end_tasks(f);
-        step_end("ending print tasks", t0);
+        if (fleet_blob_read_meta(f->st, f->conf->spool_dir, 8) < 0)
+            log_warn("fleet: reading G-code estimates: %s",
+                     store_errmsg(f->st));
+        step_end("ending print tasks and reading G-code estimates", t0);
         f->next_tasks_ms = now + TASKS_MS;
     }
     if (now >= f->next_stats_ms) {

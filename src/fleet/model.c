@@ -506,6 +506,16 @@ static json_t *job_files_json(const struct fleet_job_file *files, size_t n)
         jset(f, "sha256", json_string(files[i].sha256));
         jset(f, "filename", json_string(files[i].filename));
         jset(f, "size", json_integer(files[i].size));
+        jset(f, "estimated_time", files[i].est_time >= 0
+                                      ? json_real(files[i].est_time)
+                                      : json_null());
+        jset(f, "filament_mm", files[i].filament_mm >= 0
+                                   ? json_real(files[i].filament_mm)
+                                   : json_null());
+        jset(f, "filament_g", files[i].filament_g >= 0
+                                  ? json_real(files[i].filament_g)
+                                  : json_null());
+        jset(f, "slicer", jstr_or_null(files[i].generator));
         json_array_append_new(a, f);
     }
     return a;

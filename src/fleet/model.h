@@ -238,6 +238,11 @@ struct fleet_job_file {
     char sha256[FLEET_SHA256_HEX];       /* blob */
     char filename[FLEET_FILENAME_MAX];   /* client's name, for display */
     long long size;
+    /* what its slicer says (gcode_meta.h): -1 = unknown, or not read yet
+     * (meta_read 0: rrcloudd reads it within a second) */
+    int meta_read;
+    double est_time, filament_mm, filament_g;
+    char generator[64];
 };
 
 struct fleet_job {

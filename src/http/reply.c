@@ -317,6 +317,9 @@ int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
         buf_free(&chain);
         return -1;
     }
+    /* a record is about 500 bytes and its cmd: one allocation (only a
+     * help: near the cap the appends below still fit what fits) */
+    (void)buf_reserve(b, 1024 + cmd.len);
     if (fmt == REPLY_HTML) {
         rc |= reply_html_head(b, t->id);
         rc |= buf_puts(b, "<table class=\"task\">\n");

@@ -27,15 +27,21 @@ enum svc_key {
     K_PATH, K_CMD, K_ARGINPUT, K_FILEOUT, K_OUTPUT, K_NOOUTPUT, K_NATIVEARGS,
     K_DESCRIPTION, K_INPUTTYPES, K_INPUTMIN, K_INPUTMAX, K_OPTIONS,
     K_OPTIONFLAG, K_INPUTFLAG, K_TIMEOUT, K_MAXOUTPUT, K_MAXMEMORY, K_MAXCPU,
-    K_MAXPROCS, K_RERUN, K_TYPE, K_REQUIREOPTION, K_FAILLOG, K_COUNT
+    K_MAXPROCS, K_RERUN, K_TYPE, K_REQUIREOPTION, K_FAILLOG, K_SANDBOXREAD,
+    K_SANDBOXWRITE, K_SANDBOXDEVICE, K_SANDBOXNETWORK, K_COUNT
 };
 
 static const char *const svc_keys[K_COUNT] = {
     "path", "cmd", "argInput", "fileOut", "output", "noOutput", "nativeArgs",
     "description", "inputTypes", "inputMin", "inputMax", "options",
     "optionFlag", "inputFlag", "timeout", "maxOutput", "maxMemory", "maxCpu",
-    "maxProcs", "rerun", "type", "requireOption", "failLog",
+    "maxProcs", "rerun", "type", "requireOption", "failLog", "sandboxRead",
+    "sandboxWrite", "sandboxDevice", "sandboxNetwork",
 };
+
+/* Limits a service gets when its conf names none (0 there: no limit). */
+#define SVC_DEFAULT_MAX_OUTPUT (1ULL << 30)
+#define SVC_DEFAULT_MAX_MEMORY (4ULL << 30)
 
 struct svc_ctx {
     struct service *s;
@@ -181,6 +187,9 @@ static void service_clear(struct service *s)
     svc_vec_free(s->options);
     svc_vec_free(s->require_option);
     free(s->fail_log);
+    svc_vec_free(s->sandbox_read);
+    svc_vec_free(s->sandbox_write);
+    svc_vec_free(s->sandbox_device);
     free(s->option_flag);
     free(s->input_flag);
     free(s->input_types);
@@ -350,6 +359,7 @@ static int svc_set_scalar(struct service *s, enum svc_key k, const char *value,
     switch (k) {
     case K_NOOUTPUT: ok = kv_parse_bool(value, &s->no_output); break;
     case K_RERUN: ok = kv_parse_bool(value, &s->rerun); break;
+    case K_SANDBOXNETWORK: ok = kv_parse_bool(value, &s->sandbox_network); break;
     case K_TYPE:  /* fleet: run | print */
         ok = !strcmp(value, "run") ? (s->kind = SERVICE_KIND_RUN, 0)
            : !strcmp(value, "print") ? (s->kind = SERVICE_KIND_PRINT, 0) : -1;
@@ -414,6 +424,12 @@ static int svc_conf_cb(void *arg, const char *key, const char *value,
     case K_REQUIREOPTION:
         return svc_set_list(&s->require_option, value, lineno, key, err, errlen);
     case K_FAILLOG: return svc_set_fail_log(s, value, lineno, err, errlen);
+    case K_SANDBOXREAD:
+        return svc_set_list(&s->sandbox_read, value, lineno, key, err, errlen);
+    case K_SANDBOXWRITE:
+        return svc_set_list(&s->sandbox_write, value, lineno, key, err, errlen);
+    case K_SANDBOXDEVICE:
+        return svc_set_list(&s->sandbox_device, value, lineno, key, err, errlen);
     default: return svc_set_scalar(s, (enum svc_key)k, value, lineno, err, errlen);
     }
 }
@@ -537,11 +553,51 @@ static int svc_check_io(struct service *s, char *err, size_t errlen)
     return 0;
 }
 
+/* sandboxRead, sandboxWrite ($confDir substituted) and sandboxDevice:
+ * absolute, no ".." (a widening should say plainly what it opens). */
+static int svc_check_sandbox_paths(char **v, const char *key,
+                                   const char *confdir, char *err,
+                                   size_t errlen)
+{
+    static const char *const vars[] = { "$confDir", NULL };
+
+    for (; v != NULL && *v != NULL; v++) {
+        char *w;
+
+        if (svc_has_stray_var(*v, vars) ||
+            (w = svc_subst(*v, "$confDir", confdir)) == NULL) {
+            snprintf(err, errlen, "%s: '%.64s': only $confDir may be "
+                     "substituted", key, *v);
+            return -1;
+        }
+        free(*v);
+        *v = w;
+        if (w[0] != '/' || strstr(w, "/../") != NULL ||
+            (strlen(w) >= 3 && strcmp(w + strlen(w) - 3, "/..") == 0)) {
+            snprintf(err, errlen, "%s: '%.64s' must be an absolute path "
+                     "without '..'", key, w);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 static int svc_validate(struct service *s, unsigned seen, const char *confdir,
                         char *err, size_t errlen)
 {
     if (svc_check_cmd(s, confdir, err, errlen) != 0)
         return -1;
+    if (svc_check_sandbox_paths(s->sandbox_read, "sandboxRead", confdir,
+                                err, errlen) != 0 ||
+        svc_check_sandbox_paths(s->sandbox_write, "sandboxWrite", confdir,
+                                err, errlen) != 0 ||
+        svc_check_sandbox_paths(s->sandbox_device, "sandboxDevice", confdir,
+                                err, errlen) != 0)
+        return -1;
+    if (!(seen & (1u << K_MAXOUTPUT)))
+        s->max_output = SVC_DEFAULT_MAX_OUTPUT;
+    if (!(seen & (1u << K_MAXMEMORY)))
+        s->max_memory = SVC_DEFAULT_MAX_MEMORY;
     if (!(seen & (1u << K_INPUTTYPES))) {
         snprintf(err, errlen, "missing inputTypes");
         return -1;

@@ -44,10 +44,22 @@
  *               = rrcloud.conf's default_timeout.
  *   maxOutput   RLIMIT_FSIZE: largest file the command may write, size with
  *               K/M/G (it also caps the log when the runner writes stdout to
- *               a file); 0 or absent = the runner's default.
- *   maxMemory   RLIMIT_AS, size; maxCpu RLIMIT_CPU, duration; maxProcs
- *               RLIMIT_NPROC (counts all processes of the runner's user, so
- *               leave it unset unless tasks run under their own uid).
+ *               a file).
+ *               Absent: 1G; 0: no limit.
+ *   maxMemory   RLIMIT_AS, size (absent: 4G; 0: no limit); maxCpu
+ *               RLIMIT_CPU, duration (absent or 0: none); maxProcs
+ *               RLIMIT_NPROC (counts all processes of the command's user:
+ *               set only when commands run as the sandbox user, default
+ *               512 then, for all running tasks together).
+ *   sandboxRead  absolute paths ("$confDir" allowed) the command may also
+ *               read and execute (daemon/sandbox.h has what every command
+ *               may read).
+ *   sandboxWrite absolute paths it may also write.
+ *   sandboxDevice fnmatch(3) patterns (FNM_PATHNAME) of devices: an argv
+ *               word matching one (printrun's /dev/ttyUSB0) is opened
+ *               read-write, and nothing else under /dev.
+ *   sandboxNetwork yes/no: the command may open sockets and TCP
+ *               connections (default no).
  *   rerun       yes/no: may a task that was busy when rrcloudd died be run
  *               again (default no; printrun must never send G-code twice).
  *   requireOption  comma-separated fnmatch(3) patterns (FNM_PATHNAME):
@@ -116,6 +128,10 @@ struct service {
     long long max_cpu;          /* seconds, 0 = default */
     long max_procs;             /* 0 = not set */
     int rerun;
+    char **sandbox_read;        /* NULL-ended absolute paths, or NULL */
+    char **sandbox_write;       /* NULL-ended absolute paths, or NULL */
+    char **sandbox_device;      /* NULL-ended fnmatch patterns, or NULL */
+    int sandbox_network;        /* sandboxNetwork = yes */
     int kind;                   /* fleet: SERVICE_KIND_RUN, or
                                    SERVICE_KIND_PRINT for "type = print" */
 };
@@ -185,6 +201,12 @@ int service_check_required(const struct service *s, const char *field,
 #define SERVICE_LOG_LINE_MAX 1024
 int service_log_match(const char *fail_log, const char *path,
                       char *line, size_t len);
+
+/* The last line of the log at path with anything in it (of its last
+ * 4 KiB), control bytes shown as '?', cut to len - 1 bytes: what a failed
+ * command said last ("read /etc/passwd: Permission denied").  Returns 1
+ * with it, 0 if there is none, -1 if the log cannot be read. */
+int service_log_last(const char *path, char *line, size_t len);
 
 /* preargN for input idx: must equal argInput minus "$fileIn". */
 int service_check_prearg(const struct service *s, int idx, const char *value,
@@ -258,6 +280,17 @@ int service_output_type(const struct service *s, const char *in_ext,
 int service_build_argv(const struct service *s,
                        const struct service_task_spec *spec,
                        char ***argv_out, char *err, size_t errlen);
+
+/* The runner's re-check (rrcloudd does not run what rrcloud-fcgi stored
+ * because it was stored): argv, read from the task row, must be exactly
+ * what service_build_argv() builds for s from task id, its inputs (the
+ * row's comma list), its output name and options and preargs read back
+ * from argv, every client value checked again.  Returns 0, or -1 with
+ * err: "refused the stored command line: word 0 ('/bin/sh') is not
+ * service openscad's command". */
+int service_check_argv(const struct service *s, const char *id,
+                       const char *inputs, const char *out_name,
+                       char *const *argv, char *err, size_t errlen);
 
 /* Frees a vector from service_build_argv; NULL is a no-op. */
 void service_argv_free(char **argv);

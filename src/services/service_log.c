@@ -105,3 +105,47 @@ out:
     free(sc);
     return rc;
 }
+
+#define SVC_LOG_TAIL 4096
+
+int service_log_last(const char *path, char *line, size_t len)
+{
+    char buf[SVC_LOG_TAIL + 1];
+    off_t end;
+    ssize_t n;
+    size_t e, b, k = 0;
+    int fd;
+
+    if (len > 0)
+        line[0] = '\0';
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+        return -1;
+    end = lseek(fd, 0, SEEK_END);
+    if (end < 0 || lseek(fd, end > SVC_LOG_TAIL ? end - SVC_LOG_TAIL : 0,
+                         SEEK_SET) < 0) {
+        close(fd);
+        return -1;
+    }
+    do {
+        n = read(fd, buf, SVC_LOG_TAIL);
+    } while (n < 0 && errno == EINTR);
+    close(fd);
+    if (n < 0)
+        return -1;
+    /* The last line with something in it (LF or CR end a line). */
+    for (e = (size_t)n; e > 0 && (buf[e - 1] == '\n' || buf[e - 1] == '\r' ||
+                                  buf[e - 1] == ' ' || buf[e - 1] == '\t');)
+        e--;
+    for (b = e; b > 0 && buf[b - 1] != '\n' && buf[b - 1] != '\r'; b--)
+        ;
+    while (b < e && (buf[b] == ' ' || buf[b] == '\t'))
+        b++;
+    for (; b < e && len > 0 && k < len - 1; b++, k++) {
+        unsigned char c = (unsigned char)buf[b];
+
+        line[k] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+    }
+    if (len > 0)
+        line[k] = '\0';
+    return k > 0;
+}

@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,7 +32,8 @@ int spool_tmp_open(const char *spool, char *path, size_t pathlen)
 {
     int fd;
 
-    if (rr_fmt(path, pathlen, "%s/tmp/up-XXXXXX", spool) < 0) {
+    if (rr_fmt(path, pathlen, "%s/tmp/up-%ld-XXXXXX", spool,
+               (long)getpid()) < 0) {
         errno = ENAMETOOLONG;
         return -1;
     }
@@ -43,7 +45,8 @@ int spool_tmp_open(const char *spool, char *path, size_t pathlen)
 
 int spool_tmp_dir(const char *spool, char *path, size_t pathlen)
 {
-    if (rr_fmt(path, pathlen, "%s/tmp/task-XXXXXX", spool) < 0) {
+    if (rr_fmt(path, pathlen, "%s/tmp/task-%ld-XXXXXX", spool,
+               (long)getpid()) < 0) {
         errno = ENAMETOOLONG;
         return -1;
     }
@@ -84,6 +87,30 @@ int spool_task_remove(const char *spool, const char *id)
     return rr_rmtree(dir);
 }
 
+/* The process that made a tmp entry ("up-PID-XXXXXX", "task-PID-XXXXXX"),
+ * or 0 for a name without one (made before names carried it). */
+static long tmp_maker(const char *name)
+{
+    const char *p = strchr(name, '-');
+    char *end;
+    long pid;
+
+    if (!p || !(p[1] >= '1' && p[1] <= '9'))
+        return 0;
+    errno = 0;
+    pid = strtol(p + 1, &end, 10);
+    return errno == 0 && *end == '-' ? pid : 0;
+}
+
+/* Its maker is gone: nobody writes it any more.  EPERM means a process
+ * of another user has that pid: alive. */
+static int tmp_orphan(const char *name)
+{
+    long pid = tmp_maker(name);
+
+    return pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH;
+}
+
 int spool_sweep_tmp(const char *spool, long long max_age)
 {
     char dir[4096], p[4096];
@@ -99,7 +126,8 @@ int spool_sweep_tmp(const char *spool, long long max_age)
         if (e->d_name[0] == '.')
             continue;
         if (rr_fmt(p, sizeof(p), "%s/%s", dir, e->d_name) < 0 ||
-            lstat(p, &st) < 0 || now - st.st_mtime < max_age)
+            lstat(p, &st) < 0 ||
+            (now - st.st_mtime < max_age && !tmp_orphan(e->d_name)))
             continue;
         if (rr_rmtree(p) == 0)
             n++;

@@ -1,7 +1,8 @@
 /*
  * spool.h - the files half of the shared state.
  *
- *   SPOOL/tmp/       uploads being received (random names)
+ *   SPOOL/tmp/       uploads being received: up-PID-XXXXXX files and
+ *                    task-PID-XXXXXX directories, PID their maker's
  *   SPOOL/tasks/ID/  one task: its inputs, output and log, nothing else
  *
  * A task directory appears (by rename from tmp/) before its row is
@@ -29,9 +30,14 @@ int spool_task_file(const char *spool, const char *id, const char *name,
 int spool_task_commit(const char *spool, const char *tmpdir, const char *id);
 /* Removes a task's directory.  0 or -1. */
 int spool_task_remove(const char *spool, const char *id);
-/* Removes entries of SPOOL/tmp older than max_age seconds.  Returns the
- * number removed. */
+/* Removes the entries of SPOOL/tmp whose maker has exited (a killed
+ * rrcloud-fcgi's parts) and any older than max_age seconds (a name
+ * without a pid, or a pid used again).  Every process sharing a spool must
+ * see the others' pids: one host, one pid namespace.  Returns the number
+ * removed. */
 int spool_sweep_tmp(const char *spool, long long max_age);
+/* What rrcloud-fcgi and rrcloudd pass as max_age. */
+#define SPOOL_TMP_MAX_AGE 3600
 
 /* Bytes an unprivileged writer may still use on the filesystem holding
  * path (statvfs f_bavail).  0 or -1 with errno. */

@@ -262,14 +262,150 @@ const char *const schema_migrations[] = {
      "CREATE INDEX tasks_owner ON tasks(owner, seq);"
      "CREATE INDEX jobs_owner ON jobs(owner, id);"),
 
-    /* 7: task pipelines: every stage of a chain names its first stage
+    /* 7: what the slicer says about a G-code blob (read by rrcloudd from
+     * its comments; meta_read = 0 until then): estimated time, filament
+     * (NULL = not said) and the slicer that made it */
+    ("ALTER TABLE blobs ADD COLUMN meta_read INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE blobs ADD COLUMN est_time REAL;"
+     "ALTER TABLE blobs ADD COLUMN filament_mm REAL;"
+     "ALTER TABLE blobs ADD COLUMN filament_cm3 REAL;"
+     "ALTER TABLE blobs ADD COLUMN filament_g REAL;"
+     "ALTER TABLE blobs ADD COLUMN generator TEXT NOT NULL DEFAULT '';"
+     "CREATE INDEX blobs_meta ON blobs(meta_read) WHERE meta_read = 0;"),
+
+    /* 8: fair share and floors (store_fair.c).  Each task's client key
+     * (who it counts against: its owner's family, or "ip:ADDRESS" for an
+     * anonymous task); per client, its run tasks queued and running and
+     * when one last started (the runner's round-robin), kept by triggers
+     * so that a pick and a limit check read one row; the bytes the spool
+     * holds for tasks and blobs, kept the same way. */
+    ("ALTER TABLE tasks ADD COLUMN client_key TEXT NOT NULL DEFAULT '';"
+     "UPDATE tasks SET client_key = CASE WHEN owner = '' THEN 'ip:' || "
+     "  client ELSE substr(owner, 1, instr(owner || '/', '/') - 1) END;"
+     "CREATE INDEX tasks_fifo ON tasks(client_key, seq) "
+     "  WHERE status = 0 AND kind = 0;"
+     "CREATE TABLE task_clients ("
+     "  key TEXT PRIMARY KEY,"
+     "  queued INTEGER NOT NULL DEFAULT 0,"
+     "  running INTEGER NOT NULL DEFAULT 0,"
+     "  served REAL NOT NULL DEFAULT 0"
+     ") WITHOUT ROWID;"
+     "CREATE INDEX task_clients_turn ON task_clients(running, served) "
+     "  WHERE queued > 0;"
+     "INSERT INTO task_clients (key, queued, running, served) "
+     "  SELECT client_key, sum(status = 0), sum(status = 1), max(stime) "
+     "  FROM tasks WHERE kind = 0 AND status < 2 GROUP BY client_key;"
+     "CREATE TRIGGER task_clients_ins AFTER INSERT ON tasks "
+     "  WHEN NEW.kind = 0 AND NEW.status < 2 BEGIN "
+     "  INSERT INTO task_clients (key, queued, running) VALUES "
+     "    (NEW.client_key, NEW.status = 0, NEW.status = 1) "
+     "  ON CONFLICT (key) DO UPDATE SET queued = queued + excluded.queued, "
+     "    running = running + excluded.running;"
+     "END;"
+     /* A client with nothing queued or running is forgotten: the table
+      * holds the clients waiting or served now, not every address seen. */
+     "CREATE TRIGGER task_clients_upd AFTER UPDATE OF status ON tasks "
+     "  WHEN NEW.kind = 0 AND OLD.status != NEW.status "
+     "  AND (OLD.status < 2 OR NEW.status < 2) BEGIN "
+     "  INSERT INTO task_clients (key) VALUES (NEW.client_key) "
+     "    ON CONFLICT (key) DO NOTHING;"
+     "  UPDATE task_clients SET "
+     "    queued = queued - (OLD.status = 0) + (NEW.status = 0), "
+     "    running = running - (OLD.status = 1) + (NEW.status = 1), "
+     "    served = CASE WHEN NEW.status = 1 THEN NEW.stime ELSE served END "
+     "    WHERE key = NEW.client_key;"
+     "  DELETE FROM task_clients WHERE key = NEW.client_key "
+     "    AND queued <= 0 AND running <= 0;"
+     "END;"
+     "CREATE TRIGGER task_clients_del AFTER DELETE ON tasks "
+     "  WHEN OLD.kind = 0 AND OLD.status < 2 BEGIN "
+     "  UPDATE task_clients SET queued = queued - (OLD.status = 0), "
+     "    running = running - (OLD.status = 1) WHERE key = OLD.client_key;"
+     "  DELETE FROM task_clients WHERE key = OLD.client_key "
+     "    AND queued <= 0 AND running <= 0;"
+     "END;"
+     /* Run tasks' inputs and outputs (a print task's file is its blob). */
+     "CREATE TABLE spool_usage ("
+     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+     "  bytes INTEGER NOT NULL"
+     ");"
+     "INSERT INTO spool_usage (id, bytes) VALUES (1, "
+     "  (SELECT coalesce(sum(size_in + max(size_out, 0)), 0) FROM tasks "
+     "   WHERE kind = 0) + (SELECT coalesce(sum(size), 0) FROM blobs));"
+     "CREATE TRIGGER spool_task_ins AFTER INSERT ON tasks "
+     "  WHEN NEW.kind = 0 BEGIN "
+     "  UPDATE spool_usage SET bytes = bytes + NEW.size_in + "
+     "    max(NEW.size_out, 0);"
+     "END;"
+     "CREATE TRIGGER spool_task_out AFTER UPDATE OF size_out ON tasks "
+     "  WHEN NEW.kind = 0 AND NEW.size_out != OLD.size_out BEGIN "
+     "  UPDATE spool_usage SET bytes = bytes + max(NEW.size_out, 0) - "
+     "    max(OLD.size_out, 0);"
+     "END;"
+     "CREATE TRIGGER spool_task_del AFTER DELETE ON tasks "
+     "  WHEN OLD.kind = 0 BEGIN "
+     "  UPDATE spool_usage SET bytes = bytes - OLD.size_in - "
+     "    max(OLD.size_out, 0);"
+     "END;"
+     "CREATE TRIGGER spool_blob_ins AFTER INSERT ON blobs BEGIN "
+     "  UPDATE spool_usage SET bytes = bytes + NEW.size;"
+     "END;"
+     "CREATE TRIGGER spool_blob_del AFTER DELETE ON blobs BEGIN "
+     "  UPDATE spool_usage SET bytes = bytes - OLD.size;"
+     "END;"),
+
+    /* 9: task pipelines: every stage of a chain names its first stage
      * (chain, '' for a task alone) and its place in it (stage, from 0);
      * a print stage keeps its job's fields (job_spec, JSON) until the
-     * G-code it prints exists */
+     * G-code it prints exists.  A later stage is inserted held (kind 2)
+     * and released by rrcloudd's chain hook, which changes its kind, not
+     * its status: 8's task_clients and spool_usage count run tasks (kind
+     * 0) by triggers on insert and on UPDATE OF status or size_out, so a
+     * change of kind gets triggers of its own here, and task_clients_upd
+     * leaves the rows whose kind changes in the same UPDATE to them.
+     * (A released stage's size_in stays 0: the input its chain hook
+     * hard-links in is counted once, as the output of the stage that
+     * wrote it; a print stage's G-code also as its blob.  The quota
+     * counts bytes referenced, so a link counted twice only errs toward
+     * refusing early.) */
     ("ALTER TABLE tasks ADD COLUMN chain TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE tasks ADD COLUMN stage INTEGER NOT NULL DEFAULT 0;"
      "ALTER TABLE tasks ADD COLUMN job_spec TEXT;"
-     "CREATE INDEX tasks_chain ON tasks(chain, stage) WHERE chain != '';"),
+     "CREATE INDEX tasks_chain ON tasks(chain, stage) WHERE chain != '';"
+     "DROP TRIGGER task_clients_upd;"
+     "CREATE TRIGGER task_clients_upd AFTER UPDATE OF status ON tasks "
+     "  WHEN OLD.kind = 0 AND NEW.kind = 0 AND OLD.status != NEW.status "
+     "  AND (OLD.status < 2 OR NEW.status < 2) BEGIN "
+     "  INSERT INTO task_clients (key) VALUES (NEW.client_key) "
+     "    ON CONFLICT (key) DO NOTHING;"
+     "  UPDATE task_clients SET "
+     "    queued = queued - (OLD.status = 0) + (NEW.status = 0), "
+     "    running = running - (OLD.status = 1) + (NEW.status = 1), "
+     "    served = CASE WHEN NEW.status = 1 THEN NEW.stime ELSE served END "
+     "    WHERE key = NEW.client_key;"
+     "  DELETE FROM task_clients WHERE key = NEW.client_key "
+     "    AND queued <= 0 AND running <= 0;"
+     "END;"
+     "CREATE TRIGGER task_clients_kind AFTER UPDATE OF kind ON tasks "
+     "  WHEN (OLD.kind = 0) != (NEW.kind = 0) "
+     "  AND (OLD.status < 2 OR NEW.status < 2) BEGIN "
+     "  INSERT INTO task_clients (key) VALUES (NEW.client_key) "
+     "    ON CONFLICT (key) DO NOTHING;"
+     "  UPDATE task_clients SET "
+     "    queued = queued - (OLD.kind = 0 AND OLD.status = 0) "
+     "      + (NEW.kind = 0 AND NEW.status = 0), "
+     "    running = running - (OLD.kind = 0 AND OLD.status = 1) "
+     "      + (NEW.kind = 0 AND NEW.status = 1) "
+     "    WHERE key = NEW.client_key;"
+     "  DELETE FROM task_clients WHERE key = NEW.client_key "
+     "    AND queued <= 0 AND running <= 0;"
+     "END;"
+     "CREATE TRIGGER spool_task_kind AFTER UPDATE OF kind ON tasks "
+     "  WHEN (OLD.kind = 0) != (NEW.kind = 0) BEGIN "
+     "  UPDATE spool_usage SET bytes = bytes "
+     "    - (OLD.kind = 0) * (OLD.size_in + max(OLD.size_out, 0)) "
+     "    + (NEW.kind = 0) * (NEW.size_in + max(NEW.size_out, 0));"
+     "END;"),
 };
 
 const int schema_count =

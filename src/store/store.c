@@ -2,7 +2,9 @@
 #include "store/store.h"
 
 #include "common/log.h"
+#include "fleet/model.h"
 #include "store/schema.h"
+#include "store/store_fair.h"
 #include "store/store_int.h"
 
 #include <errno.h>
@@ -409,7 +411,7 @@ void store_close(struct store *st)
     "reason, ctime, stime, etime, size_in, size_out, timeout, pid, "       \
     "pid_start, exit_code, runs, cancel_requested, seq, kind, "             \
     "CASE WHEN kind = 1 THEN (SELECT id FROM jobs WHERE task_id = tasks.id) " \
-    "END, owner, chain, stage, job_spec"
+    "END, owner, client_key, chain, stage, job_spec"
 
 char *col_strdup(sqlite3_stmt *s, int i)
 {
@@ -456,9 +458,10 @@ static int task_from_row(sqlite3_stmt *s, struct task *t)
     t->kind = sqlite3_column_int(s, 21);
     t->job_id = sqlite3_column_int64(s, 22);   /* NULL reads as 0 */
     col_copy(s, 23, t->owner, sizeof(t->owner));
-    col_copy(s, 24, t->chain, sizeof(t->chain));
-    t->stage = sqlite3_column_int(s, 25);
-    t->job_spec = col_strdup(s, 26);
+    col_copy(s, 24, t->client_key, sizeof(t->client_key));
+    col_copy(s, 25, t->chain, sizeof(t->chain));
+    t->stage = sqlite3_column_int(s, 26);
+    t->job_spec = col_strdup(s, 27);
     if (!t->argv_json || !t->inputs) {
         task_clear(t);
         return -1;
@@ -474,18 +477,83 @@ void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_null(s, i);
 }
 
-int store_task_insert(struct store *st, const struct task *t)
+/* Whom t counts against: its client_key, else its owner, else its
+ * address. */
+static void task_key(const struct task *t, char *buf, size_t len)
 {
-    static const char sql[] =
-        "INSERT INTO tasks (id, service, status, client, out_name, "
-        "argv_json, inputs, notifier, ctime, size_in, timeout, kind, owner, "
-        "chain, stage, job_spec) "
-        "VALUES (?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-        "?14, ?15)";
-    sqlite3_stmt *s = store_stmt(st, sql);
+    if (t->client_key[0])
+        snprintf(buf, len, "%s", t->client_key);
+    else if (t->owner[0])
+        snprintf(buf, len, "%s", t->owner);
+    else
+        snprintf(buf, len, "ip:%s", t->client);
+}
 
+/* Binds what store_task_insert_capped's statement checks (0 = no cap):
+ * ?14 client's queued, ?15..?19 the family's open work (store_owner_open
+ * as a range), ?20 the spool quota.  (?21..?23 are the chain columns.) */
+static int bind_caps(struct store *st, sqlite3_stmt *s,
+                     const struct store_task_caps *caps, char *lo, char *hi,
+                     size_t len)
+{
+    const char *family = caps->family ? caps->family : "";
+
+    if (rr_fmt(lo, len, "%s/", family) < 0 ||
+        rr_fmt(hi, len, "%s0", family) < 0) {
+        store_set_errmsg(st, "owner name too long");
+        return -1;
+    }
+    sqlite3_bind_int64(s, 14, caps->client_queued);
+    sqlite3_bind_int64(s, 15, caps->family ? caps->family_open : 0);
+    sqlite3_bind_text(s, 16, family, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 17, lo, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 18, hi, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 19, JOB_COMPLETE);
+    sqlite3_bind_int64(s, 20, caps->spool_quota);
+    return 0;
+}
+
+/* The INSERT of store_task_insert_capped and the checks it makes. */
+#define TASK_INSERT_SELECT                                                  \
+    "INSERT INTO tasks (id, service, status, client, out_name, "          \
+    "argv_json, inputs, notifier, ctime, size_in, timeout, kind, owner, " \
+    "client_key, chain, stage, job_spec) SELECT ?1, ?2, 0, ?3, ?4, ?5, "  \
+    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?21, ?22, ?23 "                  \
+    "WHERE (?14 <= 0 OR coalesce((SELECT queued FROM task_clients "       \
+    "  WHERE key = ?13), 0) < ?14) "                                      \
+    "AND (?20 <= 0 OR (SELECT bytes FROM spool_usage WHERE id = 1) "      \
+    "  + ?9 <= ?20)"
+#define TASK_INSERT_FAMILY                                                  \
+    " AND (SELECT count(*) FROM tasks WHERE (owner = ?16 "                \
+    "  OR (owner >= ?17 AND owner < ?18)) AND status < 2 AND kind = 0) "  \
+    "  + (SELECT count(*) FROM jobs WHERE (owner = ?16 OR (owner >= ?17 " \
+    "  AND owner < ?18)) AND state < ?19) < ?15"
+
+int store_task_insert_capped(struct store *st, const struct task *t,
+                             const struct store_task_caps *caps,
+                             enum store_cap *which, long long *found)
+{
+    /* One statement: a write statement holds the write lock from its
+     * start, so the counts it reads are the ones it inserts against.
+     * SQLite computes a subquery that does not depend on the row once,
+     * before the WHERE, whatever an OR in front of it says: so the
+     * family's count, which walks that owner's tasks, is in a statement
+     * of its own, used only with a family cap; the others are one seek. */
+    static const char sql[] = TASK_INSERT_SELECT;
+    static const char sql_family[] = TASK_INSERT_SELECT TASK_INSERT_FAMILY;
+    int family = caps->family && caps->family_open > 0;
+    sqlite3_stmt *s;
+    char key[sizeof(t->client_key)], lo[256], hi[256];
+    struct task keyed;
+    int rc, retried = 0;
+
+again:
+    *which = STORE_CAP_NONE;
+    *found = 0;
+    s = store_stmt(st, family ? sql_family : sql);
     if (!s)
         return -1;
+    task_key(t, key, sizeof(key));
     sqlite3_bind_text(s, 1, t->id, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 2, t->service, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 3, t->client, -1, SQLITE_STATIC);
@@ -499,12 +567,37 @@ int store_task_insert(struct store *st, const struct task *t)
     sqlite3_bind_int64(s, 10, t->timeout);
     sqlite3_bind_int(s, 11, t->kind);
     sqlite3_bind_text(s, 12, t->owner, -1, SQLITE_STATIC);
-    sqlite3_bind_text(s, 13, t->chain, -1, SQLITE_STATIC);
-    sqlite3_bind_int(s, 14, t->stage);
-    bind_text_or_null(s, 15, t->job_spec);
-    if (sqlite3_step(s) != SQLITE_DONE)
-        return store_step_fail(st, s, "insert task");
-    return 0;
+    sqlite3_bind_text(s, 13, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 21, t->chain, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 22, t->stage);
+    bind_text_or_null(s, 23, t->job_spec);
+    if (bind_caps(st, s, caps, lo, hi, sizeof(lo)) < 0) {
+        sqlite3_reset(s);
+        return -1;
+    }
+    rc = store_write(st, s, "insert task");
+    if (rc != STORE_NOTFOUND)
+        return rc;
+    /* Refused: which cap, read again for the message only.  If none is
+     * over any more (a task started meanwhile), the insert is tried once
+     * more. */
+    keyed = *t;
+    memcpy(keyed.client_key, key, sizeof(key));
+    rc = store_task_cap_found(st, &keyed, caps, which, found);
+    if (rc == 0 && *which == STORE_CAP_NONE && !retried) {
+        retried = 1;
+        goto again;
+    }
+    return rc < 0 ? -1 : STORE_CONFLICT;
+}
+
+int store_task_insert(struct store *st, const struct task *t)
+{
+    static const struct store_task_caps none;
+    enum store_cap which;
+    long long found;
+
+    return store_task_insert_capped(st, t, &none, &which, &found);
 }
 
 int store_task_get(struct store *st, const char *id, struct task *out)
@@ -602,12 +695,22 @@ int store_task_count(struct store *st, int status, long long *out)
     return 0;
 }
 
-int store_task_claim(struct store *st, struct task *out)
+int store_task_claim_max(struct store *st, int max_running, struct task *out)
 {
+    /* The client whose turn it is: fewest tasks running, then the one
+     * served longest ago (task_clients_turn gives it as its first entry);
+     * then that client's oldest task (tasks_fifo).  Two index seeks
+     * whatever the queue holds.  Without ANALYZE's statistics the planner
+     * would rather walk tasks_status in seq order, past every task of the
+     * client ahead: hence INDEXED BY.  One UPDATE is atomic: two runners never
+     * take one task. */
     static const char sql[] =
         "UPDATE tasks SET status = 1, stime = ?1, runs = runs + 1, "
         "pid = 0, pid_start = 0 "
-        "WHERE seq = (SELECT seq FROM tasks WHERE status = 0 AND kind = 0 "
+        "WHERE seq = (SELECT seq FROM tasks INDEXED BY tasks_fifo "
+        "WHERE status = 0 AND kind = 0 "
+        "AND client_key = (SELECT key FROM task_clients WHERE queued > 0 "
+        "AND running < ?2 ORDER BY running, served LIMIT 1) "
         "ORDER BY seq LIMIT 1) RETURNING " TASK_COLS;
     sqlite3_stmt *s = store_stmt(st, sql);
     int rc;
@@ -615,11 +718,13 @@ int store_task_claim(struct store *st, struct task *out)
     memset(out, 0, sizeof(*out));
     if (!s)
         return -1;
-    /* A single UPDATE is atomic; no read-then-write race to guard. */
     sqlite3_bind_double(s, 1, rr_now());
+    sqlite3_bind_int64(s, 2, max_running > 0 ? max_running : 1LL << 62);
     rc = sqlite3_step(s);
-    if (rc == SQLITE_DONE)
+    if (rc == SQLITE_DONE) {
+        sqlite3_reset(s);
         return STORE_NOTFOUND;
+    }
     if (rc != SQLITE_ROW)
         return store_step_fail(st, s, "claim task");
     rc = task_from_row(s, out);
@@ -628,6 +733,11 @@ int store_task_claim(struct store *st, struct task *out)
         ;
     sqlite3_reset(s);
     return rc;
+}
+
+int store_task_claim(struct store *st, struct task *out)
+{
+    return store_task_claim_max(st, 0, out);
 }
 
 int store_write(struct store *st, sqlite3_stmt *s, const char *what)

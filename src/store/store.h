@@ -67,6 +67,9 @@ struct task {
     long long job_id;      /* a print task's fleet job (jobs.task_id), else 0 */
     char owner[128];       /* its user ("user" or "app/end-user"), "" for an
                               anonymous task (its client address owns it) */
+    char client_key[128];  /* whom it counts against for fair share and
+                              per-client limits (fcgi/fair.h); "" at
+                              insert = owner, or "ip:" and client */
     char chain[RR_ID_LEN]; /* a pipeline stage: its first stage's id (the
                               chain's id); "" for a task alone */
     int stage;             /* its place in the chain, from 0 */
@@ -128,8 +131,14 @@ int store_task_list(struct store *st, const char *client, const char *owner,
 /* Counts tasks with the given status (-1 = all). */
 int store_task_count(struct store *st, int status, long long *out);
 
-/* Takes the oldest queued run task (never a print task) and marks it busy (stime = now, runs + 1).
- * Returns STORE_NOTFOUND when nothing is queued. */
+/* Takes a queued run task (never a print task) and marks it busy (stime =
+ * now, runs + 1): round-robin across clients (client_key), the client with
+ * the fewest tasks running first and, among equals, the one whose last
+ * task started longest ago; each client's tasks in submission order.  A
+ * client with max_running tasks running already waits (<= 0: no cap).
+ * Returns STORE_NOTFOUND when nothing can be taken. */
+int store_task_claim_max(struct store *st, int max_running, struct task *out);
+/* store_task_claim_max without a cap. */
 int store_task_claim(struct store *st, struct task *out);
 /* Records the process group running a busy task. */
 int store_task_set_pid(struct store *st, const char *id, long pid,
@@ -171,9 +180,8 @@ int store_task_expired(struct store *st, double before, int limit,
  * 0..n-1; stage 0 is a run task, the others are held until the stage
  * before them completes. */
 
-/* Inserts the n stages of a chain (t[i].chain and stage set by the
- * caller) in one transaction: all or none. */
-int store_chain_insert(struct store *st, const struct task *t, int n);
+/* The insert of a chain's n stages, checked against the caps as one
+ * task is, is store_chain_insert_capped (store_fair.h). */
 /* The stages of chain, in order: 0 with *out (malloc'd, free it) and *n,
  * or -1. */
 int store_chain_stages(struct store *st, const char *chain,

@@ -5,6 +5,7 @@
  */
 #include "store/store.h"
 
+#include "store/store_fair.h"
 #include "store/store_fleet_int.h"
 
 #include <sqlite3.h>
@@ -18,20 +19,27 @@ _Static_assert(TASK_KIND_RUN == 0 && TASK_KIND_PRINT == 1 &&
                TASK_KIND_HELD == 2,
                "store_chain.c writes task kinds as numbers");
 
-int store_chain_insert(struct store *st, const struct task *t, int n)
+int store_chain_insert_capped(struct store *st, const struct task *t, int n,
+                              const struct store_task_caps *caps,
+                              enum store_cap *which, long long *found)
 {
+    static const struct store_task_caps none;
+    int rc = -1;
+
     if (store_begin(st) < 0)
         return -1;
     for (int i = 0; i < n; i++) {
-        if (store_task_insert(st, &t[i]) < 0)
+        rc = store_task_insert_capped(st, &t[i], i == 0 ? caps : &none,
+                                      which, found);
+        if (rc != 0)
             goto fail;
     }
-    if (store_commit(st) < 0)
+    if ((rc = store_commit(st)) < 0)
         goto fail;
     return 0;
 fail:
     store_rollback(st);
-    return -1;
+    return rc;
 }
 
 static int stage_read(sqlite3_stmt *s, void *obj)

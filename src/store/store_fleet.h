@@ -217,6 +217,15 @@ int store_queue_remove(struct store *st, const char *name);
  * rows start at 0).  Jobs take references in store_job_create. */
 int store_blob_put(struct store *st, const char *sha256, long long size,
                    double now);
+/* Up to max blobs whose G-code comments were not read yet (rrcloudd reads
+ * them): their ids into sha256; the count, or -1. */
+int store_blob_meta_todo(struct store *st, char (*sha256)[FLEET_SHA256_HEX],
+                         int max);
+/* Records what the slicer says about a blob (gcode_meta.h; -1 = not
+ * said) and that it was read.  0 or -1. */
+struct gcode_meta;
+int store_blob_meta_set(struct store *st, const char *sha256,
+                        const struct gcode_meta *m);
 /* 0 and *size, or STORE_NOTFOUND. */
 int store_blob_get(struct store *st, const char *sha256, long long *size,
                    long long *refcount);

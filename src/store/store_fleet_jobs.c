@@ -1,6 +1,8 @@
 /* store_fleet_jobs.c - blobs and jobs (store_fleet.h). */
 #include "store/store_fleet_int.h"
 
+#include "fleet/gcode_meta.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,40 @@ int store_blob_put(struct store *st, const char *sha256, long long size,
                    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(sha256) DO UPDATE SET "
                    "zero_since = CASE WHEN refcount = 0 THEN ?3 ELSE "
                    "zero_since END", "tid", sha256, size, now) < 0 ? -1 : 0;
+}
+
+int store_blob_meta_todo(struct store *st, char (*sha256)[FLEET_SHA256_HEX],
+                         int max)
+{
+    sqlite3_stmt *s = sf_bind(st, "SELECT sha256 FROM blobs WHERE "
+                              "meta_read = 0 LIMIT ?1", "i", (long long)max);
+    int n = 0, rc;
+
+    if (!s)
+        return -1;
+    while (n < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
+        sf_col(s, 0, sha256[n++], FLEET_SHA256_HEX);
+    if (n < max && rc != SQLITE_DONE) {
+        sf_done(s);
+        return sf_fail(st, "blobs to read");
+    }
+    sf_done(s);
+    return n;
+}
+
+int store_blob_meta_set(struct store *st, const char *sha256,
+                        const struct gcode_meta *m)
+{
+    /* -1 is "not said": NULL in the row */
+    return sf_exec(st, "UPDATE blobs SET meta_read = 1, est_time = "
+                   "nullif(?2, -1), filament_mm = nullif(?3, -1), "
+                   "filament_cm3 = nullif(?4, -1), filament_g = nullif(?5, "
+                   "-1), generator = ?6 WHERE sha256 = ?1", "tddddt",
+                   sha256, m->time_s < 0 ? -1.0 : m->time_s,
+                   m->filament_mm < 0 ? -1.0 : m->filament_mm,
+                   m->filament_cm3 < 0 ? -1.0 : m->filament_cm3,
+                   m->filament_g < 0 ? -1.0 : m->filament_g,
+                   m->generator) < 0 ? -1 : 0;
 }
 
 int store_blob_get(struct store *st, const char *sha256, long long *size,
@@ -157,9 +193,13 @@ int store_job_list_owner(struct store *st, const char *queue,
 int store_job_files(struct store *st, long long id, store_job_file_cb cb,
                     void *arg)
 {
-    sqlite3_stmt *s = sf_bind(st, "SELECT profile, sha256, filename, size "
-                              "FROM job_files WHERE job_id = ?1 ORDER BY "
-                              "profile", "i", id);
+    sqlite3_stmt *s = sf_bind(st, "SELECT f.profile, f.sha256, f.filename, "
+                              "f.size, b.meta_read, coalesce(b.est_time, -1), "
+                              "coalesce(b.filament_mm, -1), "
+                              "coalesce(b.filament_g, -1), b.generator FROM "
+                              "job_files f LEFT JOIN blobs b ON b.sha256 = "
+                              "f.sha256 WHERE f.job_id = ?1 ORDER BY "
+                              "f.profile", "i", id);
     struct fleet_job_file f;
     int rc;
 
@@ -171,6 +211,11 @@ int store_job_files(struct store *st, long long id, store_job_file_cb cb,
         sf_col(s, 1, f.sha256, sizeof(f.sha256));
         sf_col(s, 2, f.filename, sizeof(f.filename));
         f.size = sqlite3_column_int64(s, 3);
+        f.meta_read = sqlite3_column_int(s, 4);
+        f.est_time = sqlite3_column_double(s, 5);
+        f.filament_mm = sqlite3_column_double(s, 6);
+        f.filament_g = sqlite3_column_double(s, 7);
+        sf_col(s, 8, f.generator, sizeof(f.generator));
         if (cb(arg, &f))
             break;
     }

@@ -12,6 +12,9 @@ export SRCDIR="$top_srcdir" BUILDDIR="$builddir"
 failures=0
 checks=0
 T=$(mktemp -d /tmp/rrcloud-test.XXXXXX)
+# Task commands may run as rrcloudd's sandbox_user, who passes through
+# here to the stack's spool (search only, no listing).
+chmod o+x "$T"
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }

@@ -2,7 +2,9 @@
 # test_diskfull.sh - a full disk, for real: the stack lives on a 16 MiB
 # tmpfs (so this needs root and mount(8); it is skipped where mounting is
 # not allowed).  With the disk filled, /healthz answers 503 naming the
-# free space, and 200 once it is freed; rrcloudd started on the full disk
+# free space, and 200 once it is freed; an upload that would leave less
+# than min_free_space free is refused with 507 before its body is read, or
+# while it streams, leaving nothing behind; rrcloudd started on the full disk
 # does not exit: it says why it waits, starts when space returns, and then
 # runs tasks.
 . "$(dirname "$0")/lib.sh"
@@ -65,6 +67,37 @@ check "full disk: 503" wait_health 503
 expect_contains "names the free space" "$(body)" "free space under min_free_space: $STACK/spool has"
 rm -f "$STACK/fill"
 check "space back: 200" wait_health 200
+
+# --- uploads refused before the disk is full (min_free_space = 4M) -------------
+printf 'hello rrcloud\n' >"$T/hello.txt"
+head -c 1500000 /dev/urandom | base64 -w 76 >"$T/2m.txt"    # 2 MB of text
+head -c 2250000 /dev/urandom | base64 -w 76 >"$T/3m.txt"    # 3 MB
+head -c 3750000 /dev/urandom | base64 -w 76 >"$T/5m.txt"    # 5 MB
+kept=$(curl -s -F service=echo -F async=1 -F "fileIn0=@$T/hello.txt" "$BASE/" | sed -n 's/^id: //p')
+expect_eq "a task accepted before" complete "$(wait_status "$kept" complete 20)"
+# leave LEFT bytes free on the tmpfs
+fill_to() {
+    avail=$(df -B1 --output=avail "$STACK" | tail -1 | tr -d ' ')
+    dd if=/dev/zero of="$STACK/fill" bs=64k count=$(( (avail - $1) / 65536 )) 2>/dev/null
+    sync
+}
+ntasks() { ls "$STACK/spool/tasks" | wc -l | tr -d ' '; }
+fill_to $((6 << 20))
+before=$(ntasks)
+code=$(http_status POST "$BASE/" -F service=echo -F async=1 -F "fileIn0=@$T/3m.txt")
+check "6M free, 3 MB would leave less than 4M: 507 at once" test "$code" = 507
+expect_contains "... naming the floor" "$(body)" "min_free_space: the spool's disk has"
+code=$(http_status POST "$BASE/" -H 'Transfer-Encoding: chunked' -F service=echo \
+    -F async=1 -F "fileIn0=@$T/5m.txt")
+check "5 MB without a Content-Length: 507 while it streams" test "$code" = 507
+expect_contains "... naming the floor" "$(body)" "min_free_space"
+expect_eq "no task was written" "$before" "$(ntasks)"
+expect_eq "no part is left in spool/tmp" "" "$(ls "$STACK/spool/tmp")"
+expect_eq "the task accepted before is still there" complete "$(wait_status "$kept" complete 5)"
+check "... with its files" test "$(ls "$STACK/spool/tasks/$kept" | wc -l)" -ge 2
+rm -f "$STACK/fill"
+code=$(http_status POST "$BASE/" -F service=echo -F async=1 -F "fileIn0=@$T/2m.txt")
+expect_eq "with the space back, the first upload is taken" 200 "$code"
 
 # --- rrcloudd started on a full disk ------------------------------------------
 # With no process left on the database, opening it needs new files (its

@@ -184,6 +184,40 @@ for prof in $(jq -r '.profiles[].name' "$T/profiles.json"); do
 done
 expect_eq "every profile x material sliced" 4 "$n"
 
+# ---- what the slicer says, on the job: rrcloudd reads the G-code's comments ----
+g="$T/voron24-0.4-pla.gcode"   # a printer of this profile is enrolled
+if [ -s "$g" ]; then
+    jid=$(curl -s -H "$(bearer "$USER")" -F "file_voron24-0.4=@$g" \
+          "$BASE/api/v1/queues/default/jobs" | jq -r '.id // empty')
+    check "a job of voron24-0.4/PLA G-code" [ -n "$jid" ]
+    meta_read() {
+        curl -s -H "$(bearer "$USER")" "$BASE/api/v1/jobs/$jid" \
+            >"$T/job.json"
+        [ "$(jq -r '.files[0].slicer' "$T/job.json")" != null ]
+    }
+    i=0; while [ $i -lt 100 ] && ! meta_read; do sleep 0.1; i=$((i + 1)); done
+    want_t=$(sed -n 's/^; estimated printing time (normal mode) = //p' "$g" |
+             awk '{ s = 0; for (i = 1; i <= NF; i++) { v = $i + 0;
+                    u = substr($i, length($i)); if (u == "d") v *= 86400;
+                    else if (u == "h") v *= 3600; else if (u == "m") v *= 60;
+                    s += v } print s }')
+    expect_eq "the job shows the slicer's estimated time (s)" "$want_t" \
+        "$(jq '.files[0].estimated_time' "$T/job.json")"
+    num() { awk '{ printf "%.2f", $1 }'; }
+    expect_eq "... the filament it uses (mm)" \
+        "$(sed -n 's/^; filament used \[mm\] = //p' "$g" | num)" \
+        "$(jq '.files[0].filament_mm' "$T/job.json" | num)"
+    expect_eq "... and its weight (g), the material's density being set" \
+        "$(sed -n 's/^; total filament used \[g\] = //p' "$g" | num)" \
+        "$(jq '.files[0].filament_g' "$T/job.json" | num)"
+    expect_contains "... and which slicer made it" \
+        "$(jq -r '.files[0].slicer' "$T/job.json")" "PrusaSlicer"
+    HOME=$T "$builddir/rrcloud" --s="127.0.0.1:$PORT" --token="$USER" \
+        job "$jid" >"$T/job.txt" 2>&1
+    expect_contains "rrcloud job says it too" "$(cat "$T/job.txt")" \
+        "bytes; about $(sed -n 's/^; estimated printing time (normal mode) = //p' "$g" | sed 's/ 0*\([0-9]\)/ \1/g')"
+fi
+
 # ---- rrcloud-fcgi refuses to start on a bad profile, naming file and key ------
 FCGI=$builddir/rrcloud-fcgi
 fcgi_start() { # profiles_dir line: rrcloud-fcgi's exit status, stderr in $T/err

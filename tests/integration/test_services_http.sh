@@ -42,6 +42,7 @@ if have printrun printcore socat "$FW"; then
         mkdir -p "$T/services"
         cp -r "$SRCDIR"/services/* "$T/services/"
         sed -e "s#^options = .*#options = $TTY, --baud=*#" -e "s#^requireOption = .*#requireOption = $TTY#" \
+            -e "s#^sandboxDevice = .*#sandboxDevice = $TTY#" \
             "$SRCDIR/services/printrun.conf" \
             >"$T/services/printrun.conf"
         STACK_SERVICES_DIR=$T/services
@@ -157,7 +158,11 @@ if [ -n "$TTY" ]; then
     expect_contains "printrun: missing port: exit code 0" "$out" "exitCode: 0"
     expect_contains "printrun: missing port: the reason is printcore's" "$out" \
         "error: log: Could not connect to $TTY at baudrate"
-    socat "pty,raw,echo=0,link=$TTY" "pty,raw,echo=0,link=$T/ttyFW" 2>"$T/socat.log" &
+    # As root, the pty is what a USB serial adapter is: root:dialout 0660
+    # (the sandbox user reaches it through the device's group).
+    perm=""
+    [ "$(id -u)" = 0 ] && getent group dialout >/dev/null && perm=",perm=0660,group=dialout"
+    socat "pty,raw,echo=0,link=$TTY$perm" "pty,raw,echo=0,link=$T/ttyFW" 2>"$T/socat.log" &
     EXTRA_PIDS="${EXTRA_PIDS:-} $!"
     i=0
     while { [ ! -e "$T/ttyFW" ] || [ ! -e "$TTY" ]; } && [ $i -lt 50 ]; do

@@ -29,10 +29,14 @@ int main(void)
         store_suite,
         netcheck_suite,
         authlimit_suite,
+        peek_suite,
         taskcache_suite,
         store_keys_suite,
         profile_suite,
         chain_suite,
+        gcode_meta_suite,
+        store_fair_suite,
+        sandbox_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -13,6 +13,7 @@
 #include "services/service.h"
 #include "spool/spool.h"
 #include "store/store.h"
+#include "store/store_fair.h"
 #include "suites.h"
 
 #include <check.h>
@@ -35,13 +36,12 @@ static const char *src_root(void)
     return d != NULL && d[0] != '\0' ? d : ".";
 }
 
-/* A chain echo -> echo -> echo of three rows with their directories, the
- * first with its input, as submit_chain.c leaves them. */
-static void make_chain(const char *notifier)
+/* Three stages echo -> echo -> echo of client key, their rows and
+ * directories made, as submit_chain.c builds them. */
+static void fill_chain(const char *notifier, const char *key)
 {
     static char argv[] = "[\"cp\",\"in0.txt\",\"out\"]";
     char path[512];
-    FILE *f;
 
     for (int i = 0; i < 3; i++) {
         struct task *t = &stages[i];
@@ -58,11 +58,35 @@ static void make_chain(const char *notifier)
         t->kind = i ? TASK_KIND_HELD : TASK_KIND_RUN;
         t->stage = i;
         memcpy(t->chain, stages[0].id, sizeof(t->chain));
+        strcpy(t->client, "127.0.0.1");
+        snprintf(t->client_key, sizeof(t->client_key), "%s", key);
+        t->size_out = -1;
         ck_assert_int_eq(spool_task_dir(spool, t->id, path, sizeof(path)),
                          0);
         ck_assert_int_eq(mkdir(path, 0750), 0);
     }
-    ck_assert_int_eq(store_chain_insert(st, stages, 3), 0);
+}
+
+/* The chain of fill_chain inserted with caps. */
+static int insert_chain(const struct store_task_caps *caps,
+                        enum store_cap *which)
+{
+    long long found;
+
+    return store_chain_insert_capped(st, stages, 3, caps, which, &found);
+}
+
+/* A chain echo -> echo -> echo of three rows with their directories, the
+ * first with its input, as submit_chain.c leaves them. */
+static void make_chain(const char *notifier)
+{
+    static const struct store_task_caps none;
+    enum store_cap which;
+    char path[512];
+    FILE *f;
+
+    fill_chain(notifier, "ip:127.0.0.1");
+    ck_assert_int_eq(insert_chain(&none, &which), 0);
     ck_assert_int_eq(spool_task_file(spool, stages[0].id, "out", path,
                                      sizeof(path)), 0);
     f = fopen(path, "w");
@@ -147,6 +171,82 @@ START_TEST(test_output_types)
     ck_assert_int_eq(service_output_type(service_find(reg, "print"),
                                          "gcode", ext, sizeof(ext)), -1);
     service_registry_free(reg);
+}
+END_TEST
+
+static void counts_are(const char *key, long long queued, long long running)
+{
+    long long q = -1, r = -1;
+
+    ck_assert_int_eq(store_client_tasks(st, key, &q, &r), 0);
+    ck_assert_int_eq(q, queued);
+    ck_assert_int_eq(r, running);
+}
+
+static void spool_is(long long want)
+{
+    long long bytes = -1;
+
+    ck_assert_int_eq(store_spool_bytes(st, &bytes), 0);
+    ck_assert_int_eq(bytes, want);
+}
+
+/* A chain goes in against the client's caps by its first stage: its held
+ * stages are no queued run tasks, and a chain over the cap leaves no row. */
+START_TEST(test_caps_first_stage)
+{
+    struct store_task_caps caps = { .client_queued = 2 };
+    enum store_cap which;
+    struct task one, t;
+
+    memset(&one, 0, sizeof(one));
+    ck_assert_int_eq(rr_id_new(one.id), 0);
+    strcpy(one.service, "echo");
+    strcpy(one.client_key, "K");
+    one.size_out = -1;
+    ck_assert_int_eq(store_task_insert(st, &one), 0);
+    fill_chain(NULL, "K");
+    ck_assert_int_eq(insert_chain(&caps, &which), 0);
+    counts_are("K", 2, 0);
+    fill_chain(NULL, "K");
+    ck_assert_int_eq(insert_chain(&caps, &which), STORE_CONFLICT);
+    ck_assert_int_eq(which, STORE_CAP_CLIENT_QUEUED);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(store_task_get(st, stages[i].id, &t),
+                         STORE_NOTFOUND);
+    counts_are("K", 2, 0);
+}
+END_TEST
+
+/* A released stage (its kind changed, not its status) is its client's
+ * queued task, picked by the round-robin; the spool's count follows its
+ * output and its deletion. */
+START_TEST(test_released_stage_counted)
+{
+    const char *key = "ip:127.0.0.1";
+    struct task t;
+
+    make_chain(NULL);
+    counts_are(key, 1, 0);
+    ck_assert_int_eq(store_task_claim_max(st, 1, &t), 0);
+    ck_assert_str_eq(t.id, stages[0].id);
+    task_clear(&t);
+    counts_are(key, 0, 1);
+    ck_assert_int_eq(runner_record_end(st, spool, stages[0].id,
+                                       TASK_COMPLETE, 0, NULL, 13, NULL), 0);
+    counts_are(key, 1, 0);
+    spool_is(13);
+    ck_assert_int_eq(store_task_claim_max(st, 1, &t), 0);
+    ck_assert_str_eq(t.id, stages[1].id);
+    task_clear(&t);
+    counts_are(key, 0, 1);
+    ck_assert_int_eq(runner_record_end(st, spool, stages[1].id, TASK_FAILED,
+                                       1, "exit code 1", 2, NULL), 0);
+    counts_are(key, 0, 0);
+    spool_is(15);
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(store_task_delete(st, stages[i].id), 0);
+    spool_is(0);
 }
 END_TEST
 
@@ -380,6 +480,8 @@ Suite *chain_suite(void)
     tcase_add_test(tc, test_missing_output_ends_chain);
     tcase_add_test(tc, test_cancel);
     tcase_add_test(tc, test_cancel_queued);
+    tcase_add_test(tc, test_caps_first_stage);
+    tcase_add_test(tc, test_released_stage_counted);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -208,6 +208,17 @@ START_TEST(test_conf_values)
     ck_assert_int_eq(conf_text(&c, "default_timeout = 99999d\n", err,
                                sizeof(err)), -1);
     ck_assert_ptr_nonnull(strstr(err, "default_timeout"));
+    /* The slow-client keys: defaults, a value, and no zero. */
+    ck_assert_int_eq(conf_text(&c, "body_timeout = 2m\n", err, sizeof(err)),
+                     0);
+    ck_assert_int_eq(c.body_timeout, 120);
+    ck_assert_int_eq(c.body_threads, 8);
+    ck_assert_int_eq(conf_text(&c, "body_timeout = 0\n", err, sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "body_timeout"));
+    ck_assert_int_eq(conf_text(&c, "body_threads = 0\n", err, sizeof(err)),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "body_threads"));
 }
 END_TEST
 

@@ -277,6 +277,22 @@ START_TEST(test_cmd_join)
 }
 END_TEST
 
+START_TEST(test_json_escape)
+{
+    struct buf b;
+
+    buf_init(&b, 1024);
+    ck_assert_int_eq(buf_json_escape(&b, "a\"b\\c\n\r\t\x01\x1f \xc3\xa9/"), 0);
+    ck_assert_str_eq(b.data, "a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f \xc3\xa9/");
+    buf_reset(&b);
+    ck_assert_int_eq(buf_json_escape(&b, ""), 0);
+    ck_assert_uint_eq(b.len, 0);
+    ck_assert_int_eq(buf_json_escape(&b, "plain"), 0);
+    ck_assert_str_eq(b.data, "plain");
+    buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_id_shapes)
 {
     static const char *const shaped[] = {
@@ -353,6 +369,7 @@ Suite *reply_suite(void)
     tcase_add_test(tc, test_chain_record);
     tcase_add_test(tc, test_chain_status);
     tcase_add_test(tc, test_cmd_join);
+    tcase_add_test(tc, test_json_escape);
     tcase_add_test(tc, test_id_shapes);
     tcase_add_test(tc, test_id_new_unguessable);
     suite_add_tcase(s, tc);

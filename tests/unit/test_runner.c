@@ -227,7 +227,7 @@ START_TEST(test_exit_code)
     wait_final(id, 2000, &t);
     ck_assert_str_eq(task_status_name(t.status), "failed");
     ck_assert_int_eq(t.exit_code, 3);
-    ck_assert_str_eq(t.reason, "exit code 3");
+    ck_assert_str_eq(t.reason, "exit code 3; log: oops");
     task_clear(&t);
     {
         char *log = read_task_file(id, "log");

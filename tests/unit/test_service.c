@@ -626,6 +626,10 @@ START_TEST(test_load_custom)
     ck_assert_msg(strstr(j, "tool --fixed /") == j && strstr(j, "/x.json --speed=fast -v "
                   "--in in0.stl --out t1.out --format=txt") != NULL, "%s", j);
     free(j);
+    /* the runner's re-check reads the same argv back (inputFlag, two
+     * output words) */
+    ck_assert_msg(service_check_argv(s, "t1", "in0.stl", "t1.out", argv, err,
+                                     sizeof(err)) == 0, "%s", err);
     service_argv_free(argv);
     /* nativeArgs items are prefixes, but '*' never spans '/' */
     ck_assert_int_eq(service_check_option(s, "arg0", "-vv", err, sizeof(err)), 0);
@@ -749,6 +753,46 @@ START_TEST(test_load_errors)
                       "line 3: requireOption pattern 'a b' has a blank");
     assert_load_fails("x.conf", GOOD "requireOption = ,\n", "needs at least one");
     assert_load_fails("x.conf", GOOD "failLog = , ,\n", "line 3: failLog needs");
+    assert_load_fails("x.conf", GOOD "sandboxRead = etc\n",
+                      "sandboxRead: 'etc' must be an absolute path");
+    assert_load_fails("x.conf", GOOD "sandboxWrite = /srv/../etc\n",
+                      "sandboxWrite: '/srv/../etc' must be an absolute path "
+                      "without '..'");
+    assert_load_fails("x.conf", GOOD "sandboxDevice = $HOME/tty\n",
+                      "sandboxDevice: '$HOME/tty': only $confDir");
+    assert_load_fails("x.conf", GOOD "sandboxNetwork = maybe\n",
+                      "bad value 'maybe' for sandboxNetwork");
+}
+END_TEST
+
+START_TEST(test_load_sandbox_keys)
+{
+    struct service_registry *reg;
+    const struct service *s;
+    char want[512];
+
+    write_conf("dev.conf", GOOD "sandboxRead = $confDir/data, /opt/x\n"
+               "sandboxWrite = /srv/out\nsandboxDevice = /dev/ttyUSB*\n"
+               "sandboxNetwork = yes\n");
+    write_conf("plain.conf", GOOD "maxOutput = 0\n");
+    reg = service_registry_load(tmpdir, err, sizeof(err));
+    ck_assert_msg(reg != NULL, "%s", err);
+    s = service_find(reg, "dev");
+    snprintf(want, sizeof(want), "%s/data", tmpdir);
+    ck_assert_str_eq(s->sandbox_read[0], want);
+    ck_assert_str_eq(s->sandbox_read[1], "/opt/x");
+    ck_assert_ptr_null(s->sandbox_read[2]);
+    ck_assert_str_eq(s->sandbox_write[0], "/srv/out");
+    ck_assert_str_eq(s->sandbox_device[0], "/dev/ttyUSB*");
+    ck_assert_int_eq(s->sandbox_network, 1);
+    /* limits a conf does not name: 1G of output, 4G of address space */
+    ck_assert_uint_eq(s->max_output, 1ULL << 30);
+    ck_assert_uint_eq(s->max_memory, 4ULL << 30);
+    s = service_find(reg, "plain");
+    ck_assert_uint_eq(s->max_output, 0);
+    ck_assert_ptr_null(s->sandbox_read);
+    ck_assert_int_eq(s->sandbox_network, 0);
+    service_registry_free(reg);
 }
 END_TEST
 
@@ -779,6 +823,105 @@ START_TEST(test_load_dir_errors)
 }
 END_TEST
 
+
+/* ---- the runner's re-check (service_check_argv) ------------------------- */
+
+/* Builds argv for spec on s; the re-check of exactly that passes. */
+static char **recheck_built(const struct service *s,
+                            const struct service_task_spec *spec,
+                            const char *inputs)
+{
+    char **argv = NULL;
+
+    ck_assert_msg(service_build_argv(s, spec, &argv, err, sizeof(err)) == 0,
+                  "%s", err);
+    ck_assert_msg(service_check_argv(s, spec->id, inputs, spec->output, argv,
+                                     err, sizeof(err)) == 0,
+                  "%s: %s", s->name, err);
+    return argv;
+}
+
+/* The re-check of want (words split on blanks) fails with needle. */
+static void recheck_refuses(const struct service *s, const char *id,
+                            const char *inputs, const char *out,
+                            const char *want, const char *needle)
+{
+    char buf[1024], *words[64], *save = NULL;
+    size_t n = 0;
+
+    snprintf(buf, sizeof(buf), "%s", want);
+    for (char *w = strtok_r(buf, " ", &save); w && n < 63;
+         w = strtok_r(NULL, " ", &save))
+        words[n++] = w;
+    words[n] = NULL;
+    ck_assert_msg(service_check_argv(s, id, inputs, out, words, err,
+                                     sizeof(err)) < 0, "accepted: %s", want);
+    assert_err("refused the stored command line: ");
+    assert_err(needle);
+}
+
+START_TEST(test_recheck_accepts_what_was_built)
+{
+    const char *in2[] = { "in0.ini", "in1.stl" }, *pre[] = { "--load=", NULL };
+    const char *sl_opts[] = { "--layer-height=0.3", "--fill-density=20%" };
+    struct service_task_spec sl = { "1-2-3", 2, in2, pre, 2, sl_opts,
+                                    "1-2-3.gcode" };
+    const char *cin[] = { "in0.stl", "in1.stl" };
+    const char *copts[] = { "layer_height=0.3", "adhesion_type=brim" };
+    struct service_task_spec cu = { "c", 2, cin, NULL, 2, copts, "c.gcode" };
+    const char *oin[] = { "in0.scad" }, *oopts[] = { "-Dsize=20" };
+    struct service_task_spec os = { "o", 1, oin, NULL, 1, oopts, "o.stl" };
+    const char *pin[] = { "in0.gcode" }, *popts[] = { "/dev/ttyUSB0" };
+    struct service_task_spec pr = { "p", 1, pin, NULL, 1, popts, "" };
+
+    service_argv_free(recheck_built(svc("slic3r"), &sl, "in0.ini,in1.stl"));
+    service_argv_free(recheck_built(svc("prusa-slicer"), &sl,
+                                    "in0.ini,in1.stl"));
+    service_argv_free(recheck_built(svc("curaengine"), &cu,
+                                    "in0.stl,in1.stl"));
+    service_argv_free(recheck_built(svc("openscad"), &os, "in0.scad"));
+    os.n_options = 0;
+    service_argv_free(recheck_built(svc("openscad"), &os, "in0.scad"));
+    service_argv_free(recheck_built(svc("printrun"), &pr, "in0.gcode"));
+}
+END_TEST
+
+START_TEST(test_recheck_refuses_changes)
+{
+    const struct service *e = svc("echo"), *o = svc("openscad");
+
+    recheck_refuses(e, "t", "in0.txt", "t", "/bin/sh -c id",
+                    "word 0 ('/bin/sh') is not service echo's command");
+    recheck_refuses(e, "t", "in0.txt", "t", "/bin/cp in0.txt t",
+                    "word 0 ('/bin/cp')");
+    recheck_refuses(e, "t", "in0.txt", "t", "cp /etc/passwd t",
+                    "input in0.txt is not where service echo puts it");
+    recheck_refuses(e, "t", "in0.txt", "t", "cp in0.txt /tmp/t",
+                    "word 2 ('/tmp/t') is not what service echo builds");
+    recheck_refuses(e, "t", "/etc/passwd", "t", "cp /etc/passwd t",
+                    "fileIn0: not a plain file name");
+    recheck_refuses(e, "t", "in0.txt", "t", "cp -r in0.txt t",
+                    "service echo takes no options");
+    recheck_refuses(e, "t", "in0.txt", "t", "cp in0.txt t extra",
+                    "not where");
+    recheck_refuses(e, "t", "in0.txt", "t", "cp", "too few words");
+    recheck_refuses(o, "o", "in0.scad", "o.stl",
+                    "openscad -o/etc/cron.d/x in0.scad -oo.stl",
+                    "option '-o/etc/cron.d/x' not allowed by openscad");
+    recheck_refuses(o, "o", "in0.scad", "o.stl",
+                    "openscad in0.scad -oother.stl", "word 2 ('-oother.stl')");
+    recheck_refuses(svc("slic3r"), "s", "in0.stl", "s.gcode",
+                    "slic3r --no-gui --load=in0.stl --output=s.gcode",
+                    "word 2 ('--load=in0.stl') is not service slic3r's command");
+    recheck_refuses(svc("slic3r"), "s", "in0.stl", "s.gcode",
+                    "slic3r --no-gui --post-process=/bin/true --load=in0.stl "
+                    "--output=s.gcode", "only a config file");
+    recheck_refuses(svc("curaengine"), "c", "in0.stl", "c.gcode",
+                    "CuraEngine slice -j x -l in0.stl -o c.gcode",
+                    "word 3 ('x')");
+}
+END_TEST
+
 Suite *service_suite(void)
 {
     Suite *s = suite_create("service");
@@ -805,6 +948,8 @@ Suite *service_suite(void)
     tcase_add_test(shipped_tc, test_check_input);
     tcase_add_test(shipped_tc, test_sniff_ext);
     tcase_add_test(shipped_tc, test_argv_join_quotes);
+    tcase_add_test(shipped_tc, test_recheck_accepts_what_was_built);
+    tcase_add_test(shipped_tc, test_recheck_refuses_changes);
     suite_add_tcase(s, shipped_tc);
 
     tcase_add_checked_fixture(conf_tc, tmp_setup, tmp_teardown);
@@ -812,6 +957,7 @@ Suite *service_suite(void)
     tcase_add_test(conf_tc, test_load_errors);
     tcase_add_test(conf_tc, test_fail_log);
     tcase_add_test(conf_tc, test_load_dir_errors);
+    tcase_add_test(conf_tc, test_load_sandbox_keys);
     suite_add_tcase(s, conf_tc);
     return s;
 }

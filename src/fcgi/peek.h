@@ -1,0 +1,28 @@
+/*
+ * peek.h - what a FastCGI connection has sent so far, judged from a copy
+ * of the bytes waiting in its socket (recv with MSG_PEEK), before anyone
+ * reads them.  The gate (gate.h) decides with it who reads the request.
+ */
+#ifndef RR_PEEK_H
+#define RR_PEEK_H
+
+#include <stddef.h>
+
+/* Body bytes waiting in the socket that make a body "flowing". */
+#define PEEK_READY_BYTES (32 * 1024)
+
+enum peek_state {
+    PEEK_WAIT,      /* parameters or body still coming, slowly */
+    PEEK_COMPLETE,  /* the end of the body (an empty STDIN record) is there */
+    PEEK_FLOWING,   /* PEEK_READY_BYTES of body are there, or anything that
+                     * libfcgi should judge (unknown records, a full buffer) */
+    PEEK_CLOSED,    /* the web server closed the connection */
+};
+
+/* Judges the n bytes in buf, a peek of at most cap bytes.  Sets
+ * *params_done when the empty PARAMS record (the end of the parameters)
+ * is among them. */
+enum peek_state peek_classify(const unsigned char *buf, size_t n, size_t cap,
+                              int *params_done);
+
+#endif

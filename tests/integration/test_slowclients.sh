@@ -1,0 +1,172 @@
+#!/bin/sh
+# test_slowclients.sh - slow clients (issue 9), behind nginx and lighttpd:
+# with 200 trickling connections (headers and bodies, from 50 loopback
+# addresses, well above fcgi_threads and body_threads) and a body that
+# starts at full speed and then trickles,
+#   - info, meta, healthz and /api/v1/tasks all answer (none times out at
+#     5 s: the bound is generous, the point is that they answer at all);
+#   - a well-behaved upload succeeds and its task completes;
+#   - the whole-body deadline fires: 408 naming body_timeout, both for
+#     bodies waiting at rrcloud-fcgi's gate and for one a body thread was
+#     reading; no partial file is left in the spool and no task is made.
+#   - with bodies that came in a burst and then trickle holding every body
+#     thread, a good upload still gets one: stalled bodies are cut (408)
+#     while uploads wait, long before their body_timeout.
+#   - with rrcloud-fcgi's descriptor table full of waiting bodies, its
+#     workers wait instead of ending: reads answer once the attack is over.
+# The shorter sibling of bench/bench_slow.sh.
+. "$(dirname "$0")/lib.sh"
+
+SC=$builddir/bench/slowclient
+[ -x "$SC" ] || skip "bench/slowclient not built (make check builds it)"
+
+# Until rrcloud-fcgi holds at least $1 connections (the attack is on), at
+# most 20 s.
+wait_fcgi_conns() {
+    i=0
+    while [ "$(ls "/proc/$(cat "$STACK/fcgi.pid")/fd" | wc -l)" -lt "$1" ]; do
+        [ $i -lt 200 ] || return 1
+        sleep 0.1; i=$((i + 1))
+    done
+}
+
+# Until file $1 has a line (the attacker has finished), at most 40 s.
+wait_line() {
+    i=0
+    while ! [ -s "$1" ]; do
+        [ $i -lt 400 ] || return 1
+        sleep 0.1; i=$((i + 1))
+    done
+}
+
+run() { # web-server
+    web=$1
+    STACK_CONF_EXTRA="fcgi_threads = 2
+body_threads = 2
+body_timeout = 3" stack_start "$web"
+    head -c 750000 /dev/urandom | base64 >"$T/good.txt"
+
+    "$SC" attack "$PORT" 200 6 --gap 1 --addrs 50 >"$T/trickle-$web.out" &
+    EXTRA_PIDS="${EXTRA_PIDS:-} $!"
+    # One body at full speed for 64 KiB (a body thread takes it), then
+    # trickling: body_threads 2 leaves the other for the good upload.
+    "$SC" attack "$PORT" 1 6 --mode body --burst 65536 --gap 1 \
+        --addrs 1 >"$T/burst-$web.out" &
+    EXTRA_PIDS="$EXTRA_PIDS $!"
+    # 100 of the 200 trickle bodies, at the gate (the others trickle their
+    # header at the web server).
+    check "$web: the trickling bodies reach rrcloud-fcgi" wait_fcgi_conns 100
+
+    out=$("$SC" probe "$PORT" 40 '/?service=meta' /healthz /api/v1/tasks \
+          '/?service=info&format=json')
+    expect_eq "$web: reads answered 200 under attack" 40 \
+        "$(printf '%s\n' "$out" | awk '$2 == 200' | wc -l)"
+    printf '%s\n' "$out" | sort -g | tail -n 1 | sed "s/^/$web slowest read (ms): /"
+
+    out=$(curl -s --max-time 60 -F service=echo -F "fileIn0=@$T/good.txt" \
+          "$BASE/")
+    expect_contains "$web: a good upload during the attack completes" \
+        "$out" "state: complete"
+    id=$(printf '%s\n' "$out" | sed -n 's/^id: //p')
+    curl -s --max-time 30 -o "$T/good.out" "$BASE/tasks/out/$id"
+    check "$web: the good upload came through whole" \
+        cmp -s "$T/good.txt" "$T/good.out"
+
+    check "$web: trickle attacker finished" wait_line "$T/trickle-$web.out"
+    check "$web: burst attacker finished" wait_line "$T/burst-$web.out"
+    tr=$(cat "$T/trickle-$web.out"); bu=$(cat "$T/burst-$web.out")
+    echo "$web trickle: $tr"
+    echo "$web burst: $bu"
+    n408=$(printf '%s' "$tr" | sed -n 's/.*status408 \([0-9]*\).*/\1/p')
+    check "$web: bodies at the gate got 408 ($tr)" [ "${n408:-0}" -ge 50 ]
+    expect_contains "$web: the 408 names the limit" "$tr" \
+        "request body not complete within 3 s (body_timeout)"
+    n408=$(printf '%s' "$bu" | sed -n 's/.*status408 \([0-9]*\).*/\1/p')
+    check "$web: a body thread's read was cut with 408 ($bu)" \
+        [ "${n408:-0}" -ge 1 ]
+    expect_contains "$web: that 408 names the limit" "$bu" "(body_timeout)"
+    n5=$(printf '%s\n%s\n' "$tr" "$bu" | sed -n 's/.*status5xx \([0-9]*\).*/\1/p' | tr -d '\n')
+    expect_eq "$web: no 5xx to the attackers" 00 "$n5"
+
+    # Only the good upload made a task, and no partial upload is left.
+    n=$(curl -s "$BASE/api/v1/tasks?limit=1000" | grep -o '"id":' | wc -l)
+    expect_eq "$web: tasks made" 1 "$n"
+    # The last cut body's handler may still be cleaning up as the
+    # attacker ends: wait for it, at most 10 s.
+    i=0
+    while [ -n "$(find "$STACK/spool/tmp" -mindepth 1 | head -n 1)" ] &&
+          [ $i -lt 100 ]; do
+        sleep 0.1; i=$((i + 1))
+    done
+    left=$(find "$STACK/spool/tmp" -mindepth 1 | head -n 3)
+    expect_eq "$web: nothing left in spool/tmp" "" "$left"
+    stack_stop
+    rm -rf "$STACK"
+}
+
+threads() { awk '/^Threads:/ {print $2}' "/proc/$(cat "$STACK/fcgi.pid")/status"; }
+
+# Until rrcloud-fcgi runs at least $1 threads, at most 20 s.
+wait_threads() {
+    i=0
+    while [ "$(threads)" -lt "$1" ]; do
+        [ $i -lt 200 ] || return 1
+        sleep 0.1; i=$((i + 1))
+    done
+}
+
+preempt() {
+    STACK_CONF_EXTRA="fcgi_threads = 2
+body_threads = 2
+body_timeout = 120" stack_start nginx
+    head -c 750000 /dev/urandom | base64 >"$T/good.txt"
+    base=$(threads)
+    "$SC" attack "$PORT" 2 100 --mode body --burst 65536 --gap 1 \
+        --addrs 2 >"$T/preempt.out" &
+    apid=$!
+    EXTRA_PIDS="$EXTRA_PIDS $apid"
+    # Body threads start only when every one is busy: both are held.
+    check "both body threads are held" wait_threads $((base + 2))
+    out=$(curl -s --max-time 40 -F service=echo -F "fileIn0=@$T/good.txt" \
+          "$BASE/")
+    expect_contains "a good upload gets a body thread held by a stalled one" \
+        "$out" "state: complete"
+    kill "$apid"
+    check "the burst attacker finished" wait_line "$T/preempt.out"
+    echo "preempt: $(cat "$T/preempt.out")"
+    expect_contains "the stalled body was cut with a 408 saying why" \
+        "$(cat "$T/preempt.out")" "request body stalled (under 32 KiB in 2 s)"
+    stack_stop
+    rm -rf "$STACK"
+}
+
+# libfcgi's accept returned an error on a full descriptor table, and the
+# worker that got it ended for good.
+fd_exhaustion() {
+    command -v prlimit >/dev/null || { echo "no prlimit: skipped"; return 0; }
+    STACK_CONF_EXTRA="fcgi_threads = 2
+body_timeout = 2" stack_start nginx
+    prlimit --pid "$(cat "$STACK/fcgi.pid")" --nofile=80:80
+    "$SC" attack "$PORT" 150 4 --mode body --gap 1 --addrs 30 >"$T/fds.out"
+    echo "descriptors: $(cat "$T/fds.out")"
+    check "rrcloud-fcgi ran out of descriptors" \
+        grep -q "accept: Too many open files" "$STACK/log/fcgi.log"
+    out=$("$SC" probe "$PORT" 10 /healthz '/?service=meta' --timeout 10)
+    expect_eq "reads answer after the descriptors are back" 10 \
+        "$(printf '%s\n' "$out" | awk '$2 == 200' | wc -l)"
+    stack_stop
+    rm -rf "$STACK"
+}
+
+if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
+    run nginx
+    preempt
+    fd_exhaustion
+else
+    echo "nginx not installed: skipped"
+fi
+if command -v lighttpd >/dev/null || [ -x /usr/sbin/lighttpd ]; then
+    run lighttpd
+else
+    echo "lighttpd not installed: skipped"
+fi

@@ -1,0 +1,157 @@
+/* test_peek.c - judging a FastCGI connection from the bytes waiting in it. */
+#include "fcgi/peek.h"
+
+#include <check.h>
+#include <string.h>
+
+#include "suites.h"
+
+#define CAP (PEEK_READY_BYTES + 32 * 1024)
+
+static unsigned char buf[4 * CAP];
+static size_t len;
+
+/* Appends a record of type with clen content bytes (of which only have
+ * are appended: the rest has not arrived) and pad bytes of padding. */
+static void rec(int type, size_t clen, size_t have, int pad)
+{
+    unsigned char *p = buf + len;
+
+    p[0] = 1;
+    p[1] = (unsigned char)type;
+    p[2] = 0;
+    p[3] = 1;
+    p[4] = (unsigned char)(clen >> 8);
+    p[5] = (unsigned char)(clen & 255);
+    p[6] = (unsigned char)pad;
+    p[7] = 0;
+    memset(p + 8, 'x', have);
+    len += 8 + have;
+    if (have == clen) {
+        memset(buf + len, 0, (size_t)pad);
+        len += (size_t)pad;
+    }
+}
+
+/* A request as nginx sends it: BEGIN, parameters, their end. */
+static void head(void)
+{
+    len = 0;
+    rec(1, 8, 8, 0);
+    rec(4, 900, 900, 4);
+    rec(4, 0, 0, 0);
+}
+
+static enum peek_state judge(int *params_done)
+{
+    *params_done = 0;
+    return peek_classify(buf, len, CAP, params_done);
+}
+
+/* A GET: parameters and an empty body are there: whole. */
+START_TEST(test_bodiless_complete)
+{
+    int pd;
+
+    head();
+    rec(5, 0, 0, 0);
+    ck_assert_int_eq(judge(&pd), PEEK_COMPLETE);
+    ck_assert_int_eq(pd, 1);
+}
+END_TEST
+
+/* Parameters cut short: wait, and they are not done. */
+START_TEST(test_params_partial)
+{
+    int pd;
+
+    len = 0;
+    rec(1, 8, 8, 0);
+    rec(4, 900, 300, 4);
+    ck_assert_int_eq(judge(&pd), PEEK_WAIT);
+    ck_assert_int_eq(pd, 0);
+    len = 5;    /* not even a record header */
+    ck_assert_int_eq(judge(&pd), PEEK_WAIT);
+}
+END_TEST
+
+/* A small body with its end: whole; without its end, and below the
+ * threshold: still waiting (a trickle). */
+START_TEST(test_small_body)
+{
+    int pd;
+
+    head();
+    rec(5, 1000, 1000, 0);
+    ck_assert_int_eq(judge(&pd), PEEK_WAIT);
+    ck_assert_int_eq(pd, 1);
+    rec(5, 0, 0, 0);
+    ck_assert_int_eq(judge(&pd), PEEK_COMPLETE);
+}
+END_TEST
+
+/* PEEK_READY_BYTES of body in several records: flowing. */
+START_TEST(test_flowing)
+{
+    int pd;
+
+    head();
+    for (int i = 0; i < 3; i++)
+        rec(5, 10000, 10000, 0);
+    ck_assert_int_eq(judge(&pd), PEEK_WAIT);
+    rec(5, 3000, 3000, 0);
+    ck_assert_int_eq(judge(&pd), PEEK_FLOWING);
+}
+END_TEST
+
+/* A record announced at 64 KiB of which one byte came counts one byte. */
+START_TEST(test_announced_not_arrived)
+{
+    int pd;
+
+    head();
+    rec(5, 65535, 1, 1);
+    ck_assert_int_eq(judge(&pd), PEEK_WAIT);
+}
+END_TEST
+
+/* Anything unexpected goes to libfcgi (under the deadline): a management
+ * record, another protocol version, a body before the parameters' end, a
+ * full peek buffer. */
+START_TEST(test_unexpected)
+{
+    int pd;
+
+    len = 0;
+    rec(9, 10, 10, 0);      /* FCGI_GET_VALUES */
+    ck_assert_int_eq(judge(&pd), PEEK_FLOWING);
+    head();
+    buf[0] = 2;
+    ck_assert_int_eq(judge(&pd), PEEK_FLOWING);
+    len = 0;
+    rec(1, 8, 8, 0);
+    rec(5, 10, 10, 0);
+    ck_assert_int_eq(judge(&pd), PEEK_FLOWING);
+    len = 0;
+    rec(1, 8, 8, 0);
+    rec(4, 65535, 65535, 0);
+    rec(4, 65535, 65535, 0);
+    len = CAP;
+    ck_assert_int_eq(judge(&pd), PEEK_FLOWING);
+}
+END_TEST
+
+Suite *peek_suite(void)
+{
+    Suite *s = suite_create("peek");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_bodiless_complete);
+    tcase_add_test(tc, test_params_partial);
+    tcase_add_test(tc, test_small_body);
+    tcase_add_test(tc, test_flowing);
+    tcase_add_test(tc, test_announced_not_arrived);
+    tcase_add_test(tc, test_unexpected);
+    suite_add_tcase(s, tc);
+    return s;
+}
