@@ -42,8 +42,40 @@ static const struct opt_def opt_defs[] = {
     { "synchronous", OPT_FLAG }, { "json", OPT_FLAG },
     { "local", OPT_FLAG },   { "quiet", OPT_FLAG },
     { "verbose", OPT_FLAG }, { "help", OPT_FLAG },
-    { "version", OPT_FLAG },
+    { "version", OPT_FLAG }, { "then", OPT_VALUE },
 };
+
+/* N of "thenN" (1..99), else 0. */
+static int stage_opt_name(const char *name)
+{
+    if (strncmp(name, "then", 4) != 0 || name[4] < '1' || name[4] > '9')
+        return 0;
+    if (!name[5])
+        return name[4] - '0';
+    if (name[5] >= '0' && name[5] <= '9' && !name[6])
+        return (name[4] - '0') * 10 + name[5] - '0';
+    return 0;
+}
+
+/* --thenN=OPTION: kept for the pipeline's stage N. */
+static int stage_opt(struct cli_opts *o, int stage, const char *val,
+                     char *err, size_t errlen)
+{
+    if (!val || !*val) {
+        seterr(err, errlen, "option --then%d needs a value (--then%d="
+               "OPTION)", stage, stage);
+        return -1;
+    }
+    if (o->nstage_opts == CLI_STAGE_OPTS_MAX) {
+        seterr(err, errlen, "more than %d --thenN options",
+               CLI_STAGE_OPTS_MAX);
+        return -1;
+    }
+    o->stage_opts[o->nstage_opts].stage = stage;
+    o->stage_opts[o->nstage_opts].value = val;
+    o->nstage_opts++;
+    return 0;
+}
 
 static int opt_apply(struct cli_opts *o, const char *name, const char *val,
                      char *err, size_t errlen)
@@ -79,6 +111,8 @@ static int opt_apply(struct cli_opts *o, const char *name, const char *val,
         o->async = 1;
     } else if (!strcmp(name, "synchronous")) {
         o->async = 0; /* RepRapCloud's switch; synchronous is our default */
+    } else if (!strcmp(name, "then")) {
+        o->then = val;
     } else if (!strcmp(name, "json")) {
         o->json = 1;
     } else if (!strcmp(name, "local")) {
@@ -110,6 +144,9 @@ static int opt_word(struct cli_opts *o, const char *word, char *err,
     }
     memcpy(name, word + 2, nlen);
     name[nlen] = '\0';
+    if (stage_opt_name(name))
+        return stage_opt(o, stage_opt_name(name), eq ? eq + 1 : NULL, err,
+                         errlen);
     for (size_t i = 0; i < sizeof(opt_defs) / sizeof(opt_defs[0]); i++) {
         if (!strcmp(opt_defs[i].name, name))
             d = &opt_defs[i];
@@ -168,6 +205,15 @@ int cli_args_parse(int argc, char **argv, struct cli_opts *o,
     o->argc = i < argc ? argc - i - 1 : 0;
     o->argv = i < argc ? argv + i + 1 : argv + argc;
     return 0;
+}
+
+int cli_args_then_word(struct cli_opts *o, const char *word, char *err,
+                       size_t errlen)
+{
+    if (strncmp(word, "--then", 6) != 0 ||
+        !(word[6] == '=' || (word[6] >= '1' && word[6] <= '9')))
+        return 0;
+    return opt_word(o, word, err, errlen) < 0 ? -1 : 1;
 }
 
 int cli_args_service_valid(const char *s)

@@ -52,6 +52,8 @@ enum cli_exit {
 /* ------------------------------------------------------------------ */
 /* args.c: options and argument classification (pure, unit-tested)    */
 
+#define CLI_STAGE_OPTS_MAX 32
+
 /* What the command line asked for.  Strings are borrowed from argv. */
 struct cli_opts {
     const char *servers;  /* --s= / --server=: comma list, or NULL */
@@ -64,6 +66,13 @@ struct cli_opts {
     const char *command;  /* service or command word ("info" if none) */
     int argc;             /* words after the command word */
     char **argv;
+    const char *then;     /* --then=SERVICE[,SERVICE...]: a pipeline */
+    /* --thenN=OPTION: an option of the pipeline's stage N (1..) */
+    struct cli_stage_opt {
+        int stage;
+        const char *value;
+    } stage_opts[CLI_STAGE_OPTS_MAX];
+    int nstage_opts;
 };
 
 /* A service as the server describes it in GET /api/v1/services. */
@@ -112,6 +121,11 @@ int cli_args_parse(int argc, char **argv, struct cli_opts *o,
 int cli_args_cloud_name(const char *prog, char *buf, size_t len);
 
 /* 1 if s is a plausible service name: [A-Za-z0-9_-]{1,63}. */
+/* A --then=SERVICES or --thenN=OPTION word among a service's arguments
+ * (where users put them too): 1 if it was one and went into o, 0 if it
+ * is another word, -1 with err if it was one but bad. */
+int cli_args_then_word(struct cli_opts *o, const char *word, char *err,
+                       size_t errlen);
 int cli_args_service_valid(const char *s);
 
 /* 1 if s may be sent as a bearer token: 1..255 visible ASCII characters

@@ -59,6 +59,11 @@ static void usage(FILE *f)
 "  --notifier=URL   URL the server calls when the task ends; $id and $myip\n"
 "                   are replaced (quote it for the shell)\n"
 "  --async          submit, print \"id: ID\" and return without waiting\n"
+"  --then=SERVICES  a pipeline: the result goes on through these services,\n"
+"                   comma separated (openscad cube.scad --then=slic3r);\n"
+"                   the last one's result is fetched\n"
+"  --thenN=OPTION   an option of the pipeline's Nth service after the first\n"
+"                   (--then1=--layer-height=0.3), as many as needed\n"
 "  --synchronous    wait for the task (the default; RepRapCloud's switch)\n"
 "  --json           print the server's JSON instead of key: value lines\n"
 "  --timeout=T      stop waiting after T: seconds, or 30m, 2h; 0 = wait as\n"
@@ -196,6 +201,44 @@ static int read_args(int argc, char **argv, struct cli_opts *o,
     return 0;
 }
 
+/* Takes the --then words from among a service's arguments (SERVICE.cloud
+ * has no other place for them), leaving the others in o->argv.  0, or an
+ * exit code. */
+static int take_then_words(struct cli_opts *o)
+{
+    char err[256];
+    int kept = 0;
+
+    for (int i = 0; i < o->argc; i++) {
+        int rc = cli_args_then_word(o, o->argv[i], err, sizeof(err));
+
+        if (rc < 0) {
+            cli_out_error("%s", err);
+            return CLI_EXIT_USAGE;
+        }
+        if (rc == 0)
+            o->argv[kept++] = o->argv[i];
+    }
+    o->argc = kept;
+    if (o->nstage_opts && !o->then) {
+        cli_out_error("--then%d needs --then=SERVICES",
+                      o->stage_opts[0].stage);
+        return CLI_EXIT_USAGE;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* read_args, then a service's --then words. */
+static int read_all_args(int argc, char **argv, struct cli_opts *o,
+                         char *svc, size_t svclen)
+{
+    if (read_args(argc, argv, o, svc, svclen) < 0)
+        return -1;
+    if (is_query(o->command) || is_fleet(o->command))
+        return 0;
+    return take_then_words(o) == CLI_EXIT_OK ? 0 : -1;
+}
+
 /* The service whose servers (and key) a command uses: the fleet commands
  * go where prints go; NULL for the default servers. */
 static const char *command_service(const struct cli_opts *o)
@@ -220,8 +263,14 @@ static int settle(struct cli_ctx *ctx)
     }
     list = o->servers ? o->servers
                       : cli_rc_servers(&ctx->rc, command_service(o));
-    /* print.cloud has no local tool worth running: it uses localhost */
-    if (o->local || (o->cloud && !list && !is_fleet(o->command)))
+    if (o->local && (o->then || o->nstage_opts)) {
+        cli_out_error("--then chains tasks on a server, not with --local");
+        return CLI_EXIT_USAGE;
+    }
+    /* print.cloud has no local tool worth running, nor a pipeline: they
+     * use localhost */
+    if (o->local ||
+        (o->cloud && !list && !is_fleet(o->command) && !o->then))
         return 1;
     if (!list)
         list = "localhost";
@@ -282,7 +331,7 @@ int main(int argc, char **argv)
     memset(&ctx, 0, sizeof(ctx));
     setlocale(LC_CTYPE, ""); /* for the bar's block characters only */
     cli_http_catch_signals();
-    if (read_args(argc, argv, &ctx.opts, svc, sizeof(svc)) < 0)
+    if (read_all_args(argc, argv, &ctx.opts, svc, sizeof(svc)) < 0)
         return CLI_EXIT_USAGE;
     if (ctx.opts.help || ctx.opts.version) {
         if (ctx.opts.help)

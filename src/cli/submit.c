@@ -350,6 +350,63 @@ static int post_task(struct cli_ctx *ctx, const char *base,
     return code;
 }
 
+/* A pipeline's fields: then, and thenN.argM for each --thenN in order.
+ * Their names go to *names (free it after the upload).  0 or -1. */
+static int stage_fields(const struct cli_opts *o, struct cli_job *job,
+                        char (**names)[24])
+{
+    int count[100] = { 0 };
+
+    *names = NULL;
+    if (!o->then)
+        return 0;
+    job->fields = calloc((size_t)o->nstage_opts + 1, sizeof(*job->fields));
+    *names = calloc((size_t)o->nstage_opts + 1, sizeof(**names));
+    if (!job->fields || !*names)
+        return -1;
+    job->fields[job->nfields].name = "then";
+    job->fields[job->nfields++].value = o->then;
+    for (int i = 0; i < o->nstage_opts; i++) {
+        const struct cli_stage_opt *g = &o->stage_opts[i];
+
+        snprintf((*names)[i], sizeof((*names)[i]), "then%d.arg%d", g->stage,
+                 count[g->stage]++);
+        job->fields[job->nfields].name = (*names)[i];
+        job->fields[job->nfields++].value = g->value;
+    }
+    return 0;
+}
+
+/* A pipeline answered before its end (a server that could not hold the
+ * request, or a held answer cut short) names a stage before the last:
+ * the last one's result is the one wanted, so wait for that one. */
+static void follow_chain(json_t **rec)
+{
+    const char *chain = cli_rec_str(*rec, "chain"), *p, *id = NULL;
+    char last[64];
+    size_t n;
+    json_t *next;
+
+    if (!chain)
+        return;
+    p = strrchr(chain, ',');
+    p = p ? p + 1 : chain;
+    p += strspn(p, " ");
+    n = strcspn(p, " ");
+    if (n == 0 || n >= sizeof(last))
+        return;
+    memcpy(last, p, n);
+    last[n] = '\0';
+    id = cli_rec_str(*rec, "id");
+    if (!cli_rec_id_valid(last) || (id && strcmp(id, last) == 0))
+        return;
+    next = json_pack("{s:s, s:s}", "id", last, "status", "queued");
+    if (!next)
+        return;
+    json_decref(*rec);
+    *rec = next;
+}
+
 int cli_submit_run(struct cli_ctx *ctx)
 {
     struct want w = { .start_ms = rr_mono_ms() };
@@ -357,7 +414,7 @@ int cli_submit_run(struct cli_ctx *ctx)
     struct cli_job job = { 0 };
     const char *base = NULL;
     json_t *rec = NULL;
-    char err[512];
+    char err[512], (*names)[24] = NULL;
     int have = 0, code;
 
     if ((code = describe(ctx, &base, &svc, &have)) != CLI_EXIT_OK)
@@ -366,6 +423,11 @@ int cli_submit_run(struct cli_ctx *ctx)
                           &job, err, sizeof(err)) < 0) {
         cli_out_error("%s", err);
         code = CLI_EXIT_USAGE;
+        goto out;
+    }
+    if (stage_fields(&ctx->opts, &job, &names) < 0) {
+        cli_out_error("out of memory");
+        code = CLI_EXIT_ERROR;
         goto out;
     }
     if (ctx->opts.async && job.out_path)
@@ -380,15 +442,19 @@ int cli_submit_run(struct cli_ctx *ctx)
             printf("id: %s\n", cli_rec_str(rec, "id"));
         goto out;
     }
+    follow_chain(&rec);
     w.out_path = job.out_path;
     w.job = &job;
-    w.no_output = have && svc.no_output;
+    /* a pipeline's result is its last service's: it has one (the server
+     * refuses a chain that goes on after a service without) */
+    w.no_output = have && svc.no_output && !ctx->opts.then;
     if ((code = wait_task(ctx, base, &rec, w.start_ms)) == CLI_EXIT_OK)
         code = conclude(ctx, base, rec, &w);
 out:
     json_decref(rec);
     cli_job_free(&job);
     cli_svc_free(&svc);
+    free(names);
     return code;
 }
 

@@ -121,8 +121,9 @@ static int recover_one(const struct rr_conf *conf,
 
     if (it->cancel) {
         /* Cancelled while it ran: end it so, never run it again. */
-        if (runner_record_end(st, it->id, TASK_CANCELLED, -1,
-                              "cancelled by client", -1, it->notifier) < 0)
+        if (runner_record_end(st, conf->spool_dir, it->id, TASK_CANCELLED,
+                              -1, "cancelled by client", -1,
+                              it->notifier) < 0)
             return -1;
         log_info("task %s: cancelled (requested before rrcloudd stopped)",
                  it->id);
@@ -146,8 +147,8 @@ static int recover_one(const struct rr_conf *conf,
     else
         rr_fmt(reason, sizeof(reason), "rrcloudd stopped while the task "
                "ran; not re-run (it already ran %d times)", it->runs);
-    rc = runner_record_end(st, it->id, TASK_FAILED, -1, reason, -1,
-                           it->notifier);
+    rc = runner_record_end(st, conf->spool_dir, it->id, TASK_FAILED, -1,
+                           reason, -1, it->notifier);
     if (rc < 0)
         return -1;
     log_warn("task %s failed: %s", it->id, reason);

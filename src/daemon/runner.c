@@ -6,6 +6,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/chain.h"
 #include "daemon/confine.h"
 #include "daemon/loop.h"
 #include "daemon/spawn.h"
@@ -144,18 +145,23 @@ static int runner_service(const struct service_registry *reg,
     return 0;
 }
 
-int runner_record_end(struct store *st, const char *id,
+int runner_record_end(struct store *st, const char *spool, const char *id,
                       enum task_status status, int exit_code,
                       const char *reason, long long size_out,
                       const char *notifier)
 {
-    int rc;
+    char call_id[RR_ID_LEN];
+    int rc, call = 0;
 
     if (store_begin(st) < 0)
         return -1;
     rc = store_task_finish(st, id, status, exit_code, reason, size_out);
-    if (rc == 0 && notifier && *notifier &&
-        store_notify_add(st, id, notifier, NULL) < 0)
+    /* A pipeline stage passes its output on, or ends its chain. */
+    if (rc == 0 && chain_task_end(st, spool, id, status, reason, call_id,
+                                  &call) < 0)
+        rc = -1;
+    if (rc == 0 && call && notifier && *notifier &&
+        store_notify_add(st, call_id, notifier, NULL) < 0)
         rc = -1;
     if (rc < 0) {
         store_rollback(st);
@@ -289,8 +295,8 @@ static void runner_end_free(struct runner_end *e)
  * final), -1 when it must be tried again. */
 static int runner_end_record(struct runner *r, const struct runner_end *e)
 {
-    int rc = runner_record_end(r->st, e->id, e->status, e->code, e->reason,
-                               e->size_out, e->notifier);
+    int rc = runner_record_end(r->st, r->conf->spool_dir, e->id, e->status,
+                               e->code, e->reason, e->size_out, e->notifier);
 
     if (rc < 0)
         return -1;

@@ -74,9 +74,12 @@ int runner_pending_ends(const struct runner *r);
 void runner_stop(struct runner *r, void (*done)(void *), void *arg);
 
 /* Ends a task and, when it has a notifier, queues the call, in one
- * transaction so a crash cannot lose the call.  Returns 0, STORE_NOTFOUND
- * if the task was already final (nothing queued), or -1. */
-int runner_record_end(struct store *st, const char *id,
+ * transaction so a crash cannot lose the call; a pipeline stage's end
+ * goes through chain_task_end (daemon/chain.h) in the same transaction,
+ * which may pass its output (in spool) to the next stage instead.
+ * Returns 0, STORE_NOTFOUND if the task was already final (nothing
+ * queued), or -1. */
+int runner_record_end(struct store *st, const char *spool, const char *id,
                       enum task_status status, int exit_code,
                       const char *reason, long long size_out,
                       const char *notifier);

@@ -11,7 +11,7 @@
  * may be service=info), and again where they are decided: the queued
  * counts and the quota by the insert (store_task_insert_capped), held
  * requests in the holder, free space while the body streams.  The spool's size is a running total the store
- * keeps (schema 7's triggers: task inputs and outputs, blobs), so a check
+ * keeps (schema 8's triggers: task inputs and outputs, blobs), so a check
  * reads one row instead of walking the tree; logs and uploads in flight
  * are not in it.
  */

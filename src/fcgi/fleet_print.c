@@ -15,6 +15,7 @@
 #include "store/store_fleet.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,10 +82,20 @@ out:
     return rc;
 }
 
-static int name_field(struct submit *s, const char *field, char *dst,
-                      size_t len)
+/* The field called prefix+name ("queue", or "then2.queue" for a
+ * pipeline's print stage), its full name left in full. */
+static const char *pfield(struct submit *s, const char *prefix,
+                          const char *name, char *full, size_t len)
 {
-    const char *v = fields_get(&s->fields, field);
+    snprintf(full, len, "%s%s", prefix, name);
+    return fields_get(&s->fields, full);
+}
+
+static int name_field(struct submit *s, const char *prefix,
+                      const char *name, char *dst, size_t len)
+{
+    char field[64];
+    const char *v = pfield(s, prefix, name, field, sizeof(field));
 
     if (!v)
         return 0;
@@ -95,10 +106,11 @@ static int name_field(struct submit *s, const char *field, char *dst,
     return 0;
 }
 
-static int int_field(struct submit *s, const char *field, long long min,
-                     long long max, long long *dst)
+static int int_field(struct submit *s, const char *prefix, const char *name,
+                     long long min, long long max, long long *dst)
 {
-    const char *v = fields_get(&s->fields, field);
+    char field[64];
+    const char *v = pfield(s, prefix, name, field, sizeof(field));
     char *end;
     long long n;
 
@@ -112,27 +124,32 @@ static int int_field(struct submit *s, const char *field, long long min,
     return 0;
 }
 
-/* Reads and checks the fields into p.  0 or -1 (recorded). */
-static int parse(struct submit *s, struct print_req *p)
+/* Reads and checks the fields (each prefix+name) into p.  0 or -1
+ * (recorded). */
+static int parse(struct submit *s, const char *prefix, struct print_req *p)
 {
     const struct rr_conf *conf = s->conf;
     long long copies = 1, prio = 0, printer = 0;
+    char field[64];
 
     memset(p, 0, sizeof(*p));
     snprintf(p->queue, sizeof(p->queue), "default");
-    if (name_field(s, "queue", p->queue, sizeof(p->queue)) < 0 ||
-        name_field(s, "material", p->material, sizeof(p->material)) < 0 ||
-        name_field(s, "color", p->colour, sizeof(p->colour)) < 0 ||
-        name_field(s, "colour", p->colour, sizeof(p->colour)) < 0 ||
-        name_field(s, "profile", p->file.profile,
+    if (name_field(s, prefix, "queue", p->queue, sizeof(p->queue)) < 0 ||
+        name_field(s, prefix, "material", p->material,
+                   sizeof(p->material)) < 0 ||
+        name_field(s, prefix, "color", p->colour, sizeof(p->colour)) < 0 ||
+        name_field(s, prefix, "colour", p->colour, sizeof(p->colour)) < 0 ||
+        name_field(s, prefix, "profile", p->file.profile,
                    sizeof(p->file.profile)) < 0 ||
-        int_field(s, "copies", 1, conf->fleet_max_copies, &copies) < 0 ||
-        int_field(s, "priority", FLEET_PRIORITY_MIN, FLEET_PRIORITY_MAX,
-                  &prio) < 0 ||
-        int_field(s, "printer", 1, 1LL << 53, &printer) < 0)
+        int_field(s, prefix, "copies", 1, conf->fleet_max_copies,
+                  &copies) < 0 ||
+        int_field(s, prefix, "priority", FLEET_PRIORITY_MIN,
+                  FLEET_PRIORITY_MAX, &prio) < 0 ||
+        int_field(s, prefix, "printer", 1, 1LL << 53, &printer) < 0)
         return -1;
+    snprintf(field, sizeof(field), "%squeue", prefix);
     if (!p->queue[0])
-        return submit_fail(s, 400, "queue", "must not be empty");
+        return submit_fail(s, 400, field, "must not be empty");
     fleet_lower(p->material);
     fleet_lower(p->colour);
     fleet_lower(p->file.profile);
@@ -144,58 +161,90 @@ static int parse(struct submit *s, struct print_req *p)
     p->spec.colour = p->colour;
     p->spec.files = &p->file;
     p->spec.nfiles = 1;
-    return is_model(s) ? model_parse(s, p) : 0;
+    /* (a pipeline's print stage takes G-code: its chain says so) */
+    return !*prefix && is_model(s) ? model_parse(s, p) : 0;
 }
 
-int fleet_print_prepare(struct submit *s)
+/* Everything a print's job fields (prefix+name) must pass, into p. */
+static int check_job(struct submit *s, const char *prefix,
+                     struct print_req *p)
 {
     struct store *st = s->r->w->st;
-    struct print_req p;
     struct fleet_queue q;
-    char field[32], msg[512];
+    char field[64], msg[512];
     int rc;
 
     /* Print jobs always need a key that may print, from anywhere. */
     if ((rc = auth_refusal(s->r->caller, AUTH_PRINT, msg, sizeof(msg))))
         return submit_fail(s, rc, "Authorization", "%s", msg);
-    if (s->nup != 1)
-        return submit_fail(s, 400, "fileIn0", "a print takes exactly one "
-                           "G-code file");
-    if (parse(s, &p) < 0)
+    if (parse(s, prefix, p) < 0)
         return -1;
-    if (!p.spec.model &&
-        profile_check_name(s->r->w->app->profiles, p.file.profile, msg,
+    snprintf(field, sizeof(field), "%sprofile", prefix);
+    if (!p->spec.model &&
+        profile_check_name(s->r->w->app->profiles, p->file.profile, msg,
                            sizeof(msg)) != 0)
-        return submit_fail(s, 400, "profile", "%s", msg);
-    if ((rc = auth_limits(st, s->r->caller, p.queue, p.spec.copies,
-                          p.spec.priority, field, sizeof(field), msg,
+        return submit_fail(s, 400, field, "%s", msg);
+    if ((rc = auth_limits(st, s->r->caller, p->queue, p->spec.copies,
+                          p->spec.priority, field, sizeof(field), msg,
                           sizeof(msg))))
         return submit_fail(s, rc, field, "%s", msg);
-    rc = store_queue_get(st, p.queue, &q);
+    rc = store_queue_get(st, p->queue, &q);
+    snprintf(field, sizeof(field), "%squeue", prefix);
     if (rc == STORE_NOTFOUND)
-        return submit_fail(s, 404, "queue", "no queue '%s'", p.queue);
+        return submit_fail(s, 404, field, "no queue '%s'", p->queue);
     if (rc < 0)
         return submit_fail(s, 500, NULL, "store error");
-    if ((rc = auth_aim(st, s->r->caller, p.queue, p.spec.printer_id, msg,
+    snprintf(field, sizeof(field), "%sprinter", prefix);
+    if ((rc = auth_aim(st, s->r->caller, p->queue, p->spec.printer_id, msg,
                        sizeof(msg))))
-        return submit_fail(s, rc, "printer", "%s", msg);
-    if (p.spec.model) {
+        return submit_fail(s, rc, field, "%s", msg);
+    if (p->spec.model) {
         char mmsg[640];
 
-        rc = fleet_model_check(s->r->w->app->profiles, st, &p.spec, field,
+        rc = fleet_model_check(s->r->w->app->profiles, st, &p->spec, field,
                                sizeof(field), mmsg, sizeof(mmsg));
         if (rc)
             return submit_fail(s, rc, field[0] ? field : NULL, "%s", mmsg);
-    } else
-        rc = store_job_feasible(st, &p.spec, field, sizeof(field), msg,
+    } else {
+        rc = store_job_feasible(st, &p->spec, field, sizeof(field), msg,
                                 sizeof(msg));
+    }
     if (rc == STORE_CONFLICT)
         return submit_fail(s, 422, field, "no printer could ever take this "
                            "job: %s", msg);
     if (rc < 0)
         return submit_fail(s, 500, NULL, "store error");
+    return 0;
+}
+
+int fleet_print_prepare(struct submit *s)
+{
+    struct print_req p;
+
+    if (s->nup != 1)
+        return submit_fail(s, 400, "fileIn0", "a print takes exactly one "
+                           "G-code file");
+    if (check_job(s, "", &p) < 0)
+        return -1;
     s->task.kind = TASK_KIND_PRINT;
     return 0;
+}
+
+int fleet_print_stage(struct submit *s, const char *prefix, char **spec)
+{
+    struct print_req p;
+    json_t *o;
+
+    if (check_job(s, prefix, &p) < 0)
+        return -1;
+    o = json_pack("{s:s, s:I, s:i, s:i, s:s, s:s, s:s}", "queue", p.queue,
+                  "printer", (json_int_t)p.spec.printer_id, "copies",
+                  p.spec.copies, "priority", p.spec.priority, "material",
+                  p.material, "colour", p.colour, "profile",
+                  p.file.profile);
+    *spec = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return *spec ? 0 : submit_fail(s, 500, NULL, "out of memory");
 }
 
 /* Hard-links the committed input into SPOOL/tmp and moves that link into
@@ -233,7 +282,7 @@ int fleet_print_commit(struct submit *s)
     double now = rr_now();
     int rc;
 
-    if (parse(s, &p) < 0)
+    if (parse(s, "", &p) < 0)
         return -1;
     if (import_input(s, &p.file) < 0)
         return submit_fail(s, 500, NULL, "cannot store the G-code: %s",

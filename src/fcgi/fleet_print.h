@@ -21,6 +21,12 @@
  * 0, or -1 with the error recorded (submit_fail). */
 int fleet_print_prepare(struct submit *s);
 
+/* A pipeline's print stage (fcgi/submit_chain.c): the same checks of its
+ * job fields, named prefix+field ("then2.queue"), into *spec as JSON
+ * (malloc'd) for rrcloudd to create the job from when the G-code exists
+ * (daemon/chain.c).  0, or -1 with the error recorded. */
+int fleet_print_stage(struct submit *s, const char *prefix, char **spec);
+
 /* In place of store_task_insert, after the task directory is committed:
  * stores fileIn0 as a blob (hard link, no copy) and inserts the task and
  * its job in one transaction, then wakes rrcloudd's fleet.  0, or -1 with

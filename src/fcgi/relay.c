@@ -34,6 +34,9 @@ static const char *ctype_of(const struct req *r)
                                  : "text/plain; charset=utf-8";
 }
 
+static int relay_answer_task_as_is(struct req *r, const struct task *t,
+                                   int status, unsigned flags);
+
 const char *relay_server_name(const struct req *r)
 {
     const struct app *app = r->w->app;
@@ -45,6 +48,28 @@ const char *relay_server_name(const struct req *r)
 
 int relay_answer_task(struct req *r, const struct task *t, int status,
                       unsigned flags)
+{
+    struct task_stage *stages = NULL;
+    struct task view;
+    int rc, n = 0;
+
+    /* A pipeline stage shows its whole chain, read now: the record of an
+     * ended stage may come from the cache while later stages move on. */
+    if (t->chain[0] && !t->stages &&
+        store_chain_stages(r->w->st, t->chain, &stages, &n) == 0 && n > 0) {
+        view = *t;
+        view.stages = stages;
+        view.nstages = n;
+        t = &view;
+    }
+    rc = relay_answer_task_as_is(r, t, status, flags);
+    free(stages);
+    return rc;
+}
+
+/* relay_answer_task without looking anything up. */
+static int relay_answer_task_as_is(struct req *r, const struct task *t,
+                                   int status, unsigned flags)
 {
     int rc;
 
@@ -236,6 +261,29 @@ int relay_meta(struct req *r)
     return 200;
 }
 
+/* Cancelling any stage of a pipeline cancels every stage not yet ended:
+ * the waiting ones now, the busy one through rrcloudd (whose record of
+ * its end calls the chain's notifier); *now is the busy state while one
+ * still runs, else the state t is in now. */
+static int relay_cancel_chain(struct req *r, const struct task *t,
+                              enum task_status *now)
+{
+    int busy = 0;
+
+    if (store_chain_cancel(r->w->st, t->chain, "cancelled by client",
+                           t->notifier, &busy) < 0)
+        return -1;
+    /* fleet: a print stage's job is the fleet's to cancel */
+    wake_send(r->w->app->conf.wake_socket, WAKE_FLEET);
+    if (busy > 0) {
+        *now = TASK_BUSY;
+        return 0;
+    }
+    *now = task_status_final(t->status) ? t->status : TASK_CANCELLED;
+    wake_send(r->w->app->conf.wake_socket, WAKE_NOTIFY);
+    return 0;
+}
+
 int relay_cancel(struct req *r, const char *id)
 {
     enum task_status now;
@@ -247,9 +295,11 @@ int relay_cancel(struct req *r, const char *id)
     if ((rc = relay_check_id(r, id)) != 0)
         return rc;
     rc = relay_task_get(r, id, &t);
-    task_clear(&t);
-    if (rc == 0)
+    if (rc == 0 && t.chain[0])
+        rc = relay_cancel_chain(r, &t, &now);
+    else if (rc == 0)
         rc = store_task_cancel(r->w->st, id, "cancelled by client", &now);
+    task_clear(&t);
     if (rc == STORE_NOTFOUND)
         return req_error(r, 404, "id", "no task %s", id);
     if (rc < 0)

@@ -333,6 +333,22 @@ static void submit_free(struct submit *s)
     fields_free(&s->fields);
     buf_free(&s->curval);
     task_clear(&s->task);
+    for (int i = 0; i < s->nstages; i++)
+        task_clear(&s->stages[i]);
+}
+
+/* The task a held request waits for, and how long: a pipeline's last
+ * stage, after every stage's queue wait and run. */
+static const struct task *submit_hold_target(const struct submit *s,
+                                             double *deadline)
+{
+    const struct rr_conf *conf = &s->r->w->app->conf;
+
+    *deadline = rr_now() + (double)s->task.timeout +
+                (double)conf->kill_grace + 60.0;
+    for (int i = 0; i < s->nstages; i++)
+        *deadline += (double)s->stages[i].timeout + (double)conf->kill_grace;
+    return s->nstages ? &s->stages[s->nstages - 1] : &s->task;
 }
 
 /* Sends the recorded error (drains the body first if it was cut short). */
@@ -353,8 +369,9 @@ static int submit_answer_error(struct submit *s, char *buf)
                      s->msg);
 }
 
-/* Inserts the run task if its client's, its key's and the spool's limits
- * hold, checked by the insert itself.  0 or -1 (error recorded). */
+/* Inserts the run task (a pipeline: every stage, submit_chain.c) if its
+ * client's, its key's and the spool's limits hold, checked by the insert
+ * itself.  0 or -1 (error recorded). */
 static int submit_insert(struct submit *s)
 {
     struct store_task_caps caps;
@@ -364,8 +381,9 @@ static int submit_insert(struct submit *s)
     int rc;
 
     fair_caps(s->r, &caps);
-    rc = store_task_insert_capped(s->r->w->st, &s->task, &caps, &which,
-                                  &found);
+    rc = s->nstages ? submit_chain_commit(s, &caps, &which, &found)
+                    : store_task_insert_capped(s->r->w->st, &s->task, &caps,
+                                               &which, &found);
     if (rc == STORE_CONFLICT)
         return submit_fail(s, fair_cap_refusal(s->r, &s->task, which, found,
                                                &e), e.field, "%s", e.msg);
@@ -377,6 +395,7 @@ static int submit_commit(struct submit *s, int async)
 {
     struct req *r = s->r;
     const struct app *app = r->w->app;
+    const struct task *wait;
     double deadline;
 
     if (spool_task_commit(app->conf.spool_dir, s->dir, s->task.id) < 0)
@@ -391,14 +410,15 @@ static int submit_commit(struct submit *s, int async)
         return submit_fail(s, 500, NULL, "cannot record task");
     }
     wake_send(app->conf.wake_socket, WAKE_TASK);
-    log_info("task %s: %s from %s, %d input(s), %lld bytes%s", s->task.id,
-             s->task.service, r->remote_addr, s->nup, s->task.size_in,
+    log_info("task %s: %s from %s, %d input(s), %lld bytes%s%s%s",
+             s->task.id, s->task.service, r->remote_addr, s->nup,
+             s->task.size_in, s->nstages ? ", then " : "",
+             s->nstages ? fields_get(&s->fields, "then") : "",
              async ? "" : ", client waits");
     if (!async) {
         /* Queue wait plus the run itself, then give up holding. */
-        deadline = rr_now() + (double)s->task.timeout +
-                   (double)app->conf.kill_grace + 60.0;
-        if (holder_add(app->holder, r->fcgi, s->task.id, s->task.client_key,
+        wait = submit_hold_target(s, &deadline);
+        if (holder_add(app->holder, r->fcgi, wait->id, s->task.client_key,
                        r->format, r->api, deadline) == 0)
             return REQ_HELD;
     }

@@ -140,15 +140,17 @@ out:
     return rc;
 }
 
-/* Collects argN (contiguous) and nativeArgs into the options list after
- * checking each against the value rules and the service's allowlist. */
-static int check_options(struct submit *s, const struct service *svc,
-                         const char **opts, int *nopts, int max)
+int submit_check_options(struct submit *s, const struct service *svc,
+                         const char *prefix, const char **opts, int *nopts,
+                         int max)
 {
-    char field[32], err[512];
-    const char *native = fields_get(&s->fields, "nativeArgs");
+    char field[48], argp[32], err[512];
+    const char *native;
     char *copy = NULL, *save = NULL, *tok;
 
+    snprintf(field, sizeof(field), "%snativeArgs", prefix);
+    snprintf(argp, sizeof(argp), "%sarg", prefix);
+    native = fields_get(&s->fields, field);
     *nopts = 0;
     if (native && *native) {
         int first = s->fields.n, n = 0;
@@ -164,30 +166,30 @@ static int check_options(struct submit *s, const struct service *svc,
             if (++n > max || fields_add(&s->fields, "\x01native", tok,
                                         strlen(tok)) < 0) {
                 free(copy);
-                return submit_fail(s, 413, "nativeArgs", "too many options "
+                return submit_fail(s, 413, field, "too many options "
                                    "(%d)", max);
             }
         }
         free(copy);
         for (int i = first; i < s->fields.n; i++) {
-            if (service_check_value("nativeArgs", s->fields.v[i].value, err,
+            if (service_check_value(field, s->fields.v[i].value, err,
                                     sizeof(err)) < 0 ||
-                service_check_option(svc, "nativeArgs", s->fields.v[i].value,
+                service_check_option(svc, field, s->fields.v[i].value,
                                      err, sizeof(err)) < 0)
-                return submit_fail(s, 400, "nativeArgs", "%s", err);
+                return submit_fail(s, 400, field, "%s", err);
             opts[(*nopts)++] = s->fields.v[i].value;
         }
     }
     for (int i = 0; i < s->fields.n; i++) {
-        int idx = indexed_name(s->fields.v[i].name, "arg");
+        int idx = indexed_name(s->fields.v[i].name, argp);
         if (idx == -2)
             return submit_fail(s, 400, s->fields.v[i].name, "bad field name "
-                               "(arg0 .. argN)");
+                               "(%s0 .. %sN)", argp, argp);
     }
     for (int i = 0;; i++) {
         const char *v;
 
-        snprintf(field, sizeof(field), "arg%d", i);
+        snprintf(field, sizeof(field), "%s%d", argp, i);
         v = fields_get(&s->fields, field);
         if (!v)
             break;
@@ -321,12 +323,11 @@ static int parse_async(struct submit *s, int *async)
     return 0;
 }
 
-/* Builds the argv with the service and stores it as JSON. */
-static int build_argv(struct submit *s, const struct service *svc,
+int submit_build_argv(struct submit *s, const struct service *svc,
+                      struct task *t, const char **inputs, int ninputs,
                       const char **preargs, const char **opts, int nopts)
 {
     struct service_task_spec spec;
-    const char *inputs[SUBMIT_MAX_UPLOADS];
     char err[512], *json = NULL;
     char **argv = NULL;
     json_t *arr = NULL;
@@ -334,26 +335,25 @@ static int build_argv(struct submit *s, const struct service *svc,
     int rc = -1;
 
     buf_init(&in, 64 * 1024);
-    for (int i = 0; i < s->nup; i++) {
-        inputs[i] = submit_upload_find(s, i)->name;
+    for (int i = 0; i < ninputs; i++) {
         if ((i && buf_putc(&in, ',') < 0) || buf_puts(&in, inputs[i]) < 0)
             goto out_fail;
     }
     /* noOutput: no result to wait for, check or serve (rrcloudd fails a
      * task whose named output is missing). */
     if (svc->no_output)
-        s->task.out_name[0] = '\0';
-    else if (service_output_name(svc, s->task.id, s->task.out_name,
-                                 sizeof(s->task.out_name)) < 0)
+        t->out_name[0] = '\0';
+    else if (service_output_name(svc, t->id, t->out_name,
+                                 sizeof(t->out_name)) < 0)
         goto out_fail;
     memset(&spec, 0, sizeof(spec));
-    spec.id = s->task.id;
+    spec.id = t->id;
     spec.inputs = inputs;
     spec.prearg = preargs;
-    spec.n_inputs = (size_t)s->nup;
+    spec.n_inputs = (size_t)ninputs;
     spec.options = opts;
     spec.n_options = (size_t)nopts;
-    spec.output = s->task.out_name;
+    spec.output = t->out_name;
     if (service_build_argv(svc, &spec, &argv, err, sizeof(err)) < 0) {
         submit_fail(s, 400, NULL, "%s", err);
         goto out;
@@ -366,9 +366,9 @@ static int build_argv(struct submit *s, const struct service *svc,
     json = arr ? json_dumps(arr, JSON_COMPACT) : NULL;
     if (!json)
         goto out_fail;
-    s->task.argv_json = json;
-    s->task.inputs = in.data ? strdup(in.data) : strdup("");
-    rc = s->task.inputs ? 0 : submit_fail(s, 500, NULL, "out of memory");
+    t->argv_json = json;
+    t->inputs = in.data ? strdup(in.data) : strdup("");
+    rc = t->inputs ? 0 : submit_fail(s, 500, NULL, "out of memory");
     goto out;
 out_fail:
     submit_fail(s, 500, NULL, "cannot build the command");
@@ -398,6 +398,7 @@ int submit_prepare(struct submit *s, int *async)
     const struct app *app = s->r->w->app;
     const struct service *svc;
     const char *preargs[SUBMIT_MAX_UPLOADS] = { 0 };
+    const char *inputs[SUBMIT_MAX_UPLOADS];
     const char *opts[SERVICE_OPTION_MAX];
     const char *name, *fmt, *notifier;
     char qname[64];
@@ -447,19 +448,29 @@ int submit_prepare(struct submit *s, int *async)
     /* Preargs first: a prearg the service does not take is the client's
      * error in that field (400 prearg0), not a wrong input type (415). */
     if (check_preargs(s, svc, preargs) < 0 || check_inputs(s, svc) < 0 ||
-        check_options(s, svc, opts, &nopts, SERVICE_OPTION_MAX) < 0)
+        submit_check_options(s, svc, "", opts, &nopts,
+                             SERVICE_OPTION_MAX) < 0)
         return -1;
     notifier = fields_get(&s->fields, "notifier");
     if (notifier && *notifier &&
         check_notifier(s, notifier, &s->task.notifier) < 0)
         return -1;
-    if (build_argv(s, svc, preargs, opts, nopts) < 0)
+    for (int i = 0; i < s->nup; i++)
+        inputs[i] = submit_upload_find(s, i)->name;
+    if (submit_build_argv(s, svc, &s->task, inputs, s->nup, preargs, opts,
+                          nopts) < 0)
+        return -1;
+    /* A pipeline: the stages after this one (submit_chain.c) */
+    if (submit_chain_prepare(s, svc) < 0)
         return -1;
     if (store_task_count(s->r->w->st, TASK_QUEUED, &queued) < 0)
         return submit_fail(s, 500, NULL, "store error");
-    if (queued >= app->conf.max_queued)
+    /* A pipeline queues all its stages at once. */
+    if (queued + s->nstages >= app->conf.max_queued)
         return submit_fail(s, 503, NULL, "%lld tasks are queued "
-                           "(max_queued); try again later", queued);
+                           "(max_queued)%s; try again later", queued,
+                           s->nstages ? ", and a pipeline queues one per "
+                           "stage" : "");
     if (svc->kind != SERVICE_KIND_PRINT && check_key_limits(s) < 0)
         return -1;
     /* --- fleet: a print service's task is a fleet job (fleet_print.c) */

@@ -8,15 +8,48 @@
 #include <string.h>
 
 /* Fields of a task record in RepRapCloud's sorted order. */
-enum { F_CLIENT, F_CMD, F_CTIME, F_ERROR, F_ETIME, F_EXIT, F_ID, F_IN, F_JOB,
-       F_LOG, F_NOTIFIER, F_OUT, F_PID, F_SERVER, F_SERVICE, F_SIZEIN,
-       F_SIZEOUT, F_STATE, F_STATUS, F_STIME, F_COUNT };
+enum { F_CHAIN, F_CHAINSTATUS, F_CLIENT, F_CMD, F_CTIME, F_ERROR, F_ETIME,
+       F_EXIT, F_ID, F_IN, F_JOB, F_LOG, F_NOTIFIER, F_OUT, F_PID, F_SERVER,
+       F_SERVICE, F_SIZEIN, F_SIZEOUT, F_STAGE, F_STATE, F_STATUS, F_STIME,
+       F_COUNT };
 
 static const char *const field_names[F_COUNT] = {
-    "client", "cmd", "ctime", "error", "etime", "exitCode", "id", "in",
-    "job", "log", "notifier", "out", "pid", "server", "service", "sizeIn",
-    "sizeOut", "state", "status", "stime",
+    "chain", "chainStatus", "client", "cmd", "ctime", "error", "etime",
+    "exitCode", "id", "in", "job", "log", "notifier", "out", "pid", "server",
+    "service", "sizeIn", "sizeOut", "stage", "state", "status", "stime",
 };
+
+enum task_status reply_chain_status(const struct task_stage *g, int n)
+{
+    int complete = 0, started = 0, cancelled = 0;
+
+    for (int i = 0; i < n; i++) {
+        if (g[i].status == TASK_FAILED)
+            return TASK_FAILED;
+        cancelled += g[i].status == TASK_CANCELLED;
+        complete += g[i].status == TASK_COMPLETE;
+        started += g[i].status != TASK_QUEUED;
+    }
+    if (cancelled)
+        return TASK_CANCELLED;
+    if (n > 0 && complete == n)
+        return TASK_COMPLETE;
+    return started ? TASK_BUSY : TASK_QUEUED;
+}
+
+/* "ID service status, ID service status, ..." for the chain field. */
+static int chain_text(struct buf *b, const struct task *t)
+{
+    int rc = 0;
+
+    for (int i = 0; i < t->nstages; i++) {
+        const struct task_stage *g = &t->stages[i];
+
+        rc |= buf_printf(b, "%s%s %s %s", i ? ", " : "", g->id, g->service,
+                         task_status_name(g->status));
+    }
+    return rc ? -1 : 0;
+}
 
 const char *reply_text_status(enum task_status st, unsigned flags)
 {
@@ -181,9 +214,16 @@ static char *join2(char *out, size_t len, const char *a, const char *b)
  * paths are made in tmp (len >= 64). */
 static const char *field_value(int f, enum reply_fmt fmt, unsigned flags,
                                const struct task *t, const char *server,
-                               const char *cmd, char *tmp, size_t len)
+                               const char *cmd, const char *chain, char *tmp,
+                               size_t len)
 {
     switch (f) {
+    case F_CHAIN: return t->nstages > 0 ? chain : NULL;
+    case F_CHAINSTATUS:
+        return t->nstages > 0
+                   ? task_status_name(reply_chain_status(t->stages,
+                                                         t->nstages))
+                   : NULL;
     case F_CLIENT: return t->client;
     case F_CMD: return cmd;
     case F_CTIME: return fmt_time(tmp, t->ctime);
@@ -203,6 +243,7 @@ static const char *field_value(int f, enum reply_fmt fmt, unsigned flags,
     case F_SERVICE: return t->service;
     case F_SIZEIN: return rr_lltoa(tmp, t->size_in);
     case F_SIZEOUT: return t->size_out >= 0 ? rr_lltoa(tmp, t->size_out) : "";
+    case F_STAGE: return t->chain[0] ? rr_lltoa(tmp, t->stage) : NULL;
     case F_STATE:
         /* the true state beside RepRapCloud's word; JSON and HTML carry
          * it in status itself */
@@ -265,13 +306,15 @@ int reply_html_foot(struct buf *b)
 int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
                const char *server, unsigned flags)
 {
-    struct buf cmd;
+    struct buf cmd, chain;
     char tmp[256];
     int rc = 0, first = 1;
 
     buf_init(&cmd, 64 * 1024);
-    if (reply_cmd(&cmd, t->argv_json) < 0) {
+    buf_init(&chain, 64 * 1024);
+    if (reply_cmd(&cmd, t->argv_json) < 0 || chain_text(&chain, t) < 0) {
         buf_free(&cmd);
+        buf_free(&chain);
         return -1;
     }
     /* a record is about 500 bytes and its cmd: one allocation (only a
@@ -285,7 +328,8 @@ int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
     }
     for (int f = 0; f < F_COUNT; f++) {
         const char *v = field_value(f, fmt, flags, t, server,
-                                    cmd.data ? cmd.data : "", tmp,
+                                    cmd.data ? cmd.data : "",
+                                    chain.data ? chain.data : "", tmp,
                                     sizeof(tmp));
 
         if (!v)
@@ -327,6 +371,7 @@ int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
     else if (fmt == REPLY_HTML)
         rc |= buf_puts(b, "</table>\n") | reply_html_foot(b);
     buf_free(&cmd);
+    buf_free(&chain);
     return rc ? -1 : 0;
 }
 
@@ -367,6 +412,37 @@ static int put_json_ll(struct buf *b, const char *key, long long n,
     return put_json_raw(b, key, present ? rr_lltoa(v, n) : NULL);
 }
 
+/* ,"chain":{"id":..,"stage":N,"status":..,"stages":[{"id","service",
+ * "status"}..]} for a pipeline stage (stages only when the relay loaded
+ * them), else ,"chain":null */
+static int put_json_chain(struct buf *b, const struct task *t)
+{
+    int rc;
+
+    if (!t->chain[0])
+        return put_json_raw(b, "chain", NULL);
+    rc = put_json_raw(b, "chain", "{\"id\":\"");
+    rc |= buf_json_escape(b, t->chain);
+    rc |= buf_putc(b, '"');
+    rc |= put_json_ll(b, "stage", t->stage, 1);
+    if (t->nstages > 0) {
+        rc |= put_json_str(b, "status", task_status_name(
+                               reply_chain_status(t->stages, t->nstages)));
+        rc |= put_json_raw(b, "stages", "[");
+        for (int i = 0; i < t->nstages; i++) {
+            rc |= buf_puts(b, i ? ",{\"id\":\"" : "{\"id\":\"");
+            rc |= buf_json_escape(b, t->stages[i].id);
+            rc |= buf_putc(b, '"');
+            rc |= put_json_str(b, "service", t->stages[i].service);
+            rc |= put_json_str(b, "status",
+                               task_status_name(t->stages[i].status));
+            rc |= buf_putc(b, '}');
+        }
+        rc |= buf_putc(b, ']');
+    }
+    return rc | buf_putc(b, '}');
+}
+
 int reply_task_api(struct buf *b, const struct task *t, const char *server)
 {
     struct buf cmd;
@@ -403,6 +479,7 @@ int reply_task_api(struct buf *b, const struct task *t, const char *server)
     rc |= put_json_ll(b, "job", t->job_id, t->job_id > 0);
     rc |= put_json_ll(b, "timeout", t->timeout, 1);
     rc |= put_json_ll(b, "runs", t->runs, 1);
+    rc |= put_json_chain(b, t);
     rc |= buf_putc(b, '}');
     buf_free(&cmd);
     return rc ? -1 : 0;

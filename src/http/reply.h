@@ -26,8 +26,15 @@ enum reply_fmt { REPLY_TEXT, REPLY_JSON, REPLY_HTML };
  * HTML show it in status. */
 const char *reply_text_status(enum task_status st, unsigned flags);
 
+/* The state of a pipeline as a whole from its stages: failed or
+ * cancelled if one is, complete when all are, busy once one has started,
+ * else queued. */
+enum task_status reply_chain_status(const struct task_stage *g, int n);
+
 /* Appends one task record.  server is the serverName shown in "server";
- * flags: 0 or REPLY_SUBMITTED.  Returns 0 or -1 (buffer cap). */
+ * flags: 0 or REPLY_SUBMITTED.  Returns 0 or -1 (buffer cap).  A
+ * pipeline stage shows its place in "stage" and, when the caller set
+ * t->stages, the chain in "chain" and its state in "chainStatus". */
 int reply_task(struct buf *b, enum reply_fmt fmt, const struct task *t,
                const char *server, unsigned flags);
 /* Typed JSON object for /api/v1. */

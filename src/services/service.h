@@ -265,6 +265,14 @@ struct service_task_spec {
 int service_output_name(const struct service *s, const char *id,
                         char *buf, size_t len);
 
+/* The type (a lowercase extension, as inputTypes name them) of the file
+ * a task of s writes when its first input has extension in_ext: fileOut's
+ * extension, or in_ext when fileOut has none (a filter such as echo).
+ * Returns 0 with it in ext, or -1 when s writes no file (noOutput, a print
+ * service) or its type is unknown.  A pipeline's next stage takes it. */
+int service_output_type(const struct service *s, const char *in_ext,
+                        char *ext, size_t len);
+
 /* Builds the argv described at the top.  Every client-derived part is
  * checked again (inputs must be plain names in the task dir).  On success
  * *argv_out is a malloc'd NULL-terminated vector (service_argv_free) and 0

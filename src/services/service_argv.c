@@ -370,6 +370,23 @@ int service_output_name(const struct service *s, const char *id,
     return rc;
 }
 
+int service_output_type(const struct service *s, const char *in_ext,
+                        char *ext, size_t len)
+{
+    const char *dot;
+
+    if (s->no_output || s->kind != SERVICE_KIND_RUN)
+        return -1;
+    dot = strrchr(s->file_out, '.');
+    if (dot != NULL && strchr(dot, '$') == NULL)
+        return service_input_ext(dot, ext, len);
+    /* "$id" alone: a filter that passes its input on (echo copies it) */
+    if (in_ext == NULL || in_ext[0] == '\0' || strlen(in_ext) >= len)
+        return -1;
+    strcpy(ext, in_ext);
+    return 0;
+}
+
 /* Checks everything in spec that came from a client, again. */
 static int svc_check_spec(const struct service *s,
                           const struct service_task_spec *spec,

@@ -382,6 +382,59 @@ const char *const schema_migrations[] = {
      "  size INTEGER NOT NULL,"
      "  created REAL NOT NULL"
      ") WITHOUT ROWID;"),
+
+    /* 10: task pipelines: every stage of a chain names its first stage
+     * (chain, '' for a task alone) and its place in it (stage, from 0);
+     * a print stage keeps its job's fields (job_spec, JSON) until the
+     * G-code it prints exists.  A later stage is inserted held (kind 2)
+     * and released by rrcloudd's chain hook, which changes its kind, not
+     * its status: 8's task_clients and spool_usage count run tasks (kind
+     * 0) by triggers on insert and on UPDATE OF status or size_out, so a
+     * change of kind gets triggers of its own here, and task_clients_upd
+     * leaves the rows whose kind changes in the same UPDATE to them.
+     * (A released stage's size_in stays 0: the input its chain hook
+     * hard-links in is counted once, as the output of the stage that
+     * wrote it; a print stage's G-code also as its blob.  The quota
+     * counts bytes referenced, so a link counted twice only errs toward
+     * refusing early.) */
+    ("ALTER TABLE tasks ADD COLUMN chain TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE tasks ADD COLUMN stage INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE tasks ADD COLUMN job_spec TEXT;"
+     "CREATE INDEX tasks_chain ON tasks(chain, stage) WHERE chain != '';"
+     "DROP TRIGGER task_clients_upd;"
+     "CREATE TRIGGER task_clients_upd AFTER UPDATE OF status ON tasks "
+     "  WHEN OLD.kind = 0 AND NEW.kind = 0 AND OLD.status != NEW.status "
+     "  AND (OLD.status < 2 OR NEW.status < 2) BEGIN "
+     "  INSERT INTO task_clients (key) VALUES (NEW.client_key) "
+     "    ON CONFLICT (key) DO NOTHING;"
+     "  UPDATE task_clients SET "
+     "    queued = queued - (OLD.status = 0) + (NEW.status = 0), "
+     "    running = running - (OLD.status = 1) + (NEW.status = 1), "
+     "    served = CASE WHEN NEW.status = 1 THEN NEW.stime ELSE served END "
+     "    WHERE key = NEW.client_key;"
+     "  DELETE FROM task_clients WHERE key = NEW.client_key "
+     "    AND queued <= 0 AND running <= 0;"
+     "END;"
+     "CREATE TRIGGER task_clients_kind AFTER UPDATE OF kind ON tasks "
+     "  WHEN (OLD.kind = 0) != (NEW.kind = 0) "
+     "  AND (OLD.status < 2 OR NEW.status < 2) BEGIN "
+     "  INSERT INTO task_clients (key) VALUES (NEW.client_key) "
+     "    ON CONFLICT (key) DO NOTHING;"
+     "  UPDATE task_clients SET "
+     "    queued = queued - (OLD.kind = 0 AND OLD.status = 0) "
+     "      + (NEW.kind = 0 AND NEW.status = 0), "
+     "    running = running - (OLD.kind = 0 AND OLD.status = 1) "
+     "      + (NEW.kind = 0 AND NEW.status = 1) "
+     "    WHERE key = NEW.client_key;"
+     "  DELETE FROM task_clients WHERE key = NEW.client_key "
+     "    AND queued <= 0 AND running <= 0;"
+     "END;"
+     "CREATE TRIGGER spool_task_kind AFTER UPDATE OF kind ON tasks "
+     "  WHEN (OLD.kind = 0) != (NEW.kind = 0) BEGIN "
+     "  UPDATE spool_usage SET bytes = bytes "
+     "    - (OLD.kind = 0) * (OLD.size_in + max(OLD.size_out, 0)) "
+     "    + (NEW.kind = 0) * (NEW.size_in + max(NEW.size_out, 0));"
+     "END;"),
 };
 
 const int schema_count =

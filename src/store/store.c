@@ -62,6 +62,7 @@ void task_clear(struct task *t)
     free(t->inputs);
     free(t->notifier);
     free(t->reason);
+    free(t->job_spec);
     memset(t, 0, sizeof(*t));
 }
 
@@ -410,7 +411,7 @@ void store_close(struct store *st)
     "reason, ctime, stime, etime, size_in, size_out, timeout, pid, "       \
     "pid_start, exit_code, runs, cancel_requested, seq, kind, "             \
     "CASE WHEN kind = 1 THEN (SELECT id FROM jobs WHERE task_id = tasks.id) " \
-    "END, owner, client_key"
+    "END, owner, client_key, chain, stage, job_spec"
 
 char *col_strdup(sqlite3_stmt *s, int i)
 {
@@ -458,6 +459,9 @@ static int task_from_row(sqlite3_stmt *s, struct task *t)
     t->job_id = sqlite3_column_int64(s, 22);   /* NULL reads as 0 */
     col_copy(s, 23, t->owner, sizeof(t->owner));
     col_copy(s, 24, t->client_key, sizeof(t->client_key));
+    col_copy(s, 25, t->chain, sizeof(t->chain));
+    t->stage = sqlite3_column_int(s, 26);
+    t->job_spec = col_strdup(s, 27);
     if (!t->argv_json || !t->inputs) {
         task_clear(t);
         return -1;
@@ -487,7 +491,7 @@ static void task_key(const struct task *t, char *buf, size_t len)
 
 /* Binds what store_task_insert_capped's statement checks (0 = no cap):
  * ?14 client's queued, ?15..?19 the family's open work (store_owner_open
- * as a range), ?20 the spool quota. */
+ * as a range), ?20 the spool quota.  (?21..?23 are the chain columns.) */
 static int bind_caps(struct store *st, sqlite3_stmt *s,
                      const struct store_task_caps *caps, char *lo, char *hi,
                      size_t len)
@@ -513,8 +517,8 @@ static int bind_caps(struct store *st, sqlite3_stmt *s,
 #define TASK_INSERT_SELECT                                                  \
     "INSERT INTO tasks (id, service, status, client, out_name, "          \
     "argv_json, inputs, notifier, ctime, size_in, timeout, kind, owner, " \
-    "client_key) SELECT ?1, ?2, 0, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "     \
-    "?11, ?12, ?13 "                                                      \
+    "client_key, chain, stage, job_spec) SELECT ?1, ?2, 0, ?3, ?4, ?5, "  \
+    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?21, ?22, ?23 "                  \
     "WHERE (?14 <= 0 OR coalesce((SELECT queued FROM task_clients "       \
     "  WHERE key = ?13), 0) < ?14) "                                      \
     "AND (?20 <= 0 OR (SELECT bytes FROM spool_usage WHERE id = 1) "      \
@@ -564,6 +568,9 @@ again:
     sqlite3_bind_int(s, 11, t->kind);
     sqlite3_bind_text(s, 12, t->owner, -1, SQLITE_STATIC);
     sqlite3_bind_text(s, 13, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 21, t->chain, -1, SQLITE_STATIC);
+    sqlite3_bind_int(s, 22, t->stage);
+    bind_text_or_null(s, 23, t->job_spec);
     if (bind_caps(st, s, caps, lo, hi, sizeof(lo)) < 0) {
         sqlite3_reset(s);
         return -1;

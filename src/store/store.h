@@ -34,6 +34,13 @@ static inline int task_status_final(enum task_status s)
     return s >= TASK_COMPLETE;
 }
 
+/* One stage of a task pipeline as info shows it (store_chain.c). */
+struct task_stage {
+    char id[RR_ID_LEN];
+    char service[64];
+    enum task_status status;
+};
+
 /* One task row.  Strings in fixed arrays are bounded by the HTTP layer's
  * checks; the heap strings are owned by the struct (task_clear frees them). */
 struct task {
@@ -63,11 +70,22 @@ struct task {
     char client_key[128];  /* whom it counts against for fair share and
                               per-client limits (fcgi/fair.h); "" at
                               insert = owner, or "ip:" and client */
+    char chain[RR_ID_LEN]; /* a pipeline stage: its first stage's id (the
+                              chain's id); "" for a task alone */
+    int stage;             /* its place in the chain, from 0 */
+    char *job_spec;        /* a print stage's job fields (JSON), or NULL */
+    /* Every stage of its chain, for info to show; set only on a copy by
+     * the relay before formatting (store_chain_stages), never owned. */
+    const struct task_stage *stages;
+    int nstages;
 };
 
 /* A run task is executed by rrcloudd's runner; a print task stands for a
- * fleet job and follows that job's state (the runner never claims it). */
-enum { TASK_KIND_RUN = 0, TASK_KIND_PRINT = 1 };
+ * fleet job and follows that job's state (the runner never claims it); a
+ * held task is a later stage of a chain whose previous stage has not
+ * completed: queued, but nobody takes it until rrcloudd's chain hook
+ * (daemon/chain.c) gives it its input and makes it a run task. */
+enum { TASK_KIND_RUN = 0, TASK_KIND_PRINT = 1, TASK_KIND_HELD = 2 };
 
 void task_clear(struct task *t);  /* frees the heap strings, zeroes t */
 
@@ -156,6 +174,41 @@ int store_task_delete(struct store *st, const char *id);
  * call still pending. */
 int store_task_expired(struct store *st, double before, int limit,
                        store_task_cb cb, void *arg);
+
+/* --- task pipelines (store_chain.c) --------------------------------------
+ * A chain is tasks with the same chain (its first stage's id) and stages
+ * 0..n-1; stage 0 is a run task, the others are held until the stage
+ * before them completes. */
+
+/* The insert of a chain's n stages, checked against the caps as one
+ * task is, is store_chain_insert_capped (store_fair.h). */
+/* The stages of chain, in order: 0 with *out (malloc'd, free it) and *n,
+ * or -1. */
+int store_chain_stages(struct store *st, const char *chain,
+                       struct task_stage **out, int *n);
+/* The stage after t (same chain, stage + 1) into *out: 0, STORE_NOTFOUND
+ * when t is the last, -1.  Clears *out first. */
+int store_chain_next(struct store *st, const struct task *t,
+                     struct task *out);
+/* Makes held stage id a run task the runner may claim (inside the
+ * caller's transaction).  STORE_NOTFOUND if it is no longer held and
+ * queued (cancelled meanwhile). */
+int store_chain_release(struct store *st, const char *id);
+/* Makes held print stage id a print task, its job just created (inside
+ * the caller's transaction).  STORE_NOTFOUND as store_chain_release. */
+int store_chain_release_print(struct store *st, const char *id);
+/* Ends every open stage of chain (inside the caller's transaction): a
+ * queued one (held or not) is cancelled now with reason (*ended counts
+ * them), a busy one gets cancel_requested for the runner (*busy counts
+ * them: their end ends the chain). */
+int store_chain_cancel_open(struct store *st, const char *chain,
+                            const char *reason, int *ended, int *busy);
+/* A client's cancel of a chain, in one transaction: store_chain_cancel_open,
+ * and when it cancelled a stage and none is left busy, the chain has ended
+ * now: its notifier (url, may be NULL) is queued under the chain's id.
+ * *busy as above. */
+int store_chain_cancel(struct store *st, const char *chain,
+                       const char *reason, const char *url, int *busy);
 
 /* --- notifier deliveries -------------------------------------------------- */
 

@@ -29,7 +29,7 @@ int store_spool_bytes(struct store *st, long long *bytes)
                    "");
 
     if (rc == STORE_NOTFOUND) {
-        store_set_errmsg(st, "spool usage: no row (schema 7 missing?)");
+        store_set_errmsg(st, "spool usage: no row (schema 8 missing?)");
         return -1;
     }
     return rc;

@@ -3,9 +3,9 @@
  * tasks (queued, running), the bytes the spool holds, and a task insert
  * that checks the limits in the same transaction.
  *
- * The counts live in rows that triggers keep (schema migration 7), so a
- * check reads one row whatever the queue holds.  Which limits apply and
- * what a refusal says is the caller's (src/fcgi/submit.c).
+ * The counts live in rows that triggers keep (schema migrations 8 and
+ * 9), so a check reads one row whatever the queue holds.  Which limits
+ * apply and what a refusal says is the caller's (src/fcgi/submit.c).
  */
 #ifndef RR_STORE_FAIR_H
 #define RR_STORE_FAIR_H
@@ -44,6 +44,16 @@ enum store_cap {
 int store_task_insert_capped(struct store *st, const struct task *t,
                              const struct store_task_caps *caps,
                              enum store_cap *which, long long *found);
+/* Inserts the n stages of a chain (t[i].chain and stage set by the
+ * caller) in one transaction, all or none, each by
+ * store_task_insert_capped: the first (the run task) against caps, the
+ * later ones, held (TASK_KIND_HELD), without: a held stage is no queued
+ * run task, in no count a cap reads, until rrcloudd's chain hook releases
+ * it (the chain's previous stage has ended by then).  Returns as
+ * store_task_insert_capped. */
+int store_chain_insert_capped(struct store *st, const struct task *t, int n,
+                              const struct store_task_caps *caps,
+                              enum store_cap *which, long long *found);
 /* Which cap t (client_key resolved) is over now: *which (STORE_CAP_NONE
  * if none) and *found.  0 or -1.  For store_task_insert_capped's answer
  * only: the insert decides. */

@@ -8,7 +8,9 @@
 # their body is read or while it streams (relay, fleet and OctoPrint
 # uploads), leaving nothing behind; SPOOL/tmp parts of a process that is
 # gone are removed by rrcloudd's timer and when rrcloud-fcgi starts, a
-# live process's kept.
+# live process's kept.  A pipeline counts against client_max_queued by its
+# first stage: its later stages, held, count once they are passed their
+# input.
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
@@ -31,6 +33,13 @@ cmd = perl -e sleep(shift)
 noOutput = yes
 inputTypes = txt
 options = [0-9]*
+timeout = 60
+EOF
+cat >"$SVC/copy.conf" <<'EOF'
+description = copy the input to the output, a pipeline's stage (test service)
+path = /usr/bin:/bin
+cmd = cp
+inputTypes = txt
 timeout = 60
 EOF
 STACK_SERVICES_DIR=$SVC
@@ -228,3 +237,20 @@ expect_eq "a large one is refused before its body (429)" 429 \
 expect_eq "D may still ask service=info by POST" 200 "$(post $D -F service=info)"
 expect_eq "another client is not held back" 200 \
     "$(post $C -F service=nap -F async=1 -F arg0=0 -F "fileIn0=@$T/hello.txt")"
+
+# --- a pipeline counts by its first stage; its held stages do not count ----------
+dirs=$(task_dirs)
+expect_eq "D's pipeline is 429 too" 429 \
+    "$(post $D -F service=copy -F then=copy,copy -F async=1 -F "fileIn0=@$T/hello.txt")"
+expect_contains "... naming the limit" "$(body)" "client_max_queued"
+expect_eq "... none of its stages was written" "$dirs" "$(task_dirs)"
+expect_eq "F's pipeline of three stages is accepted" 200 \
+    "$(post $F -F service=copy -F then=copy,copy -F async=1 -F "fileIn0=@$T/hello.txt")"
+expect_eq "... three task directories" $((dirs + 3)) "$(task_dirs)"
+n=0
+for k in 1 2 3 4 5 6 7; do
+    [ -n "$(submit $F 0)" ] && n=$((n + 1))
+done
+expect_eq "... its held stages leave F seven tasks more" 7 "$n"
+expect_eq "... and then F is at its limit (429)" 429 \
+    "$(post $F -F service=nap -F async=1 -F arg0=0 -F "fileIn0=@$T/hello.txt")"

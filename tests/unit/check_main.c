@@ -33,6 +33,7 @@ int main(void)
         taskcache_suite,
         store_keys_suite,
         profile_suite,
+        chain_suite,
         gcode_meta_suite,
         store_fair_suite,
         sandbox_suite,

@@ -27,6 +27,7 @@ Suite *peek_suite(void);
 Suite *store_keys_suite(void);
 Suite *taskcache_suite(void);
 Suite *profile_suite(void);
+Suite *chain_suite(void);
 Suite *gcode_meta_suite(void);
 Suite *store_fair_suite(void);
 Suite *sandbox_suite(void);

@@ -308,6 +308,36 @@ static int parse(struct cli_opts *o, char **argv)
     return cli_args_parse(count(argv), argv, o, err, sizeof(err));
 }
 
+/* A pipeline: --then=SERVICES and --thenN=OPTION, before the service
+ * word or among its arguments. */
+START_TEST(then_options)
+{
+    char **argv = ARGV("rrcloud", "--then=slic3r,echo",
+                       "--then1=--layer-height=0.3", "--then12=x",
+                       "openscad", "cube.scad", "--then2=y", "-ocube.stl");
+    struct cli_opts o;
+    char err[256];
+
+    ck_assert_int_eq(parse(&o, argv), 0);
+    ck_assert_str_eq(o.then, "slic3r,echo");
+    ck_assert_int_eq(o.nstage_opts, 2);
+    ck_assert_int_eq(o.stage_opts[0].stage, 1);
+    ck_assert_str_eq(o.stage_opts[0].value, "--layer-height=0.3");
+    ck_assert_int_eq(o.stage_opts[1].stage, 12);
+    ck_assert_str_eq(o.command, "openscad");
+    /* among the service's words */
+    ck_assert_int_eq(cli_args_then_word(&o, "cube.scad", err, sizeof(err)), 0);
+    ck_assert_int_eq(cli_args_then_word(&o, "--thenx=1", err, sizeof(err)), 0);
+    ck_assert_int_eq(cli_args_then_word(&o, "--then2=y", err, sizeof(err)), 1);
+    ck_assert_int_eq(o.nstage_opts, 3);
+    ck_assert_int_eq(o.stage_opts[2].stage, 2);
+    ck_assert_int_eq(cli_args_then_word(&o, "--then3=", err, sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "--then3 needs a value"));
+    ck_assert_int_eq(cli_args_then_word(&o, "--then=", err, sizeof(err)), -1);
+    ck_assert_int_eq(cli_args_then_word(&o, "--then0=1", err, sizeof(err)), 0);
+}
+END_TEST
+
 START_TEST(opts_before_the_service)
 {
     char **argv = ARGV("rrcloud", "--s=h1,h2", "--async", "--json",
@@ -792,6 +822,7 @@ Suite *cli_rc_suite(void)
 
     tcase_add_checked_fixture(args, setup, teardown);
     tcase_add_test(args, opts_before_the_service);
+    tcase_add_test(args, then_options);
     tcase_add_test(args, opts_defaults_and_dashdash);
     tcase_add_test(args, opts_errors);
     tcase_add_test(args, cloud_names);

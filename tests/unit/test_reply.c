@@ -54,6 +54,78 @@ START_TEST(test_text_status_words)
 }
 END_TEST
 
+/* A pipeline stage: its place, and the chain the relay loaded, in each
+ * format; the chain's state from its stages'. */
+START_TEST(test_chain_record)
+{
+    struct task_stage g[3] = {
+        { "1796160000-12345-678901", "openscad", TASK_COMPLETE },
+        { "1796160000-12345-678902", "slic3r", TASK_BUSY },
+        { "1796160000-12345-678903", "echo", TASK_QUEUED },
+    };
+    struct buf b;
+    struct task t;
+
+    buf_init(&b, 64 * 1024);
+    task_init(&t, TASK_COMPLETE);
+    strcpy(t.chain, "1796160000-12345-678901");
+    t.stage = 0;
+    /* without its stages: only the place */
+    ck_assert_ptr_nonnull(strstr(record(&b, REPLY_TEXT, &t, 0),
+                                 "sizeOut: \nstage: 0\nstate: complete\n"));
+    ck_assert_ptr_null(strstr(b.data, "chain"));
+    t.stages = g;
+    t.nstages = 3;
+    ck_assert_str_eq(record(&b, REPLY_TEXT, &t, 0) + 0,
+        "chain: 1796160000-12345-678901 openscad complete, "
+        "1796160000-12345-678902 slic3r busy, "
+        "1796160000-12345-678903 echo queued\n"
+        "chainStatus: busy\nclient: 127.0.0.1\ncmd: \n"
+        "ctime: 1796160000.50000\nid: 1796160000-12345-678901\nin: \n"
+        "log: tasks/log/1796160000-12345-678901\n"
+        "out: tasks/out/1796160000-12345-678901\nserver: srv\n"
+        "service: echo\nsizeIn: 0\nsizeOut: \nstage: 0\n"
+        "state: complete\nstatus: complete\n");
+    ck_assert_ptr_nonnull(strstr(record(&b, REPLY_JSON, &t, 0),
+                                 "\t\"chainStatus\": \"busy\",\n"));
+    ck_assert_ptr_nonnull(strstr(record(&b, REPLY_HTML, &t, 0),
+                                 "<th>chain</th><td>1796160000-12345-678901 "
+                                 "openscad complete, "));
+    buf_reset(&b);
+    ck_assert_int_eq(reply_task_api(&b, &t, "srv"), 0);
+    ck_assert_int_eq(buf_putc(&b, '\0'), 0);
+    ck_assert_msg(strstr(b.data, ",\"chain\":{\"id\":\"1796160000-12345-678901\","
+                         "\"stage\":0,\"status\":\"busy\",\"stages\":["
+                         "{\"id\":\"1796160000-12345-678901\",\"service\":"
+                         "\"openscad\",\"status\":\"complete\"},{\"id\":"
+                         "\"1796160000-12345-678902\",\"service\":\"slic3r\","
+                         "\"status\":\"busy\"},{\"id\":\"1796160000-12345-678903\","
+                         "\"service\":\"echo\",\"status\":\"queued\"}]}}") != NULL,
+                  "%s", b.data);
+    buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_chain_status)
+{
+    struct task_stage g[3] = {
+        { "a", "s", TASK_QUEUED }, { "b", "s", TASK_QUEUED },
+        { "c", "s", TASK_QUEUED },
+    };
+
+    ck_assert_int_eq(reply_chain_status(g, 3), TASK_QUEUED);
+    g[0].status = TASK_COMPLETE;        /* between stages: under way */
+    ck_assert_int_eq(reply_chain_status(g, 3), TASK_BUSY);
+    g[1].status = TASK_CANCELLED;
+    g[2].status = TASK_CANCELLED;
+    ck_assert_int_eq(reply_chain_status(g, 3), TASK_CANCELLED);
+    g[1].status = TASK_FAILED;          /* the failure, not its aftermath */
+    ck_assert_int_eq(reply_chain_status(g, 3), TASK_FAILED);
+    g[1].status = g[2].status = TASK_COMPLETE;
+    ck_assert_int_eq(reply_chain_status(g, 3), TASK_COMPLETE);
+}
+END_TEST
+
 START_TEST(test_text_record)
 {
     struct buf b;
@@ -151,7 +223,8 @@ START_TEST(test_record_bytes)
                          "\"started\":1796160001.00000,"
                          "\"ended\":1796160002.99999,\"sizeIn\":1234567890123,"
                          "\"sizeOut\":0,\"exitCode\":0,\"pid\":4242,"
-                         "\"job\":7,\"timeout\":0,\"runs\":0}") != NULL,
+                         "\"job\":7,\"timeout\":0,\"runs\":0,"
+                         "\"chain\":null}") != NULL,
                   "%s", b.data);
     /* absent ones: no etime, exit code, pid, job; empty sizeOut */
     task_init(&t, TASK_QUEUED);
@@ -293,6 +366,8 @@ Suite *reply_suite(void)
     tcase_add_test(tc, test_text_record);
     tcase_add_test(tc, test_json_html_true_state);
     tcase_add_test(tc, test_record_bytes);
+    tcase_add_test(tc, test_chain_record);
+    tcase_add_test(tc, test_chain_status);
     tcase_add_test(tc, test_cmd_join);
     tcase_add_test(tc, test_json_escape);
     tcase_add_test(tc, test_id_shapes);

@@ -1,5 +1,5 @@
 /* test_store_fair.c - unit tests for the round-robin pick
- * (store_task_claim_max), the per-client counts the triggers of schema 7
+ * (store_task_claim_max), the per-client counts the triggers of schema 8
  * keep, the spool's byte count, and the capped insert. */
 #include "common/util.h"
 #include "store/store.h"
