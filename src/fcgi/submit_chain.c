@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Splits then's comma list into names (pointers into copy).  Returns the
  * number of names, or -1 (error recorded). */
@@ -101,6 +102,16 @@ static const struct service *chain_service(struct submit *s, int n,
         submit_fail(s, 400, "then", "%s (stage %d) does not take .%s, the "
                     "output of %s (%s)", svc->name, n, in_ext, prev->name,
                     err);
+        return NULL;
+    }
+    /* A print stage prints G-code: a model job (sliced per profile) is a
+     * print of its own, not a stage. */
+    if (svc->kind == SERVICE_KIND_PRINT && strcasecmp(in_ext, "gcode") &&
+        strcasecmp(in_ext, "gco") && strcasecmp(in_ext, "g")) {
+        submit_fail(s, 400, "then", "%s (stage %d) prints G-code, and %s "
+                    "writes .%s: put a slicer between them, or send the "
+                    "model to %s on its own", svc->name, n, prev->name,
+                    in_ext, svc->name);
         return NULL;
     }
     return svc;

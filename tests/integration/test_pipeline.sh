@@ -220,6 +220,8 @@ rej "slic3r then openscad (stage 2)" 400 '"field":"then".*openscad \(stage 2\) d
     -F service=openscad -F then=slic3r,openscad -F "fileIn0=@$SRCDIR/tests/data/cube.scad"
 rej "a print stage without a key that may print" 401 '"field":"Authorization"' \
     -F service=echo -F then=print -F "fileIn0=@$SRCDIR/tests/data/small.gcode"
+rej "a model into a print stage" 400 '"field":"then".*print \(stage 1\) prints G-code, and openscad writes \.stl' \
+    -F service=openscad -F then=print -F "fileIn0=@$SRCDIR/tests/data/cube.scad"
 rej "a stage after a print" 400 '"field":"then".*print writes no file' \
     -F service=echo -F then=print,echo -F "fileIn0=@$SRCDIR/tests/data/small.gcode"
 rej "empty then" 400 '"field":"then"' -F service=echo -F then= -F "fileIn0=@$T/hello.txt"
