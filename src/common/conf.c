@@ -291,15 +291,10 @@ static int conf_check_tokens(const struct rr_conf *c, const char *path,
     return 0;
 }
 
-int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
+/* The checks across keys, once every line is read. */
+static int conf_check(const struct rr_conf *c, const char *path, char *err,
+                      size_t errlen)
 {
-    char msg[512];
-    int rc = kv_parse_file(path, conf_set, c, msg, sizeof(msg));
-
-    if (rc < 0) {
-        snprintf(err, errlen, "%s", msg);
-        return -1;
-    }
     if (c->fcgi_threads < 1 || c->runner_slots < 1 || c->max_files < 1) {
         snprintf(err, errlen, "%s: fcgi_threads, runner_slots and max_files "
                  "must be at least 1", path);
@@ -329,6 +324,29 @@ int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
         return -1;
     }
     return conf_check_tokens(c, path, err, errlen);
+}
+
+int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
+{
+    char msg[512];
+
+    if (kv_parse_file(path, conf_set, c, msg, sizeof(msg)) < 0) {
+        snprintf(err, errlen, "%s", msg);
+        return -1;
+    }
+    return conf_check(c, path, err, errlen);
+}
+
+int conf_load_buf(struct rr_conf *c, const char *name, const char *buf,
+                  size_t len, char *err, size_t errlen)
+{
+    char msg[512];
+
+    if (kv_parse_buf(buf, len, conf_set, c, msg, sizeof(msg)) < 0) {
+        snprintf(err, errlen, "%s: %s", name, msg);
+        return -1;
+    }
+    return conf_check(c, name, err, errlen);
 }
 
 const char *conf_default_path(void)

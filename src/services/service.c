@@ -585,8 +585,10 @@ static int svc_name_from_file(const char *fname, char *name, size_t len)
     return 0;
 }
 
+/* Loads dir/fname, or when buf is not NULL parses buf[0..len) as it. */
 static int svc_load_one(struct service *s, const char *dir, const char *confdir,
-                        const char *fname, char *err, size_t errlen)
+                        const char *fname, const char *buf, size_t len,
+                        char *err, size_t errlen)
 {
     struct svc_ctx ctx = { .s = s, .seen = 0 };
     char name[SERVICE_NAME_MAX + 1], inner[512];
@@ -609,7 +611,8 @@ static int svc_load_one(struct service *s, const char *dir, const char *confdir,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (kv_parse_file(s->file, svc_conf_cb, &ctx, err, errlen) != 0)
+    if ((buf ? kv_parse_buf(buf, len, svc_conf_cb, &ctx, err, errlen)
+             : kv_parse_file(s->file, svc_conf_cb, &ctx, err, errlen)) != 0)
         return -1;
     if (svc_validate(s, ctx.seen, confdir, inner, sizeof(inner)) != 0) {
         snprintf(err, errlen, "%s: %s", s->file, inner);
@@ -687,7 +690,7 @@ struct service_registry *service_registry_load(const char *dir, char *err,
     for (long i = 0; i < n; i++) {
         struct service *s = &reg->v[reg->n++];
 
-        if (svc_load_one(s, dir, confdir, files[i], err, errlen) != 0)
+        if (svc_load_one(s, dir, confdir, files[i], NULL, 0, err, errlen) != 0)
             goto fail;
     }
     /* "a-b.conf" sorts before "a.conf" but "a" before "a-b": sort by name */
@@ -703,6 +706,27 @@ struct service_registry *service_registry_load(const char *dir, char *err,
     return reg;
 fail:
     svc_vec_free(files);
+    service_registry_free(reg);
+    return NULL;
+}
+
+struct service_registry *service_registry_parse(const char *fname,
+                                                const char *confdir,
+                                                const char *buf, size_t len,
+                                                char *err, size_t errlen)
+{
+    struct service_registry *reg = calloc(1, sizeof(*reg));
+
+    if (reg == NULL || (reg->v = calloc(1, sizeof(*reg->v))) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    reg->n = 1;
+    if (svc_load_one(&reg->v[0], confdir, confdir, fname, buf, len, err,
+                     errlen) != 0)
+        goto fail;
+    return reg;
+fail:
     service_registry_free(reg);
     return NULL;
 }

@@ -134,6 +134,13 @@ struct service_registry;
  * service is an error too.  Free with service_registry_free(). */
 struct service_registry *service_registry_load(const char *dir, char *err,
                                                size_t errlen);
+/* A registry of the one service file fname (NAME.conf) whose text is
+ * buf[0..len), checked as service_registry_load() checks it; $confDir is
+ * confdir.  For the tests and the fuzzer. */
+struct service_registry *service_registry_parse(const char *fname,
+                                                const char *confdir,
+                                                const char *buf, size_t len,
+                                                char *err, size_t errlen);
 
 /* Frees the registry and every service in it; NULL is a no-op. */
 void service_registry_free(struct service_registry *reg);
