@@ -16,16 +16,20 @@
  *                                                                at least one "v" line
  *   3mf               3mf     application/zip, model/3mf,        zip local header "PK\3\4"; with a
  *                             application/vnd.ms-package.any;     path: its central directory lists
- *                             with a path any not denied         3D/3dmodel.model (zipdir.h)
- *   amf               amf     application/x-amf, text/xml,       "<amf" near the start, or a zip
- *                             application/xml, text/plain,
- *                             application/zip
+ *                             with a path any not denied         3D/3dmodel.model (zipdir.h), and
+ *                                                                no part but meshes and pictures
+ *                                                                sets post_process (cfgscan.h)
+ *   amf               amf     application/x-amf, text/xml,       "<amf" near the start, or a zip;
+ *                             application/xml, text/plain,       no part sets post_process
+ *                             application/zip                    (cfgscan.h)
  *   scad              scad    text/...                           text
  *   gcode gco g       gcode   text/...                           mostly printable text, first
  *                                                                line G/M/T/N/;/(/%
  *   ini conf cfg      config  text/...                           key = value / [section] / comments;
- *                                                                no non-empty post_process (slicers
- *                                                                run it through a shell)
+ *                                                                no non-empty post_process in any
+ *                                                                case or spacing, comments too
+ *                                                                (slicers run it through a shell;
+ *                                                                cfgscan.h)
  *   txt               text    text/...                           text
  *
  * "text" means: no NUL byte, at most 5 % of bytes other than printable

@@ -27,14 +27,15 @@ enum svc_key {
     K_PATH, K_CMD, K_ARGINPUT, K_FILEOUT, K_OUTPUT, K_NOOUTPUT, K_NATIVEARGS,
     K_DESCRIPTION, K_INPUTTYPES, K_INPUTMIN, K_INPUTMAX, K_OPTIONS,
     K_OPTIONFLAG, K_INPUTFLAG, K_TIMEOUT, K_MAXOUTPUT, K_MAXMEMORY, K_MAXCPU,
-    K_MAXPROCS, K_RERUN, K_TYPE, K_REQUIREOPTION, K_FAILLOG, K_COUNT
+    K_MAXPROCS, K_RERUN, K_TYPE, K_REQUIREOPTION, K_FAILLOG, K_SLICER,
+    K_COUNT
 };
 
 static const char *const svc_keys[K_COUNT] = {
     "path", "cmd", "argInput", "fileOut", "output", "noOutput", "nativeArgs",
     "description", "inputTypes", "inputMin", "inputMax", "options",
     "optionFlag", "inputFlag", "timeout", "maxOutput", "maxMemory", "maxCpu",
-    "maxProcs", "rerun", "type", "requireOption", "failLog",
+    "maxProcs", "rerun", "type", "requireOption", "failLog", "slicer",
 };
 
 struct svc_ctx {
@@ -350,6 +351,7 @@ static int svc_set_scalar(struct service *s, enum svc_key k, const char *value,
     switch (k) {
     case K_NOOUTPUT: ok = kv_parse_bool(value, &s->no_output); break;
     case K_RERUN: ok = kv_parse_bool(value, &s->rerun); break;
+    case K_SLICER: ok = kv_parse_bool(value, &s->slicer); break;
     case K_TYPE:  /* fleet: run | print */
         ok = !strcmp(value, "run") ? (s->kind = SERVICE_KIND_RUN, 0)
            : !strcmp(value, "print") ? (s->kind = SERVICE_KIND_PRINT, 0) : -1;
@@ -540,7 +542,8 @@ static int svc_check_io(struct service *s, char *err, size_t errlen)
 static int svc_validate(struct service *s, unsigned seen, const char *confdir,
                         char *err, size_t errlen)
 {
-    if (svc_check_cmd(s, confdir, err, errlen) != 0)
+    if (svc_check_cmd(s, confdir, err, errlen) != 0 ||
+        svc_check_slicer(s, err, errlen) != 0)
         return -1;
     if (!(seen & (1u << K_INPUTTYPES))) {
         snprintf(err, errlen, "missing inputTypes");
