@@ -34,30 +34,68 @@ static unsigned char cs_lower(unsigned char c)
     return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
 }
 
-/* Appends c to a window of n bytes holding *len. */
-static void cs_push(unsigned char *win, size_t n, size_t *len,
-                    unsigned char c)
+/* Looking back from byte i of the chunk p being fed: the byte k places
+ * back (0 = p[i]), lowercased, from the chunk or, before its start, from
+ * the ring of the bytes fed before it.  -1 if there is none. */
+static int cs_back(const struct cfgscan *s, const unsigned char *p, size_t i,
+                   size_t k)
 {
-    if (*len == n) {
-        memmove(win, win + 1, n - 1);
-        (*len)--;
-    }
-    win[(*len)++] = c;
+    if (k <= i)
+        return cs_lower(p[i - k]);
+    k -= i + 1;
+    return k < s->wlen && k < sizeof(s->win)
+               ? s->win[(s->wlen - 1 - k) % sizeof(s->win)] : -1;
 }
 
-/* 1 if the window ends with post, up to 3 separators, process. */
-static int cs_key_ends(const struct cfgscan *s)
+/* 1 if the bytes up to p[i] end with post, up to 3 separators, process. */
+static int cs_key_ends(const struct cfgscan *s, const unsigned char *p,
+                       size_t i)
 {
-    size_t n = s->wlen, seps = 0;
+    static const char proc[] = "process", post[] = "post";
+    size_t k = 0, seps = 0;
+    int c;
 
-    if (n < 11 || memcmp(s->win + n - 7, "process", 7) != 0)
-        return 0;
-    n -= 7;
-    while (n > 0 && seps < 3 && cs_sep(s->win[n - 1])) {
-        n--;
+    for (; k < 7; k++) {
+        if (cs_back(s, p, i, k) != proc[6 - k])
+            return 0;
+    }
+    while (seps < 3 && (c = cs_back(s, p, i, k)) >= 0 &&
+           cs_sep((unsigned char)c)) {
+        k++;
         seps++;
     }
-    return n >= 4 && memcmp(s->win + n - 4, "post", 4) == 0;
+    for (size_t j = 0; j < 4; j++) {
+        if (cs_back(s, p, i, k + j) != post[3 - j])
+            return 0;
+    }
+    return 1;
+}
+
+/* XML: does the quote at p[i] open a value?  It does after "value=",
+ * blanks anywhere in between: looking back through the chunk, then
+ * through the ring of the last non-blank bytes before it. */
+static int cs_opens_value(const struct cfgscan *s, const unsigned char *p,
+                          size_t i)
+{
+    static const char value[] = "value=";
+    size_t j = 0, r = 0;
+
+    while (j < 6 && i > 0) {
+        unsigned char c = cs_lower(p[--i]);
+
+        if (cs_blank(c))
+            continue;
+        if (c != (unsigned char)value[5 - j])
+            return 0;
+        j++;
+    }
+    for (; j < 6; j++, r++) {
+        if (r >= s->nblen || r >= sizeof(s->nb) ||
+            s->nb[(s->nblen - 1 - r) % sizeof(s->nb)] !=
+                (unsigned char)value[5 - j])
+            return 0;
+    }
+    return 1;
 }
 
 /* XML: is rest (the non-blank bytes after the key) an empty attribute or
@@ -113,19 +151,41 @@ static void cs_after_key(struct cfgscan *s, unsigned char c)
     /* -1: rlen stays below the longest form, shorter than rest[] */
 }
 
-/* XML: notes a non-empty value="..." (or '...') in the current element. */
-static void cs_xml_value(struct cfgscan *s, unsigned char c)
-{
-    size_t n = s->cwlen;
 
-    if (c == '<') {
+/* Bytes the scan must stop at outside a value: the end of "process" and
+ * line ends (1), and in XML element starts and quotes (2).  A table, as
+ * this is the test every byte of a large AMF goes through. */
+static const unsigned char cs_hot[256] = {
+    ['s'] = 1, ['S'] = 1, ['\n'] = 1, ['<'] = 2, ['"'] = 2, ['\''] = 2,
+};
+
+/* One byte, p[i], the slow way. */
+static void cs_byte(struct cfgscan *s, const unsigned char *p, size_t i)
+{
+    unsigned char c = p[i];
+
+    if (s->state)
+        cs_after_key(s, c);
+    if (c == '\n')
+        s->line++;
+    if (s->xml && s->quote && !cs_blank(c)) {
+        /* the first byte inside a value="..." */
+        if (c != s->quote)
+            s->elem_value = 1;
+        s->quote = 0;
+    } else if (s->xml && c == '<') {
         s->elem_value = 0;
-        return;
+    } else if (s->xml && (c == '"' || c == '\'') && cs_opens_value(s, p, i)) {
+        s->quote = c;
     }
-    if (n >= 7 && memcmp(s->cwin + n - 7, "value=", 6) == 0 &&
-        (s->cwin[n - 1] == '"' || s->cwin[n - 1] == '\'') &&
-        c != s->cwin[n - 1])
-        s->elem_value = 1;
+    if (!s->state && (c == 's' || c == 'S') && cs_key_ends(s, p, i)) {
+        if (s->xml && s->elem_value)
+            cs_danger(s);
+        else {
+            s->state = 1;
+            s->rlen = 0;
+        }
+    }
 }
 
 void cfgscan_init(struct cfgscan *s, int xml)
@@ -138,27 +198,28 @@ void cfgscan_init(struct cfgscan *s, int xml)
 void cfgscan_feed(struct cfgscan *s, const void *data, size_t len)
 {
     const unsigned char *p = data;
+    size_t i = 0, keep;
 
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = p[i], lc = cs_lower(c);
+    unsigned char skip = s->xml ? 0 : 2;     /* hot[] values not hot */
 
-        if (s->state)
-            cs_after_key(s, c);
-        if (c == '\n')
-            s->line++;
-        if (s->xml && !cs_blank(c)) {
-            cs_xml_value(s, lc);
-            cs_push(s->cwin, sizeof(s->cwin), &s->cwlen, lc);
+    while (i < len) {
+        /* Most bytes are none of the hot ones: skip them fast. */
+        if (!s->state && !s->quote && (cs_hot[p[i]] | skip) == skip) {
+            i++;
+            continue;
         }
-        cs_push(s->win, sizeof(s->win), &s->wlen, lc);
-        if (!s->state && lc == 's' && cs_key_ends(s)) {
-            if (s->xml && s->elem_value)
-                cs_danger(s);
-            else {
-                s->state = 1;
-                s->rlen = 0;
-            }
-        }
+        cs_byte(s, p, i++);
+    }
+    /* The rings keep the chunk's last bytes, and its last non-blank
+     * ones, for the next chunk. */
+    keep = len < sizeof(s->win) ? len : sizeof(s->win);
+    for (i = len - keep; i < len; i++)
+        s->win[s->wlen++ % sizeof(s->win)] = cs_lower(p[i]);
+    for (i = len, keep = 0; i > 0 && keep < sizeof(s->nb); i--)
+        keep += !cs_blank(p[i - 1]);
+    for (; i < len; i++) {
+        if (!cs_blank(p[i]))
+            s->nb[s->nblen++ % sizeof(s->nb)] = cs_lower(p[i]);
     }
 }
 

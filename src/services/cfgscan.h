@@ -35,10 +35,11 @@
 struct cfgscan {
     int xml;                  /* XML rules for what may follow */
     int state;                /* 0 looking for the key, 1 after it */
-    unsigned char win[16];    /* the last bytes seen, lowercased */
-    size_t wlen;
-    unsigned char cwin[8];    /* the last non-blank bytes, lowercased */
-    size_t cwlen;
+    unsigned char win[16];    /* ring: the last bytes fed, lowercased */
+    size_t wlen;              /* bytes ever put in win */
+    unsigned char nb[16];     /* ring: the last non-blank bytes fed */
+    size_t nblen;
+    int quote;                /* XML: the quote of a value=" just seen */
     int elem_value;           /* XML: a non-empty value= in this element */
     char rest[CFGSCAN_REST];  /* non-blank bytes after the key (XML) */
     size_t rlen;
@@ -56,8 +57,11 @@ unsigned long cfgscan_finish(struct cfgscan *s);
 /* One call for a whole buffer: 0 or the line of the danger. */
 unsigned long cfgscan_buf(const void *data, size_t len, int xml);
 
-/* Most bytes inflated from one 3MF or AMF before it is refused. */
+/* Most bytes inflated from one 3MF or AMF before it is refused (the
+ * fuzzer builds with less, to spend its time on more inputs). */
+#ifndef CFGSCAN_INFLATE_MAX
 #define CFGSCAN_INFLATE_MAX (512ULL * 1024 * 1024)
+#endif
 
 /* Scans the file at path (XML rules if xml).  0; -2 with err "line 3 sets
  * post_process"; -1 with err saying why it could not be read. */

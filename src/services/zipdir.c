@@ -111,7 +111,7 @@ static int zd_find_end(int fd, unsigned long long size, struct zd_dir *d,
         goto out;
     }
     for (size_t i = len - ZD_EOCD_LEN + 1; i-- > 0; ) {
-        if (memcmp(tail + i, "PK\005\006", 4) == 0 &&
+        if (tail[i] == 'P' && memcmp(tail + i, "PK\005\006", 4) == 0 &&
             zd_u16(tail + i + 20) == len - i - ZD_EOCD_LEN) {
             e = tail + i;
             break;
@@ -247,7 +247,7 @@ int zipdir_has_entry(const char *path, unsigned long long size,
 /* ---- reading entries ------------------------------------------------- */
 
 #define ZD_LFH_LEN 30u
-#define ZD_CHUNK (64u * 1024)
+#define ZD_CHUNK (16u * 1024)
 
 /* One entry as the central directory describes it. */
 struct zd_entry {

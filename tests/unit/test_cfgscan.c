@@ -91,6 +91,9 @@ START_TEST(test_xml)
                            "/>\n", 1), 1);
     ck_assert_uint_eq(scan("<metadata key=\"post_process\"\n  value='touch'"
                            "/>\n", 1), 2);
+    /* blanks before '=' past any window, fed byte by byte too */
+    ck_assert_uint_eq(scan("<metadata value\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t\t"
+                           "\t\t\t\t =  \t'x' key='post_process'/>", 1), 1);
     /* AMF */
     ck_assert_uint_eq(scan("<amf>\n<metadata type=\"slic3r.post_process\">"
                            "</metadata>\n</amf>\n", 1), 0);
@@ -212,6 +215,18 @@ START_TEST(test_3mf_slic3r_pe_config)
     const char *evil[] = { "<Types/>", MODEL, PE_EVIL };
     struct zip z;
 
+    const char *d = getenv("top_srcdir");
+    char src[512];
+    FILE *f;
+    size_t n;
+
+    /* the shipped cube, a PrusaSlicer 3MF with Slic3r_PE_model.config */
+    snprintf(src, sizeof(src), "%s/tests/data/cube.3mf", d && *d ? d : ".");
+    ck_assert_msg((f = fopen(src, "rb")) != NULL, "%s missing", src);
+    n = fread(z.b, 1, sizeof(z.b), f);
+    fclose(f);
+    ck_assert_int_eq(filetype_check(NULL, src, z.b, n, n, "3mf", mime,
+                                    sizeof(mime), err, sizeof(err)), 0);
     make_zip(&z, names, ok, 0);
     ck_assert_msg(check_zip(&z, "3mf") == 0, "%s", err);
     make_zip(&z, names, evil, 0);
