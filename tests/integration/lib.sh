@@ -12,6 +12,8 @@ export SRCDIR="$top_srcdir" BUILDDIR="$builddir"
 failures=0
 checks=0
 T=$(mktemp -d /tmp/rrcloud-test.XXXXXX)
+. "$top_srcdir/tests/integration/sanlog.sh"
+san_setup "$T/san"
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -67,6 +69,14 @@ finish() {
     fi
     stack_stop
     for p in ${EXTRA_PIDS:-}; do kill "$p" 2>/dev/null; done
+    # Their reports are written as they exit.
+    for p in ${EXTRA_PIDS:-}; do
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+    done
+    san_check || fail "sanitizer reports (above) from the programs under test"
     if [ "$failures" -gt 0 ]; then
         echo "--- logs in $T"
         for f in "$T"/stack/log/*.log; do
