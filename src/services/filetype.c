@@ -593,18 +593,22 @@ static int ft_check_class(enum filetype_class cls, const char *path,
     return 0;
 }
 
-int filetype_check(struct filetype *ft, const char *path_or_NULL,
-                   const unsigned char *head, size_t headlen,
-                   unsigned long long size, const char *ext,
-                   char *mime_out, size_t mimelen, char *err, size_t errlen)
+int filetype_magic(struct filetype *ft, const unsigned char *head,
+                   size_t headlen, char *mime, size_t mimelen,
+                   char *err, size_t errlen)
+{
+    return ft_magic(ft, head, headlen, mime, mimelen, err, errlen);
+}
+
+int filetype_check_mime(const char *path_or_NULL, const unsigned char *head,
+                        size_t headlen, unsigned long long size,
+                        const char *ext, const char *mime,
+                        char *err, size_t errlen)
 {
     enum filetype_class cls = filetype_class_of(ext);
-    char mime[128];
 
     if (errlen > 0)
         err[0] = '\0';
-    if (mime_out != NULL && mimelen > 0)
-        mime_out[0] = '\0';
     if (cls == FILETYPE_NONE) {
         snprintf(err, errlen, "extension .%s is not a known type (known: %s)",
                  ext != NULL ? ext : "", filetype_known_exts());
@@ -616,10 +620,6 @@ int filetype_check(struct filetype *ft, const char *path_or_NULL,
     }
     if (headlen > size)
         headlen = (size_t)size;
-    if (ft_magic(ft, head, headlen, mime, sizeof(mime), err, errlen) != 0)
-        return -1;
-    if (mime_out != NULL && mimelen > 0)
-        snprintf(mime_out, mimelen, "%s", mime);
     /* our own look first, so the verdict does not hang on the magic db */
     if (headlen >= 4 && memcmp(head, "\177ELF", 4) == 0) {
         snprintf(err, errlen, "content is %s, not %s (.%s)",
@@ -646,4 +646,26 @@ int filetype_check(struct filetype *ft, const char *path_or_NULL,
     }
     return ft_check_class(cls, path_or_NULL, head, headlen, size, mime, ext,
                           err, errlen);
+}
+
+int filetype_check(struct filetype *ft, const char *path_or_NULL,
+                   const unsigned char *head, size_t headlen,
+                   unsigned long long size, const char *ext,
+                   char *mime_out, size_t mimelen, char *err, size_t errlen)
+{
+    char mime[128] = "";
+
+    if (errlen > 0)
+        err[0] = '\0';
+    if (mime_out != NULL && mimelen > 0)
+        mime_out[0] = '\0';
+    if (filetype_class_of(ext) != FILETYPE_NONE && size > 0 && headlen > 0 &&
+        head != NULL &&
+        ft_magic(ft, head, headlen > size ? (size_t)size : headlen, mime,
+                 sizeof(mime), err, errlen) != 0)
+        return -1;
+    if (mime_out != NULL && mimelen > 0)
+        snprintf(mime_out, mimelen, "%s", mime);
+    return filetype_check_mime(path_or_NULL, head, headlen, size, ext, mime,
+                               err, errlen);
 }

@@ -104,4 +104,17 @@ int filetype_check(struct filetype *ft, const char *path_or_NULL,
                    unsigned long long size, const char *ext,
                    char *mime_out, size_t mimelen, char *err, size_t errlen);
 
+/* filetype_check() in two steps, for a handle shared under a lock: the
+ * libmagic verdict (mime "" without a handle; 0, or -1 with err), which
+ * needs the handle, and every other check given that verdict, which does
+ * not and may take long (a 3MF's or AMF's parts are inflated and scanned,
+ * up to cfgscan.h's CFGSCAN_INFLATE_MAX). */
+int filetype_magic(struct filetype *ft, const unsigned char *head,
+                   size_t headlen, char *mime, size_t mimelen,
+                   char *err, size_t errlen);
+int filetype_check_mime(const char *path_or_NULL, const unsigned char *head,
+                        size_t headlen, unsigned long long size,
+                        const char *ext, const char *mime,
+                        char *err, size_t errlen);
+
 #endif
