@@ -277,6 +277,7 @@ int cfgscan_file(const char *path, int xml, char *err, size_t errlen)
 struct cs_zip {
     int amf;
     int in_entry;
+    int seen_text;          /* a non-blank byte of the part was seen */
     int danger;
     struct cfgscan s;
 };
@@ -319,6 +320,16 @@ static int cs_data(void *arg, const char *name, const unsigned char *data,
     if (!z->in_entry) {
         cfgscan_init(&z->s, cs_xml_name(name));
         z->in_entry = 1;
+        z->seen_text = 0;
+    }
+    /* A part whose text starts with '<' is XML whatever its name
+     * (Orca's Metadata/model_settings.config). */
+    for (size_t i = 0; !z->seen_text && i < len; i++) {
+        if (cs_blank(data[i]))
+            continue;
+        z->seen_text = 1;
+        if (data[i] == '<')
+            z->s.xml = 1;
     }
     if (len > 0) {
         cfgscan_feed(&z->s, data, len);

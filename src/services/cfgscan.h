@@ -71,8 +71,8 @@ int cfgscan_file(const char *path, int xml, char *err, size_t errlen);
  * settings from: every entry of an AMF (amf = 1); in a 3MF every entry
  * but the meshes (*.model) and pictures, so Metadata/Slic3r_PE.config,
  * Metadata/Slic3r_PE_model.config, other Metadata/ files and Cura's
- * settings.  Parts named *.model, *.amf, *.xml, *.rels and *_model.config
- * are read as XML.  0; -2 with err "Metadata/Slic3r_PE.config line 3 sets
+ * settings.  Parts named *.model, *.amf, *.xml, *.rels and *_model.config,
+ * and parts whose text starts with '<', are read as XML.  0; -2 with err "Metadata/Slic3r_PE.config line 3 sets
  * post_process"; -1 with err saying why the zip could not be read
  * (zipdir.h). */
 int cfgscan_zip(const char *path, unsigned long long size, int amf,

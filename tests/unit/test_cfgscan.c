@@ -251,6 +251,14 @@ START_TEST(test_3mf_other_configs)
     const char *t2[] = { MODEL, "[values]\nPOST_PROCESS\v= touch\n" };
     const char *t3[] = { "<model><metadata name=\"post_process\">x"
                          "</metadata></model>", "<config/>" };
+    /* XML by its text, not its name: an empty attribute passes */
+    const char *orca[] = { "3D/3dmodel.model",
+                           "Metadata/model_settings.config", NULL };
+    const char *t4[] = { MODEL, "<?xml version=\"1.0\"?>\n<config><object>"
+                         "<metadata key=\"post_process\" value=\"\"/>"
+                         "</object></config>\n" };
+    const char *t5[] = { MODEL, "<config><metadata key=\"post_process\" "
+                         "value=\"touch\"/></config>\n" };
     struct zip z;
 
     make_zip(&z, model_cfg, t1, 0);
@@ -259,6 +267,11 @@ START_TEST(test_3mf_other_configs)
     make_zip(&z, cura, t2, 0);
     ck_assert_int_eq(check_zip(&z, "3mf"), -1);
     assert_err("Cura/creality.global.cfg line 2");
+    make_zip(&z, orca, t4, 0);
+    ck_assert_msg(check_zip(&z, "3mf") == 0, "%s", err);
+    make_zip(&z, orca, t5, 0);
+    ck_assert_int_eq(check_zip(&z, "3mf"), -1);
+    assert_err("Metadata/model_settings.config line 1");
     /* the mesh itself is not read for settings */
     make_zip(&z, model_cfg, t3, 0);
     ck_assert_msg(check_zip(&z, "3mf") == 0, "%s", err);
