@@ -59,6 +59,16 @@ wait_http() { # url tries
 
 start_bg() { # name command...
     name=$1; shift
+    # A sanitizer build's reports go to files of their own (DIR/log/
+    # asan.PID, ubsan.PID), unless the caller chose (tests/integration/
+    # sanlog.sh); UBSan stops at its first report.
+    case ${ASAN_OPTIONS:-} in *log_path=*) ;; *)
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$DIR/log/asan" ;;
+    esac
+    case ${UBSAN_OPTIONS:-} in *log_path=*) ;; *)
+        UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$DIR/log/ubsan:print_stacktrace=1:halt_on_error=1" ;;
+    esac
+    export ASAN_OPTIONS UBSAN_OPTIONS
     "$@" >>"$DIR/log/$name.log" 2>&1 &
     echo $! >"$DIR/$name.pid"
 }

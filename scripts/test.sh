@@ -34,15 +34,25 @@ fi
 
 step "build and test under ASan + UBSan (clang)"
 mkdir -p build/asan
+# Every report goes to a file (the integration tests put their daemons'
+# in their own directory and fail on them: tests/integration/sanlog.sh);
+# whatever lands here fails the run too.
+san=$top/build/asan/san-reports
+rm -rf "$san" && mkdir -p "$san"
 (cd build/asan && "$top/configure" -q --enable-werror --enable-sanitizers CC=clang &&
-    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:log_path=$san/asan \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$san/ubsan \
     make -s -j"$jobs" check) || {
-    for f in build/asan/tests/*/*.log build/asan/test-suite.log; do
+    for f in build/asan/tests/*/*.log build/asan/test-suite.log "$san"/*; do
         [ -f "$f" ] && { echo "== $f"; tail -n 60 "$f"; }
     done
     exit 1
 }
+for f in "$san"/*; do
+    [ -s "$f" ] || continue
+    echo "== sanitizer report $f"; head -n 80 "$f"; san_bad=1
+done
+[ -z "${san_bad:-}" ] || { echo "sanitizer reports (above)"; exit 1; }
 
 step "make distcheck"
 (cd build/gcc && make -s distcheck)

@@ -338,21 +338,10 @@ static void conf_profiles_beside(struct rr_conf *c, const char *old_profiles,
                  (int)(slash - dir), dir);
 }
 
-int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
+/* The checks across keys, once every line is read. */
+static int conf_check(const struct rr_conf *c, const char *path, char *err,
+                      size_t errlen)
 {
-    char msg[512], old_profiles[sizeof(c->profiles_dir)],
-         old_services[sizeof(c->services_dir)];
-    int rc;
-
-    snprintf(old_profiles, sizeof(old_profiles), "%s", c->profiles_dir);
-    snprintf(old_services, sizeof(old_services), "%s", c->services_dir);
-    snprintf(c->profiles_dir, sizeof(c->profiles_dir), "\1");
-    rc = kv_parse_file(path, conf_set, c, msg, sizeof(msg));
-    conf_profiles_beside(c, old_profiles, old_services);
-    if (rc < 0) {
-        snprintf(err, errlen, "%s", msg);
-        return -1;
-    }
     if (c->fcgi_threads < 1 || c->runner_slots < 1 || c->max_files < 1 ||
         c->body_threads < 1 || c->body_timeout < 1) {
         snprintf(err, errlen, "%s: fcgi_threads, body_threads, body_timeout, "
@@ -395,6 +384,49 @@ int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
         return -1;
     }
     return conf_check_tokens(c, path, err, errlen);
+}
+
+/* Saves what profiles_dir defaults to, and marks it unset for the lines
+ * to come (conf_profiles_beside settles it after them). */
+static void conf_profiles_mark(struct rr_conf *c, char *old_profiles,
+                               char *old_services)
+{
+    snprintf(old_profiles, sizeof(c->profiles_dir), "%s", c->profiles_dir);
+    snprintf(old_services, sizeof(c->services_dir), "%s", c->services_dir);
+    snprintf(c->profiles_dir, sizeof(c->profiles_dir), "\1");
+}
+
+int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen)
+{
+    char msg[512], old_profiles[sizeof(c->profiles_dir)],
+         old_services[sizeof(c->services_dir)];
+    int rc;
+
+    conf_profiles_mark(c, old_profiles, old_services);
+    rc = kv_parse_file(path, conf_set, c, msg, sizeof(msg));
+    conf_profiles_beside(c, old_profiles, old_services);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s", msg);
+        return -1;
+    }
+    return conf_check(c, path, err, errlen);
+}
+
+int conf_load_buf(struct rr_conf *c, const char *name, const char *buf,
+                  size_t len, char *err, size_t errlen)
+{
+    char msg[512], old_profiles[sizeof(c->profiles_dir)],
+         old_services[sizeof(c->services_dir)];
+    int rc;
+
+    conf_profiles_mark(c, old_profiles, old_services);
+    rc = kv_parse_buf(buf, len, conf_set, c, msg, sizeof(msg));
+    conf_profiles_beside(c, old_profiles, old_services);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: %s", name, msg);
+        return -1;
+    }
+    return conf_check(c, name, err, errlen);
 }
 
 const char *conf_default_path(void)

@@ -143,6 +143,10 @@ void conf_defaults(struct rr_conf *c, const char *statedir);
  * over-long strings are errors naming the file, line and key.
  * Returns 0, or -1 with err set. */
 int conf_load(struct rr_conf *c, const char *path, char *err, size_t errlen);
+/* conf_load() of a file already in memory (buf[0..len)); name stands for
+ * the file in messages.  For the tests and the fuzzer. */
+int conf_load_buf(struct rr_conf *c, const char *name, const char *buf,
+                  size_t len, char *err, size_t errlen);
 
 /* The file the programs read when no -c is given: $RRCLOUD_CONF, else
  * SYSCONFDIR/rrcloud.conf. */

@@ -89,6 +89,16 @@ int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
                   long long *id);
 /* Answers the job with its files and attempts (404 if none). */
 int fa_send_job(struct req *r, long long id, int status);
+/* A job body's "files" array into files[] (FA_MAX_FILES) and *n: 0, or
+ * answers 400 naming the field and returns that. */
+int fa_json_files(struct req *r, json_t *o, struct fleet_job_file *files,
+                  size_t *n);
+
+/* ---- printers (fleet_api_printers.c) ---------------------------------- */
+
+/* The settings of an enrollment or a PATCH body into p: 0, or answers 400
+ * naming the field and returns that. */
+int fa_printer_settings(struct req *r, json_t *b, struct fleet_printer *p);
 
 /* ---- handlers in the other files -------------------------------------- */
 

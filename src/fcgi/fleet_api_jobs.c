@@ -199,8 +199,8 @@ static int submit_multipart(struct req *r, const char *queue,
 }
 
 /* JSON: {"files":[{"sha256":..,"profile":..,"filename":..}], copies, ...} */
-static int json_files(struct req *r, json_t *o, struct fleet_job_file *files,
-                      size_t *n)
+int fa_json_files(struct req *r, json_t *o, struct fleet_job_file *files,
+                  size_t *n)
 {
     json_t *arr = json_object_get(o, "files"), *f;
     size_t i;
@@ -253,7 +253,7 @@ static int submit_json(struct req *r, const char *queue, const char *owner)
     memset(&b, 0, sizeof(b));
     if ((rc = fa_read_json(r, &o)) != 0)
         return rc;
-    if ((rc = json_files(r, o, files, &spec.nfiles)) ||
+    if ((rc = fa_json_files(r, o, files, &spec.nfiles)) ||
         (rc = fa_get_int(r, o, "copies", 1, conf->fleet_max_copies,
                          &copies)) ||
         (rc = fa_get_int(r, o, "priority", FLEET_PRIORITY_MIN,

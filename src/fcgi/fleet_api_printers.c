@@ -116,7 +116,7 @@ static int check_share(struct req *r, const struct auth_caller *c, long long id,
 
 /* Reads the settings enrollment and PATCH share into p, marking in pp
  * which were given (pp may be NULL).  0 or the 400 sent. */
-static int read_settings(struct req *r, json_t *b, struct fleet_printer *p)
+int fa_printer_settings(struct req *r, json_t *b, struct fleet_printer *p)
 {
     char msg[640];
     int rc;
@@ -173,7 +173,7 @@ static int enroll(struct req *r, const struct auth_caller *c)
     fleet_printer_init(&p);
     /* The installer holding the enroll token sets the first queues and
      * region; from then on only an operator changes them (PATCH). */
-    if ((rc = read_settings(r, b, &p)) != 0 ||
+    if ((rc = fa_printer_settings(r, b, &p)) != 0 ||
         (!auth_may(c, AUTH_PRINTERS) &&
          (rc = check_enroll_queues(r, p.queues)) != 0))
         goto out;
@@ -365,7 +365,7 @@ static int patch(struct req *r, const struct auth_caller *c, long long id)
         goto out;
     }
     if ((rc = check_operator_fields(r, c, b)) != 0 ||
-        (rc = read_settings(r, b, p)) != 0)
+        (rc = fa_printer_settings(r, b, p)) != 0)
         goto out;
     patch_from(b, p, &pp);
     rc = store_printer_update(r->w->st, id, &pp, rr_now(), bad, sizeof(bad));

@@ -264,11 +264,17 @@ static int check_inputs(struct submit *s, const struct service *svc)
         if (service_check_input(svc, i, u->ext, prearg != NULL, err,
                                 sizeof(err)) < 0)
             return submit_fail(s, 415, u->field, "%s", err);
+        /* Only libmagic needs the shared handle: the structure checks
+         * (a 3MF's parts inflated and scanned) run outside the lock. */
         pthread_mutex_lock(&s->r->w->app->ft_lock);
-        rc = filetype_check(s->r->w->app->ft, from, u->head, u->headlen,
-                            u->size, u->ext, mime, sizeof(mime), err,
-                            sizeof(err));
+        rc = filetype_magic(s->r->w->app->ft, u->head,
+                            u->headlen < u->size ? u->headlen
+                                                 : (size_t)u->size,
+                            mime, sizeof(mime), err, sizeof(err));
         pthread_mutex_unlock(&s->r->w->app->ft_lock);
+        if (rc == 0)
+            rc = filetype_check_mime(from, u->head, u->headlen, u->size,
+                                     u->ext, mime, err, sizeof(err));
         if (rc < 0)
             return submit_fail(s, 415, u->field, "%s", err);
         snprintf(u->name, sizeof(u->name), "in%d.%s", i, u->ext);

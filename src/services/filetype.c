@@ -3,6 +3,7 @@
  * (see filetype.h for the table this implements).
  */
 #include "services/filetype.h"
+#include "services/cfgscan.h"
 #include "services/zipdir.h"
 
 #include <errno.h>
@@ -357,6 +358,39 @@ static int ft_check_obj(const unsigned char *head, size_t headlen,
 /* A 3MF is an OPC package: a zip whose directory lists the model part.
  * Only the directory decides; libmagic's name for the zip does not (it
  * calls some 3MF files "Microsoft OOXML", application/octet-stream). */
+/* The settings a slicer would take from a 3MF or AMF (cfgscan.h). */
+static int ft_check_embedded(const char *path, unsigned long long size,
+                             int zip, enum filetype_class cls,
+                             const unsigned char *head, size_t headlen,
+                             char *err, size_t errlen)
+{
+    const char *label = cls == FILETYPE_3MF ? "3MF" : "AMF";
+    char why[320];
+    unsigned long line;
+    int rc;
+
+    if (path == NULL && zip)
+        return 0;               /* the zip's parts are checked with a path */
+    if (path == NULL) {
+        if ((line = cfgscan_buf(head, headlen, 1)) == 0)
+            return 0;
+        snprintf(why, sizeof(why), "line %lu sets post_process", line);
+        rc = -2;
+    } else {
+        rc = zip ? cfgscan_zip(path, size, cls == FILETYPE_AMF, why,
+                               sizeof(why))
+                 : cfgscan_file(path, 1, why, sizeof(why));
+    }
+    if (rc == -2)
+        snprintf(err, errlen, "%s model's settings: %s, which the slicer "
+                 "would run as a program on the server; remove it", label,
+                 why);
+    else if (rc < 0)
+        snprintf(err, errlen, "not a %s model (.%s): %s", label,
+                 cls == FILETYPE_3MF ? "3mf" : "amf", why);
+    return rc < 0 ? -1 : 0;
+}
+
 static int ft_check_3mf(const char *path, const unsigned char *head,
                         size_t headlen, unsigned long long size,
                         char *err, size_t errlen)
@@ -376,19 +410,25 @@ static int ft_check_3mf(const char *path, const unsigned char *head,
     else if (rc == 0)
         snprintf(err, errlen, "not a 3MF model (.3mf): zip without a 3D model "
                  "part (" FT_3MF_MODEL ")");
-    return rc > 0 ? 0 : -1;
+    if (rc <= 0)
+        return -1;
+    return ft_check_embedded(path, size, 1, FILETYPE_3MF, head, headlen, err,
+                             errlen);
 }
 
-static int ft_check_amf(const unsigned char *head, size_t headlen,
+static int ft_check_amf(const char *path, const unsigned char *head,
+                        size_t headlen, unsigned long long size,
                         char *err, size_t errlen)
 {
-    if (headlen >= 4 && memcmp(head, "PK\x03\x04", 4) == 0)
-        return 0;               /* zip-compressed AMF */
-    if (!ft_is_text(head, headlen) || ft_memcasemem(head, headlen, "<amf") == NULL) {
+    int zip = headlen >= 4 && memcmp(head, "PK\x03\x04", 4) == 0;
+
+    if (!zip && (!ft_is_text(head, headlen) ||
+                 ft_memcasemem(head, headlen, "<amf") == NULL)) {
         snprintf(err, errlen, "not an AMF model (.amf): no <amf> element");
         return -1;
     }
-    return 0;
+    return ft_check_embedded(path, size, zip, FILETYPE_AMF, head, headlen,
+                             err, errlen);
 }
 
 static int ft_check_gcode(const unsigned char *head, size_t headlen,
@@ -410,13 +450,13 @@ static int ft_check_gcode(const unsigned char *head, size_t headlen,
     return 0;
 }
 
-/* One config line: blank, comment, [section] or key = value; sets *danger
- * when it gives post_process a value. */
-static int ft_config_line(const char *p, const char *nl, int *danger)
+/* One config line: blank, comment, [section] or key = value.  (Whether
+ * it sets post_process is cfgscan's question.) */
+static int ft_config_line(const char *p, const char *nl)
 {
     const char *k;
 
-    while (p < nl && (*p == ' ' || *p == '\t'))
+    while (p < nl && (*p == ' ' || *p == '\t' || *p == '\v' || *p == '\f'))
         p++;
     if (p == nl || *p == '\r' || *p == '#' || *p == ';' || *p == '[')
         return 0;
@@ -425,13 +465,6 @@ static int ft_config_line(const char *p, const char *nl, int *danger)
         p++;
     if (p == nl || *p == '\r' || p == k)
         return -1;
-    if ((size_t)(p - k) >= 12 && strncmp(k, "post_process", 12) == 0) {
-        const char *v = p + 1;
-        while (v < nl && (*v == ' ' || *v == '\t' || *v == '\r'))
-            v++;
-        if (v < nl)
-            *danger = 1;
-    }
     return 0;
 }
 
@@ -441,7 +474,8 @@ static int ft_check_config(const char *path, const unsigned char *head,
 {
     unsigned char *all = NULL;
     const char *p, *end;
-    int danger = 0, rc = -1;
+    unsigned long danger;
+    int rc = -1;
 
     if (headlen < size && path != NULL) {
         ssize_t n;
@@ -471,16 +505,17 @@ static int ft_check_config(const char *path, const unsigned char *head,
             break;
         if (nl == NULL)
             nl = end;
-        if (ft_config_line(p, nl, &danger) != 0) {
+        if (ft_config_line(p, nl) != 0) {
             snprintf(err, errlen, "not a slicer config (.ini): a line is "
                      "neither 'key = value', [section] nor a comment");
             goto out;
         }
         p = nl + 1;
     }
-    if (danger) {
-        snprintf(err, errlen, "slicer config sets post_process, which runs "
-                 "programs on the server; remove that line");
+    if ((danger = cfgscan_buf(head, headlen, 0)) != 0) {
+        snprintf(err, errlen, "slicer config sets post_process (line %lu), "
+                 "which runs programs on the server; remove that line",
+                 danger);
         goto out;
     }
     rc = 0;
@@ -545,7 +580,7 @@ static int ft_check_class(enum filetype_class cls, const char *path,
     case FILETYPE_3MF:
         return ft_check_3mf(path, head, headlen, size, err, errlen);
     case FILETYPE_AMF:
-        return ft_check_amf(head, headlen, err, errlen);
+        return ft_check_amf(path, head, headlen, size, err, errlen);
     case FILETYPE_GCODE:
         return ft_check_gcode(head, headlen, err, errlen);
     case FILETYPE_CONFIG:
@@ -558,18 +593,22 @@ static int ft_check_class(enum filetype_class cls, const char *path,
     return 0;
 }
 
-int filetype_check(struct filetype *ft, const char *path_or_NULL,
-                   const unsigned char *head, size_t headlen,
-                   unsigned long long size, const char *ext,
-                   char *mime_out, size_t mimelen, char *err, size_t errlen)
+int filetype_magic(struct filetype *ft, const unsigned char *head,
+                   size_t headlen, char *mime, size_t mimelen,
+                   char *err, size_t errlen)
+{
+    return ft_magic(ft, head, headlen, mime, mimelen, err, errlen);
+}
+
+int filetype_check_mime(const char *path_or_NULL, const unsigned char *head,
+                        size_t headlen, unsigned long long size,
+                        const char *ext, const char *mime,
+                        char *err, size_t errlen)
 {
     enum filetype_class cls = filetype_class_of(ext);
-    char mime[128];
 
     if (errlen > 0)
         err[0] = '\0';
-    if (mime_out != NULL && mimelen > 0)
-        mime_out[0] = '\0';
     if (cls == FILETYPE_NONE) {
         snprintf(err, errlen, "extension .%s is not a known type (known: %s)",
                  ext != NULL ? ext : "", filetype_known_exts());
@@ -581,10 +620,6 @@ int filetype_check(struct filetype *ft, const char *path_or_NULL,
     }
     if (headlen > size)
         headlen = (size_t)size;
-    if (ft_magic(ft, head, headlen, mime, sizeof(mime), err, errlen) != 0)
-        return -1;
-    if (mime_out != NULL && mimelen > 0)
-        snprintf(mime_out, mimelen, "%s", mime);
     /* our own look first, so the verdict does not hang on the magic db */
     if (headlen >= 4 && memcmp(head, "\177ELF", 4) == 0) {
         snprintf(err, errlen, "content is %s, not %s (.%s)",
@@ -611,4 +646,26 @@ int filetype_check(struct filetype *ft, const char *path_or_NULL,
     }
     return ft_check_class(cls, path_or_NULL, head, headlen, size, mime, ext,
                           err, errlen);
+}
+
+int filetype_check(struct filetype *ft, const char *path_or_NULL,
+                   const unsigned char *head, size_t headlen,
+                   unsigned long long size, const char *ext,
+                   char *mime_out, size_t mimelen, char *err, size_t errlen)
+{
+    char mime[128] = "";
+
+    if (errlen > 0)
+        err[0] = '\0';
+    if (mime_out != NULL && mimelen > 0)
+        mime_out[0] = '\0';
+    if (filetype_class_of(ext) != FILETYPE_NONE && size > 0 && headlen > 0 &&
+        head != NULL &&
+        ft_magic(ft, head, headlen > size ? (size_t)size : headlen, mime,
+                 sizeof(mime), err, errlen) != 0)
+        return -1;
+    if (mime_out != NULL && mimelen > 0)
+        snprintf(mime_out, mimelen, "%s", mime);
+    return filetype_check_mime(path_or_NULL, head, headlen, size, ext, mime,
+                               err, errlen);
 }

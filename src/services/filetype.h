@@ -16,16 +16,20 @@
  *                                                                at least one "v" line
  *   3mf               3mf     application/zip, model/3mf,        zip local header "PK\3\4"; with a
  *                             application/vnd.ms-package.any;     path: its central directory lists
- *                             with a path any not denied         3D/3dmodel.model (zipdir.h)
- *   amf               amf     application/x-amf, text/xml,       "<amf" near the start, or a zip
- *                             application/xml, text/plain,
- *                             application/zip
+ *                             with a path any not denied         3D/3dmodel.model (zipdir.h), and
+ *                                                                no part but meshes and pictures
+ *                                                                sets post_process (cfgscan.h)
+ *   amf               amf     application/x-amf, text/xml,       "<amf" near the start, or a zip;
+ *                             application/xml, text/plain,       no part sets post_process
+ *                             application/zip                    (cfgscan.h)
  *   scad              scad    text/...                           text
  *   gcode gco g       gcode   text/...                           mostly printable text, first
  *                                                                line G/M/T/N/;/(/%
  *   ini conf cfg      config  text/...                           key = value / [section] / comments;
- *                                                                no non-empty post_process (slicers
- *                                                                run it through a shell)
+ *                                                                no non-empty post_process in any
+ *                                                                case or spacing, comments too
+ *                                                                (slicers run it through a shell;
+ *                                                                cfgscan.h)
  *   txt               text    text/...                           text
  *
  * "text" means: no NUL byte, at most 5 % of bytes other than printable
@@ -99,5 +103,18 @@ int filetype_check(struct filetype *ft, const char *path_or_NULL,
                    const unsigned char *head, size_t headlen,
                    unsigned long long size, const char *ext,
                    char *mime_out, size_t mimelen, char *err, size_t errlen);
+
+/* filetype_check() in two steps, for a handle shared under a lock: the
+ * libmagic verdict (mime "" without a handle; 0, or -1 with err), which
+ * needs the handle, and every other check given that verdict, which does
+ * not and may take long (a 3MF's or AMF's parts are inflated and scanned,
+ * up to cfgscan.h's CFGSCAN_INFLATE_MAX). */
+int filetype_magic(struct filetype *ft, const unsigned char *head,
+                   size_t headlen, char *mime, size_t mimelen,
+                   char *err, size_t errlen);
+int filetype_check_mime(const char *path_or_NULL, const unsigned char *head,
+                        size_t headlen, unsigned long long size,
+                        const char *ext, const char *mime,
+                        char *err, size_t errlen);
 
 #endif

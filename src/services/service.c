@@ -28,7 +28,7 @@ enum svc_key {
     K_DESCRIPTION, K_INPUTTYPES, K_INPUTMIN, K_INPUTMAX, K_OPTIONS,
     K_OPTIONFLAG, K_INPUTFLAG, K_TIMEOUT, K_MAXOUTPUT, K_MAXMEMORY, K_MAXCPU,
     K_MAXPROCS, K_RERUN, K_TYPE, K_REQUIREOPTION, K_FAILLOG, K_SANDBOXREAD,
-    K_SANDBOXWRITE, K_SANDBOXDEVICE, K_SANDBOXNETWORK, K_COUNT
+    K_SANDBOXWRITE, K_SANDBOXDEVICE, K_SANDBOXNETWORK, K_SLICER, K_COUNT
 };
 
 static const char *const svc_keys[K_COUNT] = {
@@ -36,7 +36,7 @@ static const char *const svc_keys[K_COUNT] = {
     "description", "inputTypes", "inputMin", "inputMax", "options",
     "optionFlag", "inputFlag", "timeout", "maxOutput", "maxMemory", "maxCpu",
     "maxProcs", "rerun", "type", "requireOption", "failLog", "sandboxRead",
-    "sandboxWrite", "sandboxDevice", "sandboxNetwork",
+    "sandboxWrite", "sandboxDevice", "sandboxNetwork", "slicer",
 };
 
 /* Limits a service gets when its conf names none (0 there: no limit). */
@@ -360,6 +360,7 @@ static int svc_set_scalar(struct service *s, enum svc_key k, const char *value,
     case K_NOOUTPUT: ok = kv_parse_bool(value, &s->no_output); break;
     case K_RERUN: ok = kv_parse_bool(value, &s->rerun); break;
     case K_SANDBOXNETWORK: ok = kv_parse_bool(value, &s->sandbox_network); break;
+    case K_SLICER: ok = kv_parse_bool(value, &s->slicer); break;
     case K_TYPE:  /* fleet: run | print */
         ok = !strcmp(value, "run") ? (s->kind = SERVICE_KIND_RUN, 0)
            : !strcmp(value, "print") ? (s->kind = SERVICE_KIND_PRINT, 0) : -1;
@@ -585,7 +586,8 @@ static int svc_check_sandbox_paths(char **v, const char *key,
 static int svc_validate(struct service *s, unsigned seen, const char *confdir,
                         char *err, size_t errlen)
 {
-    if (svc_check_cmd(s, confdir, err, errlen) != 0)
+    if (svc_check_cmd(s, confdir, err, errlen) != 0 ||
+        svc_check_slicer(s, err, errlen) != 0)
         return -1;
     if (svc_check_sandbox_paths(s->sandbox_read, "sandboxRead", confdir,
                                 err, errlen) != 0 ||
@@ -641,8 +643,10 @@ static int svc_name_from_file(const char *fname, char *name, size_t len)
     return 0;
 }
 
+/* Loads dir/fname, or when buf is not NULL parses buf[0..len) as it. */
 static int svc_load_one(struct service *s, const char *dir, const char *confdir,
-                        const char *fname, char *err, size_t errlen)
+                        const char *fname, const char *buf, size_t len,
+                        char *err, size_t errlen)
 {
     struct svc_ctx ctx = { .s = s, .seen = 0 };
     char name[SERVICE_NAME_MAX + 1], inner[512];
@@ -665,7 +669,8 @@ static int svc_load_one(struct service *s, const char *dir, const char *confdir,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (kv_parse_file(s->file, svc_conf_cb, &ctx, err, errlen) != 0)
+    if ((buf ? kv_parse_buf(buf, len, svc_conf_cb, &ctx, err, errlen)
+             : kv_parse_file(s->file, svc_conf_cb, &ctx, err, errlen)) != 0)
         return -1;
     if (svc_validate(s, ctx.seen, confdir, inner, sizeof(inner)) != 0) {
         snprintf(err, errlen, "%s: %s", s->file, inner);
@@ -743,7 +748,7 @@ struct service_registry *service_registry_load(const char *dir, char *err,
     for (long i = 0; i < n; i++) {
         struct service *s = &reg->v[reg->n++];
 
-        if (svc_load_one(s, dir, confdir, files[i], err, errlen) != 0)
+        if (svc_load_one(s, dir, confdir, files[i], NULL, 0, err, errlen) != 0)
             goto fail;
     }
     /* "a-b.conf" sorts before "a.conf" but "a" before "a-b": sort by name */
@@ -759,6 +764,27 @@ struct service_registry *service_registry_load(const char *dir, char *err,
     return reg;
 fail:
     svc_vec_free(files);
+    service_registry_free(reg);
+    return NULL;
+}
+
+struct service_registry *service_registry_parse(const char *fname,
+                                                const char *confdir,
+                                                const char *buf, size_t len,
+                                                char *err, size_t errlen)
+{
+    struct service_registry *reg = calloc(1, sizeof(*reg));
+
+    if (reg == NULL || (reg->v = calloc(1, sizeof(*reg->v))) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    reg->n = 1;
+    if (svc_load_one(&reg->v[0], confdir, confdir, fname, buf, len, err,
+                     errlen) != 0)
+        goto fail;
+    return reg;
+fail:
     service_registry_free(reg);
     return NULL;
 }

@@ -73,6 +73,15 @@
  *   type        run (default) or print: a print service's tasks become
  *               fleet print jobs (fields queue, copies, material, colour,
  *               priority, printer, profile) and its cmd is never run.
+ *   slicer      yes/no: the command is a Slic3r-family slicer (for a
+ *               wrapper whose name does not say so).  A service whose cmd
+ *               has a word whose last path part holds "slic3r", "slicer"
+ *               or "bambu" (any case) is one regardless.  A slicer
+ *               service must force --post-process=VALUE (or
+ *               "--post-process VALUE") in cmd, and no options pattern may
+ *               let a client give --post-process or --post_process: the
+ *               slicer would run a post_process from an uploaded config or
+ *               3MF (svc_check_slicer; the registry refuses to load).
  *
  * argv = cmd words
  *      + for each accepted option: [optionFlag] option
@@ -134,6 +143,8 @@ struct service {
     int sandbox_network;        /* sandboxNetwork = yes */
     int kind;                   /* fleet: SERVICE_KIND_RUN, or
                                    SERVICE_KIND_PRINT for "type = print" */
+    int slicer;                 /* "slicer = yes" (a cmd word naming a
+                                   slicer makes it one anyway) */
 };
 
 /* fleet: "type = print" makes a service whose tasks are fleet print jobs
@@ -150,6 +161,13 @@ struct service_registry;
  * service is an error too.  Free with service_registry_free(). */
 struct service_registry *service_registry_load(const char *dir, char *err,
                                                size_t errlen);
+/* A registry of the one service file fname (NAME.conf) whose text is
+ * buf[0..len), checked as service_registry_load() checks it; $confDir is
+ * confdir.  For the tests and the fuzzer. */
+struct service_registry *service_registry_parse(const char *fname,
+                                                const char *confdir,
+                                                const char *buf, size_t len,
+                                                char *err, size_t errlen);
 
 /* Frees the registry and every service in it; NULL is a no-op. */
 void service_registry_free(struct service_registry *reg);

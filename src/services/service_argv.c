@@ -540,3 +540,62 @@ char *service_argv_join(char *const *argv)
     *o = '\0';
     return out;
 }
+
+/* ---- slicer services ------------------------------------------------- */
+
+/* Does word (a cmd word) name a Slic3r-family slicer? */
+static int svc_names_slicer(const char *word)
+{
+    const char *base = strrchr(word, '/');
+
+    base = base ? base + 1 : word;
+    return strcasestr(base, "slic3r") || strcasestr(base, "slicer") ||
+           strcasestr(base, "bambu");
+}
+
+/* The value cmd forces for --post-process, or NULL. */
+static const char *svc_forced_post_process(char *const *argv)
+{
+    for (size_t i = 1; argv[i]; i++) {
+        const char *w = argv[i];
+
+        if (strncmp(w, "--post-process", 14) && strncmp(w, "--post_process", 14))
+            continue;
+        if (w[14] == '=' && w[15])
+            return w + 15;
+        if (w[14] == '\0' && argv[i + 1])
+            return argv[i + 1];
+    }
+    return NULL;
+}
+
+int svc_check_slicer(const struct service *s, char *err, size_t errlen)
+{
+    static const char *const probes[] = {
+        "--post-process=x", "--post_process=x", "--post-process",
+        "--post_process", "--Post-Process=x",
+    };
+    int slicer = s->slicer;
+
+    for (size_t i = 0; !slicer && s->cmd_argv[i]; i++)
+        slicer = svc_names_slicer(s->cmd_argv[i]) != 0;
+    if (!slicer)
+        return 0;
+    if (!svc_forced_post_process(s->cmd_argv)) {
+        snprintf(err, errlen, "cmd: a slicer service must force "
+                 "--post-process=/bin/true (the slicer runs post_process "
+                 "from uploaded configs and 3MF files)");
+        return -1;
+    }
+    for (size_t i = 0; i < s->n_options; i++) {
+        for (size_t k = 0; k < sizeof(probes) / sizeof(probes[0]); k++) {
+            if (fnmatch(s->options[i], probes[k], FNM_PATHNAME) == 0) {
+                snprintf(err, errlen, "options: '%.64s' would let a client "
+                         "set --post-process on a slicer service",
+                         s->options[i]);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}

@@ -31,4 +31,9 @@ int svc_id_ok(const char *id);
  * SVC_FILENAME_MAX bytes, no leading '.' or '-', no "..". */
 int svc_plain_name(const char *s);
 
+struct service;
+/* A slicer service (service.h, key slicer) forces --post-process and lets
+ * no client option set it: 0, or -1 with err saying what is missing. */
+int svc_check_slicer(const struct service *s, char *err, size_t errlen);
+
 #endif

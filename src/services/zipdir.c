@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #define ZD_EOCD_LEN 22u
 #define ZD_EOCD_SEARCH (65535u + ZD_EOCD_LEN)   /* longest comment + record */
@@ -110,7 +111,7 @@ static int zd_find_end(int fd, unsigned long long size, struct zd_dir *d,
         goto out;
     }
     for (size_t i = len - ZD_EOCD_LEN + 1; i-- > 0; ) {
-        if (memcmp(tail + i, "PK\005\006", 4) == 0 &&
+        if (tail[i] == 'P' && memcmp(tail + i, "PK\005\006", 4) == 0 &&
             zd_u16(tail + i + 20) == len - i - ZD_EOCD_LEN) {
             e = tail + i;
             break;
@@ -197,36 +198,291 @@ static int zd_walk(const unsigned char *buf, const struct zd_dir *d,
     return found;
 }
 
-int zipdir_has_entry(const char *path, unsigned long long size,
-                     const char *name, char *err, size_t errlen)
+/* Opens path and reads its central directory into *buf (caller frees it
+ * and closes *fd, also on error). */
+static int zd_load(const char *path, unsigned long long size, int *fd,
+                   struct zd_dir *d, unsigned char **buf,
+                   char *err, size_t errlen)
 {
-    struct zd_dir d;
-    unsigned char *buf = NULL;
-    int fd, rc = -1;
-
+    *buf = NULL;
+    *fd = -1;
     if (size < ZD_EOCD_LEN) {
         snprintf(err, errlen, "too short for a zip");
         return -1;
     }
-    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+    if ((*fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
         snprintf(err, errlen, "cannot open: %s", strerror(errno));
         return -1;
     }
-    memset(&d, 0, sizeof(d));
-    if (zd_find_end(fd, size, &d, err, errlen) < 0 ||
-        zd_check_dir(&d, err, errlen) < 0)
+    memset(d, 0, sizeof(*d));
+    if (zd_find_end(*fd, size, d, err, errlen) < 0 ||
+        zd_check_dir(d, err, errlen) < 0)
+        return -1;
+    if ((*buf = malloc(d->size > 0 ? (size_t)d->size : 1)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (zd_read(*fd, d->off, *buf, (size_t)d->size) < 0) {
+        snprintf(err, errlen, "cannot read the central directory");
+        return -1;
+    }
+    return 0;
+}
+
+int zipdir_has_entry(const char *path, unsigned long long size,
+                     const char *name, char *err, size_t errlen)
+{
+    struct zd_dir d;
+    unsigned char *buf;
+    int fd, rc = -1;
+
+    if (zd_load(path, size, &fd, &d, &buf, err, errlen) == 0)
+        rc = zd_walk(buf, &d, name, err, errlen);
+    free(buf);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+/* ---- reading entries ------------------------------------------------- */
+
+#define ZD_LFH_LEN 30u
+#define ZD_CHUNK (16u * 1024)
+
+/* One entry as the central directory describes it. */
+struct zd_entry {
+    char *name;
+    unsigned flags, method;
+    unsigned long crc;
+    unsigned long long csize, usize, off;
+};
+
+/* The entry at h (whose bounds zd_walk checked), zip64 sizes included. */
+static int zd_entry_parse(const unsigned char *h, struct zd_entry *e,
+                          char *err, size_t errlen)
+{
+    size_t n = zd_u16(h + 28), m = zd_u16(h + 30);
+    const unsigned char *x = h + ZD_CDH_LEN + n, *xend = x + m;
+
+    e->flags = zd_u16(h + 8);
+    e->method = zd_u16(h + 10);
+    e->crc = zd_u32(h + 16);
+    e->csize = zd_u32(h + 20);
+    e->usize = zd_u32(h + 24);
+    e->off = zd_u32(h + 42);
+    if (memchr(h + ZD_CDH_LEN, '\0', n) || !(e->name = strndup((const char *)
+                                                          h + ZD_CDH_LEN, n))) {
+        snprintf(err, errlen, "an entry name holds a NUL byte (or out of memory)");
+        return -1;
+    }
+    /* APPNOTE 4.5.3: the zip64 field holds the saturated values, in order. */
+    while (xend - x >= 4) {
+        unsigned id = zd_u16(x), len = zd_u16(x + 2);
+        const unsigned char *v = x + 4, *vend = v + len;
+
+        if ((size_t)(xend - v) < len)
+            break;
+        if (id == 1) {
+            unsigned long long *f[3] = { &e->usize, &e->csize, &e->off };
+            for (int i = 0; i < 3; i++) {
+                if (*f[i] != 0xffffffffULL)
+                    continue;
+                if (vend - v < 8)
+                    break;
+                *f[i] = zd_u64(v);
+                v += 8;
+            }
+        }
+        x = vend;
+    }
+    if (e->usize == 0xffffffffULL || e->csize == 0xffffffffULL ||
+        e->off == 0xffffffffULL) {
+        snprintf(err, errlen, "%.200s: saturated size without zip64 field",
+                 e->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* Where e's data starts: after its local header, which must be one. */
+static int zd_data_start(int fd, const struct zd_dir *d,
+                         const struct zd_entry *e, unsigned long long *start,
+                         char *err, size_t errlen)
+{
+    unsigned char lh[ZD_LFH_LEN];
+
+    if (e->off > d->off || d->off - e->off < ZD_LFH_LEN ||
+        zd_read(fd, e->off, lh, sizeof(lh)) < 0 ||
+        memcmp(lh, "PK\003\004", 4) != 0) {
+        snprintf(err, errlen, "%.200s: no local header where the directory "
+                 "says", e->name);
+        return -1;
+    }
+    *start = e->off + ZD_LFH_LEN + zd_u16(lh + 26) + zd_u16(lh + 28);
+    if (*start > d->off || e->csize > d->off - *start) {
+        snprintf(err, errlen, "%.200s: data runs into the central directory",
+                 e->name);
+        return -1;
+    }
+    return 0;
+}
+
+struct zd_reader {
+    int fd;
+    unsigned long long left;    /* of max */
+    zipdir_data_cb data;
+    void *arg;
+    unsigned char in[ZD_CHUNK], out[ZD_CHUNK];
+};
+
+/* Hands len inflated bytes on, counting them against the cap. */
+static int zd_emit(struct zd_reader *r, const struct zd_entry *e,
+                   const unsigned char *p, size_t len, unsigned long *crc,
+                   unsigned long long *got, char *err, size_t errlen)
+{
+    if (len > r->left || len > e->usize - *got) {
+        snprintf(err, errlen, "%.200s: inflates to more than %s", e->name,
+                 len > r->left ? "the size checked (a zip bomb?)"
+                               : "its stated size");
+        return -1;
+    }
+    if (len == 0)
+        return 0;               /* len 0 tells the callback the end */
+    r->left -= len;
+    *got += len;
+    *crc = crc32(*crc, p, (uInt)len);
+    return r->data(r->arg, e->name, p, len, err, errlen) ? -2 : 0;
+}
+
+/* Streams one entry's data to r->data.  -1 with err, -2 if the callback
+ * stopped. */
+static int zd_entry_read(struct zd_reader *r, unsigned long long start,
+                         const struct zd_entry *e, char *err, size_t errlen)
+{
+    unsigned long long pos = 0, got = 0;
+    unsigned long crc = crc32(0, Z_NULL, 0);
+    z_stream z;
+    int zrc = Z_OK, rc = -1;
+
+    memset(&z, 0, sizeof(z));
+    if (e->method == 8 && inflateInit2(&z, -MAX_WBITS) != Z_OK) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    while (pos < e->csize && zrc != Z_STREAM_END) {
+        size_t n = e->csize - pos < ZD_CHUNK ? (size_t)(e->csize - pos)
+                                             : ZD_CHUNK;
+        if (zd_read(r->fd, start + pos, r->in, n) < 0) {
+            snprintf(err, errlen, "%.200s: cannot read", e->name);
+            goto out;
+        }
+        pos += n;
+        if (e->method == 0) {
+            if ((rc = zd_emit(r, e, r->in, n, &crc, &got, err, errlen)) < 0)
+                goto out;
+            continue;
+        }
+        z.next_in = r->in;
+        z.avail_in = (uInt)n;
+        do {
+            z.next_out = r->out;
+            z.avail_out = ZD_CHUNK;
+            zrc = inflate(&z, Z_NO_FLUSH);
+            if (zrc != Z_OK && zrc != Z_STREAM_END) {
+                snprintf(err, errlen, "%.200s: bad deflate data", e->name);
+                rc = -1;
+                goto out;
+            }
+            if ((rc = zd_emit(r, e, r->out, ZD_CHUNK - z.avail_out, &crc,
+                              &got, err, errlen)) < 0)
+                goto out;
+        } while (z.avail_in > 0 && zrc != Z_STREAM_END);
+    }
+    rc = -1;
+    if ((e->method == 8 && zrc != Z_STREAM_END) || got != e->usize ||
+        crc != e->crc) {
+        snprintf(err, errlen, "%.200s: data does not match its size or "
+                 "CRC", e->name);
         goto out;
-    if ((buf = malloc(d.size > 0 ? (size_t)d.size : 1)) == NULL) {
+    }
+    rc = r->data(r->arg, e->name, r->out, 0, err, errlen) ? -2 : 0;
+out:
+    if (e->method == 8)
+        inflateEnd(&z);
+    return rc;
+}
+
+/* Reads entry i at h, if wanted. */
+static int zd_entry_visit(struct zd_reader *r, const struct zd_dir *d,
+                          const unsigned char *h, zipdir_want_cb want,
+                          char *err, size_t errlen)
+{
+    struct zd_entry e;
+    unsigned long long start;
+    int rc = -1;
+
+    memset(&e, 0, sizeof(e));
+    if (zd_entry_parse(h, &e, err, errlen) < 0)
+        goto out;
+    if (!want(r->arg, e.name)) {
+        rc = 0;
+        goto out;
+    }
+    if (e.flags & 1) {
+        snprintf(err, errlen, "%.200s: encrypted", e.name);
+        goto out;
+    }
+    if (e.method != 0 && e.method != 8) {
+        snprintf(err, errlen, "%.200s: compression method %u (only stored "
+                 "and deflate are read)", e.name, e.method);
+        goto out;
+    }
+    if (e.method == 0 && e.csize != e.usize) {
+        snprintf(err, errlen, "%.200s: stored with two sizes", e.name);
+        goto out;
+    }
+    if (zd_data_start(r->fd, d, &e, &start, err, errlen) == 0)
+        rc = zd_entry_read(r, start, &e, err, errlen);
+out:
+    free(e.name);
+    return rc;
+}
+
+int zipdir_read_entries(const char *path, unsigned long long size,
+                        unsigned long long max, zipdir_want_cb want,
+                        zipdir_data_cb data, void *arg,
+                        char *err, size_t errlen)
+{
+    struct zd_reader *r = NULL;
+    struct zd_dir d;
+    unsigned char *buf;
+    size_t pos = 0;
+    int fd, rc = -1;
+
+    if (zd_load(path, size, &fd, &d, &buf, err, errlen) < 0 ||
+        zd_walk(buf, &d, "", err, errlen) < 0)
+        goto out;
+    if (!(r = malloc(sizeof(*r)))) {
         snprintf(err, errlen, "out of memory");
         goto out;
     }
-    if (zd_read(fd, d.off, buf, (size_t)d.size) < 0) {
-        snprintf(err, errlen, "cannot read the central directory");
-        goto out;
+    r->fd = fd;
+    r->left = max;
+    r->data = data;
+    r->arg = arg;
+    /* zd_walk checked every entry's bounds. */
+    for (unsigned long long i = 0; i < d.entries; i++) {
+        const unsigned char *h = buf + pos;
+
+        if (zd_entry_visit(r, &d, h, want, err, errlen) < 0)
+            goto out;
+        pos += ZD_CDH_LEN + zd_u16(h + 28) + zd_u16(h + 30) + zd_u16(h + 32);
     }
-    rc = zd_walk(buf, &d, name, err, errlen);
+    rc = 0;
 out:
+    free(r);
     free(buf);
-    close(fd);
+    if (fd >= 0)
+        close(fd);
     return rc;
 }

@@ -15,6 +15,8 @@ T=$(mktemp -d /tmp/rrcloud-test.XXXXXX)
 # Task commands may run as rrcloudd's sandbox_user, who passes through
 # here to the stack's spool (search only, no listing).
 chmod o+x "$T"
+. "$top_srcdir/tests/integration/sanlog.sh"
+san_setup "$T/san"
 
 skip() { echo "SKIP: $*"; exit 77; }
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -80,6 +82,14 @@ finish() {
     fi
     stack_stop
     for p in ${EXTRA_PIDS:-}; do kill "$p" 2>/dev/null; done
+    # Their reports are written as they exit.
+    for p in ${EXTRA_PIDS:-}; do
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
+            sleep 0.1; i=$((i + 1))
+        done
+    done
+    san_check || fail "sanitizer reports (above) from the programs under test"
     if [ "$failures" -gt 0 ]; then
         echo "--- logs in $T"
         for f in "$T"/stack/log/*.log; do

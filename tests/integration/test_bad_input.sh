@@ -145,6 +145,26 @@ with zipfile.ZipFile(sys.argv[1], "w") as z:
     z.writestr("notes/3D/3dmodel.model.txt", "not the model part")' "$T/plain.zip"
 rej "plain zip named cube.3mf" 415 "fileIn0|not a 3MF model|3D/3dmodel.model" \
     -F service=prusa-slicer -F "fileIn0=@$T/plain.zip;filename=cube.3mf" "$BASE/"
+# post_process as the slicers read it: after whitespace Boost trims, in a
+# 3MF's PrusaSlicer config (deflated), in an AMF's metadata
+printf 'layer_height = 0.2\n\vpost_process = /usr/bin/touch %s/pp\n' "$T" >"$T/vt.ini"
+rej "config with VT before post_process" 415 "fileIn0|post_process (line 2)" \
+    -F service=slic3r -F prearg0=--load= -F "fileIn0=@$T/vt.ini" \
+    -F "fileIn1=@$D/cube.stl" "$BASE/"
+python3 -c 'import sys, zipfile
+src = zipfile.ZipFile(sys.argv[1])
+with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
+    for i in src.infolist():
+        z.writestr(i, src.read(i))
+    z.writestr("Metadata/Slic3r_PE.config", "; layer_height = 0.2\n"
+               "; post_process = /usr/bin/touch " + sys.argv[3] + "\n")' \
+    "$D/cube.3mf" "$T/evil.3mf" "$T/pp"
+rej "3MF whose Slic3r_PE.config sets post_process" 415 \
+    "fileIn0|Metadata/Slic3r_PE.config line 2 sets post_process" \
+    -F service=prusa-slicer -F "fileIn0=@$T/evil.3mf" "$BASE/"
+printf '<?xml version="1.0"?>\n<amf unit="mm">\n<metadata type="slic3r.post_process">/usr/bin/touch %s/pp</metadata>\n</amf>\n' "$T" >"$T/evil.amf"
+rej "AMF whose metadata sets post_process" 415 "fileIn0|line 3 sets post_process" \
+    -F service=slic3r -F "fileIn0=@$T/evil.amf" "$BASE/"
 rej "request Content-Type" 415 "Content-Type" -H 'Content-Type: text/xml' \
     --data '<x/>' "$BASE/"
 

@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_hardening.sh - what an attacker tried, refused: a weak token in the
-# conf stops start-up and says why; the database is private and the spool
+# conf stops start-up and says why, so does a slicer service that does not
+# force --post-process; the database is private and the spool
 # has nothing for other users; wrong tokens in a row get 429 for that
 # address only, while a right token from another address still works.
 . "$(dirname "$0")/lib.sh"
@@ -31,6 +32,18 @@ STACK_CONF_EXTRA="admin_token = adm-short" "$top_srcdir/scripts/stack.sh" \
 expect_eq "a stack with a weak admin_token does not start" 1 $?
 expect_contains "and says why" "$(cat "$T/out")" "admin_token: entry 1 is 9 characters; a token needs at least 32"
 "$top_srcdir/scripts/stack.sh" stop "$T/weak" >/dev/null 2>&1
+
+# --- a slicer service that does not force --post-process is refused at load -----
+mkdir -p "$T/svc"
+printf 'cmd = prusa-slicer --export-gcode\ninputTypes = stl, 3mf\n' >"$T/svc/myslicer.conf"
+printf 'services_dir = %s\n' "$T/svc" >"$T/svc.conf"
+"$builddir/rrcloud-fcgi" -c "$T/svc.conf" >"$T/out" 2>&1
+expect_eq "rrcloud-fcgi with a slicer service without --post-process exits 1" 1 $?
+expect_contains "it names the file and the flag" "$(cat "$T/out")" \
+    "myslicer.conf: cmd: a slicer service must force --post-process"
+"$builddir/rrcloudd" -f -c "$T/svc.conf" >"$T/out" 2>&1
+expect_eq "rrcloudd refuses it too" 1 $?
+expect_contains "rrcloudd names the file" "$(cat "$T/out")" "myslicer.conf"
 
 # --- the real stack --------------------------------------------------------------
 STACK_CONF_EXTRA="admin_token = $ADMIN

@@ -18,9 +18,14 @@ command -v curl >/dev/null 2>&1 || { echo "SKIP: curl missing"; exit 77; }
 
 TMP=$(mktemp -d) || exit 1
 PIDS=""
+. "$(dirname "$0")/sanlog.sh"
+san_setup "$TMP/san"
 cleanup() {
-    for p in $PIDS; do kill "$p" 2>/dev/null; done
+    rc=$?
+    for p in $PIDS; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    san_check || { echo "not ok - sanitizer reports (above)"; rc=1; }
     rm -rf "$TMP"
+    exit "$rc"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
@@ -334,7 +339,7 @@ check "--klippy-shutdown-rate=1: the print ends in a shutdown" \
 
 for p in $PIDS; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
 PIDS=""
-check "no sanitizer reports" eval '! grep -qE "Sanitizer|runtime error" "$TMP"/*.err'
+check "no sanitizer reports (sanlog.sh)" san_check
 
 echo "1..$n"
 [ "$fails" -eq 0 ] || { echo "# $fails failed"; exit 1; }

@@ -15,6 +15,7 @@ int main(void)
         kv_suite,
         filetype_suite,
         zipdir_suite,
+        cfgscan_suite,
         service_suite,
         runner_suite,
         notify_suite,

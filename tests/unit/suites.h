@@ -9,6 +9,7 @@ Suite *form_suite(void);
 Suite *kv_suite(void);
 Suite *filetype_suite(void);
 Suite *zipdir_suite(void);
+Suite *cfgscan_suite(void);
 Suite *service_suite(void);
 Suite *runner_suite(void);
 Suite *notify_suite(void);

@@ -266,6 +266,14 @@ START_TEST(test_config)
     ck_assert_int_eq(check_buf(evil, strlen(evil), "ini"), -1);
     assert_err("post_process");
     ck_assert_int_eq(check_buf(evil, strlen(evil), "conf"), -1);
+    /* what Boost's ini reader trims, and a CR another reader splits at */
+    ck_assert_int_eq(check_buf("\vpost_process = /usr/bin/touch\n", 31, "ini"),
+                     -1);
+    assert_err("post_process (line 1)");
+    ck_assert_int_eq(check_buf("a = 1\rpost_process = touch\n", 27, "ini"), -1);
+    ck_assert_int_eq(check_buf("a = 1\r\nPOST_PROCESS = touch\n", 28, "ini"),
+                     -1);
+    assert_err("post_process (line 2)");
     ck_assert_int_eq(check_buf(junk, strlen(junk), "ini"), -1);
     assert_err("not a slicer config");
     ck_assert_int_eq(check_buf(png_head, sizeof(png_head), "ini"), -1);

@@ -719,6 +719,41 @@ START_TEST(test_fail_log)
 }
 END_TEST
 
+/* A slicer service without a forced --post-process cannot load: the
+ * slicer would run post_process from a client's config or 3MF. */
+START_TEST(test_slicer_needs_post_process)
+{
+    struct service_registry *reg;
+
+    assert_load_fails("ps.conf", "cmd = prusa-slicer --export-gcode\n"
+                      "inputTypes = stl, 3mf\n", "must force --post-process");
+    assert_load_fails("s3.conf", "cmd = /opt/bin/Slic3r --no-gui\n"
+                      "inputTypes = stl\n", "must force --post-process");
+    assert_load_fails("fp.conf", "cmd = flatpak run com.prusa3d.PrusaSlicer\n"
+                      "inputTypes = stl\n", "must force --post-process");
+    /* "--post-process=" takes the next word: no forced value */
+    assert_load_fails("ss.conf", "cmd = superslicer --post-process=\n"
+                      "inputTypes = stl\n", "must force --post-process");
+    /* a wrapper declared a slicer */
+    assert_load_fails("w.conf", "cmd = slice-wrapper\nslicer = yes\n"
+                      "inputTypes = stl\n", "must force --post-process");
+    /* an options pattern a client could use to set it */
+    assert_load_fails("o.conf", "cmd = prusa-slicer --post-process=/bin/true\n"
+                      "inputTypes = stl\noptions = --*\n",
+                      "would let a client set --post-process");
+    assert_load_fails("n.conf", "cmd = slic3r --post-process=/bin/true\n"
+                      "inputTypes = stl\nnativeArgs = --post\n",
+                      "would let a client set --post-process");
+
+    write_conf("ok.conf", "cmd = prusa-slicer --post-process /bin/true\n"
+               "inputTypes = stl\noptions = --layer-height=*\n");
+    reg = service_registry_load(tmpdir, err, sizeof(err));
+    ck_assert_msg(reg != NULL, "%s", err);
+    service_registry_free(reg);
+    remove_conf("ok.conf");
+}
+END_TEST
+
 START_TEST(test_load_errors)
 {
     assert_load_fails("x.conf", "cmd = tool\ninputTypes = stl\ntimout = 5\n",
@@ -955,6 +990,7 @@ Suite *service_suite(void)
     tcase_add_checked_fixture(conf_tc, tmp_setup, tmp_teardown);
     tcase_add_test(conf_tc, test_load_custom);
     tcase_add_test(conf_tc, test_load_errors);
+    tcase_add_test(conf_tc, test_slicer_needs_post_process);
     tcase_add_test(conf_tc, test_fail_log);
     tcase_add_test(conf_tc, test_load_dir_errors);
     tcase_add_test(conf_tc, test_load_sandbox_keys);

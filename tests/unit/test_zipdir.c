@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "services/filetype.h"
 #include "services/zipdir.h"
@@ -60,8 +61,8 @@ static void set32(unsigned char *p, unsigned long v)
 }
 
 /* A stored (uncompressed) zip of the named entries, each holding its own
- * name as content; comment ends the file.  CRCs are left 0: nothing here
- * decompresses. */
+ * name as content (with its CRC: the 3MF check reads the parts that may
+ * hold settings); comment ends the file. */
 static void make_zip(struct zip *z, const char *const *names,
                      const char *comment)
 {
@@ -75,7 +76,8 @@ static void make_zip(struct zip *z, const char *const *names,
         offs[i] = (unsigned long)z->n;
         zput(z, "PK\003\004", 4);
         z16(z, 20); z16(z, 0); z16(z, 0); z16(z, 0); z16(z, 0);
-        z32(z, 0); z32(z, (unsigned long)len); z32(z, (unsigned long)len);
+        z32(z, crc32(0, (const unsigned char *)names[i], (unsigned)len));
+        z32(z, (unsigned long)len); z32(z, (unsigned long)len);
         z16(z, (unsigned)len); z16(z, 0);
         zput(z, names[i], len);
         zput(z, names[i], len);
@@ -86,7 +88,8 @@ static void make_zip(struct zip *z, const char *const *names,
 
         zput(z, "PK\001\002", 4);
         z16(z, 20); z16(z, 20); z16(z, 0); z16(z, 0); z16(z, 0); z16(z, 0);
-        z32(z, 0); z32(z, (unsigned long)len); z32(z, (unsigned long)len);
+        z32(z, crc32(0, (const unsigned char *)names[i], (unsigned)len));
+        z32(z, (unsigned long)len); z32(z, (unsigned long)len);
         z16(z, (unsigned)len); z16(z, 0); z16(z, 0); z16(z, 0); z16(z, 0);
         z32(z, 0); z32(z, offs[i]);
         zput(z, names[i], len);
