@@ -64,13 +64,6 @@ void req_set_format(struct req *r, const char *value)
     (void)value;
 }
 
-const char *req_param(const struct req *r, const char *name)
-{
-    (void)r;
-    (void)name;
-    return NULL;
-}
-
 long req_read(struct req *r, char *data, size_t len)
 {
     size_t n = body_len - body_off;

@@ -17,7 +17,7 @@
 #include <string.h>
 
 static struct app app;
-static struct worker wk = { &app, NULL };
+static struct worker wk = { .app = &app };
 
 static void read_fields(struct req *r, json_t *o)
 {

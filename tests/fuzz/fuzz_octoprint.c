@@ -26,7 +26,7 @@
 #define CTYPE "multipart/form-data; boundary=rrfuzz"
 
 static struct app app;
-static struct worker wk = { &app, NULL };
+static struct worker wk = { .app = &app };
 static struct auth_caller caller;
 static unsigned long runs;
 
