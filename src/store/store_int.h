@@ -1,6 +1,6 @@
 /*
- * store_int.h - helpers shared by store.c and store_notify.c (tasks and
- * their notifier deliveries).  Private to them.
+ * store_int.h - helpers shared by store.c, store_tasks.c and
+ * store_notify.c (tasks and their notifier deliveries).  Private to them.
  */
 #ifndef RR_STORE_INT_H
 #define RR_STORE_INT_H
