@@ -1,7 +1,7 @@
 /*
- * store_fleet_int.h - helpers shared by the store_fleet*.c files (printers,
- * frontends, queues, keys, events, metrics, jobs, blobs, attempts,
- * scheduling).  Private to them.
+ * store_fleet_int.h - the SQL helper layer (store_sf.c) and helpers shared
+ * by the store_fleet*.c files (printers, frontends, queues, keys, events,
+ * metrics, jobs, blobs, attempts, scheduling).  Private to the store.
  */
 #ifndef RR_STORE_FLEET_INT_H
 #define RR_STORE_FLEET_INT_H
