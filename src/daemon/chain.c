@@ -8,14 +8,59 @@
 #include "store/store_fleet.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* Hard-links prev's output into next's directory under the input name
- * next's argv expects (in0.<type>).  A link left by an end that was
- * recorded but rolled back is replaced. */
+/* Copies prev's output into next's directory under the input name next's
+ * argv expects (in0.<type>).  A copy, not a link: prev ran as the sandbox
+ * user, and one inode shared with next's input (and, for a print stage,
+ * the blob) would stay writable by it.  The output is opened without
+ * following a link and must be a regular file.  A copy left by an end
+ * that was recorded but rolled back is replaced. */
+static int chain_copy(const char *from, const char *to)
+{
+    char buf[65536];
+    struct stat sb;
+    ssize_t n;
+    int in, out = -1, rc = -1, e;
+
+    in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (in < 0)
+        return -1;
+    if (fstat(in, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        errno = EINVAL;
+        goto out;
+    }
+    if (unlink(to) < 0 && errno != ENOENT)
+        goto out;
+    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+               0640);
+    if (out < 0)
+        goto out;
+    while ((n = read(in, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || rr_write_all(out, buf, (size_t)n) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    e = errno;
+    if (out >= 0 && close(out) < 0 && rc == 0) {
+        e = errno;
+        rc = -1;
+    }
+    if (rc < 0 && out >= 0)
+        unlink(to);
+    close(in);
+    errno = e;
+    return rc;
+}
+
 static int chain_pass(const char *spool, const struct task *prev,
                       const struct task *next, char *why, size_t len)
 {
@@ -33,9 +78,7 @@ static int chain_pass(const char *spool, const struct task *prev,
         rr_fmt(why, len, "spool path too long");
         return -1;
     }
-    if (link(from, to) == 0)
-        return 0;
-    if (errno == EEXIST && unlink(to) == 0 && link(from, to) == 0)
+    if (chain_copy(from, to) == 0)
         return 0;
     rr_fmt(why, len, "cannot pass %s to stage %d: %s", prev->out_name,
            next->stage, strerror(errno));
@@ -43,8 +86,8 @@ static int chain_pass(const char *spool, const struct task *prev,
 }
 
 /* fleet: a print stage's job from its fields (job_spec, JSON, checked at
- * submission) and its input, the G-code chain_pass gave it, hard-linked
- * into the blob store (SPOOL/tmp first, as fleet_print.c does): the stage
+ * submission) and its input, the G-code chain_pass gave it, copied into
+ * the blob store (a blob of its own inode, never a link): the stage
  * becomes the print task of that job, which the fleet takes from here.
  * 0, -1 with why, or a store error (-2). */
 static int chain_print(struct store *st, const char *spool,
@@ -52,12 +95,12 @@ static int chain_print(struct store *st, const char *spool,
 {
     struct fleet_job_spec spec;
     struct fleet_job_file file;
-    char from[4096], tmp[4096], name[64];
+    char from[4096], name[64];
     json_t *o = json_loads(next->job_spec, 0, NULL);
     json_int_t printer = 0;
     const char *queue = "", *material = "", *colour = "", *profile = "";
     long long id;
-    int fd, rc = -1;
+    int rc = -1;
 
     memset(&spec, 0, sizeof(spec));
     memset(&file, 0, sizeof(file));
@@ -71,15 +114,8 @@ static int chain_print(struct store *st, const char *spool,
     }
     if (spool_task_file(spool, next->id, next->inputs, from,
                         sizeof(from)) < 0 ||
-        (fd = spool_tmp_open(spool, tmp, sizeof(tmp))) < 0)
+        fleet_blob_copy(spool, from, file.sha256, &file.size) < 0)
         goto fail_file;
-    close(fd);
-    if (unlink(tmp) < 0 || link(from, tmp) < 0)
-        goto fail_file;
-    if (fleet_blob_import(spool, tmp, file.sha256, &file.size) < 0) {
-        unlink(tmp);
-        goto fail_file;
-    }
     rr_fmt(file.filename, sizeof(file.filename), "%s", next->inputs);
     rr_fmt(file.profile, sizeof(file.profile), "%s", profile);
     rr_fmt(name, sizeof(name), "task %s", next->id);
