@@ -22,8 +22,9 @@ SVC=$T/services
 mkdir -p "$SVC"
 cp "$SRCDIR"/services/*.conf "$SVC/"
 cat >"$SVC/escape.pl" <<'EOF'
-# escape.pl WHAT-FILE: tries "read PATH", "write PATH", "connect PORT" or
-# "signal PID" (signal 0: only whether a signal would go through).
+# escape.pl WHAT-FILE: tries "read PATH", "write PATH", "connect PORT",
+# "chmod" (its directory 03777, a file 0666) or "signal PID" (signal 0:
+# only whether a signal would go through).
 open(my $in, '<', $ARGV[0]) or die "input: $!\n";
 my ($what, $arg) = split ' ', scalar(<$in>);
 if ($what eq 'read') {
@@ -42,6 +43,13 @@ if ($what eq 'read') {
     connect($s, Socket::pack_sockaddr_in($arg, Socket::inet_aton('127.0.0.1')))
         or die "connect 127.0.0.1:$arg: $!\n";
     print "connected to $arg\n";
+} elsif ($what eq 'chmod') {
+    # Landlock does not govern chmod: open the directory and a file to all.
+    open(my $f, '>', 'open.txt') or die "write open.txt: $!\n";
+    close($f);
+    chmod(0666, 'open.txt') or die "chmod open.txt: $!\n";
+    chmod(03777, '.') or die "chmod .: $!\n";
+    print "opened\n";
 } elsif ($what eq 'signal') {
     kill(0, $arg) or die "signal $arg: $!\n";
     print "may signal $arg\n";
@@ -171,6 +179,12 @@ refused "a signal to rrcloudd" "$id" "signal $dpid: Operation not permitted"
 check "rrcloudd is still running" kill -0 "$dpid"
 
 section "the task directory is rrcloudd's again after the run"
+id=$(try chmod)
+expect_eq "a task that opens its directory to all completes" complete "$(jget "$id" status)"
+expect_eq "its directory's mode is reset (no o+w, setgid or sticky)" 750 \
+    "$(stat -c %a "$STACK/spool/tasks/$id")"
+expect_eq "its file's mode is reset (no o+w)" 640 \
+    "$(stat -c %a "$STACK/spool/tasks/$id/open.txt")"
 expect_eq "no file of the sandbox user left" "" \
     "$(find "$STACK/spool/tasks" -user nobody 2>/dev/null | head -n 3)"
 
