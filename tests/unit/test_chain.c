@@ -279,7 +279,10 @@ START_TEST(test_complete_passes_on)
     ck_assert_int_eq(spool_task_file(spool, stages[1].id, "in0.txt", path,
                                      sizeof(path)), 0);
     ck_assert_int_eq(stat(path, &b), 0);
-    ck_assert(a.st_ino == b.st_ino);
+    /* a copy: the sandbox user who wrote out cannot write stage 1's input */
+    ck_assert(a.st_ino != b.st_ino);
+    ck_assert_int_eq(a.st_nlink, 1);
+    ck_assert_int_eq(a.st_size, b.st_size);
     ck_assert_int_eq(due_calls().n, 0);
     ck_assert_int_eq(store_task_claim(st, &t), 0);
     ck_assert_str_eq(t.id, stages[1].id);
@@ -341,7 +344,7 @@ START_TEST(test_failure_ends_chain)
 }
 END_TEST
 
-/* A missing output (the link fails) ends the chain instead of running
+/* A missing output (the copy fails) ends the chain instead of running
  * the next stage without its input. */
 START_TEST(test_missing_output_ends_chain)
 {
@@ -359,6 +362,30 @@ START_TEST(test_missing_output_ends_chain)
     ck_assert_ptr_nonnull(strstr(t.reason, "cannot pass out to stage 1"));
     task_clear(&t);
     ck_assert_int_eq(store_task_claim(st, &t), STORE_NOTFOUND);
+}
+END_TEST
+
+/* An output that is a symbolic link (to a file only root may read) is
+ * not followed: the chain ends. */
+START_TEST(test_linked_output_ends_chain)
+{
+    struct task t;
+    char path[512];
+
+    make_chain(NULL);
+    ck_assert_int_eq(spool_task_file(spool, stages[0].id, "out", path,
+                                     sizeof(path)), 0);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(symlink("/etc/hostname", path), 0);
+    ck_assert_int_eq(runner_record_end(st, spool, stages[0].id,
+                                       TASK_COMPLETE, 0, NULL, 1, NULL), 0);
+    t = get(1);
+    ck_assert_int_eq(t.status, TASK_CANCELLED);
+    ck_assert_ptr_nonnull(strstr(t.reason, "cannot pass out to stage 1"));
+    task_clear(&t);
+    ck_assert_int_eq(spool_task_file(spool, stages[1].id, "in0.txt", path,
+                                     sizeof(path)), 0);
+    ck_assert_int_ne(access(path, F_OK), 0);
 }
 END_TEST
 
@@ -478,6 +505,7 @@ Suite *chain_suite(void)
     tcase_add_test(tc, test_last_stage_calls_once);
     tcase_add_test(tc, test_failure_ends_chain);
     tcase_add_test(tc, test_missing_output_ends_chain);
+    tcase_add_test(tc, test_linked_output_ends_chain);
     tcase_add_test(tc, test_cancel);
     tcase_add_test(tc, test_cancel_queued);
     tcase_add_test(tc, test_caps_first_stage);
