@@ -128,19 +128,33 @@ static int chain_print(struct store *st, const char *spool,
     spec.owner = next->owner;
     spec.files = &file;
     spec.nfiles = 1;
-    if (store_blob_put(st, file.sha256, file.size, rr_now()) < 0) {
+    /* What store_job_create_tx refuses with -1, like a store error: said
+     * here, it ends the chain instead of being retried forever. */
+    if (spec.copies < 1 || (!*queue && !printer)) {
+        rr_fmt(why, len, "stage %d: no copies, or neither queue nor "
+               "printer", next->stage);
+        goto out;
+    }
+    if (store_blob_put(st, file.sha256, file.size, rr_now()) < 0 ||
+        store_savepoint(st) < 0) {
         rc = -2;
         goto out;
     }
     rc = store_job_create_tx(st, &spec, rr_now(), &id);
-    if (rc == STORE_NOTFOUND) {
+    if (rc != 0)
+        store_savepoint_undo(st);   /* no half a job */
+    else if (store_savepoint_release(st) < 0)
+        rc = -2;
+    if (rc == STORE_NOTFOUND)
         rr_fmt(why, len, "stage %d: queue %s or printer %lld went away",
                next->stage, queue, (long long)printer);
-        rc = -1;
-        goto out;
-    }
-    if (rc < 0) {
-        rc = -2;
+    else if (rc > 0)
+        rr_fmt(why, len, "stage %d: the print job was refused: %s",
+               next->stage, store_errmsg(st));
+    if (rc != 0) {
+        /* a refusal repeats: the chain ends with why; a store error is
+         * retried with the whole end */
+        rc = rc > 0 ? -1 : -2;
         goto out;
     }
     log_info("task %s: print job %lld", next->id, id);

@@ -389,6 +389,36 @@ START_TEST(test_linked_output_ends_chain)
 }
 END_TEST
 
+/* A print stage whose job the store refuses as invalid (no copies) ends
+ * the chain with the reason: retried, it would be refused forever. */
+START_TEST(test_refused_print_ends_chain)
+{
+    static const struct store_task_caps none;
+    enum store_cap which;
+    struct task t;
+    char path[512];
+    FILE *f;
+
+    fill_chain(NULL, "ip:127.0.0.1");
+    stages[1].job_spec = (char *)"{\"queue\": \"\", \"printer\": 7, "
+        "\"copies\": 0, \"priority\": 0, \"material\": \"\", "
+        "\"colour\": \"\", \"profile\": \"\"}";
+    ck_assert_int_eq(insert_chain(&none, &which), 0);
+    ck_assert_int_eq(spool_task_file(spool, stages[0].id, "out", path,
+                                     sizeof(path)), 0);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("G28\n", f);
+    fclose(f);
+    ck_assert_int_eq(runner_record_end(st, spool, stages[0].id,
+                                       TASK_COMPLETE, 0, NULL, 4, NULL), 0);
+    t = get(1);
+    ck_assert_int_eq(t.status, TASK_CANCELLED);
+    ck_assert_ptr_nonnull(strstr(t.reason, "no copies"));
+    task_clear(&t);
+}
+END_TEST
+
 /* A client's cancel: waiting stages now, the busy one through the
  * runner, whose end makes the one call. */
 START_TEST(test_cancel)
@@ -506,6 +536,7 @@ Suite *chain_suite(void)
     tcase_add_test(tc, test_failure_ends_chain);
     tcase_add_test(tc, test_missing_output_ends_chain);
     tcase_add_test(tc, test_linked_output_ends_chain);
+    tcase_add_test(tc, test_refused_print_ends_chain);
     tcase_add_test(tc, test_cancel);
     tcase_add_test(tc, test_cancel_queued);
     tcase_add_test(tc, test_caps_first_stage);
