@@ -419,6 +419,37 @@ START_TEST(test_refused_print_ends_chain)
 }
 END_TEST
 
+static int count_task(void *arg, const struct task *t)
+{
+    (void)t;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* Purge leaves an ended stage while a later one is open: the first
+ * stage's id names the chain. */
+START_TEST(test_purge_waits_for_chain)
+{
+    struct task t;
+    int n = 0, ended, busy;
+
+    make_chain(NULL);
+    ck_assert_int_eq(store_task_claim(st, &t), 0);
+    task_clear(&t);
+    ck_assert_int_eq(runner_record_end(st, spool, stages[0].id,
+                                       TASK_COMPLETE, 0, NULL, 13, NULL), 0);
+    ck_assert_int_eq(store_task_expired(st, rr_now() + 100, 10, count_task,
+                                        &n), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(store_chain_cancel_open(st, stages[0].chain, "test",
+                                             &ended, &busy), 0);
+    n = 0;
+    ck_assert_int_eq(store_task_expired(st, rr_now() + 100, 10, count_task,
+                                        &n), 0);
+    ck_assert_int_eq(n, 3);
+}
+END_TEST
+
 /* A client's cancel: waiting stages now, the busy one through the
  * runner, whose end makes the one call. */
 START_TEST(test_cancel)
@@ -537,6 +568,7 @@ Suite *chain_suite(void)
     tcase_add_test(tc, test_missing_output_ends_chain);
     tcase_add_test(tc, test_linked_output_ends_chain);
     tcase_add_test(tc, test_refused_print_ends_chain);
+    tcase_add_test(tc, test_purge_waits_for_chain);
     tcase_add_test(tc, test_cancel);
     tcase_add_test(tc, test_cancel_queued);
     tcase_add_test(tc, test_caps_first_stage);
