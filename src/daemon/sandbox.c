@@ -529,8 +529,10 @@ int sandbox_plan_build(const struct sandbox *sb, const struct sandbox_svc *svc,
             sb_allow(p, dir, SB_FS_WRITE, 1, NULL, err, errlen) < 0 ||
             sb_allow_list(p, (const char *const *)svc->read, SB_FS_READ, 0,
                           err, errlen) < 0 ||
-            sb_allow_list(p, (const char *const *)svc->write,
-                          SB_FS_WRITE | SB_FS_READ, 0, err, errlen) < 0)
+            /* read and write, never execute: what is written there
+             * could be run */
+            sb_allow_list(p, (const char *const *)svc->write, SB_FS_WRITE,
+                          0, err, errlen) < 0)
             return -1;
     }
     /* Without Landlock the devices still need their group. */

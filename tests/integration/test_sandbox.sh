@@ -23,8 +23,8 @@ mkdir -p "$SVC"
 cp "$SRCDIR"/services/*.conf "$SVC/"
 cat >"$SVC/escape.pl" <<'EOF'
 # escape.pl WHAT-FILE: tries "read PATH", "write PATH", "connect PORT",
-# "chmod" (its directory 03777, a file 0666) or "signal PID" (signal 0:
-# only whether a signal would go through).
+# "chmod" (its directory 03777, a file 0666), "exec PATH" or "signal PID"
+# (signal 0: only whether a signal would go through).
 open(my $in, '<', $ARGV[0]) or die "input: $!\n";
 my ($what, $arg) = split ' ', scalar(<$in>);
 if ($what eq 'read') {
@@ -50,6 +50,8 @@ if ($what eq 'read') {
     chmod(0666, 'open.txt') or die "chmod open.txt: $!\n";
     chmod(03777, '.') or die "chmod .: $!\n";
     print "opened\n";
+} elsif ($what eq 'exec') {
+    exec($arg) or die "exec $arg: $!\n";
 } elsif ($what eq 'signal') {
     kill(0, $arg) or die "signal $arg: $!\n";
     print "may signal $arg\n";
@@ -66,6 +68,15 @@ noOutput = yes
 inputTypes = txt
 timeout = 30
 EOF
+# escapew: escape with a sandboxWrite directory holding a program that
+# everyone may run (outside $T, which the sandbox user cannot enter).
+WDIR=$(mktemp -d /tmp/rrcloud-wdir.XXXXXX)
+chmod 755 "$WDIR"
+printf '#!/bin/sh\necho ran\n' >"$WDIR/run.sh"
+chmod 755 "$WDIR/run.sh"
+sed -e 's/^description = .*/description = escape with a sandboxWrite (test service)/' \
+    "$SVC/escape.conf" >"$SVC/escapew.conf"
+echo "sandboxWrite = $WDIR" >>"$SVC/escapew.conf"
 STACK_SERVICES_DIR=$SVC
 export STACK_SERVICES_DIR
 failures=1   # lib.sh's finish would report a stack that did not start as passed
@@ -169,6 +180,12 @@ for f in "$T/escaped" "$STACK/spool/tasks/$other/escaped" /tmp/rrcloud-escaped-$
     refused "write $f" "$id" "write $f: Permission denied"
     check "$f was not written" [ ! -e "$f" ]
 done
+
+section "a sandboxWrite path is written, never executed from"
+printf 'exec %s\n' "$WDIR/run.sh" >"$T/what.txt"
+id=$(run escapew "$T/what.txt")
+refused "exec from a sandboxWrite path" "$id" "exec $WDIR/run.sh: Permission denied"
+rm -rf "$WDIR"
 
 section "network and signals"
 id=$(try connect "$PORT")
