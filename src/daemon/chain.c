@@ -91,7 +91,8 @@ static int chain_pass(const char *spool, const struct task *prev,
  * becomes the print task of that job, which the fleet takes from here.
  * 0, -1 with why, or a store error (-2). */
 static int chain_print(struct store *st, const char *spool,
-                       const struct task *next, char *why, size_t len)
+                       const struct task *next, const struct chain_prep *prep,
+                       char *why, size_t len)
 {
     struct fleet_job_spec spec;
     struct fleet_job_file file;
@@ -112,10 +113,14 @@ static int chain_print(struct store *st, const char *spool,
         rr_fmt(why, len, "stage %d: unreadable job fields", next->stage);
         goto out;
     }
-    if (spool_task_file(spool, next->id, next->inputs, from,
-                        sizeof(from)) < 0 ||
-        fleet_blob_copy(spool, from, file.sha256, &file.size) < 0)
+    if (prep && prep->print) {
+        memcpy(file.sha256, prep->sha256, sizeof(file.sha256));
+        file.size = prep->size;
+    } else if (spool_task_file(spool, next->id, next->inputs, from,
+                               sizeof(from)) < 0 ||
+               fleet_blob_copy(spool, from, file.sha256, &file.size) < 0) {
         goto fail_file;
+    }
     rr_fmt(file.filename, sizeof(file.filename), "%s", next->inputs);
     rr_fmt(file.profile, sizeof(file.profile), "%s", profile);
     rr_fmt(name, sizeof(name), "task %s", next->id);
@@ -183,7 +188,8 @@ static void chain_reason(const struct task *t, enum task_status status,
  * or the next was cancelled), -1 on a store error; why gets the reason a
  * pass failed. */
 static int chain_advance(struct store *st, const char *spool,
-                         const struct task *t, char *why, size_t len)
+                         const struct task *t, const struct chain_prep *prep,
+                         char *why, size_t len)
 {
     struct task next;
     int rc = store_chain_next(st, t, &next);
@@ -195,11 +201,18 @@ static int chain_advance(struct store *st, const char *spool,
     rc = 0;
     if (next.status != TASK_QUEUED || next.kind != TASK_KIND_HELD)
         goto out;
-    if (chain_pass(spool, t, &next, why, len) < 0)
+    /* Prepared before the transaction for this same next stage: done. */
+    if (!prep || strcmp(prep->next_id, next.id) != 0) {
+        prep = NULL;
+        if (chain_pass(spool, t, &next, why, len) < 0)
+            goto out;
+    } else if (prep->failed) {
+        rr_fmt(why, len, "%s", prep->why);
         goto out;
+    }
     if (next.job_spec) {
         /* fleet: -1 ends the chain with why, -2 is the store's error */
-        rc = chain_print(st, spool, &next, why, len);
+        rc = chain_print(st, spool, &next, prep, why, len);
         if (rc == -1) {
             rc = 0;
             goto out;
@@ -222,9 +235,39 @@ out:
     return rc;
 }
 
+void chain_prepare(struct store *st, const char *spool, const char *id,
+                   enum task_status status, struct chain_prep *p)
+{
+    struct task t, next;
+    char path[4096];
+
+    memset(p, 0, sizeof(*p));
+    memset(&next, 0, sizeof(next));
+    if (status != TASK_COMPLETE || store_task_get(st, id, &t) != 0)
+        return;
+    if (!t.chain[0] || store_chain_next(st, &t, &next) != 0 ||
+        next.status != TASK_QUEUED || next.kind != TASK_KIND_HELD)
+        goto out;
+    rr_fmt(p->next_id, sizeof(p->next_id), "%s", next.id);
+    if (chain_pass(spool, &t, &next, p->why, sizeof(p->why)) < 0) {
+        p->failed = 1;
+        goto out;
+    }
+    /* A failed blob copy is left to chain_print, which says why. */
+    if (next.job_spec &&
+        spool_task_file(spool, next.id, next.inputs, path,
+                        sizeof(path)) == 0 &&
+        fleet_blob_copy(spool, path, p->sha256, &p->size) == 0)
+        p->print = 1;
+out:
+    task_clear(&next);
+    task_clear(&t);
+}
+
 int chain_task_end(struct store *st, const char *spool, const char *id,
                    enum task_status status, const char *reason,
-                   char *notify_id, int *notify)
+                   const struct chain_prep *prep, char *notify_id,
+                   int *notify)
 {
     char why[512] = "", why_all[768];
     struct task t;
@@ -238,7 +281,7 @@ int chain_task_end(struct store *st, const char *spool, const char *id,
     *notify = 0;
     rr_fmt(notify_id, RR_ID_LEN, "%s", t.chain);
     if (status == TASK_COMPLETE) {
-        rc = chain_advance(st, spool, &t, why, sizeof(why));
+        rc = chain_advance(st, spool, &t, prep, why, sizeof(why));
         if (rc != 0)
             goto out;
         if (why[0])

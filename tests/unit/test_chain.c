@@ -8,6 +8,7 @@
  * ask for one (fcgi/chainform.c).
  */
 #include "common/util.h"
+#include "daemon/chain.h"
 #include "daemon/runner.h"
 #include "fcgi/chainform.h"
 #include "services/service.h"
@@ -450,6 +451,41 @@ START_TEST(test_purge_waits_for_chain)
 }
 END_TEST
 
+/* The copy is made before the end's transaction: with the output gone
+ * once prepared, the end inside the transaction still passes it on. */
+START_TEST(test_prepared_before_transaction)
+{
+    struct chain_prep prep;
+    struct task t;
+    char path[512], call_id[RR_ID_LEN];
+    int call = -1;
+
+    make_chain(NULL);
+    ck_assert_int_eq(store_task_claim(st, &t), 0);
+    task_clear(&t);
+    chain_prepare(st, spool, stages[0].id, TASK_COMPLETE, &prep);
+    ck_assert_str_eq(prep.next_id, stages[1].id);
+    ck_assert_int_eq(prep.failed, 0);
+    ck_assert_int_eq(spool_task_file(spool, stages[0].id, "out", path,
+                                     sizeof(path)), 0);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(store_begin(st), 0);
+    ck_assert_int_eq(store_task_finish(st, stages[0].id, TASK_COMPLETE, 0,
+                                       NULL, 13), 0);
+    ck_assert_int_eq(chain_task_end(st, spool, stages[0].id, TASK_COMPLETE,
+                                    NULL, &prep, call_id, &call), 0);
+    ck_assert_int_eq(store_commit(st), 0);
+    ck_assert_int_eq(call, 0);
+    t = get(1);
+    ck_assert_int_eq(t.kind, TASK_KIND_RUN);
+    ck_assert_int_eq(t.status, TASK_QUEUED);
+    task_clear(&t);
+    ck_assert_int_eq(spool_task_file(spool, stages[1].id, "in0.txt", path,
+                                     sizeof(path)), 0);
+    ck_assert_int_eq(access(path, F_OK), 0);
+}
+END_TEST
+
 /* A client's cancel: waiting stages now, the busy one through the
  * runner, whose end makes the one call. */
 START_TEST(test_cancel)
@@ -569,6 +605,7 @@ Suite *chain_suite(void)
     tcase_add_test(tc, test_linked_output_ends_chain);
     tcase_add_test(tc, test_refused_print_ends_chain);
     tcase_add_test(tc, test_purge_waits_for_chain);
+    tcase_add_test(tc, test_prepared_before_transaction);
     tcase_add_test(tc, test_cancel);
     tcase_add_test(tc, test_cancel_queued);
     tcase_add_test(tc, test_caps_first_stage);
