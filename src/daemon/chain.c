@@ -8,14 +8,59 @@
 #include "store/store_fleet.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
-/* Hard-links prev's output into next's directory under the input name
- * next's argv expects (in0.<type>).  A link left by an end that was
- * recorded but rolled back is replaced. */
+/* Copies prev's output into next's directory under the input name next's
+ * argv expects (in0.<type>).  A copy, not a link: prev ran as the sandbox
+ * user, and one inode shared with next's input (and, for a print stage,
+ * the blob) would stay writable by it.  The output is opened without
+ * following a link and must be a regular file.  A copy left by an end
+ * that was recorded but rolled back is replaced. */
+static int chain_copy(const char *from, const char *to)
+{
+    char buf[65536];
+    struct stat sb;
+    ssize_t n;
+    int in, out = -1, rc = -1, e;
+
+    in = open(from, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (in < 0)
+        return -1;
+    if (fstat(in, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        errno = EINVAL;
+        goto out;
+    }
+    if (unlink(to) < 0 && errno != ENOENT)
+        goto out;
+    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+               0640);
+    if (out < 0)
+        goto out;
+    while ((n = read(in, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || rr_write_all(out, buf, (size_t)n) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    e = errno;
+    if (out >= 0 && close(out) < 0 && rc == 0) {
+        e = errno;
+        rc = -1;
+    }
+    if (rc < 0 && out >= 0)
+        unlink(to);
+    close(in);
+    errno = e;
+    return rc;
+}
+
 static int chain_pass(const char *spool, const struct task *prev,
                       const struct task *next, char *why, size_t len)
 {
@@ -33,9 +78,7 @@ static int chain_pass(const char *spool, const struct task *prev,
         rr_fmt(why, len, "spool path too long");
         return -1;
     }
-    if (link(from, to) == 0)
-        return 0;
-    if (errno == EEXIST && unlink(to) == 0 && link(from, to) == 0)
+    if (chain_copy(from, to) == 0)
         return 0;
     rr_fmt(why, len, "cannot pass %s to stage %d: %s", prev->out_name,
            next->stage, strerror(errno));
@@ -43,21 +86,22 @@ static int chain_pass(const char *spool, const struct task *prev,
 }
 
 /* fleet: a print stage's job from its fields (job_spec, JSON, checked at
- * submission) and its input, the G-code chain_pass gave it, hard-linked
- * into the blob store (SPOOL/tmp first, as fleet_print.c does): the stage
+ * submission) and its input, the G-code chain_pass gave it, copied into
+ * the blob store (a blob of its own inode, never a link): the stage
  * becomes the print task of that job, which the fleet takes from here.
  * 0, -1 with why, or a store error (-2). */
 static int chain_print(struct store *st, const char *spool,
-                       const struct task *next, char *why, size_t len)
+                       const struct task *next, const struct chain_prep *prep,
+                       char *why, size_t len)
 {
     struct fleet_job_spec spec;
     struct fleet_job_file file;
-    char from[4096], tmp[4096], name[64];
+    char from[4096], name[64];
     json_t *o = json_loads(next->job_spec, 0, NULL);
     json_int_t printer = 0;
     const char *queue = "", *material = "", *colour = "", *profile = "";
     long long id;
-    int fd, rc = -1;
+    int rc = -1;
 
     memset(&spec, 0, sizeof(spec));
     memset(&file, 0, sizeof(file));
@@ -69,15 +113,12 @@ static int chain_print(struct store *st, const char *spool,
         rr_fmt(why, len, "stage %d: unreadable job fields", next->stage);
         goto out;
     }
-    if (spool_task_file(spool, next->id, next->inputs, from,
-                        sizeof(from)) < 0 ||
-        (fd = spool_tmp_open(spool, tmp, sizeof(tmp))) < 0)
-        goto fail_file;
-    close(fd);
-    if (unlink(tmp) < 0 || link(from, tmp) < 0)
-        goto fail_file;
-    if (fleet_blob_import(spool, tmp, file.sha256, &file.size) < 0) {
-        unlink(tmp);
+    if (prep && prep->print) {
+        memcpy(file.sha256, prep->sha256, sizeof(file.sha256));
+        file.size = prep->size;
+    } else if (spool_task_file(spool, next->id, next->inputs, from,
+                               sizeof(from)) < 0 ||
+               fleet_blob_copy(spool, from, file.sha256, &file.size) < 0) {
         goto fail_file;
     }
     rr_fmt(file.filename, sizeof(file.filename), "%s", next->inputs);
@@ -92,19 +133,33 @@ static int chain_print(struct store *st, const char *spool,
     spec.owner = next->owner;
     spec.files = &file;
     spec.nfiles = 1;
-    if (store_blob_put(st, file.sha256, file.size, rr_now()) < 0) {
+    /* What store_job_create_tx refuses with -1, like a store error: said
+     * here, it ends the chain instead of being retried forever. */
+    if (spec.copies < 1 || (!*queue && !printer)) {
+        rr_fmt(why, len, "stage %d: no copies, or neither queue nor "
+               "printer", next->stage);
+        goto out;
+    }
+    if (store_blob_put(st, file.sha256, file.size, rr_now()) < 0 ||
+        store_savepoint(st) < 0) {
         rc = -2;
         goto out;
     }
     rc = store_job_create_tx(st, &spec, rr_now(), &id);
-    if (rc == STORE_NOTFOUND) {
+    if (rc != 0)
+        store_savepoint_undo(st);   /* no half a job */
+    else if (store_savepoint_release(st) < 0)
+        rc = -2;
+    if (rc == STORE_NOTFOUND)
         rr_fmt(why, len, "stage %d: queue %s or printer %lld went away",
                next->stage, queue, (long long)printer);
-        rc = -1;
-        goto out;
-    }
-    if (rc < 0) {
-        rc = -2;
+    else if (rc > 0)
+        rr_fmt(why, len, "stage %d: the print job was refused: %s",
+               next->stage, store_errmsg(st));
+    if (rc != 0) {
+        /* a refusal repeats: the chain ends with why; a store error is
+         * retried with the whole end */
+        rc = rc > 0 ? -1 : -2;
         goto out;
     }
     log_info("task %s: print job %lld", next->id, id);
@@ -133,7 +188,8 @@ static void chain_reason(const struct task *t, enum task_status status,
  * or the next was cancelled), -1 on a store error; why gets the reason a
  * pass failed. */
 static int chain_advance(struct store *st, const char *spool,
-                         const struct task *t, char *why, size_t len)
+                         const struct task *t, const struct chain_prep *prep,
+                         char *why, size_t len)
 {
     struct task next;
     int rc = store_chain_next(st, t, &next);
@@ -145,11 +201,18 @@ static int chain_advance(struct store *st, const char *spool,
     rc = 0;
     if (next.status != TASK_QUEUED || next.kind != TASK_KIND_HELD)
         goto out;
-    if (chain_pass(spool, t, &next, why, len) < 0)
+    /* Prepared before the transaction for this same next stage: done. */
+    if (!prep || strcmp(prep->next_id, next.id) != 0) {
+        prep = NULL;
+        if (chain_pass(spool, t, &next, why, len) < 0)
+            goto out;
+    } else if (prep->failed) {
+        rr_fmt(why, len, "%s", prep->why);
         goto out;
+    }
     if (next.job_spec) {
         /* fleet: -1 ends the chain with why, -2 is the store's error */
-        rc = chain_print(st, spool, &next, why, len);
+        rc = chain_print(st, spool, &next, prep, why, len);
         if (rc == -1) {
             rc = 0;
             goto out;
@@ -172,9 +235,39 @@ out:
     return rc;
 }
 
+void chain_prepare(struct store *st, const char *spool, const char *id,
+                   enum task_status status, struct chain_prep *p)
+{
+    struct task t, next;
+    char path[4096];
+
+    memset(p, 0, sizeof(*p));
+    memset(&next, 0, sizeof(next));
+    if (status != TASK_COMPLETE || store_task_get(st, id, &t) != 0)
+        return;
+    if (!t.chain[0] || store_chain_next(st, &t, &next) != 0 ||
+        next.status != TASK_QUEUED || next.kind != TASK_KIND_HELD)
+        goto out;
+    rr_fmt(p->next_id, sizeof(p->next_id), "%s", next.id);
+    if (chain_pass(spool, &t, &next, p->why, sizeof(p->why)) < 0) {
+        p->failed = 1;
+        goto out;
+    }
+    /* A failed blob copy is left to chain_print, which says why. */
+    if (next.job_spec &&
+        spool_task_file(spool, next.id, next.inputs, path,
+                        sizeof(path)) == 0 &&
+        fleet_blob_copy(spool, path, p->sha256, &p->size) == 0)
+        p->print = 1;
+out:
+    task_clear(&next);
+    task_clear(&t);
+}
+
 int chain_task_end(struct store *st, const char *spool, const char *id,
                    enum task_status status, const char *reason,
-                   char *notify_id, int *notify)
+                   const struct chain_prep *prep, char *notify_id,
+                   int *notify)
 {
     char why[512] = "", why_all[768];
     struct task t;
@@ -188,7 +281,7 @@ int chain_task_end(struct store *st, const char *spool, const char *id,
     *notify = 0;
     rr_fmt(notify_id, RR_ID_LEN, "%s", t.chain);
     if (status == TASK_COMPLETE) {
-        rc = chain_advance(st, spool, &t, why, sizeof(why));
+        rc = chain_advance(st, spool, &t, prep, why, sizeof(why));
         if (rc != 0)
             goto out;
         if (why[0])

@@ -481,7 +481,7 @@ static int start_work(struct daemon *d)
     beat(d);
     /* Tasks left busy by an earlier run are settled before any is
      * claimed; a store error here is retried with the whole start. */
-    if (recover_run(&d->conf, d->reg, d->st) < 0)
+    if (recover_run(&d->conf, d->reg, &d->sb, d->st) < 0)
         goto retry;
     if (purge_run(&d->conf, d->st, rr_now()) < 0)
         log_warn("purge: %s; tried again in %lld s", store_errmsg(d->st),

@@ -3,6 +3,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "daemon/confine.h"
 #include "daemon/runner.h"
 #include "services/service.h"
 #include "spool/spool.h"
@@ -156,7 +157,8 @@ static int recover_one(const struct rr_conf *conf,
 }
 
 int recover_run(const struct rr_conf *conf,
-                const struct service_registry *reg, struct store *st)
+                const struct service_registry *reg,
+                const struct sandbox *sb, struct store *st)
 {
     struct recover_list l = { 0 };
     int n, rc = -1;
@@ -176,6 +178,9 @@ int recover_run(const struct rr_conf *conf,
         recover_kill(&l.v[i]);
     recover_wait(&l);
     for (size_t i = 0; i < l.n; i++) {
+        /* Ended or run again, its directory is rrcloudd's first: a crash
+         * must not leave it the sandbox user's, with the modes it set. */
+        confine_take_back(sb, conf->spool_dir, l.v[i].id);
         if (recover_one(conf, reg, st, &l.v[i]) < 0) {
             log_err("recovery: task %s: %s", l.v[i].id, store_errmsg(st));
             goto out;

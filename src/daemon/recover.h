@@ -16,11 +16,15 @@
 #include "common/conf.h"
 #include "store/store.h"
 
+struct sandbox;
 struct service_registry;
 
-/* Runs the recovery once, before the runner claims anything.  Returns the
- * number of busy tasks dealt with, or -1 on a store error. */
+/* Runs the recovery once, before the runner claims anything.  Each busy
+ * task's directory is taken back from the sandbox sb (NULL: none) before
+ * the task is ended or re-queued.  Returns the number of busy tasks dealt
+ * with, or -1 on a store error. */
 int recover_run(const struct rr_conf *conf,
-                const struct service_registry *reg, struct store *st);
+                const struct service_registry *reg,
+                const struct sandbox *sb, struct store *st);
 
 #endif

@@ -150,15 +150,18 @@ int runner_record_end(struct store *st, const char *spool, const char *id,
                       const char *reason, long long size_out,
                       const char *notifier)
 {
+    struct chain_prep prep;
     char call_id[RR_ID_LEN];
     int rc, call = 0;
 
+    /* Files are copied and hashed before the write lock is taken. */
+    chain_prepare(st, spool, id, status, &prep);
     if (store_begin(st) < 0)
         return -1;
     rc = store_task_finish(st, id, status, exit_code, reason, size_out);
     /* A pipeline stage passes its output on, or ends its chain. */
-    if (rc == 0 && chain_task_end(st, spool, id, status, reason, call_id,
-                                  &call) < 0)
+    if (rc == 0 && chain_task_end(st, spool, id, status, reason, &prep,
+                                  call_id, &call) < 0)
         rc = -1;
     if (rc == 0 && call && notifier && *notifier &&
         store_notify_add(st, call_id, notifier, NULL) < 0)

@@ -529,8 +529,10 @@ int sandbox_plan_build(const struct sandbox *sb, const struct sandbox_svc *svc,
             sb_allow(p, dir, SB_FS_WRITE, 1, NULL, err, errlen) < 0 ||
             sb_allow_list(p, (const char *const *)svc->read, SB_FS_READ, 0,
                           err, errlen) < 0 ||
-            sb_allow_list(p, (const char *const *)svc->write,
-                          SB_FS_WRITE | SB_FS_READ, 0, err, errlen) < 0)
+            /* read and write, never execute: what is written there
+             * could be run */
+            sb_allow_list(p, (const char *const *)svc->write, SB_FS_WRITE,
+                          0, err, errlen) < 0)
             return -1;
     }
     /* Without Landlock the devices still need their group. */
@@ -584,7 +586,29 @@ int sandbox_enter(const struct sandbox_plan *p, const char **what)
  * the sandbox user's, their group left (the web server's may read on).
  * back = 1 (take back): the sandbox user's become rrcloudd's, and what is
  * neither file nor directory is removed: a link could point the web
- * server or a later chown at /etc/shadow, a fifo block a reader. */
+ * server or a later chown at /etc/shadow, a fifo block a reader.
+ * A file with more than one name is never handed either way (one inode
+ * shared with another task's input or a blob would be the sandbox
+ * user's): taken back, it is removed.  Taken back, modes are reset to
+ * what umask 027 gives (Landlock does not govern chmod: a task may have
+ * made its directory 0777 or set setgid or sticky bits). */
+/* The mode umask 027 gives, on fd (an O_PATH descriptor: fchmod refuses
+ * those, its /proc/self/fd name does not).  Only rrcloudd's inodes. */
+static int sb_reset_mode(int fd)
+{
+    struct stat st;
+    mode_t want;
+    char p[64];
+
+    if (fstat(fd, &st) < 0)
+        return -1;
+    want = S_ISDIR(st.st_mode) ? 0750 : (st.st_mode & 0750) | 0640;
+    if (st.st_uid != geteuid() || (st.st_mode & 07777) == want)
+        return 0;
+    snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+    return chmod(p, want);
+}
+
 static int sb_walk(const struct sandbox *sb, int dfd, int back, int depth)
 {
     DIR *d = fdopendir(dfd);
@@ -604,7 +628,8 @@ static int sb_walk(const struct sandbox *sb, int dfd, int back, int depth)
             continue;
         if (fstatat(dirfd(d), n, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
-        if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+        if ((!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) ||
+            (S_ISREG(st.st_mode) && st.st_nlink > 1)) {
             if (back && unlinkat(dirfd(d), n, 0) < 0)
                 rc = -1;
             continue;
@@ -612,10 +637,16 @@ static int sb_walk(const struct sandbox *sb, int dfd, int back, int depth)
         fd = openat(dirfd(d), n, O_PATH | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
             continue;
-        if (sb->switch_uid && fstat(fd, &st) == 0 &&
-            st.st_uid == (back ? sb->uid : sb->self_uid) &&
+        if (fstat(fd, &st) < 0 ||
+            (S_ISREG(st.st_mode) && st.st_nlink > 1)) {
+            close(fd);
+            continue;
+        }
+        if (sb->switch_uid && st.st_uid == (back ? sb->uid : sb->self_uid) &&
             fchownat(fd, "", back ? sb->self_uid : sb->uid,
                      back ? sb->self_gid : (gid_t)-1, AT_EMPTY_PATH) < 0)
+            rc = -1;
+        if (back && sb_reset_mode(fd) < 0)
             rc = -1;
         close(fd);
         if (S_ISDIR(st.st_mode) && depth < SB_DEPTH_MAX) {
@@ -663,7 +694,8 @@ int sandbox_take_back(const struct sandbox *sb, const char *dir,
     dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0)
         goto fail;
-    if (sb->switch_uid && fchown(dfd, sb->self_uid, sb->self_gid) < 0) {
+    if ((sb->switch_uid && fchown(dfd, sb->self_uid, sb->self_gid) < 0) ||
+        fchmod(dfd, 0750) < 0) {
         close(dfd);
         goto fail;
     }

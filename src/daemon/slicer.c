@@ -455,27 +455,15 @@ static void gcode_name(const char *model, const char *profile, char *buf,
 static int output_blob(struct slicer *s, const struct task *t, char *sha256,
                        long long *size)
 {
-    struct fleet_blob_writer w;
-    char path[4200], buf[65536];
-    ssize_t n;
-    int fd, rc = -1;
+    char path[4200];
 
+    /* A copy through a descriptor opened without following a link: the
+     * slicer ran as the sandbox user and may have left one. */
     if (spool_task_file(s->conf->spool_dir, t->id, t->out_name, path,
                         sizeof(path)) < 0 ||
-        (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        fleet_blob_copy(s->conf->spool_dir, path, sha256, size) < 0)
         return -1;
-    if (fleet_blob_open(&w, s->conf->spool_dir, 0) < 0)
-        goto out;
-    while ((n = read(fd, buf, sizeof(buf))) > 0)
-        if (fleet_blob_write(&w, buf, (size_t)n) < 0)
-            break;
-    if (n == 0 && fleet_blob_commit(&w, s->conf->spool_dir, sha256,
-                                    size) == 0)
-        rc = store_blob_put(s->st, sha256, *size, rr_now()) < 0 ? -1 : 0;
-    fleet_blob_abort(&w);
-out:
-    close(fd);
-    return rc;
+    return store_blob_put(s->st, sha256, *size, rr_now()) < 0 ? -1 : 0;
 }
 
 /* The last line of the task's log with text: what the slicer said last. */
@@ -483,14 +471,20 @@ static void log_tail(struct slicer *s, const struct task *t, char *buf,
                      size_t len)
 {
     char path[4200], tail[1024];
+    struct stat sb;
     ssize_t n = 0;
     int fd;
 
     buf[0] = '\0';
     if (spool_task_file(s->conf->spool_dir, t->id, SPOOL_LOG_NAME, path,
                         sizeof(path)) < 0 ||
-        (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+        (fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+                   O_CLOEXEC)) < 0)
         return;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        return;
+    }
     if (lseek(fd, -(off_t)(sizeof(tail) - 1), SEEK_END) < 0)
         lseek(fd, 0, SEEK_SET);
     n = read(fd, tail, sizeof(tail) - 1);

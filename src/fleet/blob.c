@@ -144,15 +144,20 @@ int fleet_blob_import(const char *spool, const char *path, char *sha256,
     unsigned char md[EVP_MAX_MD_SIZE], buf[65536];
     unsigned mdlen = 0;
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    struct stat sb;
     long long total = 0;
     int fd = -1, rc = -1, e = EIO;
     ssize_t n;
 
     if (!ctx || EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1)
         goto out;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         e = errno;
+        goto out;
+    }
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        e = EINVAL;
         goto out;
     }
     while ((n = read(fd, buf, sizeof(buf))) != 0) {
@@ -179,6 +184,47 @@ out:
     if (fd >= 0)
         close(fd);
     EVP_MD_CTX_free(ctx);
+    if (rc < 0)
+        errno = e;
+    return rc;
+}
+
+int fleet_blob_copy(const char *spool, const char *path, char *sha256,
+                    long long *size)
+{
+    struct fleet_blob_writer w;
+    struct stat sb;
+    char buf[65536];
+    ssize_t n = -1;
+    int fd, rc = -1, e = EIO;
+
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+        close(fd);
+        errno = EINVAL;
+        return -1;
+    }
+    if (fleet_blob_open(&w, spool, 0) < 0) {
+        e = errno;
+        goto out;
+    }
+    while ((n = read(fd, buf, sizeof(buf))) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 || fleet_blob_write(&w, buf, (size_t)n) < 0) {
+            e = errno;
+            break;
+        }
+    }
+    if (n == 0) {
+        rc = fleet_blob_commit(&w, spool, sha256, size);
+        e = errno;
+    }
+    fleet_blob_abort(&w);
+out:
+    close(fd);
     if (rc < 0)
         errno = e;
     return rc;

@@ -44,9 +44,15 @@ int fleet_blob_commit(struct fleet_blob_writer *w, const char *spool,
 /* Drops an unfinished blob (closes, unlinks).  Safe after commit. */
 void fleet_blob_abort(struct fleet_blob_writer *w);
 
-/* Imports an existing file (moved, not copied) the same way. */
+/* Imports an existing file (moved, not copied) the same way; path must
+ * be a regular file, not a link to one. */
 int fleet_blob_import(const char *spool, const char *path, char *sha256,
                       long long *size);
+/* Copies the regular file path (never through a link: a task may have
+ * left one) into a blob of its own inode, so what wrote path cannot
+ * write the blob.  0 or -1 with errno. */
+int fleet_blob_copy(const char *spool, const char *path, char *sha256,
+                    long long *size);
 
 struct store;
 

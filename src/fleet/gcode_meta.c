@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,19 @@ static void copy_cut(char *dst, size_t len, const char *src)
     dst[n] = '\0';
 }
 
+/* strtod for a finite number only: "inf", "nan" and what overflows read
+ * as no number (*end = s), which each caller takes as unknown. */
+static double num(const char *s, char **end)
+{
+    double v = strtod(s, end);
+
+    if (!isfinite(v)) {
+        *end = (char *)s;
+        return -1;
+    }
+    return v;
+}
+
 /* The number after "key" at the start of line, or -1. */
 static double after(const char *line, const char *key)
 {
@@ -43,7 +57,7 @@ static double after(const char *line, const char *key)
 
     if (strncmp(line, key, n) != 0)
         return -1;
-    v = strtod(line + n, &end);
+    v = num(line + n, &end);
     return end != line + n && v >= 0 ? v : -1;
 }
 
@@ -55,11 +69,13 @@ static double sum_list(const char *s)
 
     for (;;) {
         char *end;
-        double v = strtod(s, &end);
+        double v = num(s, &end);
 
         if (end == s || v < 0)
             return any ? total : -1;
         total += v;
+        if (!isfinite(total))
+            return -1;
         any = 1;
         s = end;
         while (*s == ' ')
@@ -141,11 +157,13 @@ static void scan_line(struct scan *sc, const char *line)
     } else if ((v = after(line, ";TIME_ELAPSED:")) >= 0) {
         sc->cura_elapsed = v;
     } else if ((v = after(line, ";Filament used: ")) >= 0) {
-        sc->cura_mm = v * 1000.0;         /* metres */
+        sc->cura_mm = isfinite(v * 1000.0) ? v * 1000.0 : -1; /* metres */
     } else if ((line[0] == 'G') && (line[1] == '1' || line[1] == '0') &&
                line[2] == ' ' && (p = strstr(line, " E")) != NULL) {
-        v = strtod(p + 2, NULL);
-        if (v > sc->max_e)
+        char *end;
+
+        v = num(p + 2, &end);
+        if (end != p + 2 && v > sc->max_e)
             sc->max_e = v;
     }
 }

@@ -170,6 +170,22 @@ void store_rollback(struct store *st)
     sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+int store_savepoint(struct store *st)
+{
+    return store_exec(st, "SAVEPOINT rr_step");
+}
+
+int store_savepoint_release(struct store *st)
+{
+    return store_exec(st, "RELEASE rr_step");
+}
+
+void store_savepoint_undo(struct store *st)
+{
+    sqlite3_exec(st->db, "ROLLBACK TO rr_step; RELEASE rr_step", NULL, NULL,
+                 NULL);
+}
+
 /* True for the failures that pass when the other connection is done:
  * another process creating or migrating the database at the same moment
  * (SQLite does not call the busy handler for a journal-mode change or a

@@ -275,5 +275,10 @@ void store_set_errmsg(struct store *st, const char *msg);
 int store_begin(struct store *st);
 int store_commit(struct store *st);
 void store_rollback(struct store *st);
+/* A savepoint inside the caller's transaction: a step that may be refused
+ * half-way (a job's rows) is undone alone, the rest kept.  One at a time. */
+int store_savepoint(struct store *st);
+int store_savepoint_release(struct store *st);
+void store_savepoint_undo(struct store *st);
 
 #endif

@@ -84,8 +84,10 @@ int store_chain_next(struct store *st, const struct task *t,
     memset(out, 0, sizeof(*out));
     if (!t->chain[0])
         return STORE_NOTFOUND;
+    /* chain != '' lets the partial index tasks_chain serve (this runs in
+     * the write transaction that records an end: no table scan there). */
     rc = sf_one(st, sf_bind(st, "SELECT id FROM tasks WHERE chain = ?1 "
-                            "AND stage = ?2", "ti", t->chain,
+                            "AND chain != '' AND stage = ?2", "ti", t->chain,
                             (long long)t->stage + 1),
                 id_read, id, "next chain stage");
     if (rc != 0)

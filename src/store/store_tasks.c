@@ -517,11 +517,16 @@ int store_task_expired(struct store *st, double before, int limit,
                        store_task_cb cb, void *arg)
 {
     /* Not while a notifier call is still to be made: it would go with
-     * the task (a restart after a long stop purges before delivering). */
+     * the task (a restart after a long stop purges before delivering).
+     * Not a chain's stage while a stage of it is open: the first stage's
+     * id names the chain (c.chain != '' lets tasks_chain serve). */
     static const char sql[] = "SELECT " TASK_COLS " FROM tasks "
                               "WHERE status >= 2 AND etime < ?1 AND NOT "
                               "EXISTS (SELECT 1 FROM notifications n WHERE "
                               "n.task_id = tasks.id AND n.state = 0) "
+                              "AND NOT EXISTS (SELECT 1 FROM tasks c WHERE "
+                              "tasks.chain != '' AND c.chain = tasks.chain "
+                              "AND c.chain != '' AND c.status < 2) "
                               "ORDER BY etime LIMIT ?2";
     sqlite3_stmt *s = store_stmt(st, sql);
 

@@ -97,6 +97,11 @@ expect_eq "the output went through every stage" "hello pipeline" "$(curl -s "$BA
 expect_contains "a later stage's input is the previous output" "$out" "in: in0.txt"
 n=$(stage_ids "$first" | wc -l | tr -d ' ')
 expect_eq "info on the first stage shows 3 stages" 3 "$n"
+s1=$(stage_ids "$first" | sed -n 2p)
+o0="$STACK/spool/tasks/$first/$first" i1="$STACK/spool/tasks/$s1/in0.txt"
+check "stage 0's result and stage 1's input both there" [ -f "$o0" -a -f "$i1" ]
+check "stage 1's input is a copy, not stage 0's result's inode" \
+    [ "$(stat -c %i "$o0")" != "$(stat -c %i "$i1")" -a "$(stat -c %h "$o0")" = 1 ]
 out=$(curl -s "$BASE/?service=info&id=$first")
 expect_contains "first stage: stage 0" "$out" "stage: 0"
 expect_contains "first stage: the whole chain, complete" "$out" "chainStatus: complete"

@@ -22,8 +22,9 @@ SVC=$T/services
 mkdir -p "$SVC"
 cp "$SRCDIR"/services/*.conf "$SVC/"
 cat >"$SVC/escape.pl" <<'EOF'
-# escape.pl WHAT-FILE: tries "read PATH", "write PATH", "connect PORT" or
-# "signal PID" (signal 0: only whether a signal would go through).
+# escape.pl WHAT-FILE: tries "read PATH", "write PATH", "connect PORT",
+# "chmod" (its directory 03777, a file 0666), "exec PATH" or "signal PID"
+# (signal 0: only whether a signal would go through).
 open(my $in, '<', $ARGV[0]) or die "input: $!\n";
 my ($what, $arg) = split ' ', scalar(<$in>);
 if ($what eq 'read') {
@@ -42,6 +43,15 @@ if ($what eq 'read') {
     connect($s, Socket::pack_sockaddr_in($arg, Socket::inet_aton('127.0.0.1')))
         or die "connect 127.0.0.1:$arg: $!\n";
     print "connected to $arg\n";
+} elsif ($what eq 'chmod') {
+    # Landlock does not govern chmod: open the directory and a file to all.
+    open(my $f, '>', 'open.txt') or die "write open.txt: $!\n";
+    close($f);
+    chmod(0666, 'open.txt') or die "chmod open.txt: $!\n";
+    chmod(03777, '.') or die "chmod .: $!\n";
+    print "opened\n";
+} elsif ($what eq 'exec') {
+    exec($arg) or die "exec $arg: $!\n";
 } elsif ($what eq 'signal') {
     kill(0, $arg) or die "signal $arg: $!\n";
     print "may signal $arg\n";
@@ -58,6 +68,15 @@ noOutput = yes
 inputTypes = txt
 timeout = 30
 EOF
+# escapew: escape with a sandboxWrite directory holding a program that
+# everyone may run (outside $T, which the sandbox user cannot enter).
+WDIR=$(mktemp -d /tmp/rrcloud-wdir.XXXXXX)
+chmod 755 "$WDIR"
+printf '#!/bin/sh\necho ran\n' >"$WDIR/run.sh"
+chmod 755 "$WDIR/run.sh"
+sed -e 's/^description = .*/description = escape with a sandboxWrite (test service)/' \
+    "$SVC/escape.conf" >"$SVC/escapew.conf"
+echo "sandboxWrite = $WDIR" >>"$SVC/escapew.conf"
 STACK_SERVICES_DIR=$SVC
 export STACK_SERVICES_DIR
 failures=1   # lib.sh's finish would report a stack that did not start as passed
@@ -162,6 +181,12 @@ for f in "$T/escaped" "$STACK/spool/tasks/$other/escaped" /tmp/rrcloud-escaped-$
     check "$f was not written" [ ! -e "$f" ]
 done
 
+section "a sandboxWrite path is written, never executed from"
+printf 'exec %s\n' "$WDIR/run.sh" >"$T/what.txt"
+id=$(run escapew "$T/what.txt")
+refused "exec from a sandboxWrite path" "$id" "exec $WDIR/run.sh: Permission denied"
+rm -rf "$WDIR"
+
 section "network and signals"
 id=$(try connect "$PORT")
 refused "a TCP connection to the web server" "$id" "socket: Permission denied"
@@ -171,6 +196,12 @@ refused "a signal to rrcloudd" "$id" "signal $dpid: Operation not permitted"
 check "rrcloudd is still running" kill -0 "$dpid"
 
 section "the task directory is rrcloudd's again after the run"
+id=$(try chmod)
+expect_eq "a task that opens its directory to all completes" complete "$(jget "$id" status)"
+expect_eq "its directory's mode is reset (no o+w, setgid or sticky)" 750 \
+    "$(stat -c %a "$STACK/spool/tasks/$id")"
+expect_eq "its file's mode is reset (no o+w)" 640 \
+    "$(stat -c %a "$STACK/spool/tasks/$id/open.txt")"
 expect_eq "no file of the sandbox user left" "" \
     "$(find "$STACK/spool/tasks" -user nobody 2>/dev/null | head -n 3)"
 

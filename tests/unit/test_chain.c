@@ -8,6 +8,7 @@
  * ask for one (fcgi/chainform.c).
  */
 #include "common/util.h"
+#include "daemon/chain.h"
 #include "daemon/runner.h"
 #include "fcgi/chainform.h"
 #include "services/service.h"
@@ -279,7 +280,10 @@ START_TEST(test_complete_passes_on)
     ck_assert_int_eq(spool_task_file(spool, stages[1].id, "in0.txt", path,
                                      sizeof(path)), 0);
     ck_assert_int_eq(stat(path, &b), 0);
-    ck_assert(a.st_ino == b.st_ino);
+    /* a copy: the sandbox user who wrote out cannot write stage 1's input */
+    ck_assert(a.st_ino != b.st_ino);
+    ck_assert_int_eq(a.st_nlink, 1);
+    ck_assert_int_eq(a.st_size, b.st_size);
     ck_assert_int_eq(due_calls().n, 0);
     ck_assert_int_eq(store_task_claim(st, &t), 0);
     ck_assert_str_eq(t.id, stages[1].id);
@@ -341,7 +345,7 @@ START_TEST(test_failure_ends_chain)
 }
 END_TEST
 
-/* A missing output (the link fails) ends the chain instead of running
+/* A missing output (the copy fails) ends the chain instead of running
  * the next stage without its input. */
 START_TEST(test_missing_output_ends_chain)
 {
@@ -359,6 +363,126 @@ START_TEST(test_missing_output_ends_chain)
     ck_assert_ptr_nonnull(strstr(t.reason, "cannot pass out to stage 1"));
     task_clear(&t);
     ck_assert_int_eq(store_task_claim(st, &t), STORE_NOTFOUND);
+}
+END_TEST
+
+/* An output that is a symbolic link (to a file only root may read) is
+ * not followed: the chain ends. */
+START_TEST(test_linked_output_ends_chain)
+{
+    struct task t;
+    char path[512];
+
+    make_chain(NULL);
+    ck_assert_int_eq(spool_task_file(spool, stages[0].id, "out", path,
+                                     sizeof(path)), 0);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(symlink("/etc/hostname", path), 0);
+    ck_assert_int_eq(runner_record_end(st, spool, stages[0].id,
+                                       TASK_COMPLETE, 0, NULL, 1, NULL), 0);
+    t = get(1);
+    ck_assert_int_eq(t.status, TASK_CANCELLED);
+    ck_assert_ptr_nonnull(strstr(t.reason, "cannot pass out to stage 1"));
+    task_clear(&t);
+    ck_assert_int_eq(spool_task_file(spool, stages[1].id, "in0.txt", path,
+                                     sizeof(path)), 0);
+    ck_assert_int_ne(access(path, F_OK), 0);
+}
+END_TEST
+
+/* A print stage whose job the store refuses as invalid (no copies) ends
+ * the chain with the reason: retried, it would be refused forever. */
+START_TEST(test_refused_print_ends_chain)
+{
+    static const struct store_task_caps none;
+    enum store_cap which;
+    struct task t;
+    char path[512];
+    FILE *f;
+
+    fill_chain(NULL, "ip:127.0.0.1");
+    stages[1].job_spec = (char *)"{\"queue\": \"\", \"printer\": 7, "
+        "\"copies\": 0, \"priority\": 0, \"material\": \"\", "
+        "\"colour\": \"\", \"profile\": \"\"}";
+    ck_assert_int_eq(insert_chain(&none, &which), 0);
+    ck_assert_int_eq(spool_task_file(spool, stages[0].id, "out", path,
+                                     sizeof(path)), 0);
+    f = fopen(path, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("G28\n", f);
+    fclose(f);
+    ck_assert_int_eq(runner_record_end(st, spool, stages[0].id,
+                                       TASK_COMPLETE, 0, NULL, 4, NULL), 0);
+    t = get(1);
+    ck_assert_int_eq(t.status, TASK_CANCELLED);
+    ck_assert_ptr_nonnull(strstr(t.reason, "no copies"));
+    task_clear(&t);
+}
+END_TEST
+
+static int count_task(void *arg, const struct task *t)
+{
+    (void)t;
+    ++*(int *)arg;
+    return 0;
+}
+
+/* Purge leaves an ended stage while a later one is open: the first
+ * stage's id names the chain. */
+START_TEST(test_purge_waits_for_chain)
+{
+    struct task t;
+    int n = 0, ended, busy;
+
+    make_chain(NULL);
+    ck_assert_int_eq(store_task_claim(st, &t), 0);
+    task_clear(&t);
+    ck_assert_int_eq(runner_record_end(st, spool, stages[0].id,
+                                       TASK_COMPLETE, 0, NULL, 13, NULL), 0);
+    ck_assert_int_eq(store_task_expired(st, rr_now() + 100, 10, count_task,
+                                        &n), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(store_chain_cancel_open(st, stages[0].chain, "test",
+                                             &ended, &busy), 0);
+    n = 0;
+    ck_assert_int_eq(store_task_expired(st, rr_now() + 100, 10, count_task,
+                                        &n), 0);
+    ck_assert_int_eq(n, 3);
+}
+END_TEST
+
+/* The copy is made before the end's transaction: with the output gone
+ * once prepared, the end inside the transaction still passes it on. */
+START_TEST(test_prepared_before_transaction)
+{
+    struct chain_prep prep;
+    struct task t;
+    char path[512], call_id[RR_ID_LEN];
+    int call = -1;
+
+    make_chain(NULL);
+    ck_assert_int_eq(store_task_claim(st, &t), 0);
+    task_clear(&t);
+    chain_prepare(st, spool, stages[0].id, TASK_COMPLETE, &prep);
+    ck_assert_str_eq(prep.next_id, stages[1].id);
+    ck_assert_int_eq(prep.failed, 0);
+    ck_assert_int_eq(spool_task_file(spool, stages[0].id, "out", path,
+                                     sizeof(path)), 0);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(store_begin(st), 0);
+    ck_assert_int_eq(store_task_finish(st, stages[0].id, TASK_COMPLETE, 0,
+                                       NULL, 13), 0);
+    ck_assert_int_eq(chain_task_end(st, spool, stages[0].id, TASK_COMPLETE,
+                                    NULL, &prep, call_id, &call), 0);
+    ck_assert_int_eq(store_commit(st), 0);
+    ck_assert_int_eq(call, 0);
+    t = get(1);
+    ck_assert_int_eq(t.kind, TASK_KIND_RUN);
+    ck_assert_int_eq(t.status, TASK_QUEUED);
+    task_clear(&t);
+    ck_assert_int_eq(spool_task_file(spool, stages[1].id, "in0.txt", path,
+                                     sizeof(path)), 0);
+    ck_assert_int_eq(access(path, F_OK), 0);
 }
 END_TEST
 
@@ -478,6 +602,10 @@ Suite *chain_suite(void)
     tcase_add_test(tc, test_last_stage_calls_once);
     tcase_add_test(tc, test_failure_ends_chain);
     tcase_add_test(tc, test_missing_output_ends_chain);
+    tcase_add_test(tc, test_linked_output_ends_chain);
+    tcase_add_test(tc, test_refused_print_ends_chain);
+    tcase_add_test(tc, test_purge_waits_for_chain);
+    tcase_add_test(tc, test_prepared_before_transaction);
     tcase_add_test(tc, test_cancel);
     tcase_add_test(tc, test_cancel_queued);
     tcase_add_test(tc, test_caps_first_stage);

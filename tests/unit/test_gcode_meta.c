@@ -16,6 +16,30 @@ static void parse(const char *text, struct gcode_meta *m)
     gcode_meta_parse(text, strlen(text), NULL, 0, m);
 }
 
+/* inf, nan and what overflows a double are no number: unknown (-1),
+ * never stored (JSON has no inf) nor compared as a huge amount. */
+START_TEST(test_not_finite)
+{
+    struct gcode_meta m;
+
+    parse("; filament used [mm] = inf\n"
+          "; filament used [cm3] = nan\n"
+          "; total filament used [g] = 1e308, 1e308\n", &m);
+    ck_assert_double_eq(m.filament_mm, -1);
+    ck_assert_double_eq(m.filament_cm3, -1);
+    ck_assert_double_eq(m.filament_g, -1);
+    parse("; filament used = infinitymm (NaNcm3)\n", &m);
+    ck_assert_double_eq(m.filament_mm, -1);
+    ck_assert_double_eq(m.filament_cm3, -1);
+    parse(";FLAVOR:Marlin\n;TIME:inf\n;Filament used: 1e306m\n"
+          "G1 X1 E1e999\n", &m);
+    ck_assert_double_eq(m.time_s, -1);
+    ck_assert_double_eq(m.filament_mm, -1);
+    parse(";FLAVOR:Marlin\nG1 X1 E5\nG1 X2 E-nan\nG1 X3 E1e999\n", &m);
+    ck_assert_double_eq(m.filament_mm, 5);
+}
+END_TEST
+
 START_TEST(test_prusaslicer)
 {
     struct gcode_meta m;
@@ -121,6 +145,7 @@ Suite *gcode_meta_suite(void)
     tcase_add_test(tc, test_prusaslicer);
     tcase_add_test(tc, test_slic3r_and_cura);
     tcase_add_test(tc, test_durations);
+    tcase_add_test(tc, test_not_finite);
     tcase_add_test(tc, test_read_file_tail);
     suite_add_tcase(s, tc);
     return s;

@@ -6,6 +6,7 @@
 #include "daemon/purge.h"
 #include "daemon/recover.h"
 #include "daemon/runner.h"
+#include "daemon/sandbox.h"
 #include "services/service.h"
 #include "spool/spool.h"
 #include "store/store.h"
@@ -496,7 +497,9 @@ static void claim_as_crashed(const char *id, pid_t pid)
 
 START_TEST(test_recover)
 {
-    char a[RR_ID_LEN], b[RR_ID_LEN], c[RR_ID_LEN];
+    char a[RR_ID_LEN], b[RR_ID_LEN], c[RR_ID_LEN], tdir[4096];
+    struct sandbox sb = { .mode = SANDBOX_AUTO };   /* no uid switch */
+    struct stat sbuf;
     struct task t;
     pid_t pa, pb;
     int ws;
@@ -513,7 +516,20 @@ START_TEST(test_recover)
     ck_assert_int_eq(store_task_requeue(st, c), 0);
     claim_as_crashed(c, 0);
 
-    ck_assert_int_eq(recover_run(&conf, reg, st), 3);
+    /* The crashed runs opened their directories to all (chmod is not
+     * Landlock's); recovery takes them back. */
+    ck_assert_int_eq(spool_task_dir(conf.spool_dir, a, tdir, sizeof(tdir)), 0);
+    ck_assert_int_eq(rr_mkdirs(tdir, 0750), 0);
+    ck_assert_int_eq(chmod(tdir, 0777), 0);
+    ck_assert_int_eq(spool_task_dir(conf.spool_dir, b, tdir, sizeof(tdir)), 0);
+    ck_assert_int_eq(rr_mkdirs(tdir, 0750), 0);
+    ck_assert_int_eq(chmod(tdir, 0777), 0);
+    ck_assert_int_eq(recover_run(&conf, reg, &sb, st), 3);
+    ck_assert_int_eq(stat(tdir, &sbuf), 0);
+    ck_assert_int_eq(sbuf.st_mode & 07777, 0750);
+    ck_assert_int_eq(spool_task_dir(conf.spool_dir, a, tdir, sizeof(tdir)), 0);
+    ck_assert_int_eq(stat(tdir, &sbuf), 0);
+    ck_assert_int_eq(sbuf.st_mode & 07777, 0750);
     ck_assert_int_eq(waitpid(pa, &ws, 0), pa);
     ck_assert(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
     ck_assert_int_eq(waitpid(pb, &ws, 0), pb);
@@ -560,7 +576,7 @@ START_TEST(test_recover_keeps_a_cancel)
     ck_assert_int_eq(store_task_cancel(st, a, "cancelled by client", &now),
                      0);
     ck_assert_str_eq(task_status_name(now), "busy");
-    ck_assert_int_eq(recover_run(&conf, reg, st), 1);
+    ck_assert_int_eq(recover_run(&conf, reg, NULL, st), 1);
     ck_assert_int_eq(store_task_get(st, a, &t), 0);
     ck_assert_str_eq(task_status_name(t.status), "cancelled");
     ck_assert_int_eq(t.runs, 1);
@@ -582,7 +598,7 @@ START_TEST(test_recover_leaves_strangers)
     task_clear(&t);
     ck_assert_int_eq(store_task_set_pid(st, a, p, runner_pid_start(p) + 1),
                      0);
-    ck_assert_int_eq(recover_run(&conf, reg, st), 1);
+    ck_assert_int_eq(recover_run(&conf, reg, NULL, st), 1);
     ck_assert_int_eq(waitpid(p, &ws, WNOHANG), 0);
     kill(p, SIGKILL);
     ck_assert_int_eq(waitpid(p, &ws, 0), p);
