@@ -341,8 +341,8 @@ START_TEST(test_decoded_spellings)
         "<metadata key=\"post&#45;process\" value=\"\"/>",
         "<metadata type=\"slic3r.x\">post]]><![CDATA[_process</metadata>",
         "<metadata type=\"slic3r.x\">post<!-- -->_process</metadata>",
-        "<!DOCTYPE amf [<!ENTITY k \"_process\">]><metadata "
-        "type=\"slic3r.post&k;\">touch</metadata>",
+        ("<!DOCTYPE amf [<!ENTITY k \"_process\">]><metadata "
+         "type=\"slic3r.post&k;\">touch</metadata>"),
     };
     static const char *const json_evil[] = {
         "{\"post\\u005fprocess\": [\"touch\"]}",
