@@ -372,8 +372,12 @@ static unsigned char *dz_content(size_t n, int kind)
     ck_assert_ptr_nonnull(p);
     for (size_t i = 0; i < n; i++) {
         seed = seed * 1103515245u + 12345u;
-        p[i] = kind == 0 ? 'x' : kind == 1 ? (unsigned char)line[i % 36]
-                                           : (unsigned char)"abcd"[(seed >> 16) % 4];
+        if (kind == 0)
+            p[i] = 'x';
+        else if (kind == 1)
+            p[i] = (unsigned char)line[i % 36];
+        else
+            p[i] = (unsigned char)"abcd"[(seed >> 16) % 4];
     }
     return p;
 }
@@ -404,18 +408,20 @@ static size_t dz_deflate(const unsigned char *in, size_t n,
 struct dz_entry {
     char name[32];
     size_t size;
+    int kind;                   /* of content (dz_content) */
     unsigned long crc;
     unsigned long off;
     size_t csize;
 };
 
-/* Entries e[0..n) deflated (their size and crc set by the caller). */
+/* Entries e[0..n) deflated (their name, size and kind set by the
+ * caller). */
 static void dz_write(struct dzip *z, struct dz_entry *e, size_t n)
 {
     size_t i, cd;
 
     for (i = 0; i < n; i++) {
-        unsigned char *u = dz_content(e[i].size, (int)(i % 3)), *c;
+        unsigned char *u = dz_content(e[i].size, e[i].kind), *c;
 
         e[i].crc = crc32(0, u, (uInt)e[i].size);
         e[i].csize = dz_deflate(u, e[i].size, &c);
@@ -506,11 +512,11 @@ START_TEST(test_inflate_chunk_boundary)
     for (long k = 1; k <= 3; k++)
         for (size_t d = 0; d < sizeof(deltas) / sizeof(deltas[0]); d++)
             for (int kind = 0; kind < 3; kind++) {
+                ck_assert_uint_lt(n, DZ_MAX);
                 snprintf(e[n].name, sizeof(e[n].name), "Metadata/e%zu.config",
                          n);
+                e[n].kind = kind;
                 e[n++].size = (size_t)(k * 16384 + deltas[d]);
-                ck_assert_uint_lt(n, DZ_MAX);
-                (void)kind;     /* dz_write picks the kind from the index */
             }
     dz_write(&z, e, n);
     write_file(z.b, z.n);
