@@ -119,8 +119,10 @@ static int model_begin(struct up_ctx *x, const struct mp_part *part)
 
 /* The stored model is what its name says (the relay's structural checks
  * and libmagic: a binary STL's length, an ASCII STL's facets, a 3MF's zip
- * directory); else 415 and the blob goes (no row names it yet, and the
- * same bytes would be refused again). */
+ * directory); else 415.  The blob file stays: on_end recorded it before
+ * the check, unreferenced, and the purge removes it after its grace.
+ * Unlinking it here raced a concurrent upload of the same bytes whose
+ * job was about to take a reference to the same file. */
 static int model_check(struct up_ctx *x, const struct fleet_job_file *f)
 {
     struct app *app = x->r->w->app;
@@ -144,8 +146,6 @@ static int model_check(struct up_ctx *x, const struct fleet_job_file *f)
     pthread_mutex_unlock(&app->ft_lock);
     if (rc == 0)
         return 0;
-    if (store_blob_get(x->r->w->st, f->sha256, NULL, NULL) == STORE_NOTFOUND)
-        unlink(path);
     return up_fail(x, 415, x->name, "%s: %s", x->name, err);
 }
 
@@ -288,12 +288,13 @@ static int on_end(void *arg)
     if (fleet_blob_commit(&x->w, x->conf->spool_dir, f->sha256, &f->size) < 0)
         return up_fail(x, 500, x->name, "cannot store upload: %s",
                        strerror(errno));
-    if (x->in_model && model_check(x, f) != 0)
-        return 1;
     /* Recorded now (refcount 0): a job references it later, and a blob
-     * no job takes is purged after a grace period. */
+     * no job takes, a refused model's too, is purged after a grace
+     * period (the only path that removes blob files). */
     if (store_blob_put(x->r->w->st, f->sha256, f->size, rr_now()) < 0)
         return up_fail(x, 500, x->name, "store error");
+    if (x->in_model && model_check(x, f) != 0)
+        return 1;
     if (x->in_model)
         u->has_model = 1;
     else

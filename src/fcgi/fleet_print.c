@@ -165,6 +165,19 @@ static int parse(struct submit *s, const char *prefix, struct print_req *p)
     return !*prefix && is_model(s) ? model_parse(s, p) : 0;
 }
 
+/* auth_limits and the store's checks name a bare field ("copies",
+ * "queue"): a pipeline's print stage names it as its own (prefix
+ * "then2."), as every other field of the stage is named. */
+static void prefixed(char *field, size_t len, const char *prefix)
+{
+    char bare[64];
+
+    if (!*prefix || !*field)
+        return;
+    snprintf(bare, sizeof(bare), "%s", field);
+    snprintf(field, len, "%s%s", prefix, bare);
+}
+
 /* Everything a print's job fields (prefix+name) must pass, into p. */
 static int check_job(struct submit *s, const char *prefix,
                      struct print_req *p)
@@ -186,8 +199,10 @@ static int check_job(struct submit *s, const char *prefix,
         return submit_fail(s, 400, field, "%s", msg);
     if ((rc = auth_limits(st, s->r->caller, p->queue, p->spec.copies,
                           p->spec.priority, field, sizeof(field), msg,
-                          sizeof(msg))))
+                          sizeof(msg)))) {
+        prefixed(field, sizeof(field), prefix);
         return submit_fail(s, rc, field, "%s", msg);
+    }
     rc = store_queue_get(st, p->queue, &q);
     snprintf(field, sizeof(field), "%squeue", prefix);
     if (rc == STORE_NOTFOUND)
@@ -208,6 +223,7 @@ static int check_job(struct submit *s, const char *prefix,
     } else {
         rc = store_job_feasible(st, &p->spec, field, sizeof(field), msg,
                                 sizeof(msg));
+        prefixed(field, sizeof(field), prefix);
     }
     if (rc == STORE_CONFLICT)
         return submit_fail(s, 422, field, "no printer could ever take this "

@@ -119,11 +119,90 @@ static int cs_xml_empty(const char *rest, size_t n)
     return prefix ? -1 : 0;
 }
 
+/* What a danger is (cfgscan_what). */
+enum { CS_KEY, CS_CHARREF, CS_MARKUP, CS_UESCAPE };
+
+/* The first danger found is the one reported. */
+static void cs_flag(struct cfgscan *s, int why)
+{
+    if (!s->danger) {
+        s->danger = s->line;
+        s->why = why;
+    }
+}
+
 static void cs_danger(struct cfgscan *s)
 {
-    if (!s->danger)
-        s->danger = s->line;
+    cs_flag(s, CS_KEY);
     s->state = 0;
+}
+
+/* Could a decoded character be part of the key? */
+static int cs_key_char(unsigned long v)
+{
+    return (v >= 'a' && v <= 'z') || (v >= 'A' && v <= 'Z') ||
+           (v >= '0' && v <= '9') || v == '_' || v == '-';
+}
+
+static int cs_hex(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = cs_lower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* A digit of the reference or escape being read: 1 if c was one. */
+static int cs_ref_digit(struct cfgscan *s, unsigned char c)
+{
+    int hex = s->ref != 2, d = hex ? cs_hex(c) : c >= '0' && c <= '9'
+                                                    ? c - '0' : -1;
+
+    if (d < 0)
+        return 0;
+    /* past the last code point it stays past it: no overflow */
+    if (s->refval <= 0x10ffff)
+        s->refval = s->refval * (hex ? 16 : 10) + (unsigned long)d;
+    s->refdigits++;
+    if (s->ref == 5 && s->refdigits == 4) {
+        if (cs_key_char(s->refval))
+            cs_flag(s, CS_UESCAPE);
+        s->ref = 0;
+    }
+    return 1;
+}
+
+/* What a slicer decodes before it reads a key, byte c: in XML "<!" and
+ * "&#N;" / "&#xH;", in text (JSON) a backslash, u and four hex digits.
+ * The key could be spelt or split in them, and real configs never need
+ * them, so they are refused rather than decoded. */
+static void cs_decoded(struct cfgscan *s, unsigned char c)
+{
+    if (s->lt && c == '!')
+        cs_flag(s, CS_MARKUP);
+    s->lt = s->xml && c == '<';
+    if (s->ref == 1 && c == '#') {
+        s->ref = 2;
+        s->refval = 0;
+        s->refdigits = 0;
+        return;
+    }
+    if (s->ref == 2 && s->refdigits == 0 && (c == 'x' || c == 'X')) {
+        s->ref = 3;
+        return;
+    }
+    if (s->ref == 4 && c == 'u') {
+        s->ref = 5;
+        s->refval = 0;
+        s->refdigits = 0;
+        return;
+    }
+    if (s->ref >= 2 && cs_ref_digit(s, c))
+        return;
+    if ((s->ref == 2 || s->ref == 3) && c == ';' && s->refdigits > 0 &&
+        cs_key_char(s->refval))
+        cs_flag(s, CS_CHARREF);
+    s->ref = s->xml && c == '&' ? 1 : !s->xml && c == '\\' ? 4 : 0;
 }
 
 /* One byte after the key. */
@@ -153,10 +232,12 @@ static void cs_after_key(struct cfgscan *s, unsigned char c)
 
 
 /* Bytes the scan must stop at outside a value: the end of "process" and
- * line ends (1), and in XML element starts and quotes (2).  A table, as
- * this is the test every byte of a large AMF goes through. */
+ * line ends (1), in XML element starts, quotes and references (2), in
+ * text escapes (4).  A table, as this is the test every byte of a large
+ * AMF goes through. */
 static const unsigned char cs_hot[256] = {
     ['s'] = 1, ['S'] = 1, ['\n'] = 1, ['<'] = 2, ['"'] = 2, ['\''] = 2,
+    ['&'] = 2, ['\\'] = 4,
 };
 
 /* One byte, p[i], the slow way. */
@@ -164,6 +245,7 @@ static void cs_byte(struct cfgscan *s, const unsigned char *p, size_t i)
 {
     unsigned char c = p[i];
 
+    cs_decoded(s, c);
     if (s->state)
         cs_after_key(s, c);
     if (c == '\n')
@@ -200,11 +282,12 @@ void cfgscan_feed(struct cfgscan *s, const void *data, size_t len)
     const unsigned char *p = data;
     size_t i = 0, keep;
 
-    unsigned char skip = s->xml ? 0 : 2;     /* hot[] values not hot */
+    unsigned char hot = s->xml ? 3 : 5;      /* hot[] values hot here */
 
     while (i < len) {
         /* Most bytes are none of the hot ones: skip them fast. */
-        if (!s->state && !s->quote && (cs_hot[p[i]] | skip) == skip) {
+        if (!s->state && !s->quote && !s->lt && !s->ref &&
+            !(cs_hot[p[i]] & hot)) {
             i++;
             continue;
         }
@@ -233,13 +316,40 @@ unsigned long cfgscan_finish(struct cfgscan *s)
     return s->danger;
 }
 
-unsigned long cfgscan_buf(const void *data, size_t len, int xml)
+const char *cfgscan_what(const struct cfgscan *s)
+{
+    switch (s->why) {
+    case CS_CHARREF:
+        return "has a character reference (&#...;) to a letter, digit, "
+               "'_' or '-', which could spell post_process";
+    case CS_MARKUP:
+        return "has an XML comment, CDATA section or DOCTYPE (<!...), "
+               "which could hide post_process";
+    case CS_UESCAPE:
+        return "has a \\u escape of a letter, digit, '_' or '-', which "
+               "could spell post_process";
+    default:
+        return "sets post_process";
+    }
+}
+
+unsigned long cfgscan_buf_what(const void *data, size_t len, int xml,
+                               const char **what)
 {
     struct cfgscan s;
+    unsigned long line;
 
     cfgscan_init(&s, xml);
     cfgscan_feed(&s, data, len);
-    return cfgscan_finish(&s);
+    line = cfgscan_finish(&s);
+    if (what != NULL)
+        *what = cfgscan_what(&s);
+    return line;
+}
+
+unsigned long cfgscan_buf(const void *data, size_t len, int xml)
+{
+    return cfgscan_buf_what(data, len, xml, NULL);
 }
 
 int cfgscan_file(const char *path, int xml, char *err, size_t errlen)
@@ -268,7 +378,7 @@ int cfgscan_file(const char *path, int xml, char *err, size_t errlen)
     close(fd);
     if ((line = cfgscan_finish(&s)) == 0)
         return 0;
-    snprintf(err, errlen, "line %lu sets post_process", line);
+    snprintf(err, errlen, "line %lu %s", line, cfgscan_what(&s));
     return -2;
 }
 
@@ -338,7 +448,8 @@ static int cs_data(void *arg, const char *name, const unsigned char *data,
     z->in_entry = 0;
     if ((line = cfgscan_finish(&z->s)) == 0)
         return 0;
-    snprintf(err, errlen, "%.200s line %lu sets post_process", name, line);
+    snprintf(err, errlen, "%.200s line %lu %s", name, line,
+             cfgscan_what(&z->s));
     z->danger = 1;
     return 1;
 }

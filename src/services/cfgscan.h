@@ -23,6 +23,14 @@
  *         "\"></metadata>"; and no non-empty value="..." earlier in the
  *         same element
  *
+ * What a slicer decodes before it reads a key is refused outright, as real
+ * configs never need it and the key could hide in it:
+ *
+ *   XML:  a character reference (&#95; &#x5F;) to an ASCII letter, digit,
+ *         '_' or '-', and any "<!" (comments, CDATA sections, DOCTYPE and
+ *         its entities), which could split or spell the key
+ *   text: a \u00XX escape (JSON) to such a character
+ *
  * The bytes are fed in pieces of any size.
  */
 #ifndef RR_CFGSCAN_H
@@ -45,6 +53,12 @@ struct cfgscan {
     size_t rlen;
     unsigned long line;       /* 1-based, of the byte being read */
     unsigned long danger;     /* line of the first danger, 0 = none */
+    int why;                  /* what it is (cfgscan_what) */
+    int lt;                   /* XML: the last byte was '<' */
+    int ref;                  /* in "&#" (1 "&", 2 decimal, 3 hex) or
+                                 a backslash (4) and u (5); 0 none */
+    unsigned long refval;     /* the number so far */
+    int refdigits;
 };
 
 /* Starts a scan; xml = 1 for XML parts (AMF, *.model, *_model.config). */
@@ -56,6 +70,12 @@ unsigned long cfgscan_finish(struct cfgscan *s);
 
 /* One call for a whole buffer: 0 or the line of the danger. */
 unsigned long cfgscan_buf(const void *data, size_t len, int xml);
+/* The same, with *what set as cfgscan_what says. */
+unsigned long cfgscan_buf_what(const void *data, size_t len, int xml,
+                               const char **what);
+/* What the danger found is: "sets post_process", "has a character
+ * reference to a letter, digit, '_' or '-'", ... */
+const char *cfgscan_what(const struct cfgscan *s);
 
 /* Most bytes inflated from one 3MF or AMF before it is refused (the
  * fuzzer builds with less, to spend its time on more inputs). */
@@ -64,7 +84,8 @@ unsigned long cfgscan_buf(const void *data, size_t len, int xml);
 #endif
 
 /* Scans the file at path (XML rules if xml).  0; -2 with err "line 3 sets
- * post_process"; -1 with err saying why it could not be read. */
+ * post_process" (or another cfgscan_what); -1 with err saying why it
+ * could not be read. */
 int cfgscan_file(const char *path, int xml, char *err, size_t errlen);
 
 /* Scans the entries of the zip at path (size bytes) that a slicer may read

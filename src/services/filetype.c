@@ -366,15 +366,16 @@ static int ft_check_embedded(const char *path, unsigned long long size,
 {
     const char *label = cls == FILETYPE_3MF ? "3MF" : "AMF";
     char why[320];
+    const char *what;
     unsigned long line;
     int rc;
 
     if (path == NULL && zip)
         return 0;               /* the zip's parts are checked with a path */
     if (path == NULL) {
-        if ((line = cfgscan_buf(head, headlen, 1)) == 0)
+        if ((line = cfgscan_buf_what(head, headlen, 1, &what)) == 0)
             return 0;
-        snprintf(why, sizeof(why), "line %lu sets post_process", line);
+        snprintf(why, sizeof(why), "line %lu %s", line, what);
         rc = -2;
     } else {
         rc = zip ? cfgscan_zip(path, size, cls == FILETYPE_AMF, why,
@@ -382,9 +383,9 @@ static int ft_check_embedded(const char *path, unsigned long long size,
                  : cfgscan_file(path, 1, why, sizeof(why));
     }
     if (rc == -2)
-        snprintf(err, errlen, "%s model's settings: %s, which the slicer "
-                 "would run as a program on the server; remove it", label,
-                 why);
+        snprintf(err, errlen, "%s model's settings: %s (the slicer would "
+                 "run post_process as a program on the server); remove it",
+                 label, why);
     else if (rc < 0)
         snprintf(err, errlen, "not a %s model (.%s): %s", label,
                  cls == FILETYPE_3MF ? "3mf" : "amf", why);
@@ -475,6 +476,7 @@ static int ft_check_config(const char *path, const unsigned char *head,
     unsigned char *all = NULL;
     const char *p, *end;
     unsigned long danger;
+    const char *what;
     int rc = -1;
 
     if (headlen < size && path != NULL) {
@@ -512,9 +514,9 @@ static int ft_check_config(const char *path, const unsigned char *head,
         }
         p = nl + 1;
     }
-    if ((danger = cfgscan_buf(head, headlen, 0)) != 0) {
-        snprintf(err, errlen, "slicer config sets post_process (line %lu), "
-                 "which runs programs on the server; remove that line",
+    if ((danger = cfgscan_buf_what(head, headlen, 0, &what)) != 0) {
+        snprintf(err, errlen, "slicer config %s (line %lu); post_process "
+                 "runs programs on the server: remove that line", what,
                  danger);
         goto out;
     }

@@ -384,10 +384,15 @@ static int zd_entry_read(struct zd_reader *r, unsigned long long start,
         }
         z.next_in = r->in;
         z.avail_in = (uInt)n;
+        /* A full output buffer means zlib may hold more output even when
+         * it has taken all the input: go on until it says it needs input
+         * (Z_BUF_ERROR, no progress: not bad data) or the stream ends. */
         do {
             z.next_out = r->out;
             z.avail_out = ZD_CHUNK;
             zrc = inflate(&z, Z_NO_FLUSH);
+            if (zrc == Z_BUF_ERROR)
+                break;
             if (zrc != Z_OK && zrc != Z_STREAM_END) {
                 snprintf(err, errlen, "%.200s: bad deflate data", e->name);
                 rc = -1;
@@ -396,7 +401,7 @@ static int zd_entry_read(struct zd_reader *r, unsigned long long start,
             if ((rc = zd_emit(r, e, r->out, ZD_CHUNK - z.avail_out, &crc,
                               &got, err, errlen)) < 0)
                 goto out;
-        } while (z.avail_in > 0 && zrc != Z_STREAM_END);
+        } while (zrc != Z_STREAM_END && (z.avail_in > 0 || z.avail_out == 0));
     }
     rc = -1;
     if ((e->method == 8 && zrc != Z_STREAM_END) || got != e->usize ||

@@ -165,6 +165,20 @@ rej "3MF whose Slic3r_PE.config sets post_process" 415 \
 printf '<?xml version="1.0"?>\n<amf unit="mm">\n<metadata type="slic3r.post_process">/usr/bin/touch %s/pp</metadata>\n</amf>\n' "$T" >"$T/evil.amf"
 rej "AMF whose metadata sets post_process" 415 "fileIn0|line 3 sets post_process" \
     -F service=slic3r -F "fileIn0=@$T/evil.amf" "$BASE/"
+# the key spelt in what the slicer decodes first (a character reference)
+python3 -c 'import sys, zipfile
+src = zipfile.ZipFile(sys.argv[1])
+with zipfile.ZipFile(sys.argv[2], "w", zipfile.ZIP_DEFLATED) as z:
+    for i in src.infolist():
+        if i.filename != "Metadata/Slic3r_PE_model.config":
+            z.writestr(i, src.read(i))
+    z.writestr("Metadata/Slic3r_PE_model.config", "<config>\n<object id=\"1\">"
+               "<metadata type=\"object\" key=\"post&#95;process\" "
+               "value=\"/usr/bin/touch " + sys.argv[3] + "\"/></object>"
+               "</config>\n")' "$D/cube.3mf" "$T/ref.3mf" "$T/pp"
+rej "3MF with post&#95;process" 415 \
+    "fileIn0|Slic3r_PE_model.config line 2 has a character reference" \
+    -F service=prusa-slicer -F "fileIn0=@$T/ref.3mf" "$BASE/"
 rej "request Content-Type" 415 "Content-Type" -H 'Content-Type: text/xml' \
     --data '<x/>' "$BASE/"
 

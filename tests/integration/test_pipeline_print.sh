@@ -111,6 +111,15 @@ code=$(http_status POST "$BASE/" -H "$ADM" -F format=json -F service=openscad \
     -F then=slic3r,print -F then2.queue=nosuch -F "fileIn0=@$SRCDIR/tests/data/cube.scad")
 expect_eq "an unknown queue is 404" 404 "$code"
 expect_contains "naming then2.queue" "$(body)" '"field":"then2.queue"'
+# the store's feasibility check names the stage's field too
+code=$(http_status POST "$BASE/api/v1/queues" -H "$ADM" \
+    -H 'Content-Type: application/json' --data '{"name":"empty"}')
+expect_eq "a queue no printer serves" 201 "$code"
+code=$(http_status POST "$BASE/" -H "$ADM" -F format=json -F service=openscad \
+    -F then=slic3r,print -F then2.queue=empty \
+    -F "fileIn0=@$SRCDIR/tests/data/cube.scad")
+expect_eq "a print stage no printer can take is 422" 422 "$code"
+expect_contains "naming then2.queue" "$(body)" '"field":"then2.queue"'
 code=$(http_status POST "$BASE/" -H "$ADM" -F format=json -F service=openscad \
     -F then=slic3r -F then1.queue=default -F "fileIn0=@$SRCDIR/tests/data/cube.scad")
 expect_eq "a job field on a stage that does not print" 400 "$code"

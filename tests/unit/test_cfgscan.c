@@ -328,6 +328,92 @@ static int count_bytes(void *arg, const char *name, const unsigned char *d,
     return 0;
 }
 
+/* The key spelt or split in what the slicer decodes first: character
+ * references, comments, CDATA, entities (XML), \u escapes (JSON). */
+START_TEST(test_decoded_spellings)
+{
+    static const char *const xml_evil[] = {
+        "<metadata type=\"slic3r.post&#95;process\">touch</metadata>",
+        "<metadata type=\"slic3r.post&#x5F;process\">touch</metadata>",
+        "<metadata type=\"slic3r.post&#X5f;process\">touch</metadata>",
+        "<metadata type=\"slic3r.post&#0000000000095;process\">t</metadata>",
+        "<metadata type=\"slic3r.&#112;ost_process\">touch</metadata>",
+        "<metadata key=\"post&#45;process\" value=\"\"/>",
+        "<metadata type=\"slic3r.x\">post]]><![CDATA[_process</metadata>",
+        "<metadata type=\"slic3r.x\">post<!-- -->_process</metadata>",
+        ("<!DOCTYPE amf [<!ENTITY k \"_process\">]><metadata "
+         "type=\"slic3r.post&k;\">touch</metadata>"),
+    };
+    static const char *const json_evil[] = {
+        "{\"post\\u005fprocess\": [\"touch\"]}",
+        "{\"post\\u005Fprocess\": [\"touch\"]}",
+        "{\"\\u0070ost_process\": [\"touch\"]}",
+        "{\"post\\u002dprocess\": \"touch\"}",
+    };
+    const char *what = NULL;
+
+    for (size_t i = 0; i < sizeof(xml_evil) / sizeof(xml_evil[0]); i++)
+        ck_assert_msg(scan(xml_evil[i], 1) == 1, "not caught: %s",
+                      xml_evil[i]);
+    for (size_t i = 0; i < sizeof(json_evil) / sizeof(json_evil[0]); i++)
+        ck_assert_msg(scan(json_evil[i], 0) == 1, "not caught: %s",
+                      json_evil[i]);
+    /* references to other characters, escapes of others, pass */
+    ck_assert_uint_eq(scan("<config>\n<metadata key=\"notes\" value=\"a&amp;b"
+                           "&#10;&#xA;&#x9;&lt;&#8364;&#47;\"/>\n</config>\n",
+                           1), 0);
+    ck_assert_uint_eq(scan("{\"notes\": \"caf\\u00e9\\n\\\\ \\u0009 "
+                           "\\u20ac C:\\\\users\"}\n", 0), 0);
+    /* the line, and what it is */
+    ck_assert_uint_eq(cfgscan_buf_what("<amf>\n\n<metadata type=\"slic3r."
+                                       "post&#95;process\"/>", 39, 1,
+                                       &what), 3);
+    ck_assert_str_eq(what, "has a character reference (&#...;) to a letter, "
+                     "digit, '_' or '-', which could spell post_process");
+    ck_assert_uint_eq(cfgscan_buf_what("<amf>\n<!-- x -->\n", 17, 1, &what),
+                      2);
+    ck_assert_ptr_nonnull(strstr(what, "XML comment, CDATA section or "
+                                 "DOCTYPE"));
+    ck_assert_uint_eq(cfgscan_buf_what("{\n\"a\\u0041\": 1}", 15, 0, &what),
+                      2);
+    ck_assert_ptr_nonnull(strstr(what, "\\u escape"));
+    ck_assert_uint_eq(cfgscan_buf_what("post_process = x\n", 17, 0, &what),
+                      1);
+    ck_assert_str_eq(what, "sets post_process");
+}
+END_TEST
+
+/* The same inside a 3MF and an AMF: refused, naming the part and line. */
+START_TEST(test_decoded_in_zips)
+{
+    const char *model_cfg[] = { "3D/3dmodel.model",
+                                "Metadata/Slic3r_PE_model.config", NULL };
+    const char *bambu[] = { "3D/3dmodel.model",
+                            "Metadata/project_settings.config", NULL };
+    const char *amf[] = { "cube.amf", NULL };
+    const char *t1[] = { MODEL, "<config>\n<object id=\"1\"><metadata "
+                         "type=\"object\" key=\"post&#95;process\" "
+                         "value=\"touch\"/></object></config>" };
+    const char *t2[] = { MODEL, "{\n  \"layer_height\": \"0.2\",\n"
+                         "  \"post\\u005fprocess\": [\"touch\"]\n}\n" };
+    const char *t3[] = { "<?xml version=\"1.0\"?>\n<amf unit=\"mm\">\n"
+                         "<metadata type=\"slic3r.post<!---->_process\">"
+                         "touch</metadata>\n</amf>\n" };
+    struct zip z;
+
+    make_zip(&z, model_cfg, t1, 0);
+    ck_assert_int_eq(check_zip(&z, "3mf"), -1);
+    assert_err("Metadata/Slic3r_PE_model.config line 2 has a character "
+               "reference");
+    make_zip(&z, bambu, t2, 0);
+    ck_assert_int_eq(check_zip(&z, "3mf"), -1);
+    assert_err("Metadata/project_settings.config line 3 has a \\u escape");
+    make_zip(&z, amf, t3, 0);
+    ck_assert_int_eq(check_zip(&z, "amf"), -1);
+    assert_err("AMF model's settings: cube.amf line 3 has an XML comment");
+}
+END_TEST
+
 START_TEST(test_inflate_cap)
 {
     static char zeros[20000];
@@ -368,6 +454,8 @@ Suite *cfgscan_suite(void)
     tcase_add_test(tc, test_3mf_other_configs);
     tcase_add_test(tc, test_amf);
     tcase_add_test(tc, test_inflate_cap);
+    tcase_add_test(tc, test_decoded_spellings);
+    tcase_add_test(tc, test_decoded_in_zips);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -330,6 +330,209 @@ START_TEST(test_entry_bounds)
 }
 END_TEST
 
+/* A deflated zip written in a growing buffer: entries of chosen sizes and
+ * contents, for zipdir_read_entries. */
+struct dzip {
+    unsigned char *b;
+    size_t n, cap;
+};
+
+static void dput(struct dzip *z, const void *p, size_t len)
+{
+    if (z->n + len > z->cap) {
+        z->cap = (z->n + len) * 2;
+        z->b = realloc(z->b, z->cap);
+        ck_assert_ptr_nonnull(z->b);
+    }
+    memcpy(z->b + z->n, p, len);
+    z->n += len;
+}
+
+static void d16(struct dzip *z, unsigned v)
+{
+    unsigned char b[2] = { (unsigned char)v, (unsigned char)(v >> 8) };
+
+    dput(z, b, 2);
+}
+
+static void d32(struct dzip *z, unsigned long v)
+{
+    d16(z, (unsigned)(v & 0xffff));
+    d16(z, (unsigned)(v >> 16));
+}
+
+/* Size n of content kind: a run of one byte, lines of text, or
+ * four letters at random (each compresses differently). */
+static unsigned char *dz_content(size_t n, int kind)
+{
+    static const char line[] = "; perimeters = 3 fill_density = 20%\n";
+    unsigned char *p = malloc(n + 1);
+    unsigned seed = 7;
+
+    ck_assert_ptr_nonnull(p);
+    for (size_t i = 0; i < n; i++) {
+        seed = seed * 1103515245u + 12345u;
+        if (kind == 0)
+            p[i] = 'x';
+        else if (kind == 1)
+            p[i] = (unsigned char)line[i % 36];
+        else
+            p[i] = (unsigned char)"abcd"[(seed >> 16) % 4];
+    }
+    return p;
+}
+
+static size_t dz_deflate(const unsigned char *in, size_t n,
+                         unsigned char **out)
+{
+    z_stream s;
+    size_t cap = n + n / 100 + 64;
+
+    memset(&s, 0, sizeof(s));
+    *out = malloc(cap);
+    ck_assert_ptr_nonnull(*out);
+    ck_assert_int_eq(deflateInit2(&s, 6, Z_DEFLATED, -MAX_WBITS, 8,
+                                  Z_DEFAULT_STRATEGY), Z_OK);
+    s.next_in = (unsigned char *)in;
+    s.avail_in = (uInt)n;
+    s.next_out = *out;
+    s.avail_out = (uInt)cap;
+    ck_assert_int_eq(deflate(&s, Z_FINISH), Z_STREAM_END);
+    cap = s.total_out;
+    deflateEnd(&s);
+    return cap;
+}
+
+#define DZ_MAX 80
+
+struct dz_entry {
+    char name[32];
+    size_t size;
+    int kind;                   /* of content (dz_content) */
+    unsigned long crc;
+    unsigned long off;
+    size_t csize;
+};
+
+/* Entries e[0..n) deflated (their name, size and kind set by the
+ * caller). */
+static void dz_write(struct dzip *z, struct dz_entry *e, size_t n)
+{
+    size_t i, cd;
+
+    for (i = 0; i < n; i++) {
+        unsigned char *u = dz_content(e[i].size, e[i].kind), *c;
+
+        e[i].crc = crc32(0, u, (uInt)e[i].size);
+        e[i].csize = dz_deflate(u, e[i].size, &c);
+        e[i].off = (unsigned long)z->n;
+        dput(z, "PK\003\004", 4);
+        d16(z, 20); d16(z, 0); d16(z, 8); d16(z, 0); d16(z, 0);
+        d32(z, e[i].crc);
+        d32(z, (unsigned long)e[i].csize); d32(z, (unsigned long)e[i].size);
+        d16(z, (unsigned)strlen(e[i].name)); d16(z, 0);
+        dput(z, e[i].name, strlen(e[i].name));
+        dput(z, c, e[i].csize);
+        free(u);
+        free(c);
+    }
+    cd = z->n;
+    for (i = 0; i < n; i++) {
+        dput(z, "PK\001\002", 4);
+        d16(z, 20); d16(z, 20); d16(z, 0); d16(z, 8); d16(z, 0); d16(z, 0);
+        d32(z, e[i].crc);
+        d32(z, (unsigned long)e[i].csize); d32(z, (unsigned long)e[i].size);
+        d16(z, (unsigned)strlen(e[i].name)); d16(z, 0); d16(z, 0);
+        d16(z, 0); d16(z, 0); d32(z, 0); d32(z, e[i].off);
+        dput(z, e[i].name, strlen(e[i].name));
+    }
+    {
+        size_t end = z->n;
+
+        dput(z, "PK\005\006", 4);
+        d16(z, 0); d16(z, 0); d16(z, (unsigned)n); d16(z, (unsigned)n);
+        d32(z, (unsigned long)(end - cd)); d32(z, (unsigned long)cd);
+        d16(z, 0);
+    }
+}
+
+/* What the reader handed on, per entry. */
+struct dz_seen {
+    struct dz_entry *e;
+    size_t n, cur, ended;
+    unsigned long long got;
+    unsigned long crc;
+};
+
+static int dz_want(void *arg, const char *name)
+{
+    (void)arg;
+    (void)name;
+    return 1;
+}
+
+static int dz_data(void *arg, const char *name, const unsigned char *p,
+                   size_t len, char *e, size_t elen)
+{
+    struct dz_seen *s = arg;
+
+    (void)e;
+    (void)elen;
+    ck_assert_uint_lt(s->cur, s->n);
+    ck_assert_str_eq(name, s->e[s->cur].name);
+    if (len > 0) {
+        s->got += len;
+        s->crc = crc32(s->crc, p, (uInt)len);
+        return 0;
+    }
+    ck_assert_uint_eq(s->got, s->e[s->cur].size);
+    ck_assert_uint_eq(s->crc, s->e[s->cur].crc);
+    s->ended++;
+    s->cur++;
+    s->got = 0;
+    s->crc = crc32(0, Z_NULL, 0);
+    return 0;
+}
+
+/* zipdir.c inflates 16 KiB at a time (ZD_CHUNK): entries whose inflated
+ * size ends on, just before or just after a multiple of it, with output
+ * still inside zlib when the last input was taken, must all be read
+ * whole (they were refused as "does not match its size or CRC"). */
+START_TEST(test_inflate_chunk_boundary)
+{
+    static const long deltas[] = { -258, -1, 0, 1, 2, 67, 258 };
+    struct dz_entry e[DZ_MAX];
+    struct dz_seen seen;
+    struct dzip z = { NULL, 0, 0 };
+    size_t n = 0;
+
+    memset(e, 0, sizeof(e));
+    snprintf(e[n].name, sizeof(e[n].name), "small.config");
+    e[n++].size = 100;
+    for (long k = 1; k <= 3; k++)
+        for (size_t d = 0; d < sizeof(deltas) / sizeof(deltas[0]); d++)
+            for (int kind = 0; kind < 3; kind++) {
+                ck_assert_uint_lt(n, DZ_MAX);
+                snprintf(e[n].name, sizeof(e[n].name), "Metadata/e%zu.config",
+                         n);
+                e[n].kind = kind;
+                e[n++].size = (size_t)(k * 16384 + deltas[d]);
+            }
+    dz_write(&z, e, n);
+    write_file(z.b, z.n);
+    memset(&seen, 0, sizeof(seen));
+    seen.e = e;
+    seen.n = n;
+    seen.crc = crc32(0, Z_NULL, 0);
+    ck_assert_msg(zipdir_read_entries(path, z.n, 1ull << 30, dz_want,
+                                      dz_data, &seen, err, sizeof(err)) == 0,
+                  "refused: %s", err);
+    unlink(path);
+    ck_assert_uint_eq(seen.ended, n);
+    free(z.b);
+}
+END_TEST
+
 Suite *zipdir_suite(void)
 {
     Suite *s = suite_create("zipdir");
@@ -343,6 +546,7 @@ Suite *zipdir_suite(void)
     tcase_add_test(tc, test_fake_end_record);
     tcase_add_test(tc, test_counts_out_of_range);
     tcase_add_test(tc, test_entry_bounds);
+    tcase_add_test(tc, test_inflate_chunk_boundary);
     suite_add_tcase(s, tc);
     return s;
 }
