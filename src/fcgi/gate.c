@@ -377,10 +377,21 @@ static void gate_wait(struct gate *g, struct conn *c)
     }
 }
 
-static void gate_recheck(struct gate *g, struct conn *c)
+/* Looks again at a waiting connection on an epoll event (events).  The
+ * peer may be gone with data still unread: nginx closes the upstream
+ * connection of an aborted upload, the peek then sees bytes, not end of
+ * file, and with EPOLLET no further event would come; the connection
+ * would hold its place until body_timeout. */
+static void gate_recheck(struct gate *g, struct conn *c, uint32_t events)
 {
-    switch (gate_peek(c->fd, g->peekbuf, sizeof(g->peekbuf),
-                      &c->params_done)) {
+    enum peek_state st = gate_peek(c->fd, g->peekbuf, sizeof(g->peekbuf),
+                                   &c->params_done);
+
+    if (st != PEEK_COMPLETE && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+        log_debug("gate: connection closed before its body was complete");
+        st = PEEK_CLOSED; /* nobody to answer */
+    }
+    switch (st) {
     case PEEK_WAIT:
         return;
     case PEEK_CLOSED:
@@ -548,7 +559,7 @@ static void *gate_main(void *arg)
         }
         pthread_mutex_unlock(&g->lock);
         for (int i = 0; i < n; i++)
-            gate_recheck(g, evs[i].data.ptr);
+            gate_recheck(g, evs[i].data.ptr, evs[i].events);
         now = rr_now();
         if (now - last >= GATE_TICK_MS / 1000.0) {
             gate_sweep(g, now);

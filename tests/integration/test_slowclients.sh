@@ -14,6 +14,8 @@
 #     while uploads wait, long before their body_timeout.
 #   - with rrcloud-fcgi's descriptor table full of waiting bodies, its
 #     workers wait instead of ending: reads answer once the attack is over.
+#   - uploads aborted while at the gate let go of their connection at once,
+#     not at body_timeout.
 # The shorter sibling of bench/bench_slow.sh.
 . "$(dirname "$0")/lib.sh"
 
@@ -140,6 +142,36 @@ body_timeout = 120" stack_start nginx
     rm -rf "$STACK"
 }
 
+fds() { ls "/proc/$(cat "$STACK/fcgi.pid")/fd" | wc -l; }
+
+# Until rrcloud-fcgi holds at most $1 descriptors, at most 10 s.
+wait_fds_below() {
+    i=0
+    while [ "$(fds)" -gt "$1" ]; do
+        [ $i -lt 100 ] || return 1
+        sleep 0.1; i=$((i + 1))
+    done
+}
+
+# An aborted upload: nginx closes the upstream connection with part of the
+# body unread there, so the gate's peek sees data, not end of file.  The
+# gate used to keep such a connection until its body_timeout (120 s here).
+aborted() {
+    STACK_CONF_EXTRA="fcgi_threads = 2
+body_timeout = 120" stack_start nginx
+    base=$(fds)
+    "$SC" attack "$PORT" 30 3 --mode body --gap 1 --addrs 5 \
+        >"$T/aborted.out" &
+    EXTRA_PIDS="${EXTRA_PIDS:-} $!"
+    check "aborted: the trickling bodies reach rrcloud-fcgi" \
+        wait_fcgi_conns $((base + 25))
+    check "aborted: the attacker finished" wait_line "$T/aborted.out"
+    check "aborted: the gate lets go of the aborted uploads \
+(from $base)" wait_fds_below $((base + 2))
+    stack_stop
+    rm -rf "$STACK"
+}
+
 # libfcgi's accept returned an error on a full descriptor table, and the
 # worker that got it ended for good.
 fd_exhaustion() {
@@ -160,6 +192,7 @@ body_timeout = 2" stack_start nginx
 
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
     run nginx
+    aborted
     preempt
     fd_exhaustion
 else
