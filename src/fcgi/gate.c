@@ -191,13 +191,23 @@ static void gate_body_serve(struct gate *g, struct worker *w, struct conn *c)
         close(c->fd);
         return;
     }
-    if (gate_request(g, f, c->fd) < 0) {
+    /* Without a slot (dup failed: the descriptor table is full) nothing
+     * would cut the read at body_timeout: refuse, body unread. */
+    s = slot_add(g, c->fd, rr_now(), deadline);
+    if (!s) {
+        log_err("body thread: no descriptor to watch an upload: %s",
+                strerror(errno));
+        gate_refuse_busy(g, c->fd, "out of file descriptors");
         free(f);
         return;
     }
-    s = slot_add(g, c->fd, rr_now(), deadline);
+    if (gate_request(g, f, c->fd) < 0) {
+        slot_del(g, s);
+        free(f);
+        return;
+    }
     req_init(&r, f, w);
-    r.watch = s ? &s->watch : NULL;
+    r.watch = &s->watch;
     if (route_request(&r) == REQ_HELD) {
         slot_del(g, s);
         req_free(&r);
