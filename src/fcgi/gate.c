@@ -117,7 +117,7 @@ int gate_request(struct gate *g, FCGX_Request *f, int fd)
 /* Answers a connection whose parameters are all there with an error, and
  * closes it; its body is not read. */
 static void gate_refuse(struct gate *g, int fd, int status, const char *extra,
-                        const char *msg)
+                        const char *field, const char *msg)
 {
     struct worker w = { .app = g->app, .st = NULL };
     FCGX_Request f;
@@ -126,7 +126,7 @@ static void gate_refuse(struct gate *g, int fd, int status, const char *extra,
     if (gate_request(g, &f, fd) < 0)
         return;
     req_init(&r, &f, &w);
-    req_error_hdr(&r, status, extra, NULL, "%s", msg);
+    req_error_hdr(&r, status, extra, field, "%s", msg);
     req_free(&r);
     FCGX_Finish_r(&f);
 }
@@ -137,7 +137,7 @@ static void gate_refuse_busy(struct gate *g, int fd, const char *why)
 
     snprintf(msg, sizeof(msg), "too many uploads in progress (%s); try "
              "again shortly", why);
-    gate_refuse(g, fd, 503, "Retry-After: 5\r\n", msg);
+    gate_refuse(g, fd, 503, "Retry-After: 5\r\n", NULL, msg);
 }
 
 /* ---- body threads ---------------------------------------------------------- */
@@ -545,7 +545,7 @@ static void gate_sweep(struct gate *g, double now)
         next = c->next;
         epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
         if (c->params_done)
-            gate_refuse(g, c->fd, 408, NULL, msg);
+            gate_refuse(g, c->fd, 408, NULL, "body_timeout", msg);
         else
             close(c->fd);
         free(c);

@@ -74,6 +74,13 @@ body_timeout = 3" stack_start "$web"
     check "$web: the good upload came through whole" \
         cmp -s "$T/good.txt" "$T/good.out"
 
+    # A body that stops short waits at the gate; its 408 names the key.
+    out=$(printf 'abc' | curl -s --max-time 20 -H 'Content-Length: 1000' \
+          -H 'Content-Type: application/octet-stream' --data-binary @- \
+          "$BASE/?service=echo&format=json")
+    expect_contains "$web: the gate's 408 names body_timeout as its field" \
+        "$out" '"field":"body_timeout"'
+
     check "$web: trickle attacker finished" wait_line "$T/trickle-$web.out"
     check "$web: burst attacker finished" wait_line "$T/burst-$web.out"
     tr=$(cat "$T/trickle-$web.out"); bu=$(cat "$T/burst-$web.out")
