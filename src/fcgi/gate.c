@@ -288,8 +288,8 @@ static void *gate_body_main(void *arg)
 }
 
 /* Starts a body thread (detached: one that cannot open its store, say
- * with the descriptor table full, ends and a later upload starts another).
- * Called under the lock. */
+ * with the descriptor table full, ends; the sweep or a later upload starts
+ * another).  Called under the lock. */
 static void gate_body_spawn(struct gate *g)
 {
     pthread_attr_t a;
@@ -535,6 +535,11 @@ static void gate_sweep(struct gate *g, double now)
     }
     late = gate_sweep_queue(g, now, late);
     gate_sweep_bodies(g, now);
+    /* A body thread that could not open its store has ended: without this
+     * the uploads it left queued would wait for the next one to arrive.
+     * At most one a tick, so a store that stays closed costs little. */
+    if (g->nq > g->nidle && g->nbody < g->app->conf.body_threads)
+        gate_body_spawn(g);
     pthread_mutex_unlock(&g->lock);
     snprintf(msg, sizeof(msg), "request body not complete within %lld s "
              "(body_timeout)", limit);
