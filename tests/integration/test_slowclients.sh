@@ -16,6 +16,8 @@
 #     workers wait instead of ending: reads answer once the attack is over.
 #   - uploads aborted while at the gate let go of their connection at once,
 #     not at body_timeout.
+#   - an upload queued for a body thread that could not open its store
+#     gets another one without waiting for the next upload.
 # The shorter sibling of bench/bench_slow.sh.
 . "$(dirname "$0")/lib.sh"
 
@@ -179,6 +181,41 @@ body_timeout = 120" stack_start nginx
     rm -rf "$STACK"
 }
 
+# Until file $2 has a line with $1, at most 20 s.
+wait_log() {
+    i=0
+    while ! grep -q "$1" "$2"; do
+        [ $i -lt 200 ] || return 1
+        sleep 0.1; i=$((i + 1))
+    done
+}
+
+# A body thread that cannot open its store (no descriptor left) ends; the
+# upload it was started for stayed queued until another upload came (here
+# none: until body_timeout, 120 s).
+body_thread_lost() {
+    command -v prlimit >/dev/null || { echo "no prlimit: skipped"; return 0; }
+    STACK_CONF_EXTRA="fcgi_threads = 2
+body_threads = 1
+body_timeout = 120" stack_start nginx
+    head -c 750000 /dev/urandom | base64 >"$T/good.txt"
+    pid=$(cat "$STACK/fcgi.pid")
+    soft=$(prlimit --pid "$pid" --nofile --noheadings --output SOFT)
+    # Room for the upload's connection, none for the store.
+    prlimit --pid "$pid" --nofile=$(($(fds) + 1)):
+    curl -s --max-time 30 -F service=echo -F "fileIn0=@$T/good.txt" \
+        "$BASE/" >"$T/lost.out" &
+    cpid=$!
+    check "lost: a body thread could not open its store" \
+        wait_log "body thread:" "$STACK/log/fcgi.log"
+    prlimit --pid "$pid" --nofile="$soft":
+    wait "$cpid"
+    expect_contains "lost: the queued upload gets another body thread" \
+        "$(cat "$T/lost.out")" "state: complete"
+    stack_stop
+    rm -rf "$STACK"
+}
+
 # libfcgi's accept returned an error on a full descriptor table, and the
 # worker that got it ended for good.
 fd_exhaustion() {
@@ -200,6 +237,7 @@ body_timeout = 2" stack_start nginx
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
     run nginx
     aborted
+    body_thread_lost
     preempt
     fd_exhaustion
 else
