@@ -33,6 +33,9 @@
  * GATE_CUT_GRACE seconds of signals, the socket's read side is shut. */
 #define GATE_WAKE_SIGNAL SIGUSR2   /* libfcgi takes SIGUSR1 */
 #define GATE_CUT_GRACE 2.0
+/* How long the gate reads, and drops, the rest of a refused request's
+ * body before it closes the connection (as libfcgi's close does). */
+#define GATE_DRAIN_SECONDS 2.0
 /* Body-thread store cache, as the workers' (main.c). */
 #define GATE_CACHE_KIB 256
 
@@ -41,6 +44,7 @@ struct conn {
     int fd;
     int params_done;          /* its parameters are all there */
     double t0;                /* accepted */
+    double drain_until;       /* > 0: answered, its rest dropped until then */
     struct conn *prev, *next;
 };
 
@@ -114,21 +118,52 @@ int gate_request(struct gate *g, FCGX_Request *f, int fd)
     return 0;
 }
 
+static void gate_wait(struct gate *g, struct conn *c);
+
+/* Hands an answered connection to the gate thread, which drops what still
+ * comes until the peer closes or GATE_DRAIN_SECONDS have passed.  Closing
+ * with data unread would send a reset, which can lose the answer. */
+static void gate_drain(struct gate *g, int fd)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+
+    shutdown(fd, SHUT_WR);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->t0 = rr_now();
+    c->drain_until = c->t0 + GATE_DRAIN_SECONDS;
+    gate_wait(g, c);  /* params_done 0: closed if the gate is full */
+}
+
 /* Answers a connection whose parameters are all there with an error, and
- * closes it; its body is not read. */
+ * closes it; its body is not read.  libfcgi's close would wait for the
+ * peer to stop sending, up to 2 s after each byte, and this runs on the
+ * gate thread: with a dup keeping the socket open, the request is closed
+ * without that wait (detached) and the gate drains the dup. */
 static void gate_refuse(struct gate *g, int fd, int status, const char *extra,
                         const char *field, const char *msg)
 {
     struct worker w = { .app = g->app, .st = NULL };
     FCGX_Request f;
     struct req r;
+    int d = dup(fd);
 
-    if (gate_request(g, &f, fd) < 0)
+    if (gate_request(g, &f, fd) < 0) {
+        if (d >= 0)
+            close(d);
         return;
+    }
     req_init(&r, &f, &w);
     req_error_hdr(&r, status, extra, field, "%s", msg);
     req_free(&r);
+    if (d >= 0)
+        f.detached = 1;
     FCGX_Finish_r(&f);
+    if (d >= 0)
+        gate_drain(g, d);
 }
 
 static void gate_refuse_busy(struct gate *g, int fd, const char *why)
@@ -392,11 +427,35 @@ static void gate_wait(struct gate *g, struct conn *c)
  * connection of an aborted upload, the peek then sees bytes, not end of
  * file, and with EPOLLET no further event would come; the connection
  * would hold its place until body_timeout. */
+/* Drops what has come on a draining connection.  Returns 1 once the
+ * peer has closed it. */
+static int gate_drain_read(struct gate *g, struct conn *c)
+{
+    for (;;) {
+        ssize_t n = recv(c->fd, g->peekbuf, sizeof(g->peekbuf),
+                         MSG_DONTWAIT);
+
+        if (n > 0)
+            continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    }
+}
+
 static void gate_recheck(struct gate *g, struct conn *c, uint32_t events)
 {
-    enum peek_state st = gate_peek(c->fd, g->peekbuf, sizeof(g->peekbuf),
-                                   &c->params_done);
+    enum peek_state st;
 
+    if (c->drain_until > 0) {
+        if (gate_drain_read(g, c)) {
+            gate_unlink(g, c);
+            close(c->fd);
+            free(c);
+        }
+        return;
+    }
+    st = gate_peek(c->fd, g->peekbuf, sizeof(g->peekbuf), &c->params_done);
     if (st != PEEK_COMPLETE && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
         log_debug("gate: connection closed before its body was complete");
         st = PEEK_CLOSED; /* nobody to answer */
@@ -517,11 +576,13 @@ static void gate_sweep(struct gate *g, double now)
     long long limit = g->app->conf.body_timeout;
     struct conn *c, *next, *late = NULL;
     char msg[160];
+    int n408 = 0;
 
     pthread_mutex_lock(&g->lock);
     for (c = g->waiting; c; c = next) {
         next = c->next;
-        if (now < c->t0 + (double)limit)
+        if (now < (c->drain_until > 0 ? c->drain_until
+                                      : c->t0 + (double)limit))
             continue;
         if (c->prev)
             c->prev->next = c->next;
@@ -543,13 +604,15 @@ static void gate_sweep(struct gate *g, double now)
     pthread_mutex_unlock(&g->lock);
     snprintf(msg, sizeof(msg), "request body not complete within %lld s "
              "(body_timeout)", limit);
-    if (late)
+    for (c = late; c; c = c->next)
+        n408 += c->drain_until == 0 && c->params_done;
+    if (n408)
         log_info("gate: requests still without their whole body after "
                  "%lld s (body_timeout): 408", limit);
     for (c = late; c; c = next) {
         next = c->next;
         epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
-        if (c->params_done)
+        if (c->params_done && c->drain_until == 0)
             gate_refuse(g, c->fd, 408, NULL, "body_timeout", msg);
         else
             close(c->fd);
