@@ -422,16 +422,12 @@ static void gate_wait(struct gate *g, struct conn *c)
     }
 }
 
-/* Looks again at a waiting connection on an epoll event (events).  The
- * peer may be gone with data still unread: nginx closes the upstream
- * connection of an aborted upload, the peek then sees bytes, not end of
- * file, and with EPOLLET no further event would come; the connection
- * would hold its place until body_timeout. */
 /* Drops what has come on a draining connection.  Returns 1 once the
- * peer has closed it. */
+ * peer has closed it.  A few buffers an event: a peer that keeps sending
+ * must not hold the gate thread (the sweep closes it at drain_until). */
 static int gate_drain_read(struct gate *g, struct conn *c)
 {
-    for (;;) {
+    for (int i = 0; i < 16; i++) {
         ssize_t n = recv(c->fd, g->peekbuf, sizeof(g->peekbuf),
                          MSG_DONTWAIT);
 
@@ -441,8 +437,14 @@ static int gate_drain_read(struct gate *g, struct conn *c)
             continue;
         return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
     }
+    return 0;
 }
 
+/* Looks again at a waiting connection on an epoll event (events).  The
+ * peer may be gone with data still unread: nginx closes the upstream
+ * connection of an aborted upload, the peek then sees bytes, not end of
+ * file, and with EPOLLET no further event would come; the connection
+ * would hold its place until body_timeout. */
 static void gate_recheck(struct gate *g, struct conn *c, uint32_t events)
 {
     enum peek_state st;
