@@ -18,6 +18,8 @@
 #     not at body_timeout.
 #   - an upload queued for a body thread that could not open its store
 #     gets another one without waiting for the next upload.
+#   - a body thread that cannot watch an upload (no descriptor) answers
+#     503 with Retry-After rather than read a body nothing can cut.
 # The shorter sibling of bench/bench_slow.sh.
 . "$(dirname "$0")/lib.sh"
 
@@ -190,6 +192,13 @@ wait_log() {
     done
 }
 
+# The descriptor limit that leaves rrcloud-fcgi room for one more: the
+# lowest free number, plus one.
+one_fd_more() {
+    ls "/proc/$(cat "$STACK/fcgi.pid")/fd" | sort -n |
+        awk 'BEGIN { n = 0 } $1 == n { n++ } END { print n + 1 }'
+}
+
 # A body thread that cannot open its store (no descriptor left) ends; the
 # upload it was started for stayed queued until another upload came (here
 # none: until body_timeout, 120 s).
@@ -202,7 +211,7 @@ body_timeout = 120" stack_start nginx
     pid=$(cat "$STACK/fcgi.pid")
     soft=$(prlimit --pid "$pid" --nofile --noheadings --output SOFT)
     # Room for the upload's connection, none for the store.
-    prlimit --pid "$pid" --nofile=$(($(fds) + 1)):
+    prlimit --pid "$pid" --nofile="$(one_fd_more)":
     curl -s --max-time 30 -F service=echo -F "fileIn0=@$T/good.txt" \
         "$BASE/" >"$T/lost.out" &
     cpid=$!
@@ -212,6 +221,34 @@ body_timeout = 120" stack_start nginx
     wait "$cpid"
     expect_contains "lost: the queued upload gets another body thread" \
         "$(cat "$T/lost.out")" "state: complete"
+    stack_stop
+    rm -rf "$STACK"
+}
+
+# A body thread that cannot dup the upload's connection (to watch it) has
+# nothing to cut its read at body_timeout: 503 with Retry-After instead.
+no_watch() {
+    command -v prlimit >/dev/null || { echo "no prlimit: skipped"; return 0; }
+    STACK_CONF_EXTRA="fcgi_threads = 2
+body_threads = 1
+body_timeout = 120" stack_start nginx
+    head -c 750000 /dev/urandom | base64 >"$T/good.txt"
+    # The body thread starts and opens its store.
+    out=$(curl -s --max-time 30 -F service=echo -F "fileIn0=@$T/good.txt" \
+          "$BASE/")
+    expect_contains "no_watch: an upload starts the body thread" \
+        "$out" "state: complete"
+    pid=$(cat "$STACK/fcgi.pid")
+    soft=$(prlimit --pid "$pid" --nofile --noheadings --output SOFT)
+    # Room for the upload's connection, none for its dup.
+    prlimit --pid "$pid" --nofile="$(one_fd_more)":
+    curl -s -D "$T/nowatch.hdr" -o "$T/nowatch.out" --max-time 30 \
+        -F service=echo -F "fileIn0=@$T/good.txt" "$BASE/"
+    prlimit --pid "$pid" --nofile="$soft":
+    expect_contains "no_watch: 503 without a watch" \
+        "$(head -n 1 "$T/nowatch.hdr")" " 503"
+    expect_contains "no_watch: with Retry-After" "$(cat "$T/nowatch.hdr")" \
+        "Retry-After: 5"
     stack_stop
     rm -rf "$STACK"
 }
@@ -238,6 +275,7 @@ if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
     run nginx
     aborted
     body_thread_lost
+    no_watch
     preempt
     fd_exhaustion
 else
