@@ -354,6 +354,11 @@ static int conf_check(const struct rr_conf *c, const char *path, char *err,
                  path);
         return -1;
     }
+    if (c->body_threads > CONF_MAX_BODY_THREADS) {
+        snprintf(err, errlen, "%s: body_threads is at most %d", path,
+                 CONF_MAX_BODY_THREADS);
+        return -1;
+    }
     if (c->max_files > CONF_MAX_FILES) {
         snprintf(err, errlen, "%s: max_files is at most %d", path,
                  CONF_MAX_FILES);

@@ -12,6 +12,9 @@
 
 /* Most input files of one task (max_files). */
 #define CONF_MAX_FILES 256
+/* Each body thread has its own store connection and stack; the gate
+ * sweeps every slot each tick. */
+#define CONF_MAX_BODY_THREADS 1024
 /* Shortest secret taken from the conf (admin_token, enroll_token, each
  * octoprint_key, notifier_secret): 32 characters, 128 bits as hex (what
  * "openssl rand -hex 16" prints) and OctoPrint's own key length.  A

@@ -33,6 +33,9 @@
  * GATE_CUT_GRACE seconds of signals, the socket's read side is shut. */
 #define GATE_WAKE_SIGNAL SIGUSR2   /* libfcgi takes SIGUSR1 */
 #define GATE_CUT_GRACE 2.0
+/* How long the gate reads, and drops, the rest of a refused request's
+ * body before it closes the connection (as libfcgi's close does). */
+#define GATE_DRAIN_SECONDS 2.0
 /* Body-thread store cache, as the workers' (main.c). */
 #define GATE_CACHE_KIB 256
 
@@ -41,6 +44,7 @@ struct conn {
     int fd;
     int params_done;          /* its parameters are all there */
     double t0;                /* accepted */
+    double drain_until;       /* > 0: answered, its rest dropped until then */
     struct conn *prev, *next;
 };
 
@@ -114,21 +118,52 @@ int gate_request(struct gate *g, FCGX_Request *f, int fd)
     return 0;
 }
 
+static void gate_wait(struct gate *g, struct conn *c);
+
+/* Hands an answered connection to the gate thread, which drops what still
+ * comes until the peer closes or GATE_DRAIN_SECONDS have passed.  Closing
+ * with data unread would send a reset, which can lose the answer. */
+static void gate_drain(struct gate *g, int fd)
+{
+    struct conn *c = calloc(1, sizeof(*c));
+
+    shutdown(fd, SHUT_WR);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->fd = fd;
+    c->t0 = rr_now();
+    c->drain_until = c->t0 + GATE_DRAIN_SECONDS;
+    gate_wait(g, c);  /* params_done 0: closed if the gate is full */
+}
+
 /* Answers a connection whose parameters are all there with an error, and
- * closes it; its body is not read. */
+ * closes it; its body is not read.  libfcgi's close would wait for the
+ * peer to stop sending, up to 2 s after each byte, and this runs on the
+ * gate thread: with a dup keeping the socket open, the request is closed
+ * without that wait (detached) and the gate drains the dup. */
 static void gate_refuse(struct gate *g, int fd, int status, const char *extra,
-                        const char *msg)
+                        const char *field, const char *msg)
 {
     struct worker w = { .app = g->app, .st = NULL };
     FCGX_Request f;
     struct req r;
+    int d = dup(fd);
 
-    if (gate_request(g, &f, fd) < 0)
+    if (gate_request(g, &f, fd) < 0) {
+        if (d >= 0)
+            close(d);
         return;
+    }
     req_init(&r, &f, &w);
-    req_error_hdr(&r, status, extra, NULL, "%s", msg);
+    req_error_hdr(&r, status, extra, field, "%s", msg);
     req_free(&r);
+    if (d >= 0)
+        f.detached = 1;
     FCGX_Finish_r(&f);
+    if (d >= 0)
+        gate_drain(g, d);
 }
 
 static void gate_refuse_busy(struct gate *g, int fd, const char *why)
@@ -137,7 +172,7 @@ static void gate_refuse_busy(struct gate *g, int fd, const char *why)
 
     snprintf(msg, sizeof(msg), "too many uploads in progress (%s); try "
              "again shortly", why);
-    gate_refuse(g, fd, 503, "Retry-After: 5\r\n", msg);
+    gate_refuse(g, fd, 503, "Retry-After: 5\r\n", NULL, msg);
 }
 
 /* ---- body threads ---------------------------------------------------------- */
@@ -191,13 +226,23 @@ static void gate_body_serve(struct gate *g, struct worker *w, struct conn *c)
         close(c->fd);
         return;
     }
-    if (gate_request(g, f, c->fd) < 0) {
+    /* Without a slot (dup failed: the descriptor table is full) nothing
+     * would cut the read at body_timeout: refuse, body unread. */
+    s = slot_add(g, c->fd, rr_now(), deadline);
+    if (!s) {
+        log_err("body thread: no descriptor to watch an upload: %s",
+                strerror(errno));
+        gate_refuse_busy(g, c->fd, "out of file descriptors");
         free(f);
         return;
     }
-    s = slot_add(g, c->fd, rr_now(), deadline);
+    if (gate_request(g, f, c->fd) < 0) {
+        slot_del(g, s);
+        free(f);
+        return;
+    }
     req_init(&r, f, w);
-    r.watch = s ? &s->watch : NULL;
+    r.watch = &s->watch;
     if (route_request(&r) == REQ_HELD) {
         slot_del(g, s);
         req_free(&r);
@@ -278,8 +323,8 @@ static void *gate_body_main(void *arg)
 }
 
 /* Starts a body thread (detached: one that cannot open its store, say
- * with the descriptor table full, ends and a later upload starts another).
- * Called under the lock. */
+ * with the descriptor table full, ends; the sweep or a later upload starts
+ * another).  Called under the lock. */
 static void gate_body_spawn(struct gate *g)
 {
     pthread_attr_t a;
@@ -377,10 +422,47 @@ static void gate_wait(struct gate *g, struct conn *c)
     }
 }
 
-static void gate_recheck(struct gate *g, struct conn *c)
+/* Drops what has come on a draining connection.  Returns 1 once the
+ * peer has closed it.  A few buffers an event: a peer that keeps sending
+ * must not hold the gate thread (the sweep closes it at drain_until). */
+static int gate_drain_read(struct gate *g, struct conn *c)
 {
-    switch (gate_peek(c->fd, g->peekbuf, sizeof(g->peekbuf),
-                      &c->params_done)) {
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = recv(c->fd, g->peekbuf, sizeof(g->peekbuf),
+                         MSG_DONTWAIT);
+
+        if (n > 0)
+            continue;
+        if (n < 0 && errno == EINTR)
+            continue;
+        return !(n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+    }
+    return 0;
+}
+
+/* Looks again at a waiting connection on an epoll event (events).  The
+ * peer may be gone with data still unread: nginx closes the upstream
+ * connection of an aborted upload, the peek then sees bytes, not end of
+ * file, and with EPOLLET no further event would come; the connection
+ * would hold its place until body_timeout. */
+static void gate_recheck(struct gate *g, struct conn *c, uint32_t events)
+{
+    enum peek_state st;
+
+    if (c->drain_until > 0) {
+        if (gate_drain_read(g, c)) {
+            gate_unlink(g, c);
+            close(c->fd);
+            free(c);
+        }
+        return;
+    }
+    st = gate_peek(c->fd, g->peekbuf, sizeof(g->peekbuf), &c->params_done);
+    if (st != PEEK_COMPLETE && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+        log_debug("gate: connection closed before its body was complete");
+        st = PEEK_CLOSED; /* nobody to answer */
+    }
+    switch (st) {
     case PEEK_WAIT:
         return;
     case PEEK_CLOSED:
@@ -496,11 +578,13 @@ static void gate_sweep(struct gate *g, double now)
     long long limit = g->app->conf.body_timeout;
     struct conn *c, *next, *late = NULL;
     char msg[160];
+    int n408 = 0;
 
     pthread_mutex_lock(&g->lock);
     for (c = g->waiting; c; c = next) {
         next = c->next;
-        if (now < c->t0 + (double)limit)
+        if (now < (c->drain_until > 0 ? c->drain_until
+                                      : c->t0 + (double)limit))
             continue;
         if (c->prev)
             c->prev->next = c->next;
@@ -514,17 +598,24 @@ static void gate_sweep(struct gate *g, double now)
     }
     late = gate_sweep_queue(g, now, late);
     gate_sweep_bodies(g, now);
+    /* A body thread that could not open its store has ended: without this
+     * the uploads it left queued would wait for the next one to arrive.
+     * At most one a tick, so a store that stays closed costs little. */
+    if (g->nq > g->nidle && g->nbody < g->app->conf.body_threads)
+        gate_body_spawn(g);
     pthread_mutex_unlock(&g->lock);
     snprintf(msg, sizeof(msg), "request body not complete within %lld s "
              "(body_timeout)", limit);
-    if (late)
+    for (c = late; c; c = c->next)
+        n408 += c->drain_until == 0 && c->params_done;
+    if (n408)
         log_info("gate: requests still without their whole body after "
                  "%lld s (body_timeout): 408", limit);
     for (c = late; c; c = next) {
         next = c->next;
         epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
-        if (c->params_done)
-            gate_refuse(g, c->fd, 408, NULL, msg);
+        if (c->params_done && c->drain_until == 0)
+            gate_refuse(g, c->fd, 408, NULL, "body_timeout", msg);
         else
             close(c->fd);
         free(c);
@@ -548,7 +639,7 @@ static void *gate_main(void *arg)
         }
         pthread_mutex_unlock(&g->lock);
         for (int i = 0; i < n; i++)
-            gate_recheck(g, evs[i].data.ptr);
+            gate_recheck(g, evs[i].data.ptr, evs[i].events);
         now = rr_now();
         if (now - last >= GATE_TICK_MS / 1000.0) {
             gate_sweep(g, now);

@@ -167,12 +167,12 @@ static void req_body_cut(struct req *r)
     if (r->answered || cut == REQ_CUT_NONE)
         return;
     if (cut == REQ_CUT_DEADLINE)
-        req_error(r, 408, NULL, "request body not complete within %lld s "
-                  "(body_timeout)", c->body_timeout);
+        req_error(r, 408, "body_timeout", "request body not complete "
+                  "within %lld s (body_timeout)", c->body_timeout);
     else
-        req_error(r, 408, NULL, "request body stalled (under %d KiB in "
-                  "%d s) while other uploads waited for one of the "
-                  "body_threads (%d)", REQ_STALL_BYTES / 1024,
+        req_error(r, 408, "body_threads", "request body stalled (under "
+                  "%d KiB in %d s) while other uploads waited for one of "
+                  "the body_threads (%d)", REQ_STALL_BYTES / 1024,
                   REQ_STALL_SECONDS, c->body_threads);
     r->answered = 1;
     /* The handler logs its own view next ("could not be read"). */

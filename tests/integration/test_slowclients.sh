@@ -14,6 +14,12 @@
 #     while uploads wait, long before their body_timeout.
 #   - with rrcloud-fcgi's descriptor table full of waiting bodies, its
 #     workers wait instead of ending: reads answer once the attack is over.
+#   - uploads aborted while at the gate let go of their connection at once,
+#     not at body_timeout.
+#   - an upload queued for a body thread that could not open its store
+#     gets another one without waiting for the next upload.
+#   - a body thread that cannot watch an upload (no descriptor) answers
+#     503 with Retry-After rather than read a body nothing can cut.
 # The shorter sibling of bench/bench_slow.sh.
 . "$(dirname "$0")/lib.sh"
 
@@ -71,6 +77,13 @@ body_timeout = 3" stack_start "$web"
     curl -s --max-time 30 -o "$T/good.out" "$BASE/tasks/out/$id"
     check "$web: the good upload came through whole" \
         cmp -s "$T/good.txt" "$T/good.out"
+
+    # A body that stops short waits at the gate; its 408 names the key.
+    out=$(printf 'abc' | curl -s --max-time 20 -H 'Content-Length: 1000' \
+          -H 'Content-Type: application/octet-stream' --data-binary @- \
+          "$BASE/?service=echo&format=json")
+    expect_contains "$web: the gate's 408 names body_timeout as its field" \
+        "$out" '"field":"body_timeout"'
 
     check "$web: trickle attacker finished" wait_line "$T/trickle-$web.out"
     check "$web: burst attacker finished" wait_line "$T/burst-$web.out"
@@ -140,6 +153,106 @@ body_timeout = 120" stack_start nginx
     rm -rf "$STACK"
 }
 
+fds() { ls "/proc/$(cat "$STACK/fcgi.pid")/fd" | wc -l; }
+
+# Until rrcloud-fcgi holds at most $1 descriptors, at most 10 s.
+wait_fds_below() {
+    i=0
+    while [ "$(fds)" -gt "$1" ]; do
+        [ $i -lt 100 ] || return 1
+        sleep 0.1; i=$((i + 1))
+    done
+}
+
+# An aborted upload: nginx closes the upstream connection with part of the
+# body unread there, so the gate's peek sees data, not end of file.  The
+# gate used to keep such a connection until its body_timeout (120 s here).
+aborted() {
+    STACK_CONF_EXTRA="fcgi_threads = 2
+body_timeout = 120" stack_start nginx
+    base=$(fds)
+    "$SC" attack "$PORT" 30 3 --mode body --gap 1 --addrs 5 \
+        >"$T/aborted.out" &
+    EXTRA_PIDS="${EXTRA_PIDS:-} $!"
+    check "aborted: the trickling bodies reach rrcloud-fcgi" \
+        wait_fcgi_conns $((base + 25))
+    check "aborted: the attacker finished" wait_line "$T/aborted.out"
+    check "aborted: the gate lets go of the aborted uploads \
+(from $base)" wait_fds_below $((base + 2))
+    stack_stop
+    rm -rf "$STACK"
+}
+
+# Until file $2 has a line with $1, at most 20 s.
+wait_log() {
+    i=0
+    while ! grep -q "$1" "$2"; do
+        [ $i -lt 200 ] || return 1
+        sleep 0.1; i=$((i + 1))
+    done
+}
+
+# The descriptor limit that leaves rrcloud-fcgi room for one more: the
+# lowest free number, plus one.
+one_fd_more() {
+    ls "/proc/$(cat "$STACK/fcgi.pid")/fd" | sort -n |
+        awk 'BEGIN { n = 0 } $1 == n { n++ } END { print n + 1 }'
+}
+
+# A body thread that cannot open its store (no descriptor left) ends; the
+# upload it was started for stayed queued until another upload came (here
+# none: until body_timeout, 120 s).
+body_thread_lost() {
+    command -v prlimit >/dev/null || { echo "no prlimit: skipped"; return 0; }
+    STACK_CONF_EXTRA="fcgi_threads = 2
+body_threads = 1
+body_timeout = 120" stack_start nginx
+    head -c 750000 /dev/urandom | base64 >"$T/good.txt"
+    pid=$(cat "$STACK/fcgi.pid")
+    soft=$(prlimit --pid "$pid" --nofile --noheadings --output SOFT)
+    # Room for the upload's connection, none for the store.
+    prlimit --pid "$pid" --nofile="$(one_fd_more)":
+    curl -s --max-time 30 -F service=echo -F "fileIn0=@$T/good.txt" \
+        "$BASE/" >"$T/lost.out" &
+    cpid=$!
+    check "lost: a body thread could not open its store" \
+        wait_log "body thread:" "$STACK/log/fcgi.log"
+    prlimit --pid "$pid" --nofile="$soft":
+    wait "$cpid"
+    expect_contains "lost: the queued upload gets another body thread" \
+        "$(cat "$T/lost.out")" "state: complete"
+    stack_stop
+    rm -rf "$STACK"
+}
+
+# A body thread that cannot dup the upload's connection (to watch it) has
+# nothing to cut its read at body_timeout: 503 with Retry-After instead.
+no_watch() {
+    command -v prlimit >/dev/null || { echo "no prlimit: skipped"; return 0; }
+    STACK_CONF_EXTRA="fcgi_threads = 2
+body_threads = 1
+body_timeout = 120" stack_start nginx
+    head -c 750000 /dev/urandom | base64 >"$T/good.txt"
+    # The body thread starts and opens its store.
+    out=$(curl -s --max-time 30 -F service=echo -F "fileIn0=@$T/good.txt" \
+          "$BASE/")
+    expect_contains "no_watch: an upload starts the body thread" \
+        "$out" "state: complete"
+    pid=$(cat "$STACK/fcgi.pid")
+    soft=$(prlimit --pid "$pid" --nofile --noheadings --output SOFT)
+    # Room for the upload's connection, none for its dup.
+    prlimit --pid "$pid" --nofile="$(one_fd_more)":
+    curl -s -D "$T/nowatch.hdr" -o "$T/nowatch.out" --max-time 30 \
+        -F service=echo -F "fileIn0=@$T/good.txt" "$BASE/"
+    prlimit --pid "$pid" --nofile="$soft":
+    expect_contains "no_watch: 503 without a watch" \
+        "$(head -n 1 "$T/nowatch.hdr")" " 503"
+    expect_contains "no_watch: with Retry-After" "$(cat "$T/nowatch.hdr")" \
+        "Retry-After: 5"
+    stack_stop
+    rm -rf "$STACK"
+}
+
 # libfcgi's accept returned an error on a full descriptor table, and the
 # worker that got it ended for good.
 fd_exhaustion() {
@@ -160,6 +273,9 @@ body_timeout = 2" stack_start nginx
 
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
     run nginx
+    aborted
+    body_thread_lost
+    no_watch
     preempt
     fd_exhaustion
 else

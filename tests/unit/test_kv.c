@@ -219,6 +219,11 @@ START_TEST(test_conf_values)
     ck_assert_int_eq(conf_text(&c, "body_threads = 0\n", err, sizeof(err)),
                      -1);
     ck_assert_ptr_nonnull(strstr(err, "body_threads"));
+    ck_assert_int_eq(conf_text(&c, "body_threads = 1024\n", err,
+                               sizeof(err)), 0);
+    ck_assert_int_eq(conf_text(&c, "body_threads = 1025\n", err,
+                               sizeof(err)), -1);
+    ck_assert_ptr_nonnull(strstr(err, "body_threads is at most 1024"));
 }
 END_TEST
 
