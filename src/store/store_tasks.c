@@ -84,14 +84,15 @@ void bind_text_or_null(sqlite3_stmt *s, int i, const char *v)
         sqlite3_bind_null(s, i);
 }
 
-/* Whom t counts against: its client_key, else its owner, else its
- * address. */
+/* Whom t counts against: its client_key, else its owner's family (an
+ * app's end users count as the app, as migration 8 keys old rows), else
+ * its address. */
 static void task_key(const struct task *t, char *buf, size_t len)
 {
     if (t->client_key[0])
         snprintf(buf, len, "%s", t->client_key);
     else if (t->owner[0])
-        snprintf(buf, len, "%s", t->owner);
+        snprintf(buf, len, "%.*s", (int)strcspn(t->owner, "/"), t->owner);
     else
         snprintf(buf, len, "ip:%s", t->client);
 }

@@ -12,6 +12,7 @@
 #include "store/store_fleet.h"
 #include "store/store_fleet_relay.h"
 #include "store/store_fleet_status.h"
+#include "tmpstore.h"
 
 #include <check.h>
 #include <jansson.h>
@@ -112,19 +113,12 @@ static struct store *st;
 
 static void setup(void)
 {
-    char path[300], err[256];
-
-    snprintf(dir, sizeof(dir), "/tmp/rr-st-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/t.db", dir);
-    st = store_open(path, err, sizeof(err));
-    ck_assert_msg(st != NULL, "%s", err);
+    st = tmpstore_open("st", dir, sizeof(dir));
 }
 
 static void teardown(void)
 {
-    store_close(st);
-    rr_rmtree(dir);
+    tmpstore_close(st, dir);
 }
 
 static long long enroll(const struct fleet_policy *pol)

@@ -5,6 +5,7 @@
 #include "store/store.h"
 #include "store/store_fair.h"
 #include "store/store_fleet.h"
+#include "tmpstore.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -20,19 +21,12 @@ static struct store *st;
 
 static void setup(void)
 {
-    char path[300], err[256];
-
-    snprintf(dir, sizeof(dir), "/tmp/rr-sfair-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/t.db", dir);
-    st = store_open(path, err, sizeof(err));
-    ck_assert_msg(st != NULL, "%s", err);
+    st = tmpstore_open("sfair", dir, sizeof(dir));
 }
 
 static void teardown(void)
 {
-    store_close(st);
-    rr_rmtree(dir);
+    tmpstore_close(st, dir);
 }
 
 static void task_make(struct task *t, const char *id, const char *key,
@@ -186,6 +180,14 @@ START_TEST(client_key_default)
     counts_are("alice", 1, 0);
     ck_assert_int_eq(store_task_get(st, "1-1-y", &t), 0);
     ck_assert_str_eq(t.client_key, "alice");
+    task_clear(&t);
+    /* an app's end user counts as the app, as migration 8 keys them */
+    task_make(&t, "1-1-z", "", 0);
+    snprintf(t.owner, sizeof(t.owner), "shop/bob");
+    ck_assert_int_eq(store_task_insert(st, &t), 0);
+    counts_are("shop", 1, 0);
+    ck_assert_int_eq(store_task_get(st, "1-1-z", &t), 0);
+    ck_assert_str_eq(t.client_key, "shop");
     task_clear(&t);
 }
 END_TEST

@@ -6,6 +6,7 @@
 #include "fleet/model.h"
 #include "store/store.h"
 #include "store/store_fleet.h"
+#include "tmpstore.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -19,19 +20,12 @@ static struct store *st;
 
 static void setup(void)
 {
-    char path[300], err[256];
-
-    snprintf(dir, sizeof(dir), "/tmp/rr-sk-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-    snprintf(path, sizeof(path), "%s/t.db", dir);
-    st = store_open(path, err, sizeof(err));
-    ck_assert_msg(st != NULL, "%s", err);
+    st = tmpstore_open("sk", dir, sizeof(dir));
 }
 
 static void teardown(void)
 {
-    store_close(st);
-    rr_rmtree(dir);
+    tmpstore_close(st, dir);
 }
 
 static int count_user(void *arg, const char *name, double created,
