@@ -18,6 +18,7 @@
 #include "services/filetype.h"
 #include "services/service.h"
 #include "spool/spool.h"
+#include "spool/writebehind.h"
 #include "store/store.h"
 #include "store/store_fair.h"
 
@@ -30,6 +31,8 @@
 #include <unistd.h>
 
 #define SUBMIT_READ_CHUNK (256 * 1024)
+/* A large body's write-behind (writebehind.h): slots of one read each. */
+#define SUBMIT_WB_SLOTS 4
 /* A body up to this size is read before the client's queue and the spool
  * are checked: RepRapCloud's client asks service=info with a POST too,
  * and that must not be refused for a full queue or disk. */
@@ -91,7 +94,8 @@ static int upload_write(struct submit *s, struct upload *u, const char *data,
         memcpy(u->head + u->headlen, data, take);
         u->headlen += take;
     }
-    if (rr_write_all(u->fd, data, len) < 0)
+    if ((s->wb ? wb_write(s->wb, u->fd, data, len)
+               : rr_write_all(u->fd, data, len)) < 0)
         return submit_fail(s, 500, u->field, "cannot store upload: %s",
                            strerror(errno));
     u->size += len;
@@ -100,6 +104,12 @@ static int upload_write(struct submit *s, struct upload *u, const char *data,
 
 static int upload_close(struct submit *s, struct upload *u)
 {
+    if (u->fd >= 0 && s->wb && wb_flush(s->wb) < 0) {
+        close(u->fd);
+        u->fd = -1;
+        return submit_fail(s, 500, u->field, "cannot store upload: %s",
+                           strerror(errno));
+    }
     if (u->fd >= 0 && close(u->fd) < 0) {
         u->fd = -1;
         return submit_fail(s, 500, u->field, "cannot store upload: %s",
@@ -323,6 +333,8 @@ static int receive_urlencoded(struct submit *s, char *buf)
 
 static void submit_free(struct submit *s)
 {
+    /* First the writer: its queued writes go to the fds closed below. */
+    wb_free(s->wb);
     for (int i = 0; i < s->nup; i++) {
         if (s->up[i]->fd >= 0)
             close(s->up[i]->fd);
@@ -497,6 +509,10 @@ int submit_handle(struct req *r)
         rc = req_error(r, 500, NULL, "spool: %s", strerror(errno));
         goto out;
     }
+    /* A large (or unannounced) body's files are written behind its
+     * reading; a failure to start the writer only costs that overlap. */
+    if (r->content_length < 0 || r->content_length >= (long long)WB_MIN_BODY)
+        s.wb = wb_new(SUBMIT_READ_CHUNK, SUBMIT_WB_SLOTS);
     if (rr_prefix_ci(r->content_type, "multipart/form-data"))
         rc = receive_multipart(&s, buf);
     else if (rr_prefix_ci(r->content_type,

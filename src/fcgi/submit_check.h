@@ -13,6 +13,8 @@
 #include "fcgi/request.h"
 #include "store/store.h"
 
+struct wb;
+
 #define SUBMIT_MAX_UPLOADS CONF_MAX_FILES
 #define SUBMIT_NOT_A_TASK 2   /* service was info/meta/kill: not a submission */
 #define SUBMIT_CHAIN_MAX 8    /* stages in one pipeline, the first included */
@@ -49,6 +51,7 @@ struct submit {
     int nfields;
     unsigned long long body_bytes;
     struct fair_spool spool;    /* the spool's floors for this body */
+    struct wb *wb;              /* a large body's file writer, or NULL */
     char service_name[64];
     struct task task;           /* built by submit_prepare */
     struct task stages[SUBMIT_CHAIN_MAX - 1];  /* a pipeline's later
