@@ -85,7 +85,9 @@ static const char *const sb_net_paths[] = {
     "/etc/gai.conf", "/etc/ssl", "/etc/ca-certificates", NULL,
 };
 
-/* ---- seccomp: no socket(2), no io_uring ---------------------------------- */
+/* ---- seccomp: no socket(2), no io_uring, no new session or group -------- */
+/* rrcloudd ends a task by signalling its process group: a process that
+ * left it (setsid, setpgid) would outlive the task. */
 
 #if defined(__x86_64__)
 #define SB_AUDIT_ARCH AUDIT_ARCH_X86_64
@@ -113,7 +115,9 @@ static const char *const sb_net_paths[] = {
     BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SB_AUDIT_ARCH, 1, 0), \
     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS), \
     SB_LOAD(nr), SB_NO_X32 \
-    SB_DENY(__NR_io_uring_setup, ENOSYS)
+    SB_DENY(__NR_io_uring_setup, ENOSYS), \
+    SB_DENY(__NR_setsid, EPERM), \
+    SB_DENY(__NR_setpgid, EPERM)
 
 static struct sock_filter sb_filter_nonet[] = {
     SB_PROLOGUE,

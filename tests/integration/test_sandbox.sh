@@ -3,7 +3,7 @@
 # OpenSCAD input that imports another task's upload, includes /etc/passwd
 # or the database; a test service (escape.pl) that reads another task's
 # file, /etc/passwd and the database, writes outside its directory, opens
-# a TCP connection and may signal rrcloudd.  Each task ends failed, with
+# a TCP connection, may signal rrcloudd and leave the task's process group.  Each task ends failed, with
 # the refusal in its reason, and nothing outside changed.  A task row
 # whose argv was changed in the database is refused by rrcloudd.  A
 # sandbox that cannot be had (a bad mode, root or an unknown user as the
@@ -23,8 +23,9 @@ mkdir -p "$SVC"
 cp "$SRCDIR"/services/*.conf "$SVC/"
 cat >"$SVC/escape.pl" <<'EOF'
 # escape.pl WHAT-FILE: tries "read PATH", "write PATH", "connect PORT",
-# "chmod" (its directory 03777, a file 0666), "exec PATH" or "signal PID"
-# (signal 0: only whether a signal would go through).
+# "chmod" (its directory 03777, a file 0666), "exec PATH", "signal PID"
+# (signal 0: only whether a signal would go through) or "setsid" (a child
+# leaves the task's process group, as a daemon would).
 open(my $in, '<', $ARGV[0]) or die "input: $!\n";
 my ($what, $arg) = split ' ', scalar(<$in>);
 if ($what eq 'read') {
@@ -55,6 +56,18 @@ if ($what eq 'read') {
 } elsif ($what eq 'signal') {
     kill(0, $arg) or die "signal $arg: $!\n";
     print "may signal $arg\n";
+} elsif ($what eq 'setsid') {
+    require POSIX;
+    my $pid = fork() // die "fork: $!\n";
+    if ($pid == 0) {
+        POSIX::_exit(POSIX::setsid() >= 0 ? 0 : $! + 0);
+    }
+    waitpid($pid, 0);
+    if ($? != 0) {
+        $! = $? >> 8;
+        die "setsid: $!\n";
+    }
+    print "left the process group\n";
 } else {
     die "unknown $what\n";
 }
@@ -194,6 +207,8 @@ dpid=$(cat "$STACK/rrcloudd.pid")
 id=$(try signal "$dpid")
 refused "a signal to rrcloudd" "$id" "signal $dpid: Operation not permitted"
 check "rrcloudd is still running" kill -0 "$dpid"
+id=$(try setsid)
+refused "a child leaving the task's process group" "$id" "setsid: Operation not permitted"
 
 section "the task directory is rrcloudd's again after the run"
 id=$(try chmod)
@@ -246,4 +261,6 @@ id=$(try read /etc/passwd)
 expect_eq "sandbox off: /etc/passwd is read" complete "$(jget "$id" status)"
 id=$(try write "$T/escaped")
 expect_eq "sandbox off: a file outside is written" complete "$(jget "$id" status)"
+id=$(try setsid)
+expect_eq "sandbox off: a child leaves the process group" complete "$(jget "$id" status)"
 check "sandbox off: the log says so" grep -q "sandbox off: task commands run unconfined" "$STACK/log/rrcloudd.log"
