@@ -4,7 +4,6 @@
  */
 #include "fleet/profile.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/confdir.h"
 #include "common/kv.h"
 #include "services/service.h"
 
@@ -622,57 +622,6 @@ static int prof_load_one(struct profile *p, const char *dir,
 
 /* ---- registry --------------------------------------------------------- */
 
-static int prof_cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static void prof_names_free(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-/* Sorted names of the *.conf files in dir (not dot files). */
-static long prof_list_confs(const char *dir, char ***out, char *err,
-                            size_t errlen)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    size_t n = 0;
-    char **v = NULL;
-
-    *out = NULL;
-    if (d == NULL) {
-        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-        return -1;
-    }
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-        char **nv;
-
-        if (e->d_name[0] == '.' || len <= 5 ||
-            strcmp(e->d_name + len - 5, ".conf") != 0)
-            continue;
-        if (n >= PROF_MAX_PROFILES ||
-            (nv = realloc(v, (n + 1) * sizeof(*v))) == NULL ||
-            ((v = nv), (v[n] = strdup(e->d_name)) == NULL)) {
-            snprintf(err, errlen, "%s: more than %d profiles or out of "
-                     "memory", dir, PROF_MAX_PROFILES);
-            closedir(d);
-            prof_names_free(v, n);
-            return -1;
-        }
-        n++;
-    }
-    closedir(d);
-    if (n > 0)
-        qsort(v, n, sizeof(*v), prof_cmp_str);
-    *out = v;
-    return (long)n;
-}
-
 static int prof_cmp_profile(const void *a, const void *b)
 {
     return strcmp(((const struct profile *)a)->name,
@@ -697,7 +646,8 @@ struct profile_registry *profile_registry_load(
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
         goto fail;
     }
-    if ((n = prof_list_confs(dir, &files, err, errlen)) <= 0) {
+    if ((n = confdir_list(dir, PROF_MAX_PROFILES, "profiles", &files, err,
+                          errlen)) <= 0) {
         if (n == 0)
             return reg;
         goto fail;
@@ -717,10 +667,10 @@ struct profile_registry *profile_registry_load(
                      "%s", reg->v[i].file, reg->v[i].name, reg->v[i - 1].file);
             goto fail;
         }
-    prof_names_free(files, (size_t)n);
+    confdir_free(files);
     return reg;
 fail:
-    prof_names_free(files, n > 0 ? (size_t)n : 0);
+    confdir_free(files);
     profile_registry_free(reg);
     return NULL;
 }

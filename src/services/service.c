@@ -4,7 +4,6 @@
  */
 #include "services/service.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/confdir.h"
 #include "common/kv.h"
 #include "services/service_int.h"
 
@@ -48,89 +48,6 @@ struct svc_ctx {
     unsigned seen;              /* bit per enum svc_key */
 };
 
-/* ---- small helpers ---------------------------------------------------- */
-
-static int svc_is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-void svc_vec_free(char **v)
-{
-    if (v == NULL)
-        return;
-    for (char **p = v; *p != NULL; p++)
-        free(*p);
-    free(v);
-}
-
-/* Appends a copy of s (len bytes) to the NULL-ended vector *v of *n. */
-int svc_vec_push(char ***v, size_t *n, const char *s, size_t len)
-{
-    char **nv = realloc(*v, (*n + 2) * sizeof(char *));
-
-    if (nv == NULL)
-        return -1;
-    *v = nv;
-    if ((nv[*n] = strndup(s, len)) == NULL)
-        return -1;
-    nv[++*n] = NULL;
-    return 0;
-}
-
-/* Splits s at any of seps, trimming blanks; empty items are skipped.
- * Returns the item count (vector in *out, possibly NULL when 0) or -1. */
-long svc_split(const char *s, const char *seps, char ***out)
-{
-    size_t n = 0;
-
-    *out = NULL;
-    while (*s != '\0') {
-        size_t len = strcspn(s, seps), end = len;
-        const char *w = s;
-
-        while (end > 0 && svc_is_blank(w[end - 1]))
-            end--;
-        while (end > 0 && svc_is_blank(*w)) {
-            w++;
-            end--;
-        }
-        if (end > 0 && svc_vec_push(out, &n, w, end) != 0) {
-            svc_vec_free(*out);
-            *out = NULL;
-            return -1;
-        }
-        s += len;
-        if (*s != '\0')
-            s++;
-    }
-    return (long)n;
-}
-
-/* tmpl with every var replaced by val; malloc'd or NULL. */
-char *svc_subst(const char *tmpl, const char *var, const char *val)
-{
-    size_t vlen = strlen(var), n = 0, len;
-    const char *p;
-    char *out, *o;
-
-    for (p = tmpl; (p = strstr(p, var)) != NULL; p += vlen)
-        n++;
-    len = strlen(tmpl) + n * strlen(val) + 1;
-    if ((out = malloc(len)) == NULL)
-        return NULL;
-    for (o = out, p = tmpl; *p != '\0'; ) {
-        if (strncmp(p, var, vlen) == 0) {
-            o = stpcpy(o, val);
-            p += vlen;
-        } else {
-            *o++ = *p++;
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
 /* A word contains '$' other than in the allowed variable names. */
 static int svc_has_stray_var(const char *w, const char *const *vars)
 {
@@ -143,33 +60,6 @@ static int svc_has_stray_var(const char *w, const char *const *vars)
             return 1;
     }
     return 0;
-}
-
-static int svc_alnum(char c)
-{
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-int svc_id_ok(const char *id)
-{
-    size_t n = 0;
-
-    for (; id[n] != '\0'; n++)
-        if (!svc_alnum(id[n]) && id[n] != '_' && id[n] != '-')
-            return 0;
-    return n > 0 && n <= SVC_ID_MAX;
-}
-
-/* A file name in the task directory: [A-Za-z0-9._-], no leading '.'/'-'. */
-int svc_plain_name(const char *s)
-{
-    if (s == NULL || s[0] == '\0' || s[0] == '.' || s[0] == '-' ||
-        strlen(s) > SVC_FILENAME_MAX || strstr(s, "..") != NULL)
-        return 0;
-    for (; *s != '\0'; s++)
-        if (!svc_alnum(*s) && *s != '.' && *s != '_' && *s != '-')
-            return 0;
-    return 1;
 }
 
 static void service_clear(struct service *s)
@@ -679,45 +569,9 @@ static int svc_load_one(struct service *s, const char *dir, const char *confdir,
     return 0;
 }
 
-static int svc_cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int svc_cmp_service(const void *a, const void *b)
 {
     return strcmp(((const struct service *)a)->name, ((const struct service *)b)->name);
-}
-
-/* Sorted names of the *.conf files in dir (not dot files). */
-static long svc_list_confs(const char *dir, char ***out, char *err, size_t errlen)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    size_t n = 0;
-
-    *out = NULL;
-    if (d == NULL) {
-        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-        return -1;
-    }
-    while ((e = readdir(d)) != NULL) {
-        size_t len = strlen(e->d_name);
-
-        if (e->d_name[0] == '.' || len <= 5 || strcmp(e->d_name + len - 5, ".conf") != 0)
-            continue;
-        if (n >= SVC_MAX_SERVICES || svc_vec_push(out, &n, e->d_name, len) != 0) {
-            snprintf(err, errlen, "%s: too many services or out of memory", dir);
-            closedir(d);
-            svc_vec_free(*out);
-            *out = NULL;
-            return -1;
-        }
-    }
-    closedir(d);
-    if (n > 0)
-        qsort(*out, n, sizeof(char *), svc_cmp_str);
-    return (long)n;
 }
 
 struct service_registry *service_registry_load(const char *dir, char *err,
@@ -735,7 +589,8 @@ struct service_registry *service_registry_load(const char *dir, char *err,
         snprintf(err, errlen, "%s: %s", dir, strerror(errno));
         goto fail;
     }
-    if ((n = svc_list_confs(dir, &files, err, errlen)) < 0)
+    if ((n = confdir_list(dir, SVC_MAX_SERVICES, "services", &files, err,
+                          errlen)) < 0)
         goto fail;
     if (n == 0) {
         snprintf(err, errlen, "%s: no *.conf service files", dir);
@@ -760,10 +615,10 @@ struct service_registry *service_registry_load(const char *dir, char *err,
             goto fail;
         }
     }
-    svc_vec_free(files);
+    confdir_free(files);
     return reg;
 fail:
-    svc_vec_free(files);
+    confdir_free(files);
     service_registry_free(reg);
     return NULL;
 }
