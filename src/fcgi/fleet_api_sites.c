@@ -23,7 +23,7 @@
 int fa_spool_parse(struct req *r, json_t *o, const char *prefix,
                    struct fa_spool *sp)
 {
-    const char *key;
+    const char *key, *gfield = prefix[0] ? "spool.grams" : "grams";
     json_t *v;
 
     memset(sp, 0, sizeof(*sp));
@@ -34,18 +34,19 @@ int fa_spool_parse(struct req *r, json_t *o, const char *prefix,
     json_object_foreach(o, key, v) {
         if (strcmp(key, "grams") && strcmp(key, "material") &&
             strcmp(key, "colour") && strcmp(key, "color"))
-            return req_error(r, 400, key, "%s%.64s: unknown field (a spool "
-                             "has grams, material and colour)", prefix, key);
+            return req_error(r, 400, prefix[0] ? "spool" : key, "%s%.64s: "
+                             "unknown field (a spool has grams, material "
+                             "and colour)", prefix, key);
     }
     v = json_object_get(o, "grams");
     if (!v)
-        return req_error(r, 400, "grams", "%sgrams: required (the grams "
+        return req_error(r, 400, gfield, "%sgrams: required (the grams "
                          "left on the spool, or null for unknown)", prefix);
     if (!json_is_null(v)) {
         double g = json_number_value(v);
         if (!json_is_number(v) || !isfinite(g) || g < 0 ||
             g > SPOOL_GRAMS_MAX)
-            return req_error(r, 400, "grams", "%sgrams: must be a number "
+            return req_error(r, 400, gfield, "%sgrams: must be a number "
                              "from 0 to %.0f, or null for unknown", prefix,
                              SPOOL_GRAMS_MAX);
         sp->grams = g;
