@@ -37,6 +37,7 @@ int main(void)
         chain_suite,
         gcode_meta_suite,
         hours_suite,
+        store_sites_suite,
         store_fair_suite,
         sandbox_suite,
         slicing_suite,
