@@ -176,7 +176,8 @@ int sched_add_need(struct sched_input *in, double time_s, double grams);
 long long sched_score(const struct sched_params *prm,
                       const struct sched_printer *p,
                       const struct sched_copy *c);
-/* 1 if rule 1 lets printer p take copy c (heat-up aside), and then
+/* 1 if rule 1 lets printer p take copy c (heat-up, spool and hours
+ * aside: sched_check), and then
  * *profile is the file's profile as in sched_assignment. */
 int sched_fits(const struct sched_input *in, const struct sched_printer *p,
                const struct sched_copy *c, int *profile);
