@@ -182,6 +182,11 @@ long long sched_score(const struct sched_params *prm,
 int sched_fits(const struct sched_input *in, const struct sched_printer *p,
                const struct sched_copy *c, int *profile);
 
+/* What c's file of (interned) profile needs; NULL if nothing is known
+ * (sched_limits.c, as the two below). */
+const struct sched_need *sched_need_of(const struct sched_input *in,
+                                       const struct sched_copy *c,
+                                       int profile);
 /* Rule 1's limits of spool and hours for copy c on printer p, which
  * prints c's file of (interned) profile: SCHED_OK or why not. */
 enum sched_hold_why sched_check(const struct sched_input *in,
