@@ -1,6 +1,8 @@
 /* test_hours.c - staffed hours: the text's rules and the minute test. */
 #include <check.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "fleet/hours.h"
 #include "suites.h"
@@ -69,6 +71,29 @@ START_TEST(offsets_overnight_and_wrap)
 }
 END_TEST
 
+/* Without a zone, the server's local time (TZ): here 2 h east of UTC. */
+START_TEST(local_time_by_default)
+{
+    const char *old = getenv("TZ");
+    char *saved = old ? strdup(old) : NULL;
+
+    ck_assert_int_eq(setenv("TZ", "XST-2", 1), 0);
+    tzset();
+    parse_ok("daily 08:00-18:00");
+    ck_assert_int_eq(h.fixed, 0);
+    ck_assert_int_eq(fleet_hours_staffed(&h, AT(2, 6, 0)), 1);
+    ck_assert_int_eq(fleet_hours_staffed(&h, AT(2, 5, 59)), 0);
+    ck_assert_int_eq(fleet_hours_staffed(&h, AT(2, 15, 59)), 1);
+    ck_assert_int_eq(fleet_hours_staffed(&h, AT(2, 16, 0)), 0);
+    if (saved)
+        setenv("TZ", saved, 1);
+    else
+        unsetenv("TZ");
+    tzset();
+    free(saved);
+}
+END_TEST
+
 START_TEST(strict_rules)
 {
     parse_bad("", "item 1 is empty");
@@ -110,6 +135,7 @@ Suite *hours_suite(void)
 
     tcase_add_test(tc, weekdays_and_saturday);
     tcase_add_test(tc, offsets_overnight_and_wrap);
+    tcase_add_test(tc, local_time_by_default);
     tcase_add_test(tc, strict_rules);
     tcase_add_test(tc, limits);
     suite_add_tcase(s, tc);
