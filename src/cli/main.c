@@ -38,7 +38,7 @@ static void usage(FILE *f)
 "                          show or set a printer's loaded spool (grams left)\n"
 "       rrcloud [OPTIONS] sites                 list the sites and their hours\n"
 "       rrcloud [OPTIONS] site NAME [HOURS|always]   show or set a site's\n"
-"                          staffed hours, e.g. Mon-Fri 08:00-18:00, Sat 09:00-13:00\n"
+"                          staffed hours: Mon-Fri 08:00-18:00, Sat 09:00-13:00\n"
 "Keys and users (an admin's; see rrcloud(1) and README \"Security\"):\n"
 "       rrcloud key create --role=admin|operator|user|app --name=N\n"
 "                  [--user=U] [--expires=90d] [--queues=Q1,Q2]\n"
