@@ -666,6 +666,8 @@
         var fe = pick(p, 'frontend', 'frontend_name');
         var mat = [asText(pick(p, 'material')), asText(pick(p, 'colour', 'color'))]
             .filter(Boolean).join(' ');
+        var grams = p.spool && typeof p.spool.grams === 'number'
+            ? Math.round(p.spool.grams) + ' g left' : '';
         var seen = toEpoch(pick(p, 'last_seen', 'lastSeen', 'seen'));
         var share = asText(pick(p, 'share_url', 'shareUrl'));
         return el('tr', null, [
@@ -676,7 +678,7 @@
             el('td', null, asText(pick(p, 'region'))),
             el('td', null, asText(fe)),
             el('td', { className: 'url' }, share ? safeLink(share) : ''),
-            el('td', null, mat),
+            el('td', null, [mat, grams ? el('span', { className: 'sub' }, ' ' + grams) : '']),
             el('td', null, asText(pick(p, 'queues'))),
             el('td', { title: seen ? new Date(seen * 1000).toString() : '',
                        className: 'num' }, fmtAgo(seen))

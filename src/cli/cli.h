@@ -556,6 +556,13 @@ void cli_fleet_live_cell(const json_t *p, const char *what, char *buf,
 int cli_fleet_run(struct cli_ctx *ctx);
 
 /* ------------------------------------------------------------------ */
+/* sites.c: spool ID [GRAMS|unknown], sites, site NAME [HOURS|always]    */
+
+/* Runs the spool, sites or site command with its parsed words: shows or
+ * sets a printer's spool or a site's staffed hours. */
+int cli_sites_run(struct cli_ctx *ctx, const struct cli_fargs *a);
+
+/* ------------------------------------------------------------------ */
 /* keys.c: key create|list|revoke|delete, user create|list, login        */
 
 /* Runs the key, user or login command with its parsed words.  A new key

@@ -1,6 +1,7 @@
 /*
  * fargs.c - the words after a fleet command word (print, printers,
- * printer, queues, jobs, job, key, user, login): their options, checked as the server would
+ * printer, queues, jobs, job, key, user, login, profiles, profile, spool,
+ * sites, site): their options, checked as the server would
  * check them, so a typo fails at once with exit 2 and not after an
  * upload.
  */
@@ -39,7 +40,8 @@ enum {
     C_QUEUES = 1 << 3, C_JOBS = 1 << 4, C_JOB = 1 << 5,
     C_KEY = 1 << 6, C_USER = 1 << 7, C_LOGIN = 1 << 8,
     C_PROFILES = 1 << 9, C_PROFILE = 1 << 10,
-    C_ALL = 0x7ff,
+    C_SPOOL = 1 << 11, C_SITES = 1 << 12, C_SITE = 1 << 13,
+    C_ALL = 0x3fff,
 };
 
 struct fo_def {
@@ -62,9 +64,9 @@ static const struct fo_def fo_defs[] = {
     { "max-priority", FO_PRIORITY, C_KEY, SLOT(max_priority) },
     { "max-queued", FO_COUNT, C_KEY, SLOT(max_queued) },
     { "copies", FO_COUNT, C_PRINT, SLOT(copies) },
-    { "material", FO_NAME, C_PRINT, SLOT(material) },
-    { "colour", FO_NAME, C_PRINT, SLOT(colour) },
-    { "color", FO_NAME, C_PRINT, SLOT(colour) },
+    { "material", FO_NAME, C_PRINT | C_SPOOL, SLOT(material) },
+    { "colour", FO_NAME, C_PRINT | C_SPOOL, SLOT(colour) },
+    { "color", FO_NAME, C_PRINT | C_SPOOL, SLOT(colour) },
     { "priority", FO_PRIORITY, C_PRINT | C_KEY, SLOT(priority) },
     { "printer", FO_ID, C_PRINT, SLOT(printer) },
     { "profile", FO_NAME, C_PRINT, SLOT(profile) },
@@ -84,7 +86,8 @@ static int command_bit(const char *w)
     static const char *const words[] = { "print", "printers", "printer",
                                          "queues", "jobs", "job", "key",
                                          "user", "login", "profiles",
-                                         "profile" };
+                                         "profile", "spool", "sites",
+                                         "site" };
 
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
         if (!strcmp(w, words[i]))

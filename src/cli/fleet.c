@@ -801,6 +801,9 @@ int cli_fleet_run(struct cli_ctx *ctx)
         code = cmd_profiles(ctx, &a);
     else if (!strcmp(w, "profile"))
         code = cmd_profile(ctx, &a);
+    else if (!strcmp(w, "spool") || !strcmp(w, "sites") ||
+             !strcmp(w, "site"))
+        code = cli_sites_run(ctx, &a);
     else if (!strcmp(w, "key") || !strcmp(w, "user") || !strcmp(w, "login"))
         code = cli_keys_run(ctx, &a);
     else

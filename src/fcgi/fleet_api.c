@@ -310,6 +310,8 @@ int fleet_api_handle(struct req *r, const char *path)
         return fa_users(r, c, rest);
     if ((rest = under(path, "/profiles")) != NULL)
         return fa_profiles(r, c, rest);
+    if ((rest = under(path, "/sites")) != NULL)
+        return fa_sites(r, c, rest);
     if (under(path, "/events") && (!path[7] || !strcmp(path + 7, "/"))) {
         if (!req_is(r, "GET"))
             return req_error(r, 405, NULL, "use GET");

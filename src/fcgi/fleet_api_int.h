@@ -9,6 +9,7 @@
  *   fleet_api_keys.c    users and api keys
  *   fleet_api_front.c   frontends
  *   fleet_api_profiles.c printer profiles (read-only)
+ *   fleet_api_sites.c   sites' staffed hours, printers' spools
  *   fleet_api_upload.c  multipart G-code uploads (jobs and OctoPrint)
  *   octoprint.c         /api/version, /api/files/local
  *   metrics.c           /metrics
@@ -100,6 +101,22 @@ int fa_json_files(struct req *r, json_t *o, struct fleet_job_file *files,
  * naming the field and returns that. */
 int fa_printer_settings(struct req *r, json_t *b, struct fleet_printer *p);
 
+/* ---- sites and spools (fleet_api_sites.c) ----------------------------- */
+
+struct fa_spool {
+    double grams;                      /* < 0 = unknown */
+    char material[FLEET_NAME_MAX], colour[FLEET_NAME_MAX];
+    int has_material, has_colour;      /* given: set the printer's */
+};
+/* A spool object into sp (field names in errors start with prefix): 0 or
+ * the 400 sent. */
+int fa_spool_parse(struct req *r, json_t *o, const char *prefix,
+                   struct fa_spool *sp);
+/* Stores sp on printer id and wakes rrcloudd: 0 or the 404/500 sent. */
+int fa_spool_store(struct req *r, long long id, const struct fa_spool *sp);
+/* GET/PUT/PATCH /printers/ID/spool, the caller having checked the role. */
+int fa_printer_spool(struct req *r, long long id);
+
 /* ---- handlers in the other files -------------------------------------- */
 
 int fa_printers(struct req *r, const struct auth_caller *c, const char *rest);
@@ -110,6 +127,7 @@ int fa_events(struct req *r, const struct auth_caller *c);
 int fa_keys(struct req *r, const struct auth_caller *c, const char *rest);
 int fa_users(struct req *r, const struct auth_caller *c, const char *rest);
 int fa_profiles(struct req *r, const struct auth_caller *c, const char *rest);
+int fa_sites(struct req *r, const struct auth_caller *c, const char *rest);
 
 /* ---- G-code uploads (fleet_api_upload.c) ------------------------------ */
 

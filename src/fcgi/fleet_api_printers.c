@@ -34,7 +34,7 @@ static json_t *frontend_brief(const struct fleet_frontend *fe)
  * it: once it is enrolled, an operator's, never the printer's own (its
  * token would let it subscribe itself to any queue). */
 static const char *const operator_fields[] = {
-    "queues", "tags", "auto_eject", "region", "site",
+    "queues", "tags", "auto_eject", "region", "site", "spool",
 };
 
 /* 0, or answers 403 naming the first operator field in b that a caller
@@ -350,6 +350,7 @@ static int patch(struct req *r, const struct auth_caller *c, long long id)
 {
     struct fleet_printer *p = malloc(sizeof(*p));
     struct fleet_printer_patch pp;
+    struct fa_spool sp;
     char bad[FLEET_NAME_MAX];
     json_t *b = NULL;
     int rc;
@@ -365,7 +366,10 @@ static int patch(struct req *r, const struct auth_caller *c, long long id)
         goto out;
     }
     if ((rc = check_operator_fields(r, c, b)) != 0 ||
-        (rc = fa_printer_settings(r, b, p)) != 0)
+        (rc = fa_printer_settings(r, b, p)) != 0 ||
+        (fa_given(b, "spool") &&
+         (rc = fa_spool_parse(r, json_object_get(b, "spool"), "spool.",
+                              &sp)) != 0))
         goto out;
     patch_from(b, p, &pp);
     rc = store_printer_update(r->w->st, id, &pp, rr_now(), bad, sizeof(bad));
@@ -375,7 +379,7 @@ static int patch(struct req *r, const struct auth_caller *c, long long id)
         rc = req_error(r, 404, "id", "no printer %lld", id);
     else if (rc < 0)
         rc = req_error(r, 500, NULL, "store error");
-    else {
+    else if (!fa_given(b, "spool") || (rc = fa_spool_store(r, id, &sp)) == 0) {
         fa_wake(r);
         rc = get_one(r, id, 200);
     }
@@ -580,5 +584,7 @@ int fa_printers(struct req *r, const struct auth_caller *c, const char *rest)
     }
     if ((rc = auth_require(r, c, AUTH_PRINTERS)) != 0)
         return rc;
+    if (!strcmp(slash, "/spool"))
+        return fa_printer_spool(r, id);
     return action(r, id, slash + 1);
 }

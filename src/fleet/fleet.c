@@ -471,6 +471,11 @@ static void fleet_sched_maybe(struct fleet *f, long long now)
         return;
     t0 = rr_mono_ms();
     f->want_sched = 0;
+    /* The round's spool and hours limits use the files' estimates: read
+     * new files' first (an indexed look at unread blobs), so a job
+     * submitted just now is not held a round for want of them. */
+    if (fleet_blob_read_meta(f->st, f->conf->spool_dir, 16) < 0)
+        log_warn("fleet: reading G-code estimates: %s", store_errmsg(f->st));
     if (fleet_dispatch_round(f) > 0)
         f->want_sched = 1;      /* the world moved: look once more */
     /* Rounds get dearer with the queue: leave the loop at least twice a

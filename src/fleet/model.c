@@ -133,6 +133,7 @@ void fleet_printer_init(struct fleet_printer *p)
     p->state = PRINTER_OFFLINE;
     p->observed = PRINTER_OFFLINE;
     p->pending_cmd = PCMD_NONE;
+    p->spool_g = -1;
 }
 
 double fleet_eta(double progress, double print_duration)
@@ -376,6 +377,19 @@ static void printer_live_json(json_t *o, const struct fleet_printer *p)
     jset(o, "status_at", jtime(l->updated));
 }
 
+json_t *fleet_spool_json(const struct fleet_printer *p)
+{
+    json_t *o = json_object();
+
+    if (!o)
+        return NULL;
+    jset(o, "grams", p->spool_g >= 0 ? json_real(p->spool_g) : json_null());
+    jset(o, "set_at", jtime(p->spool_set));
+    jset(o, "material", json_string(p->material));
+    jset(o, "colour", json_string(p->colour));
+    return o;
+}
+
 json_t *fleet_printer_json(const struct fleet_printer *p)
 {
     json_t *o = json_object();
@@ -422,6 +436,7 @@ json_t *fleet_printer_json(const struct fleet_printer *p)
     jset(o, "prints_ok", json_integer(p->prints_ok));
     jset(o, "prints_failed", json_integer(p->prints_failed));
     jset(o, "print_hours", json_real(p->print_seconds / 3600.0));
+    jset(o, "spool", fleet_spool_json(p));
     printer_live_json(o, p);
     return o;
 }

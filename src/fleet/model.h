@@ -192,6 +192,9 @@ struct fleet_printer {
     double enrolled_at, last_seen, last_heartbeat, state_since, ready_since;
     long long prints_ok, prints_failed;
     double print_seconds;                /* sum of completed print times */
+    double spool_g;                      /* grams left on the loaded spool,
+                                          * -1 = unknown (no limit) */
+    double spool_set;                    /* when an operator set it, 0 never */
     struct fleet_printer_live live;      /* last status seen (joined) */
 };
 void fleet_printer_init(struct fleet_printer *p);
@@ -399,6 +402,9 @@ int fleet_secret_in_list(const char *list, const char *token);
 
 /* The API's printer object (never includes api_key or share_auth). */
 json_t *fleet_printer_json(const struct fleet_printer *p);
+/* A printer's loaded spool: {"grams" (null = unknown), "set_at",
+ * "material", "colour"} (the last two are the printer's). */
+json_t *fleet_spool_json(const struct fleet_printer *p);
 json_t *fleet_frontend_json(const struct fleet_frontend *f);
 json_t *fleet_queue_json(const struct fleet_queue *q);
 /* A job; files and attempts may be NULL/0 to leave them out. */

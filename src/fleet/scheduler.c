@@ -44,7 +44,10 @@ void sched_input_free(struct sched_input *in)
     free(in->printers);
     free(in->copies);
     free(in->excluded);
+    for (size_t i = 0; i < in->nsites; i++)
+        free(in->sites[i].hours);
     free(in->sites);
+    free(in->needs);
     sched_input_init(in);
 }
 
@@ -140,6 +143,7 @@ struct sched_printer *sched_add_printer(struct sched_input *in)
         return NULL;
     p = &in->printers[in->nprinters++];
     memset(p, 0, sizeof(*p));
+    p->spool_g = -1;             /* unknown: no limit */
     return p;
 }
 
@@ -164,20 +168,57 @@ int sched_add_excluded(struct sched_input *in, long long printer_id)
     return 0;
 }
 
-int sched_set_heating(struct sched_input *in, int site, int heating)
+/* The entry of a site, made if needed; NULL if out of memory. */
+static struct sched_site *site_get(struct sched_input *in, int site)
 {
+    struct sched_site *e;
+
     for (size_t i = 0; i < in->nsites; i++) {
-        if (in->sites[i].site == site) {
-            in->sites[i].heating = heating;
-            return 0;
-        }
+        if (in->sites[i].site == site)
+            return &in->sites[i];
     }
     if (grow((void **)&in->sites, &in->sites_cap, in->nsites,
              sizeof(*in->sites)) < 0)
+        return NULL;
+    e = &in->sites[in->nsites++];
+    memset(e, 0, sizeof(*e));
+    e->site = site;
+    return e;
+}
+
+int sched_set_heating(struct sched_input *in, int site, int heating)
+{
+    struct sched_site *e = site_get(in, site);
+
+    if (!e)
         return -1;
-    in->sites[in->nsites].site = site;
-    in->sites[in->nsites].heating = heating;
-    in->nsites++;
+    e->heating = heating;
+    return 0;
+}
+
+int sched_set_hours(struct sched_input *in, int site,
+                    const struct fleet_hours *h)
+{
+    struct sched_site *e = site_get(in, site);
+
+    if (!e || (!e->hours && !(e->hours = malloc(sizeof(*e->hours)))))
+        return -1;
+    *e->hours = *h;
+    for (size_t i = 0; i < in->nprinters; i++) {
+        if (in->printers[i].site == site)
+            in->printers[i].hours = e->hours;
+    }
+    return 0;
+}
+
+int sched_add_need(struct sched_input *in, double time_s, double grams)
+{
+    if (grow((void **)&in->needs, &in->needs_cap, in->nneeds,
+             sizeof(*in->needs)) < 0)
+        return -1;
+    in->needs[in->nneeds].time_s = time_s;
+    in->needs[in->nneeds].grams = grams;
+    in->nneeds++;
     return 0;
 }
 
@@ -244,25 +285,33 @@ static int spool_fits(int printer_v, int copy_v)
     return !copy_v || !printer_v || copy_v == printer_v;
 }
 
-int sched_fits(const struct sched_input *in, const struct sched_printer *p,
-               const struct sched_copy *c, int *profile)
+/* The profile of the file printer p would print of copy c: its own, else
+ * 0 for the any-profile file; -1 if c has neither. */
+static int file_profile(const struct sched_printer *p,
+                        const struct sched_copy *c)
 {
-    int any = 0, own = 0;
+    int any = 0;
 
-    if (!serves(p, c) || !spool_fits(p->material, c->material) ||
-        !spool_fits(p->colour, c->colour))
-        return 0;
     for (int i = 0; i < c->nprofiles; i++) {
         if (c->profiles[i] == 0)
             any = 1;
         else if (p->profile && c->profiles[i] == p->profile)
-            own = 1;
+            return p->profile;
     }
-    if (!own && !any)
+    return any ? 0 : -1;
+}
+
+int sched_fits(const struct sched_input *in, const struct sched_printer *p,
+               const struct sched_copy *c, int *profile)
+{
+    int prof;
+
+    if (!serves(p, c) || !spool_fits(p->material, c->material) ||
+        !spool_fits(p->colour, c->colour))
         return 0;
-    if (excluded(in, c, p->id))
+    if ((prof = file_profile(p, c)) < 0 || excluded(in, c, p->id))
         return 0;
-    *profile = own ? p->profile : 0;
+    *profile = prof;
     return 1;
 }
 
@@ -371,7 +420,8 @@ int sched_run_naive(const struct sched_input *in,
             const struct sched_copy *c = &in->copies[i];
             long long s;
 
-            if (taken[i] || !sched_fits(in, p, c, &prof))
+            if (taken[i] || !sched_fits(in, p, c, &prof) ||
+                sched_check(in, prm, p, c, prof) != SCHED_OK)
                 continue;
             s = sched_score(prm, p, c);
             if (!best || cand_cmp(s, c, best_s, best) < 0) {
@@ -438,6 +488,11 @@ struct sched_ctx {
     size_t ngslots;
     size_t *stash;                    /* units set aside (excluded) */
     size_t nstash, stash_cap;
+    unsigned char *noted;             /* per unit: a hold noted */
+    struct sched_hold *holds;         /* NULL: none asked for */
+    size_t *hold_unit;                /* unit of each hold */
+    size_t nholds, holds_cap, hold_units_cap;
+    int want_holds;
 };
 
 static int unit_less(const struct sched_ctx *x, size_t a, size_t b)
@@ -557,7 +612,8 @@ static int build(struct sched_ctx *x)
     for (x->ngslots = 64; x->ngslots < 2 * entries + 64; x->ngslots *= 2)
         ;
     x->groups = malloc(x->ngslots * sizeof(*x->groups));
-    if (!x->copy_idx || !x->units || !x->groups)
+    x->noted = calloc(n ? n : 1, 1);
+    if (!x->copy_idx || !x->units || !x->groups || !x->noted)
         return -1;
     for (size_t s = 0; s < x->ngslots; s++)
         x->groups[s].first_bucket = SIZE_MAX;
@@ -589,19 +645,57 @@ static int build(struct sched_ctx *x)
     return 0;
 }
 
-/* Best unit of bucket b for printer p, setting excluded ones aside; or
- * SIZE_MAX. */
+/* Notes (once per unit) why printer p may not take unit u now. */
+static int note_hold(struct sched_ctx *x, size_t u,
+                     const struct sched_printer *p, enum sched_hold_why why,
+                     int profile)
+{
+    const struct sched_need *n = sched_need_of(x->in, x->units[u].first, profile);
+    struct sched_hold *h;
+
+    if (!x->want_holds || x->noted[u] || why == SCHED_HOLD_PENDING || !n)
+        return 0;
+    if (grow((void **)&x->holds, &x->holds_cap, x->nholds,
+             sizeof(*x->holds)) < 0 ||
+        grow((void **)&x->hold_unit, &x->hold_units_cap, x->nholds,
+             sizeof(*x->hold_unit)) < 0)
+        return -1;
+    x->noted[u] = 1;
+    h = &x->holds[x->nholds];
+    x->hold_unit[x->nholds++] = u;
+    memset(h, 0, sizeof(*h));
+    h->job_id = x->units[u].first->job_id;
+    h->printer_id = p->id;
+    h->why = why;
+    h->site = p->site;
+    h->need = why == SCHED_HOLD_SPOOL ? n->grams : n->time_s;
+    h->have = p->spool_g;
+    h->hours = p->hours;
+    return 0;
+}
+
+/* Best unit of bucket b for printer p, setting aside the ones it may not
+ * take (excluded, or held by its spool or hours); or SIZE_MAX. */
 static size_t bucket_head(struct sched_ctx *x, struct bucket *b,
                           const struct sched_printer *p)
 {
     while (b->n) {
         size_t u = b->heap[0];
+        const struct sched_copy *c = x->units[u].first;
+
         if (x->units[u].next >= x->units[u].ncopies) {
             heap_pop(x, b);          /* used up through another bucket */
             continue;
         }
-        if (!excluded(x->in, x->units[u].first, p->id))
-            return u;
+        if (!excluded(x->in, c, p->id)) {
+            int prof = file_profile(p, c);
+            enum sched_hold_why why = sched_check(x->in, x->prm, p, c,
+                                                  prof < 0 ? 0 : prof);
+            if (why == SCHED_OK)
+                return u;
+            if (note_hold(x, u, p, why, prof < 0 ? 0 : prof) < 0)
+                return SIZE_MAX - 1;
+        }
         /* Set aside (bucket, unit) pairs; put back after this printer. */
         if (grow((void **)&x->stash, &x->stash_cap, x->nstash + 1,
                  sizeof(*x->stash)) < 0)
@@ -694,10 +788,37 @@ static void ctx_free(struct sched_ctx *x)
     free(x->units);
     free(x->copy_idx);
     free(x->stash);
+    free(x->noted);
+    free(x->holds);
+    free(x->hold_unit);
+}
+
+/* The holds of jobs that got no copy placed in the round, to the caller. */
+static void take_holds(struct sched_ctx *x, struct sched_hold **held,
+                       size_t *nheld)
+{
+    size_t k = 0;
+
+    for (size_t i = 0; i < x->nholds; i++) {
+        if (x->units[x->hold_unit[i]].next == 0)
+            x->holds[k++] = x->holds[i];
+    }
+    *held = k ? x->holds : NULL;
+    *nheld = k;
+    if (k)
+        x->holds = NULL;
 }
 
 int sched_run(const struct sched_input *in, const struct sched_params *prm,
               struct sched_assignment **out, size_t *nout)
+{
+    return sched_run_why(in, prm, out, nout, NULL, NULL);
+}
+
+int sched_run_why(const struct sched_input *in,
+                  const struct sched_params *prm,
+                  struct sched_assignment **out, size_t *nout,
+                  struct sched_hold **held, size_t *nheld)
 {
     struct sched_ctx x;
     size_t *ord = NULL, cap = 0;
@@ -706,8 +827,13 @@ int sched_run(const struct sched_input *in, const struct sched_params *prm,
     memset(&x, 0, sizeof(x));
     x.in = in;
     x.prm = prm;
+    x.want_holds = held != NULL;
     *out = NULL;
     *nout = 0;
+    if (held) {
+        *held = NULL;
+        *nheld = 0;
+    }
     ord = printer_order(in);
     heating = site_heating(in);
     if (!ord || !heating || build(&x) < 0)
@@ -737,6 +863,8 @@ int sched_run(const struct sched_input *in, const struct sched_params *prm,
         if (unstash(&x) < 0)
             goto out;
     }
+    if (held)
+        take_holds(&x, held, nheld);
     rc = 0;
 out:
     if (rc < 0) {

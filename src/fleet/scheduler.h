@@ -13,7 +13,14 @@
  *      profile or for any profile; material and colour match where both
  *      the job and the printer name one ("" = any / operator loads);
  *      the printer is not excluded for the job (it already failed there
- *      K times); the printer's site has a free heat-up slot.
+ *      K times); the printer's site has a free heat-up slot; the file
+ *      it would print (the printer's profile's, else the any-profile
+ *      one) needs no more filament than the printer's spool has left
+ *      (unknown on either side: no limit), and on a printer without
+ *      auto-eject at a site with staffed hours, its estimated end (now +
+ *      estimated time) falls in them, so someone is there to clear the
+ *      bed (no estimate: no limit).  A file whose estimates are not read
+ *      yet waits where either limit applies.
  *   2. score = priority + floor(age / age_boost) - change_penalty if the
  *      copy's material or colour differs from what the printer last
  *      printed (only printers without a fixed material/colour can face a
@@ -32,6 +39,7 @@
 
 #include <stddef.h>
 
+#include "fleet/hours.h"
 #include "fleet/model.h"
 
 struct sched_strtab;
@@ -46,6 +54,19 @@ struct sched_printer {
     int queues[FLEET_QUEUES_MAX];
     int nqueues;
     double ready_since;          /* earlier = served first */
+    int auto_eject;              /* clears its own bed: hours do not bind */
+    double spool_g;              /* grams left on its spool; < 0 unknown */
+    const struct fleet_hours *hours;  /* its site's; NULL = always staffed
+                                  * (not owned: sched_set_hours' copy or
+                                  * the caller's) */
+};
+
+/* What a job's file for one profile needs, from its slicer's comments. */
+#define SCHED_UNKNOWN (-1.0)     /* the slicer did not say */
+#define SCHED_PENDING (-2.0)     /* not read yet */
+struct sched_need {
+    double time_s;               /* estimated print time, s */
+    double grams;                /* filament */
 };
 
 struct sched_copy {
@@ -62,11 +83,15 @@ struct sched_copy {
     double position;             /* queue order among equal scores */
     size_t excl_off, nexcl;      /* in->excluded[excl_off .. +nexcl): printer
                                   * ids this job must avoid (sorted or not) */
+    int has_needs;               /* 0: no estimates (no limits) */
+    size_t need_off;             /* in->needs[need_off + i] is what the file
+                                  * of profiles[i] needs */
 };
 
 struct sched_site {
     int site;                    /* interned */
     int heating;                 /* printers heating up there now */
+    struct fleet_hours *hours;   /* owned; NULL = always staffed */
 };
 
 /* Everything one round looks at.  Owns its arrays (sched_input_free). */
@@ -79,6 +104,8 @@ struct sched_input {
     size_t nexcluded, excluded_cap;
     struct sched_site *sites;
     size_t nsites, sites_cap;
+    struct sched_need *needs;
+    size_t nneeds, needs_cap;
     struct sched_strtab *strings;
 };
 
@@ -97,6 +124,27 @@ struct sched_assignment {
                                   * the printer's, or 0 = the any file */
 };
 
+/* Why a printer that could take a copy by rule 1's other checks may not
+ * now (sched_check). */
+enum sched_hold_why {
+    SCHED_OK = 0,
+    SCHED_HOLD_HOURS,            /* would end outside staffed hours */
+    SCHED_HOLD_SPOOL,            /* not enough filament left */
+    SCHED_HOLD_PENDING,          /* estimates not read yet */
+};
+
+/* A job that a ready printer would have taken but for its spool or its
+ * site's hours, and that got no printer in the round. */
+struct sched_hold {
+    long long job_id;
+    long long printer_id;
+    enum sched_hold_why why;
+    int site;                    /* the printer's (interned) */
+    double need;                 /* s (hours) or g (spool) */
+    double have;                 /* the spool's grams (spool) */
+    const struct fleet_hours *hours;  /* the site's (hours) */
+};
+
 void sched_input_init(struct sched_input *in);
 void sched_input_free(struct sched_input *in);
 
@@ -106,8 +154,8 @@ int sched_intern(struct sched_input *in, const char *s);
 /* The string of an id ("" for 0 or an unknown id). */
 const char *sched_string(const struct sched_input *in, int id);
 
-/* Appends a zeroed printer / copy and returns it (valid until the next
- * add), or NULL if out of memory. */
+/* Appends a zeroed printer (spool_g unknown) / copy and returns it (valid
+ * until the next add), or NULL if out of memory. */
 struct sched_printer *sched_add_printer(struct sched_input *in);
 struct sched_copy *sched_add_copy(struct sched_input *in);
 /* Appends a printer id to the exclusion pool; a copy's excl_off/nexcl
@@ -115,22 +163,56 @@ struct sched_copy *sched_add_copy(struct sched_input *in);
 int sched_add_excluded(struct sched_input *in, long long printer_id);
 /* Records how many printers of a site are heating up now.  0 or -1. */
 int sched_set_heating(struct sched_input *in, int site, int heating);
+/* Gives a site staffed hours (copied; in owns the copy) and points the
+ * printers already added at that site to it.  0 or -1. */
+int sched_set_hours(struct sched_input *in, int site,
+                    const struct fleet_hours *h);
+/* Appends what one file needs; a copy's need_off names the first of its
+ * job's (one per profiles[i], in that order).  0 or -1. */
+int sched_add_need(struct sched_input *in, double time_s, double grams);
 
 /* The score rule 2 gives copy c on printer p (exposed for tests and the
  * benchmark's naive baseline). */
 long long sched_score(const struct sched_params *prm,
                       const struct sched_printer *p,
                       const struct sched_copy *c);
-/* 1 if rule 1 lets printer p take copy c (heat-up aside), and then
+/* 1 if rule 1 lets printer p take copy c (heat-up, spool and hours
+ * aside: sched_check), and then
  * *profile is the file's profile as in sched_assignment. */
 int sched_fits(const struct sched_input *in, const struct sched_printer *p,
                const struct sched_copy *c, int *profile);
+
+/* What c's file of (interned) profile needs; NULL if nothing is known
+ * (sched_limits.c, as the two below). */
+const struct sched_need *sched_need_of(const struct sched_input *in,
+                                       const struct sched_copy *c,
+                                       int profile);
+/* Rule 1's limits of spool and hours for copy c on printer p, which
+ * prints c's file of (interned) profile: SCHED_OK or why not. */
+enum sched_hold_why sched_check(const struct sched_input *in,
+                                const struct sched_params *prm,
+                                const struct sched_printer *p,
+                                const struct sched_copy *c, int profile);
 
 /* Runs one round.  *out (malloc'd, caller frees; NULL when none) gets at
  * most one assignment per printer and per copy.  Returns 0, or -1 if out of
  * memory (nothing assigned).  The input is not changed. */
 int sched_run(const struct sched_input *in, const struct sched_params *prm,
               struct sched_assignment **out, size_t *nout);
+/* The same, and *held (malloc'd, caller frees; may be NULL to not ask)
+ * gets one sched_hold per job held by hours or spool (not for estimates
+ * not yet read), the first printer's reason. */
+int sched_run_why(const struct sched_input *in,
+                  const struct sched_params *prm,
+                  struct sched_assignment **out, size_t *nout,
+                  struct sched_hold **held, size_t *nheld);
+/* An operator's sentence for a hold into buf: "waits for staffed hours:
+ * its 2h 30m print on printer 3 would end outside site lab's (Mon-Fri
+ * 08:00-18:00)" or "waits for filament: it needs 12.3 g, printer
+ * 3's spool has 5.0 g".  Stable while the cause stays the same (so a
+ * caller can note a change once). */
+void sched_hold_text(const struct sched_input *in,
+                     const struct sched_hold *h, char *buf, size_t len);
 
 /* The same result by brute force: every printer scans every copy,
  * O(printers * copies).  The reference for the tests and the baseline of

@@ -435,6 +435,21 @@ const char *const schema_migrations[] = {
      "    - (OLD.kind = 0) * (OLD.size_in + max(OLD.size_out, 0)) "
      "    + (NEW.kind = 0) * (NEW.size_in + max(NEW.size_out, 0));"
      "END;"),
+
+    /* 11: what the scheduler knows of the floor (store_sites.h): each
+     * site's staffed hours (fleet/hours.h text; no row or '' = always
+     * staffed), each printer's loaded spool (grams left, NULL = unknown;
+     * debited when a print completes), and why a job last waited for
+     * hours or filament (held_reason: its "job_held" event once per
+     * change, cleared when a copy is dispatched) */
+    ("CREATE TABLE sites ("
+     "  name TEXT PRIMARY KEY,"
+     "  staffed_hours TEXT NOT NULL DEFAULT '',"
+     "  updated REAL NOT NULL"
+     ") WITHOUT ROWID;"
+     "ALTER TABLE printers ADD COLUMN spool_g REAL;"
+     "ALTER TABLE printers ADD COLUMN spool_set REAL NOT NULL DEFAULT 0;"
+     "ALTER TABLE jobs ADD COLUMN held_reason TEXT;"),
 };
 
 const int schema_count =

@@ -29,7 +29,8 @@
     "p.state_since, p.ready_since, p.prints_ok, p.prints_failed, "           \
     "p.print_seconds, COALESCE(ps.updated, 0), ps.print_state, ps.file, "    \
     "ps.progress, ps.print_duration, ps.ext_temp, ps.ext_target, "           \
-    "ps.bed_temp, ps.bed_target FROM printers p LEFT JOIN frontends f ON "   \
+    "ps.bed_temp, ps.bed_target, coalesce(p.spool_g, -1), p.spool_set "     \
+    "FROM printers p LEFT JOIN frontends f ON "                              \
     "f.id = p.frontend_id LEFT JOIN printer_status ps ON "                   \
     "ps.printer_id = p.id "
 
@@ -84,6 +85,8 @@ static int printer_from_row(sqlite3_stmt *s, void *obj)
     p->live.ext_target = sqlite3_column_double(s, 43);
     p->live.bed_temp = sqlite3_column_double(s, 44);
     p->live.bed_target = sqlite3_column_double(s, 45);
+    p->spool_g = sqlite3_column_double(s, 46);
+    p->spool_set = sqlite3_column_double(s, 47);
     return 0;
 }
 

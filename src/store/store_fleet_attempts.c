@@ -15,8 +15,11 @@ struct sl_job {
     long long target;
     double created, position;
     int profiles[FLEET_PROFILES_MAX];
+    struct sched_need needs[FLEET_PROFILES_MAX];  /* of each file */
     int nprofiles;
     size_t excl_off, nexcl;
+    int has_needs;               /* needs added to the input (need_off) */
+    size_t need_off;
 };
 
 static int intern_col(struct sched_input *in, sqlite3_stmt *s, int i)
@@ -46,7 +49,8 @@ static int load_printers(struct store *st, struct sched_input *in)
 {
     sqlite3_stmt *s = sf_bind(st, "SELECT id, site, profile, material, "
                               "colour, last_material, last_colour, "
-                              "ready_since FROM printers WHERE state = 1 AND "
+                              "ready_since, auto_eject, coalesce(spool_g, "
+                              "-1) FROM printers WHERE state = 1 AND "
                               "attempt_id = 0 ORDER BY id", NULL);
     size_t k = 0;
     int rc;
@@ -65,6 +69,8 @@ static int load_printers(struct store *st, struct sched_input *in)
         p->last_material = intern_col(in, s, 5);
         p->last_colour = intern_col(in, s, 6);
         p->ready_since = sqlite3_column_double(s, 7);
+        p->auto_eject = sqlite3_column_int(s, 8);
+        p->spool_g = sqlite3_column_double(s, 9);
         if (p->site < 0 || p->profile < 0 || p->material < 0 ||
             p->colour < 0 || p->last_material < 0 || p->last_colour < 0)
             break;
@@ -148,14 +154,26 @@ static int load_job_details(struct store *st, struct sched_input *in,
     sqlite3_stmt *s;
     int rc;
 
-    s = sf_bind(st, "SELECT f.job_id, f.profile FROM job_files f JOIN jobs j "
-                "ON j.id = f.job_id WHERE j.state < 2 ORDER BY f.job_id", NULL);
+    /* Each file's estimates: pending until rrcloudd read them. */
+    s = sf_bind(st, "SELECT f.job_id, f.profile, coalesce(b.meta_read, 1), "
+                "coalesce(b.est_time, -1), coalesce(b.filament_g, -1) FROM "
+                "job_files f JOIN jobs j ON j.id = f.job_id LEFT JOIN blobs b "
+                "ON b.sha256 = f.sha256 WHERE j.state < 2 ORDER BY f.job_id",
+                NULL);
     if (!s)
         return -1;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+        struct sched_need *nd;
+        int read;
+
         j = sl_find(v, n, sqlite3_column_int64(s, 0));
-        if (j && j->nprofiles < FLEET_PROFILES_MAX &&
-            (j->profiles[j->nprofiles++] = intern_col(in, s, 1)) < 0)
+        if (!j || j->nprofiles >= FLEET_PROFILES_MAX)
+            continue;
+        nd = &j->needs[j->nprofiles];
+        read = sqlite3_column_int(s, 2);
+        nd->time_s = read ? sqlite3_column_double(s, 3) : SCHED_PENDING;
+        nd->grams = read ? sqlite3_column_double(s, 4) : SCHED_PENDING;
+        if ((j->profiles[j->nprofiles++] = intern_col(in, s, 1)) < 0)
             break;
     }
     sf_done(s);
@@ -201,6 +219,15 @@ static int load_copies(struct store *st, struct sched_input *in,
 
         if (!j || !j->nprofiles)
             continue;
+        if (!j->has_needs) {      /* once per job, shared by its copies */
+            j->need_off = in->nneeds;
+            for (int i = 0; i < j->nprofiles; i++) {
+                if (sched_add_need(in, j->needs[i].time_s,
+                                   j->needs[i].grams) < 0)
+                    goto out;
+            }
+            j->has_needs = 1;
+        }
         if (!(c = sched_add_copy(in)))
             break;
         c->job_id = j->id;
@@ -216,7 +243,10 @@ static int load_copies(struct store *st, struct sched_input *in,
         c->position = j->position;
         c->excl_off = j->excl_off;
         c->nexcl = j->nexcl;
+        c->has_needs = 1;
+        c->need_off = j->need_off;
     }
+out:
     sf_done(s);
     return rc == SQLITE_DONE ? 0 : sf_fail(st, "sched copies");
 }
@@ -250,7 +280,7 @@ int store_fleet_sched_load(struct store *st, const struct fleet_policy *pol,
     size_t njobs = 0;
     int rc = -1;
 
-    if (load_printers(st, in) < 0)
+    if (load_printers(st, in) < 0 || sf_sched_hours(st, in) < 0)
         goto out;
     if (!in->nprinters) {
         rc = 0;   /* nobody to give work to: skip the rest */
@@ -436,9 +466,9 @@ static int create_tx(struct store *st, long long job_id, int copy,
         sf_exec(st, "UPDATE printers SET attempt_id = ?2, pending_cmd = 0 "
                 "WHERE id = ?1", "ii", printer_id, aid) < 0 ||
         sf_printer_recompute(st, printer_id, now, NULL) < 0 ||
-        sf_exec(st, "UPDATE jobs SET state = 1, started = CASE WHEN started "
-                "= 0 THEN ?2 ELSE started END WHERE id = ?1", "id", job_id,
-                now) < 0 ||
+        sf_exec(st, "UPDATE jobs SET state = 1, held_reason = NULL, started "
+                "= CASE WHEN started = 0 THEN ?2 ELSE started END WHERE id = "
+                "?1", "id", job_id, now) < 0 ||
         sf_exec(st, "UPDATE tasks SET status = 1, stime = ?2 WHERE status = 0 "
                 "AND id = (SELECT task_id FROM jobs WHERE id = ?1)", "id",
                 job_id, now) < 0 ||
@@ -468,6 +498,20 @@ int store_attempt_create(struct store *st, long long job_id, int copy,
     SF_TX(st, create_tx(st, job_id, copy, printer_id, pol, now, out));
 }
 
+int sf_sched_held(struct store *st, const struct sched_input *in,
+                  const struct sched_hold *held, size_t n, double now)
+{
+    char why[FLEET_REASON_MAX];
+
+    for (size_t i = 0; i < n; i++) {
+        sched_hold_text(in, &held[i], why, sizeof(why));
+        if (sf_job_held(st, held[i].job_id, held[i].printer_id, why,
+                        now) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 struct dispatch_round {
     struct fleet_attempt *made;
     size_t n, cap;
@@ -479,13 +523,15 @@ static int dispatch_tx(struct store *st, const struct fleet_policy *pol,
     struct sched_params prm = { now, pol->age_boost, pol->change_penalty,
                                 pol->heatup_max };
     struct sched_assignment *as = NULL;
+    struct sched_hold *held = NULL;
     struct sched_input in;
-    size_t nas = 0;
+    size_t nas = 0, nheld = 0;
     int rc = -1;
 
     sched_input_init(&in);
     if (store_fleet_sched_load(st, pol, now, &in) < 0 ||
-        sched_run(&in, &prm, &as, &nas) < 0)
+        sched_run_why(&in, &prm, &as, &nas, &held, &nheld) < 0 ||
+        sf_sched_held(st, &in, held, nheld, now) < 0)
         goto out;
     for (size_t i = 0; i < nas; i++) {
         struct fleet_attempt a;
@@ -513,6 +559,7 @@ static int dispatch_tx(struct store *st, const struct fleet_policy *pol,
     rc = 0;
 out:
     free(as);
+    free(held);
     sched_input_free(&in);
     return rc;
 }

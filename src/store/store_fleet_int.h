@@ -84,6 +84,20 @@ int sf_event(struct store *st, double now, const char *kind,
              long long printer_id, long long job_id, long long attempt_id,
              const char *msg);
 
+/* store_sites.c: every site's staffed hours into a round's input; a
+ * completed attempt's filament debited from its printer's spool (in the
+ * transaction that ends it; nothing when either is unknown); a job marked
+ * held with reason, with a "job_held" event only when the reason changes.
+ * 0 or -1. */
+int sf_sched_hours(struct store *st, struct sched_input *in);
+int sf_spool_debit(struct store *st, const struct fleet_attempt *a,
+                   double now);
+int sf_job_held(struct store *st, long long job_id, long long printer_id,
+                const char *reason, double now);
+/* sf_job_held for each of a round's holds (store_fleet_attempts.c). */
+int sf_sched_held(struct store *st, const struct sched_input *in,
+                  const struct sched_hold *held, size_t n, double now);
+
 /* Runs call inside BEGIN IMMEDIATE .. COMMIT; rolls back unless it returned
  * 0 (STORE_NOTFOUND and STORE_CONFLICT roll back too, so a refused
  * operation leaves nothing behind). */

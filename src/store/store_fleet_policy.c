@@ -207,6 +207,9 @@ static int end_tx(struct store *st, long long id, enum attempt_state result,
     switch (result) {
     case ATTEMPT_COMPLETE:
         o->copy_state = COPY_COMPLETE;
+        /* Here, once: attempt_live() above refuses an attempt ended. */
+        if (sf_spool_debit(st, &a, now) < 0)
+            return -1;
         break;
     case ATTEMPT_FAILED: {
         char jwhy[128] = "";

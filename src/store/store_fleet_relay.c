@@ -107,6 +107,12 @@ fail:
     return -1;
 }
 
+static int held_run(struct store *st, const struct sched_input *in,
+                    const struct sched_hold *held, size_t n, double now)
+{
+    SF_TX(st, sf_sched_held(st, in, held, n, now));
+}
+
 int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,
                          double now, const struct store_relay_heat *heat,
                          size_t nheat, store_attempt_cb cb, void *arg,
@@ -115,8 +121,9 @@ int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,
     struct sched_params prm = { now, pol->age_boost, pol->change_penalty,
                                 pol->heatup_max };
     struct sched_assignment *as = NULL;
+    struct sched_hold *held = NULL;
     struct sched_input in;
-    size_t nas = 0;
+    size_t nas = 0, nheld = 0;
     int rc = -1, made = 0;
 
     if (pol->heatup_max <= 0)
@@ -140,7 +147,8 @@ int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,
         if (site < 0 || sched_set_heating(&in, site, heat[i].heating) < 0)
             goto out;
     }
-    if (sched_run(&in, &prm, &as, &nas) < 0)
+    if (sched_run_why(&in, &prm, &as, &nas, &held, &nheld) < 0 ||
+        (nheld && held_run(st, &in, held, nheld, now) < 0))
         goto out;
     for (size_t i = 0; i < nas; i++) {
         struct fleet_attempt a;
@@ -160,6 +168,7 @@ out:
     if (created)
         *created = made;
     free(as);
+    free(held);
     sched_input_free(&in);
     return rc;
 }

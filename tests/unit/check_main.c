@@ -36,6 +36,8 @@ int main(void)
         profile_suite,
         chain_suite,
         gcode_meta_suite,
+        hours_suite,
+        store_sites_suite,
         store_fair_suite,
         sandbox_suite,
         slicing_suite,

@@ -30,6 +30,8 @@ Suite *taskcache_suite(void);
 Suite *profile_suite(void);
 Suite *chain_suite(void);
 Suite *gcode_meta_suite(void);
+Suite *hours_suite(void);
+Suite *store_sites_suite(void);
 Suite *store_fair_suite(void);
 Suite *sandbox_suite(void);
 Suite *slicing_suite(void);

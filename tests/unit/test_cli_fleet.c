@@ -314,6 +314,32 @@ START_TEST(attempt_lines)
 }
 END_TEST
 
+/* spool and site: their words, --material/--colour for spool only. */
+START_TEST(fargs_spool_and_site)
+{
+    struct cli_fargs a;
+    char err[256];
+
+    ck_assert_int_eq(PARSE("spool", &a, err, "3", "750", "--material=pla",
+                           "--colour", "red"), 0);
+    ck_assert_int_eq(a.nwords, 2);
+    ck_assert_str_eq(a.words[1], "750");
+    ck_assert_str_eq(a.material, "pla");
+    ck_assert_str_eq(a.colour, "red");
+    cli_fargs_free(&a);
+    ck_assert_int_eq(PARSE("site", &a, err, "lab", "Mon-Fri", "08:00-18:00,",
+                           "Sat", "09:00-13:00"), 0);
+    ck_assert_int_eq(a.nwords, 5);
+    ck_assert_str_eq(a.words[2], "08:00-18:00,");
+    cli_fargs_free(&a);
+    ck_assert_int_eq(PARSE("sites", &a, err, "--json"), 0);
+    cli_fargs_free(&a);
+    ck_assert_int_eq(PARSE("spool", &a, err, "3", "--queue=farm"), -1);
+    ck_assert_int_eq(PARSE("site", &a, err, "lab", "--material=pla"), -1);
+    ck_assert_int_eq(PARSE("spool", &a, err, "3", "--material=p l a"), -1);
+}
+END_TEST
+
 void cli_fleet_add_tcases(Suite *s)
 {
     TCase *tc = tcase_create("fleet");
@@ -322,6 +348,7 @@ void cli_fleet_add_tcases(Suite *s)
     tcase_add_test(tc, fargs_print_options);
     tcase_add_test(tc, fargs_refusals);
     tcase_add_test(tc, fargs_admin_commands);
+    tcase_add_test(tc, fargs_spool_and_site);
     tcase_add_test(tc, token_option_and_rc);
     tcase_add_test(tc, cells_and_ages);
     tcase_add_test(tc, table_layout);

@@ -235,6 +235,158 @@ START_TEST(copies_spread_over_printers)
 }
 END_TEST
 
+/* Staffed hours for a site (parsed, or the test fails). */
+static void set_hours(const char *site, const char *text)
+{
+    struct fleet_hours h;
+    char err[256];
+
+    ck_assert_msg(fleet_hours_parse(text, &h, err, sizeof(err)) == 0, "%s",
+                  err);
+    ck_assert_int_eq(sched_set_hours(&in, S(site), &h), 0);
+}
+
+/* What copy c's file of its first profile needs. */
+static void set_need(struct sched_copy *c, double time_s, double grams)
+{
+    c->has_needs = 1;
+    c->need_off = in.nneeds;
+    ck_assert_int_eq(sched_add_need(&in, time_s, grams), 0);
+}
+
+/* 1970-01-05 was a Monday: MON + hours, in UTC. */
+#define MON (4 * 86400.0)
+
+START_TEST(spool_keeps_a_printer_out)
+{
+    struct sched_hold *held = NULL;
+    size_t nheld = 0;
+    char text[256];
+
+    add_printer(1, "q", "", "")->spool_g = 5;      /* served first */
+    add_printer(2, "q", "", "")->spool_g = 500;
+    set_need(add_copy(10, 0, "q", "", "", 0, 1), 3600, 12.5);
+    run();
+    ck_assert_int_eq(nout, 1);
+    ck_assert_int_eq(job_of(2), 10);
+    /* With only the empty spool: held, and why. */
+    in.printers[1].spool_g = 4;
+    free(out);
+    ck_assert_int_eq(sched_run_why(&in, &prm, &out, &nout, &held, &nheld), 0);
+    ck_assert_int_eq(nout, 0);
+    ck_assert_int_eq(nheld, 1);
+    ck_assert_int_eq(held[0].job_id, 10);
+    ck_assert_int_eq(held[0].printer_id, 1);
+    ck_assert_int_eq(held[0].why, SCHED_HOLD_SPOOL);
+    sched_hold_text(&in, &held[0], text, sizeof(text));
+    ck_assert_str_eq(text, "waits for filament: it needs 12.5 g, printer "
+                     "1's spool has 5.0 g");
+    free(held);
+    /* Unknown on either side is no limit. */
+    in.printers[0].spool_g = -1;
+    free(out);
+    run();
+    ck_assert_int_eq(job_of(1), 10);
+    in.printers[0].spool_g = 1;
+    in.needs[in.copies[0].need_off].grams = SCHED_UNKNOWN;
+    free(out);
+    run();
+    ck_assert_int_eq(job_of(1), 10);
+}
+END_TEST
+
+START_TEST(spool_per_profile_file)
+{
+    struct sched_copy *c;
+
+    add_printer(1, "q", "big", "")->spool_g = 50;
+    add_printer(2, "q", "small", "")->spool_g = 50;
+    c = add_copy(10, 0, "q", "big", "", 0, 1);
+    c->profiles[1] = S("small");
+    c->nprofiles = 2;
+    c->has_needs = 1;
+    c->need_off = in.nneeds;
+    ck_assert_int_eq(sched_add_need(&in, 60, 80), 0);    /* big: 80 g */
+    ck_assert_int_eq(sched_add_need(&in, 60, 20), 0);    /* small: 20 g */
+    run();
+    ck_assert_int_eq(nout, 1);
+    ck_assert_int_eq(job_of(2), 10);
+}
+END_TEST
+
+START_TEST(hours_hold_a_long_print)
+{
+    struct sched_hold *held = NULL;
+    size_t nheld = 0;
+    char text[256];
+
+    prm.now = MON + 17 * 3600.0;                 /* Monday 17:00 */
+    add_printer(1, "q", "", "")->site = S("lab");
+    set_hours("lab", "Mon-Fri 08:00-18:00, UTC");
+    set_need(add_copy(10, 0, "q", "", "", 5, 1), 2 * 3600.0 + 1800, -1);
+    ck_assert_int_eq(sched_run_why(&in, &prm, &out, &nout, &held, &nheld), 0);
+    ck_assert_int_eq(nout, 0);
+    ck_assert_int_eq(nheld, 1);
+    ck_assert_int_eq(held[0].why, SCHED_HOLD_HOURS);
+    sched_hold_text(&in, &held[0], text, sizeof(text));
+    ck_assert_str_eq(text, "waits for staffed hours: its 2h 30m print on "
+                     "printer 1 would end outside site lab's staffed hours "
+                     "(Mon-Fri 08:00-18:00, UTC)");
+    free(held);
+    /* A short one that ends in the window goes first, past the long one's
+     * priority. */
+    set_need(add_copy(11, 0, "q", "", "", 0, 2), 1800, -1);
+    free(out);
+    run();
+    ck_assert_int_eq(job_of(1), 11);
+    /* So does one with no estimate. */
+    in.copies[1].has_needs = 0;
+    in.copies[1].priority = 0;
+    free(out);
+    run();
+    ck_assert_int_eq(job_of(1), 11);
+    /* Past 06:00 the next morning the long one ends at 08:30: it starts. */
+    in.copies[1].job_id = 0;
+    in.ncopies = 1;
+    prm.now = MON + 86400.0 + 6 * 3600.0;
+    free(out);
+    run();
+    ck_assert_int_eq(job_of(1), 10);
+    /* An auto-ejecting printer never waits; nor one at a site without
+     * hours. */
+    prm.now = MON + 17 * 3600.0;
+    in.printers[0].auto_eject = 1;
+    free(out);
+    run();
+    ck_assert_int_eq(job_of(1), 10);
+    in.printers[0].auto_eject = 0;
+    in.printers[0].hours = NULL;
+    free(out);
+    run();
+    ck_assert_int_eq(job_of(1), 10);
+}
+END_TEST
+
+START_TEST(estimates_not_read_wait_silently)
+{
+    struct sched_hold *held = NULL;
+    size_t nheld = 0;
+
+    add_printer(1, "q", "", "")->spool_g = 100;
+    add_printer(2, "q", "", "");                  /* no limits */
+    set_need(add_copy(10, 0, "q", "", "", 0, 1), SCHED_PENDING,
+             SCHED_PENDING);
+    ck_assert_int_eq(sched_run_why(&in, &prm, &out, &nout, &held, &nheld), 0);
+    ck_assert_int_eq(job_of(2), 10);
+    ck_assert_int_eq(nheld, 0);
+    in.nprinters = 1;
+    free(out);
+    ck_assert_int_eq(sched_run_why(&in, &prm, &out, &nout, &held, &nheld), 0);
+    ck_assert_int_eq(nout, 0);
+    ck_assert_int_eq(nheld, 0);
+}
+END_TEST
+
 /* A random round with every feature in play. */
 static void random_round(unsigned seed, int np, int nj)
 {
@@ -255,12 +407,22 @@ static void random_round(unsigned seed, int np, int nj)
         p->last_colour = S(rand() % 2 ? "red" : "blue");
         p->site = S(site[rand() % 3]);
         p->ready_since = (double)(rand() % 50);
+        p->spool_g = rand() % 3 ? (double)(rand() % 200) : -1;
+        p->auto_eject = rand() % 2;
     }
+    set_hours("s1", "daily 08:00-12:00, UTC");
     for (int j = 0; j < nj; j++) {
         int copies = 1 + rand() % 3;
         size_t excl_off = in.nexcluded, nexcl = (size_t)(rand() % 4);
+        size_t need_off = in.nneeds;
         for (size_t e = 0; e < nexcl; e++)
             sched_add_excluded(&in, 1 + rand() % (np < 8 ? np : 8));
+        for (int k = 0; k < 2; k++)
+            ck_assert_int_eq(sched_add_need(&in, rand() % 4 ?
+                                            (double)(rand() % 20000) :
+                                            SCHED_UNKNOWN, rand() % 4 ?
+                                            (double)(rand() % 150) :
+                                            SCHED_UNKNOWN), 0);
         for (int k = 0; k < copies; k++) {
             struct sched_copy *c = add_copy(j + 1, k, q[rand() % 3], "",
                                             mat[rand() % 4], rand() % 4,
@@ -282,12 +444,15 @@ static void random_round(unsigned seed, int np, int nj)
                 c->queue = 0;
             c->excl_off = excl_off;
             c->nexcl = nexcl;
+            c->has_needs = j % 5 != 0;
+            c->need_off = need_off;
         }
         srand(seed * 31u + (unsigned)j * 17u);
     }
     prm.age_boost = 300;
     prm.change_penalty = 2;
     prm.heatup_max = (int)(seed % 3) * 3;
+    prm.now = 7 * 3600.0 + seed * 60;   /* before and in s1's hours */
     sched_set_heating(&in, S("s1"), 1);
 }
 
@@ -361,6 +526,10 @@ Suite *scheduler_suite(void)
     tcase_add_test(tc, heatup_stagger_per_site);
     tcase_add_test(tc, targeted_job_only_there);
     tcase_add_test(tc, copies_spread_over_printers);
+    tcase_add_test(tc, spool_keeps_a_printer_out);
+    tcase_add_test(tc, spool_per_profile_file);
+    tcase_add_test(tc, hours_hold_a_long_print);
+    tcase_add_test(tc, estimates_not_read_wait_silently);
     tcase_add_test(tc, fast_equals_reference);
     tcase_add_test(tc, ten_thousand_squared_fast);
     suite_add_tcase(s, tc);

@@ -1,0 +1,76 @@
+/* sched_limits.c - the scheduler's limits of spool and staffed hours, and
+ * the sentence that says why a job waits for them (see scheduler.h). */
+#include "fleet/scheduler.h"
+
+#include <stdio.h>
+
+const struct sched_need *sched_need_of(const struct sched_input *in,
+                                       const struct sched_copy *c,
+                                       int profile)
+{
+    if (!c->has_needs)
+        return NULL;
+    for (int i = 0; i < c->nprofiles; i++) {
+        if (c->profiles[i] == profile && c->need_off + (size_t)i <
+                                             in->nneeds)
+            return &in->needs[c->need_off + (size_t)i];
+    }
+    return NULL;
+}
+
+enum sched_hold_why sched_check(const struct sched_input *in,
+                                const struct sched_params *prm,
+                                const struct sched_printer *p,
+                                const struct sched_copy *c, int profile)
+{
+    const struct sched_need *n = sched_need_of(in, c, profile);
+    int timed = p->hours && !p->auto_eject;
+
+    if (!n || (p->spool_g < 0 && !timed))
+        return SCHED_OK;
+    if (p->spool_g >= 0) {
+        if (n->grams == SCHED_PENDING)
+            return SCHED_HOLD_PENDING;
+        if (n->grams > p->spool_g)
+            return SCHED_HOLD_SPOOL;
+    }
+    if (timed) {
+        if (n->time_s == SCHED_PENDING)
+            return SCHED_HOLD_PENDING;
+        if (n->time_s > 0 &&
+            !fleet_hours_staffed(p->hours, prm->now + n->time_s))
+            return SCHED_HOLD_HOURS;
+    }
+    return SCHED_OK;
+}
+
+/* "2h 30m", "45m", "30s" */
+static void duration_text(double s, char *buf, size_t len)
+{
+    long long t = (long long)(s + 0.5), h = t / 3600, m = t % 3600 / 60;
+
+    if (h)
+        snprintf(buf, len, "%lldh %lldm", h, m);
+    else if (m)
+        snprintf(buf, len, "%lldm", m);
+    else
+        snprintf(buf, len, "%llds", t);
+}
+
+void sched_hold_text(const struct sched_input *in,
+                     const struct sched_hold *h, char *buf, size_t len)
+{
+    char d[32];
+
+    if (h->why == SCHED_HOLD_SPOOL) {
+        snprintf(buf, len, "waits for filament: it needs %.1f g, printer "
+                 "%lld's spool has %.1f g", h->need, h->printer_id,
+                 h->have);
+        return;
+    }
+    duration_text(h->need, d, sizeof(d));
+    snprintf(buf, len, "waits for staffed hours: its %s print on printer "
+             "%lld would end outside %s%s's staffed hours (%s)", d,
+             h->printer_id, h->site ? "site " : "the default site",
+             sched_string(in, h->site), h->hours ? h->hours->text : "");
+}

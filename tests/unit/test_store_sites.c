@@ -1,0 +1,193 @@
+/* test_store_sites.c - src/store/store_sites.c on a temporary database:
+ * sites' hours, a spool that keeps a printer out of a round and the
+ * "job_held" event noted once, and a completed print debiting its
+ * filament exactly once. */
+#include "fleet/gcode_meta.h"
+#include "fleet/model.h"
+#include "store/store_fleet.h"
+#include "store/store_sites.h"
+#include "suites.h"
+#include "tmpstore.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <string.h>
+
+#define SHA_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+
+static char dir[256];
+static struct store *st;
+static struct fleet_policy pol;
+
+static void setup(void)
+{
+    st = tmpstore_open("sites", dir, sizeof(dir));
+    memset(&pol, 0, sizeof(pol));
+    pol.fail_per_printer = 1;
+    pol.fail_printers = 2;
+    pol.lease = 300;
+    pol.frontend_capacity = 150;
+}
+
+static void teardown(void)
+{
+    tmpstore_close(st, dir);
+}
+
+/* A ready printer at site, serving "default", with grams on its spool. */
+static long long printer(const char *site, double grams)
+{
+    struct fleet_printer p;
+    struct fleet_frontend fe;
+    char tok[FLEET_TOKEN_MAX];
+    long long id;
+
+    fleet_printer_init(&p);
+    snprintf(p.site, sizeof(p.site), "%s", site);
+    ck_assert_int_eq(store_printer_enroll(st, &p, &pol, 100, &id, tok,
+                                          sizeof(tok), &fe, NULL, 0), 0);
+    ck_assert_int_eq(store_printer_observe(st, id, PRINTER_READY, "ready",
+                                           101, NULL), 0);
+    ck_assert_int_eq(store_printer_spool_set(st, id, grams, NULL, NULL, 102),
+                     0);
+    return id;
+}
+
+/* A job of one copy whose G-code says it needs 40 g and 20 minutes. */
+static long long job(void)
+{
+    struct fleet_job_file f;
+    struct fleet_job_spec spec;
+    struct gcode_meta m;
+    long long id;
+
+    memset(&f, 0, sizeof(f));
+    snprintf(f.sha256, sizeof(f.sha256), SHA_A);
+    snprintf(f.filename, sizeof(f.filename), "cube.gcode");
+    ck_assert_int_eq(store_blob_put(st, SHA_A, 123, 50), 0);
+    gcode_meta_parse("", 0, NULL, 0, &m);
+    m.filament_g = 40;
+    m.time_s = 1200;
+    ck_assert_int_eq(store_blob_meta_set(st, SHA_A, &m), 0);
+    memset(&spec, 0, sizeof(spec));
+    spec.queue = "default";
+    spec.copies = 1;
+    spec.files = &f;
+    spec.nfiles = 1;
+    ck_assert_int_eq(store_job_create(st, &spec, 110, &id), 0);
+    return id;
+}
+
+static double spool_of(long long id)
+{
+    struct fleet_printer p;
+
+    ck_assert_int_eq(store_printer_get(st, id, &p), 0);
+    return p.spool_g;
+}
+
+struct held {
+    int n;
+    char last[512];
+};
+
+static int held_event(void *arg, const struct fleet_event *e)
+{
+    struct held *h = arg;
+
+    if (!strcmp(e->kind, "job_held")) {
+        h->n++;
+        snprintf(h->last, sizeof(h->last), "%s", e->message);
+    }
+    return 0;
+}
+
+static int first_attempt(void *arg, const struct fleet_attempt *a)
+{
+    *(struct fleet_attempt *)arg = *a;
+    return 1;
+}
+
+START_TEST(spool_keeps_out_and_is_debited_once)
+{
+    long long low = printer("", 5), full, j = job();
+    struct fleet_attempt a;
+    struct held h = { 0, "" };
+    char want[256];
+    int n = -1;
+
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 200, NULL, NULL, &n), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 201, NULL, NULL, &n), 0);
+    ck_assert_int_eq(store_event_list(st, 0, 1000, held_event, &h), 0);
+    ck_assert_int_eq(h.n, 1);                  /* once per reason */
+    snprintf(want, sizeof(want), "waits for filament: it needs 40.0 g, "
+             "printer %lld's spool has 5.0 g", low);
+    ck_assert_str_eq(h.last, want);
+    full = printer("", 500);
+    memset(&a, 0, sizeof(a));
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 300, first_attempt, &a,
+                                          &n), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(a.printer_id, full);
+    ck_assert_int_eq(a.job_id, j);
+    ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_COMPLETE, NULL,
+                                       &pol, 400, NULL), 0);
+    ck_assert_double_eq(spool_of(full), 460);
+    ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_COMPLETE, NULL,
+                                       &pol, 401, NULL), STORE_CONFLICT);
+    ck_assert_double_eq(spool_of(full), 460);
+    ck_assert_double_eq(spool_of(low), 5);
+    /* Unknown again: no limit, nothing debited. */
+    ck_assert_int_eq(store_printer_spool_set(st, low, -1, "pla", NULL, 402),
+                     0);
+    ck_assert_double_eq(spool_of(low), -1);
+    ck_assert_int_eq(store_printer_spool_set(st, 999, 5, NULL, NULL, 403),
+                     STORE_NOTFOUND);
+}
+END_TEST
+
+START_TEST(hours_hold_in_a_round)
+{
+    struct held h = { 0, "" };
+    struct store_site s;
+    int n = -1;
+
+    printer("lab", -1);
+    /* 1970-01-05 was a Monday: Monday 17:00 UTC, a 20 min print ends
+     * 17:20, after the window. */
+    ck_assert_int_eq(store_site_set(st, "lab", "Mon 08:00-17:10, UTC", 150),
+                     0);
+    job();
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 4 * 86400.0 + 17 * 3600,
+                                          NULL, NULL, &n), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(store_event_list(st, 0, 1000, held_event, &h), 0);
+    ck_assert_int_eq(h.n, 1);
+    ck_assert_ptr_nonnull(strstr(h.last, "would end outside site lab's "
+                                 "staffed hours (Mon 08:00-17:10, UTC)"));
+    ck_assert_int_eq(store_site_get(st, "lab", &s), 0);
+    ck_assert_str_eq(s.staffed_hours, "Mon 08:00-17:10, UTC");
+    ck_assert_int_eq(s.printers, 1);
+    /* Cleared: always staffed, and the site stays (a printer names it). */
+    ck_assert_int_eq(store_site_set(st, "lab", "", 160), 0);
+    ck_assert_int_eq(store_site_get(st, "lab", &s), 0);
+    ck_assert_str_eq(s.staffed_hours, "");
+    ck_assert_int_eq(store_site_get(st, "attic", &s), STORE_NOTFOUND);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 4 * 86400.0 + 17 * 3600,
+                                          NULL, NULL, &n), 0);
+    ck_assert_int_eq(n, 1);
+}
+END_TEST
+
+Suite *store_sites_suite(void)
+{
+    Suite *s = suite_create("store_sites");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, spool_keeps_out_and_is_debited_once);
+    tcase_add_test(tc, hours_hold_in_a_round);
+    suite_add_tcase(s, tc);
+    return s;
+}
