@@ -435,6 +435,13 @@ const char *const schema_migrations[] = {
      "    - (OLD.kind = 0) * (OLD.size_in + max(OLD.size_out, 0)) "
      "    + (NEW.kind = 0) * (NEW.size_in + max(NEW.size_out, 0));"
      "END;"),
+
+    /* 11: the slice cache is evicted least recently used first
+     * (store_slice_cache_evict): each entry's last use, an entry's
+     * creation its first */
+    ("ALTER TABLE slice_cache ADD COLUMN used REAL NOT NULL DEFAULT 0;"
+     "UPDATE slice_cache SET used = created;"
+     "CREATE INDEX slice_cache_used ON slice_cache(used);"),
 };
 
 const int schema_count =

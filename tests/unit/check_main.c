@@ -40,6 +40,7 @@ int main(void)
         sandbox_suite,
         slicing_suite,
         fleet_model_suite,
+        slice_cache_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -34,5 +34,6 @@ Suite *store_fair_suite(void);
 Suite *sandbox_suite(void);
 Suite *slicing_suite(void);
 Suite *fleet_model_suite(void);
+Suite *slice_cache_suite(void);
 
 #endif
