@@ -573,10 +573,9 @@ static int tick_ends(struct slicer *s, int *ready)
 }
 
 /* Cancels the slicing tasks no job needs any more (store_slices_unneeded:
- * their jobs were cancelled or ended, or every copy went to a printer of
- * another profile, and no job waiting for the same key shares them): the
- * rows go back to pending, to slice again should a copy wait again.  The
- * number cancelled (the runner then kills the busy ones). */
+ * their jobs were cancelled or ended, and no job waiting for the same key
+ * shares them): the rows go back to pending, where they stay.  The number
+ * cancelled (the runner then kills the busy ones). */
 static int tick_cancel(struct slicer *s)
 {
     static const char why[] = "no job needs this slice any more";

@@ -79,10 +79,10 @@ int store_model_job_profiles(struct store *st, long long job_id,
 
 /* ---- rows ---------------------------------------------------------------- */
 
-/* The job of row s has a copy waiting for a printer: it needs a slice. */
-#define QUEUED_COPY                                                          \
-    "EXISTS (SELECT 1 FROM job_copies c WHERE c.job_id = s.job_id AND "      \
-    "c.state = 0)"
+/* The job j (of a row) still wants its slices: not final, not being
+ * cancelled.  (A job whose copies are all placed still does: a copy may
+ * fail and come back, and the slice fills the cache for the next job.) */
+#define JOB_WANTS "(j.state < 2 AND j.cancelling = 0)"
 
 #define SLICE_SELECT                                                         \
     "SELECT s.job_id, s.profile, s.material, s.state, s.cache_key, "        \
@@ -107,11 +107,10 @@ static int read_slice(sqlite3_stmt *s, void *obj)
 int store_slices_in_state(struct store *st, enum slice_state state,
                           int limit, struct store_slice **out, size_t *n)
 {
-    /* A pending row starts only while its job has a copy waiting for a
-     * printer: a slice no copy can use any more is not made. */
+    /* A pending row starts only while its job wants it. */
     return sf_load(st, sf_bind(st, SLICE_SELECT "JOIN jobs j ON j.id = "
                                "s.job_id WHERE s.state = ?1 AND (s.state != 0 OR "
-                               "(j.state < 2 AND " QUEUED_COPY ")) "
+                               JOB_WANTS ") "
                                "ORDER BY s.job_id, s.profile LIMIT ?2", "ii",
                                (long long)state, (long long)limit),
                    read_slice, sizeof(**out), (void **)out, n,
@@ -145,16 +144,14 @@ int store_slice_twin_busy(struct store *st, const char *key, int *busy)
 int store_slices_unneeded(struct store *st, int limit,
                           struct store_slice **out, size_t *n)
 {
-    /* Slicing rows no pending or slicing row of the same key needs: each
-     * such row's job has no copy waiting (cancelled, ended, or every copy
-     * placed with another profile's G-code). */
+    /* Slicing rows that no pending or slicing row of the same key (its
+     * own included) of a job that still wants it needs. */
     return sf_load(st, sf_bind(st, SLICE_SELECT "WHERE s.state = 1 AND NOT "
-                               "EXISTS (SELECT 1 FROM job_slices o WHERE "
-                               "o.state IN (0, 1) AND o.cache_key = "
-                               "s.cache_key AND EXISTS (SELECT 1 FROM "
-                               "job_copies c WHERE c.job_id = o.job_id AND "
-                               "c.state = 0)) ORDER BY s.job_id, s.profile "
-                               "LIMIT ?1", "i", (long long)limit),
+                               "EXISTS (SELECT 1 FROM job_slices o JOIN jobs "
+                               "j ON j.id = o.job_id WHERE o.state IN (0, 1) "
+                               "AND o.cache_key = s.cache_key AND " JOB_WANTS
+                               ") ORDER BY s.job_id, s.profile LIMIT ?1", "i",
+                               (long long)limit),
                    read_slice, sizeof(**out), (void **)out, n,
                    "unneeded slices");
 }

@@ -78,7 +78,7 @@ int store_slice_plan(struct store *st, long long job_id,
                      const struct store_slice *rows, size_t n,
                      const char *fail_reason, double now, int *failed);
 
-/* Rows of one state of jobs that are not final (pending: oldest first),
+/* Rows of one state (pending: of jobs neither final nor being cancelled),
  * up to limit: *out (free it) and *n. */
 int store_slices_in_state(struct store *st, enum slice_state state,
                           int limit, struct store_slice **out, size_t *n);
@@ -91,13 +91,13 @@ int store_slice_busy(struct store *st, long long *count);
 int store_slice_twin_busy(struct store *st, const char *key, int *busy);
 
 /* Slicing rows that no job needs any more, up to limit: no pending or
- * slicing row with the same key belongs to a job with a copy waiting for
- * a printer.  *out (free it) and *n. */
+ * slicing row with the same key belongs to a job that is neither final
+ * nor being cancelled.  *out (free it) and *n. */
 int store_slices_unneeded(struct store *st, int limit,
                           struct store_slice **out, size_t *n);
 /* Puts row (slicing with its task_id) back to pending without a task,
- * with an event "slice_cancelled" saying why: its task was cancelled, and
- * the row slices again if a copy of its job waits again.  STORE_NOTFOUND
+ * with an event "slice_cancelled" saying why: its task was cancelled (a
+ * pending row of a job that wants it no more never starts).  STORE_NOTFOUND
  * if the row is no longer slicing with that task.  One transaction. */
 int store_slice_unstart(struct store *st, const struct store_slice *row,
                         const char *why, double now);

@@ -318,8 +318,7 @@ static struct task slice_task(const char *id)
 }
 
 /* A slicing row whose job was cancelled is unneeded unless a twin job
- * waits for the same key; put back, it is pending and never starts while
- * its job has no copy waiting. */
+ * waits for the same key; put back, it is pending and never starts. */
 START_TEST(unneeded_slices_unless_a_twin_waits)
 {
     struct store_slice *rows = NULL;
@@ -359,7 +358,7 @@ START_TEST(unneeded_slices_unless_a_twin_waits)
     ck_assert_int_eq(rows[0].state, SLICE_PENDING);
     ck_assert_str_eq(rows[0].task_id, "");
     free(rows);
-    /* neither job's pending row starts: no copy waits */
+    /* neither job's pending row starts: both were cancelled */
     ck_assert_int_eq(store_slices_in_state(st, SLICE_PENDING, 10, &rows, &n),
                      0);
     ck_assert_uint_eq(n, 0);
