@@ -144,9 +144,9 @@ ntasks() { api GET "/tasks?limit=1000" | jq '.tasks | length'; }
 # --- bad input: 4xx naming the field, nothing written -----------------------
 expect_eq "a model job for an unknown profile: 400" 400 \
     "$(code POST /api/v1/queues/default/jobs -H "$AH" \
-       -F "model=@$D/cube.stl" -F profile=ender3)"
+       -F "model=@$D/cube.stl" -F profile=ender5)"
 expect_contains "... naming the field" "$(body)" \
-    '"field":"profile","message":"profile: no printer profile '"'ender3'"
+    '"field":"profile","message":"profile: no printer profile '"'ender5'"
 expect_eq "an override a profile does not allow: 400" 400 \
     "$(code POST /api/v1/queues/default/jobs -H "$AH" \
        -F "model=@$D/cube.stl" -F override.brim=3)"
