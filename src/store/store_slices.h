@@ -148,7 +148,9 @@ struct store_evicted {
  * no size limit), at most STORE_EVICT_BATCH (call again while it evicts
  * that many).  Each drops its blob reference; a blob that loses its last
  * one has its row deleted now and its sha256 listed in gone->blobs, whose
- * files the caller removes after this returns.  One transaction. */
+ * files the caller removes after this returns (only when it returns 0:
+ * on -1 the transaction rolled back and gone is to be ignored).  One
+ * transaction. */
 int store_slice_cache_evict(struct store *st, double used_before,
                             long long max_bytes, double now,
                             struct store_evicted *gone);
