@@ -266,8 +266,8 @@ static void on_wake(struct loop *l, int fd, uint32_t events, void *arg)
         log_err("runner: %s", store_errmsg(d->st));
     if (bits & WAKE_NOTIFY)
         notify_kick(d->notify);
-    if ((bits & WAKE_SPOOL) && purge_slice_cache(&d->conf, d->st,
-                                                 rr_now()) < 0)
+    if ((bits & WAKE_SPOOL) && purge_slice_cache_refused(&d->conf, d->st,
+                                                         rr_now()) < 0)
         log_err("purge: slice cache: %s", store_errmsg(d->st));
     if ((bits & WAKE_FLEET) && d->fleet)
         fleet_poll(d->fleet);

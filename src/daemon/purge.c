@@ -55,8 +55,7 @@ static void purge_events(const struct rr_conf *conf, struct store *st,
 /* The cache may hold max bytes (-1: any); while the spool holds more than
  * 9/10 of spool_quota, less by the excess: cached G-code is the one thing
  * in the spool that can be made again, so it yields before uploads and
- * tasks get 507.  (The tenth left is headroom for the upload that woke
- * us, so its retry fits.) */
+ * tasks get 507.  (The tenth left is headroom for uploads.) */
 static int cache_budget(const struct rr_conf *conf, struct store *st,
                         long long *max)
 {
@@ -93,17 +92,16 @@ static void remove_blobs(const struct rr_conf *conf,
                      strerror(errno));
 }
 
-int purge_slice_cache(const struct rr_conf *conf, struct store *st,
-                      double now)
+/* Evicts what store_slice_cache_evict picks by before and max, in
+ * batches, and logs why. */
+static int cache_evict(const struct rr_conf *conf, struct store *st,
+                       double now, double before, long long max,
+                       const char *why)
 {
     struct store_evicted g;
-    double before = conf->slice_cache_max_age > 0
-                        ? now - (double)conf->slice_cache_max_age : 0;
-    long long max, bytes = 0;
+    long long bytes = 0;
     int total = 0;
 
-    if (cache_budget(conf, st, &max) < 0)
-        return -1;
     do {
         if (store_slice_cache_evict(st, before, max, now, &g) < 0)
             return -1;
@@ -113,8 +111,28 @@ int purge_slice_cache(const struct rr_conf *conf, struct store *st,
     } while (g.entries == STORE_EVICT_BATCH);
     if (total > 0)
         log_info("purge: evicted %d cached slice(s), %lld bytes of G-code "
-                 "(least recently used; no job needs them)", total, bytes);
+                 "no job needs (%s)", total, bytes, why);
     return total;
+}
+
+int purge_slice_cache(const struct rr_conf *conf, struct store *st,
+                      double now)
+{
+    double before = conf->slice_cache_max_age > 0
+                        ? now - (double)conf->slice_cache_max_age : 0;
+    long long max;
+
+    if (cache_budget(conf, st, &max) < 0)
+        return -1;
+    return cache_evict(conf, st, now, before, max, "least recently used");
+}
+
+int purge_slice_cache_refused(const struct rr_conf *conf, struct store *st,
+                              double now)
+{
+    /* How much the refused upload wanted is not known here: all goes. */
+    return cache_evict(conf, st, now, 0, 0, "an upload was refused for "
+                       "spool_quota");
 }
 
 /* ---- tasks ------------------------------------------------------------------- */

@@ -17,6 +17,11 @@
  * one references any more.  The number evicted, or -1 (store error). */
 int purge_slice_cache(const struct rr_conf *conf, struct store *st,
                       double now);
+/* An upload or task was just refused for spool_quota (rrcloud-fcgi woke
+ * rrcloudd with WAKE_SPOOL): every cached slice no job needs goes, so
+ * that its retry may fit.  The number evicted, or -1. */
+int purge_slice_cache_refused(const struct rr_conf *conf, struct store *st,
+                              double now);
 
 /* Purges every final task whose etime is before now - max_data_retention
  * (nothing when max_data_retention is 0) and logs one summary line.

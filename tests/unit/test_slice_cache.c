@@ -302,7 +302,37 @@ START_TEST(yields_under_spool_quota)
     /* KEY2's job is queued: it stays, however full the spool */
     conf.spool_quota = 1000;
     ck_assert_int_eq(purge_slice_cache(&conf, st, t0 + 3), 0);
+    ck_assert_int_eq(purge_slice_cache_refused(&conf, st, t0 + 3), 0);
     ck_assert_int_eq(store_slice_cache_get(st, KEY2, got, NULL), 0);
+}
+END_TEST
+
+/* An upload refused for spool_quota: every slice no job needs goes, not
+ * only the spool's excess over 9/10 (the upload's size is not known). */
+START_TEST(a_refusal_takes_every_unneeded_slice)
+{
+    char s1[FLEET_SHA256_HEX], s2[FLEET_SHA256_HEX], got[FLEET_SHA256_HEX];
+    long long j;
+    int ready = 0, live = 0;
+    double t0 = rr_now();
+
+    j = model_job(1);
+    plan(j, "a", KEY1);
+    gcode_blob("; one\n", 1000, s1);
+    gcode_blob("; two\n", 1000, s2);
+    ck_assert_int_eq(store_slice_ready(st, KEY1, s1, "1.gcode", t0, &ready),
+                     0);
+    ck_assert_int_eq(store_slice_ready(st, KEY2, s2, "2.gcode", t0 + 1,
+                                       &ready), 0);
+    ck_assert_int_eq(store_job_cancel(st, j, NULL, t0, &live), 0);
+    ck_assert_int_eq(store_fleet_purge(st, rr_now() + 10, 0, NULL, NULL), 0);
+    conf.spool_quota = 1000000;              /* far from 9/10 */
+    ck_assert_int_eq(purge_slice_cache(&conf, st, t0 + 2), 0);
+    ck_assert_int_eq(purge_slice_cache_refused(&conf, st, t0 + 2), 2);
+    ck_assert_int_eq(store_slice_cache_get(st, KEY1, got, NULL),
+                     STORE_NOTFOUND);
+    ck_assert(!blob_on_disk(s1) && !blob_on_disk(s2));
+    ck_assert_int_eq(cache_entries(), 0);
 }
 END_TEST
 
@@ -377,6 +407,7 @@ Suite *slice_cache_suite(void)
     tcase_add_test(tc, evicted_blob_a_job_holds_stays);
     tcase_add_test(tc, evicts_least_recently_used_to_the_size_limit);
     tcase_add_test(tc, yields_under_spool_quota);
+    tcase_add_test(tc, a_refusal_takes_every_unneeded_slice);
     tcase_add_test(tc, unneeded_slices_unless_a_twin_waits);
     suite_add_tcase(s, tc);
     return s;
