@@ -265,6 +265,15 @@ if command -v CuraEngine >/dev/null; then
     expect_eq "... its G-code names the bed, the material, the override" \
         ";Layer height: 0.15|; bed_shape = 0x0,220x0,220x220,0x220|; filament_type = PETG" \
         "$(grep -e '^; bed_shape' -e '^; filament_type' -e '^;Layer height' "$f" | paste -sd'|')"
+    # the CLI sends a JSON settings file after -j as a config (prearg -j)
+    HOME="$T" "$RR" "$S" --token="$USER" curaengine -j "$P/ender3.json" \
+        -j "$P/ender3-pla.json" "$D/cube.stl" layer_height=0.3 \
+        -o "$T/cli.gcode" >"$T/cli.out" 2>&1
+    expect_eq "rrcloud curaengine -j ender3.json -j ender3-pla.json: exit 0" \
+        0 $?
+    expect_eq "... G-code for the ender3 bed in PLA" \
+        ";Layer height: 0.3|; bed_shape = 0x0,220x0,220x220,0x220|; filament_type = PLA" \
+        "$(grep -e '^; bed_shape' -e '^; filament_type' -e '^;Layer height' "$T/cli.gcode" | paste -sd'|')"
 fi
 
 # ---- rrcloud-fcgi refuses to start on a bad profile, naming file and key ------
