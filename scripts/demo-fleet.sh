@@ -38,8 +38,9 @@ curl -fsS -o /dev/null -H "Authorization: Bearer $ADMIN" \
 n=1
 while [ "$n" -le "$N" ]; do
     case $((n % 2)) in 0) mat=petg ;; *) mat=pla ;; esac
-    # two printer models, so one model job prints sliced for each
-    case $(( (n - 1) / 2 % 2 )) in 0) prof=mk3s ;; *) prof=voron24-0.4 ;; esac
+    # three printer models, so one model job prints sliced for each
+    case $(( (n - 1) / 2 % 3 )) in 0) prof=mk3s ;; 1) prof=voron24-0.4 ;;
+                                   *) prof=ender3 ;; esac
     ans=$(curl -fsS -H "Authorization: Bearer $ENROLL" -H 'Content-Type: application/json' \
         -d "{\"name\":\"sim-$n\",\"region\":\"local\",\"material\":\"$mat\",\"profile\":\"$prof\",\"queues\":[\"default\"],\"auto_eject\":true}" \
         "$B/api/v1/printers") || die "enrolling sim-$n failed"
@@ -52,4 +53,4 @@ while [ "$n" -le "$N" ]; do
         die "reporting sim-$n's share URL failed"
     n=$((n + 1))
 done
-echo "demo fleet: $N simulated printers at $SIM/p/1..$N (pla and petg; mk3s and voron24-0.4), queue 'default'"
+echo "demo fleet: $N simulated printers at $SIM/p/1..$N (pla and petg; mk3s, voron24-0.4 and ender3), queue 'default'"

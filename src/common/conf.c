@@ -74,7 +74,8 @@ static const struct conf_key conf_keys[] = {
     NUM(fleet_heatup_time, K_SECS), NUM(fleet_age_boost, K_SECS),
     NUM(fleet_change_penalty, K_INT), NUM(fleet_max_copies, K_INT),
     NUM(fleet_delete_files, K_BOOL), NUM(fleet_unplaceable_timeout, K_SECS),
-    NUM(fleet_slice_concurrency, K_INT),
+    NUM(fleet_slice_concurrency, K_INT), NUM(slice_cache_max, K_SIZE),
+    NUM(slice_cache_max_age, K_SECS),
     NUM(frontend_capacity, K_INT), NUM(frontend_check_interval, K_SECS),
     NUM(frontend_fail_threshold, K_INT), NUM(frontend_grace, K_SECS),
     NUM(metrics_public, K_BOOL), NUM(max_json_body, K_SIZE),
@@ -149,6 +150,8 @@ void conf_defaults(struct rr_conf *c, const char *statedir)
     c->fleet_change_penalty = 1;
     c->fleet_max_copies = 1000;
     c->fleet_slice_concurrency = 1;
+    c->slice_cache_max = 1ULL << 30;
+    c->slice_cache_max_age = 30LL * 24 * 3600;
     c->fleet_delete_files = 1;
     c->fleet_unplaceable_timeout = 0;
     c->frontend_capacity = 150;

@@ -123,6 +123,10 @@ struct rr_conf {
     int fleet_max_copies;              /* copies of one job */
     int fleet_slice_concurrency;       /* slicing tasks of model jobs at
                                           once (0 = none are sliced) */
+    unsigned long long slice_cache_max; /* bytes of cached G-code, 0 = no
+                                           size limit */
+    long long slice_cache_max_age;     /* s a cached slice stays unused,
+                                          0 = for ever */
     int fleet_delete_files;            /* delete rr-*.gcode after attempts */
     long long fleet_unplaceable_timeout; /* s a job no printer can take
                                             waits before it fails, 0 =

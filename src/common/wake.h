@@ -12,6 +12,7 @@ enum wake_what {
     WAKE_CANCEL = 2,  /* a busy task should be cancelled */
     WAKE_FLEET = 4,   /* printers, queues or jobs changed */
     WAKE_NOTIFY = 8,  /* a notifier delivery was queued */
+    WAKE_SPOOL = 16,  /* spool_quota refused: cached slices may go */
 };
 
 /* Binds a non-blocking, close-on-exec datagram socket at path (replacing a

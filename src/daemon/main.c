@@ -247,6 +247,9 @@ static void slice_tick(struct daemon *d)
         log_err("runner: %s", store_errmsg(d->st));
     if (ready > 0 && d->fleet)
         fleet_poll(d->fleet);
+    /* New G-code may have taken the spool near its quota. */
+    if (ready > 0 && purge_slice_cache(&d->conf, d->st, rr_now()) < 0)
+        log_err("purge: slice cache: %s", store_errmsg(d->st));
 }
 
 static void on_slice(struct loop *l, struct loop_timer *t, void *arg)
@@ -263,6 +266,9 @@ static void on_wake(struct loop *l, int fd, uint32_t events, void *arg)
         log_err("runner: %s", store_errmsg(d->st));
     if (bits & WAKE_NOTIFY)
         notify_kick(d->notify);
+    if ((bits & WAKE_SPOOL) && purge_slice_cache_refused(&d->conf, d->st,
+                                                         rr_now()) < 0)
+        log_err("purge: slice cache: %s", store_errmsg(d->st));
     if ((bits & WAKE_FLEET) && d->fleet)
         fleet_poll(d->fleet);
     if ((bits & WAKE_FLEET) && d->slicer)

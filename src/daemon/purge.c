@@ -3,11 +3,15 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "fleet/blob.h"
 #include "spool/spool.h"
+#include "store/store_fair.h"
 #include "store/store_fleet.h"
+#include "store/store_slices.h"
 
 #include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #define PURGE_BATCH 256
 
@@ -46,6 +50,93 @@ static void purge_events(const struct rr_conf *conf, struct store *st,
                  conf->events_retention);
 }
 
+/* ---- the slice cache ------------------------------------------------------ */
+
+/* The cache may hold max bytes (-1: any); while the spool holds more than
+ * 9/10 of spool_quota, less by the excess: cached G-code is the one thing
+ * in the spool that can be made again, so it yields before uploads and
+ * tasks get 507.  (The tenth left is headroom for uploads.) */
+static int cache_budget(const struct rr_conf *conf, struct store *st,
+                        long long *max)
+{
+    long long held = 0, cached = 0, high, want;
+
+    *max = conf->slice_cache_max > 0 ? (long long)conf->slice_cache_max : -1;
+    if (conf->spool_quota == 0)
+        return 0;
+    high = (long long)(conf->spool_quota / 10 * 9);
+    if (store_spool_bytes(st, &held) < 0)
+        return -1;
+    if (held <= high)
+        return 0;
+    if (store_slice_cache_bytes(st, &cached, NULL) < 0)
+        return -1;
+    want = cached - (held - high);
+    if (want < 0)
+        want = 0;
+    if (*max < 0 || want < *max)
+        *max = want;
+    return 0;
+}
+
+static void remove_blobs(const struct rr_conf *conf,
+                         const struct store_evicted *g)
+{
+    char path[4096];
+
+    for (size_t i = 0; i < g->nblobs; i++)
+        if (fleet_blob_path(conf->spool_dir, g->blobs[i], path,
+                            sizeof(path)) == 0 &&
+            unlink(path) < 0 && errno != ENOENT)
+            log_warn("purge: cannot remove blob %s: %s", path,
+                     strerror(errno));
+}
+
+/* Evicts what store_slice_cache_evict picks by before and max, in
+ * batches, and logs why. */
+static int cache_evict(const struct rr_conf *conf, struct store *st,
+                       double now, double before, long long max,
+                       const char *why)
+{
+    struct store_evicted g;
+    long long bytes = 0;
+    int total = 0;
+
+    do {
+        if (store_slice_cache_evict(st, before, max, now, &g) < 0)
+            return -1;
+        remove_blobs(conf, &g);     /* rows first, then files */
+        total += g.entries;
+        bytes += g.bytes;
+    } while (g.entries == STORE_EVICT_BATCH);
+    if (total > 0)
+        log_info("purge: evicted %d cached slice(s), %lld bytes of G-code "
+                 "no job needs (%s)", total, bytes, why);
+    return total;
+}
+
+int purge_slice_cache(const struct rr_conf *conf, struct store *st,
+                      double now)
+{
+    double before = conf->slice_cache_max_age > 0
+                        ? now - (double)conf->slice_cache_max_age : 0;
+    long long max;
+
+    if (cache_budget(conf, st, &max) < 0)
+        return -1;
+    return cache_evict(conf, st, now, before, max, "least recently used");
+}
+
+int purge_slice_cache_refused(const struct rr_conf *conf, struct store *st,
+                              double now)
+{
+    /* How much the refused upload wanted is not known here: all goes. */
+    return cache_evict(conf, st, now, 0, 0, "an upload was refused for "
+                       "spool_quota");
+}
+
+/* ---- tasks ------------------------------------------------------------------- */
+
 int purge_run(const struct rr_conf *conf, struct store *st, double now)
 {
     struct purge_batch b;
@@ -53,6 +144,8 @@ int purge_run(const struct rr_conf *conf, struct store *st, double now)
     int total = 0, files_failed = 0;
 
     purge_events(conf, st, now);
+    if (purge_slice_cache(conf, st, now) < 0)
+        log_warn("purge: slice cache: %s", store_errmsg(st));
     if (conf->max_data_retention <= 0)
         return 0;
     do {

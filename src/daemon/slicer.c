@@ -572,6 +572,38 @@ static int tick_ends(struct slicer *s, int *ready)
     return rc;
 }
 
+/* Cancels the slicing tasks no job needs any more (store_slices_unneeded:
+ * their jobs were cancelled or ended, and no job waiting for the same key
+ * shares them): the rows go back to pending, where they stay.  The number
+ * cancelled (the runner then kills the busy ones). */
+static int tick_cancel(struct slicer *s)
+{
+    static const char why[] = "no job needs this slice any more";
+    struct store_slice *rows = NULL;
+    size_t n = 0;
+    int cancelled = 0, rc = store_slices_unneeded(s->st, SLICER_ROW_BATCH,
+                                                  &rows, &n);
+
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        enum task_status now = TASK_QUEUED;
+
+        rc = store_task_cancel(s->st, rows[i].task_id, why, &now);
+        if (rc < 0)
+            break;
+        /* One that ended meanwhile is taken in as it is next tick. */
+        if (rc == 0 && task_status_final(now) && now != TASK_CANCELLED)
+            continue;
+        rc = store_slice_unstart(s->st, &rows[i], why, rr_now());
+        if (rc == 0) {
+            cancelled++;
+            log_info("job %lld: slicing for %s cancelled (task %s): %s",
+                     rows[i].job_id, rows[i].profile, rows[i].task_id, why);
+        }
+    }
+    free(rows);
+    return rc < 0 ? -1 : cancelled;
+}
+
 /* Serves one pending row from the cache: 1 if it was there. */
 static int from_cache(struct slicer *s, const struct store_slice *row,
                       int *ready)
@@ -628,14 +660,15 @@ static int tick_pending(struct slicer *s, int *ready)
 
 int slicer_tick(struct slicer *s, int *ready)
 {
-    int r = 0, started;
+    int r = 0, started, cancelled;
 
     if (tick_plan(s) < 0 || tick_ends(s, &r) < 0 ||
+        (cancelled = tick_cancel(s)) < 0 ||
         (started = tick_pending(s, &r)) < 0) {
         log_err("slicer: %s", store_errmsg(s->st));
         return -1;
     }
     if (ready)
         *ready = r;
-    return started;
+    return started + cancelled;
 }

@@ -17,7 +17,9 @@
  * G-code goes into a blob, the cache, and every job waiting for that key
  * as its file for the profile (so the scheduler dispatches as for any
  * job); a failed slice excludes its profile with the slicer's reason, and
- * a job that every profile excluded fails.
+ * a job that every profile excluded fails.  A slice whose job was
+ * cancelled or ended and that no other waiting job shares is cancelled:
+ * its task stops and the row stays pending.
  *
  * The runner is untouched: this module writes rows and reads them back.
  */
@@ -44,8 +46,9 @@ void slicer_set_services(struct slicer *s,
 
 /* One round: plans new model jobs, takes in the ends of slicing tasks,
  * serves pending rows from the cache and starts slicing tasks up to the
- * limit.  Returns the number of tasks started (the caller polls the
- * runner) or -1 on a store error (logged); *ready (may be NULL) = the
+ * limit, and cancels the slicing tasks no job needs any more (a job
+ * cancelled or ended, and no other job waiting for the same key).  Returns the number of tasks started or cancelled (the caller
+ * polls the runner) or -1 on a store error (logged); *ready (may be NULL) = the
  * rows that became ready (the caller wakes the scheduler). */
 int slicer_tick(struct slicer *s, int *ready);
 

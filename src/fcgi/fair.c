@@ -2,6 +2,7 @@
 #include "fcgi/fair.h"
 
 #include "common/util.h"
+#include "common/wake.h"
 #include "fcgi/auth.h"
 #include "fcgi/hold.h"
 #include "fcgi/worker.h"
@@ -93,6 +94,10 @@ void fair_caps(const struct req *r, struct store_task_caps *caps)
 static int quota_refusal(const struct fair_spool *g, long long held,
                          long long more, struct fair_err *e)
 {
+    /* rrcloudd evicts cached slices no job needs (G-code it can make
+     * again), so that a retry may fit. */
+    if (g->wake)
+        wake_send(g->wake, WAKE_SPOOL);
     return fair_fail(e, 507, "spool_quota", "spool_quota: the spool holds "
                      "%lld bytes of its quota of %llu; %lld more do not "
                      "fit", held, g->quota, more);
@@ -102,7 +107,8 @@ int fair_cap_refusal(const struct req *r, const struct task *t,
                      enum store_cap which, long long found,
                      struct fair_err *e)
 {
-    struct fair_spool g = { .quota = r->w->app->conf.spool_quota };
+    struct fair_spool g = { .quota = r->w->app->conf.spool_quota,
+                            .wake = r->w->app->conf.wake_socket };
 
     switch (which) {
     case STORE_CAP_CLIENT_QUEUED:
@@ -142,6 +148,7 @@ int fair_spool_init(struct fair_spool *g, struct req *r, struct fair_err *e)
 
     memset(g, 0, sizeof(*g));
     g->spool = conf->spool_dir;
+    g->wake = conf->wake_socket;
     g->quota = conf->spool_quota;
     g->floor = conf->min_free_space;
     g->next_look = FAIR_LOOK_EVERY;

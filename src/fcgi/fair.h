@@ -50,6 +50,7 @@ int fair_cap_refusal(const struct req *r, const struct task *t,
 /* An upload against the spool's floors. */
 struct fair_spool {
     const char *spool;
+    const char *wake;               /* rrcloudd's wake socket */
     unsigned long long quota, floor;
     long long held;                 /* spool bytes when it began */
     unsigned long long next_look;   /* bytes at which statvfs looks again */

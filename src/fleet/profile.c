@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <openssl/evp.h>
 
 #include "common/confdir.h"
@@ -335,9 +336,77 @@ static int prof_cfg_cb(void *arg, const char *key, const char *value,
     return 0;
 }
 
+/* ---- CuraEngine's JSON settings files ---------------------------------- */
+
+static int prof_is_json(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n > 5 && !strcmp(name + n - 5, ".json");
+}
+
+/* A number setting's default_value ("settings": {"machine_width":
+ * {"default_value": 220}}), 0 when not set. */
+static double prof_json_mm(json_t *settings, const char *key)
+{
+    json_t *v = json_object_get(json_object_get(settings, key),
+                                "default_value");
+
+    return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+/* A .json config (CuraEngine -j): its bed, height and nozzle; and none of
+ * the settings p's overrides change, for the slicer reads this file after
+ * the job's options (-s key=value) and would undo them. */
+static int prof_json_facts(const struct profile *p, const char *path,
+                           struct prof_cfg_facts *f, char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *o = json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    json_t *set = json_object_get(o, "settings");
+    int rc = -1;
+
+    if (!json_is_object(o) || !json_is_object(set)) {
+        snprintf(err, errlen, "line %d: not a JSON object with \"settings\""
+                 "%s%s", o ? 1 : jerr.line, o ? "" : ": ",
+                 o ? "" : jerr.text);
+        goto out;
+    }
+    if (json_object_get(o, "inherits")) {
+        snprintf(err, errlen, "\"inherits\" is not allowed: give every "
+                 "setting in the file");
+        goto out;
+    }
+    for (size_t i = 0; i < p->n_overrides; i++) {
+        const char *opt = p->overrides[i].option, *eq = strchr(opt, '=');
+        char name[128];
+
+        snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - opt) : 0, opt);
+        if (name[0] && json_object_get(set, name)) {
+            snprintf(err, errlen, "sets %s, which override.%s changes (the "
+                     "slicer reads this file after a job's overrides)", name,
+                     p->overrides[i].name);
+            goto out;
+        }
+    }
+    f->bed_x = prof_json_mm(set, "machine_width");
+    f->bed_y = prof_json_mm(set, "machine_depth");
+    f->height = prof_json_mm(set, "machine_height");
+    f->nozzle = prof_json_mm(set, "machine_nozzle_size");
+    if ((f->bed_x > 0) != (f->bed_y > 0)) {
+        snprintf(err, errlen, "machine_width and machine_depth go together");
+        goto out;
+    }
+    rc = 0;
+out:
+    json_decref(o);
+    return rc;
+}
+
 /* Reads the config file name of p: a regular file of at most
- * PROFILE_FILE_MAX bytes that kv can read, without post_process, and
- * agreeing with p's bed, height and nozzle where it names them. */
+ * PROFILE_FILE_MAX bytes that kv can read (or a JSON settings file, .json),
+ * without post_process, and agreeing with p's bed, height and nozzle where
+ * it names them. */
 static int prof_check_cfg(const struct profile *p, const char *key,
                           const char *name, char *err, size_t errlen)
 {
@@ -356,7 +425,9 @@ static int prof_check_cfg(const struct profile *p, const char *key,
                  "%d bytes", p->file, key, path, PROFILE_FILE_MAX);
         return -1;
     }
-    if (kv_parse_file(path, prof_cfg_cb, &f, inner, sizeof(inner)) != 0) {
+    if ((prof_is_json(name)
+             ? prof_json_facts(p, path, &f, inner, sizeof(inner))
+             : kv_parse_file(path, prof_cfg_cb, &f, inner, sizeof(inner))) != 0) {
         snprintf(err, errlen, "%s: %s: %s", p->file, key, inner);
         return -1;
     }

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <magic.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -36,7 +37,8 @@ static const struct ft_ext ft_exts[] = {
     { "scad", FILETYPE_SCAD },   { "gcode", FILETYPE_GCODE },
     { "gco", FILETYPE_GCODE },   { "g", FILETYPE_GCODE },
     { "ini", FILETYPE_CONFIG },  { "conf", FILETYPE_CONFIG },
-    { "cfg", FILETYPE_CONFIG },  { "txt", FILETYPE_TEXT },
+    { "cfg", FILETYPE_CONFIG },  { "json", FILETYPE_CONFIG },
+    { "txt", FILETYPE_TEXT },
 };
 
 /* libmagic answers that no slicer input ever is (prefix match). */
@@ -469,6 +471,33 @@ static int ft_config_line(const char *p, const char *nl)
     return 0;
 }
 
+/* A JSON settings file (CuraEngine's -j): one object, and none that
+ * names other files for the slicer to find ("inherits", extruder
+ * trains), whose search would leave the task's own files. */
+static int ft_check_json_config(const unsigned char *p, size_t len,
+                                char *err, size_t errlen)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb((const char *)p, len, JSON_REJECT_DUPLICATES,
+                           &jerr);
+    json_t *meta = json_object_get(o, "metadata");
+    int rc = -1;
+
+    if (!json_is_object(o))
+        snprintf(err, errlen, "not a slicer config (.json): %s",
+                 o ? "not one JSON object" : jerr.text);
+    else if (json_object_get(o, "inherits") ||
+             json_object_get(meta, "machine_extruder_trains"))
+        snprintf(err, errlen, "slicer config: \"%s\" names other "
+                 "definition files: give every setting in this one",
+                 json_object_get(o, "inherits") ? "inherits"
+                                                : "machine_extruder_trains");
+    else
+        rc = 0;
+    json_decref(o);
+    return rc;
+}
+
 static int ft_check_config(const char *path, const unsigned char *head,
                            size_t headlen, unsigned long long size,
                            char *err, size_t errlen)
@@ -500,6 +529,18 @@ static int ft_check_config(const char *path, const unsigned char *head,
         }
         head = all;
         headlen = (size_t)n;
+    }
+    p = (const char *)head;
+    while (p < (const char *)head + headlen && strchr(" \t\r\n", *p))
+        p++;
+    if (p < (const char *)head + headlen && *p == '{') {
+        if (headlen < size) {   /* a JSON object is checked whole */
+            snprintf(err, errlen, "not a slicer config (.json): cannot "
+                     "read it whole");
+            goto out;
+        }
+        rc = ft_check_json_config(head, headlen, err, errlen);
+        goto out;
     }
     for (p = (const char *)head, end = p + headlen; p < end; ) {
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -558,7 +599,10 @@ static int ft_check_class(enum filetype_class cls, const char *path,
     int texty = cls != FILETYPE_STL && cls != FILETYPE_3MF && cls != FILETYPE_AMF;
 
     if (texty && ((mime[0] != '\0' && strncmp(mime, "text/", 5) != 0 &&
-                   strcmp(mime, "model/obj") != 0) || !ft_is_text(head, headlen))) {
+                   strcmp(mime, "model/obj") != 0 &&
+                   !(cls == FILETYPE_CONFIG &&
+                     strcmp(mime, "application/json") == 0)) ||
+                  !ft_is_text(head, headlen))) {
         snprintf(err, errlen, "content is %s, not %s (.%s)",
                  mime[0] != '\0' ? mime : "binary", filetype_class_label(cls), ext);
         return -1;

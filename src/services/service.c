@@ -411,14 +411,19 @@ static int svc_check_io(struct service *s, char *err, size_t errlen)
 
     if (s->arg_input != NULL) {
         plen = strlen(s->arg_input);
+        /* "WORD $fileIn": a flag whose value is the next word */
+        s->arg_input_split = plen > 8 && s->arg_input[plen - 8] == ' ';
         if (plen <= 7 || strcmp(s->arg_input + plen - 7, "$fileIn") != 0 ||
             strchr(s->arg_input, '$') != s->arg_input + plen - 7 ||
-            strpbrk(s->arg_input, " \t") != NULL) {
+            strpbrk(s->arg_input, " \t") !=
+                (s->arg_input_split ? s->arg_input + plen - 8 : NULL)) {
             snprintf(err, errlen, "argInput must be one word ending in $fileIn, "
-                     "such as --load=$fileIn");
+                     "such as --load=$fileIn, or a word and $fileIn, such as "
+                     "-j $fileIn");
             return -1;
         }
-        if ((s->prearg = strndup(s->arg_input, plen - 7)) == NULL)
+        if ((s->prearg = strndup(s->arg_input,
+                                 plen - 7 - (size_t)s->arg_input_split)) == NULL)
             return snprintf(err, errlen, "out of memory"), -1;
         if (!svc_has_config_type(s)) {
             snprintf(err, errlen, "argInput needs a config type (ini, conf, cfg) "

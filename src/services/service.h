@@ -16,7 +16,9 @@
  *   argInput    the one allowed extra-input prefix, e.g. "--load=$fileIn";
  *               preargN must equal it minus "$fileIn" (else an error, where
  *               RepRapCloud silently dropped the file), and then fileInN is
- *               passed as "--load=<file>".
+ *               passed as "--load=<file>".  Or a flag word and $fileIn,
+ *               "-j $fileIn" (CuraEngine's): prearg "-j", passed as two
+ *               words, "-j" "<file>".
  *   fileOut     output file name; "$id" becomes the task id (default $id).
  *   output      output argument template, e.g. "--output=$fileOut" or
  *               "-o $fileOut": split on blanks into argv words (RepRapCloud
@@ -85,7 +87,8 @@
  *
  * argv = cmd words
  *      + for each accepted option: [optionFlag] option
- *      + for each input N: prearg ? argInput with $fileIn = file
+ *      + for each input N: prearg ? argInput with $fileIn = file (or
+ *                                   the prearg word, then file)
  *                                 : [inputFlag] file
  *      + unless noOutput: output words with $fileOut = output file name.
  * Everything is one argv vector for execve; no shell ever sees it.  Input
@@ -119,7 +122,9 @@ struct service {
     char *cmd;                  /* as written, for display */
     char **cmd_argv;            /* split, $confDir substituted; NULL-ended */
     char *arg_input;            /* NULL if none */
-    char *prearg;               /* arg_input minus "$fileIn", or NULL */
+    char *prearg;               /* arg_input minus "$fileIn", or NULL
+                                   (minus " $fileIn" when split) */
+    int arg_input_split;        /* argInput is "WORD $fileIn": two words */
     char *file_out;
     char *output;
     int no_output;

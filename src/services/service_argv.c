@@ -470,7 +470,12 @@ static int svc_fill_argv(const struct service *s,
             svc_push(v, n, spec->options[i], NULL, NULL) != 0)
             return -1;
     for (size_t i = 0; i < spec->n_inputs; i++) {
-        if (spec->prearg != NULL && spec->prearg[i] != NULL) {
+        if (spec->prearg != NULL && spec->prearg[i] != NULL &&
+            s->arg_input_split) {
+            if (svc_push(v, n, s->prearg, NULL, NULL) != 0 ||
+                svc_push(v, n, spec->inputs[i], NULL, NULL) != 0)
+                return -1;
+        } else if (spec->prearg != NULL && spec->prearg[i] != NULL) {
             if (svc_push(v, n, s->arg_input, "$fileIn", spec->inputs[i]) != 0)
                 return -1;
         } else if ((s->input_flag != NULL && svc_push(v, n, s->input_flag, NULL, NULL) != 0) ||

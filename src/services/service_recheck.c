@@ -42,15 +42,19 @@ static int rc_read_inputs(const struct service *s, char *const *argv,
 {
     for (long k = p->n_inputs - 1; k >= 0; k--) {
         const char *in = p->inputs[k];
-        char *with = s->arg_input != NULL ?
+        char *with = s->arg_input != NULL && !s->arg_input_split ?
                      svc_subst(s->arg_input, "$fileIn", in) : NULL;
         int pre = with != NULL && *end > start &&
                   strcmp(argv[*end - 1], with) == 0;
+        /* "-j $fileIn": the prearg word, then the input */
+        int pre2 = s->arg_input_split && *end - start >= 2 &&
+                   strcmp(argv[*end - 1], in) == 0 &&
+                   strcmp(argv[*end - 2], s->prearg) == 0;
 
         free(with);
-        if (pre) {
+        if (pre || pre2) {
             p->prearg[k] = s->prearg;
-            *end -= 1;
+            *end -= pre2 ? 2 : 1;
         } else if (*end > start && strcmp(argv[*end - 1], in) == 0 &&
                    (s->input_flag == NULL ||
                     (*end - 1 > start &&

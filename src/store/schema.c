@@ -450,6 +450,13 @@ const char *const schema_migrations[] = {
      "ALTER TABLE printers ADD COLUMN spool_g REAL;"
      "ALTER TABLE printers ADD COLUMN spool_set REAL NOT NULL DEFAULT 0;"
      "ALTER TABLE jobs ADD COLUMN held_reason TEXT;"),
+
+    /* 12: the slice cache is evicted least recently used first
+     * (store_slice_cache_evict): each entry's last use, an entry's
+     * creation its first */
+    ("ALTER TABLE slice_cache ADD COLUMN used REAL NOT NULL DEFAULT 0;"
+     "UPDATE slice_cache SET used = created;"
+     "CREATE INDEX slice_cache_used ON slice_cache(used);"),
 };
 
 const int schema_count =

@@ -79,6 +79,11 @@ int store_model_job_profiles(struct store *st, long long job_id,
 
 /* ---- rows ---------------------------------------------------------------- */
 
+/* The job j (of a row) still wants its slices: not final, not being
+ * cancelled.  (A job whose copies are all placed still does: a copy may
+ * fail and come back, and the slice fills the cache for the next job.) */
+#define JOB_WANTS "(j.state < 2 AND j.cancelling = 0)"
+
 #define SLICE_SELECT                                                         \
     "SELECT s.job_id, s.profile, s.material, s.state, s.cache_key, "        \
     "s.task_id, s.reason, s.updated FROM job_slices s "
@@ -102,9 +107,10 @@ static int read_slice(sqlite3_stmt *s, void *obj)
 int store_slices_in_state(struct store *st, enum slice_state state,
                           int limit, struct store_slice **out, size_t *n)
 {
+    /* A pending row starts only while its job wants it. */
     return sf_load(st, sf_bind(st, SLICE_SELECT "JOIN jobs j ON j.id = "
                                "s.job_id WHERE s.state = ?1 AND (s.state != 0 OR "
-                               "j.state < 2) "
+                               JOB_WANTS ") "
                                "ORDER BY s.job_id, s.profile LIMIT ?2", "ii",
                                (long long)state, (long long)limit),
                    read_slice, sizeof(**out), (void **)out, n,
@@ -133,6 +139,21 @@ int store_slice_twin_busy(struct store *st, const char *key, int *busy)
 
     *busy = n > 0;
     return rc;
+}
+
+int store_slices_unneeded(struct store *st, int limit,
+                          struct store_slice **out, size_t *n)
+{
+    /* Slicing rows that no pending or slicing row of the same key (its
+     * own included) of a job that still wants it needs. */
+    return sf_load(st, sf_bind(st, SLICE_SELECT "WHERE s.state = 1 AND NOT "
+                               "EXISTS (SELECT 1 FROM job_slices o JOIN jobs "
+                               "j ON j.id = o.job_id WHERE o.state IN (0, 1) "
+                               "AND o.cache_key = s.cache_key AND " JOB_WANTS
+                               ") ORDER BY s.job_id, s.profile LIMIT ?1", "i",
+                               (long long)limit),
+                   read_slice, sizeof(**out), (void **)out, n,
+                   "unneeded slices");
 }
 
 int store_slice_cache_get(struct store *st, const char *key, char *sha256,
@@ -259,11 +280,18 @@ static int ready_tx(struct store *st, const char *key, const char *sha256,
 {
     struct store_slice *rows = NULL;
     size_t n = 0;
-    int rc = sf_exec(st, "INSERT INTO slice_cache (key, sha256, size, "
-                     "created) SELECT ?1, sha256, size, ?3 FROM blobs WHERE "
-                     "sha256 = ?2 ON CONFLICT DO NOTHING", "ttd", key,
-                     sha256, now);
+    int rc = sf_exec(st, "UPDATE slice_cache SET used = ?2 WHERE key = ?1",
+                     "td", key, now);
 
+    /* A hit is a use (eviction goes by the last); a new entry holds one
+     * blob reference. */
+    if (rc == 0)
+        rc = sf_exec(st, "INSERT INTO slice_cache (key, sha256, size, "
+                     "created, used) SELECT ?1, sha256, size, ?3, ?3 FROM "
+                     "blobs WHERE sha256 = ?2 ON CONFLICT DO NOTHING", "ttd",
+                     key, sha256, now);
+    else if (rc > 0)
+        rc = 0;
     if (rc < 0)
         return -1;
     if (rc > 0 && sf_exec(st, "UPDATE blobs SET refcount = refcount + 1, "
@@ -323,4 +351,126 @@ int store_slice_exclude(struct store *st, long long job_id,
 {
     SF_TX(st, exclude_tx(st, job_id, profile, reason, fail_reason, now,
                          failed));
+}
+
+static int unstart_tx(struct store *st, const struct store_slice *row,
+                      const char *why, double now)
+{
+    int rc = sf_exec(st, "UPDATE job_slices SET state = 0, task_id = NULL, "
+                     "updated = ?4 WHERE job_id = ?1 AND profile = ?2 AND "
+                     "state = 1 AND task_id = ?3", "ittd", row->job_id,
+                     row->profile, row->task_id, now);
+
+    if (rc <= 0)
+        return rc < 0 ? -1 : STORE_NOTFOUND;
+    return sf_event(st, now, "slice_cancelled", 0, row->job_id, 0, why);
+}
+
+int store_slice_unstart(struct store *st, const struct store_slice *row,
+                        const char *why, double now)
+{
+    SF_TX(st, unstart_tx(st, row, why, now));
+}
+
+/* ---- eviction ------------------------------------------------------------ */
+
+int store_slice_cache_bytes(struct store *st, long long *bytes,
+                            long long *entries)
+{
+    sqlite3_stmt *s = sf_bind(st, "SELECT coalesce(sum(size), 0), count(*) "
+                              "FROM slice_cache", "");
+    int rc;
+
+    if (!s)
+        return -1;
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *bytes = sqlite3_column_int64(s, 0);
+        if (entries)
+            *entries = sqlite3_column_int64(s, 1);
+    }
+    sf_done(s);
+    return rc == SQLITE_ROW ? 0 : sf_fail(st, "slice cache size");
+}
+
+struct victim {
+    char key[FLEET_SHA256_HEX];
+    char sha256[FLEET_SHA256_HEX];
+    long long size;
+};
+
+static int read_victim(sqlite3_stmt *s, void *obj)
+{
+    struct victim *v = obj;
+
+    sf_col(s, 0, v->key, sizeof(v->key));
+    sf_col(s, 1, v->sha256, sizeof(v->sha256));
+    v->size = sqlite3_column_int64(s, 2);
+    return 0;
+}
+
+/* Entries no row of a job that is not final names (pending, slicing or
+ * ready: a queued or printing job may still take it), least recently
+ * used first: those used before used_before, then those beyond max_bytes
+ * (< 0: no limit) counting the needed ones and the more recent first. */
+#define EVICT_SELECT                                                         \
+    "WITH c AS (SELECT key, sha256, size, used, EXISTS (SELECT 1 FROM "      \
+    "job_slices s JOIN jobs j ON j.id = s.job_id WHERE s.state IN (0, 1, "   \
+    "2) AND s.cache_key = slice_cache.key AND j.state < 2) AS needed FROM "  \
+    "slice_cache), r AS (SELECT key, sha256, size, used, (SELECT "           \
+    "coalesce(sum(size), 0) FROM c WHERE needed) + sum(size) OVER (ORDER "   \
+    "BY used DESC, key DESC) AS held FROM c WHERE NOT needed) SELECT key, "  \
+    "sha256, size FROM r WHERE used < ?1 OR (?2 >= 0 AND held > ?2) ORDER "  \
+    "BY used, key LIMIT ?3"
+
+/* Drops v's entry and its blob reference; a blob left with none goes now
+ * (its sha256 into gone: the caller removes the file). */
+static int evict_one(struct store *st, const struct victim *v, double now,
+                     struct store_evicted *gone)
+{
+    long long refs = 0;
+
+    if (sf_exec(st, "DELETE FROM slice_cache WHERE key = ?1", "t",
+                v->key) < 0 ||
+        sf_exec(st, "UPDATE blobs SET refcount = refcount - 1, zero_since = "
+                "CASE WHEN refcount <= 1 THEN ?2 ELSE zero_since END WHERE "
+                "sha256 = ?1", "td", v->sha256, now) < 0 ||
+        sf_ll(st, &refs, "SELECT refcount FROM blobs WHERE sha256 = ?1", "t",
+              v->sha256) < 0)
+        return -1;
+    gone->entries++;
+    gone->bytes += v->size;
+    if (refs > 0)
+        return 0;
+    if (sf_exec(st, "DELETE FROM blobs WHERE sha256 = ?1 AND refcount <= 0",
+                "t", v->sha256) < 0)
+        return -1;
+    memcpy(gone->blobs[gone->nblobs++], v->sha256, FLEET_SHA256_HEX);
+    return 0;
+}
+
+static int evict_tx(struct store *st, double used_before, long long max_bytes,
+                    double now, struct store_evicted *gone)
+{
+    struct victim *v = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (sf_load(st, sf_bind(st, EVICT_SELECT, "dii", used_before, max_bytes,
+                            (long long)STORE_EVICT_BATCH),
+                read_victim, sizeof(*v), (void **)&v, &n,
+                "slice cache victims") < 0)
+        return -1;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = evict_one(st, &v[i], now, gone);
+    free(v);
+    return rc;
+}
+
+int store_slice_cache_evict(struct store *st, double used_before,
+                            long long max_bytes, double now,
+                            struct store_evicted *gone)
+{
+    memset(gone, 0, sizeof(*gone));
+    SF_TX(st, evict_tx(st, used_before, max_bytes, now, gone));
 }

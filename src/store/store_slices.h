@@ -78,7 +78,7 @@ int store_slice_plan(struct store *st, long long job_id,
                      const struct store_slice *rows, size_t n,
                      const char *fail_reason, double now, int *failed);
 
-/* Rows of one state of jobs that are not final (pending: oldest first),
+/* Rows of one state (pending: of jobs neither final nor being cancelled),
  * up to limit: *out (free it) and *n. */
 int store_slices_in_state(struct store *st, enum slice_state state,
                           int limit, struct store_slice **out, size_t *n);
@@ -89,6 +89,18 @@ int store_job_slices(struct store *st, long long job_id,
 int store_slice_busy(struct store *st, long long *count);
 /* 1 if another row with this key is slicing (its end serves this one). */
 int store_slice_twin_busy(struct store *st, const char *key, int *busy);
+
+/* Slicing rows that no job needs any more, up to limit: no pending or
+ * slicing row with the same key belongs to a job that is neither final
+ * nor being cancelled.  *out (free it) and *n. */
+int store_slices_unneeded(struct store *st, int limit,
+                          struct store_slice **out, size_t *n);
+/* Puts row (slicing with its task_id) back to pending without a task,
+ * with an event "slice_cancelled" saying why: its task was cancelled (a
+ * pending row of a job that wants it no more never starts).  STORE_NOTFOUND
+ * if the row is no longer slicing with that task.  One transaction. */
+int store_slice_unstart(struct store *st, const struct store_slice *row,
+                        const char *why, double now);
 
 /* The cache: the G-code blob of key.  0, or STORE_NOTFOUND. */
 int store_slice_cache_get(struct store *st, const char *key, char *sha256,
@@ -112,5 +124,35 @@ int store_slice_ready(struct store *st, const char *key, const char *sha256,
 int store_slice_exclude(struct store *st, long long job_id,
                         const char *profile, const char *reason,
                         const char *fail_reason, double now, int *failed);
+
+/* ---- eviction (the policy, the limits, is the caller's) ---------------- */
+
+/* The cache's G-code bytes and entries (entries may be NULL). */
+int store_slice_cache_bytes(struct store *st, long long *bytes,
+                            long long *entries);
+
+#define STORE_EVICT_BATCH 256   /* entries evicted per transaction */
+
+/* What one store_slice_cache_evict removed. */
+struct store_evicted {
+    int entries;
+    long long bytes;            /* the entries' G-code sizes */
+    size_t nblobs;              /* blobs left with no reference: gone */
+    char blobs[STORE_EVICT_BATCH][FLEET_SHA256_HEX];
+};
+
+/* Evicts cache entries that no job still needs (no pending, slicing or
+ * ready row of a job that is not final names the key), least recently
+ * used first (store_slice_ready is a use): every one last used before
+ * used_before, then more until the cache holds at most max_bytes (< 0:
+ * no size limit), at most STORE_EVICT_BATCH (call again while it evicts
+ * that many).  Each drops its blob reference; a blob that loses its last
+ * one has its row deleted now and its sha256 listed in gone->blobs, whose
+ * files the caller removes after this returns (only when it returns 0:
+ * on -1 the transaction rolled back and gone is to be ignored).  One
+ * transaction. */
+int store_slice_cache_evict(struct store *st, double used_before,
+                            long long max_bytes, double now,
+                            struct store_evicted *gone);
 
 #endif

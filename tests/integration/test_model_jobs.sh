@@ -15,7 +15,9 @@
 #   - a job only "broken" may take fails, saying why;
 #   - service=print with fileIn0=@cube.stl through POST / prints;
 #   - kill -9 of rrcloudd mid-slice: after its restart the slice ends and
-#     the job prints.
+#     the job prints;
+#   - cancelling a job stops its slicing task, unless another job waits
+#     for the same slice.
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
@@ -55,12 +57,14 @@ sed -e "s|^path = .*|path = $T/bin:/usr/bin:/bin|" \
 # Where task commands run sandboxed, the sandbox must let it run that.
 grep -qs '^sandboxRead' "$top_srcdir"/services/*.conf &&
     echo "sandboxRead = $T/bin" >>"$T/services/failslicer.conf"
-# slowslicer: takes 3 s, then writes a little G-code where it is told
+# slowslicer: takes 3 s (60 s at layer height 0.3: the cancel test's),
+# then writes a little G-code where it is told
 cat >"$T/bin/slowslicer" <<'EOF'
 #!/bin/sh
-out=
-for a; do case $a in --output=*) out=${a#--output=} ;; esac; done
-sleep 3
+out= nap=3
+for a; do case $a in --output=*) out=${a#--output=} ;;
+                     --layer-height=0.3) nap=60 ;; esac; done
+sleep $nap
 printf '; slowslicer\nG28\nG1 X10 Y10 Z0.2 E1\n' >"$out"
 EOF
 chmod +x "$T/bin/slowslicer"
@@ -140,9 +144,9 @@ ntasks() { api GET "/tasks?limit=1000" | jq '.tasks | length'; }
 # --- bad input: 4xx naming the field, nothing written -----------------------
 expect_eq "a model job for an unknown profile: 400" 400 \
     "$(code POST /api/v1/queues/default/jobs -H "$AH" \
-       -F "model=@$D/cube.stl" -F profile=ender3)"
+       -F "model=@$D/cube.stl" -F profile=ender5)"
 expect_contains "... naming the field" "$(body)" \
-    '"field":"profile","message":"profile: no printer profile '"'ender3'"
+    '"field":"profile","message":"profile: no printer profile '"'ender5'"
 expect_eq "an override a profile does not allow: 400" 400 \
     "$(code POST /api/v1/queues/default/jobs -H "$AH" \
        -F "model=@$D/cube.stl" -F override.brim=3)"
@@ -368,3 +372,47 @@ expect_eq "after the restart the slice ended and the job printed on slow" \
     "$(jq -r '"\(.state) \([.slices[] | "\(.profile):\(.state)"] | join(" ")) \([.attempts[] | select(.state == "complete") | .printer] | map(tostring) | join(","))"' "$T/j7.json")"
 expect_eq "... with the slicer's G-code" "; slowslicer" \
     "$(f=$(find "$STACK" -path '*blobs*' -type f -name "$(jq -r '.files[0].sha256' "$T/j7.json" | cut -c3-)"); head -1 "$f")"
+
+# --- cancelling a model job cancels its slicing, unless a twin job waits -----
+slicing_busy() { # JOB: its slice is slicing and its task busy (task id in $TS)
+    [ "$(api GET "/jobs/$1" | jq -r '.slices[0].state')" = slicing ] &&
+        TS=$(api GET "/jobs/$1" | jq -r '.slices[0].task') &&
+        [ "$(api GET "/tasks/$TS" | jq -r .status)" = busy ]
+}
+task_is() { [ "$(api GET "/tasks/$1" | jq -r .status)" = "$2" ]; }
+slice_is() { [ "$(api GET "/jobs/$1" | jq -r '.slices[0].state')" = "$2" ]; }
+new_slow_job() { # LAYER_HEIGHT: a job for the slow profile, its id in $JS
+    JS=$(curl -s -m 30 -H "$AH" -F "model=@$D/cube.stl" -F profile=slow \
+         -F "override.layer_height=$1" "$BASE/api/v1/queues/slowq/jobs" |
+         jq -r '.id // empty')
+    [ -n "$JS" ] || fail "a job for the slow profile at layer height $1"
+}
+
+# a twin: B waits for A's slice (same key); cancelling A leaves it running
+nslicer() { api GET "/tasks?limit=1000" | jq '[.tasks[] | select(.client == "rrcloudd-slicer")] | length'; }
+n0=$(nslicer)
+new_slow_job 0.11; JA=$JS
+until_ok 30 slicing_busy "$JA" || fail "job $JA never started slicing"
+TA=$TS
+new_slow_job 0.11; JB=$JS
+until_ok 30 slice_is "$JB" pending || fail "job $JB was never planned"
+api POST "/jobs/$JA/cancel" -H "$J" -d '{"reason":"test"}' >/dev/null
+until_ok 30 job_done "$JB" || fail "job $JB did not end"
+expect_eq "a cancelled job's slice another job waits for is made, once" \
+    "complete complete ready $((n0 + 1))" \
+    "$(api GET "/tasks/$TA" | jq -r .status) $(api GET "/jobs/$JB" |
+       jq -r '"\(.state) \(.slices[0].state)"') $(nslicer)"
+
+# alone: cancelling the job stops its slicer (60 s) at once
+new_slow_job 0.3; JC=$JS
+until_ok 30 slicing_busy "$JC" || fail "job $JC never started slicing"
+TC=$TS
+api POST "/jobs/$JC/cancel" -H "$J" -d '{"reason":"test"}' >/dev/null
+until_ok 20 task_is "$TC" cancelled ||
+    fail "the slicing task $TC of cancelled job $JC: $(api GET "/tasks/$TC" | jq -r .status), not cancelled"
+expect_eq "... and its slice waits, pending, with no task" "pending null" \
+    "$(api GET "/jobs/$JC" | jq -r '"\(.slices[0].state) \(.slices[0].task)"')"
+api GET "/events?limit=1000" >"$T/ev_cancel.json"
+expect_eq "... saying why in the job's events" \
+    "no job needs this slice any more" \
+    "$(jq -r --argjson j "$JC" '.events[] | select(.job == $j and .kind == "slice_cancelled") | .message' "$T/ev_cancel.json")"

@@ -41,25 +41,27 @@ check "a user key made" [ -n "$USER" ]
 expect_eq "a user key lists the profiles" 200 \
     "$(code GET /api/v1/profiles -H "$(bearer "$USER")")"
 cp "$T/body" "$T/profiles.json"
-expect_eq "both shipped profiles, in name order" "mk3s voron24-0.4" \
+expect_eq "the shipped profiles, in name order" "ender3 mk3s voron24-0.4" \
     "$(jq -r '[.profiles[].name] | join(" ")' "$T/profiles.json")"
 expect_eq "mk3s: slicer, bed, height, nozzle" "prusa-slicer 250x210 210 0.4" \
-    "$(jq -r '.profiles[0] | "\(.slicer) \(.bed.x)x\(.bed.y) \(.height) \(.nozzle)"' "$T/profiles.json")"
+    "$(jq -r '.profiles[1] | "\(.slicer) \(.bed.x)x\(.bed.y) \(.height) \(.nozzle)"' "$T/profiles.json")"
 expect_eq "voron24-0.4: bed" "350x350 340" \
-    "$(jq -r '.profiles[1] | "\(.bed.x)x\(.bed.y) \(.height)"' "$T/profiles.json")"
+    "$(jq -r '.profiles[2] | "\(.bed.x)x\(.bed.y) \(.height)"' "$T/profiles.json")"
+expect_eq "ender3: CuraEngine, its bed, height, nozzle" "curaengine 220x220 250 0.4" \
+    "$(jq -r '.profiles[0] | "\(.slicer) \(.bed.x)x\(.bed.y) \(.height) \(.nozzle)"' "$T/profiles.json")"
 expect_eq "materials and the default" "petg,pla pla" \
-    "$(jq -r '.profiles[0] | "\(.materials | join(",")) \(.default_material)"' "$T/profiles.json")"
+    "$(jq -r '.profiles[1] | "\(.materials | join(",")) \(.default_material)"' "$T/profiles.json")"
 expect_eq "an override maps to the slicer's option" "--fill-density=\$value" \
-    "$(jq -r '.profiles[0].overrides.infill' "$T/profiles.json")"
-check "each has a SHA-256" [ "$(jq -r '[.profiles[].sha256 | length] | join(",")' "$T/profiles.json")" = "64,64" ]
+    "$(jq -r '.profiles[1].overrides.infill' "$T/profiles.json")"
+check "each has a SHA-256" [ "$(jq -r '[.profiles[].sha256 | length] | join(",")' "$T/profiles.json")" = "64,64,64" ]
 expect_eq "one profile" 200 \
     "$(code GET /api/v1/profiles/voron24-0.4 -H "$(bearer "$USER")")"
-expect_eq "... is the listed one" "$(jq -c '.profiles[1]' "$T/profiles.json")" \
+expect_eq "... is the listed one" "$(jq -c '.profiles[2]' "$T/profiles.json")" \
     "$(jq -c . "$T/body")"
 expect_eq "an unknown profile is 404" 404 \
-    "$(code GET /api/v1/profiles/ender3 -H "$(bearer "$USER")")"
+    "$(code GET /api/v1/profiles/ender5 -H "$(bearer "$USER")")"
 expect_contains "... naming the field" "$(body)" \
-    '"field":"profile","message":"profile: no printer profile '"'ender3'"
+    '"field":"profile","message":"profile: no printer profile '"'ender5'"
 expect_eq "profiles are read-only" 405 \
     "$(code POST /api/v1/profiles -H "$(bearer "$ADMIN")" -H "$J" -d '{}')"
 expect_eq "anonymous: 401" 401 "$(code GET /api/v1/profiles)"
@@ -70,9 +72,9 @@ expect_contains "... naming who may" "$(body)" "a key that may print"
 # ---- printers name a shipped profile ------------------------------------------
 expect_eq "a printer of an unknown profile is 400" 400 \
     "$(code POST /api/v1/printers -H "$(bearer "$ENROLL")" -H "$J" \
-       -d '{"name":"e3","region":"eu","profile":"ender3"}')"
+       -d '{"name":"e3","region":"eu","profile":"ender5"}')"
 expect_contains "... naming the field and the profiles" "$(body)" \
-    '"field":"profile","message":"profile: no printer profile '"'ender3'"' (profiles: mk3s, voron24-0.4)"'
+    '"field":"profile","message":"profile: no printer profile '"'ender5'"' (profiles: ender3, mk3s, voron24-0.4)"'
 expect_eq "... and none was made" 0 \
     "$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/printers" | jq '.printers | length')"
 expect_eq "a printer of profile MK3S (lowercased) enrolls" 201 \
@@ -94,18 +96,18 @@ expect_eq "... now voron24-0.4" voron24-0.4 "$(body | jq -r .profile)"
 G="$D/small.gcode"
 expect_eq "a job with a file for an unknown profile is 400" 400 \
     "$(code POST /api/v1/queues/default/jobs -H "$(bearer "$USER")" \
-       -F "file_ender3=@$G")"
+       -F "file_ender5=@$G")"
 expect_contains "... naming the field" "$(body)" \
-    '"field":"profile","message":"profile: no printer profile '"'ender3'"
+    '"field":"profile","message":"profile: no printer profile '"'ender5'"
 expect_eq "... so is one through the JSON API" 400 \
     "$(code POST /api/v1/queues/default/jobs -H "$(bearer "$USER")" -H "$J" \
-       -d '{"files":[{"sha256":"'"$(sha256sum "$G" | cut -c1-64)"'","profile":"ender3"}]}')"
+       -d '{"files":[{"sha256":"'"$(sha256sum "$G" | cut -c1-64)"'","profile":"ender5"}]}')"
 expect_contains "... naming the field" "$(body)" '"field":"profile"'
-expect_eq "... and service=print with profile=ender3" 400 \
+expect_eq "... and service=print with profile=ender5" 400 \
     "$(code POST / -H "$(bearer "$USER")" -F service=print -F format=json \
-       -F "fileIn0=@$G" -F profile=ender3)"
+       -F "fileIn0=@$G" -F profile=ender5)"
 expect_contains "... naming the field" "$(body)" \
-    '"field":"profile","message":"profile: no printer profile '"'ender3'"
+    '"field":"profile","message":"profile: no printer profile '"'ender5'"
 expect_eq "no job was made" 0 \
     "$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/jobs" | jq '.jobs | length')"
 expect_eq "a job for a shipped profile a printer has is taken" 201 \
@@ -123,34 +125,43 @@ expect_contains "rrcloud profiles: mk3s, its slicer and bed" "$out" \
     "mk3s         prusa-slicer  250x210x210"
 expect_contains "rrcloud profiles: voron24-0.4 and its bed" "$out" \
     "voron24-0.4  prusa-slicer  350x350x340"
+expect_contains "rrcloud profiles: ender3, CuraEngine's" "$out" \
+    "ender3       curaengine    220x220x250"
 out=$(HOME="$T" "$RR" "$S" --token="$USER" profile mk3s 2>&1)
 expect_eq "rrcloud profile mk3s: exit 0" 0 $?
 expect_contains "rrcloud profile mk3s: its config" "$out" "config: mk3s.ini"
-out=$(HOME="$T" "$RR" "$S" --token="$USER" profile ender3 2>&1)
-check "rrcloud profile ender3 fails" [ $? -ne 0 ]
-expect_contains "... saying why" "$out" "no printer profile 'ender3'"
+out=$(HOME="$T" "$RR" "$S" --token="$USER" profile ender5 2>&1)
+check "rrcloud profile ender5 fails" [ $? -ne 0 ]
+expect_contains "... saying why" "$out" "no printer profile 'ender5'"
 out=$(HOME="$T" "$RR" "$S" --token="$ENROLL" profiles 2>&1)
 check "rrcloud profiles with the enroll token fails" [ $? -ne 0 ]
 expect_contains "... saying who may" "$out" "a key that may print"
 
 # ---- every shipped profile, sliced for real through the relay ---------------------
 # The relay's slicer service takes the profile's config and then the
-# material's with its argInput (prearg --load=), the model last, and the
-# job's override as the option the profile maps it to.  (Slicing on
-# demand, issue 10 part 3, will submit exactly this.)
+# material's with its argInput (prearg --load= for PrusaSlicer, -j for
+# CuraEngine), the model last, and the job's override as the option the
+# profile maps it to.  (Slicing on demand submits exactly this.)
+# PrusaSlicer writes its settings as "; key = value" comments at the end;
+# CuraEngine writes none, so the ender3 profile's start G-code and its
+# material's extruder start code name them in the same form, and the
+# extrusions of its layers must be centred on that bed (its header's
+# ;MINX.. are placeholders when CuraEngine runs without Cura).
 # slice PROFILE MATERIAL: checks the G-code names bed, nozzle, material.
 slice() {
     prof=$1; mat=$2
     jq -e --arg p "$prof" '.profiles[] | select(.name == $p)' \
         "$T/profiles.json" >"$T/p.json" || { fail "$prof: not listed"; return; }
     svc=$(jq -r .slicer "$T/p.json")
-    command -v "$svc" >/dev/null || { echo "SKIP: $svc not installed"; return; }
+    prog=$svc; [ "$svc" = curaengine ] && prog=CuraEngine
+    command -v "$prog" >/dev/null || { echo "SKIP: $prog not installed"; return; }
     cfg=$(jq -r .config "$T/p.json")
     mfile=$(sed -n "s/^material\\.$mat *= *//p" "$P/$prof.conf")
     opt=$(jq -r '.overrides.layer_height' "$T/p.json" | sed 's/\$value/0.15/')
+    pre=--load=; [ "$svc" = curaengine ] && pre=-j
     out=$(curl -s -m 120 -H "$(bearer "$USER")" -F "service=$svc" \
-          -F prearg0=--load= -F "fileIn0=@$P/$cfg" \
-          -F prearg1=--load= -F "fileIn1=@$P/$mfile" \
+          -F "prearg0=$pre" -F "fileIn0=@$P/$cfg" \
+          -F "prearg1=$pre" -F "fileIn1=@$P/$mfile" \
           -F "fileIn2=@$D/cube.stl" -F "arg0=$opt" "$BASE/")
     expect_contains "$prof/$mat: sliced" "$out" "state: complete"
     rel=$(printf '%s\n' "$out" | sed -n 's/^out: //p')
@@ -170,6 +181,19 @@ slice() {
     expect_eq "$prof/$mat: ... and the material" \
         "; filament_type = $(echo "$mat" | tr a-z A-Z)" \
         "$(grep '^; filament_type = ' "$g")"
+    if [ "$svc" = curaengine ]; then
+        expect_eq "$prof/$mat: ... and the override" ";Layer height: 0.15" \
+            "$(grep '^;Layer height: ' "$g")"
+        expect_eq "$prof/$mat: the print is centred on that bed" \
+            "$(awk -v x="$x" -v y="$y" 'BEGIN { printf "%.0f %.0f", x / 2, y / 2 }')" \
+            "$(awk '/^;LAYER:/ { on = 1 }
+                    on && /^G1 / && / E/ { for (i = 2; i <= NF; i++) {
+                        v = substr($i, 2) + 0
+                        if ($i ~ /^X/) { if (!nx || v < a) a = v; if (!nx || v > b) b = v; nx = 1 }
+                        if ($i ~ /^Y/) { if (!ny || v < c) c = v; if (!ny || v > d) d = v; ny = 1 } } }
+                    END { printf "%.0f %.0f", (a + b) / 2, (c + d) / 2 }' "$g")"
+        return
+    fi
     expect_eq "$prof/$mat: ... and the override" "; layer_height = 0.15" \
         "$(grep '^; layer_height = ' "$g")"
 }
@@ -182,7 +206,7 @@ for prof in $(jq -r '.profiles[].name' "$T/profiles.json"); do
         n=$((n + 1))
     done
 done
-expect_eq "every profile x material sliced" 4 "$n"
+expect_eq "every profile x material sliced" 6 "$n"
 
 # ---- what the slicer says, on the job: rrcloudd reads the G-code's comments ----
 g="$T/voron24-0.4-pla.gcode"   # a printer of this profile is enrolled
@@ -216,6 +240,40 @@ if [ -s "$g" ]; then
         job "$jid" >"$T/job.txt" 2>&1
     expect_contains "rrcloud job says it too" "$(cat "$T/job.txt")" \
         "bytes; about $(sed -n 's/^; estimated printing time (normal mode) = //p' "$g" | sed 's/ 0*\([0-9]\)/ \1/g')"
+fi
+
+# ---- a model job for ender3: rrcloudd slices it with CuraEngine on demand -------
+if command -v CuraEngine >/dev/null; then
+    expect_eq "an ender3 printer enrolls" 201 \
+        "$(code POST /api/v1/printers -H "$(bearer "$ENROLL")" -H "$J" \
+           -d '{"name":"e1","region":"eu","profile":"ender3","queues":["default"]}')"
+    expect_eq "a model job for ender3 only: 201" 201 \
+        "$(code POST /api/v1/queues/default/jobs -H "$(bearer "$USER")" \
+           -F "model=@$D/cube.stl" -F profile=ender3 -F material=petg \
+           -F override.layer_height=0.15 -F override.supports=yes)"
+    mj=$(jq -r .id "$T/body")
+    slice_ended() {
+        curl -s -H "$(bearer "$USER")" "$BASE/api/v1/jobs/$mj" >"$T/mj.json"
+        jq -e '.slices[0].state == "ready" or .slices[0].state == "excluded"' \
+            "$T/mj.json" >/dev/null
+    }
+    i=0; while [ $i -lt 300 ] && ! slice_ended; do sleep 0.2; i=$((i + 1)); done
+    expect_eq "rrcloudd sliced it with CuraEngine" "ender3 ready" \
+        "$(jq -r '.slices[0] | "\(.profile) \(.state) \(.reason // "")"' "$T/mj.json" | sed 's/ $//')"
+    f=$(find "$STACK" -path '*blobs*' -type f \
+        -name "$(jq -r '.files[0].sha256' "$T/mj.json" | cut -c3-)")
+    expect_eq "... its G-code names the bed, the material, the override" \
+        ";Layer height: 0.15|; bed_shape = 0x0,220x0,220x220,0x220|; filament_type = PETG" \
+        "$(grep -e '^; bed_shape' -e '^; filament_type' -e '^;Layer height' "$f" | paste -sd'|')"
+    # the CLI sends a JSON settings file after -j as a config (prearg -j)
+    HOME="$T" "$RR" "$S" --token="$USER" curaengine -j "$P/ender3.json" \
+        -j "$P/ender3-pla.json" "$D/cube.stl" layer_height=0.3 \
+        -o "$T/cli.gcode" >"$T/cli.out" 2>&1
+    expect_eq "rrcloud curaengine -j ender3.json -j ender3-pla.json: exit 0" \
+        0 $?
+    expect_eq "... G-code for the ender3 bed in PLA" \
+        ";Layer height: 0.3|; bed_shape = 0x0,220x0,220x220,0x220|; filament_type = PLA" \
+        "$(grep -e '^; bed_shape' -e '^; filament_type' -e '^;Layer height' "$T/cli.gcode" | paste -sd'|')"
 fi
 
 # ---- rrcloud-fcgi refuses to start on a bad profile, naming file and key ------
@@ -258,4 +316,4 @@ expect_eq "no profiles beside services_dir: an empty list" 0 \
     "$(curl -s -H "$(bearer "$USER")" "$BASE/api/v1/profiles" | jq '.profiles | length')"
 expect_eq "... and a printer names any profile" 201 \
     "$(code POST /api/v1/printers -H "$(bearer "$ENROLL")" -H "$J" \
-       -d '{"name":"e3","region":"eu","profile":"ender3"}')"
+       -d '{"name":"e3","region":"eu","profile":"ender5"}')"

@@ -43,6 +43,7 @@ int main(void)
         slicing_suite,
         fleet_model_suite,
         writebehind_suite,
+        slice_cache_suite,
     };
     SRunner *sr = srunner_create(NULL);
     int failed;

@@ -37,5 +37,6 @@ Suite *sandbox_suite(void);
 Suite *slicing_suite(void);
 Suite *fleet_model_suite(void);
 Suite *writebehind_suite(void);
+Suite *slice_cache_suite(void);
 
 #endif

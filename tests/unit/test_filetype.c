@@ -280,6 +280,29 @@ START_TEST(test_config)
 }
 END_TEST
 
+/* CuraEngine's settings as JSON (.json, a config): one object that names
+ * no other definition file. */
+START_TEST(test_config_json)
+{
+    const char *good = "{\"settings\": {\"machine_width\": "
+                       "{\"default_value\": 220}}}\n";
+    const char *inherits = "{\"inherits\": \"fdmprinter\", \"settings\": {}}";
+    const char *trains = "{\"metadata\": {\"machine_extruder_trains\": "
+                         "{\"0\": \"x\"}}, \"settings\": {}}";
+
+    ck_assert_int_eq(filetype_class_of("json"), FILETYPE_CONFIG);
+    ck_assert_int_eq(check_buf(good, strlen(good), "json"), 0);
+    ck_assert_int_eq(check_buf(inherits, strlen(inherits), "json"), -1);
+    assert_err("\"inherits\" names other definition files");
+    ck_assert_int_eq(check_buf(trains, strlen(trains), "json"), -1);
+    assert_err("machine_extruder_trains");
+    ck_assert_int_eq(check_buf("{\"a\": ", 6, "json"), -1);
+    assert_err("not a slicer config (.json)");
+    ck_assert_int_eq(check_buf("{\"a\": 1, \"a\": 2}", 16, "json"), -1);
+    ck_assert_int_eq(check_buf(png_head, sizeof(png_head), "json"), -1);
+}
+END_TEST
+
 START_TEST(test_config_scanned_past_head)
 {
     char path[] = "/tmp/rrft.XXXXXX";
@@ -415,6 +438,7 @@ Suite *filetype_suite(void)
     tcase_add_test(tc, test_gcode);
     tcase_add_test(tc, test_zip_only_for_3mf);
     tcase_add_test(tc, test_config);
+    tcase_add_test(tc, test_config_json);
     tcase_add_test(tc, test_config_scanned_past_head);
     tcase_add_test(tc, test_obj_scad_amf);
     tcase_add_test(tc, test_empty_and_unknown);

@@ -53,7 +53,7 @@ START_TEST(fields_profiles_and_overrides)
                         "override.brim" };
     const char *v[] = { "2", "0.15", "VORON24-0.4, mk3s", "3" };
     const char *bad[] = { "profile" };
-    const char *badv[] = { "mk3s,ender3" };
+    const char *badv[] = { "mk3s,ender5" };
     const char *twice[] = { "override.brim", "override.brim" };
     struct fleet_model_req m;
 
@@ -62,7 +62,7 @@ START_TEST(fields_profiles_and_overrides)
     ck_assert_str_eq(m.overrides, "brim=3\nlayer_height=0.15\n");
     ck_assert_int_eq(fields(1, bad, badv, &m), 400);
     ck_assert_str_eq(field, "profile");
-    ck_assert_msg(strstr(msg, "profile: no printer profile 'ender3'") == msg,
+    ck_assert_msg(strstr(msg, "profile: no printer profile 'ender5'") == msg,
                   "%s", msg);
     ck_assert_int_eq(fields(2, twice, v, &m), 400);
     ck_assert_str_eq(msg, "brim: given twice");
@@ -109,8 +109,8 @@ START_TEST(overrides_checked_per_profile)
                                        sizeof(field), msg, sizeof(msg)),
                      400);
     ck_assert_str_eq(field, "override.fan_speed");
-    ck_assert_msg(strstr(msg, "override.fan_speed: profile mk3s allows no "
-                         "override 'fan_speed'") == msg, "%s", msg);
+    ck_assert_msg(strstr(msg, "override.fan_speed: profile ender3 allows "
+                         "no override 'fan_speed'") == msg, "%s", msg);
 }
 END_TEST
 

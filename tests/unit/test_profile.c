@@ -122,9 +122,17 @@ START_TEST(test_shipped)
 {
     const struct profile *mk3s = shipped_profile("mk3s");
     const struct profile *voron = shipped_profile("voron24-0.4");
+    const struct profile *ender = shipped_profile("ender3");
 
-    ck_assert_uint_eq(profile_count(shipped), 2);
-    ck_assert_str_eq(profile_at(shipped, 0)->name, "mk3s");
+    ck_assert_uint_eq(profile_count(shipped), 3);
+    ck_assert_str_eq(profile_at(shipped, 0)->name, "ender3");
+    ck_assert_str_eq(profile_at(shipped, 1)->name, "mk3s");
+    ck_assert_str_eq(ender->slicer, "curaengine");
+    ck_assert_str_eq(ender->config, "ender3.json");
+    ck_assert(ender->bed_x == 220 && ender->bed_y == 220 &&
+              ender->height == 250 && ender->nozzle == 0.4);
+    ck_assert_str_eq(profile_material(ender, "petg")->file,
+                     "ender3-petg.json");
     ck_assert_str_eq(mk3s->slicer, "prusa-slicer");
     ck_assert_str_eq(mk3s->config, "mk3s.ini");
     ck_assert(mk3s->bed_x == 250 && mk3s->bed_y == 210);
@@ -189,9 +197,9 @@ START_TEST(test_check_name)
 {
     ck_assert_int_eq(profile_check_name(shipped, "mk3s", err, sizeof(err)), 0);
     ck_assert_int_eq(profile_check_name(shipped, "", err, sizeof(err)), 0);
-    ck_assert_int_eq(profile_check_name(shipped, "ender3", err, sizeof(err)),
+    ck_assert_int_eq(profile_check_name(shipped, "ender5", err, sizeof(err)),
                      -1);
-    assert_err("no printer profile 'ender3' (profiles: mk3s, "
+    assert_err("no printer profile 'ender5' (profiles: ender3, mk3s, "
                "voron24-0.4)");
 }
 END_TEST
@@ -223,8 +231,50 @@ START_TEST(test_bad_slicer)
                       "t.conf: slicer: service 'openscad' is no slicer");
     assert_load_fails("slicer = curaengine\nconfig = t.ini\nbed = 200x200\n"
                       "height = 180\nnozzle = 0.4\n",
-                      "t.conf: slicer: service 'curaengine' takes no config "
-                      "files");
+                      "t.conf: config: t.ini: slicer curaengine takes no "
+                      "config of type .ini");
+}
+END_TEST
+
+/* CuraEngine's JSON settings: bed and nozzle checked as an .ini's; no
+ * "inherits"; none of the settings an override changes (CuraEngine reads
+ * the file after a job's -s options). */
+#define C_HEAD "slicer = curaengine\nconfig = c.json\nbed = 220x220\n" \
+               "height = 250\nnozzle = 0.4\n"
+#define C_JSON(extra) "{\"settings\": {\"machine_width\": {\"default_value\"" \
+                      ": 220}, \"machine_depth\": {\"default_value\": 220}" \
+                      extra "}}"
+
+START_TEST(test_curaengine_json)
+{
+    struct profile_registry *reg;
+
+    write_file("c.json", C_JSON(""));
+    write_file("t.conf", C_HEAD "override.layer_height = "
+               "layer_height=$value\n");
+    reg = load_tmp();
+    ck_assert_str_eq(profile_find(reg, "t")->config, "c.json");
+    profile_registry_free(reg);
+
+    write_file("c.json", C_JSON(", \"layer_height\": {\"default_value\": "
+                                "0.2}"));
+    reg = profile_registry_load(tmpdir, services, err, sizeof(err));
+    ck_assert_ptr_null(reg);
+    assert_err("t.conf: config: sets layer_height, which "
+               "override.layer_height changes");
+    write_file("c.json", "{\"inherits\": \"fdmprinter\", \"settings\": {}}");
+    reg = profile_registry_load(tmpdir, services, err, sizeof(err));
+    ck_assert_ptr_null(reg);
+    assert_err("\"inherits\" is not allowed");
+    write_file("c.json", C_JSON(", \"machine_nozzle_size\": "
+                                "{\"default_value\": 0.6}"));
+    reg = profile_registry_load(tmpdir, services, err, sizeof(err));
+    ck_assert_ptr_null(reg);
+    assert_err("nozzle 0.6, but the profile says");
+    write_file("c.json", "[1, 2]");
+    reg = profile_registry_load(tmpdir, services, err, sizeof(err));
+    ck_assert_ptr_null(reg);
+    assert_err("not a JSON object with \"settings\"");
 }
 END_TEST
 
@@ -409,6 +459,7 @@ Suite *profile_suite(void)
     tcase_add_test(tc, test_overrides);
     tcase_add_test(tc, test_override_option);
     tcase_add_test(tc, test_hash);
+    tcase_add_test(tc, test_curaengine_json);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -293,6 +293,35 @@ START_TEST(test_argv_curaengine_flags)
 }
 END_TEST
 
+/* argInput "-j $fileIn": prearg -j, and the file as the next word, after
+ * the options (CuraEngine reads in order: these settings win). */
+START_TEST(test_argv_curaengine_json_prearg)
+{
+    const char *inputs[] = { "in0.json", "in1.json", "in2.stl" };
+    const char *prearg[] = { "-j", "-j", NULL };
+    const char *options[] = { "layer_height=0.3" };
+    struct service_task_spec spec = { "c", 3, inputs, prearg, 1, options,
+                                      "c.gcode" };
+    const struct service *s = svc("curaengine");
+    char **argv = NULL, *joined;
+
+    ck_assert_str_eq(s->prearg, "-j");
+    ck_assert_int_eq(service_check_prearg(s, 0, "-j", err, sizeof(err)), 0);
+    ck_assert_int_eq(service_check_prearg(s, 0, "-j ", err, sizeof(err)), -1);
+    ck_assert_int_eq(service_build_argv(s, &spec, &argv, err, sizeof(err)), 0);
+    joined = service_argv_join(argv + 4);
+    ck_assert_str_eq(joined, "-s layer_height=0.3 -j in0.json -j in1.json "
+                     "-l in2.stl -o c.gcode");
+    free(joined);
+    service_argv_free(argv);
+    /* a .json without its prearg is refused, as an .ini is */
+    prearg[1] = NULL;
+    ck_assert_int_eq(service_build_argv(s, &spec, &argv, err, sizeof(err)),
+                     -1);
+    assert_err("fileIn1: a .json config file needs prearg1=-j");
+}
+END_TEST
+
 START_TEST(test_argv_echo)
 {
     const char *inputs[] = { "in0.txt" };
@@ -765,6 +794,8 @@ START_TEST(test_load_errors)
     assert_load_fails("Bad.conf", GOOD, "Bad.conf: service name");
     assert_load_fails("info.conf", GOOD, "info.conf: service name");
     assert_load_fails("x.conf", GOOD "argInput = --load=\n", "argInput must be one word");
+    assert_load_fails("x.conf", GOOD "argInput = -j  $fileIn\n", "argInput must be one word");
+    assert_load_fails("x.conf", GOOD "argInput = -j x $fileIn\n", "argInput must be one word");
     assert_load_fails("x.conf", GOOD "argInput = --load=$fileIn\n", "argInput needs a config type");
     assert_load_fails("x.conf", "cmd = tool\ninputTypes = stl, ini\n", "no argInput");
     assert_load_fails("x.conf", GOOD "output = --out\n", "output must contain $fileOut");
@@ -914,6 +945,15 @@ START_TEST(test_recheck_accepts_what_was_built)
                                     "in0.ini,in1.stl"));
     service_argv_free(recheck_built(svc("curaengine"), &cu,
                                     "in0.stl,in1.stl"));
+    {   /* CuraEngine's "-j" "file": two words for each config */
+        const char *jin[] = { "in0.json", "in1.json", "in2.stl" };
+        const char *jpre[] = { "-j", "-j", NULL };
+        struct service_task_spec cj = { "c", 3, jin, jpre, 2, copts,
+                                        "c.gcode" };
+
+        service_argv_free(recheck_built(svc("curaengine"), &cj,
+                                        "in0.json,in1.json,in2.stl"));
+    }
     service_argv_free(recheck_built(svc("openscad"), &os, "in0.scad"));
     os.n_options = 0;
     service_argv_free(recheck_built(svc("openscad"), &os, "in0.scad"));
@@ -971,6 +1011,7 @@ Suite *service_suite(void)
     tcase_add_test(shipped_tc, test_argv_printrun_no_output);
     tcase_add_test(shipped_tc, test_printrun_requires_port);
     tcase_add_test(shipped_tc, test_argv_curaengine_flags);
+    tcase_add_test(shipped_tc, test_argv_curaengine_json_prearg);
     tcase_add_test(shipped_tc, test_argv_echo);
     tcase_add_test(shipped_tc, test_argv_rejects_bad_spec);
     tcase_add_test(shipped_tc, test_output_name);
