@@ -272,10 +272,7 @@ struct sched_ctx {
     size_t ngslots;
     size_t *stash;                    /* units set aside (excluded) */
     size_t nstash, stash_cap;
-    unsigned char *noted;             /* per unit: a hold noted */
-    struct sched_hold *holds;         /* NULL: none asked for */
-    size_t *hold_unit;                /* unit of each hold */
-    size_t nholds, holds_cap, hold_units_cap;
+    unsigned char *noted;             /* per unit: a limit held it back */
     int want_holds;
 };
 
@@ -429,33 +426,12 @@ static int build(struct sched_ctx *x)
     return 0;
 }
 
-/* Notes (once per unit) why printer p may not take unit u now. */
-static int note_hold(struct sched_ctx *x, size_t u,
-                     const struct sched_printer *p, enum sched_hold_why why,
-                     int profile)
+/* Marks unit u as one a limit held back from some printer this round;
+ * take_holds weighs it against every ready printer at the end. */
+static void note_hold(struct sched_ctx *x, size_t u, enum sched_hold_why why)
 {
-    const struct sched_need *n = sched_need_of(x->in, x->units[u].first, profile);
-    struct sched_hold *h;
-
-    if (!x->want_holds || x->noted[u] || why == SCHED_HOLD_PENDING || !n)
-        return 0;
-    if (sched_grow((void **)&x->holds, &x->holds_cap, x->nholds,
-             sizeof(*x->holds)) < 0 ||
-        sched_grow((void **)&x->hold_unit, &x->hold_units_cap, x->nholds,
-             sizeof(*x->hold_unit)) < 0)
-        return -1;
-    x->noted[u] = 1;
-    h = &x->holds[x->nholds];
-    x->hold_unit[x->nholds++] = u;
-    memset(h, 0, sizeof(*h));
-    h->job_id = x->units[u].first->job_id;
-    h->printer_id = p->id;
-    h->why = why;
-    h->site = p->site;
-    h->need = why == SCHED_HOLD_SPOOL ? n->grams : n->time_s;
-    h->have = p->spool_g;
-    h->hours = p->hours;
-    return 0;
+    if (x->want_holds && why != SCHED_HOLD_PENDING)
+        x->noted[u] = 1;
 }
 
 /* Best unit of bucket b for printer p, setting aside the ones it may not
@@ -477,8 +453,7 @@ static size_t bucket_head(struct sched_ctx *x, struct bucket *b,
                                                   prof < 0 ? 0 : prof);
             if (why == SCHED_OK)
                 return u;
-            if (note_hold(x, u, p, why, prof < 0 ? 0 : prof) < 0)
-                return SIZE_MAX - 1;
+            note_hold(x, u, why);
         }
         /* Set aside (bucket, unit) pairs; put back after this printer. */
         if (sched_grow((void **)&x->stash, &x->stash_cap, x->nstash + 1,
@@ -573,24 +548,29 @@ static void ctx_free(struct sched_ctx *x)
     free(x->copy_idx);
     free(x->stash);
     free(x->noted);
-    free(x->holds);
-    free(x->hold_unit);
 }
 
-/* The holds of jobs that got no copy placed in the round, to the caller. */
-static void take_holds(struct sched_ctx *x, struct sched_hold **held,
-                       size_t *nheld)
+/* Each job that got no copy placed in the round and that a limit held
+ * back, or that was held before (c->held): weighed against every ready
+ * printer (in service order), held or released.  0 or -1. */
+static int take_holds(struct sched_ctx *x, const size_t *ord,
+                      struct sched_hold **held, size_t *nheld)
 {
-    size_t k = 0;
+    size_t cap = 0;
 
-    for (size_t i = 0; i < x->nholds; i++) {
-        if (x->units[x->hold_unit[i]].next == 0)
-            x->holds[k++] = x->holds[i];
+    for (size_t u = 0; u < x->nunits; u++) {
+        const struct sched_copy *c = x->units[u].first;
+        struct sched_hold h;
+
+        if (x->units[u].next || (!x->noted[u] && !c->held))
+            continue;
+        if (!sched_limit_hold(x->in, x->prm, ord, c, &h) && !c->held)
+            continue;            /* not held, and nothing to release */
+        if (sched_grow((void **)held, &cap, *nheld, sizeof(**held)) < 0)
+            return -1;
+        (*held)[(*nheld)++] = h;
     }
-    *held = k ? x->holds : NULL;
-    *nheld = k;
-    if (k)
-        x->holds = NULL;
+    return 0;
 }
 
 int sched_run(const struct sched_input *in, const struct sched_params *prm,
@@ -647,14 +627,19 @@ int sched_run_why(const struct sched_input *in,
         if (unstash(&x) < 0)
             goto out;
     }
-    if (held)
-        take_holds(&x, held, nheld);
+    if (held && take_holds(&x, ord, held, nheld) < 0)
+        goto out;
     rc = 0;
 out:
     if (rc < 0) {
         free(*out);
         *out = NULL;
         *nout = 0;
+        if (held) {
+            free(*held);
+            *held = NULL;
+            *nheld = 0;
+        }
     }
     ctx_free(&x);
     free(ord);
