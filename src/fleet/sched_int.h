@@ -24,14 +24,22 @@ int sched_grow(void **arr, size_t *cap, size_t n, size_t sz);
 /* How many interned ids in has (1 when none: id 0 is ""). */
 size_t sched_nstrings(const struct sched_input *in);
 
-/* Why no ready printer takes copy c now, weighed against every printer
- * that fits it, in service order (ord, as the round serves them): 1 and
- * *h filled (the first printer a limit bars) if every one is barred by
- * its spool or its site's hours; 0 and h->why = SCHED_OK if one could
- * take it as far as the limits go (it waits for its turn, or for its
- * estimates) or none fits it. */
-int sched_limit_hold(const struct sched_input *in,
-                     const struct sched_params *prm, const size_t *ord,
-                     const struct sched_copy *c, struct sched_hold *h);
+/* What the ready printers that fit a copy say of its limits. */
+enum sched_verdict {
+    SCHED_FREE,                  /* one could take it as far as the limits
+                                  * go (it waits for its turn), or its
+                                  * estimates are not read yet */
+    SCHED_HELD,                  /* every one is barred by spool or hours */
+    SCHED_UNSEEN,                /* none fits it: it waits for a printer */
+};
+/* Weighs copy c against every ready printer that fits it, in service
+ * order (ord, as the round serves them).  *h is filled: the job, and for
+ * SCHED_HELD the first printer a limit bars and why; why = SCHED_OK
+ * else. */
+enum sched_verdict sched_limit_hold(const struct sched_input *in,
+                                    const struct sched_params *prm,
+                                    const size_t *ord,
+                                    const struct sched_copy *c,
+                                    struct sched_hold *h);
 
 #endif

@@ -45,9 +45,11 @@ enum sched_hold_why sched_check(const struct sched_input *in,
     return SCHED_OK;
 }
 
-int sched_limit_hold(const struct sched_input *in,
-                     const struct sched_params *prm, const size_t *ord,
-                     const struct sched_copy *c, struct sched_hold *h)
+enum sched_verdict sched_limit_hold(const struct sched_input *in,
+                                    const struct sched_params *prm,
+                                    const size_t *ord,
+                                    const struct sched_copy *c,
+                                    struct sched_hold *h)
 {
     int held = 0, prof;
 
@@ -62,8 +64,10 @@ int sched_limit_hold(const struct sched_input *in,
         if (!sched_fits(in, p, c, &prof))
             continue;
         why = sched_check(in, prm, p, c, prof);
-        if (why == SCHED_OK || why == SCHED_HOLD_PENDING)
-            return 0;            /* it waits for its turn or its estimates */
+        if (why == SCHED_OK || why == SCHED_HOLD_PENDING) {
+            h->why = SCHED_OK;   /* it waits for its turn or estimates */
+            return SCHED_FREE;
+        }
         if (held)
             continue;
         n = sched_need_of(in, c, prof);
@@ -75,9 +79,7 @@ int sched_limit_hold(const struct sched_input *in,
         h->have = p->spool_g;
         h->hours = p->hours;
     }
-    if (!held)
-        h->why = SCHED_OK;       /* no ready printer fits it: not a limit */
-    return held;
+    return held ? SCHED_HELD : SCHED_UNSEEN;
 }
 
 /* "2h 30m", "45m", "30s" */

@@ -552,7 +552,8 @@ static void ctx_free(struct sched_ctx *x)
 
 /* Each job that got no copy placed in the round and that a limit held
  * back, or that was held before (c->held): weighed against every ready
- * printer (in service order), held or released.  0 or -1. */
+ * printer (in service order): listed held, or released if it was held
+ * and no limit holds it now.  0 or -1. */
 static int take_holds(struct sched_ctx *x, const size_t *ord,
                       struct sched_hold **held, size_t *nheld)
 {
@@ -560,12 +561,14 @@ static int take_holds(struct sched_ctx *x, const size_t *ord,
 
     for (size_t u = 0; u < x->nunits; u++) {
         const struct sched_copy *c = x->units[u].first;
+        enum sched_verdict v;
         struct sched_hold h;
 
         if (x->units[u].next || (!x->noted[u] && !c->held))
             continue;
-        if (!sched_limit_hold(x->in, x->prm, ord, c, &h) && !c->held)
-            continue;            /* not held, and nothing to release */
+        v = sched_limit_hold(x->in, x->prm, ord, c, &h);
+        if (v != SCHED_HELD && !c->held)
+            continue;
         if (sched_grow((void **)held, &cap, *nheld, sizeof(**held)) < 0)
             return -1;
         (*held)[(*nheld)++] = h;

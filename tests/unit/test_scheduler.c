@@ -439,8 +439,8 @@ START_TEST(held_before_is_weighed_again)
     ck_assert_int_eq(nheld, 1);
     ck_assert_int_eq(held[0].why, SCHED_HOLD_SPOOL);
     ck_assert_int_eq(held[0].printer_id, 1);
-    /* Printer 1 busy (not in the round): no ready printer fits it, so no
-     * limit holds it now: released. */
+    /* Printer 1 busy (not in the round): no ready printer fits it; it
+     * waits for a printer, not for filament: released. */
     in.printers[0].queues[0] = S("r");
     run_why(&held, &nheld);
     ck_assert_int_eq(nout, 0);
@@ -448,7 +448,7 @@ START_TEST(held_before_is_weighed_again)
     ck_assert_int_eq(held[0].job_id, 10);
     ck_assert_int_eq(held[0].why, SCHED_OK);
     /* A higher job takes the one printer whose spool would do: job 10
-     * waits for its turn, released too. */
+     * waits for its turn: released. */
     in.printers[0].queues[0] = S("q");
     in.printers[0].spool_g = 500;
     set_need(add_copy(11, 0, "q", "", "", 9, 2), 60, 40);
