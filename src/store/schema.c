@@ -450,6 +450,10 @@ const char *const schema_migrations[] = {
      "ALTER TABLE printers ADD COLUMN spool_g REAL;"
      "ALTER TABLE printers ADD COLUMN spool_set REAL NOT NULL DEFAULT 0;"
      "ALTER TABLE jobs ADD COLUMN held_reason TEXT;"),
+
+    /* 12: each round finds the jobs it last held (held_reason set) to
+     * release the ones no limit holds now, reading only those rows */
+    ("CREATE INDEX jobs_held ON jobs(id) WHERE held_reason IS NOT NULL;"),
 };
 
 const int schema_count =

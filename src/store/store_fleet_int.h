@@ -94,7 +94,11 @@ int sf_spool_debit(struct store *st, const struct fleet_attempt *a,
                    double now);
 int sf_job_held(struct store *st, long long job_id, long long printer_id,
                 const char *reason, double now);
-/* sf_job_held for each of a round's holds (store_fleet_attempts.c). */
+/* A round's holds (sched_run_why): sf_job_held for each held job, its
+ * reason cleared with a "job_unheld" event for each released one (every
+ * held one in a round without ready printers), and cleared without an
+ * event for jobs that wait no more (ended, cancelling, no queued copy).
+ * Writes only rows that change.  0 or -1. */
 int sf_sched_held(struct store *st, const struct sched_input *in,
                   const struct sched_hold *held, size_t n, double now);
 

@@ -148,7 +148,7 @@ int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,
             goto out;
     }
     if (sched_run_why(&in, &prm, &as, &nas, &held, &nheld) < 0 ||
-        (nheld && held_run(st, &in, held, nheld, now) < 0))
+        held_run(st, &in, held, nheld, now) < 0)
         goto out;
     for (size_t i = 0; i < nas; i++) {
         struct fleet_attempt a;

@@ -167,3 +167,71 @@ int sf_job_held(struct store *st, long long job_id, long long printer_id,
         return rc < 0 ? -1 : 0;
     return sf_event(st, now, "job_held", printer_id, job_id, 0, reason);
 }
+
+/* A job no limit holds any more: its reason cleared, with a "job_unheld"
+ * event if it had one. */
+static int job_unheld(struct store *st, long long job_id, double now)
+{
+    int rc = sf_exec(st, "UPDATE jobs SET held_reason = NULL WHERE id = ?1 "
+                     "AND held_reason IS NOT NULL", "i", job_id);
+
+    if (rc <= 0)
+        return rc < 0 ? -1 : 0;
+    return sf_event(st, now, "job_unheld", 0, job_id, 0,
+                    "no spool or staffed hours hold it now");
+}
+
+static int id_from_row(sqlite3_stmt *s, void *obj)
+{
+    *(long long *)obj = sqlite3_column_int64(s, 0);
+    return 0;
+}
+
+/* A round without a ready printer weighs no job: every held one waits for
+ * a printer now, not for a limit. */
+static int unheld_all(struct store *st, double now)
+{
+    long long *ids = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (sf_load(st, sf_bind(st, "SELECT id FROM jobs INDEXED BY jobs_held "
+                            "WHERE held_reason IS NOT NULL AND state < 2",
+                            NULL), id_from_row, sizeof(*ids), (void **)&ids,
+                &n, "jobs held") < 0)
+        return -1;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = job_unheld(st, ids[i], now);
+    free(ids);
+    return rc;
+}
+
+int sf_sched_held(struct store *st, const struct sched_input *in,
+                  const struct sched_hold *held, size_t n, double now)
+{
+    char why[FLEET_REASON_MAX];
+
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+
+        if (held[i].why == SCHED_OK) {
+            rc = job_unheld(st, held[i].job_id, now);
+        } else {
+            sched_hold_text(in, &held[i], why, sizeof(why));
+            rc = sf_job_held(st, held[i].job_id, held[i].printer_id, why,
+                             now);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    if (!in->nprinters && unheld_all(st, now) < 0)
+        return -1;
+    /* Jobs that wait no more (ended, cancelling, no queued copy): their
+     * end or dispatch says why; the partial index jobs_held reads only
+     * the rows that have a reason. */
+    return sf_exec(st, "UPDATE jobs INDEXED BY jobs_held SET held_reason = "
+                   "NULL WHERE held_reason IS NOT NULL AND (state >= 2 OR "
+                   "cancelling != 0 OR NOT EXISTS (SELECT 1 FROM job_copies "
+                   "c WHERE c.job_id = jobs.id AND c.state = 0))", NULL) < 0
+               ? -1 : 0;
+}
