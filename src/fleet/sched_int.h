@@ -30,7 +30,7 @@ enum sched_verdict {
                                   * go (it waits for its turn), or its
                                   * estimates are not read yet */
     SCHED_HELD,                  /* every one is barred by spool or hours */
-    SCHED_UNSEEN,                /* none fits it: it waits for a printer */
+    SCHED_UNSEEN,                /* none fits it (none ready): no news */
 };
 /* Weighs copy c against every ready printer that fits it, in service
  * order (ord, as the round serves them).  *h is filled: the job, and for

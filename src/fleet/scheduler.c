@@ -553,7 +553,7 @@ static void ctx_free(struct sched_ctx *x)
 /* Each job that got no copy placed in the round and that a limit held
  * back, or that was held before (c->held): weighed against every ready
  * printer (in service order): listed held, or released if it was held
- * and no limit holds it now.  0 or -1. */
+ * and a ready printer could take it as far as the limits go.  0 or -1. */
 static int take_holds(struct sched_ctx *x, const size_t *ord,
                       struct sched_hold **held, size_t *nheld)
 {
@@ -567,8 +567,8 @@ static int take_holds(struct sched_ctx *x, const size_t *ord,
         if (x->units[u].next || (!x->noted[u] && !c->held))
             continue;
         v = sched_limit_hold(x->in, x->prm, ord, c, &h);
-        if (v != SCHED_HELD && !c->held)
-            continue;
+        if (v == SCHED_UNSEEN || (v == SCHED_FREE && !c->held))
+            continue;            /* no news, or nothing to say */
         if (sched_grow((void **)held, &cap, *nheld, sizeof(**held)) < 0)
             return -1;
         (*held)[(*nheld)++] = h;

@@ -207,9 +207,10 @@ int sched_run(const struct sched_input *in, const struct sched_params *prm,
  * ready printer fitting it bars by hours or spool (the first such printer
  * in service order gives the reason), and one with why = SCHED_OK per job
  * held before (sched_copy.held) that is not so any more: a ready printer
- * could take it as far as the limits go (it waits for its turn), none
- * fits it (it waits for a printer), or its estimates are not read yet.
- * A job that got a copy placed is in neither list.
+ * could take it as far as the limits go (it waits for its turn), or its
+ * estimates are not read yet.  A job held before that no ready printer
+ * fits (all busy) is in neither list: no news, the limit that held it
+ * still stands.  Nor is a job that got a copy placed.
  * Only jobs a limit held back from a printer this round, or held before,
  * are weighed: O((those jobs) * printers) on top of the round. */
 int sched_run_why(const struct sched_input *in,

@@ -451,9 +451,12 @@ const char *const schema_migrations[] = {
      "ALTER TABLE printers ADD COLUMN spool_set REAL NOT NULL DEFAULT 0;"
      "ALTER TABLE jobs ADD COLUMN held_reason TEXT;"),
 
-    /* 12: each round finds the jobs it last held (held_reason set) to
-     * release the ones no limit holds now, reading only those rows */
-    ("CREATE INDEX jobs_held ON jobs(id) WHERE held_reason IS NOT NULL;"),
+    /* 12: the printer whose limit held a job (held_printer, with
+     * held_reason), so setting its spool, its site's hours or removing it
+     * releases the job; the partial index reads only held jobs' rows */
+    ("ALTER TABLE jobs ADD COLUMN held_printer INTEGER NOT NULL DEFAULT 0;"
+     "CREATE INDEX jobs_held ON jobs(held_printer) WHERE held_reason IS "
+     "NOT NULL;"),
 };
 
 const int schema_count =

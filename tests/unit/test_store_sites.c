@@ -183,6 +183,8 @@ START_TEST(hours_hold_in_a_round)
 {
     struct held h = { 0, 0, "" };
     struct store_site s;
+    char got[512];
+    long long j;
     int n = -1;
 
     printer("lab", -1);
@@ -190,7 +192,7 @@ START_TEST(hours_hold_in_a_round)
      * 17:20, after the window. */
     ck_assert_int_eq(store_site_set(st, "lab", "Mon 08:00-17:10, UTC", 150),
                      0);
-    job();
+    j = job();
     ck_assert_int_eq(store_fleet_dispatch(st, &pol, 4 * 86400.0 + 17 * 3600,
                                           NULL, NULL, &n), 0);
     ck_assert_int_eq(n, 0);
@@ -201,8 +203,13 @@ START_TEST(hours_hold_in_a_round)
     ck_assert_int_eq(store_site_get(st, "lab", &s), 0);
     ck_assert_str_eq(s.staffed_hours, "Mon 08:00-17:10, UTC");
     ck_assert_int_eq(s.printers, 1);
-    /* Cleared: always staffed, and the site stays (a printer names it). */
+    ck_assert_ptr_nonnull(strstr(held_reason(j, got, sizeof(got)),
+                                 "staffed hours (Mon 08:00-17:10, UTC)"));
+    /* Cleared: always staffed, and the site stays (a printer names it);
+     * the job it held is released at once. */
     ck_assert_int_eq(store_site_set(st, "lab", "", 160), 0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
+    ck_assert_int_eq(held_events().unheld, 1);
     ck_assert_int_eq(store_site_get(st, "lab", &s), 0);
     ck_assert_str_eq(s.staffed_hours, "");
     ck_assert_int_eq(store_site_get(st, "attic", &s), STORE_NOTFOUND);
@@ -223,19 +230,27 @@ START_TEST(held_reason_kept_current)
              "printer %lld's spool has 5.0 g", low);
     ck_assert_int_eq(store_fleet_dispatch(st, &pol, 200, NULL, NULL, &n), 0);
     ck_assert_str_eq(held_reason(j, got, sizeof(got)), want);
-    /* The printer busy: no ready printer fits the job, it waits for one,
-     * not for filament; released once. */
+    /* The printer busy: no news, what held the job still stands. */
     printer_ready(low, 0, 210);
     ck_assert_int_eq(store_fleet_dispatch(st, &pol, 211, NULL, NULL, &n), 0);
-    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
-    /* Ready again with the same spool: held again. */
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), want);
     printer_ready(low, 1, 220);
     ck_assert_int_eq(store_fleet_dispatch(st, &pol, 221, NULL, NULL, &n), 0);
-    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 222, NULL, NULL, &n), 0);
-    ck_assert_str_eq(held_reason(j, got, sizeof(got)), want);
     h = held_events();
-    ck_assert_int_eq(h.n, 2);
-    ck_assert_int_eq(h.unheld, 1);
+    ck_assert_int_eq(h.n, 1);
+    ck_assert_int_eq(h.unheld, 0);
+    /* Its spool set (still short, the printer busy): released at once,
+     * held again by the next round that weighs it, with the new grams. */
+    printer_ready(low, 0, 222);
+    ck_assert_int_eq(store_printer_spool_set(st, low, 6, NULL, NULL, 223),
+                     0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
+    ck_assert_int_eq(held_events().unheld, 1);
+    printer_ready(low, 1, 224);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 225, NULL, NULL, &n), 0);
+    ck_assert_ptr_nonnull(strstr(held_reason(j, got, sizeof(got)),
+                                 "spool has 6.0 g"));
+    ck_assert_int_eq(held_events().n, 2);
     /* A second printer with a full spool takes a better job: the first
      * waits for its turn, not for filament. */
     printer("", 500);
@@ -245,13 +260,22 @@ START_TEST(held_reason_kept_current)
     ck_assert_int_eq(n, 1);
     ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
     ck_assert_int_eq(held_events().unheld, 2);
-    /* Cancelled while held: the next round clears it, without an event. */
+    /* Held again; its printer removed: released. */
     ck_assert_int_eq(store_fleet_dispatch(st, &pol, 240, NULL, NULL, &n), 0);
-    ck_assert_str_eq(held_reason(j, got, sizeof(got)), want);
-    ck_assert_int_eq(store_job_cancel(st, j, "test", 241, NULL), 0);
-    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 242, NULL, NULL, &n), 0);
+    ck_assert_int_eq(held_events().n, 3);
+    ck_assert_int_eq(store_printer_remove(st, low, 241), 0);
     ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
-    ck_assert_int_eq(held_events().unheld, 2);
+    ck_assert_int_eq(held_events().unheld, 3);
+    /* Held by a third printer's spool (the second one prints), then
+     * cancelled: the next round clears it, without an event. */
+    printer("", 1);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 244, NULL, NULL, &n), 0);
+    ck_assert_ptr_nonnull(strstr(held_reason(j, got, sizeof(got)),
+                                 "spool has 1.0 g"));
+    ck_assert_int_eq(store_job_cancel(st, j, "test", 245, NULL), 0);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 246, NULL, NULL, &n), 0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
+    ck_assert_int_eq(held_events().unheld, 3);
 }
 END_TEST
 
@@ -282,8 +306,9 @@ START_TEST(heatup_round_writes_holds)
                                           NULL, &n), 0);
     ck_assert_str_eq(held_reason(j, got, sizeof(got)), want);
     ck_assert_int_eq(held_events().n, 1);
-    /* Refilled but the site still full: it waits for a heat-up slot, not
-     * for filament (released); then the slot frees and it goes. */
+    /* Refilled: released at once; the site still full, it waits for a
+     * heat-up slot and is not held again; then the slot frees and it
+     * goes. */
     ck_assert_int_eq(store_printer_spool_set(st, low, 500, NULL, NULL, 203),
                      0);
     ck_assert_int_eq(store_relay_dispatch(st, &pol, 204, &heat, 1, NULL,
