@@ -100,6 +100,10 @@ int sf_job_held(struct store *st, long long job_id, long long printer_id,
  * no queued copy).  Writes only rows that change.  0 or -1. */
 int sf_sched_held(struct store *st, const struct sched_input *in,
                   const struct sched_hold *held, size_t n, double now);
+/* 1 if a held job waits no more (sf_sched_held would clear it), 0 if
+ * none, -1 on error: a round with nothing to write skips its write
+ * transaction. */
+int sf_held_done(struct store *st);
 /* Releases (a "job_unheld" event saying why) the jobs held by printer
  * printer_id's limits, or with site non-NULL by those of the printers at
  * site: what held them changed (spool, hours, printer removed); the next

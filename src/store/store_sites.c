@@ -239,6 +239,13 @@ int sf_held_release(struct store *st, long long printer_id, const char *site,
                        why, now);
 }
 
+/* Held jobs that wait no more (ended, cancelling, no queued copy); the
+ * partial index jobs_held reads only the rows that have a reason. */
+#define HELD_DONE                                                            \
+    "held_reason IS NOT NULL AND (state >= 2 OR cancelling != 0 OR NOT "     \
+    "EXISTS (SELECT 1 FROM job_copies c WHERE c.job_id = jobs.id AND "       \
+    "c.state = 0))"
+
 int sf_sched_held(struct store *st, const struct sched_input *in,
                   const struct sched_hold *held, size_t n, double now)
 {
@@ -258,12 +265,18 @@ int sf_sched_held(struct store *st, const struct sched_input *in,
         if (rc < 0)
             return -1;
     }
-    /* Jobs that wait no more (ended, cancelling, no queued copy): their
-     * end or dispatch says why; the partial index jobs_held reads only
-     * the rows that have a reason. */
+    /* Jobs that wait no more: their end or dispatch says why. */
     return sf_exec(st, "UPDATE jobs INDEXED BY jobs_held SET held_reason = "
-                   "NULL, held_printer = 0 WHERE held_reason IS NOT NULL AND "
-                   "(state >= 2 OR cancelling != 0 OR NOT EXISTS (SELECT 1 "
-                   "FROM job_copies c WHERE c.job_id = jobs.id AND c.state = "
-                   "0))", NULL) < 0 ? -1 : 0;
+                   "NULL, held_printer = 0 WHERE " HELD_DONE, NULL) < 0 ? -1
+                                                                     : 0;
+}
+
+int sf_held_done(struct store *st)
+{
+    long long v = 0;
+
+    if (sf_ll(st, &v, "SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY "
+              "jobs_held WHERE " HELD_DONE ")", NULL) != 0)
+        return -1;
+    return v ? 1 : 0;
 }

@@ -284,7 +284,7 @@ END_TEST
 START_TEST(heatup_round_writes_holds)
 {
     struct store_relay_heat heat = { "", 0 };
-    long long low = printer("", 5), j = job();
+    long long low = printer("", 5), j = job(), k;
     struct fleet_attempt a;
     char want[256], got[512];
     int n = -1;
@@ -323,6 +323,19 @@ START_TEST(heatup_round_writes_holds)
     ck_assert_int_eq(n, 1);
     ck_assert_int_eq(a.job_id, j);
     ck_assert_int_eq(a.printer_id, low);
+    /* Another job, held by a second printer's short spool, cancelled: the
+     * next round, with nothing held, still clears it. */
+    printer("", 1);
+    k = job();
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 206, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    ck_assert_ptr_nonnull(strstr(held_reason(k, got, sizeof(got)),
+                                 "spool has 1.0 g"));
+    ck_assert_int_eq(store_job_cancel(st, k, "test", 207, NULL), 0);
+    ck_assert_str_ne(held_reason(k, got, sizeof(got)), "");
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 208, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    ck_assert_str_eq(held_reason(k, got, sizeof(got)), "");
 }
 END_TEST
 
