@@ -1,7 +1,7 @@
 #!/bin/sh
-# test_spool_model.sh - a model job against the spool limit (issue 10
-# part 4), and the job saying why it waits while it waits, on a simulated
-# farm of the two shipped profiles, the cube sliced by the real
+# test_spool_model.sh - a model job against the spool and hours limits
+# (issue 10 part 4), and the job saying why it waits while it waits, on a
+# simulated farm of the two shipped profiles, the cube sliced by the real
 # PrusaSlicer for each:
 #   - both spools empty: the job waits; its held_reason (GET /jobs/ID, the
 #     queue's job list, rrcloud jobs and rrcloud job) says it waits for
@@ -10,7 +10,10 @@
 #     its: the voron prints the first copy, the mk3s is kept out;
 #   - the voron's spool debited, the second copy is held again, saying so;
 #   - the voron refilled: the second copy prints there too, the job ends
-#     with no held_reason, and the mk3s never had an attempt.
+#     with no held_reason, and the mk3s never had an attempt;
+#   - the voron without auto-eject at a site whose window ends in a
+#     minute: the same cube is held, saying its slice's print would end
+#     outside the staffed hours; always staffed, the voron takes it.
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
@@ -140,3 +143,35 @@ expect_eq "both copies on the voron, none on the mk3s" "$PV $PV" \
 expect_eq "... and no held_reason now" null "$(jq -r .held_reason "$T/job.json")"
 expect_eq "the mk3s's spool is untouched" "$half" \
     "$(api GET "/printers/$PM/spool" | jq -r .grams | awk '{ printf "%.2f", $1 }')"
+
+# --- staffed hours: the voron's slice ends after the window ------------------
+# The voron without auto-eject at site lab, whose weekly window ends a
+# minute from now (UTC); the mk3s serves another queue; the voron's spool
+# unknown.
+EV=$(jq -r '.files[] | select(.profile == "voron24-0.4") | .estimated_time' "$T/job.json")
+check "the voron's slice takes longer than 3 min ($EV s)" \
+    awk -v t="$EV" 'BEGIN { exit !(t > 180) }'
+api POST /queues -H "$J" -d '{"name":"elsewhere"}' >/dev/null
+api PATCH "/printers/$PM" -H "$J" -d '{"queues":["elsewhere"]}' >/dev/null
+spool "$PV" null >/dev/null
+now=$(date +%s)
+HOURS="$(LC_ALL=C date -u -d "@$((now - 3600))" '+%a %H:%M')-$(LC_ALL=C date -u -d "@$((now + 60))" '+%H:%M'), UTC"
+expect_contains "rrcloud site lab sets the window" "$(rr site lab "$HOURS")" "$HOURS"
+expect_eq "the voron joins lab, without auto-eject" "lab false" \
+    "$(api PATCH "/printers/$PV" -H "$J" -d '{"site":"lab","auto_eject":false}' |
+       jq -r '"\(.site) \(.auto_eject)"')"
+JOB2=$(api POST /queues/default/jobs -F "model=@$D/cube.stl" | jq -r '.id // empty')
+check "the same cube again" [ -n "$JOB2" ]
+held2() { [ "$(api GET "/jobs/$JOB2" | jq -r '.held_reason // empty')" != "" ]; }
+check "it is held" until_ok 60 held2
+d=$(awk -v s="$EV" 'BEGIN { t = int(s + 0.5); h = int(t / 3600); m = int(t % 3600 / 60);
+    if (h) printf "%dh %dm", h, m; else if (m) printf "%dm", m; else printf "%ds", t }')
+expect_eq "... why: the voron's slice would end outside lab's hours" \
+    "waits for staffed hours: its $d print on printer $PV would end outside site lab's staffed hours ($HOURS)" \
+    "$(api GET "/jobs/$JOB2" | jq -r .held_reason)"
+expect_eq "... queued" queued "$(api GET "/jobs/$JOB2" | jq -r .state)"
+rr site lab always >/dev/null
+job2_live() { [ "$(api GET "/jobs/$JOB2" | jq '.attempts | length')" = 1 ]; }
+check "always staffed: the voron takes it" until_ok 30 job2_live
+expect_eq "... and it is held no more" "$PV null" \
+    "$(api GET "/jobs/$JOB2" | jq -r '"\(.attempts[0].printer) \(.held_reason)"')"
