@@ -470,9 +470,9 @@ static int create_tx(struct store *st, long long job_id, int copy,
         sf_exec(st, "UPDATE printers SET attempt_id = ?2, pending_cmd = 0 "
                 "WHERE id = ?1", "ii", printer_id, aid) < 0 ||
         sf_printer_recompute(st, printer_id, now, NULL) < 0 ||
-        sf_exec(st, "UPDATE jobs SET state = 1, held_reason = NULL, started "
-                "= CASE WHEN started = 0 THEN ?2 ELSE started END WHERE id = "
-                "?1", "id", job_id, now) < 0 ||
+        sf_exec(st, "UPDATE jobs SET state = 1, held_reason = NULL, "
+                "held_printer = 0, started = CASE WHEN started = 0 THEN ?2 "
+                "ELSE started END WHERE id = ?1", "id", job_id, now) < 0 ||
         sf_exec(st, "UPDATE tasks SET status = 1, stime = ?2 WHERE status = 0 "
                 "AND id = (SELECT task_id FROM jobs WHERE id = ?1)", "id",
                 job_id, now) < 0 ||
