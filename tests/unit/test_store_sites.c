@@ -163,6 +163,7 @@ START_TEST(spool_keeps_out_and_is_debited_once)
     ck_assert_int_eq(n, 1);
     ck_assert_int_eq(a.printer_id, full);
     ck_assert_int_eq(a.job_id, j);
+    ck_assert_str_eq(held_reason(j, want, sizeof(want)), "");  /* dispatched */
     ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_COMPLETE, NULL,
                                        &pol, 400, NULL), 0);
     ck_assert_double_eq(spool_of(full), 460);
