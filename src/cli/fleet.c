@@ -373,8 +373,11 @@ static void job_row(const json_t *j, char c[][CELL])
     cell(j, "material", c[7]);
     cell(j, "name", c[8]);
     age_cell(j, "created", c[9]);
-    /* why queued copies wait when no printer can take them; "-" else */
+    /* why queued copies wait when no printer can take them, else when
+     * the ready ones' spools or staffed hours hold them; "-" else */
     cell(j, "waiting_reason", c[10]);
+    if (!strcmp(c[10], "-"))
+        cell(j, "held_reason", c[10]);
 }
 
 static int cmd_jobs(struct cli_ctx *ctx, const struct cli_fargs *a)

@@ -174,6 +174,7 @@ void fleet_job_clear(struct fleet_job *j)
     free(j->notifier);
     free(j->reason);
     free(j->waiting_reason);
+    free(j->held_reason);
     fleet_job_init(j);
 }
 
@@ -578,6 +579,8 @@ json_t *fleet_job_json(const struct fleet_job *j,
                                                    : NULL));
     jset(o, "waiting_since", waiting ? jtime(j->waiting_since)
                                      : json_null());
+    jset(o, "held_reason", jstr_or_null(job_state_final(j->state) ? NULL
+                                        : j->held_reason));
     if (files)
         jset(o, "files", job_files_json(files, nfiles));
     if (attempts) {

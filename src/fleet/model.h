@@ -268,6 +268,10 @@ struct fleet_job {
     char *waiting_reason;                /* owned: why no printer can take
                                             its queued copies, NULL = none */
     double waiting_since;                /* since when (0 = not waiting) */
+    char *held_reason;                   /* owned: why every ready printer
+                                            that could take it is barred by
+                                            its spool or staffed hours now,
+                                            NULL = none */
     /* counts by copy state (computed when read) */
     int copies_queued, copies_live, copies_complete, copies_failed,
         copies_cancelled;

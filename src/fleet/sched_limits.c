@@ -1,8 +1,9 @@
 /* sched_limits.c - the scheduler's limits of spool and staffed hours, and
  * the sentence that says why a job waits for them (see scheduler.h). */
-#include "fleet/scheduler.h"
+#include "fleet/sched_int.h"
 
 #include <stdio.h>
+#include <string.h>
 
 const struct sched_need *sched_need_of(const struct sched_input *in,
                                        const struct sched_copy *c,
@@ -42,6 +43,43 @@ enum sched_hold_why sched_check(const struct sched_input *in,
             return SCHED_HOLD_HOURS;
     }
     return SCHED_OK;
+}
+
+enum sched_verdict sched_limit_hold(const struct sched_input *in,
+                                    const struct sched_params *prm,
+                                    const size_t *ord,
+                                    const struct sched_copy *c,
+                                    struct sched_hold *h)
+{
+    int held = 0, prof;
+
+    memset(h, 0, sizeof(*h));
+    h->job_id = c->job_id;
+    h->why = SCHED_OK;
+    for (size_t k = 0; k < in->nprinters; k++) {
+        const struct sched_printer *p = &in->printers[ord[k]];
+        const struct sched_need *n;
+        enum sched_hold_why why;
+
+        if (!sched_fits(in, p, c, &prof))
+            continue;
+        why = sched_check(in, prm, p, c, prof);
+        if (why == SCHED_OK || why == SCHED_HOLD_PENDING) {
+            h->why = SCHED_OK;   /* it waits for its turn or estimates */
+            return SCHED_FREE;
+        }
+        if (held)
+            continue;
+        n = sched_need_of(in, c, prof);
+        held = 1;
+        h->printer_id = p->id;
+        h->why = why;
+        h->site = p->site;
+        h->need = why == SCHED_HOLD_SPOOL ? n->grams : n->time_s;
+        h->have = p->spool_g;
+        h->hours = p->hours;
+    }
+    return held ? SCHED_HELD : SCHED_UNSEEN;
 }
 
 /* "2h 30m", "45m", "30s" */

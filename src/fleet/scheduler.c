@@ -1,226 +1,10 @@
 /* scheduler.c - see scheduler.h. */
-#include "fleet/scheduler.h"
+#include "fleet/sched_int.h"
 
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- input building --------------------------------------------------------- */
-
-/* Interned strings: open addressing over ids; id 0 is "". */
-struct sched_strtab {
-    char **str;          /* id -> string (str[0] = "") */
-    size_t n, cap;
-    int *slots;          /* hash slot -> id, -1 empty */
-    size_t nslots;
-};
-
-static uint64_t hash_str(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
-}
-
-void sched_input_init(struct sched_input *in)
-{
-    memset(in, 0, sizeof(*in));
-}
-
-void sched_input_free(struct sched_input *in)
-{
-    if (in->strings) {
-        for (size_t i = 1; i < in->strings->n; i++)
-            free(in->strings->str[i]);
-        free(in->strings->str);
-        free(in->strings->slots);
-        free(in->strings);
-    }
-    free(in->printers);
-    free(in->copies);
-    free(in->excluded);
-    for (size_t i = 0; i < in->nsites; i++)
-        free(in->sites[i].hours);
-    free(in->sites);
-    free(in->needs);
-    sched_input_init(in);
-}
-
-/* Grows an array of elements of size sz to hold one more. */
-static int grow(void **arr, size_t *cap, size_t n, size_t sz)
-{
-    size_t ncap;
-    void *p;
-
-    if (n < *cap)
-        return 0;
-    ncap = *cap ? *cap * 2 : 64;
-    p = realloc(*arr, ncap * sz);
-    if (!p)
-        return -1;
-    *arr = p;
-    *cap = ncap;
-    return 0;
-}
-
-static int strtab_rehash(struct sched_strtab *t, size_t nslots)
-{
-    int *slots = malloc(nslots * sizeof(*slots));
-
-    if (!slots)
-        return -1;
-    for (size_t i = 0; i < nslots; i++)
-        slots[i] = -1;
-    for (size_t id = 1; id < t->n; id++) {
-        size_t h = (size_t)hash_str(t->str[id]) & (nslots - 1);
-        while (slots[h] >= 0)
-            h = (h + 1) & (nslots - 1);
-        slots[h] = (int)id;
-    }
-    free(t->slots);
-    t->slots = slots;
-    t->nslots = nslots;
-    return 0;
-}
-
-int sched_intern(struct sched_input *in, const char *s)
-{
-    struct sched_strtab *t = in->strings;
-    size_t h;
-    char *copy;
-
-    if (!s || !*s)
-        return 0;
-    if (!t) {
-        t = calloc(1, sizeof(*t));
-        if (!t)
-            return -1;
-        in->strings = t;
-        if (grow((void **)&t->str, &t->cap, 0, sizeof(char *)) < 0 ||
-            strtab_rehash(t, 256) < 0)
-            return -1;
-        t->str[0] = NULL;
-        t->n = 1;
-    }
-    h = (size_t)hash_str(s) & (t->nslots - 1);
-    while (t->slots[h] >= 0) {
-        if (strcmp(t->str[t->slots[h]], s) == 0)
-            return t->slots[h];
-        h = (h + 1) & (t->nslots - 1);
-    }
-    if (t->n >= INT32_MAX || grow((void **)&t->str, &t->cap, t->n,
-                                  sizeof(char *)) < 0)
-        return -1;
-    copy = strdup(s);
-    if (!copy)
-        return -1;
-    t->str[t->n] = copy;
-    t->slots[h] = (int)t->n;
-    t->n++;
-    if (t->n * 2 > t->nslots && strtab_rehash(t, t->nslots * 2) < 0)
-        return -1;
-    return (int)t->n - 1;
-}
-
-const char *sched_string(const struct sched_input *in, int id)
-{
-    if (id <= 0 || !in->strings || (size_t)id >= in->strings->n)
-        return "";
-    return in->strings->str[id];
-}
-
-struct sched_printer *sched_add_printer(struct sched_input *in)
-{
-    struct sched_printer *p;
-
-    if (grow((void **)&in->printers, &in->printers_cap, in->nprinters,
-             sizeof(*p)) < 0)
-        return NULL;
-    p = &in->printers[in->nprinters++];
-    memset(p, 0, sizeof(*p));
-    p->spool_g = -1;             /* unknown: no limit */
-    return p;
-}
-
-struct sched_copy *sched_add_copy(struct sched_input *in)
-{
-    struct sched_copy *c;
-
-    if (grow((void **)&in->copies, &in->copies_cap, in->ncopies,
-             sizeof(*c)) < 0)
-        return NULL;
-    c = &in->copies[in->ncopies++];
-    memset(c, 0, sizeof(*c));
-    return c;
-}
-
-int sched_add_excluded(struct sched_input *in, long long printer_id)
-{
-    if (grow((void **)&in->excluded, &in->excluded_cap, in->nexcluded,
-             sizeof(*in->excluded)) < 0)
-        return -1;
-    in->excluded[in->nexcluded++] = printer_id;
-    return 0;
-}
-
-/* The entry of a site, made if needed; NULL if out of memory. */
-static struct sched_site *site_get(struct sched_input *in, int site)
-{
-    struct sched_site *e;
-
-    for (size_t i = 0; i < in->nsites; i++) {
-        if (in->sites[i].site == site)
-            return &in->sites[i];
-    }
-    if (grow((void **)&in->sites, &in->sites_cap, in->nsites,
-             sizeof(*in->sites)) < 0)
-        return NULL;
-    e = &in->sites[in->nsites++];
-    memset(e, 0, sizeof(*e));
-    e->site = site;
-    return e;
-}
-
-int sched_set_heating(struct sched_input *in, int site, int heating)
-{
-    struct sched_site *e = site_get(in, site);
-
-    if (!e)
-        return -1;
-    e->heating = heating;
-    return 0;
-}
-
-int sched_set_hours(struct sched_input *in, int site,
-                    const struct fleet_hours *h)
-{
-    struct sched_site *e = site_get(in, site);
-
-    if (!e || (!e->hours && !(e->hours = malloc(sizeof(*e->hours)))))
-        return -1;
-    *e->hours = *h;
-    for (size_t i = 0; i < in->nprinters; i++) {
-        if (in->printers[i].site == site)
-            in->printers[i].hours = e->hours;
-    }
-    return 0;
-}
-
-int sched_add_need(struct sched_input *in, double time_s, double grams)
-{
-    if (grow((void **)&in->needs, &in->needs_cap, in->nneeds,
-             sizeof(*in->needs)) < 0)
-        return -1;
-    in->needs[in->nneeds].time_s = time_s;
-    in->needs[in->nneeds].grams = grams;
-    in->nneeds++;
-    return 0;
-}
 
 /* ---- the rules ------------------------------------------------------------ */
 
@@ -360,7 +144,7 @@ static size_t *printer_order(const struct sched_input *in)
 /* Heat-up slots: heating per interned site, from in->sites. */
 static int *site_heating(const struct sched_input *in)
 {
-    size_t n = in->strings ? in->strings->n : 1;
+    size_t n = sched_nstrings(in);
     int *h = calloc(n ? n : 1, sizeof(*h));
 
     if (!h)
@@ -382,7 +166,7 @@ static int push_assignment(struct sched_assignment **out, size_t *n,
                            size_t *cap, const struct sched_printer *p,
                            const struct sched_copy *c, int profile)
 {
-    if (grow((void **)out, cap, *n, sizeof(**out)) < 0)
+    if (sched_grow((void **)out, cap, *n, sizeof(**out)) < 0)
         return -1;
     (*out)[*n].printer_id = p->id;
     (*out)[*n].job_id = c->job_id;
@@ -488,10 +272,7 @@ struct sched_ctx {
     size_t ngslots;
     size_t *stash;                    /* units set aside (excluded) */
     size_t nstash, stash_cap;
-    unsigned char *noted;             /* per unit: a hold noted */
-    struct sched_hold *holds;         /* NULL: none asked for */
-    size_t *hold_unit;                /* unit of each hold */
-    size_t nholds, holds_cap, hold_units_cap;
+    unsigned char *noted;             /* per unit: a limit held it back */
     int want_holds;
 };
 
@@ -505,7 +286,7 @@ static int heap_push(struct sched_ctx *x, struct bucket *b, size_t u)
 {
     size_t i;
 
-    if (grow((void **)&b->heap, &b->cap, b->n, sizeof(*b->heap)) < 0)
+    if (sched_grow((void **)&b->heap, &b->cap, b->n, sizeof(*b->heap)) < 0)
         return -1;
     i = b->n++;
     while (i > 0) {
@@ -569,7 +350,7 @@ static struct bucket *bucket_get(struct sched_ctx *x, long long owner,
             x->buckets[b].colour == colour)
             return &x->buckets[b];
     }
-    if (grow((void **)&x->buckets, &x->bcap, x->nbuckets,
+    if (sched_grow((void **)&x->buckets, &x->bcap, x->nbuckets,
              sizeof(*x->buckets)) < 0)
         return NULL;
     b = x->nbuckets++;
@@ -645,33 +426,12 @@ static int build(struct sched_ctx *x)
     return 0;
 }
 
-/* Notes (once per unit) why printer p may not take unit u now. */
-static int note_hold(struct sched_ctx *x, size_t u,
-                     const struct sched_printer *p, enum sched_hold_why why,
-                     int profile)
+/* Marks unit u as one a limit held back from some printer this round;
+ * take_holds weighs it against every ready printer at the end. */
+static void note_hold(struct sched_ctx *x, size_t u, enum sched_hold_why why)
 {
-    const struct sched_need *n = sched_need_of(x->in, x->units[u].first, profile);
-    struct sched_hold *h;
-
-    if (!x->want_holds || x->noted[u] || why == SCHED_HOLD_PENDING || !n)
-        return 0;
-    if (grow((void **)&x->holds, &x->holds_cap, x->nholds,
-             sizeof(*x->holds)) < 0 ||
-        grow((void **)&x->hold_unit, &x->hold_units_cap, x->nholds,
-             sizeof(*x->hold_unit)) < 0)
-        return -1;
-    x->noted[u] = 1;
-    h = &x->holds[x->nholds];
-    x->hold_unit[x->nholds++] = u;
-    memset(h, 0, sizeof(*h));
-    h->job_id = x->units[u].first->job_id;
-    h->printer_id = p->id;
-    h->why = why;
-    h->site = p->site;
-    h->need = why == SCHED_HOLD_SPOOL ? n->grams : n->time_s;
-    h->have = p->spool_g;
-    h->hours = p->hours;
-    return 0;
+    if (x->want_holds && why != SCHED_HOLD_PENDING)
+        x->noted[u] = 1;
 }
 
 /* Best unit of bucket b for printer p, setting aside the ones it may not
@@ -693,11 +453,10 @@ static size_t bucket_head(struct sched_ctx *x, struct bucket *b,
                                                   prof < 0 ? 0 : prof);
             if (why == SCHED_OK)
                 return u;
-            if (note_hold(x, u, p, why, prof < 0 ? 0 : prof) < 0)
-                return SIZE_MAX - 1;
+            note_hold(x, u, why);
         }
         /* Set aside (bucket, unit) pairs; put back after this printer. */
-        if (grow((void **)&x->stash, &x->stash_cap, x->nstash + 1,
+        if (sched_grow((void **)&x->stash, &x->stash_cap, x->nstash + 1,
                  sizeof(*x->stash)) < 0)
             return SIZE_MAX - 1;
         x->stash[x->nstash++] = (size_t)(b - x->buckets);
@@ -789,24 +548,32 @@ static void ctx_free(struct sched_ctx *x)
     free(x->copy_idx);
     free(x->stash);
     free(x->noted);
-    free(x->holds);
-    free(x->hold_unit);
 }
 
-/* The holds of jobs that got no copy placed in the round, to the caller. */
-static void take_holds(struct sched_ctx *x, struct sched_hold **held,
-                       size_t *nheld)
+/* Each job that got no copy placed in the round and that a limit held
+ * back, or that was held before (c->held): weighed against every ready
+ * printer (in service order): listed held, or released if it was held
+ * and a ready printer could take it as far as the limits go.  0 or -1. */
+static int take_holds(struct sched_ctx *x, const size_t *ord,
+                      struct sched_hold **held, size_t *nheld)
 {
-    size_t k = 0;
+    size_t cap = 0;
 
-    for (size_t i = 0; i < x->nholds; i++) {
-        if (x->units[x->hold_unit[i]].next == 0)
-            x->holds[k++] = x->holds[i];
+    for (size_t u = 0; u < x->nunits; u++) {
+        const struct sched_copy *c = x->units[u].first;
+        enum sched_verdict v;
+        struct sched_hold h;
+
+        if (x->units[u].next || (!x->noted[u] && !c->held))
+            continue;
+        v = sched_limit_hold(x->in, x->prm, ord, c, &h);
+        if (v == SCHED_UNSEEN || (v == SCHED_FREE && !c->held))
+            continue;            /* no news, or nothing to say */
+        if (sched_grow((void **)held, &cap, *nheld, sizeof(**held)) < 0)
+            return -1;
+        (*held)[(*nheld)++] = h;
     }
-    *held = k ? x->holds : NULL;
-    *nheld = k;
-    if (k)
-        x->holds = NULL;
+    return 0;
 }
 
 int sched_run(const struct sched_input *in, const struct sched_params *prm,
@@ -863,14 +630,19 @@ int sched_run_why(const struct sched_input *in,
         if (unstash(&x) < 0)
             goto out;
     }
-    if (held)
-        take_holds(&x, held, nheld);
+    if (held && take_holds(&x, ord, held, nheld) < 0)
+        goto out;
     rc = 0;
 out:
     if (rc < 0) {
         free(*out);
         *out = NULL;
         *nout = 0;
+        if (held) {
+            free(*held);
+            *held = NULL;
+            *nheld = 0;
+        }
     }
     ctx_free(&x);
     free(ord);

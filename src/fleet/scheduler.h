@@ -84,6 +84,8 @@ struct sched_copy {
     size_t excl_off, nexcl;      /* in->excluded[excl_off .. +nexcl): printer
                                   * ids this job must avoid (sorted or not) */
     int has_needs;               /* 0: no estimates (no limits) */
+    int held;                    /* its job was held by a limit before
+                                  * (sched_run_why says if it still is) */
     size_t need_off;             /* in->needs[need_off + i] is what the file
                                   * of profiles[i] needs */
 };
@@ -134,7 +136,8 @@ enum sched_hold_why {
 };
 
 /* A job that a ready printer would have taken but for its spool or its
- * site's hours, and that got no printer in the round. */
+ * site's hours, and that got no printer in the round; or, with why =
+ * SCHED_OK, a job held before (sched_copy.held) that no limit holds now. */
 struct sched_hold {
     long long job_id;
     long long printer_id;
@@ -200,8 +203,16 @@ enum sched_hold_why sched_check(const struct sched_input *in,
 int sched_run(const struct sched_input *in, const struct sched_params *prm,
               struct sched_assignment **out, size_t *nout);
 /* The same, and *held (malloc'd, caller frees; may be NULL to not ask)
- * gets one sched_hold per job held by hours or spool (not for estimates
- * not yet read), the first printer's reason. */
+ * gets one sched_hold per job that got no copy placed and that every
+ * ready printer fitting it bars by hours or spool (the first such printer
+ * in service order gives the reason), and one with why = SCHED_OK per job
+ * held before (sched_copy.held) that is not so any more: a ready printer
+ * could take it as far as the limits go (it waits for its turn), or its
+ * estimates are not read yet.  A job held before that no ready printer
+ * fits (all busy) is in neither list: no news, the limit that held it
+ * still stands.  Nor is a job that got a copy placed.
+ * Only jobs a limit held back from a printer this round, or held before,
+ * are weighed: O((those jobs) * printers) on top of the round. */
 int sched_run_why(const struct sched_input *in,
                   const struct sched_params *prm,
                   struct sched_assignment **out, size_t *nout,

@@ -457,6 +457,13 @@ const char *const schema_migrations[] = {
     ("ALTER TABLE slice_cache ADD COLUMN used REAL NOT NULL DEFAULT 0;"
      "UPDATE slice_cache SET used = created;"
      "CREATE INDEX slice_cache_used ON slice_cache(used);"),
+
+    /* 13: the printer whose limit held a job (held_printer, with
+     * held_reason), so setting its spool, its site's hours or removing it
+     * releases the job; the partial index reads only held jobs' rows */
+    ("ALTER TABLE jobs ADD COLUMN held_printer INTEGER NOT NULL DEFAULT 0;"
+     "CREATE INDEX jobs_held ON jobs(held_printer) WHERE held_reason IS "
+     "NOT NULL;"),
 };
 
 const int schema_count =

@@ -361,7 +361,9 @@ static int remove_tx(struct store *st, long long id, double now)
         return rc;
     if (att)
         return STORE_CONFLICT;
-    if (sf_exec(st, "DELETE FROM printers WHERE id = ?1", "i", id) < 0)
+    if (sf_held_release(st, id, NULL, "the printer whose limits held it was "
+                        "removed", now) < 0 ||
+        sf_exec(st, "DELETE FROM printers WHERE id = ?1", "i", id) < 0)
         return -1;
     /* Copies aimed at this printer can never print now. */
     if (sf_exec(st, "UPDATE job_copies SET state = 3, reason = 'target "

@@ -20,6 +20,7 @@ struct sl_job {
     size_t excl_off, nexcl;
     int has_needs;               /* needs added to the input (need_off) */
     size_t need_off;
+    int held;                    /* held_reason is set */
 };
 
 static int intern_col(struct sched_input *in, sqlite3_stmt *s, int i)
@@ -105,7 +106,8 @@ static int load_jobs(struct store *st, struct sched_input *in,
 {
     sqlite3_stmt *s = sf_bind(st,
                               "SELECT id, queue, printer_id, material, "
-                              "colour, priority, created, position FROM jobs "
+                              "colour, priority, created, position, "
+                              "held_reason IS NOT NULL FROM jobs "
                               "j WHERE state < 2 AND cancelling = 0 AND "
                               "EXISTS (SELECT 1 FROM job_copies c WHERE "
                               "c.job_id = j.id AND c.state = 0) ORDER BY id",
@@ -137,6 +139,7 @@ static int load_jobs(struct store *st, struct sched_input *in,
         j->priority = sqlite3_column_int(s, 5);
         j->created = sqlite3_column_double(s, 6);
         j->position = sqlite3_column_double(s, 7);
+        j->held = sqlite3_column_int(s, 8);
         if (j->queue < 0 || j->material < 0 || j->colour < 0)
             break;
     }
@@ -245,6 +248,7 @@ static int load_copies(struct store *st, struct sched_input *in,
         c->nexcl = j->nexcl;
         c->has_needs = 1;
         c->need_off = j->need_off;
+        c->held = j->held;
     }
 out:
     sf_done(s);
@@ -466,9 +470,9 @@ static int create_tx(struct store *st, long long job_id, int copy,
         sf_exec(st, "UPDATE printers SET attempt_id = ?2, pending_cmd = 0 "
                 "WHERE id = ?1", "ii", printer_id, aid) < 0 ||
         sf_printer_recompute(st, printer_id, now, NULL) < 0 ||
-        sf_exec(st, "UPDATE jobs SET state = 1, held_reason = NULL, started "
-                "= CASE WHEN started = 0 THEN ?2 ELSE started END WHERE id = "
-                "?1", "id", job_id, now) < 0 ||
+        sf_exec(st, "UPDATE jobs SET state = 1, held_reason = NULL, "
+                "held_printer = 0, started = CASE WHEN started = 0 THEN ?2 "
+                "ELSE started END WHERE id = ?1", "id", job_id, now) < 0 ||
         sf_exec(st, "UPDATE tasks SET status = 1, stime = ?2 WHERE status = 0 "
                 "AND id = (SELECT task_id FROM jobs WHERE id = ?1)", "id",
                 job_id, now) < 0 ||
@@ -496,20 +500,6 @@ int store_attempt_create(struct store *st, long long job_id, int copy,
                          struct fleet_attempt *out)
 {
     SF_TX(st, create_tx(st, job_id, copy, printer_id, pol, now, out));
-}
-
-int sf_sched_held(struct store *st, const struct sched_input *in,
-                  const struct sched_hold *held, size_t n, double now)
-{
-    char why[FLEET_REASON_MAX];
-
-    for (size_t i = 0; i < n; i++) {
-        sched_hold_text(in, &held[i], why, sizeof(why));
-        if (sf_job_held(st, held[i].job_id, held[i].printer_id, why,
-                        now) < 0)
-            return -1;
-    }
-    return 0;
 }
 
 struct dispatch_round {

@@ -94,9 +94,22 @@ int sf_spool_debit(struct store *st, const struct fleet_attempt *a,
                    double now);
 int sf_job_held(struct store *st, long long job_id, long long printer_id,
                 const char *reason, double now);
-/* sf_job_held for each of a round's holds (store_fleet_attempts.c). */
+/* A round's holds (sched_run_why): sf_job_held for each held job, its
+ * reason cleared with a "job_unheld" event for each released one, and
+ * cleared without an event for jobs that wait no more (ended, cancelling,
+ * no queued copy).  Writes only rows that change.  0 or -1. */
 int sf_sched_held(struct store *st, const struct sched_input *in,
                   const struct sched_hold *held, size_t n, double now);
+/* 1 if a held job waits no more (sf_sched_held would clear it), 0 if
+ * none, -1 on error: a round with nothing to write skips its write
+ * transaction. */
+int sf_held_done(struct store *st);
+/* Releases (a "job_unheld" event saying why) the jobs held by printer
+ * printer_id's limits, or with site non-NULL by those of the printers at
+ * site: what held them changed (spool, hours, printer removed); the next
+ * round weighs them again.  0 or -1. */
+int sf_held_release(struct store *st, long long printer_id, const char *site,
+                    const char *why, double now);
 
 /* Runs call inside BEGIN IMMEDIATE .. COMMIT; rolls back unless it returned
  * 0 (STORE_NOTFOUND and STORE_CONFLICT roll back too, so a refused

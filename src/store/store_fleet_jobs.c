@@ -86,7 +86,7 @@ int store_blob_get(struct store *st, const char *sha256, long long *size,
     "c.job_id = j.id AND c.state = 2), (SELECT count(*) FROM job_copies c "  \
     "WHERE c.job_id = j.id AND c.state = 3), (SELECT count(*) FROM "         \
     "job_copies c WHERE c.job_id = j.id AND c.state = 4), "                  \
-    "j.waiting_reason, j.waiting_since FROM jobs j "
+    "j.waiting_reason, j.waiting_since, j.held_reason FROM jobs j "
 
 static int job_from_row(sqlite3_stmt *s, void *obj)
 {
@@ -119,7 +119,9 @@ static int job_from_row(sqlite3_stmt *s, void *obj)
         (sqlite3_column_type(s, 16) != SQLITE_NULL &&
          !(j->reason = sf_col_dup(s, 16))) ||
         (sqlite3_column_type(s, 22) != SQLITE_NULL &&
-         !(j->waiting_reason = sf_col_dup(s, 22)))) {
+         !(j->waiting_reason = sf_col_dup(s, 22))) ||
+        (sqlite3_column_type(s, 24) != SQLITE_NULL &&
+         !(j->held_reason = sf_col_dup(s, 24)))) {
         fleet_job_clear(j);
         return -1;
     }

@@ -124,7 +124,7 @@ int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,
     struct sched_hold *held = NULL;
     struct sched_input in;
     size_t nas = 0, nheld = 0;
-    int rc = -1, made = 0;
+    int rc = -1, made = 0, stale;
 
     if (pol->heatup_max <= 0)
         return store_fleet_dispatch(st, pol, now, cb, arg, created);
@@ -147,8 +147,11 @@ int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,
         if (site < 0 || sched_set_heating(&in, site, heat[i].heating) < 0)
             goto out;
     }
-    if (sched_run_why(&in, &prm, &as, &nas, &held, &nheld) < 0 ||
-        (nheld && held_run(st, &in, held, nheld, now) < 0))
+    if (sched_run_why(&in, &prm, &as, &nas, &held, &nheld) < 0)
+        goto out;
+    /* A write transaction only when there is something to write. */
+    stale = nheld ? 1 : sf_held_done(st);
+    if (stale < 0 || (stale && held_run(st, &in, held, nheld, now) < 0))
         goto out;
     for (size_t i = 0; i < nas; i++) {
         struct fleet_attempt a;

@@ -12,16 +12,31 @@
 
 /* ---- sites -------------------------------------------------------------- */
 
+static int site_tx(struct store *st, const char *name, const char *hours,
+                   double now)
+{
+    char why[FLEET_NAME_MAX + 80];
+    int rc;
+
+    if (!hours[0])
+        rc = sf_exec(st, "DELETE FROM sites WHERE name = ?1", "t", name);
+    else
+        rc = sf_exec(st, "INSERT INTO sites (name, staffed_hours, updated) "
+                     "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
+                     "staffed_hours = ?2, updated = ?3", "ttd", name, hours,
+                     now);
+    if (rc < 0)
+        return -1;
+    /* The jobs its printers held for hours are weighed again. */
+    snprintf(why, sizeof(why), "site %s's staffed hours set: weighed again "
+             "at the next round", name[0] ? name : "(default)");
+    return sf_held_release(st, 0, name, why, now);
+}
+
 int store_site_set(struct store *st, const char *name, const char *hours,
                    double now)
 {
-    if (!hours[0])
-        return sf_exec(st, "DELETE FROM sites WHERE name = ?1", "t",
-                       name) < 0 ? -1 : 0;
-    return sf_exec(st, "INSERT INTO sites (name, staffed_hours, updated) "
-                   "VALUES (?1, ?2, ?3) ON CONFLICT (name) DO UPDATE SET "
-                   "staffed_hours = ?2, updated = ?3", "ttd", name, hours,
-                   now) < 0 ? -1 : 0;
+    SF_TX(st, site_tx(st, name, hours, now));
 }
 
 /* Named sites: rows of sites and names printers give. */
@@ -115,7 +130,11 @@ static int spool_tx(struct store *st, long long id, double grams,
         snprintf(msg, sizeof(msg), "spool set: grams unknown");
     else
         snprintf(msg, sizeof(msg), "spool set: %.1f g", grams);
-    return sf_event(st, now, "spool", id, 0, 0, msg);
+    if (sf_event(st, now, "spool", id, 0, 0, msg) < 0)
+        return -1;
+    snprintf(msg, sizeof(msg), "printer %lld's spool set: weighed again at "
+             "the next round", id);
+    return sf_held_release(st, id, NULL, msg, now);
 }
 
 int store_printer_spool_set(struct store *st, long long id, double grams,
@@ -159,11 +178,105 @@ int sf_spool_debit(struct store *st, const struct fleet_attempt *a,
 int sf_job_held(struct store *st, long long job_id, long long printer_id,
                 const char *reason, double now)
 {
-    int rc = sf_exec(st, "UPDATE jobs SET held_reason = ?2 WHERE id = ?1 "
-                     "AND state < 2 AND held_reason IS NOT ?2", "it", job_id,
-                     reason);
+    int rc = sf_exec(st, "UPDATE jobs SET held_reason = ?2, held_printer = "
+                     "?3 WHERE id = ?1 AND state < 2 AND held_reason IS NOT "
+                     "?2", "iti", job_id, reason, printer_id);
 
     if (rc <= 0)
         return rc < 0 ? -1 : 0;
     return sf_event(st, now, "job_held", printer_id, job_id, 0, reason);
+}
+
+/* A job no limit is known to hold any more: its reason cleared, with a
+ * "job_unheld" event (why) if it had one. */
+static int job_unheld(struct store *st, long long job_id, const char *why,
+                      double now)
+{
+    int rc = sf_exec(st, "UPDATE jobs SET held_reason = NULL, held_printer "
+                     "= 0 WHERE id = ?1 AND held_reason IS NOT NULL", "i",
+                     job_id);
+
+    if (rc <= 0)
+        return rc < 0 ? -1 : 0;
+    return sf_event(st, now, "job_unheld", 0, job_id, 0, why);
+}
+
+static int id_from_row(sqlite3_stmt *s, void *obj)
+{
+    *(long long *)obj = sqlite3_column_int64(s, 0);
+    return 0;
+}
+
+/* Releases the held jobs of s's rows (job ids), saying why. */
+static int unheld_rows(struct store *st, sqlite3_stmt *s, const char *why,
+                       double now)
+{
+    long long *ids = NULL;
+    size_t n = 0;
+    int rc = 0;
+
+    if (sf_load(st, s, id_from_row, sizeof(*ids), (void **)&ids, &n,
+                "jobs held") < 0)
+        return -1;
+    for (size_t i = 0; i < n && rc == 0; i++)
+        rc = job_unheld(st, ids[i], why, now);
+    free(ids);
+    return rc;
+}
+
+int sf_held_release(struct store *st, long long printer_id, const char *site,
+                    const char *why, double now)
+{
+    if (site)
+        return unheld_rows(st, sf_bind(st, "SELECT j.id FROM jobs j INDEXED "
+                                       "BY jobs_held JOIN printers p ON p.id "
+                                       "= j.held_printer WHERE j.held_reason "
+                                       "IS NOT NULL AND p.site = ?1", "t",
+                                       site), why, now);
+    return unheld_rows(st, sf_bind(st, "SELECT id FROM jobs INDEXED BY "
+                                   "jobs_held WHERE held_reason IS NOT NULL "
+                                   "AND held_printer = ?1", "i", printer_id),
+                       why, now);
+}
+
+/* Held jobs that wait no more (ended, cancelling, no queued copy); the
+ * partial index jobs_held reads only the rows that have a reason. */
+#define HELD_DONE                                                            \
+    "held_reason IS NOT NULL AND (state >= 2 OR cancelling != 0 OR NOT "     \
+    "EXISTS (SELECT 1 FROM job_copies c WHERE c.job_id = jobs.id AND "       \
+    "c.state = 0))"
+
+int sf_sched_held(struct store *st, const struct sched_input *in,
+                  const struct sched_hold *held, size_t n, double now)
+{
+    char why[FLEET_REASON_MAX];
+
+    for (size_t i = 0; i < n; i++) {
+        int rc;
+
+        if (held[i].why == SCHED_OK) {
+            rc = job_unheld(st, held[i].job_id, "a ready printer's spool and "
+                            "staffed hours let it print now", now);
+        } else {
+            sched_hold_text(in, &held[i], why, sizeof(why));
+            rc = sf_job_held(st, held[i].job_id, held[i].printer_id, why,
+                             now);
+        }
+        if (rc < 0)
+            return -1;
+    }
+    /* Jobs that wait no more: their end or dispatch says why. */
+    return sf_exec(st, "UPDATE jobs INDEXED BY jobs_held SET held_reason = "
+                   "NULL, held_printer = 0 WHERE " HELD_DONE, NULL) < 0 ? -1
+                                                                     : 0;
+}
+
+int sf_held_done(struct store *st)
+{
+    long long v = 0;
+
+    if (sf_ll(st, &v, "SELECT EXISTS (SELECT 1 FROM jobs INDEXED BY "
+              "jobs_held WHERE " HELD_DONE ")", NULL) != 0)
+        return -1;
+    return v ? 1 : 0;
 }

@@ -26,7 +26,8 @@ struct store_site {
 };
 typedef int (*store_site_cb)(void *arg, const struct store_site *s);
 
-/* Sets (or with "" clears) site name's hours.  0 or -1. */
+/* Sets (or with "" clears) site name's hours; the jobs its printers held
+ * (held_reason) are released, to be weighed again.  0 or -1. */
 int store_site_set(struct store *st, const char *name, const char *hours,
                    double now);
 /* Every named site, with hours or printers, by name; cb returns nonzero
@@ -38,7 +39,8 @@ int store_site_get(struct store *st, const char *name,
 
 /* Sets printer id's spool: grams left (< 0 = unknown), and its material
  * and colour unless NULL (the printer's own fields), with a "spool"
- * event.  0, STORE_NOTFOUND, or -1. */
+ * event; the jobs its limits held (held_reason) are released, to be
+ * weighed again.  0, STORE_NOTFOUND, or -1. */
 int store_printer_spool_set(struct store *st, long long id, double grams,
                             const char *material, const char *colour,
                             double now);

@@ -3,9 +3,10 @@
 # part 4) on a simulated farm:
 #   - staffed hours: a site "lab" whose window ends 30 minutes from now;
 #     its printer has no auto-eject.  A 2 h print (its G-code says so)
-#     would end after the window and waits, saying why in an event, while
-#     a 10 min print that fits goes first despite a lower priority; when
-#     the site is always staffed, the long one prints;
+#     would end after the window and waits, saying why in an event and
+#     on the job (held_reason), while a 10 min print that fits goes first
+#     despite a lower priority; when the site is always staffed, the long
+#     one prints;
 #   - spools: a printer with 5 g left keeps out of a 40 g job (waits,
 #     saying why), another with 500 g takes it once it serves the queue,
 #     and the completed print leaves 460 g on its spool (debited once);
@@ -201,6 +202,8 @@ sleep 2        # a few rounds with lab-1 ready
 expect_eq "... through rounds with lab-1 ready" queued "$(job_state "$LONG")"
 expect_eq "... noted once" 1 \
     "$(api GET "/events?limit=1000" | jq --argjson j "$LONG" '[.events[] | select(.kind == "job_held" and .job == $j)] | length')"
+expect_eq "... and the job says why, now" "$(event_of job_held "$LONG")" \
+    "$(api GET "/jobs/$LONG" | jq -r .held_reason)"
 out=$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" site lab always 2>&1)
 expect_contains "rrcloud site lab always: always staffed" "$out" "(always staffed)"
 check "the long print then prints" until_ok 30 is_state "$LONG" complete
@@ -217,10 +220,13 @@ expect_eq "... saying so" \
     "waits for filament: it needs 40.0 g, printer $P_LOW's spool has 5.0 g" \
     "$(event_of job_held "$HEAVY")"
 expect_eq "... and it is not printed" queued "$(job_state "$HEAVY")"
+expect_eq "... the job says so" "$(event_of job_held "$HEAVY")" \
+    "$(api GET "/jobs/$HEAVY" | jq -r .held_reason)"
 api PATCH "/printers/$P_FULL" -H "$J" -d '{"queues":["farm"]}' >/dev/null
 check "barn-full (500 g) takes it" until_ok 30 is_state "$HEAVY" complete
 expect_eq "... on barn-full" "$P_FULL" \
     "$(api GET "/jobs/$HEAVY" | jq -r '.attempts[0].printer')"
+expect_eq "... and waits no more" null "$(api GET "/jobs/$HEAVY" | jq -r .held_reason)"
 expect_eq "its spool was debited 40 g" 460 \
     "$(api GET "/printers/$P_FULL/spool" | jq -r .grams)"
 expect_eq "... once, with an event" "spool debited 40.0 g: 460.0 g left" \

@@ -387,6 +387,89 @@ START_TEST(estimates_not_read_wait_silently)
 }
 END_TEST
 
+/* Runs a round asking why; *held replaced (the old one freed). */
+static void run_why(struct sched_hold **held, size_t *nheld)
+{
+    free(out);
+    free(*held);
+    ck_assert_int_eq(sched_run_why(&in, &prm, &out, &nout, held, nheld), 0);
+}
+
+START_TEST(held_only_when_every_ready_printer_bars_it)
+{
+    struct sched_hold *held = NULL;
+    size_t nheld = 0;
+
+    add_printer(1, "q", "", "")->spool_g = 5;      /* served first */
+    add_printer(2, "q", "", "")->spool_g = 500;
+    set_need(add_copy(11, 0, "q", "", "", 9, 1), 60, 40);
+    set_need(add_copy(10, 0, "q", "", "", 0, 2), 60, 40);
+    /* Printer 1's spool bars both; printer 2 takes the better one: job 10
+     * waits for its turn, not for filament. */
+    run_why(&held, &nheld);
+    ck_assert_int_eq(nout, 1);
+    ck_assert_int_eq(job_of(2), 11);
+    ck_assert_int_eq(nheld, 0);
+    /* Printer 2 gone: every ready printer bars job 10, and job 11 too. */
+    in.nprinters = 1;
+    run_why(&held, &nheld);
+    ck_assert_int_eq(nout, 0);
+    ck_assert_int_eq(nheld, 2);
+    ck_assert_int_eq(held[0].job_id, 10);
+    ck_assert_int_eq(held[0].why, SCHED_HOLD_SPOOL);
+    ck_assert_int_eq(held[0].printer_id, 1);
+    ck_assert_int_eq(held[1].job_id, 11);
+    free(held);
+}
+END_TEST
+
+START_TEST(held_before_is_weighed_again)
+{
+    struct sched_hold *held = NULL;
+    size_t nheld = 0;
+    struct sched_copy *c;
+
+    add_printer(1, "q", "", "")->spool_g = 5;
+    add_printer(2, "r", "", "")->spool_g = 500;    /* another queue */
+    c = add_copy(10, 0, "q", "", "", 0, 1);
+    set_need(c, 60, 40);
+    c->held = 1;
+    /* Still barred by printer 1's spool: held again, the same reason. */
+    run_why(&held, &nheld);
+    ck_assert_int_eq(nheld, 1);
+    ck_assert_int_eq(held[0].why, SCHED_HOLD_SPOOL);
+    ck_assert_int_eq(held[0].printer_id, 1);
+    /* Printer 1 busy (not in the round): no ready printer fits it, no
+     * news: not listed (what held it still stands). */
+    in.printers[0].queues[0] = S("r");
+    run_why(&held, &nheld);
+    ck_assert_int_eq(nout, 0);
+    ck_assert_int_eq(nheld, 0);
+    /* A higher job takes the one printer whose spool would do: job 10
+     * waits for its turn: released. */
+    in.printers[0].queues[0] = S("q");
+    in.printers[0].spool_g = 500;
+    set_need(add_copy(11, 0, "q", "", "", 9, 2), 60, 40);
+    run_why(&held, &nheld);
+    ck_assert_int_eq(job_of(1), 11);
+    ck_assert_int_eq(nheld, 1);
+    ck_assert_int_eq(held[0].job_id, 10);
+    ck_assert_int_eq(held[0].why, SCHED_OK);
+    /* Placed: in neither list (the dispatch clears it). */
+    in.copies[1].queue = S("r");
+    run_why(&held, &nheld);
+    ck_assert_int_eq(job_of(1), 10);
+    ck_assert_int_eq(nheld, 0);
+    /* Not held before and placed nowhere but for its turn: not listed. */
+    in.copies[1].queue = S("q");
+    c = &in.copies[0];
+    c->held = 0;
+    run_why(&held, &nheld);
+    ck_assert_int_eq(nheld, 0);
+    free(held);
+}
+END_TEST
+
 /* A random round with every feature in play. */
 static void random_round(unsigned seed, int np, int nj)
 {
@@ -530,6 +613,8 @@ Suite *scheduler_suite(void)
     tcase_add_test(tc, spool_per_profile_file);
     tcase_add_test(tc, hours_hold_a_long_print);
     tcase_add_test(tc, estimates_not_read_wait_silently);
+    tcase_add_test(tc, held_only_when_every_ready_printer_bars_it);
+    tcase_add_test(tc, held_before_is_weighed_again);
     tcase_add_test(tc, fast_equals_reference);
     tcase_add_test(tc, ten_thousand_squared_fast);
     suite_add_tcase(s, tc);

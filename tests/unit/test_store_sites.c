@@ -1,10 +1,12 @@
 /* test_store_sites.c - src/store/store_sites.c on a temporary database:
  * sites' hours, a spool that keeps a printer out of a round and the
- * "job_held" event noted once, and a completed print debiting its
- * filament exactly once. */
+ * "job_held" event noted once, a job's held_reason kept current by each
+ * round (the heat-up-limited round of store_fleet_relay.c too), and a
+ * completed print debiting its filament exactly once. */
 #include "fleet/gcode_meta.h"
 #include "fleet/model.h"
 #include "store/store_fleet.h"
+#include "store/store_fleet_relay.h"
 #include "store/store_sites.h"
 #include "suites.h"
 #include "tmpstore.h"
@@ -87,7 +89,7 @@ static double spool_of(long long id)
 }
 
 struct held {
-    int n;
+    int n, unheld;
     char last[512];
 };
 
@@ -99,7 +101,37 @@ static int held_event(void *arg, const struct fleet_event *e)
         h->n++;
         snprintf(h->last, sizeof(h->last), "%s", e->message);
     }
+    if (!strcmp(e->kind, "job_unheld"))
+        h->unheld++;
     return 0;
+}
+
+static struct held held_events(void)
+{
+    struct held h = { 0, 0, "" };
+
+    ck_assert_int_eq(store_event_list(st, 0, 1000, held_event, &h), 0);
+    return h;
+}
+
+/* Job id's held_reason as the API shows it: "" when NULL. */
+static const char *held_reason(long long id, char *buf, size_t len)
+{
+    struct fleet_job j;
+
+    ck_assert_int_eq(store_job_get(st, id, &j), 0);
+    snprintf(buf, len, "%s", j.held_reason ? j.held_reason : "");
+    fleet_job_clear(&j);
+    return buf;
+}
+
+/* Takes printer id out of rounds (as if busy) or back (ready). */
+static void printer_ready(long long id, int ready, double now)
+{
+    ck_assert_int_eq(store_printer_observe(st, id, ready ? PRINTER_READY
+                                                         : PRINTER_OFFLINE,
+                                           ready ? "ready" : "shutdown", now,
+                                           NULL), 0);
 }
 
 static int first_attempt(void *arg, const struct fleet_attempt *a)
@@ -112,7 +144,7 @@ START_TEST(spool_keeps_out_and_is_debited_once)
 {
     long long low = printer("", 5), full, j = job();
     struct fleet_attempt a;
-    struct held h = { 0, "" };
+    struct held h = { 0, 0, "" };
     char want[256];
     int n = -1;
 
@@ -131,6 +163,7 @@ START_TEST(spool_keeps_out_and_is_debited_once)
     ck_assert_int_eq(n, 1);
     ck_assert_int_eq(a.printer_id, full);
     ck_assert_int_eq(a.job_id, j);
+    ck_assert_str_eq(held_reason(j, want, sizeof(want)), "");  /* dispatched */
     ck_assert_int_eq(store_attempt_end(st, a.id, ATTEMPT_COMPLETE, NULL,
                                        &pol, 400, NULL), 0);
     ck_assert_double_eq(spool_of(full), 460);
@@ -149,8 +182,10 @@ END_TEST
 
 START_TEST(hours_hold_in_a_round)
 {
-    struct held h = { 0, "" };
+    struct held h = { 0, 0, "" };
     struct store_site s;
+    char got[512];
+    long long j;
     int n = -1;
 
     printer("lab", -1);
@@ -158,7 +193,7 @@ START_TEST(hours_hold_in_a_round)
      * 17:20, after the window. */
     ck_assert_int_eq(store_site_set(st, "lab", "Mon 08:00-17:10, UTC", 150),
                      0);
-    job();
+    j = job();
     ck_assert_int_eq(store_fleet_dispatch(st, &pol, 4 * 86400.0 + 17 * 3600,
                                           NULL, NULL, &n), 0);
     ck_assert_int_eq(n, 0);
@@ -169,14 +204,139 @@ START_TEST(hours_hold_in_a_round)
     ck_assert_int_eq(store_site_get(st, "lab", &s), 0);
     ck_assert_str_eq(s.staffed_hours, "Mon 08:00-17:10, UTC");
     ck_assert_int_eq(s.printers, 1);
-    /* Cleared: always staffed, and the site stays (a printer names it). */
+    ck_assert_ptr_nonnull(strstr(held_reason(j, got, sizeof(got)),
+                                 "staffed hours (Mon 08:00-17:10, UTC)"));
+    /* Cleared: always staffed, and the site stays (a printer names it);
+     * the job it held is released at once. */
     ck_assert_int_eq(store_site_set(st, "lab", "", 160), 0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
+    ck_assert_int_eq(held_events().unheld, 1);
     ck_assert_int_eq(store_site_get(st, "lab", &s), 0);
     ck_assert_str_eq(s.staffed_hours, "");
     ck_assert_int_eq(store_site_get(st, "attic", &s), STORE_NOTFOUND);
     ck_assert_int_eq(store_fleet_dispatch(st, &pol, 4 * 86400.0 + 17 * 3600,
                                           NULL, NULL, &n), 0);
     ck_assert_int_eq(n, 1);
+}
+END_TEST
+
+START_TEST(held_reason_kept_current)
+{
+    long long low = printer("", 5), j = job(), k;
+    char want[256], got[512];
+    struct held h;
+    int n = -1;
+
+    snprintf(want, sizeof(want), "waits for filament: it needs 40.0 g, "
+             "printer %lld's spool has 5.0 g", low);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 200, NULL, NULL, &n), 0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), want);
+    /* The printer busy: no news, what held the job still stands. */
+    printer_ready(low, 0, 210);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 211, NULL, NULL, &n), 0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), want);
+    printer_ready(low, 1, 220);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 221, NULL, NULL, &n), 0);
+    h = held_events();
+    ck_assert_int_eq(h.n, 1);
+    ck_assert_int_eq(h.unheld, 0);
+    /* Its spool set (still short, the printer busy): released at once,
+     * held again by the next round that weighs it, with the new grams. */
+    printer_ready(low, 0, 222);
+    ck_assert_int_eq(store_printer_spool_set(st, low, 6, NULL, NULL, 223),
+                     0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
+    ck_assert_int_eq(held_events().unheld, 1);
+    printer_ready(low, 1, 224);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 225, NULL, NULL, &n), 0);
+    ck_assert_ptr_nonnull(strstr(held_reason(j, got, sizeof(got)),
+                                 "spool has 6.0 g"));
+    ck_assert_int_eq(held_events().n, 2);
+    /* A second printer with a full spool takes a better job: the first
+     * waits for its turn, not for filament. */
+    printer("", 500);
+    k = job();
+    ck_assert_int_eq(store_job_move(st, k, 0, 0, 1, 9), 0);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 230, NULL, NULL, &n), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
+    ck_assert_int_eq(held_events().unheld, 2);
+    /* Held again; its printer removed: released. */
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 240, NULL, NULL, &n), 0);
+    ck_assert_int_eq(held_events().n, 3);
+    ck_assert_int_eq(store_printer_remove(st, low, 241), 0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
+    ck_assert_int_eq(held_events().unheld, 3);
+    /* Held by a third printer's spool (the second one prints), then
+     * cancelled: the next round clears it, without an event. */
+    printer("", 1);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 244, NULL, NULL, &n), 0);
+    ck_assert_ptr_nonnull(strstr(held_reason(j, got, sizeof(got)),
+                                 "spool has 1.0 g"));
+    ck_assert_int_eq(store_job_cancel(st, j, "test", 245, NULL), 0);
+    ck_assert_int_eq(store_fleet_dispatch(st, &pol, 246, NULL, NULL, &n), 0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
+    ck_assert_int_eq(held_events().unheld, 3);
+}
+END_TEST
+
+/* The heat-up-limited round (store_relay_dispatch with heatup_max > 0)
+ * loads, weighs and writes holds in transactions of its own. */
+START_TEST(heatup_round_writes_holds)
+{
+    struct store_relay_heat heat = { "", 0 };
+    long long low = printer("", 5), j = job(), k;
+    struct fleet_attempt a;
+    char want[256], got[512];
+    int n = -1;
+
+    pol.heatup_max = 1;
+    snprintf(want, sizeof(want), "waits for filament: it needs 40.0 g, "
+             "printer %lld's spool has 5.0 g", low);
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 200, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 201, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), want);
+    ck_assert_int_eq(held_events().n, 1);
+    /* The site full of heating printers: the limit still bars the job,
+     * so it stays held, with no new event. */
+    heat.heating = 1;
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 202, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), want);
+    ck_assert_int_eq(held_events().n, 1);
+    /* Refilled: released at once; the site still full, it waits for a
+     * heat-up slot and is not held again; then the slot frees and it
+     * goes. */
+    ck_assert_int_eq(store_printer_spool_set(st, low, 500, NULL, NULL, 203),
+                     0);
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 204, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    ck_assert_int_eq(n, 0);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
+    ck_assert_int_eq(held_events().unheld, 1);
+    heat.heating = 0;
+    memset(&a, 0, sizeof(a));
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 205, &heat, 1,
+                                          first_attempt, &a, &n), 0);
+    ck_assert_int_eq(n, 1);
+    ck_assert_int_eq(a.job_id, j);
+    ck_assert_int_eq(a.printer_id, low);
+    /* Another job, held by a second printer's short spool, cancelled: the
+     * next round, with nothing held, still clears it. */
+    printer("", 1);
+    k = job();
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 206, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    ck_assert_ptr_nonnull(strstr(held_reason(k, got, sizeof(got)),
+                                 "spool has 1.0 g"));
+    ck_assert_int_eq(store_job_cancel(st, k, "test", 207, NULL), 0);
+    ck_assert_str_ne(held_reason(k, got, sizeof(got)), "");
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 208, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    ck_assert_str_eq(held_reason(k, got, sizeof(got)), "");
 }
 END_TEST
 
@@ -188,6 +348,8 @@ Suite *store_sites_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, spool_keeps_out_and_is_debited_once);
     tcase_add_test(tc, hours_hold_in_a_round);
+    tcase_add_test(tc, held_reason_kept_current);
+    tcase_add_test(tc, heatup_round_writes_holds);
     suite_add_tcase(s, tc);
     return s;
 }
