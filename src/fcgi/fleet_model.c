@@ -3,6 +3,7 @@
 
 #include "fleet/profile.h"
 #include "fleet/slicing.h"
+#include "services/service.h"
 #include "store/store_slices.h"
 
 #include <stdio.h>
@@ -153,9 +154,18 @@ static int check_overrides(const struct profile_registry *reg,
     return 0;
 }
 
-int fleet_model_check(const struct profile_registry *reg, struct store *st,
-                      const struct fleet_job_spec *spec, char *field,
-                      size_t flen, char *msg, size_t mlen)
+int fleet_model_source(const char *filename)
+{
+    char ext[16];
+
+    return filename && service_input_ext(filename, ext, sizeof(ext)) == 0 &&
+           !strcmp(ext, SLICING_SOURCE_EXT);
+}
+
+int fleet_model_check(const struct profile_registry *reg,
+                      const struct service_registry *services,
+                      struct store *st, const struct fleet_job_spec *spec,
+                      char *field, size_t flen, char *msg, size_t mlen)
 {
     struct fleet_job_file files[FLEET_PROFILES_MAX];
     struct fleet_job_spec feas = *spec;
@@ -167,6 +177,13 @@ int fleet_model_check(const struct profile_registry *reg, struct store *st,
         snprintf(field, flen, "model");
         snprintf(msg, mlen, "model: no printer profiles are configured to "
                  "slice it for; send G-code");
+        return 422;
+    }
+    if (spec->render && !service_find(services, SLICING_RENDER_SERVICE)) {
+        snprintf(field, flen, "model");
+        snprintf(msg, mlen, "model: a .%s model is rendered by the %s "
+                 "service, which is not configured here; send an STL",
+                 SLICING_SOURCE_EXT, SLICING_RENDER_SERVICE);
         return 422;
     }
     if ((rc = check_overrides(reg, spec, field, flen, msg, mlen)))

@@ -29,6 +29,17 @@ const char *slicing_model_exts(void)
     return "stl, obj, 3mf";
 }
 
+int slicing_job_ext(const char *ext)
+{
+    return slicing_model_ext(ext) ||
+           (ext && !strcmp(ext, SLICING_SOURCE_EXT));
+}
+
+const char *slicing_job_exts(void)
+{
+    return "stl, obj, 3mf, " SLICING_SOURCE_EXT;
+}
+
 /* ---- bounding boxes ---------------------------------------------------- */
 
 static void bb_add(struct slicing_bbox *bb, const double v[3])
@@ -276,6 +287,35 @@ size_t slicing_overrides_split(char *buf, const char **names,
 }
 
 /* ---- cache key --------------------------------------------------------- */
+
+/* The SHA-256 hex of text[0..len). */
+static int sha256_hex(const char *text, size_t len, char key[FLEET_SHA256_HEX])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+        mdlen != 32)
+        return -1;
+    for (unsigned int i = 0; i < mdlen; i++)
+        snprintf(key + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+int slicing_render_key(const char *source_sha256, const char *service,
+                       const char *version, char key[FLEET_SHA256_HEX])
+{
+    char text[2048];
+    int w;
+
+    /* Its own first line: never the text of a slice's key. */
+    w = snprintf(text, sizeof(text), "rrcloud-render-1\nsource %s\nservice "
+                 "%s\nversion %s\n", source_sha256, service,
+                 version ? version : "");
+    if (w < 0 || (size_t)w >= sizeof(text))
+        return -1;
+    return sha256_hex(text, (size_t)w, key);
+}
 
 int slicing_cache_key(const char *model_sha256, const struct profile *p,
                       const char *material, const char *slicer_version,

@@ -435,6 +435,18 @@ const char *const schema_migrations[] = {
      "    - (OLD.kind = 0) * (OLD.size_in + max(OLD.size_out, 0)) "
      "    + (NEW.kind = 0) * (NEW.size_in + max(NEW.size_out, 0));"
      "END;"),
+
+    /* 11: SCAD model jobs: a job whose model is a source (render = 1) is
+     * rendered to an STL by the openscad service before it is planned
+     * (store_renders.h): the render's cache key, its task, and the STL
+     * blob it made (a blob reference of the job, like its model's).  The
+     * render cache is slice_cache under keys of their own. */
+    ("ALTER TABLE jobs ADD COLUMN render INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE jobs ADD COLUMN render_key TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE jobs ADD COLUMN render_task TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE jobs ADD COLUMN render_sha256 TEXT NOT NULL DEFAULT '';"
+     "CREATE INDEX jobs_rendering ON jobs(render_key) WHERE "
+     "  render_task != '' AND render_sha256 = '';"),
 };
 
 const int schema_count =

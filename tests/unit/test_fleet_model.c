@@ -105,12 +105,45 @@ START_TEST(overrides_checked_per_profile)
     spec.model = &model;
     spec.overrides = "fan_speed=50\n";
     /* refused before the store is asked */
-    ck_assert_int_eq(fleet_model_check(shipped, NULL, &spec, field,
-                                       sizeof(field), msg, sizeof(msg)),
+    ck_assert_int_eq(fleet_model_check(shipped, services, NULL, &spec,
+                                       field, sizeof(field), msg,
+                                       sizeof(msg)),
                      400);
     ck_assert_str_eq(field, "override.fan_speed");
     ck_assert_msg(strstr(msg, "override.fan_speed: profile mk3s allows no "
                          "override 'fan_speed'") == msg, "%s", msg);
+}
+END_TEST
+
+/* A .scad is a source rendered first, by the openscad service: without
+ * it the job is refused (422 naming model) before the store is asked. */
+START_TEST(scad_needs_the_render_service)
+{
+    struct fleet_job_file model;
+    struct fleet_job_spec spec;
+
+    ck_assert_int_eq(fleet_model_source("cube.scad"), 1);
+    ck_assert_int_eq(fleet_model_source("Cube.SCAD"), 1);
+    ck_assert_int_eq(fleet_model_source("cube.stl"), 0);
+    ck_assert_int_eq(fleet_model_source("scad"), 0);
+    memset(&model, 0, sizeof(model));
+    memset(&spec, 0, sizeof(spec));
+    spec.model = &model;
+    spec.render = 1;
+    ck_assert_int_eq(fleet_model_check(shipped, NULL, NULL, &spec, field,
+                                       sizeof(field), msg, sizeof(msg)),
+                     422);
+    ck_assert_str_eq(field, "model");
+    ck_assert_msg(strstr(msg, "model: a .scad model is rendered by the "
+                         "openscad service, which is not configured") == msg,
+                  "%s", msg);
+    /* with it, the next check speaks (an override no profile allows) */
+    spec.overrides = "fan_speed=50\n";
+    ck_assert_int_eq(fleet_model_check(shipped, services, NULL, &spec,
+                                       field, sizeof(field), msg,
+                                       sizeof(msg)),
+                     400);
+    ck_assert_str_eq(field, "override.fan_speed");
 }
 END_TEST
 
@@ -123,6 +156,7 @@ Suite *fleet_model_suite(void)
     tcase_add_test(tc, fields_profiles_and_overrides);
     tcase_add_test(tc, one_material);
     tcase_add_test(tc, overrides_checked_per_profile);
+    tcase_add_test(tc, scad_needs_the_render_service);
     suite_add_tcase(s, tc);
     return s;
 }
