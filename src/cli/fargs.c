@@ -16,6 +16,8 @@
 #define NAME_MAX_LEN 63       /* the fleet's names (FLEET_NAME_MAX - 1) */
 #define PRIORITY_LIMIT 1000   /* -1000 .. 1000, as the fleet takes it */
 #define ID_LIMIT (1LL << 53)  /* ids the server accepts */
+#define OVERRIDE_NAME_MAX 32  /* as the server takes override names */
+#define OVERRIDES_MAX 16      /* overrides on one job, as the server */
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -31,7 +33,8 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 
 /* How a value is checked. */
 enum fo_check { FO_FLAG, FO_NAME, FO_COUNT, FO_PRIORITY, FO_ID, FO_TEXT,
-                FO_TOKEN, FO_DURATION, FO_STATE, FO_LIFE, FO_LIST };
+                FO_TOKEN, FO_DURATION, FO_STATE, FO_LIFE, FO_LIST,
+                FO_OVERRIDE };
 
 /* Which command takes an option. */
 enum {
@@ -67,8 +70,9 @@ static const struct fo_def fo_defs[] = {
     { "color", FO_NAME, C_PRINT, SLOT(colour) },
     { "priority", FO_PRIORITY, C_PRINT | C_KEY, SLOT(priority) },
     { "printer", FO_ID, C_PRINT, SLOT(printer) },
-    { "profile", FO_NAME, C_PRINT, SLOT(profile) },
+    { "profile", FO_LIST, C_PRINT, SLOT(profile) },  /* a model: a list */
     { "notifier", FO_TEXT, C_PRINT, SLOT(notifier) },
+    { "override", FO_OVERRIDE, C_PRINT, 0 },
     { "state", FO_STATE, C_PRINTERS | C_JOBS, SLOT(state) },
     { "reason", FO_TEXT, C_PRINTER, SLOT(reason) },
     { "token", FO_TOKEN, C_ALL, SLOT(token) },
@@ -154,6 +158,52 @@ static int list_ok(const char *v)
     return 1;
 }
 
+/* --override NAME=VALUE: appended as the field override.NAME. */
+static int add_override(const char *v, struct cli_fargs *a, char *err,
+                        size_t errlen)
+{
+    size_t n = strcspn(v, "=");
+    char *name, **names;
+    const char **values;
+
+    if (n == 0 || n > OVERRIDE_NAME_MAX || v[n] != '=' ||
+        strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_") != n ||
+        !text_ok(v + n + 1)) {
+        seterr(err, errlen, "bad --override '%s' (NAME=VALUE: NAME of "
+               "a-z 0-9 _, up to %d; a printable VALUE)", v,
+               OVERRIDE_NAME_MAX);
+        return -1;
+    }
+    for (int i = 0; i < a->noverrides; i++)
+        if (!strncmp(a->override_names[i] + 9, v, n) &&
+            !a->override_names[i][9 + n]) {
+            seterr(err, errlen, "--override %.*s given twice", (int)n, v);
+            return -1;
+        }
+    if (a->noverrides == OVERRIDES_MAX) {
+        seterr(err, errlen, "at most %d --override", OVERRIDES_MAX);
+        return -1;
+    }
+    names = realloc(a->override_names,
+                    (size_t)(a->noverrides + 1) * sizeof(*names));
+    if (names)
+        a->override_names = names;
+    values = realloc(a->override_values,
+                     (size_t)(a->noverrides + 1) * sizeof(*values));
+    if (values)
+        a->override_values = values;
+    name = malloc(n + 10);
+    if (!names || !values || !name) {
+        free(name);
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(name, n + 10, "override.%.*s", (int)n, v);
+    a->override_names[a->noverrides] = name;
+    a->override_values[a->noverrides++] = v + n + 1;
+    return 0;
+}
+
 static int check_value(const struct fo_def *d, const char *v,
                        struct cli_fargs *a, char *err, size_t errlen)
 {
@@ -213,6 +263,8 @@ static int check_value(const struct fo_def *d, const char *v,
         seterr(err, errlen, "bad --%s '%s' (names joined by commas)",
                d->name, v);
         return -1;
+    case FO_OVERRIDE:
+        return add_override(v, a, err, errlen);
     case FO_FLAG:
         break;
     }
@@ -274,7 +326,8 @@ static int option(const char *command, int bit, int i, int argc, char **argv,
     }
     if (check_value(d, v, a, err, errlen) < 0)
         return -1;
-    if (d->check != FO_DURATION && d->check != FO_LIFE)
+    if (d->check != FO_DURATION && d->check != FO_LIFE &&
+        d->check != FO_OVERRIDE)
         *(const char **)((char *)a + d->slot) = v;
     return used;
 }
@@ -323,4 +376,11 @@ void cli_fargs_free(struct cli_fargs *a)
     free(a->words);
     a->words = NULL;
     a->nwords = 0;
+    for (int i = 0; i < a->noverrides; i++)
+        free(a->override_names[i]);
+    free(a->override_names);
+    free(a->override_values);
+    a->override_names = NULL;
+    a->override_values = NULL;
+    a->noverrides = 0;
 }

@@ -4,6 +4,7 @@
 #include "fleet/profile.h"
 #include "fleet/slicing.h"
 #include "services/service.h"
+#include "store/store_renders.h"
 #include "store/store_slices.h"
 
 #include <stdio.h>
@@ -240,16 +241,51 @@ static json_t *slice_json(const struct store_slice *r)
     return o;
 }
 
+/* A SCAD job's render: state (pending, rendering, ready, failed, or
+ * cancelled: the job ended before it), task and STL; NULL for another
+ * job, or on a store error (*err). */
+static json_t *render_json(struct store *st, long long job_id, int *err)
+{
+    struct store_render r;
+    const char *state = "pending";
+    json_t *o;
+    int rc = store_render_get(st, job_id, &r);
+
+    *err = rc < 0;
+    if (rc != 0)
+        return NULL;
+    if (r.sha256[0])
+        state = "ready";
+    else if (r.planned)
+        state = "failed";
+    else if (r.job_final)
+        state = "cancelled";
+    else if (r.task_id[0])
+        state = "rendering";
+    o = json_pack("{s:s, s:s}", "service", SLICING_RENDER_SERVICE, "state",
+                  state);
+    if (o && r.task_id[0])
+        json_object_set_new(o, "task", json_string(r.task_id));
+    if (o && r.sha256[0])
+        json_object_set_new(o, "sha256", json_string(r.sha256));
+    return o;
+}
+
 int fleet_model_json(struct store *st, long long job_id, json_t *o)
 {
     struct store_model_job m;
     struct store_slice *rows = NULL;
-    json_t *sl, *ex;
+    json_t *sl, *ex, *render;
     size_t n = 0;
-    int rc = store_model_job_get(st, job_id, &m);
+    int err = 0, rc = store_model_job_get(st, job_id, &m);
 
     if (rc != 0)
         return rc == STORE_NOTFOUND ? 0 : -1;
+    render = render_json(st, job_id, &err);
+    if (err)
+        return -1;
+    if (render)
+        json_object_set_new(o, "render", render);
     if (store_job_slices(st, job_id, &rows, &n) < 0)
         return -1;
     sl = json_array();

@@ -69,8 +69,9 @@ int fleet_model_check(const struct profile_registry *reg,
                       char *field, size_t flen, char *msg, size_t mlen);
 
 /* Adds the model job's "model", "overrides", "slices" and
- * "excluded_profiles" to the job object o.  Nothing for a G-code job.
- * 0 or -1 (store error). */
+ * "excluded_profiles" to the job object o, and a SCAD job's "render"
+ * (service, state: pending, rendering, ready, failed or cancelled; task;
+ * the STL's sha256).  Nothing for a G-code job.  0 or -1 (store error). */
 int fleet_model_json(struct store *st, long long job_id, json_t *o);
 
 #endif
