@@ -1,0 +1,250 @@
+#!/bin/sh
+# test_scad_jobs.sh - SCAD model jobs (issue 10 part 2): a job may carry a
+# .scad, which rrcloudd renders once with the real openscad service (a
+# relay task in the slicing concurrency) and then slices per profile with
+# the real PrusaSlicer, on a simulated farm of mk3s and voron24-0.4:
+#   - model=@cube.scad through /api/v1/queues/Q/jobs renders, slices and
+#     prints on both printers;
+#   - a second identical job renders and slices nothing (the caches);
+#   - a scad that does not parse, and one including a file not sent,
+#     fail the job with openscad's last line, in the job and its events;
+#   - service=print with fileIn0=@x.scad through POST / prints;
+#   - rrcloud print x.scad --override layer_height=0.15 --profile=mk3s
+#     prints with the override in its G-code;
+#   - renders and slices never ran more at once than
+#     fleet_slice_concurrency (1).
+. "$(dirname "$0")/lib.sh"
+
+[ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
+    skip "no nginx"
+command -v jq >/dev/null || skip "no jq"
+command -v prusa-slicer >/dev/null || skip "no prusa-slicer"
+command -v openscad >/dev/null || skip "no openscad"
+SIM=${RRCLOUD_PRINTERSIM:-$builddir/rrcloud-printersim}
+[ -x "$SIM" ] || skip "rrcloud-printersim not found (set RRCLOUD_PRINTERSIM)"
+RR=${RRCLOUD:-$builddir/rrcloud}
+[ -x "$RR" ] || skip "rrcloud not found (set RRCLOUD)"
+D="$top_srcdir/tests/data"
+
+# until SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds
+until_ok() {
+    n=$(( $1 * 5 )); shift
+    while [ "$n" -gt 0 ]; do
+        "$@" && return 0
+        sleep 0.2; n=$((n - 1))
+    done
+    return 1
+}
+
+mkdir -p "$T/services" "$T/profiles"
+cp "$top_srcdir"/services/*.conf "$T/services/"
+cp -r "$top_srcdir/services/curaengine" "$T/services/" 2>/dev/null
+cp "$top_srcdir"/profiles/* "$T/profiles/"
+
+# --- the farm: an mk3s and a voron, prints of 60 simulated s ------------------
+"$SIM" --port=0 --printers=3 --time-scale=60 --print-seconds=60 \
+    >"$T/sim.out" 2>"$T/sim.err" &
+EXTRA_PIDS=$!
+until_ok 10 grep -qs 'listening on' "$T/sim.out" ||
+    { cat "$T/sim.err"; echo "simulator did not start"; exit 99; }
+SIMPORT=$(sed -n 's/^rrcloud-printersim: listening on http:\/\/127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$T/sim.out")
+SIMURL=http://127.0.0.1:$SIMPORT
+
+ADMIN=adm-scad-test-0123456789abcdef01234567890
+ENROLL=enr-scad-test-0123456789abcdef01234567890
+STACK_SERVICES_DIR="$T/services"
+STACK_CONF_EXTRA="admin_token = $ADMIN
+enroll_token = $ENROLL
+profiles_dir = $T/profiles
+fleet_poll_interval = 1
+fleet_slice_concurrency = 1
+frontend = fe1 eu $SIMURL capacity=10 canary=$SIMURL/p/3/server/info"
+export STACK_CONF_EXTRA STACK_SERVICES_DIR
+failures=1
+stack_start nginx
+failures=0
+
+J='Content-Type: application/json'
+AH="Authorization: Bearer $ADMIN"
+api() { # METHOD PATH [curl args...]: JSON answer on stdout
+    m=$1; p=$2; shift 2
+    curl -s -m 10 -X "$m" -H "$AH" "$@" "$BASE/api/v1$p"
+}
+code() { # METHOD PATH [curl args...]: the status only (body in $T/body)
+    m=$1; p=$2; shift 2
+    curl -s -m 30 -o "$T/body" -w '%{http_code}' -X "$m" "$@" "$BASE$p"
+}
+
+n=1
+for prof in mk3s voron24-0.4; do
+    out=$(curl -s -m 10 -H "Authorization: Bearer $ENROLL" -H "$J" \
+        -d "{\"name\":\"$prof-1\",\"region\":\"eu\",\"profile\":\"$prof\",
+             \"material\":\"pla\",\"queues\":[\"default\"],
+             \"auto_eject\":true}" "$BASE/api/v1/printers")
+    id=$(printf '%s' "$out" | jq -r '.id // empty')
+    tok=$(printf '%s' "$out" | jq -r '.token // empty')
+    [ -n "$id" ] || { fail "enroll $prof: $out"; exit 1; }
+    eval "P_$(echo "$prof" | tr -c 'a-z0-9\n' _)=$id"
+    curl -s -m 10 -o /dev/null -X PUT -H "Authorization: Bearer $tok" \
+        -H "$J" -d "{\"share_url\":\"$SIMURL/p/$n\"}" \
+        "$BASE/api/v1/printers/$id/share"
+    n=$((n + 1))
+done
+ready2() { [ "$(api GET /printers | jq '[.printers[] | select(.state == "ready")] | length')" = 2 ]; }
+until_ok 30 ready2 || fail "the printers never became ready"
+
+ntasks() { api GET "/tasks?limit=1000" | jq '.tasks | length'; }
+job_done() { # ID: the job is final
+    s=$(api GET "/jobs/$1" | jq -r .state)
+    [ "$s" = complete ] || [ "$s" = failed ] || [ "$s" = cancelled ]
+}
+gcode_of() { # JOB-JSON PROFILE: the path of its G-code blob
+    sha=$(jq -r --arg p "$2" '.files[] | select(.profile == $p) | .sha256' "$1")
+    find "$STACK" -path '*blobs*' -type f -name "$(echo "$sha" | cut -c3-)" | head -1
+}
+
+# --- a .scad job: rendered once, sliced per profile, printed -------------------
+expect_eq "a .scad model job of 2 copies: 201" 201 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$D/cube.scad" \
+       -F copies=2)"
+J1=$(body | jq -r .id)
+expect_eq "... shows its model, the source" "cube.scad $(sha256sum "$D/cube.scad" | cut -c1-64)" \
+    "$(body | jq -r '"\(.model.filename) \(.model.sha256)"')"
+expect_eq "... and its render, by openscad" openscad \
+    "$(body | jq -r .render.service)"
+until_ok 180 job_done "$J1" || fail "job $J1 did not end"
+api GET "/jobs/$J1" >"$T/j1.json"
+expect_eq "the job printed both copies" "complete 2" \
+    "$(jq -r '"\(.state) \(.copies_by_state.complete)"' "$T/j1.json")"
+expect_eq "... rendered, and sliced for mk3s and voron" \
+    "ready mk3s:ready voron24-0.4:ready" \
+    "$(jq -r '"\(.render.state) \([.slices[] | "\(.profile):\(.state)"] | join(" "))"' "$T/j1.json")"
+R1=$(jq -r .render.task "$T/j1.json")
+api GET "/tasks/$R1" >"$T/r1.json"
+expect_eq "the render was a relay task of openscad, by rrcloudd-slicer" \
+    "openscad rrcloudd-slicer complete" \
+    "$(jq -r '"\(.service) \(.client) \(.status)"' "$T/r1.json")"
+STL=$(jq -r .render.sha256 "$T/j1.json")
+stl=$(find "$STACK" -path '*blobs*' -type f -name "$(echo "$STL" | cut -c3-)" | head -1)
+expect_eq "... its STL is stored once by content" "$STL" \
+    "$(sha256sum "$stl" 2>/dev/null | cut -c1-64)"
+expect_contains "... an STL of the 20 mm cube" "$(grep -c 'vertex' "$stl")" 36
+for prof in mk3s voron24-0.4; do
+    f=$(gcode_of "$T/j1.json" "$prof")
+    expect_contains "$prof: real G-code from the rendered cube" \
+        "$(grep -m1 '^; generated by PrusaSlicer' "$f" 2>/dev/null)" "PrusaSlicer"
+    expect_eq "$prof: ... named after the model" "cube-$prof.gcode" \
+        "$(jq -r --arg p "$prof" '.files[] | select(.profile == $p) | .filename' "$T/j1.json")"
+done
+expect_eq "... one copy on each printer" \
+    "$(printf '%s\n' "$P_mk3s" "$P_voron24_0_4" | sort -n | tr '\n' ' ')" \
+    "$(jq -r '[.attempts[] | select(.state == "complete") | .printer] | sort | map(tostring) | join(" ")' "$T/j1.json") "
+api GET "/events?limit=1000" >"$T/ev1.json"
+expect_eq "the render's events" "render_started render_ready" \
+    "$(jq -r --argjson j "$J1" '[.events[] | select(.job == $j and (.kind | startswith("render")))] | sort_by(.id) | map(.kind) | join(" ")' "$T/ev1.json")"
+
+# --- the same .scad again: nothing rendered, nothing sliced ----------------------
+tasks_before=$(ntasks)
+expect_eq "the same .scad again: 201" 201 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$D/cube.scad")"
+J2=$(body | jq -r .id)
+until_ok 120 job_done "$J2" || fail "job $J2 did not end"
+api GET "/jobs/$J2" >"$T/j2.json"
+expect_eq "... it printed, its STL from the render cache (no task)" \
+    "complete ready $STL -" \
+    "$(jq -r '"\(.state) \(.render.state) \(.render.sha256) \(.render.task // "-")"' "$T/j2.json")"
+expect_eq "... the very same G-code" \
+    "$(jq -c '[.files[] | .sha256]' "$T/j1.json")" \
+    "$(jq -c '[.files[] | .sha256]' "$T/j2.json")"
+expect_eq "... and no task at all: no render, no slice" "$tasks_before" \
+    "$(ntasks)"
+
+# --- a .scad that does not render fails the job, with openscad's words -----------
+printf 'cube([10, 10, 10]\n' >"$T/broken.scad"
+expect_eq "a .scad with a syntax error: 201 (it is rendered later)" 201 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$T/broken.scad")"
+J3=$(body | jq -r .id)
+until_ok 60 job_done "$J3" || fail "job $J3 did not end"
+api GET "/jobs/$J3" >"$T/j3.json"
+expect_eq "... the job failed, its render too, nothing sliced" "failed failed 0" \
+    "$(jq -r '"\(.state) \(.render.state) \(.slices | length)"' "$T/j3.json")"
+expect_contains "... saying why: openscad's last line" \
+    "$(jq -r .reason "$T/j3.json")" "Can't parse file 'in0.scad'!"
+expect_contains "... as the render failed" "$(jq -r .reason "$T/j3.json")" \
+    "the model did not render (openscad task "
+api GET "/events?limit=1000" >"$T/ev3.json"
+expect_contains "... and in its events" \
+    "$(jq -r --argjson j "$J3" '.events[] | select(.job == $j and .kind == "render_failed") | .message' "$T/ev3.json")" \
+    "Can't parse file 'in0.scad'!"
+# a scad that includes a file it was not sent cannot work
+printf 'include <parts.scad>\ncube(5);\n' >"$T/incl.scad"
+expect_eq "a .scad including a file not sent: 201" 201 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$T/incl.scad")"
+J4=$(body | jq -r .id)
+until_ok 60 job_done "$J4" || fail "job $J4 did not end"
+api GET "/jobs/$J4" >"$T/j4.json"
+expect_eq "... failed" failed "$(jq -r .state "$T/j4.json")"
+expect_contains "... the include openscad could not open" \
+    "$(jq -r .reason "$T/j4.json")" "Can't open include file 'parts.scad'"
+
+# --- bad input stays a 4xx naming the field ----------------------------------------
+expect_eq "a .scad with an override no profile allows: 400" 400 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" \
+       -F "model=@$D/cube.scad" -F override.fan_speed=50)"
+expect_contains "... naming the field" "$(body)" '"field":"override.fan_speed"'
+printf '<?xml version="1.0"?><amf unit="millimeter"></amf>\n' >"$T/part.amf"
+expect_eq "a model type no job carries (amf): 415" 415 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$T/part.amf")"
+expect_contains "... naming the field and the types" "$(body)" \
+    '"field":"model","message":"model: '"'part.amf'"' is not a model a job may carry (stl, obj, 3mf, scad)'
+
+# --- service=print with fileIn0=@x.scad through RepRapCloud's POST -------------------
+printf '// a plate\ncube([30, 20, 4]);\n' >"$T/plate.scad"
+out=$(curl -s -m 30 -H "$AH" -F service=print -F format=json \
+      -F "fileIn0=@$T/plate.scad" -F profile=voron24-0.4 -F material=pla \
+      "$BASE/")
+T5=$(printf '%s' "$out" | jq -r '.id // empty')
+check "service=print took a .scad: $out" [ -n "$T5" ]
+J5=$(printf '%s' "$out" | jq -r '.job // empty')
+until_ok 120 job_done "$J5" || fail "job $J5 did not end"
+api GET "/jobs/$J5" >"$T/j5.json"
+expect_eq "... rendered and printed on the voron" \
+    "complete in0.scad ready voron24-0.4 $P_voron24_0_4" \
+    "$(jq -r '"\(.state) \(.model.filename) \(.render.state) \([.files[].profile] | join(",")) \([.attempts[] | select(.state == "complete") | .printer] | map(tostring) | join(","))"' "$T/j5.json")"
+expect_contains "... from the plate's STL (30 mm wide)" \
+    "$(grep -c 'vertex' "$(find "$STACK" -path '*blobs*' -type f -name "$(jq -r .render.sha256 "$T/j5.json" | cut -c3-)" | head -1)")" 36
+WAIT_AUTH="$AH"
+expect_eq "... and its task completed with its job" complete \
+    "$(wait_status "$T5" complete 30)"
+
+# --- rrcloud print x.scad --override --profile ------------------------------------------
+printf 'cylinder(h = 8, r = 6);\n' >"$T/peg.scad"
+out=$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" print \
+      "$T/peg.scad" --override layer_height=0.15 --profile=mk3s \
+      --material=pla --timeout=120 2>&1)
+expect_eq "rrcloud print peg.scad --override ... --profile=mk3s: exit 0" 0 $?
+expect_contains "... it said the model was rendered" "$out" "model ready by openscad"
+expect_contains "... and sliced for mk3s" "$out" "profile mk3s: ready"
+expect_contains "... and the copy complete" "$out" "complete: 1 copy"
+T6=$(printf '%s\n' "$out" | grep -oE '[0-9]{10}-[0-9]+-[0-9]+' | head -1)
+J6=$(api GET "/tasks/$T6" | jq -r '.job // empty')
+api GET "/jobs/$J6" >"$T/j6.json"
+expect_eq "... a job with the override, sliced for mk3s only" \
+    '{"layer_height":"0.15"} mk3s' \
+    "$(jq -c -j '.overrides' "$T/j6.json"; jq -r '" \([.slices[].profile] | join(","))"' "$T/j6.json")"
+expect_eq "... whose G-code has the override" "; layer_height = 0.15" \
+    "$(grep '^; layer_height = ' "$(gcode_of "$T/j6.json" mk3s)" 2>/dev/null)"
+out=$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" print \
+      "$T/peg.scad" --override layer_height 2>&1)
+expect_eq "rrcloud print with an --override that is no NAME=VALUE: exit 2" 2 $?
+expect_contains "... saying so" "$out" "bad --override 'layer_height'"
+expect_eq "rrcloud print --override fan_speed=50: the server's 400" \
+    "override.fan_speed" \
+    "$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" print \
+       "$T/peg.scad" --override fan_speed=50 2>&1 | grep -o 'override\.fan_speed' | head -1)"
+
+# --- renders and slices shared fleet_slice_concurrency (1) ---------------------------
+api GET "/tasks?limit=1000" >"$T/tasks.json"
+expect_eq "renders and slices never overlapped" "" \
+    "$(jq -r '[.tasks[] | select(.client == "rrcloudd-slicer")] | sort_by(.started) | . as $t | range(1; length) | select($t[.].started < $t[. - 1].ended) | $t[.].id' "$T/tasks.json")"
+check "... of several renders" [ "$(jq '[.tasks[] | select(.client == "rrcloudd-slicer" and .service == "openscad")] | length' "$T/tasks.json")" -ge 5 ]
