@@ -11,6 +11,8 @@
 #   - service=print with fileIn0=@x.scad through POST / prints;
 #   - rrcloud print x.scad --override layer_height=0.15 --profile=mk3s
 #     prints with the override in its G-code;
+#   - the web page's form sends a .scad job the server takes (its request
+#     built by www/app.js under node) and shows the job's slices;
 #   - renders and slices never ran more at once than
 #     fleet_slice_concurrency (1).
 . "$(dirname "$0")/lib.sh"
@@ -242,6 +244,48 @@ expect_eq "rrcloud print --override fan_speed=50: the server's 400" \
     "override.fan_speed" \
     "$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" print \
        "$T/peg.scad" --override fan_speed=50 2>&1 | grep -o 'override\.fan_speed' | head -1)"
+
+# --- the web page: a form that sends a model job, a view of its slices -----------------
+curl -s -m 10 -o "$T/index.html" "$BASE/www/index.html"
+curl -s -m 10 -o "$T/app.js" "$BASE/www/app.js"
+for id in job-file job-queue job-copies job-material job-profile job-overrides; do
+    expect_contains "page: a labelled $id" "$(cat "$T/index.html")" "<label for=\"$id\">"
+done
+expect_contains "page: the file may be a .scad" "$(grep -A1 'id="job-file"' "$T/index.html")" ".scad"
+expect_contains "page: the job's slices table" "$(cat "$T/index.html")" 'id="slices-table"'
+for k in j.slices excluded_profiles j.render; do
+    expect_contains "page script shows $k" "$(cat "$T/app.js")" "$k"
+done
+if command -v node >/dev/null; then
+    # the fields the page sends for a .scad with copies, material, an override
+    printf 'cube([8, 8, 3]);\n' >"$T/tile.scad"
+    cat >"$T/fields.js" <<'JS'
+global.window = {};
+global.document = { readyState: 'loading', addEventListener: function () {} };
+require(process.argv[2]);
+var r = window.rrcloudJobFields({ fileName: 'tile.scad', queue: 'default',
+    copies: '2', material: 'PLA', profile: 'mk3s',
+    overrides: 'layer_height=0.15\n' });
+console.log(r.url);
+r.fields.forEach(function (f) { console.log(f[0] + '=' + (f[1] === null ? '@FILE' : f[1])); });
+JS
+    node "$T/fields.js" "$T/app.js" >"$T/fields.out" 2>&1
+    expect_eq "page: the request it builds" \
+        "/api/v1/queues/default/jobs copies=2 material=PLA profile=mk3s override.layer_height=0.15 model=@FILE" \
+        "$(tr '\n' ' ' <"$T/fields.out" | sed 's/ $//')"
+    set --
+    while IFS= read -r f; do
+        case $f in /*) ;; *=@FILE) set -- "$@" -F "${f%=@FILE}=@$T/tile.scad" ;;
+                   *) set -- "$@" -F "$f" ;; esac
+    done <"$T/fields.out"
+    expect_eq "page: the server takes it: 201" 201 \
+        "$(code POST "$(head -1 "$T/fields.out")" -H "$AH" "$@")"
+    J7=$(body | jq -r .id)
+    until_ok 120 job_done "$J7" || fail "job $J7 did not end"
+    expect_eq "... rendered, sliced for mk3s with the override, 2 copies printed" \
+        'complete ready mk3s:ready {"layer_height":"0.15"} 2' \
+        "$(api GET "/jobs/$J7" | jq -c -r '"\(.state) \(.render.state) \([.slices[] | "\(.profile):\(.state)"] | join(" ")) \(.overrides | tojson) \(.copies_by_state.complete)"')"
+fi
 
 # --- renders and slices shared fleet_slice_concurrency (1) ---------------------------
 api GET "/tasks?limit=1000" >"$T/tasks.json"
