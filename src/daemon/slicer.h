@@ -19,6 +19,10 @@
  * job); a failed slice excludes its profile with the slicer's reason, and
  * a job that every profile excluded fails.
  *
+ * A job whose model is a .scad is first rendered to an STL by a task of
+ * the openscad service (render.c, store_renders.h), within the same
+ * concurrency and cached by content; a failed render fails the job.
+ *
  * The runner is untouched: this module writes rows and reads them back.
  */
 #ifndef RR_DAEMON_SLICER_H
@@ -42,10 +46,10 @@ void slicer_free(struct slicer *s);
 void slicer_set_services(struct slicer *s,
                          const struct service_registry *services);
 
-/* One round: plans new model jobs, takes in the ends of slicing tasks,
- * serves pending rows from the cache and starts slicing tasks up to the
- * limit.  Returns the number of tasks started (the caller polls the
- * runner) or -1 on a store error (logged); *ready (may be NULL) = the
+/* One round: renders .scad models, plans new model jobs, takes in the
+ * ends of slicing tasks, serves pending rows from the cache and starts
+ * slicing tasks up to the limit.  Returns the number of tasks started
+ * (renders and slices: the caller polls the runner) or -1 on a store error (logged); *ready (may be NULL) = the
  * rows that became ready (the caller wakes the scheduler). */
 int slicer_tick(struct slicer *s, int *ready);
 
