@@ -193,8 +193,8 @@ int cli_fargs_name_valid(const char *s);
  * or a bad value, is an error: names as cli_fargs_name_valid, copies >= 1,
  * priority -1000..1000, printer > 0, token as cli_args_token_valid (never
  * echoed), text without control characters, an override NAME=VALUE with
- * NAME of [a-z0-9_] (1..32) and a printable VALUE, each NAME once.  Returns 0, or -1 with err
- * set (a usage error).  Free a with cli_fargs_free() after a 0. */
+ * NAME of [a-z0-9_] (1..32) and a printable VALUE, each NAME once.
+ * Returns 0, or -1 with err set (a usage error).  Free a with cli_fargs_free() after a 0. */
 int cli_fargs_parse(const char *command, int argc, char **argv,
                     struct cli_fargs *a, char *err, size_t errlen);
 void cli_fargs_free(struct cli_fargs *a);

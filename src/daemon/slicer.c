@@ -510,7 +510,8 @@ static int finish_slice(struct slicer *s, const struct store_slice *row,
         task_clear(&t);
         return 0;
     }
-    if (t.status == TASK_COMPLETE && slicer_output_blob(s, &t, sha, &size) == 0) {
+    if (t.status == TASK_COMPLETE &&
+        slicer_output_blob(s, &t, sha, &size) == 0) {
         memset(&m, 0, sizeof(m));
         if (slicer_model_get(s, row->job_id, &m) < 0)
             rc = -1;

@@ -8,7 +8,8 @@
 #   - a second identical job renders and slices nothing (the caches);
 #   - a scad that does not parse, and one including a file not sent,
 #     fail the job with openscad's last line, in the job and its events;
-#   - service=print with fileIn0=@x.scad through POST / prints;
+#   - service=print with fileIn0=@x.scad through POST /, and print.cloud
+#     x.scad, print;
 #   - rrcloud print x.scad --override layer_height=0.15 --profile=mk3s
 #     prints with the override in its G-code;
 #   - the web page's form sends a .scad job the server takes (its request
@@ -244,6 +245,17 @@ expect_eq "rrcloud print --override fan_speed=50: the server's 400" \
     "override.fan_speed" \
     "$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" print \
        "$T/peg.scad" --override fan_speed=50 2>&1 | grep -o 'override\.fan_speed' | head -1)"
+
+# --- print.cloud x.scad: the wrapper, its server and key from ~/.rrcloudrc ---------------
+ln -s "$RR" "$T/print.cloud"
+printf 'servers = 127.0.0.1:%s\nkey = %s\n' "$PORT" "$ADMIN" >"$T/.rrcloudrc"
+chmod 600 "$T/.rrcloudrc"
+out=$(cd "$T" && HOME="$T" ./print.cloud "$D/cube.scad" --copies=2 --timeout=120 2>&1)
+expect_eq "print.cloud cube.scad --copies=2: exit 0" 0 $?
+expect_contains "... both copies complete" "$out" "complete: 2 copies"
+T8=$(printf '%s\n' "$out" | grep -oE '[0-9]{10}-[0-9]+-[0-9]+' | head -1)
+expect_eq "... a .scad job, its STL from the render cache" "in0.scad ready $STL" \
+    "$(api GET "/jobs/$(api GET "/tasks/$T8" | jq -r '.job // empty')" | jq -r '"\(.model.filename) \(.render.state) \(.render.sha256)"')"
 
 # --- the web page: a form that sends a model job, a view of its slices -----------------
 curl -s -m 10 -o "$T/index.html" "$BASE/www/index.html"
