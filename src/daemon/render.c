@@ -229,13 +229,44 @@ static int render_begin(struct slicer *s, const struct store_render *r,
     return rc;
 }
 
+/* Cancels the renders no open job needs any more (their job was
+ * cancelled or failed meanwhile), so they give their slot back.  The
+ * number cancelled (the runner acts on it), or -1. */
+static int cancel_unneeded(struct slicer *s)
+{
+    char (*ids)[RR_ID_LEN] = NULL;
+    size_t n = 0;
+    int cancelled = 0;
+
+    if (store_renders_unneeded(s->st, RENDER_BATCH, &ids, &n) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        enum task_status now;
+        int rc = store_task_cancel(s->st, ids[i], "no job needs the render "
+                                   "any more", &now);
+
+        if (rc < 0) {
+            free(ids);
+            return -1;
+        }
+        if (rc == 0) {
+            log_info("render task %s cancelled: its job ended", ids[i]);
+            cancelled++;
+        }
+    }
+    free(ids);
+    return cancelled;
+}
+
 int slicer_render_tick(struct slicer *s)
 {
     struct store_render *rows = NULL;
     long long busy = 0;
     size_t n = 0;
-    int started = 0, rc;
+    int acted = cancel_unneeded(s), rc;   /* tasks started or cancelled */
 
+    if (acted < 0)
+        return -1;
     rc = store_renders_waiting(s->st, RENDER_BATCH, &rows, &n);
     if (rc == 0 && n)
         rc = slicer_busy(s, &busy);
@@ -243,8 +274,8 @@ int slicer_render_tick(struct slicer *s)
         if (rows[i].task_id[0])
             rc = render_end(s, &rows[i]);
         else if ((rc = render_begin(s, &rows[i], &busy)) > 0)
-            started++;
+            acted++;
     }
     free(rows);
-    return rc < 0 ? -1 : started;
+    return rc < 0 ? -1 : acted;
 }

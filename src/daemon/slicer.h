@@ -49,9 +49,10 @@ void slicer_set_services(struct slicer *s,
 /* One round: renders .scad models, plans new model jobs, takes in the
  * ends of slicing tasks, serves pending rows from the cache and starts
  * slicing tasks up to the limit.  Returns the number of tasks started
- * (renders and slices: the caller polls the runner) or -1 on a store
- * error (logged); *ready (may be NULL) = the rows that became ready (the
- * caller wakes the scheduler). */
+ * (renders and slices) or cancelled (renders no job needs any more): the
+ * caller polls the runner; or -1 on a store error (logged).  *ready (may
+ * be NULL) = the rows that became ready (the caller wakes the
+ * scheduler). */
 int slicer_tick(struct slicer *s, int *ready);
 
 #endif

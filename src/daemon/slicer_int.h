@@ -47,9 +47,10 @@ void slicer_log_tail(struct slicer *s, const struct task *t, char *buf,
 
 /* ---- render.c: SCAD jobs rendered to an STL first (store_renders.h) ---- */
 
-/* One round of renders: starts them (within fleet_slice_concurrency,
- * shared with the slices), serves them from the cache, takes in their
- * ends, fails the jobs whose render failed.  The number of tasks started,
+/* One round of renders: cancels those no open job needs, starts them
+ * (within fleet_slice_concurrency, shared with the slices), serves them
+ * from the cache, takes in their ends, fails the jobs whose render
+ * failed.  The number of tasks started or cancelled (the runner has work),
  * or -1 on a store error. */
 int slicer_render_tick(struct slicer *s);
 /* A model job as slicing sees it: a rendered SCAD job's model becomes

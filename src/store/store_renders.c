@@ -68,6 +68,23 @@ int store_render_twin_busy(struct store *st, const char *key,
     return rc;
 }
 
+static int read_id(sqlite3_stmt *s, void *obj)
+{
+    sf_col(s, 0, obj, RR_ID_LEN);
+    return 0;
+}
+
+int store_renders_unneeded(struct store *st, int limit,
+                           char (**ids)[RR_ID_LEN], size_t *n)
+{
+    return sf_load(st, sf_bind(st, "SELECT j.render_task FROM jobs j WHERE "
+                               RENDERING " AND j.state >= 2 AND NOT EXISTS "
+                               "(SELECT 1 FROM jobs k WHERE k.render_key = "
+                               "j.render_key AND k.id != j.id AND k.state < "
+                               "2) LIMIT ?1", "i", (long long)limit),
+                   read_id, RR_ID_LEN, (void **)ids, n, "renders unneeded");
+}
+
 static int start_tx(struct store *st, long long job_id, const char *key,
                     const struct task *t, double now)
 {

@@ -45,6 +45,12 @@ int store_render_busy(struct store *st, long long *count);
 int store_render_twin_busy(struct store *st, const char *key,
                            long long job_id, int *busy);
 
+/* Render tasks queued or running whose job ended (cancelled, failed)
+ * while no other open job shares their key: up to limit task ids in *ids
+ * (free it) and *n. */
+int store_renders_unneeded(struct store *st, int limit,
+                           char (**ids)[RR_ID_LEN], size_t *n);
+
 /* Inserts the render task t (its files in place) and records it and key
  * on the job (event "render_started").  STORE_NOTFOUND (nothing written)
  * when the job is final or rendered.  One transaction. */

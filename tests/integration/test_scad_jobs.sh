@@ -15,7 +15,9 @@
 #   - the web page's form sends a .scad job the server takes (its request
 #     built by www/app.js under node) and shows the job's slices;
 #   - renders and slices never ran more at once than
-#     fleet_slice_concurrency (1).
+#     fleet_slice_concurrency (1);
+#   - kill -9 of rrcloudd mid-render: after its restart the render ends
+#     and the job prints.
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
@@ -304,3 +306,45 @@ api GET "/tasks?limit=1000" >"$T/tasks.json"
 expect_eq "renders and slices never overlapped" "" \
     "$(jq -r '[.tasks[] | select(.client == "rrcloudd-slicer")] | sort_by(.started) | . as $t | range(1; length) | select($t[.].started < $t[. - 1].ended) | $t[.].id' "$T/tasks.json")"
 check "... of several renders" [ "$(jq '[.tasks[] | select(.client == "rrcloudd-slicer" and .service == "openscad")] | length' "$T/tasks.json")" -ge 5 ]
+
+# --- a job cancelled mid-render: its render task is cancelled too ---------------------
+# four unioned spheres: seconds of CGAL, long enough to act in
+printf 'for (i = [0:3]) translate([i * 2, 0, 0]) sphere(3, $fn = 40);\n' \
+    >"$T/beads.scad"
+expect_eq "a .scad that takes its time to render: 201" 201 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$T/beads.scad" \
+       -F profile=mk3s)"
+J9=$(body | jq -r .id)
+rendering() { [ "$(api GET "/jobs/$J9" | jq -r .render.state)" = rendering ] &&
+              R9=$(api GET "/jobs/$J9" | jq -r .render.task) &&
+              [ "$(api GET "/tasks/$R9" | jq -r .status)" = busy ]; }
+until_ok 60 rendering || fail "job $J9 never started rendering"
+api POST "/jobs/$J9/cancel" -H "$J" -d '{"reason":"changed my mind"}' >/dev/null
+task_over() { [ "$(api GET "/tasks/$R9" | jq -r .status)" = cancelled ]; }
+until_ok 30 task_over || fail "render task $R9 went on after its job was cancelled"
+expect_eq "... the job cancelled, and its render with it" \
+    "cancelled cancelled cancelled" \
+    "$(api GET "/jobs/$J9" | jq -r '"\(.state) \(.render.state)"') $(api GET "/tasks/$R9" | jq -r .status)"
+
+# --- kill -9 of rrcloudd mid-render, then its restart ------------------------------------
+expect_eq "the same slow .scad again: 201" 201 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$T/beads.scad" \
+       -F profile=mk3s)"
+J9=$(body | jq -r .id)
+rendering() { [ "$(api GET "/jobs/$J9" | jq -r .render.state)" = rendering ] &&
+              R9=$(api GET "/jobs/$J9" | jq -r .render.task) &&
+              [ "$(api GET "/tasks/$R9" | jq -r .status)" = busy ]; }
+until_ok 60 rendering || fail "job $J9 never started rendering"
+dpid=$(cat "$STACK/rrcloudd.pid")
+kill -9 "$dpid"
+gone() { ! kill -0 "$dpid" 2>/dev/null || [ "$(ps -o stat= -p "$dpid" | cut -c1)" = Z ]; }
+until_ok 10 gone || fail "rrcloudd $dpid did not die"
+"$builddir/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
+echo $! >"$STACK/rrcloudd.pid"
+until_ok 180 job_done "$J9" || fail "job $J9 did not end after the restart"
+api GET "/jobs/$J9" >"$T/j9.json"
+expect_eq "after the restart the render ended, the slice too, and it printed" \
+    "complete ready $R9 mk3s:ready" \
+    "$(jq -r '"\(.state) \(.render.state) \(.render.task) \([.slices[] | "\(.profile):\(.state)"] | join(" "))"' "$T/j9.json")"
+expect_eq "... its render task ran again to completion" complete \
+    "$(api GET "/tasks/$R9" | jq -r .status)"

@@ -519,6 +519,40 @@ START_TEST(store_renders_lifecycle)
 }
 END_TEST
 
+/* A render whose job ended is unneeded, unless another open job shares
+ * its key. */
+START_TEST(store_renders_unneeded_when_job_ends)
+{
+    char (*ids)[RR_ID_LEN] = NULL;
+    struct task t;
+    long long j1, j2;
+    size_t n = 9;
+
+    j1 = scad_job();
+    memset(&t, 0, sizeof(t));
+    snprintf(t.id, sizeof(t.id), "1700000000-00001-000003");
+    snprintf(t.service, sizeof(t.service), "openscad");
+    t.timeout = 10;
+    ck_assert_int_eq(store_render_start(st, j1, RKEY, &t, 20), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(ids);
+    /* a second open job of the key still needs it */
+    j2 = scad_job();
+    ck_assert_int_eq(store_blob_put(st, STL, 700, 30), 0);
+    ck_assert_int_eq(store_render_done(st, j2, RKEY, STL, 30), 0);
+    ck_assert_int_eq(store_job_cancel(st, j1, "no", 40, NULL), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(ids);
+    ck_assert_int_eq(store_job_cancel(st, j2, "no", 50, NULL), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(ids[0], "1700000000-00001-000003");
+    free(ids);
+}
+END_TEST
+
 static int stuck_of(void *arg, const struct store_unplaced *u)
 {
     int *v = arg;
@@ -570,6 +604,7 @@ Suite *slicing_suite(void)
     tcase_add_test(tc, store_slices_job_fails_when_none_left);
     tcase_add_test(tc, slicing_job_is_not_unplaceable);
     tcase_add_test(tc, store_renders_lifecycle);
+    tcase_add_test(tc, store_renders_unneeded_when_job_ends);
     suite_add_tcase(s, tc);
     return s;
 }
