@@ -13,6 +13,7 @@
     var JOB_POLL_MS = 3000;
     var MODEL_EXT = /\.(stl|obj|3mf|scad)$/i;
     var OVERRIDE_LINE = /^([a-z0-9_]{1,32})=(.*)$/;
+    var DEFINE_LINE = /^([A-Za-z_][A-Za-z0-9_]{0,31})=(.*)$/;
     var META_POLL_MS = 30000;
     var MAX_TASK_ROWS = 500;
     var TOKEN_KEY = 'rrcloud.adminToken';
@@ -824,14 +825,36 @@
 
     /* A print job as the page sends it to POST /api/v1/queues/Q/jobs, from
      * the form's values {fileName, queue, copies, material, profile,
-     * overrides (text, NAME=VALUE a line)}: {url, fields: [[name, value]]},
+     * overrides, defines (texts, NAME=VALUE a line)}: {url, fields:
+     * [[name, value]]},
      * the file last as [part, null] ('model' for a model, 'file' for
      * G-code).  Throws a FieldError for what the server would refuse
      * anyway, before the upload. */
+    /* NAME=VALUE lines of text as [prefix + NAME, VALUE] into fields;
+     * what (the form's name for them) in an error. */
+    function pairLines(text, re, prefix, what, fields) {
+        var seen = {};
+        (text || '').split('\n').forEach(function (line) {
+            var m;
+            line = line.trim();
+            if (!line) {
+                return;
+            }
+            m = re.exec(line);
+            if (!m) {
+                throw new FieldError(what, "'" + line + "' is not NAME=VALUE");
+            }
+            if (seen[m[1]]) {
+                throw new FieldError(what, m[1] + ' given twice');
+            }
+            seen[m[1]] = true;
+            fields.push([prefix + m[1], m[2]]);
+        });
+    }
+
     function jobFields(v) {
         var fields = [];
         var model = MODEL_EXT.test(v.fileName || '');
-        var seen = {};
         var copies = String(v.copies || '1').trim();
         if (!v.fileName) {
             throw new FieldError('file', 'choose a file');
@@ -846,26 +869,14 @@
         if ((v.profile || '').trim()) {
             fields.push(['profile', v.profile.replace(/\s+/g, '')]);
         }
-        (v.overrides || '').split('\n').forEach(function (line) {
-            var m;
-            line = line.trim();
-            if (!line) {
-                return;
-            }
-            if (!model) {
-                throw new FieldError('overrides', 'only a model is sliced; G-code takes none');
-            }
-            m = OVERRIDE_LINE.exec(line);
-            if (!m) {
-                throw new FieldError('overrides', "'" + line + "' is not NAME=VALUE " +
-                                     '(NAME of a-z 0-9 _)');
-            }
-            if (seen[m[1]]) {
-                throw new FieldError('overrides', m[1] + ' given twice');
-            }
-            seen[m[1]] = true;
-            fields.push(['override.' + m[1], m[2]]);
-        });
+        if ((v.overrides || '').trim() && !model) {
+            throw new FieldError('overrides', 'only a model is sliced; G-code takes none');
+        }
+        pairLines(v.overrides, OVERRIDE_LINE, 'override.', 'overrides', fields);
+        if ((v.defines || '').trim() && !/\.scad$/i.test(v.fileName)) {
+            throw new FieldError('defines', 'only a .scad model has variables');
+        }
+        pairLines(v.defines, DEFINE_LINE, 'define.', 'defines', fields);
         fields.push([model ? 'model' : 'file', null]);
         return {
             url: '/api/v1/queues/' + encodeURIComponent(v.queue || 'default') + '/jobs',
@@ -892,9 +903,10 @@
     /* Which input to mark for a field the server or jobFields named. */
     var JOB_INPUTS = { file: 'job-file', model: 'job-file', copies: 'job-copies',
         material: 'job-material', profile: 'job-profile', queue: 'job-queue',
-        overrides: 'job-overrides' };
+        overrides: 'job-overrides', defines: 'job-defines' };
     function jobInput(field) {
-        var f = /^override/.test(field || '') ? 'overrides' : field;
+        var f = /^override/.test(field || '') ? 'overrides'
+            : /^define/.test(field || '') ? 'defines' : field;
         return Object.prototype.hasOwnProperty.call(JOB_INPUTS, f)
             ? $(JOB_INPUTS[f]) : null;
     }
@@ -922,7 +934,8 @@
                 copies: $('job-copies').value,
                 material: $('job-material').value,
                 profile: $('job-profile').value,
-                overrides: $('job-overrides').value
+                overrides: $('job-overrides').value,
+                defines: $('job-defines').value
             });
         } catch (e) {
             if (jobInput(e.field)) {

@@ -16,8 +16,9 @@
 #define NAME_MAX_LEN 63       /* the fleet's names (FLEET_NAME_MAX - 1) */
 #define PRIORITY_LIMIT 1000   /* -1000 .. 1000, as the fleet takes it */
 #define ID_LIMIT (1LL << 53)  /* ids the server accepts */
-#define OVERRIDE_NAME_MAX 32  /* as the server takes override names */
-#define OVERRIDES_MAX 16      /* overrides on one job, as the server */
+#define PAIR_NAME_MAX 32      /* as the server takes override and define
+                                 names */
+#define PAIRS_MAX 16          /* of each kind on one job, as the server */
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -34,7 +35,7 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 /* How a value is checked. */
 enum fo_check { FO_FLAG, FO_NAME, FO_COUNT, FO_PRIORITY, FO_ID, FO_TEXT,
                 FO_TOKEN, FO_DURATION, FO_STATE, FO_LIFE, FO_LIST,
-                FO_OVERRIDE };
+                FO_OVERRIDE, FO_DEFINE };
 
 /* Which command takes an option. */
 enum {
@@ -73,6 +74,7 @@ static const struct fo_def fo_defs[] = {
     { "profile", FO_LIST, C_PRINT, SLOT(profile) },  /* a model: a list */
     { "notifier", FO_TEXT, C_PRINT, SLOT(notifier) },
     { "override", FO_OVERRIDE, C_PRINT, 0 },
+    { "define", FO_DEFINE, C_PRINT, 0 },
     { "state", FO_STATE, C_PRINTERS | C_JOBS, SLOT(state) },
     { "reason", FO_TEXT, C_PRINTER, SLOT(reason) },
     { "token", FO_TOKEN, C_ALL, SLOT(token) },
@@ -158,49 +160,71 @@ static int list_ok(const char *v)
     return 1;
 }
 
-/* --override NAME=VALUE: appended as the field override.NAME. */
-static int add_override(const char *v, struct cli_fargs *a, char *err,
-                        size_t errlen)
+/* The length of a pair's NAME in v ("NAME=VALUE"), or 0 if it is none:
+ * override names are [a-z0-9_], define names (OpenSCAD variables)
+ * [A-Za-z0-9_] without a digit first. */
+static size_t pair_name(const char *v, int define)
 {
+    static const char lower[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
+    static const char any[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                              "abcdefghijklmnopqrstuvwxyz0123456789_";
     size_t n = strcspn(v, "=");
+
+    if (n == 0 || n > PAIR_NAME_MAX || v[n] != '=' ||
+        strspn(v, define ? any : lower) < n ||
+        (define && isdigit((unsigned char)v[0])))
+        return 0;
+    return n;
+}
+
+/* --override and --define NAME=VALUE: appended as the field
+ * override.NAME or define.NAME. */
+static int add_pair(const char *opt, const char *v, struct cli_fargs *a,
+                    char *err, size_t errlen)
+{
+    int define = !strcmp(opt, "define"), same = 0;
+    size_t n = pair_name(v, define), plen = strlen(opt) + 1;
     char *name, **names;
     const char **values;
 
-    if (n == 0 || n > OVERRIDE_NAME_MAX || v[n] != '=' ||
-        strspn(v, "abcdefghijklmnopqrstuvwxyz0123456789_") != n ||
-        !text_ok(v + n + 1)) {
-        seterr(err, errlen, "bad --override '%s' (NAME=VALUE: NAME of "
-               "a-z 0-9 _, up to %d; a printable VALUE)", v,
-               OVERRIDE_NAME_MAX);
+    if (!n || !text_ok(v + n + 1)) {
+        seterr(err, errlen, "bad --%s '%s' (NAME=VALUE: NAME of %s, up to "
+               "%d; a printable VALUE)", opt, v,
+               define ? "A-Z a-z 0-9 _, not a digit first" : "a-z 0-9 _",
+               PAIR_NAME_MAX);
         return -1;
     }
-    for (int i = 0; i < a->noverrides; i++)
-        if (!strncmp(a->override_names[i] + 9, v, n) &&
-            !a->override_names[i][9 + n]) {
-            seterr(err, errlen, "--override %.*s given twice", (int)n, v);
-            return -1;
+    for (int i = 0; i < a->npairs; i++) {
+        const char *f = a->pair_names[i];
+
+        if (!strncmp(f, opt, plen - 1) && f[plen - 1] == '.') {
+            same++;
+            if (!strncmp(f + plen, v, n) && !f[plen + n]) {
+                seterr(err, errlen, "--%s %.*s given twice", opt, (int)n, v);
+                return -1;
+            }
         }
-    if (a->noverrides == OVERRIDES_MAX) {
-        seterr(err, errlen, "at most %d --override", OVERRIDES_MAX);
+    }
+    if (same == PAIRS_MAX) {
+        seterr(err, errlen, "at most %d --%s", PAIRS_MAX, opt);
         return -1;
     }
-    names = realloc(a->override_names,
-                    (size_t)(a->noverrides + 1) * sizeof(*names));
+    names = realloc(a->pair_names, (size_t)(a->npairs + 1) * sizeof(*names));
     if (names)
-        a->override_names = names;
-    values = realloc(a->override_values,
-                     (size_t)(a->noverrides + 1) * sizeof(*values));
+        a->pair_names = names;
+    values = realloc(a->pair_values,
+                     (size_t)(a->npairs + 1) * sizeof(*values));
     if (values)
-        a->override_values = values;
-    name = malloc(n + 10);
+        a->pair_values = values;
+    name = malloc(plen + n + 1);
     if (!names || !values || !name) {
         free(name);
         seterr(err, errlen, "out of memory");
         return -1;
     }
-    snprintf(name, n + 10, "override.%.*s", (int)n, v);
-    a->override_names[a->noverrides] = name;
-    a->override_values[a->noverrides++] = v + n + 1;
+    snprintf(name, plen + n + 1, "%s.%.*s", opt, (int)n, v);
+    a->pair_names[a->npairs] = name;
+    a->pair_values[a->npairs++] = v + n + 1;
     return 0;
 }
 
@@ -264,7 +288,8 @@ static int check_value(const struct fo_def *d, const char *v,
                d->name, v);
         return -1;
     case FO_OVERRIDE:
-        return add_override(v, a, err, errlen);
+    case FO_DEFINE:
+        return add_pair(d->name, v, a, err, errlen);
     case FO_FLAG:
         break;
     }
@@ -327,7 +352,7 @@ static int option(const char *command, int bit, int i, int argc, char **argv,
     if (check_value(d, v, a, err, errlen) < 0)
         return -1;
     if (d->check != FO_DURATION && d->check != FO_LIFE &&
-        d->check != FO_OVERRIDE)
+        d->check != FO_OVERRIDE && d->check != FO_DEFINE)
         *(const char **)((char *)a + d->slot) = v;
     return used;
 }
@@ -376,11 +401,11 @@ void cli_fargs_free(struct cli_fargs *a)
     free(a->words);
     a->words = NULL;
     a->nwords = 0;
-    for (int i = 0; i < a->noverrides; i++)
-        free(a->override_names[i]);
-    free(a->override_names);
-    free(a->override_values);
-    a->override_names = NULL;
-    a->override_values = NULL;
-    a->noverrides = 0;
+    for (int i = 0; i < a->npairs; i++)
+        free(a->pair_names[i]);
+    free(a->pair_names);
+    free(a->pair_values);
+    a->pair_names = NULL;
+    a->pair_values = NULL;
+    a->npairs = 0;
 }

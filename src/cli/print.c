@@ -47,7 +47,8 @@ struct watch {
 static const char usage_text[] =
     "usage: rrcloud print FILE [--queue=Q] [--copies=N] [--material=M] "
     "[--colour=C]\n       [--priority=P] [--printer=ID] [--profile=X] "
-    "[--override NAME=VALUE]... [--notifier=URL] [--async]";
+    "[--override NAME=VALUE]...\n       [--define NAME=VALUE]... "
+    "[--notifier=URL] [--async]";
 
 /* --- the line about an attempt -------------------------------------- */
 
@@ -436,7 +437,7 @@ static int build_job(const struct cli_fargs *a, struct cli_job *job)
 {
     memset(job, 0, sizeof(*job));
     job->inputs = calloc(1, sizeof(*job->inputs));
-    job->fields = calloc(8 + (size_t)a->noverrides, sizeof(*job->fields));
+    job->fields = calloc(8 + (size_t)a->npairs, sizeof(*job->fields));
     if (!job->inputs || !job->fields) {
         cli_job_free(job);
         return -1;
@@ -450,8 +451,8 @@ static int build_job(const struct cli_fargs *a, struct cli_job *job)
     add(job, "priority", a->priority);
     add(job, "printer", a->printer);
     add(job, "profile", a->profile);
-    for (int i = 0; i < a->noverrides; i++)
-        add(job, a->override_names[i], a->override_values[i]);
+    for (int i = 0; i < a->npairs; i++)
+        add(job, a->pair_names[i], a->pair_values[i]);
     return 0;
 }
 

@@ -66,15 +66,41 @@ int slicer_model_get(struct slicer *s, long long job_id,
 
 /* ---- starting ------------------------------------------------------------ */
 
+/* The job's defines as -DNAME=VALUE options the service allows (checked
+ * again here: rrcloud-fcgi checked them when it took the job), into opt
+ * (storage) and opts.  The number, or -1 with err. */
+static int define_options(const struct service *svc,
+                          const struct store_render *r,
+                          char opt[][128], const char **opts, char *err,
+                          size_t errlen)
+{
+    const char *names[SLICING_DEFINES_MAX], *values[SLICING_DEFINES_MAX];
+    char lines[sizeof(r->defines)];
+    size_t n;
+
+    memcpy(lines, r->defines, sizeof(lines));
+    n = slicing_overrides_split(lines, names, values, SLICING_DEFINES_MAX);
+    for (size_t i = 0; i < n; i++) {
+        if (rr_fmt(opt[i], 128, "-D%s=%s", names[i], values[i]) < 0 ||
+            service_check_option(svc, "define", opt[i], err, errlen) < 0)
+            return -1;
+        opts[i] = opt[i];
+    }
+    return (int)n;
+}
+
 /* The task's directory in tmp (the source as in0.scad) and row fields. */
 static int build_task(struct slicer *s, const struct store_render *r,
                       const struct service *svc, const char *tmp,
                       struct task *t, char *err, size_t errlen)
 {
     const char *inputs[1], *prearg[1] = { NULL };
-    char name[64], src[4200];
+    const char *opts[SLICING_DEFINES_MAX];
+    char name[64], src[4200], opt[SLICING_DEFINES_MAX][128];
+    int nopts = define_options(svc, r, opt, opts, err, errlen);
 
-    snprintf(err, errlen, "cannot assemble the task: %s", strerror(EIO));
+    if (nopts < 0)
+        return -1;
     if (fleet_blob_path(s->conf->spool_dir, r->model_sha256, src,
                         sizeof(src)) < 0 ||
         slicer_add_input(tmp, 0, src, SLICING_SOURCE_EXT, name, sizeof(name),
@@ -86,8 +112,8 @@ static int build_task(struct slicer *s, const struct store_render *r,
     inputs[0] = name;
     if (service_output_name(svc, t->id, t->out_name,
                             sizeof(t->out_name)) < 0 ||
-        slicer_task_argv(svc, t, inputs, prearg, 1, NULL, 0, err,
-                         errlen) < 0)
+        slicer_task_argv(svc, t, inputs, prearg, 1, opts, (size_t)nopts,
+                         err, errlen) < 0)
         return -1;
     t->inputs = strdup(name);
     return t->inputs ? 0 : -1;
@@ -203,7 +229,8 @@ static int render_begin(struct slicer *s, const struct store_render *r,
                                  " service is not configured", rr_now()) < 0
                    ? -1 : 0;
     slicer_version(svc, version, sizeof(version));
-    if (slicing_render_key(r->model_sha256, svc->name, version, key) < 0)
+    if (slicing_render_key(r->model_sha256, svc->name, version, r->defines,
+                           key) < 0)
         return store_render_fail(s->st, r->job_id, "the model cannot be "
                                  "rendered: no cache key", rr_now()) < 0
                    ? -1 : 0;

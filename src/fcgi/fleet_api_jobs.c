@@ -171,6 +171,7 @@ static int model_fields(struct req *r, const struct fa_upload *u,
     spec->overrides = b->model.overrides;
     spec->slice_profiles = b->model.profiles;
     spec->render = fleet_model_source(u->model.filename);
+    spec->defines = b->model.defines;
     return 0;
 }
 

@@ -76,6 +76,7 @@ static int model_parse(struct submit *s, struct print_req *p)
     p->spec.overrides = p->model.overrides;
     p->spec.slice_profiles = p->model.profiles;
     p->spec.render = fleet_model_source(submit_upload_find(s, 0)->name);
+    p->spec.defines = p->model.defines;
     rc = 0;
 out:
     free(names);

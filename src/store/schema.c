@@ -438,10 +438,11 @@ const char *const schema_migrations[] = {
 
     /* 11: SCAD model jobs: a job whose model is a source (render = 1) is
      * rendered to an STL by the openscad service before it is planned
-     * (store_renders.h): the render's cache key, its task, and the STL
-     * blob it made (a blob reference of the job, like its model's).  The
-     * render cache is slice_cache under keys of their own. */
+     * (store_renders.h): its variables, the render's cache key, its task,
+     * and the STL blob it made (a blob reference of the job, like its
+     * model's).  The render cache is slice_cache under keys of their own. */
     ("ALTER TABLE jobs ADD COLUMN render INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE jobs ADD COLUMN render_defines TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE jobs ADD COLUMN render_key TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE jobs ADD COLUMN render_task TEXT NOT NULL DEFAULT '';"
      "ALTER TABLE jobs ADD COLUMN render_sha256 TEXT NOT NULL DEFAULT '';"

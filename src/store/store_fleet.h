@@ -256,6 +256,8 @@ struct fleet_job_spec {
     const char *slice_profiles;        /* or NULL */
     int render;                        /* the model is a source (.scad)
                                         * rendered first (store_renders.h) */
+    const char *defines;               /* its variables ("name=value"
+                                        * lines, sorted), or NULL */
 };
 
 /* Is there an enrolled printer (any state: holds end) that could ever take

@@ -8,7 +8,7 @@
 
 #define RENDER_SELECT                                                        \
     "SELECT id, model_sha256, model_name, render_key, render_task, "        \
-    "render_sha256, slice_planned, state >= 2 FROM jobs "
+    "render_sha256, slice_planned, state >= 2, render_defines FROM jobs "
 
 static int read_render(sqlite3_stmt *s, void *obj)
 {
@@ -23,6 +23,7 @@ static int read_render(sqlite3_stmt *s, void *obj)
     sf_col(s, 5, r->sha256, sizeof(r->sha256));
     r->planned = sqlite3_column_int(s, 6);
     r->job_final = sqlite3_column_int(s, 7);
+    sf_col(s, 8, r->defines, sizeof(r->defines));
     return 0;
 }
 

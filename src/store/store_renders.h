@@ -27,6 +27,8 @@ struct store_render {
     char key[FLEET_SHA256_HEX];          /* cache key, "" until known */
     char task_id[RR_ID_LEN];             /* "" until a render started */
     char sha256[FLEET_SHA256_HEX];       /* the STL, "" until rendered */
+    char defines[1024];                  /* its variables: "name=value"
+                                          * lines, sorted ("" = none) */
     int planned;                         /* the job's slices are planned */
     int job_final;                       /* the job is final */
 };

@@ -8,6 +8,8 @@
 #   - a second identical job renders and slices nothing (the caches);
 #   - a scad that does not parse, and one including a file not sent,
 #     fail the job with openscad's last line, in the job and its events;
+#   - its variables (define.NAME = a number, openscad's -D) render into
+#     the STL and key the render cache; bad ones are a 400 naming them;
 #   - service=print with fileIn0=@x.scad through POST /, and print.cloud
 #     x.scad, print;
 #   - rrcloud print x.scad --override layer_height=0.15 --profile=mk3s
@@ -203,6 +205,49 @@ expect_eq "a model type no job carries (amf): 415" 415 \
 expect_contains "... naming the field and the types" "$(body)" \
     '"field":"model","message":"model: '"'part.amf'"' is not a model a job may carry (stl, obj, 3mf, scad)'
 
+expect_eq "a variable on an STL: 400" 400 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" \
+       -F "model=@$D/cube.stl" -F define.size=30)"
+expect_contains "... naming it" "$(body)" \
+    '"field":"define.size","message":"define.size: only a .scad model takes variables"'
+expect_eq "a variable that is no number: 400" 400 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" \
+       -F "model=@$D/cube.scad" -F 'define.size="a"')"
+expect_contains "... naming it" "$(body)" '"field":"define.size","message":"define.size: a variable is'
+
+# --- variables: -DNAME=VALUE, and a render cached per value ------------------------------
+printf 'size = 10;\ncube([size, size, 5]);\n' >"$T/param.scad"
+stl_max_x() { # JOB-JSON: the largest x of its STL's vertices
+    f=$(find "$STACK" -path '*blobs*' -type f -name "$(jq -r .render.sha256 "$1" | cut -c3-)" | head -1)
+    awk '$1 == "vertex" && $2 > m { m = $2 } END { print m + 0 }' "$f"
+}
+expect_eq "a .scad with define.size=40: 201" 201 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$T/param.scad" \
+       -F define.size=40 -F profile=mk3s)"
+J10=$(body | jq -r .id)
+until_ok 120 job_done "$J10" || fail "job $J10 did not end"
+api GET "/jobs/$J10" >"$T/j10.json"
+expect_eq "... printed, its variable shown" 'complete {"size":"40"}' \
+    "$(jq -c -j '"\(.state) "' "$T/j10.json"; jq -c .render.defines "$T/j10.json")"
+expect_eq "... rendered 40 mm wide" 40 "$(stl_max_x "$T/j10.json")"
+tasks_before=$(ntasks)
+code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$T/param.scad" \
+    -F define.size=40 -F profile=mk3s >/dev/null
+J11=$(body | jq -r .id)
+code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$T/param.scad" \
+    -F define.size=25 -F profile=mk3s >/dev/null
+J12=$(body | jq -r .id)
+until_ok 120 job_done "$J11" || fail "job $J11 did not end"
+until_ok 120 job_done "$J12" || fail "job $J12 did not end"
+expect_eq "the same variable again: the cached STL, no task" \
+    "complete $(jq -r .render.sha256 "$T/j10.json") -" \
+    "$(api GET "/jobs/$J11" | jq -r '"\(.state) \(.render.sha256) \(.render.task // "-")"')"
+api GET "/jobs/$J12" >"$T/j12.json"
+expect_eq "another value: rendered again, 25 mm wide" "complete 25" \
+    "$(jq -r .state "$T/j12.json") $(stl_max_x "$T/j12.json")"
+expect_eq "... a render and a slice were all the tasks" "$((tasks_before + 2))" \
+    "$(ntasks)"
+
 # --- service=print with fileIn0=@x.scad through RepRapCloud's POST -------------------
 printf '// a plate\ncube([30, 20, 4]);\n' >"$T/plate.scad"
 out=$(curl -s -m 30 -H "$AH" -F service=print -F format=json \
@@ -223,20 +268,20 @@ expect_eq "... and its task completed with its job" complete \
     "$(wait_status "$T5" complete 30)"
 
 # --- rrcloud print x.scad --override --profile ------------------------------------------
-printf 'cylinder(h = 8, r = 6);\n' >"$T/peg.scad"
+printf 'r = 6;\ncylinder(h = 8, r = r);\n' >"$T/peg.scad"
 out=$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" print \
       "$T/peg.scad" --override layer_height=0.15 --profile=mk3s \
-      --material=pla --timeout=120 2>&1)
-expect_eq "rrcloud print peg.scad --override ... --profile=mk3s: exit 0" 0 $?
+      --define r=7 --material=pla --timeout=120 2>&1)
+expect_eq "rrcloud print peg.scad --override ... --define r=7 --profile=mk3s: exit 0" 0 $?
 expect_contains "... it said the model was rendered" "$out" "model ready by openscad"
 expect_contains "... and sliced for mk3s" "$out" "profile mk3s: ready"
 expect_contains "... and the copy complete" "$out" "complete: 1 copy"
 T6=$(printf '%s\n' "$out" | grep -oE '[0-9]{10}-[0-9]+-[0-9]+' | head -1)
 J6=$(api GET "/tasks/$T6" | jq -r '.job // empty')
 api GET "/jobs/$J6" >"$T/j6.json"
-expect_eq "... a job with the override, sliced for mk3s only" \
-    '{"layer_height":"0.15"} mk3s' \
-    "$(jq -c -j '.overrides' "$T/j6.json"; jq -r '" \([.slices[].profile] | join(","))"' "$T/j6.json")"
+expect_eq "... a job with the override and variable, sliced for mk3s only" \
+    '{"layer_height":"0.15"} {"r":"7"} mk3s' \
+    "$(jq -c -j '.overrides' "$T/j6.json"; printf ' '; jq -c -j '.render.defines' "$T/j6.json"; jq -r '" \([.slices[].profile] | join(","))"' "$T/j6.json")"
 expect_eq "... whose G-code has the override" "; layer_height = 0.15" \
     "$(grep '^; layer_height = ' "$(gcode_of "$T/j6.json" mk3s)" 2>/dev/null)"
 out=$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" print \
@@ -272,20 +317,20 @@ for k in j.slices excluded_profiles j.render; do
 done
 if command -v node >/dev/null; then
     # the fields the page sends for a .scad with copies, material, an override
-    printf 'cube([8, 8, 3]);\n' >"$T/tile.scad"
+    printf 'size = 8;\ncube([size, size, 3]);\n' >"$T/tile.scad"
     cat >"$T/fields.js" <<'JS'
 global.window = {};
 global.document = { readyState: 'loading', addEventListener: function () {} };
 require(process.argv[2]);
 var r = window.rrcloudJobFields({ fileName: 'tile.scad', queue: 'default',
     copies: '2', material: 'PLA', profile: 'mk3s',
-    overrides: 'layer_height=0.15\n' });
+    overrides: 'layer_height=0.15\n', defines: 'size=12' });
 console.log(r.url);
 r.fields.forEach(function (f) { console.log(f[0] + '=' + (f[1] === null ? '@FILE' : f[1])); });
 JS
     node "$T/fields.js" "$T/app.js" >"$T/fields.out" 2>&1
     expect_eq "page: the request it builds" \
-        "/api/v1/queues/default/jobs copies=2 material=PLA profile=mk3s override.layer_height=0.15 model=@FILE" \
+        "/api/v1/queues/default/jobs copies=2 material=PLA profile=mk3s override.layer_height=0.15 define.size=12 model=@FILE" \
         "$(tr '\n' ' ' <"$T/fields.out" | sed 's/ $//')"
     set --
     while IFS= read -r f; do
@@ -296,9 +341,9 @@ JS
         "$(code POST "$(head -1 "$T/fields.out")" -H "$AH" "$@")"
     J7=$(body | jq -r .id)
     until_ok 120 job_done "$J7" || fail "job $J7 did not end"
-    expect_eq "... rendered, sliced for mk3s with the override, 2 copies printed" \
-        'complete ready mk3s:ready {"layer_height":"0.15"} 2' \
-        "$(api GET "/jobs/$J7" | jq -c -r '"\(.state) \(.render.state) \([.slices[] | "\(.profile):\(.state)"] | join(" ")) \(.overrides | tojson) \(.copies_by_state.complete)"')"
+    expect_eq "... rendered with its variable, sliced for mk3s with the override, 2 copies printed" \
+        'complete ready {"size":"12"} mk3s:ready {"layer_height":"0.15"} 2' \
+        "$(api GET "/jobs/$J7" | jq -c -r '"\(.state) \(.render.state) \(.render.defines | tojson) \([.slices[] | "\(.profile):\(.state)"] | join(" ")) \(.overrides | tojson) \(.copies_by_state.complete)"')"
 fi
 
 # --- renders and slices shared fleet_slice_concurrency (1) ---------------------------

@@ -137,13 +137,35 @@ START_TEST(scad_needs_the_render_service)
     ck_assert_msg(strstr(msg, "model: a .scad model is rendered by the "
                          "openscad service, which is not configured") == msg,
                   "%s", msg);
+    /* variables: numbers, for a .scad only */
+    {
+        const char *n[] = { "define.size", "define.wall" };
+        const char *v[] = { "30", "1.2" }, *bad[] = { "30", "x" };
+        struct fleet_model_req m;
+
+        ck_assert_int_eq(fields(2, n, v, &m), 0);
+        ck_assert_str_eq(m.defines, "size=30\nwall=1.2\n");
+        ck_assert_int_eq(fields(2, n, bad, &m), 400);
+        ck_assert_str_eq(field, "define.wall");
+        ck_assert_msg(strstr(msg, "define.wall: a variable is") == msg, "%s",
+                      msg);
+    }
+    spec.defines = "size=30\n";
     /* with it, the next check speaks (an override no profile allows) */
     spec.overrides = "fan_speed=50\n";
     ck_assert_int_eq(fleet_model_check(shipped, services, NULL, &spec,
                                        field, sizeof(field), msg,
                                        sizeof(msg)),
                      400);
-    ck_assert_str_eq(field, "override.fan_speed");
+    ck_assert_str_eq(field, "override.fan_speed");   /* defines passed */
+    /* but only a .scad takes variables */
+    spec.render = 0;
+    ck_assert_int_eq(fleet_model_check(shipped, services, NULL, &spec,
+                                       field, sizeof(field), msg,
+                                       sizeof(msg)),
+                     400);
+    ck_assert_str_eq(field, "define.size");
+    ck_assert_str_eq(msg, "define.size: only a .scad model takes variables");
 }
 END_TEST
 

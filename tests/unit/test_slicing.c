@@ -240,22 +240,57 @@ START_TEST(render_key_covers_each_input)
     const char *a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
     const char *b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
     struct profile p = prof("mk3s", 250, 210, 210);
-    char k[5][FLEET_SHA256_HEX], again[FLEET_SHA256_HEX];
+    char k[6][FLEET_SHA256_HEX], again[FLEET_SHA256_HEX];
 
     ck_assert(slicing_job_ext("scad") && slicing_job_ext("stl") &&
               !slicing_model_ext("scad") && !slicing_job_ext("png"));
-    ck_assert_int_eq(slicing_render_key(a, "openscad", "v1", k[0]), 0);
-    ck_assert_int_eq(slicing_render_key(a, "openscad", "v1", again), 0);
+    ck_assert_int_eq(slicing_render_key(a, "openscad", "v1", "", k[0]), 0);
+    ck_assert_int_eq(slicing_render_key(a, "openscad", "v1", NULL, again),
+                     0);
     ck_assert_str_eq(k[0], again);
     ck_assert(fleet_sha256_valid(k[0]));
-    ck_assert_int_eq(slicing_render_key(b, "openscad", "v1", k[1]), 0);
-    ck_assert_int_eq(slicing_render_key(a, "openscad", "v2", k[2]), 0);
-    ck_assert_int_eq(slicing_render_key(a, "openscad2", "v1", k[3]), 0);
+    ck_assert_int_eq(slicing_render_key(b, "openscad", "v1", "", k[1]), 0);
+    ck_assert_int_eq(slicing_render_key(a, "openscad", "v2", "", k[2]), 0);
+    ck_assert_int_eq(slicing_render_key(a, "openscad2", "v1", "", k[3]), 0);
+    ck_assert_int_eq(slicing_render_key(a, "openscad", "v1", "size=30\n",
+                                        k[5]), 0);
     /* never a slice's key, though both live in slice_cache */
     ck_assert_int_eq(slicing_cache_key(a, &p, "", "v1", "", k[4]), 0);
-    for (int i = 0; i < 5; i++)
-        for (int j = i + 1; j < 5; j++)
+    for (int i = 0; i < 6; i++)
+        for (int j = i + 1; j < 6; j++)
             ck_assert_str_ne(k[i], k[j]);
+}
+END_TEST
+
+/* A SCAD job's variables: names as OpenSCAD's, numbers only, sorted. */
+START_TEST(defines_canonical)
+{
+    const char *n[] = { "size", "Wall_2", "h" };
+    const char *v[] = { "20", "-1.5", "2e3" };
+    const char *bad[][2] = { { "2x", "1" }, { "size", "\"a\"" },
+                             { "size", "[1,2]" }, { "size", "$fn" },
+                             { "size", "" }, { "a-b", "1" },
+                             { "size", "1e999" }, { "", "1" } };
+    char buf[256], why[256];
+
+    ck_assert_int_eq(slicing_defines_canon(3, n, v, buf, sizeof(buf), why,
+                                           sizeof(why)), 0);
+    ck_assert_str_eq(buf, "Wall_2=-1.5\nh=2e3\nsize=20\n");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *bn[] = { bad[i][0] }, *bv[] = { bad[i][1] };
+
+        ck_assert_msg(slicing_defines_canon(1, bn, bv, buf, sizeof(buf), why,
+                                            sizeof(why)) == -1,
+                      "%s=%s taken", bad[i][0], bad[i][1]);
+    }
+    ck_assert_ptr_nonnull(strstr(why, "set to a number"));
+    {
+        const char *tn[] = { "size", "size" }, *tv[] = { "1", "2" };
+
+        ck_assert_int_eq(slicing_defines_canon(2, tn, tv, buf, sizeof(buf),
+                                               why, sizeof(why)), -1);
+        ck_assert_str_eq(why, "size: given twice");
+    }
 }
 END_TEST
 
@@ -600,6 +635,7 @@ Suite *slicing_suite(void)
     tcase_add_test(tc, overrides_canonical);
     tcase_add_test(tc, cache_key_covers_each_input);
     tcase_add_test(tc, render_key_covers_each_input);
+    tcase_add_test(tc, defines_canonical);
     tcase_add_test(tc, store_slices_lifecycle);
     tcase_add_test(tc, store_slices_job_fails_when_none_left);
     tcase_add_test(tc, slicing_job_is_not_unplaceable);
