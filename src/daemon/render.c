@@ -110,6 +110,7 @@ static int build_task(struct slicer *s, const struct store_render *r,
         return -1;
     }
     inputs[0] = name;
+    snprintf(err, errlen, "cannot assemble the task: out of memory");
     if (service_output_name(svc, t->id, t->out_name,
                             sizeof(t->out_name)) < 0 ||
         slicer_task_argv(svc, t, inputs, prearg, 1, opts, (size_t)nopts,
