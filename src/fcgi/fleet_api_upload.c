@@ -173,7 +173,7 @@ static int file_begin(struct up_ctx *x, const struct mp_part *part)
         return up_fail(x, 415, part->name, "%s: '%.64s' is not G-code "
                        "(.gcode, .g, .gco, .gc, .nc)%s", part->name,
                        part->filename, x->u->octoprint ? "" : " nor a model "
-                       "a slicer takes (stl, obj, 3mf)");
+                       "a job may carry (stl, obj, 3mf, scad)");
     if (!u->octoprint && strncmp(part->name, "file_", 5) == 0) {
         if (!fleet_name_valid(part->name + 5))
             return up_fail(x, 400, part->name, "%s: the profile after "
