@@ -1,5 +1,6 @@
 /*
- * app.js - rrcloud's browser page: submit tasks, watch them, see the fleet.
+ * app.js - rrcloud's browser page: submit tasks, watch them, see the fleet,
+ * print a model or G-code on it.
  * No framework and no network beyond this server.  Everything the server
  * sends is inserted as text (textContent), never as HTML, and links are
  * made only from URLs checked here.
@@ -9,6 +10,10 @@
 
     var TASK_POLL_MS = 2000;
     var FLEET_POLL_MS = 5000;
+    var JOB_POLL_MS = 3000;
+    var MODEL_EXT = /\.(stl|obj|3mf|scad)$/i;
+    var OVERRIDE_LINE = /^([a-z0-9_]{1,32})=(.*)$/;
+    var DEFINE_LINE = /^([A-Za-z_][A-Za-z0-9_]{0,31})=(.*)$/;
     var META_POLL_MS = 30000;
     var MAX_TASK_ROWS = 500;
     var TOKEN_KEY = 'rrcloud.adminToken';
@@ -21,6 +26,7 @@
     var lastTasksJson = '';
     var printerFilter = '';
     var fleetData = null;
+    var watchedJob = null;      // {id, final} of the job shown under the form
 
     /* --- small helpers ---------------------------------------------------- */
 
@@ -729,6 +735,7 @@
         });
         $('frontends-count').textContent = '(' + frontends.length + ')';
 
+        fillQueues(queues);
         tb = $('queues-table').tBodies[0];
         clear(tb);
         queues.forEach(function (q) {
@@ -804,10 +811,240 @@
                 clear($(t).tBodies[0]);
             });
             clear($('printer-states'));
+            watchedJob = null;
+            show($('job-view'), false);
             showFleet(false);
             pollers.fleet();
         });
     }
+
+    /* --- print jobs --------------------------------------------------------------- */
+
+    function FieldError(field, message) {
+        this.field = field;
+        this.message = field + ': ' + message;
+    }
+
+    /* A print job as the page sends it to POST /api/v1/queues/Q/jobs, from
+     * the form's values {fileName, queue, copies, material, profile,
+     * overrides, defines (texts, NAME=VALUE a line)}: {url, fields:
+     * [[name, value]]},
+     * the file last as [part, null] ('model' for a model, 'file' for
+     * G-code).  Throws a FieldError for what the server would refuse
+     * anyway, before the upload. */
+    /* NAME=VALUE lines of text as [prefix + NAME, VALUE] into fields;
+     * what (the form's name for them) in an error. */
+    function pairLines(text, re, prefix, what, fields) {
+        var seen = {};
+        (text || '').split('\n').forEach(function (line) {
+            var m;
+            line = line.trim();
+            if (!line) {
+                return;
+            }
+            m = re.exec(line);
+            if (!m) {
+                throw new FieldError(what, "'" + line + "' is not NAME=VALUE");
+            }
+            if (seen[m[1]]) {
+                throw new FieldError(what, m[1] + ' given twice');
+            }
+            seen[m[1]] = true;
+            fields.push([prefix + m[1], m[2]]);
+        });
+    }
+
+    function jobFields(v) {
+        var fields = [];
+        var model = MODEL_EXT.test(v.fileName || '');
+        var copies = String(v.copies || '1').trim();
+        if (!v.fileName) {
+            throw new FieldError('file', 'choose a file');
+        }
+        if (!/^[0-9]{1,7}$/.test(copies) || Number(copies) < 1) {
+            throw new FieldError('copies', 'a whole number from 1');
+        }
+        fields.push(['copies', String(Number(copies))]);
+        if ((v.material || '').trim()) {
+            fields.push(['material', v.material.trim()]);
+        }
+        if ((v.profile || '').trim()) {
+            fields.push(['profile', v.profile.replace(/\s+/g, '')]);
+        }
+        if ((v.overrides || '').trim() && !model) {
+            throw new FieldError('overrides', 'only a model is sliced; G-code takes none');
+        }
+        pairLines(v.overrides, OVERRIDE_LINE, 'override.', 'overrides', fields);
+        if ((v.defines || '').trim() && !/\.scad$/i.test(v.fileName)) {
+            throw new FieldError('defines', 'only a .scad model has variables');
+        }
+        pairLines(v.defines, DEFINE_LINE, 'define.', 'defines', fields);
+        fields.push([model ? 'model' : 'file', null]);
+        return {
+            url: '/api/v1/queues/' + encodeURIComponent(v.queue || 'default') + '/jobs',
+            fields: fields
+        };
+    }
+
+    /* The queue choice follows the fleet's queues, keeping the one chosen. */
+    function fillQueues(queues) {
+        var sel = $('job-queue');
+        var was = sel.value || 'default';
+        var names = queues.map(function (q) { return asText(pick(q, 'name', 'id')); })
+            .filter(function (n) { return n; });
+        if (names.join('\n') === Array.prototype.map.call(sel.options,
+                function (o) { return o.value; }).join('\n')) {
+            return;
+        }
+        clear(sel);
+        (names.length ? names : ['default']).forEach(function (n) {
+            sel.appendChild(el('option', { value: n, selected: n === was }, n));
+        });
+    }
+
+    /* Which input to mark for a field the server or jobFields named. */
+    var JOB_INPUTS = { file: 'job-file', model: 'job-file', copies: 'job-copies',
+        material: 'job-material', profile: 'job-profile', queue: 'job-queue',
+        overrides: 'job-overrides', defines: 'job-defines' };
+    function jobInput(field) {
+        var f = /^override/.test(field || '') ? 'overrides'
+            : /^define/.test(field || '') ? 'defines' : field;
+        return Object.prototype.hasOwnProperty.call(JOB_INPUTS, f)
+            ? $(JOB_INPUTS[f]) : null;
+    }
+
+    function jobResult(kind, content) {
+        var out = $('job-result');
+        out.className = kind || '';
+        clear(out);
+        append(out, content);
+    }
+
+    function submitJob(ev) {
+        var file = $('job-file').files && $('job-file').files[0];
+        var btn = $('job-btn');
+        var fd = new FormData();
+        var req;
+
+        ev.preventDefault();
+        Array.prototype.forEach.call($('job-form').querySelectorAll('.invalid'),
+            function (x) { x.classList.remove('invalid'); });
+        try {
+            req = jobFields({
+                fileName: file ? file.name : '',
+                queue: $('job-queue').value,
+                copies: $('job-copies').value,
+                material: $('job-material').value,
+                profile: $('job-profile').value,
+                overrides: $('job-overrides').value,
+                defines: $('job-defines').value
+            });
+        } catch (e) {
+            if (jobInput(e.field)) {
+                jobInput(e.field).classList.add('invalid');
+                jobInput(e.field).focus();
+            }
+            jobResult('error', e.message);
+            return;
+        }
+        req.fields.forEach(function (f) {
+            if (f[1] === null) {
+                fd.append(f[0], file, file.name);
+            } else {
+                fd.append(f[0], f[1]);
+            }
+        });
+        btn.disabled = true;
+        jobResult('busy', 'Sending…');
+        getJson(req.url, { method: 'POST', body: fd, headers: adminHeaders() })
+            .then(function (j) {
+                var id = j && j.id;
+                jobResult('ok', 'Job ' + asText(id) + ' queued.');
+                watchJob(id);
+            }, function (e) {
+                if (e.field && jobInput(e.field)) {
+                    jobInput(e.field).classList.add('invalid');
+                }
+                jobResult('error', e.field && e.message.indexOf(e.field) !== 0
+                    ? e.field + ': ' + e.message : e.message);
+            }).then(function () {
+                btn.disabled = false;
+            });
+    }
+
+    function watchJob(id) {
+        if (!/^[0-9]+$/.test(String(id))) {
+            return;
+        }
+        watchedJob = { id: String(id), final: false };
+        $('job-id').textContent = String(id);
+        clear($('slices-table').tBodies[0]);
+        $('job-summary').textContent = 'Waiting for the server…';
+        show($('job-view'), true);
+        pollers.job();
+    }
+
+    /* "complete 1, queued 1" from the job's copy counts. */
+    function copiesText(j) {
+        var by = j.copies_by_state || {};
+        return Object.keys(by).filter(function (k) { return by[k]; })
+            .map(function (k) { return asText(by[k]) + ' ' + k; }).join(', ');
+    }
+
+    function renderJob(j) {
+        var tb = $('slices-table').tBodies[0];
+        var parts = ['State: ' + asText(j.state)];
+        var excluded = listOf(j.excluded_profiles);
+        if (j.copies_by_state) {
+            parts.push('copies: ' + copiesText(j));
+        }
+        if (j.render && typeof j.render === 'object') {
+            parts.push('model ' + asText(j.render.state) + ' by ' + asText(j.render.service));
+        }
+        if (j.reason) {
+            parts.push('reason: ' + asText(j.reason));
+        }
+        $('job-summary').textContent = parts.join('; ') + '.';
+        clear(tb);
+        listOf(j.slices).forEach(function (s) {
+            tb.appendChild(el('tr', null, [
+                el('td', null, asText(s.profile)),
+                el('td', { className: 'ss-' + classPart(asText(s.state)) }, asText(s.state)),
+                el('td', null, asText(s.material)),
+                el('td', null, asText(s.reason))
+            ]));
+        });
+        show($('slices-table'), listOf(j.slices).length > 0);
+        $('job-excluded').textContent = excluded.length ? 'Excluded profiles: ' +
+            excluded.map(function (x) {
+                return asText(x.profile) + ' (' + asText(x.reason) + ')';
+            }).join('; ') + '.' : '';
+        show($('job-excluded'), excluded.length > 0);
+    }
+
+    function refreshJob() {
+        var w = watchedJob;
+        if (!w || w.final || !adminToken()) {
+            return Promise.resolve();
+        }
+        return getJson('/api/v1/jobs/' + encodeURIComponent(w.id),
+                       { headers: adminHeaders() }).then(function (j) {
+            if (watchedJob !== w) {
+                return;
+            }
+            renderJob(j || {});
+            w.final = /^(complete|failed|cancelled)$/.test(asText(j && j.state));
+        }, function (e) {
+            $('job-summary').textContent = 'Job ' + w.id + ': ' + e.message;
+        });
+    }
+
+    function setupJobForm() {
+        $('job-form').addEventListener('submit', submitJob);
+    }
+
+    /* For tests (tests/integration/test_scad_jobs.sh runs it under node). */
+    window.rrcloudJobFields = jobFields;
 
     /* --- start ---------------------------------------------------------------------- */
 
@@ -815,9 +1052,11 @@
         pollers.tasks = poll('tasks', 'tasks', TASK_POLL_MS, refreshTasks);
         pollers.fleet = poll('fleet', 'fleet', FLEET_POLL_MS, refreshFleet);
         pollers.meta = poll('meta', '', META_POLL_MS, refreshMeta);
+        pollers.job = poll('job', 'fleet', JOB_POLL_MS, refreshJob);
         setupTabs();
         setupForm();
         setupToken();
+        setupJobForm();
         loadServices();
         pollers.meta();
         selectTab(window.location.hash.slice(1) || 'tasks');

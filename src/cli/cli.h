@@ -175,6 +175,12 @@ struct cli_fargs {
     int json, async, quiet;
     char **words;                       /* the other words (owned array) */
     int nwords;
+    /* print --override NAME=VALUE and --define NAME=VALUE, in order: the
+     * field names ("override.NAME", "define.NAME"; owned) and values
+     * (borrowed from argv) */
+    char **pair_names;
+    const char **pair_values;
+    int npairs;
 };
 
 /* 1 if w is one of the fleet command words above. */
@@ -187,8 +193,10 @@ int cli_fargs_name_valid(const char *s);
 /* Parses the words after command.  An option the command does not take,
  * or a bad value, is an error: names as cli_fargs_name_valid, copies >= 1,
  * priority -1000..1000, printer > 0, token as cli_args_token_valid (never
- * echoed), text without control characters.  Returns 0, or -1 with err
- * set (a usage error).  Free a with cli_fargs_free() after a 0. */
+ * echoed), text without control characters, an override NAME=VALUE with
+ * NAME of [a-z0-9_] (1..32) and a printable VALUE, a define NAME=VALUE
+ * with NAME of [A-Za-z0-9_] (1..32, no digit first), each NAME once.
+ * Returns 0, or -1 with err set (a usage error).  Free a with cli_fargs_free() after a 0. */
 int cli_fargs_parse(const char *command, int argc, char **argv,
                     struct cli_fargs *a, char *err, size_t errlen);
 void cli_fargs_free(struct cli_fargs *a);

@@ -17,6 +17,9 @@
 #define NAME_MAX_LEN 63       /* the fleet's names (FLEET_NAME_MAX - 1) */
 #define PRIORITY_LIMIT 1000   /* -1000 .. 1000, as the fleet takes it */
 #define ID_LIMIT (1LL << 53)  /* ids the server accepts */
+#define PAIR_NAME_MAX 32      /* as the server takes override and define
+                                 names */
+#define PAIRS_MAX 16          /* of each kind on one job, as the server */
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -32,7 +35,8 @@ static void seterr(char *err, size_t errlen, const char *fmt, ...)
 
 /* How a value is checked. */
 enum fo_check { FO_FLAG, FO_NAME, FO_COUNT, FO_PRIORITY, FO_ID, FO_TEXT,
-                FO_TOKEN, FO_DURATION, FO_STATE, FO_LIFE, FO_LIST };
+                FO_TOKEN, FO_DURATION, FO_STATE, FO_LIFE, FO_LIST,
+                FO_OVERRIDE, FO_DEFINE };
 
 /* Which command takes an option. */
 enum {
@@ -69,8 +73,10 @@ static const struct fo_def fo_defs[] = {
     { "color", FO_NAME, C_PRINT | C_SPOOL, SLOT(colour) },
     { "priority", FO_PRIORITY, C_PRINT | C_KEY, SLOT(priority) },
     { "printer", FO_ID, C_PRINT, SLOT(printer) },
-    { "profile", FO_NAME, C_PRINT, SLOT(profile) },
+    { "profile", FO_LIST, C_PRINT, SLOT(profile) },  /* a model: a list */
     { "notifier", FO_TEXT, C_PRINT, SLOT(notifier) },
+    { "override", FO_OVERRIDE, C_PRINT, 0 },
+    { "define", FO_DEFINE, C_PRINT, 0 },
     { "state", FO_STATE, C_PRINTERS | C_JOBS, SLOT(state) },
     { "reason", FO_TEXT, C_PRINTER, SLOT(reason) },
     { "token", FO_TOKEN, C_ALL, SLOT(token) },
@@ -157,6 +163,74 @@ static int list_ok(const char *v)
     return 1;
 }
 
+/* The length of a pair's NAME in v ("NAME=VALUE"), or 0 if it is none:
+ * override names are [a-z0-9_], define names (OpenSCAD variables)
+ * [A-Za-z0-9_] without a digit first. */
+static size_t pair_name(const char *v, int define)
+{
+    static const char lower[] = "abcdefghijklmnopqrstuvwxyz0123456789_";
+    static const char any[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                              "abcdefghijklmnopqrstuvwxyz0123456789_";
+    size_t n = strcspn(v, "=");
+
+    if (n == 0 || n > PAIR_NAME_MAX || v[n] != '=' ||
+        strspn(v, define ? any : lower) < n ||
+        (define && isdigit((unsigned char)v[0])))
+        return 0;
+    return n;
+}
+
+/* --override and --define NAME=VALUE: appended as the field
+ * override.NAME or define.NAME. */
+static int add_pair(const char *opt, const char *v, struct cli_fargs *a,
+                    char *err, size_t errlen)
+{
+    int define = !strcmp(opt, "define"), same = 0;
+    size_t n = pair_name(v, define), plen = strlen(opt) + 1;
+    char *name, **names;
+    const char **values;
+
+    if (!n || !text_ok(v + n + 1)) {
+        seterr(err, errlen, "bad --%s '%s' (NAME=VALUE: NAME of %s, up to "
+               "%d; a printable VALUE)", opt, v,
+               define ? "A-Z a-z 0-9 _, not a digit first" : "a-z 0-9 _",
+               PAIR_NAME_MAX);
+        return -1;
+    }
+    for (int i = 0; i < a->npairs; i++) {
+        const char *f = a->pair_names[i];
+
+        if (!strncmp(f, opt, plen - 1) && f[plen - 1] == '.') {
+            same++;
+            if (!strncmp(f + plen, v, n) && !f[plen + n]) {
+                seterr(err, errlen, "--%s %.*s given twice", opt, (int)n, v);
+                return -1;
+            }
+        }
+    }
+    if (same == PAIRS_MAX) {
+        seterr(err, errlen, "at most %d --%s", PAIRS_MAX, opt);
+        return -1;
+    }
+    names = realloc(a->pair_names, (size_t)(a->npairs + 1) * sizeof(*names));
+    if (names)
+        a->pair_names = names;
+    values = realloc(a->pair_values,
+                     (size_t)(a->npairs + 1) * sizeof(*values));
+    if (values)
+        a->pair_values = values;
+    name = malloc(plen + n + 1);
+    if (!names || !values || !name) {
+        free(name);
+        seterr(err, errlen, "out of memory");
+        return -1;
+    }
+    snprintf(name, plen + n + 1, "%s.%.*s", opt, (int)n, v);
+    a->pair_names[a->npairs] = name;
+    a->pair_values[a->npairs++] = v + n + 1;
+    return 0;
+}
+
 static int check_value(const struct fo_def *d, const char *v,
                        struct cli_fargs *a, char *err, size_t errlen)
 {
@@ -216,6 +290,9 @@ static int check_value(const struct fo_def *d, const char *v,
         seterr(err, errlen, "bad --%s '%s' (names joined by commas)",
                d->name, v);
         return -1;
+    case FO_OVERRIDE:
+    case FO_DEFINE:
+        return add_pair(d->name, v, a, err, errlen);
     case FO_FLAG:
         break;
     }
@@ -277,7 +354,8 @@ static int option(const char *command, int bit, int i, int argc, char **argv,
     }
     if (check_value(d, v, a, err, errlen) < 0)
         return -1;
-    if (d->check != FO_DURATION && d->check != FO_LIFE)
+    if (d->check != FO_DURATION && d->check != FO_LIFE &&
+        d->check != FO_OVERRIDE && d->check != FO_DEFINE)
         *(const char **)((char *)a + d->slot) = v;
     return used;
 }
@@ -326,4 +404,11 @@ void cli_fargs_free(struct cli_fargs *a)
     free(a->words);
     a->words = NULL;
     a->nwords = 0;
+    for (int i = 0; i < a->npairs; i++)
+        free(a->pair_names[i]);
+    free(a->pair_names);
+    free(a->pair_values);
+    a->pair_names = NULL;
+    a->pair_values = NULL;
+    a->npairs = 0;
 }

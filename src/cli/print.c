@@ -47,6 +47,7 @@ struct watch {
 static const char usage_text[] =
     "usage: rrcloud print FILE [--queue=Q] [--copies=N] [--material=M] "
     "[--colour=C]\n       [--priority=P] [--printer=ID] [--profile=X] "
+    "[--override NAME=VALUE]...\n       [--define NAME=VALUE]... "
     "[--notifier=URL] [--async]";
 
 /* --- the line about an attempt -------------------------------------- */
@@ -172,6 +173,77 @@ static int show_attempts(struct watch *w)
     return changed;
 }
 
+/* Notes "what" in state st once (w->seen remembers it under key); 1 if
+ * it was new. */
+static int note_once(struct watch *w, const char *key, const char *st,
+                     const char *line)
+{
+    const char *was = cli_rec_str(w->seen, key);
+
+    if (!st || (was && !strcmp(was, st)))
+        return 0;
+    json_object_set_new(w->seen, key, json_string(st));
+    cli_prog_end(cli_http_prog(w->ctx->http));
+    cli_out_note("%s", line);
+    return 1;
+}
+
+/* A model job's way to G-code: its render (a .scad) and its slices per
+ * profile, each change once.  Returns 1 if any changed. */
+static int show_slicing(struct watch *w)
+{
+    const json_t *render = json_object_get(w->job, "render");
+    const json_t *slices = json_object_get(w->job, "slices"), *sl;
+    char key[96], line[512], why[256];
+    int changed = 0;
+    size_t i;
+
+    if (json_is_object(render)) {
+        const char *st = cli_rec_str(render, "state");
+
+        snprintf(line, sizeof(line), "print %s: model %s by %s", w->id,
+                 st ? st : "?", cli_rec_str(render, "service")
+                                    ? cli_rec_str(render, "service") : "?");
+        changed |= note_once(w, "render", st, line);
+    }
+    json_array_foreach(slices, i, sl) {
+        const char *prof = cli_rec_str(sl, "profile");
+        const char *st = cli_rec_str(sl, "state");
+
+        if (!prof || !st || !strcmp(st, "pending"))
+            continue;
+        cli_out_cell(json_object_get(sl, "reason"), why, sizeof(why));
+        snprintf(key, sizeof(key), "slice %.80s", prof);
+        snprintf(line, sizeof(line), "print %s: profile %s: %s%s%s", w->id,
+                 prof, st, strcmp(why, "-") ? ": " : "",
+                 strcmp(why, "-") ? why : "");
+        changed |= note_once(w, key, st, line);
+    }
+    return changed;
+}
+
+/* What a print waits for, for the spinner: "rendering" or "slicing" while
+ * its model is on its way to G-code, else what the task says. */
+static const char *waiting_for(const struct watch *w, enum cli_status st)
+{
+    const json_t *render = json_object_get(w->job, "render");
+    const json_t *slices = json_object_get(w->job, "slices"), *sl;
+    const char *rs = cli_rec_str(render, "state");
+    size_t i;
+
+    if (st != CLI_ST_QUEUED)
+        return "printing";
+    if (rs && (!strcmp(rs, "pending") || !strcmp(rs, "rendering")))
+        return "rendering";
+    json_array_foreach(slices, i, sl) {
+        const char *s = cli_rec_str(sl, "state");
+
+        if (s && (!strcmp(s, "pending") || !strcmp(s, "slicing")))
+            return "slicing";
+    }
+    return "queued";
+}
+
 /* One round of job details: find the job, or fetch it and show what
  * changed.  Returns 1 if something changed. */
 static int job_step(struct watch *w)
@@ -191,7 +263,7 @@ static int job_step(struct watch *w)
         return 0;
     json_decref(w->job);
     w->job = job;
-    return show_attempts(w);
+    return show_slicing(w) | show_attempts(w);
 }
 
 /* --- the task ---------------------------------------------------------- */
@@ -308,7 +380,7 @@ static int follow(struct watch *w, json_t **rec)
         delay = changed ? POLL_MIN_MS
                         : (delay * 2 > POLL_MAX_MS ? POLL_MAX_MS : delay * 2);
         snprintf(what, sizeof(what), "print %s %s", w->id,
-                 st == CLI_ST_QUEUED ? "queued" : "printing");
+                 waiting_for(w, st));
         if ((code = wait_until(w, what, rr_mono_ms() + delay)) != 0)
             return code;
         code = task_poll(w, rec);
@@ -365,7 +437,7 @@ static int build_job(const struct cli_fargs *a, struct cli_job *job)
 {
     memset(job, 0, sizeof(*job));
     job->inputs = calloc(1, sizeof(*job->inputs));
-    job->fields = calloc(8, sizeof(*job->fields));
+    job->fields = calloc(8 + (size_t)a->npairs, sizeof(*job->fields));
     if (!job->inputs || !job->fields) {
         cli_job_free(job);
         return -1;
@@ -379,6 +451,8 @@ static int build_job(const struct cli_fargs *a, struct cli_job *job)
     add(job, "priority", a->priority);
     add(job, "printer", a->printer);
     add(job, "profile", a->profile);
+    for (int i = 0; i < a->npairs; i++)
+        add(job, a->pair_names[i], a->pair_values[i]);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 /* slicer.c - model jobs sliced per printer profile through the runner
  * (slicer.h). */
 #include "daemon/slicer.h"
+#include "daemon/slicer_int.h"
 
 #include "common/conf.h"
 #include "common/log.h"
@@ -24,14 +25,6 @@
 
 #define SLICER_PLAN_BATCH 16    /* jobs planned per tick */
 #define SLICER_ROW_BATCH 256    /* rows looked at per tick and state */
-#define SLICER_CLIENT "rrcloudd-slicer"  /* the tasks' client */
-
-struct slicer {
-    const struct rr_conf *conf;
-    const struct service_registry *services;
-    struct profile_registry *profiles;      /* owned */
-    struct store *st;
-};
 
 struct slicer *slicer_new(const struct rr_conf *conf,
                           const struct service_registry *services,
@@ -118,7 +111,7 @@ static int exclude(struct slicer *s, long long job_id, const char *profile,
 
 /* What is cheaply known of the slicer's version: its program's size and
  * mtime (a package upgrade changes them) and the service's fixed cmd. */
-static void slicer_version(const struct service *svc, char *buf, size_t len)
+void slicer_version(const struct service *svc, char *buf, size_t len)
 {
     char path[1024], dirs[1024], *save = NULL;
     struct stat sb;
@@ -274,8 +267,7 @@ out:
     return rc;
 }
 
-/* One input into the task dir as inN.EXT; its name into name. */
-static int add_input(const char *dir, int idx, const char *src,
+int slicer_add_input(const char *dir, int idx, const char *src,
                      const char *ext, char *name, size_t namelen,
                      long long *size)
 {
@@ -287,8 +279,7 @@ static int add_input(const char *dir, int idx, const char *src,
     return copy_file(src, dst, size);
 }
 
-/* The task's argv as the JSON the runner reads back. */
-static int task_argv(const struct service *svc, struct task *t,
+int slicer_task_argv(const struct service *svc, struct task *t,
                      const char *const *inputs, const char *const *prearg,
                      size_t nin, const char *const *opts, size_t nopts,
                      char *err, size_t errlen)
@@ -350,16 +341,16 @@ static int build_task(struct slicer *s, const struct store_model_job *m,
     snprintf(err, errlen, "cannot assemble the task: %s", "files");
     if (rr_fmt(src, sizeof(src), "%s/%s", p->dir, p->config) < 0 ||
         service_input_ext(p->config, ext, sizeof(ext)) < 0 ||
-        add_input(tmp, 0, src, ext, names[0], sizeof(names[0]),
-                  &t->size_in) < 0)
+        slicer_add_input(tmp, 0, src, ext, names[0], sizeof(names[0]),
+                         &t->size_in) < 0)
         return -1;
     prearg[nin] = svc->prearg;
     inputs[nin] = names[nin], nin++;
     if (mat) {
         if (rr_fmt(src, sizeof(src), "%s/%s", p->dir, mat->file) < 0 ||
             service_input_ext(mat->file, ext, sizeof(ext)) < 0 ||
-            add_input(tmp, 1, src, ext, names[1], sizeof(names[1]),
-                      &t->size_in) < 0)
+            slicer_add_input(tmp, 1, src, ext, names[1], sizeof(names[1]),
+                             &t->size_in) < 0)
             return -1;
         prearg[nin] = svc->prearg;
         inputs[nin] = names[nin], nin++;
@@ -367,16 +358,16 @@ static int build_task(struct slicer *s, const struct store_model_job *m,
     model_ext(m, ext, sizeof(ext));
     if (fleet_blob_path(s->conf->spool_dir, m->model_sha256, src,
                         sizeof(src)) < 0 ||
-        add_input(tmp, (int)nin, src, ext, names[nin], sizeof(names[nin]),
-                  &t->size_in) < 0)
+        slicer_add_input(tmp, (int)nin, src, ext, names[nin],
+                         sizeof(names[nin]), &t->size_in) < 0)
         return -1;
     prearg[nin] = NULL;
     inputs[nin] = names[nin], nin++;
     nopts = task_options(m, p, opt, opts);
     if (service_output_name(svc, t->id, t->out_name,
                             sizeof(t->out_name)) < 0 ||
-        task_argv(svc, t, inputs, prearg, nin, opts, nopts, err,
-                  errlen) < 0)
+        slicer_task_argv(svc, t, inputs, prearg, nin, opts, nopts, err,
+                         errlen) < 0)
         return -1;
     snprintf(list, sizeof(list), "%s%s%s%s%s", inputs[0], nin > 1 ? "," : "",
              nin > 1 ? inputs[1] : "", nin > 2 ? "," : "",
@@ -395,7 +386,7 @@ static int start_slice(struct slicer *s, const struct store_slice *row)
     char tmp[4096], err[512];
     int rc;
 
-    if ((rc = store_model_job_get(s->st, row->job_id, &m)) != 0)
+    if ((rc = slicer_model_get(s, row->job_id, &m)) != 0)
         return rc < 0 ? -1 : 0;
     if (!svc)
         return exclude(s, row->job_id, row->profile, "its profile or slicer "
@@ -451,8 +442,7 @@ static void gcode_name(const char *model, const char *profile, char *buf,
              profile);
 }
 
-/* Copies the task's output into a blob (the task keeps its own). */
-static int output_blob(struct slicer *s, const struct task *t, char *sha256,
+int slicer_output_blob(struct slicer *s, const struct task *t, char *sha256,
                        long long *size)
 {
     char path[4200];
@@ -466,8 +456,7 @@ static int output_blob(struct slicer *s, const struct task *t, char *sha256,
     return store_blob_put(s->st, sha256, *size, rr_now()) < 0 ? -1 : 0;
 }
 
-/* The last line of the task's log with text: what the slicer said last. */
-static void log_tail(struct slicer *s, const struct task *t, char *buf,
+void slicer_log_tail(struct slicer *s, const struct task *t, char *buf,
                      size_t len)
 {
     char path[4200], tail[1024];
@@ -521,9 +510,10 @@ static int finish_slice(struct slicer *s, const struct store_slice *row,
         task_clear(&t);
         return 0;
     }
-    if (t.status == TASK_COMPLETE && output_blob(s, &t, sha, &size) == 0) {
+    if (t.status == TASK_COMPLETE &&
+        slicer_output_blob(s, &t, sha, &size) == 0) {
         memset(&m, 0, sizeof(m));
-        if (store_model_job_get(s->st, row->job_id, &m) < 0)
+        if (slicer_model_get(s, row->job_id, &m) < 0)
             rc = -1;
         else {
             gcode_name(m.model_name, row->profile, name, sizeof(name));
@@ -533,7 +523,7 @@ static int finish_slice(struct slicer *s, const struct store_slice *row,
                      row->job_id, row->profile, t.id, size);
         }
     } else {
-        log_tail(s, &t, last, sizeof(last));
+        slicer_log_tail(s, &t, last, sizeof(last));
         snprintf(why, sizeof(why), "slicing failed (task %s %s%s%s)%s%s",
                  t.id, task_status_name(t.status), t.reason ? ": " : "",
                  t.reason ? t.reason : "", last[0] ? ": " : "", last);
@@ -554,7 +544,8 @@ static int tick_plan(struct slicer *s)
     int rc = store_model_jobs_unplanned(s->st, SLICER_PLAN_BATCH, &jobs, &n);
 
     for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = plan_job(s, &jobs[i]);
+        if ((rc = slicer_model_rendered(s, &jobs[i])) == 0)
+            rc = plan_job(s, &jobs[i]);
     free(jobs);
     return rc;
 }
@@ -615,7 +606,7 @@ static int from_cache(struct slicer *s, const struct store_slice *row,
     if (rc != 0)
         return rc == STORE_NOTFOUND ? 0 : -1;
     memset(&m, 0, sizeof(m));
-    if (store_model_job_get(s->st, row->job_id, &m) < 0)
+    if (slicer_model_get(s, row->job_id, &m) < 0)
         return -1;
     gcode_name(m.model_name, row->profile, name, sizeof(name));
     if (store_slice_ready(s->st, row->key, sha, name, rr_now(), &n) < 0)
@@ -636,7 +627,7 @@ static int tick_pending(struct slicer *s, int *ready)
     rc = store_slices_in_state(s->st, SLICE_PENDING, SLICER_ROW_BATCH, &rows,
                                &n);
     if (rc == 0 && n)
-        rc = store_slice_busy(s->st, &busy);
+        rc = slicer_busy(s, &busy);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         int twin = 0, hit = from_cache(s, &rows[i], ready);
 
@@ -660,15 +651,15 @@ static int tick_pending(struct slicer *s, int *ready)
 
 int slicer_tick(struct slicer *s, int *ready)
 {
-    int r = 0, started, cancelled;
+    int r = 0, started, cancelled, renders;
 
-    if (tick_plan(s) < 0 || tick_ends(s, &r) < 0 ||
-        (cancelled = tick_cancel(s)) < 0 ||
+    if ((renders = slicer_render_tick(s)) < 0 || tick_plan(s) < 0 ||
+        tick_ends(s, &r) < 0 || (cancelled = tick_cancel(s)) < 0 ||
         (started = tick_pending(s, &r)) < 0) {
         log_err("slicer: %s", store_errmsg(s->st));
         return -1;
     }
     if (ready)
         *ready = r;
-    return started + cancelled;
+    return started + cancelled + renders;
 }

@@ -21,6 +21,10 @@
  * cancelled or ended and that no other waiting job shares is cancelled:
  * its task stops and the row stays pending.
  *
+ * A job whose model is a .scad is first rendered to an STL by a task of
+ * the openscad service (render.c, store_renders.h), within the same
+ * concurrency and cached by content; a failed render fails the job.
+ *
  * The runner is untouched: this module writes rows and reads them back.
  */
 #ifndef RR_DAEMON_SLICER_H
@@ -44,12 +48,14 @@ void slicer_free(struct slicer *s);
 void slicer_set_services(struct slicer *s,
                          const struct service_registry *services);
 
-/* One round: plans new model jobs, takes in the ends of slicing tasks,
- * serves pending rows from the cache and starts slicing tasks up to the
- * limit, and cancels the slicing tasks no job needs any more (a job
- * cancelled or ended, and no other job waiting for the same key).  Returns the number of tasks started or cancelled (the caller
- * polls the runner) or -1 on a store error (logged); *ready (may be NULL) = the
- * rows that became ready (the caller wakes the scheduler). */
+/* One round: renders .scad models, plans new model jobs, takes in the
+ * ends of slicing tasks, serves pending rows from the cache, starts
+ * slicing tasks up to the limit, and cancels the renders and slices no
+ * job needs any more (a job cancelled or ended, and no other job waiting
+ * for the same key).  Returns the number of tasks started or cancelled
+ * (the caller polls the runner), or -1 on a store error (logged).  *ready
+ * (may be NULL) = the rows that became ready (the caller wakes the
+ * scheduler). */
 int slicer_tick(struct slicer *s, int *ready);
 
 #endif

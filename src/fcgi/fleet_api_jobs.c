@@ -54,8 +54,9 @@ int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
                              "blob (upload the file instead)", i);
     }
     if (spec->model) {
-        rc = fleet_model_check(r->w->app->profiles, r->w->st, spec, field,
-                               sizeof(field), msg, sizeof(msg));
+        rc = fleet_model_check(r->w->app->profiles, r->w->app->services,
+                               r->w->st, spec, field, sizeof(field), msg,
+                               sizeof(msg));
         if (rc)
             return req_error(r, rc, field[0] ? field : NULL, "%s", msg);
     } else
@@ -169,6 +170,8 @@ static int model_fields(struct req *r, const struct fa_upload *u,
     spec->model = &u->model;
     spec->overrides = b->model.overrides;
     spec->slice_profiles = b->model.profiles;
+    spec->render = fleet_model_source(u->model.filename);
+    spec->defines = b->model.defines;
     return 0;
 }
 

@@ -97,10 +97,10 @@ static int model_begin(struct up_ctx *x, const struct mp_part *part)
         return up_fail(x, 400, part->name, "%s: a file upload needs a file "
                        "name", part->name);
     if (service_input_ext(part->filename, ext, sizeof(ext)) < 0 ||
-        !slicing_model_ext(ext))
+        !slicing_job_ext(ext))
         return up_fail(x, 415, part->name, "%s: '%.64s' is not a model a "
-                       "slicer takes (%s)", part->name, part->filename,
-                       slicing_model_exts());
+                       "job may carry (%s)", part->name, part->filename,
+                       slicing_job_exts());
     if (u->has_model)
         return up_fail(x, 400, part->name, "%s: one model per job",
                        part->name);
@@ -157,7 +157,7 @@ static int model_named(const struct up_ctx *x, const struct mp_part *part)
     return !x->u->octoprint && !strcmp(part->name, "file") &&
            part->filename &&
            service_input_ext(part->filename, ext, sizeof(ext)) == 0 &&
-           slicing_model_ext(ext);
+           slicing_job_ext(ext);
 }
 
 static int file_begin(struct up_ctx *x, const struct mp_part *part)
@@ -173,7 +173,7 @@ static int file_begin(struct up_ctx *x, const struct mp_part *part)
         return up_fail(x, 415, part->name, "%s: '%.64s' is not G-code "
                        "(.gcode, .g, .gco, .gc, .nc)%s", part->name,
                        part->filename, x->u->octoprint ? "" : " nor a model "
-                       "a slicer takes (stl, obj, 3mf)");
+                       "a job may carry (stl, obj, 3mf, scad)");
     if (!u->octoprint && strncmp(part->name, "file_", 5) == 0) {
         if (!fleet_name_valid(part->name + 5))
             return up_fail(x, 400, part->name, "%s: the profile after "

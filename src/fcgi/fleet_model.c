@@ -3,6 +3,8 @@
 
 #include "fleet/profile.h"
 #include "fleet/slicing.h"
+#include "services/service.h"
+#include "store/store_renders.h"
 #include "store/store_slices.h"
 
 #include <stdio.h>
@@ -40,12 +42,49 @@ static int model_profiles(const struct profile_registry *reg, const char *v,
     return 0;
 }
 
+/* define.NAME fields into m->defines (canonical lines). */
+static int model_defines(size_t n, const char *const *names,
+                         const char *const *values, struct fleet_model_req *m,
+                         char *field, size_t flen, char *msg, size_t mlen)
+{
+    const char *dn[SLICING_DEFINES_MAX], *dv[SLICING_DEFINES_MAX];
+    size_t k = 0, plen = strlen(FLEET_MODEL_DEFINE);
+    char err[512];
+
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(names[i], FLEET_MODEL_DEFINE, plen))
+            continue;
+        snprintf(field, flen, "%.60s", names[i]);
+        if (k == SLICING_DEFINES_MAX) {
+            snprintf(msg, mlen, "%s: at most %d variables", names[i],
+                     SLICING_DEFINES_MAX);
+            return 400;
+        }
+        dn[k] = names[i] + plen;
+        dv[k++] = values[i];
+    }
+    if (slicing_defines_canon(k, dn, dv, m->defines, sizeof(m->defines), err,
+                              sizeof(err)) == 0)
+        return 0;
+    /* err starts with the variable's name (or "define" for them all) */
+    if (!strncmp(err, "define:", 7)) {
+        snprintf(field, flen, "define");
+        snprintf(msg, mlen, "%s", err);
+    } else {
+        snprintf(field, flen, FLEET_MODEL_DEFINE "%.*s",
+                 (int)strcspn(err, ":"), err);
+        snprintf(msg, mlen, FLEET_MODEL_DEFINE "%s", err);
+    }
+    return 400;
+}
+
 int fleet_model_fields(const struct profile_registry *reg, size_t n,
                        const char *const *names, const char *const *values,
                        struct fleet_model_req *m, char *field, size_t flen,
                        char *msg, size_t mlen)
 {
-    const char *on[SLICING_OVERRIDES_MAX + 1], *ov[SLICING_OVERRIDES_MAX + 1];
+    const char *on[SLICING_OVERRIDES_MAX + 1] = { NULL };
+    const char *ov[SLICING_OVERRIDES_MAX + 1] = { NULL };
     size_t k = 0, plen = strlen(FLEET_MODEL_OVERRIDE);
     int rc;
 
@@ -71,7 +110,7 @@ int fleet_model_fields(const struct profile_registry *reg, size_t n,
         snprintf(field, flen, "override");
         return 400;
     }
-    return 0;
+    return model_defines(n, names, values, m, field, flen, msg, mlen);
 }
 
 static int may_slice(const char *slice_profiles, const char *name)
@@ -153,9 +192,48 @@ static int check_overrides(const struct profile_registry *reg,
     return 0;
 }
 
-int fleet_model_check(const struct profile_registry *reg, struct store *st,
-                      const struct fleet_job_spec *spec, char *field,
-                      size_t flen, char *msg, size_t mlen)
+int fleet_model_source(const char *filename)
+{
+    char ext[16];
+
+    return filename && service_input_ext(filename, ext, sizeof(ext)) == 0 &&
+           !strcmp(ext, SLICING_SOURCE_EXT);
+}
+
+/* A job's defines: only a source takes them, each an option the render
+ * service allows (-DNAME=VALUE). */
+static int check_defines(const struct service_registry *services,
+                         const struct fleet_job_spec *spec, char *field,
+                         size_t flen, char *msg, size_t mlen)
+{
+    const char *names[SLICING_DEFINES_MAX], *values[SLICING_DEFINES_MAX];
+    const struct service *svc = service_find(services,
+                                             SLICING_RENDER_SERVICE);
+    char lines[SLICING_DEFINES_LEN], opt[128], err[512];
+    size_t n;
+
+    snprintf(lines, sizeof(lines), "%s", spec->defines ? spec->defines : "");
+    n = slicing_overrides_split(lines, names, values, SLICING_DEFINES_MAX);
+    for (size_t i = 0; i < n; i++) {
+        snprintf(field, flen, FLEET_MODEL_DEFINE "%.40s", names[i]);
+        if (!spec->render) {
+            snprintf(msg, mlen, "%s: only a .%s model takes variables", field,
+                     SLICING_SOURCE_EXT);
+            return 400;
+        }
+        snprintf(opt, sizeof(opt), "-D%s=%s", names[i], values[i]);
+        if (service_check_option(svc, field, opt, err, sizeof(err)) < 0) {
+            snprintf(msg, mlen, "%s", err);
+            return 400;
+        }
+    }
+    return 0;
+}
+
+int fleet_model_check(const struct profile_registry *reg,
+                      const struct service_registry *services,
+                      struct store *st, const struct fleet_job_spec *spec,
+                      char *field, size_t flen, char *msg, size_t mlen)
 {
     struct fleet_job_file files[FLEET_PROFILES_MAX];
     struct fleet_job_spec feas = *spec;
@@ -169,6 +247,15 @@ int fleet_model_check(const struct profile_registry *reg, struct store *st,
                  "slice it for; send G-code");
         return 422;
     }
+    if (spec->render && !service_find(services, SLICING_RENDER_SERVICE)) {
+        snprintf(field, flen, "model");
+        snprintf(msg, mlen, "model: a .%s model is rendered by the %s "
+                 "service, which is not configured here; send an STL",
+                 SLICING_SOURCE_EXT, SLICING_RENDER_SERVICE);
+        return 422;
+    }
+    if ((rc = check_defines(services, spec, field, flen, msg, mlen)))
+        return rc;
     if ((rc = check_overrides(reg, spec, field, flen, msg, mlen)))
         return rc;
     /* Feasible as a job with a file for each profile it may get. */
@@ -223,16 +310,53 @@ static json_t *slice_json(const struct store_slice *r)
     return o;
 }
 
+/* A SCAD job's render: state (pending, rendering, ready, failed, or
+ * cancelled: the job ended before it), task and STL; NULL for another
+ * job, or on a store error (*err). */
+static json_t *render_json(struct store *st, long long job_id, int *err)
+{
+    struct store_render r;
+    const char *state = "pending";
+    json_t *o;
+    int rc = store_render_get(st, job_id, &r);
+
+    *err = rc < 0;
+    if (rc != 0)
+        return NULL;
+    if (r.sha256[0])
+        state = "ready";
+    else if (r.planned)
+        state = "failed";
+    else if (r.job_final)
+        state = "cancelled";
+    else if (r.task_id[0])
+        state = "rendering";
+    o = json_pack("{s:s, s:s}", "service", SLICING_RENDER_SERVICE, "state",
+                  state);
+    if (o && r.task_id[0])
+        json_object_set_new(o, "task", json_string(r.task_id));
+    if (o && r.sha256[0])
+        json_object_set_new(o, "sha256", json_string(r.sha256));
+    if (o)
+        json_object_set_new(o, "defines", overrides_json(r.defines));
+    return o;
+}
+
 int fleet_model_json(struct store *st, long long job_id, json_t *o)
 {
     struct store_model_job m;
     struct store_slice *rows = NULL;
-    json_t *sl, *ex;
+    json_t *sl, *ex, *render;
     size_t n = 0;
-    int rc = store_model_job_get(st, job_id, &m);
+    int err = 0, rc = store_model_job_get(st, job_id, &m);
 
     if (rc != 0)
         return rc == STORE_NOTFOUND ? 0 : -1;
+    render = render_json(st, job_id, &err);
+    if (err)
+        return -1;
+    if (render)
+        json_object_set_new(o, "render", render);
     if (store_job_slices(st, job_id, &rows, &n) < 0)
         return -1;
     sl = json_array();

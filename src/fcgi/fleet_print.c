@@ -38,7 +38,7 @@ static int is_model(struct submit *s)
     char ext[16];
 
     return u && service_input_ext(u->name, ext, sizeof(ext)) == 0 &&
-           slicing_model_ext(ext);
+           slicing_job_ext(ext);
 }
 
 /* A model job's profile and override.* fields into p. */
@@ -75,6 +75,8 @@ static int model_parse(struct submit *s, struct print_req *p)
     p->spec.nfiles = 0;
     p->spec.overrides = p->model.overrides;
     p->spec.slice_profiles = p->model.profiles;
+    p->spec.render = fleet_model_source(submit_upload_find(s, 0)->name);
+    p->spec.defines = p->model.defines;
     rc = 0;
 out:
     free(names);
@@ -216,7 +218,8 @@ static int check_job(struct submit *s, const char *prefix,
     if (p->spec.model) {
         char mmsg[640];
 
-        rc = fleet_model_check(s->r->w->app->profiles, st, &p->spec, field,
+        rc = fleet_model_check(s->r->w->app->profiles,
+                               s->r->w->app->services, st, &p->spec, field,
                                sizeof(field), mmsg, sizeof(mmsg));
         if (rc)
             return submit_fail(s, rc, field[0] ? field : NULL, "%s", mmsg);

@@ -29,6 +29,17 @@ const char *slicing_model_exts(void)
     return "stl, obj, 3mf";
 }
 
+int slicing_job_ext(const char *ext)
+{
+    return slicing_model_ext(ext) ||
+           (ext && !strcmp(ext, SLICING_SOURCE_EXT));
+}
+
+const char *slicing_job_exts(void)
+{
+    return "stl, obj, 3mf, " SLICING_SOURCE_EXT;
+}
+
 /* ---- bounding boxes ---------------------------------------------------- */
 
 static void bb_add(struct slicing_bbox *bb, const double v[3])
@@ -209,26 +220,17 @@ static int value_ok(const char *s)
     return 1;
 }
 
-int slicing_overrides_canon(size_t n, const char *const *names,
-                            const char *const *values, char *buf,
-                            size_t len, char *err, size_t errlen)
+/* Sorts the n pairs by name (a repeat is an error) and writes them as
+ * "name=value" lines into buf; what names them in a message. */
+static int pairs_write(size_t n, const char *const *names,
+                       const char *const *values, const char *what,
+                       char *buf, size_t len, char *err, size_t errlen)
 {
     size_t order[SLICING_OVERRIDES_MAX], used = 0;
 
-    if (n > SLICING_OVERRIDES_MAX) {
-        snprintf(err, errlen, "overrides: at most %d",
-                 SLICING_OVERRIDES_MAX);
-        return -1;
-    }
     for (size_t i = 0; i < n; i++) {
         size_t k = i;
 
-        if (!override_name_ok(names[i]) || !value_ok(values[i])) {
-            snprintf(err, errlen, "%.40s: an override is a name of a-z 0-9 "
-                     "_ (1..%d bytes) with a value on one line", names[i],
-                     PROFILE_OVERRIDE_NAME_MAX);
-            return -1;
-        }
         /* insertion sort by name; a repeat is an error */
         while (k > 0 && strcmp(names[order[k - 1]], names[i]) >= 0) {
             if (!strcmp(names[order[k - 1]], names[i])) {
@@ -246,13 +248,79 @@ int slicing_overrides_canon(size_t n, const char *const *names,
                          values[order[i]]);
 
         if (w < 0 || (size_t)w >= len - used) {
-            snprintf(err, errlen, "overrides: longer than %zu bytes in all",
+            snprintf(err, errlen, "%s: longer than %zu bytes in all", what,
                      len - 1);
             return -1;
         }
         used += (size_t)w;
     }
     return 0;
+}
+
+int slicing_overrides_canon(size_t n, const char *const *names,
+                            const char *const *values, char *buf,
+                            size_t len, char *err, size_t errlen)
+{
+    if (n > SLICING_OVERRIDES_MAX) {
+        snprintf(err, errlen, "overrides: at most %d",
+                 SLICING_OVERRIDES_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!override_name_ok(names[i]) || !value_ok(values[i])) {
+            snprintf(err, errlen, "%.40s: an override is a name of a-z 0-9 "
+                     "_ (1..%d bytes) with a value on one line", names[i],
+                     PROFILE_OVERRIDE_NAME_MAX);
+            return -1;
+        }
+    }
+    return pairs_write(n, names, values, "overrides", buf, len, err, errlen);
+}
+
+/* An OpenSCAD variable: [A-Za-z_][A-Za-z0-9_]*, 1..32 bytes. */
+static int define_name_ok(const char *s)
+{
+    size_t n = strlen(s);
+
+    if (n < 1 || n > 32 || isdigit((unsigned char)*s))
+        return 0;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return 0;
+    return 1;
+}
+
+/* A finite number as a C or OpenSCAD literal: 20, -1.5, 2e3. */
+static int number_ok(const char *s)
+{
+    char *end;
+    double v;
+
+    if (!*s || strlen(s) > 32 || strspn(s, "0123456789+-.eE") != strlen(s))
+        return 0;
+    errno = 0;
+    v = strtod(s, &end);
+    return !*end && errno == 0 && isfinite(v);
+}
+
+int slicing_defines_canon(size_t n, const char *const *names,
+                          const char *const *values, char *buf, size_t len,
+                          char *err, size_t errlen)
+{
+    if (n > SLICING_DEFINES_MAX) {
+        snprintf(err, errlen, "define: at most %d variables",
+                 SLICING_DEFINES_MAX);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!define_name_ok(names[i]) || !number_ok(values[i])) {
+            snprintf(err, errlen, "%.40s: a variable is a name of A-Z a-z "
+                     "0-9 _ (1..32 bytes, not a digit first) set to a "
+                     "number", names[i]);
+            return -1;
+        }
+    }
+    return pairs_write(n, names, values, "define", buf, len, err, errlen);
 }
 
 size_t slicing_overrides_split(char *buf, const char **names,
@@ -276,6 +344,37 @@ size_t slicing_overrides_split(char *buf, const char **names,
 }
 
 /* ---- cache key --------------------------------------------------------- */
+
+/* The SHA-256 hex of text[0..len). */
+static int sha256_hex(const char *text, size_t len, char key[FLEET_SHA256_HEX])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+
+    if (EVP_Digest(text, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+        mdlen != 32)
+        return -1;
+    for (unsigned int i = 0; i < mdlen; i++)
+        snprintf(key + 2 * i, 3, "%02x", md[i]);
+    return 0;
+}
+
+int slicing_render_key(const char *source_sha256, const char *service,
+                       const char *version, const char *defines,
+                       char key[FLEET_SHA256_HEX])
+{
+    char text[3072];
+    int w;
+
+    /* Its own first line: never the text of a slice's key; the defines
+     * last, the only field with newlines. */
+    w = snprintf(text, sizeof(text), "rrcloud-render-1\nsource %s\nservice "
+                 "%s\nversion %s\ndefines\n%s", source_sha256, service,
+                 version ? version : "", defines ? defines : "");
+    if (w < 0 || (size_t)w >= sizeof(text))
+        return -1;
+    return sha256_hex(text, (size_t)w, key);
+}
 
 int slicing_cache_key(const char *model_sha256, const struct profile *p,
                       const char *material, const char *slicer_version,

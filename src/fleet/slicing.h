@@ -20,11 +20,21 @@ struct profile;
 #define SLICING_OVERRIDES_MAX 16        /* overrides on one job */
 #define SLICING_OVERRIDES_LEN 1024      /* their "name=value\n" lines */
 
-/* 1 if ext (lowercase, no dot) is a model type a job may carry: stl,
- * obj, 3mf.  SCAD is rendered by the openscad service first (a chain). */
+/* 1 if ext (lowercase, no dot) is a model type a slicer takes: stl,
+ * obj, 3mf. */
 int slicing_model_ext(const char *ext);
 /* The accepted types as words, for messages: "stl, obj, 3mf". */
 const char *slicing_model_exts(void);
+
+/* The service that renders a source model to an STL, and the source type
+ * it takes: a job may carry a .scad, which rrcloudd renders once with it
+ * before slicing (daemon/render.c). */
+#define SLICING_RENDER_SERVICE "openscad"
+#define SLICING_SOURCE_EXT "scad"
+/* 1 if ext is a model type a job may carry: a model's, or scad. */
+int slicing_job_ext(const char *ext);
+/* Those as words, for messages: "stl, obj, 3mf, scad". */
+const char *slicing_job_exts(void);
 
 /* A model's extent in mm. */
 struct slicing_bbox {
@@ -65,5 +75,26 @@ size_t slicing_overrides_split(char *buf, const char **names,
 int slicing_cache_key(const char *model_sha256, const struct profile *p,
                       const char *material, const char *slicer_version,
                       const char *overrides, char key[FLEET_SHA256_HEX]);
+
+#define SLICING_DEFINES_MAX 16          /* variables of one SCAD job */
+#define SLICING_DEFINES_LEN 1024        /* their "name=value\n" lines */
+
+/* A SCAD job's variables (define.NAME = VALUE, given to openscad as
+ * -DNAME=VALUE) as rrcloud stores them: "name=value" lines sorted by
+ * name, names [A-Za-z_][A-Za-z0-9_]* of 1..32 bytes, each once, values
+ * finite numbers (the openscad service lets clients set numbers only),
+ * at most SLICING_DEFINES_MAX.  0, or -1 with err naming the variable.
+ * slicing_overrides_split splits them back. */
+int slicing_defines_canon(size_t n, const char *const *names,
+                          const char *const *values, char *buf, size_t len,
+                          char *err, size_t errlen);
+
+/* The render cache key: SHA-256 hex over the source's SHA-256, the render
+ * service and what is known of its version, and the job's defines
+ * (canonical lines, "" = none).  Distinct from every slicing_cache_key.
+ * 0 or -1. */
+int slicing_render_key(const char *source_sha256, const char *service,
+                       const char *version, const char *defines,
+                       char key[FLEET_SHA256_HEX]);
 
 #endif

@@ -464,6 +464,19 @@ const char *const schema_migrations[] = {
     ("ALTER TABLE jobs ADD COLUMN held_printer INTEGER NOT NULL DEFAULT 0;"
      "CREATE INDEX jobs_held ON jobs(held_printer) WHERE held_reason IS "
      "NOT NULL;"),
+
+    /* 14: SCAD model jobs: a job whose model is a source (render = 1) is
+     * rendered to an STL by the openscad service before it is planned
+     * (store_renders.h): its variables, the render's cache key, its task,
+     * and the STL blob it made (a blob reference of the job, like its
+     * model's).  The render cache is slice_cache under keys of their own. */
+    ("ALTER TABLE jobs ADD COLUMN render INTEGER NOT NULL DEFAULT 0;"
+     "ALTER TABLE jobs ADD COLUMN render_defines TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE jobs ADD COLUMN render_key TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE jobs ADD COLUMN render_task TEXT NOT NULL DEFAULT '';"
+     "ALTER TABLE jobs ADD COLUMN render_sha256 TEXT NOT NULL DEFAULT '';"
+     "CREATE INDEX jobs_rendering ON jobs(render_key) WHERE "
+     "  render_task != '' AND render_sha256 = '';"),
 };
 
 const int schema_count =

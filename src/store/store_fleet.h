@@ -254,6 +254,10 @@ struct fleet_job_spec {
     const struct fleet_job_file *model;  /* or NULL */
     const char *overrides;             /* or NULL */
     const char *slice_profiles;        /* or NULL */
+    int render;                        /* the model is a source (.scad)
+                                        * rendered first (store_renders.h) */
+    const char *defines;               /* its variables ("name=value"
+                                        * lines, sorted), or NULL */
 };
 
 /* Is there an enrolled printer (any state: holds end) that could ever take

@@ -352,10 +352,13 @@ static int model_tx(struct store *st, const struct fleet_job_spec *spec,
     if (rc <= 0)
         return rc < 0 ? -1 : STORE_NOTFOUND;
     return sf_exec(st, "UPDATE jobs SET model_sha256 = ?2, model_name = ?3, "
-                   "overrides = ?4, slice_profiles = ?5 WHERE id = ?1",
-                   "itttt", id, spec->model->sha256, spec->model->filename,
+                   "overrides = ?4, slice_profiles = ?5, render = ?6, "
+                   "render_defines = ?7 WHERE id = ?1", "ittttit", id,
+                   spec->model->sha256, spec->model->filename,
                    spec->overrides ? spec->overrides : "",
-                   spec->slice_profiles ? spec->slice_profiles : "") < 0
+                   spec->slice_profiles ? spec->slice_profiles : "",
+                   (long long)(spec->render != 0),
+                   spec->defines ? spec->defines : "") < 0
                ? -1 : 0;
 }
 

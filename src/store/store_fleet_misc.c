@@ -178,6 +178,12 @@ static int purge_tx(struct store *st, double before, double grace_before,
                 ">= 2 AND j.ended < ?1) WHERE sha256 IN (SELECT model_sha256 "
                 "FROM jobs WHERE state >= 2 AND ended < ?1)", "d",
                 before) < 0 ||
+        /* a SCAD job's STL (store_renders.h) */
+        sf_exec(st, "UPDATE blobs SET refcount = refcount - (SELECT count(*) "
+                "FROM jobs j WHERE j.render_sha256 = blobs.sha256 AND "
+                "j.state >= 2 AND j.ended < ?1) WHERE sha256 IN (SELECT "
+                "render_sha256 FROM jobs WHERE state >= 2 AND ended < ?1)",
+                "d", before) < 0 ||
         sf_exec(st, "UPDATE blobs SET zero_since = ?1 WHERE refcount <= 0 "
                 "AND zero_since = 0", "d", rr_now()) < 0 ||
         sf_exec(st, "DELETE FROM jobs WHERE state >= 2 AND ended < ?1", "d",

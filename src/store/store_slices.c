@@ -43,7 +43,8 @@ int store_model_jobs_unplanned(struct store *st, int limit,
                                struct store_model_job **out, size_t *n)
 {
     return sf_load(st, sf_bind(st, MODEL_SELECT "WHERE model_sha256 != '' "
-                               "AND slice_planned = 0 AND state < 2 ORDER BY "
+                               "AND slice_planned = 0 AND state < 2 AND "
+                               "(render = 0 OR render_sha256 != '') ORDER BY "
                                "id LIMIT ?1", "i", (long long)limit),
                    read_model, sizeof(**out), (void **)out, n,
                    "model jobs");

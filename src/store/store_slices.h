@@ -56,7 +56,8 @@ struct store_model_job {
     char slice_profiles[FLEET_LIST_MAX]; /* comma list, "" = any */
 };
 
-/* Up to limit model jobs, not final, not yet planned, oldest first:
+/* Up to limit model jobs, not final, not yet planned and not waiting for
+ * a render (store_renders.h), oldest first:
  * *out (free it) and *n. */
 int store_model_jobs_unplanned(struct store *st, int limit,
                                struct store_model_job **out, size_t *n);

@@ -5,7 +5,8 @@
 # sliced by the real PrusaSlicer, and "broken", whose slicer always fails.
 #   - bad input is a 4xx naming the field and writes nothing: an unknown
 #     profile, an override a profile does not allow, a model type no
-#     slicer takes (through the jobs API and service=print);
+#     job may carry (through the jobs API and service=print; SCAD jobs
+#     are test_scad_jobs.sh's);
 #   - a cube prints on mk3s and voron, each copy with the G-code of its
 #     printer's profile, while the failing slice excludes "broken" with
 #     the slicer's reason (in the job and its events);
@@ -156,10 +157,11 @@ expect_eq "an override no profile knows: 400" 400 \
     "$(code POST /api/v1/queues/default/jobs -H "$AH" \
        -F "model=@$D/cube.stl" -F override.fan_speed=50)"
 expect_contains "... naming it" "$(body)" '"field":"override.fan_speed"'
-expect_eq "a model type no slicer takes (scad): 415" 415 \
-    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$D/cube.scad")"
+printf '<?xml version="1.0"?><amf unit="millimeter"></amf>\n' >"$T/part.amf"
+expect_eq "a model type no job carries (amf): 415" 415 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$T/part.amf")"
 expect_contains "... naming the field and the types" "$(body)" \
-    '"field":"model","message":"model: '"'cube.scad'"' is not a model a slicer takes (stl, obj, 3mf)'
+    '"field":"model","message":"model: '"'part.amf'"' is not a model a job may carry (stl, obj, 3mf, scad)'
 printf 'not a model at all, whatever its name says\n' >"$T/junk.stl"
 expect_eq "a model that is not what its name says: 415" 415 \
     "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "model=@$T/junk.stl")"
@@ -174,11 +176,11 @@ if command -v sqlite3 >/dev/null; then
         "$(sqlite3 "$STACK/rrcloud.db" "SELECT refcount FROM blobs WHERE sha256 = '$junk'")"
 fi
 expect_eq "... also as the file part: 415" 415 \
-    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "file=@$D/cube.scad")"
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" -F "file=@$T/part.amf")"
 expect_contains "... naming the field" "$(body)" '"field":"file"'
 expect_eq "... and as service=print's fileIn0: 415" 415 \
     "$(code POST / -H "$AH" -F service=print -F format=json \
-       -F "fileIn0=@$D/cube.scad")"
+       -F "fileIn0=@$T/part.amf")"
 expect_contains "... naming the field" "$(body)" '"field":"fileIn0"'
 expect_eq "service=print with an override no profile allows: 400" 400 \
     "$(code POST / -H "$AH" -F service=print -F format=json \

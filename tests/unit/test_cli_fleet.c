@@ -89,6 +89,67 @@ START_TEST(fargs_print_options)
 }
 END_TEST
 
+/* --override NAME=VALUE, repeatable: the field override.NAME each. */
+START_TEST(fargs_print_overrides)
+{
+    struct cli_fargs a;
+    char err[256];
+
+    ck_assert_int_eq(PARSE("print", &a, err, "cube.scad", "--override",
+                           "layer_height=0.15", "--override=supports=yes",
+                           "--override=fill_pattern=a=b"), 0);
+    ck_assert_int_eq(a.nwords, 1);
+    ck_assert_int_eq(a.npairs, 3);
+    ck_assert_str_eq(a.pair_names[0], "override.layer_height");
+    ck_assert_str_eq(a.pair_values[0], "0.15");
+    ck_assert_str_eq(a.pair_names[1], "override.supports");
+    ck_assert_str_eq(a.pair_values[1], "yes");
+    ck_assert_str_eq(a.pair_names[2], "override.fill_pattern");
+    ck_assert_str_eq(a.pair_values[2], "a=b");
+    cli_fargs_free(&a);
+    ck_assert_int_eq(a.npairs, 0);
+
+    ck_assert_int_eq(PARSE("print", &a, err, "x.stl", "--override=brim"),
+                     -1);
+    ck_assert_ptr_nonnull(strstr(err, "bad --override 'brim' (NAME=VALUE"));
+    ck_assert_int_eq(PARSE("print", &a, err, "x.stl", "--override=Brim=3"),
+                     -1);
+    ck_assert_int_eq(PARSE("print", &a, err, "x.stl", "--override==3"), -1);
+    ck_assert_int_eq(PARSE("print", &a, err, "x.stl", "--override=a=\t"),
+                     -1);
+    ck_assert_int_eq(PARSE("print", &a, err, "x.stl", "--override=brim=1",
+                           "--override=brim=2"), -1);
+    ck_assert_str_eq(err, "--override brim given twice");
+    ck_assert_int_eq(PARSE("jobs", &a, err, "--override=brim=1"), -1);
+    /* --define: an OpenSCAD variable, the field define.NAME */
+    ck_assert_int_eq(PARSE("print", &a, err, "box.scad", "--define",
+                           "Size=30", "--override=brim=3",
+                           "--define=wall=1.2"), 0);
+    ck_assert_int_eq(a.npairs, 3);
+    ck_assert_str_eq(a.pair_names[0], "define.Size");
+    ck_assert_str_eq(a.pair_values[0], "30");
+    ck_assert_str_eq(a.pair_names[1], "override.brim");
+    ck_assert_str_eq(a.pair_names[2], "define.wall");
+    cli_fargs_free(&a);
+    ck_assert_int_eq(PARSE("print", &a, err, "x.scad", "--define=2x=1"), -1);
+    ck_assert_ptr_nonnull(strstr(err, "bad --define '2x=1'"));
+    ck_assert_int_eq(PARSE("print", &a, err, "x.scad", "--define=w=1",
+                           "--define=w=2"), -1);
+    ck_assert_str_eq(err, "--define w given twice");
+    /* one name may be an override and a define */
+    ck_assert_int_eq(PARSE("print", &a, err, "x.scad", "--define=brim=1",
+                           "--override=brim=2"), 0);
+    cli_fargs_free(&a);
+    /* a model's profiles: a comma list */
+    ck_assert_int_eq(PARSE("print", &a, err, "x.stl",
+                           "--profile=mk3s,voron24-0.4"), 0);
+    ck_assert_str_eq(a.profile, "mk3s,voron24-0.4");
+    cli_fargs_free(&a);
+    ck_assert_int_eq(PARSE("print", &a, err, "x.stl", "--profile=mk3s,"),
+                     -1);
+}
+END_TEST
+
 START_TEST(fargs_refusals)
 {
     struct cli_fargs a;
@@ -347,6 +408,7 @@ void cli_fleet_add_tcases(Suite *s)
     tcase_add_checked_fixture(tc, NULL, teardown);
     tcase_add_test(tc, fargs_print_options);
     tcase_add_test(tc, fargs_refusals);
+    tcase_add_test(tc, fargs_print_overrides);
     tcase_add_test(tc, fargs_admin_commands);
     tcase_add_test(tc, fargs_spool_and_site);
     tcase_add_test(tc, token_option_and_rc);

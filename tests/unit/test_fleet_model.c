@@ -105,12 +105,67 @@ START_TEST(overrides_checked_per_profile)
     spec.model = &model;
     spec.overrides = "fan_speed=50\n";
     /* refused before the store is asked */
-    ck_assert_int_eq(fleet_model_check(shipped, NULL, &spec, field,
-                                       sizeof(field), msg, sizeof(msg)),
+    ck_assert_int_eq(fleet_model_check(shipped, services, NULL, &spec,
+                                       field, sizeof(field), msg,
+                                       sizeof(msg)),
                      400);
     ck_assert_str_eq(field, "override.fan_speed");
     ck_assert_msg(strstr(msg, "override.fan_speed: profile ender3 allows "
                          "no override 'fan_speed'") == msg, "%s", msg);
+}
+END_TEST
+
+/* A .scad is a source rendered first, by the openscad service: without
+ * it the job is refused (422 naming model) before the store is asked. */
+START_TEST(scad_needs_the_render_service)
+{
+    struct fleet_job_file model;
+    struct fleet_job_spec spec;
+
+    ck_assert_int_eq(fleet_model_source("cube.scad"), 1);
+    ck_assert_int_eq(fleet_model_source("Cube.SCAD"), 1);
+    ck_assert_int_eq(fleet_model_source("cube.stl"), 0);
+    ck_assert_int_eq(fleet_model_source("scad"), 0);
+    memset(&model, 0, sizeof(model));
+    memset(&spec, 0, sizeof(spec));
+    spec.model = &model;
+    spec.render = 1;
+    ck_assert_int_eq(fleet_model_check(shipped, NULL, NULL, &spec, field,
+                                       sizeof(field), msg, sizeof(msg)),
+                     422);
+    ck_assert_str_eq(field, "model");
+    ck_assert_msg(strstr(msg, "model: a .scad model is rendered by the "
+                         "openscad service, which is not configured") == msg,
+                  "%s", msg);
+    /* variables: numbers, for a .scad only */
+    {
+        const char *n[] = { "define.size", "define.wall" };
+        const char *v[] = { "30", "1.2" }, *bad[] = { "30", "x" };
+        struct fleet_model_req m;
+
+        ck_assert_int_eq(fields(2, n, v, &m), 0);
+        ck_assert_str_eq(m.defines, "size=30\nwall=1.2\n");
+        ck_assert_int_eq(fields(2, n, bad, &m), 400);
+        ck_assert_str_eq(field, "define.wall");
+        ck_assert_msg(strstr(msg, "define.wall: a variable is") == msg, "%s",
+                      msg);
+    }
+    spec.defines = "size=30\n";
+    /* with it, the next check speaks (an override no profile allows) */
+    spec.overrides = "fan_speed=50\n";
+    ck_assert_int_eq(fleet_model_check(shipped, services, NULL, &spec,
+                                       field, sizeof(field), msg,
+                                       sizeof(msg)),
+                     400);
+    ck_assert_str_eq(field, "override.fan_speed");   /* defines passed */
+    /* but only a .scad takes variables */
+    spec.render = 0;
+    ck_assert_int_eq(fleet_model_check(shipped, services, NULL, &spec,
+                                       field, sizeof(field), msg,
+                                       sizeof(msg)),
+                     400);
+    ck_assert_str_eq(field, "define.size");
+    ck_assert_str_eq(msg, "define.size: only a .scad model takes variables");
 }
 END_TEST
 
@@ -123,6 +178,7 @@ Suite *fleet_model_suite(void)
     tcase_add_test(tc, fields_profiles_and_overrides);
     tcase_add_test(tc, one_material);
     tcase_add_test(tc, overrides_checked_per_profile);
+    tcase_add_test(tc, scad_needs_the_render_service);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -16,6 +16,7 @@
 #include "fleet/profile.h"
 #include "fleet/slicing.h"
 #include "store/store_fleet.h"
+#include "store/store_renders.h"
 #include "store/store_slices.h"
 
 Suite *slicing_suite(void);
@@ -234,6 +235,65 @@ START_TEST(cache_key_covers_each_input)
 }
 END_TEST
 
+START_TEST(render_key_covers_each_input)
+{
+    const char *a = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const char *b = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+    struct profile p = prof("mk3s", 250, 210, 210);
+    char k[6][FLEET_SHA256_HEX], again[FLEET_SHA256_HEX];
+
+    ck_assert(slicing_job_ext("scad") && slicing_job_ext("stl") &&
+              !slicing_model_ext("scad") && !slicing_job_ext("png"));
+    ck_assert_int_eq(slicing_render_key(a, "openscad", "v1", "", k[0]), 0);
+    ck_assert_int_eq(slicing_render_key(a, "openscad", "v1", NULL, again),
+                     0);
+    ck_assert_str_eq(k[0], again);
+    ck_assert(fleet_sha256_valid(k[0]));
+    ck_assert_int_eq(slicing_render_key(b, "openscad", "v1", "", k[1]), 0);
+    ck_assert_int_eq(slicing_render_key(a, "openscad", "v2", "", k[2]), 0);
+    ck_assert_int_eq(slicing_render_key(a, "openscad2", "v1", "", k[3]), 0);
+    ck_assert_int_eq(slicing_render_key(a, "openscad", "v1", "size=30\n",
+                                        k[5]), 0);
+    /* never a slice's key, though both live in slice_cache */
+    ck_assert_int_eq(slicing_cache_key(a, &p, "", "v1", "", k[4]), 0);
+    for (int i = 0; i < 6; i++)
+        for (int j = i + 1; j < 6; j++)
+            ck_assert_str_ne(k[i], k[j]);
+}
+END_TEST
+
+/* A SCAD job's variables: names as OpenSCAD's, numbers only, sorted. */
+START_TEST(defines_canonical)
+{
+    const char *n[] = { "size", "Wall_2", "h" };
+    const char *v[] = { "20", "-1.5", "2e3" };
+    const char *bad[][2] = { { "2x", "1" }, { "size", "\"a\"" },
+                             { "size", "[1,2]" }, { "size", "$fn" },
+                             { "size", "" }, { "a-b", "1" },
+                             { "size", "1e999" }, { "", "1" } };
+    char buf[256], why[256];
+
+    ck_assert_int_eq(slicing_defines_canon(3, n, v, buf, sizeof(buf), why,
+                                           sizeof(why)), 0);
+    ck_assert_str_eq(buf, "Wall_2=-1.5\nh=2e3\nsize=20\n");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *bn[] = { bad[i][0] }, *bv[] = { bad[i][1] };
+
+        ck_assert_msg(slicing_defines_canon(1, bn, bv, buf, sizeof(buf), why,
+                                            sizeof(why)) == -1,
+                      "%s=%s taken", bad[i][0], bad[i][1]);
+    }
+    ck_assert_ptr_nonnull(strstr(why, "set to a number"));
+    {
+        const char *tn[] = { "size", "size" }, *tv[] = { "1", "2" };
+
+        ck_assert_int_eq(slicing_defines_canon(2, tn, tv, buf, sizeof(buf),
+                                               why, sizeof(why)), -1);
+        ck_assert_str_eq(why, "size: given twice");
+    }
+}
+END_TEST
+
 /* ---- the store ------------------------------------------------------------- */
 
 #define MODEL "cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc"
@@ -255,6 +315,29 @@ static long long model_job(void)
     spec.copies = 1;
     spec.model = &model;
     spec.overrides = "layer_height=0.2\n";
+    ck_assert_int_eq(store_job_create(st, &spec, 10, &id), 0);
+    return id;
+}
+
+#define SCAD "eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee"
+#define STL "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff"
+#define RKEY "2222222222222222222222222222222222222222222222222222222222222222"
+
+static long long scad_job(void)
+{
+    struct fleet_job_file model;
+    struct fleet_job_spec spec;
+    long long id;
+
+    memset(&model, 0, sizeof(model));
+    snprintf(model.sha256, sizeof(model.sha256), SCAD);
+    snprintf(model.filename, sizeof(model.filename), "cube.scad");
+    ck_assert_int_eq(store_blob_put(st, SCAD, 50, 10), 0);
+    memset(&spec, 0, sizeof(spec));
+    spec.queue = "default";
+    spec.copies = 1;
+    spec.model = &model;
+    spec.render = 1;
     ck_assert_int_eq(store_job_create(st, &spec, 10, &id), 0);
     return id;
 }
@@ -388,6 +471,123 @@ START_TEST(store_slices_job_fails_when_none_left)
 }
 END_TEST
 
+/* A SCAD job waits for its render before it is planned; the STL is
+ * cached and referenced; a twin of the same key waits; a second job takes
+ * the STL from the cache; a failed render fails the job; the purge drops
+ * the jobs' STL references. */
+START_TEST(store_renders_lifecycle)
+{
+    struct store_model_job *mj = NULL;
+    struct store_render *rw = NULL, r;
+    struct task t;
+    struct fleet_job j;
+    char sha[FLEET_SHA256_HEX];
+    long long j1, j2, j3, busy, refs;
+    size_t n = 0;
+    int twin = -1;
+
+    j1 = scad_job();
+    ck_assert_int_eq(store_renders_waiting(st, 10, &rw, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(rw[0].model_name, "cube.scad");
+    ck_assert_str_eq(rw[0].task_id, "");
+    free(rw);
+    ck_assert_int_eq(store_model_jobs_unplanned(st, 10, &mj, &n), 0);
+    ck_assert_uint_eq(n, 0);                 /* not before its render */
+    free(mj);
+    memset(&t, 0, sizeof(t));
+    snprintf(t.id, sizeof(t.id), "1700000000-00001-000002");
+    snprintf(t.service, sizeof(t.service), "openscad");
+    t.timeout = 10;
+    ck_assert_int_eq(store_render_start(st, j1, RKEY, &t, 20), 0);
+    ck_assert_int_eq(store_render_busy(st, &busy), 0);
+    ck_assert_int_eq(busy, 1);
+    j2 = scad_job();
+    ck_assert_int_eq(store_render_twin_busy(st, RKEY, j2, &twin), 0);
+    ck_assert_int_eq(twin, 1);
+    ck_assert_int_eq(store_render_twin_busy(st, RKEY, j1, &twin), 0);
+    ck_assert_int_eq(twin, 0);               /* itself is no twin */
+
+    ck_assert_int_eq(store_blob_put(st, STL, 700, 30), 0);
+    ck_assert_int_eq(store_render_done(st, j1, RKEY, STL, 30), 0);
+    ck_assert_int_eq(store_render_done(st, j1, RKEY, STL, 30),
+                     STORE_NOTFOUND);        /* once */
+    ck_assert_int_eq(store_render_busy(st, &busy), 0);
+    ck_assert_int_eq(busy, 0);
+    ck_assert_int_eq(store_slice_cache_get(st, RKEY, sha, NULL), 0);
+    ck_assert_str_eq(sha, STL);
+    ck_assert_int_eq(store_render_get(st, j1, &r), 0);
+    ck_assert_str_eq(r.sha256, STL);
+    ck_assert_str_eq(r.task_id, "1700000000-00001-000002");
+    ck_assert_int_eq(store_model_jobs_unplanned(st, 10, &mj, &n), 0);
+    ck_assert_uint_eq(n, 1);                 /* now it is planned */
+    ck_assert_int_eq(mj[0].id, j1);
+    ck_assert_str_eq(mj[0].model_sha256, SCAD);  /* the source stays */
+    free(mj);
+    /* the twin from the cache, no task */
+    ck_assert_int_eq(store_render_done(st, j2, RKEY, STL, 40), 0);
+    ck_assert_int_eq(store_blob_get(st, STL, NULL, &refs), 0);
+    ck_assert_int_eq(refs, 3);               /* the cache and two jobs */
+
+    /* a render that fails fails its job */
+    j3 = scad_job();
+    ck_assert_int_eq(store_render_fail(st, j3, "the model did not render "
+                                       "(openscad: syntax error)", 50), 0);
+    ck_assert_int_eq(store_job_get(st, j3, &j), 0);
+    ck_assert_int_eq(j.state, JOB_FAILED);
+    ck_assert_str_eq(j.reason, "the model did not render (openscad: syntax "
+                     "error)");
+    fleet_job_clear(&j);
+    ck_assert_int_eq(store_renders_waiting(st, 10, &rw, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(rw);
+    ck_assert_int_eq(store_model_job_get(st, j1, &(struct store_model_job){
+                                             0 }), 0);
+    ck_assert_int_eq(store_render_get(st, model_job(), &r), STORE_NOTFOUND);
+
+    /* the purge drops the ended jobs' STL references, not the cache's */
+    ck_assert_int_eq(store_job_cancel(st, j1, "done", 60, NULL), 0);
+    ck_assert_int_eq(store_job_cancel(st, j2, "done", 60, NULL), 0);
+    ck_assert_int_eq(store_fleet_purge(st, rr_now() + 10, 0, NULL, NULL), 0);
+    ck_assert_int_eq(store_blob_get(st, STL, NULL, &refs), 0);
+    ck_assert_int_eq(refs, 1);
+}
+END_TEST
+
+/* A render whose job ended is unneeded, unless another open job shares
+ * its key. */
+START_TEST(store_renders_unneeded_when_job_ends)
+{
+    char (*ids)[RR_ID_LEN] = NULL;
+    struct task t;
+    long long j1, j2;
+    size_t n = 9;
+
+    j1 = scad_job();
+    memset(&t, 0, sizeof(t));
+    snprintf(t.id, sizeof(t.id), "1700000000-00001-000003");
+    snprintf(t.service, sizeof(t.service), "openscad");
+    t.timeout = 10;
+    ck_assert_int_eq(store_render_start(st, j1, RKEY, &t, 20), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(ids);
+    /* a second open job of the key still needs it */
+    j2 = scad_job();
+    ck_assert_int_eq(store_blob_put(st, STL, 700, 30), 0);
+    ck_assert_int_eq(store_render_done(st, j2, RKEY, STL, 30), 0);
+    ck_assert_int_eq(store_job_cancel(st, j1, "no", 40, NULL), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(ids);
+    ck_assert_int_eq(store_job_cancel(st, j2, "no", 50, NULL), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(ids[0], "1700000000-00001-000003");
+    free(ids);
+}
+END_TEST
+
 static int stuck_of(void *arg, const struct store_unplaced *u)
 {
     int *v = arg;
@@ -434,9 +634,13 @@ Suite *slicing_suite(void)
     tcase_add_test(tc, fits_the_bed);
     tcase_add_test(tc, overrides_canonical);
     tcase_add_test(tc, cache_key_covers_each_input);
+    tcase_add_test(tc, render_key_covers_each_input);
+    tcase_add_test(tc, defines_canonical);
     tcase_add_test(tc, store_slices_lifecycle);
     tcase_add_test(tc, store_slices_job_fails_when_none_left);
     tcase_add_test(tc, slicing_job_is_not_unplaceable);
+    tcase_add_test(tc, store_renders_lifecycle);
+    tcase_add_test(tc, store_renders_unneeded_when_job_ends);
     suite_add_tcase(s, tc);
     return s;
 }
