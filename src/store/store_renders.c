@@ -122,12 +122,18 @@ static int done_tx(struct store *st, long long job_id, const char *key,
     char msg[160];
     int rc = 0;
 
+    /* A new entry, or a hit: either way its last use is now, which the
+     * eviction (least recently used first) goes by. */
     if (key[0])
         rc = sf_exec(st, "INSERT INTO slice_cache (key, sha256, size, "
-                     "created) SELECT ?1, sha256, size, ?3 FROM blobs WHERE "
-                     "sha256 = ?2 ON CONFLICT DO NOTHING", "ttd", key, sha256,
-                     now);
+                     "created, used) SELECT ?1, sha256, size, ?3, ?3 FROM "
+                     "blobs WHERE sha256 = ?2 ON CONFLICT DO NOTHING", "ttd",
+                     key, sha256, now);
     if (rc < 0 || (rc > 0 && ref_tx(st, sha256) < 0))
+        return -1;
+    if (key[0] && rc == 0 &&
+        sf_exec(st, "UPDATE slice_cache SET used = ?2 WHERE key = ?1", "td",
+                key, now) < 0)
         return -1;
     rc = sf_exec(st, "UPDATE jobs SET render_sha256 = ?2, render_key = ?3 "
                  "WHERE id = ?1 AND render = 1 AND render_sha256 = '' AND "
