@@ -121,7 +121,7 @@ p90() { sort -g | awk '{v[NR] = $1} END {if (NR == 0) {print "nan"; exit}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "nan"}'; }
 sub_() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", a - b}'; }
 ms() { awk -v s="$1" 'BEGIN {printf "%.0f", s * 1000}'; }
-runs() { tr '\n' ' ' <"$1" | sed 's/ $//'; }
+runs() { paste -sd' ' "$1"; }
 col() { cut -d' ' -f"$2" "$DIR/$1" | median; }
 
 port_free() { ! ss -Hltn "sport = :$1" | grep -q .; }
@@ -519,8 +519,8 @@ report() {
         "fleet_slice_concurrency $SLICE_LIMIT of $RUNNER_SLOTS runner slots"
     echo
     printf '%-54s %10s  %s\n' "1. one new model job, $COPIES copies (s)" "median" "runs"
-    printf '%-54s %10s  %s\n' "submission -> first print start" "$F" "$(cut -d' ' -f1 "$DIR/r-first" | tr '\n' ' ')"
-    printf '%-54s %10s  %s\n' "the slicer by hand, same argv (profile printed first)" "$H" "$(cut -d' ' -f2 "$DIR/r-first" | tr '\n' ' ')($(cut -d' ' -f12 "$DIR/r-first" | sort | uniq -c | awk '{printf "%s%s x%d", s, $2, $1; s = ", "}'))"
+    printf '%-54s %10s  %s\n' "submission -> first print start" "$F" "$(cut -d' ' -f1 "$DIR/r-first" | runs -)"
+    printf '%-54s %10s  %s\n' "the slicer by hand, same argv (profile printed first)" "$H" "$(cut -d' ' -f2 "$DIR/r-first" | runs -) ($(cut -d' ' -f12 "$DIR/r-first" | sort | uniq -c | awk '{printf "%s%s x%d", s, $2, $1; s = ", "}'))"
     printf '%-54s %10s  target < 1 s: %s\n' "overhead above the slice" "$O" "$(verdict "$O" 1 "<")"
     printf '%-54s %10s  %s\n' "  ratio first start / slice by hand" "$(ratio "$F" "$H")" ""
     printf '%-54s %10s  %s\n' "first start less the slicer's run under rrcloudd" "$(col r-first 13)" \
@@ -530,14 +530,14 @@ report() {
          "its end seen $(stepcol 8), scheduled $(stepcol 9), G-code upload $(stepcol 10), print/start $(stepcol 11)"
     echo
     printf '%-54s %10s  %s\n' "2. the same model again (s)" "median" "runs"
-    printf '%-54s %10s  %s\n' "submission -> first print start" "$C" "$(cut -d' ' -f1 "$DIR/r-cache" | tr '\n' ' ')"
+    printf '%-54s %10s  %s\n' "submission -> first print start" "$C" "$(cut -d' ' -f1 "$DIR/r-cache" | runs -)"
     printf '%-54s %10s  %s\n' "  against the first job's" "$(ratio "$C" "$F")" ""
     printf '%-54s %10s  target 0: %s\n' "slicing tasks created" "$CACHE_TASKS" "$([ "$CACHE_TASKS" = 0 ] && echo met || echo MISSED)"
     printf '%-54s %10s  %s\n' "cache hit ratio (profiles served from the cache)" "$CACHE_RATIO" "$CACHE_HITS"
     echo
     printf '%-54s %10s %10s %6s  %s\n' "3. with slicing at its limit" "without" "with" "ratio" "runs (without | with)"
     printf '%-54s %10s %10s %6s  %s | %s\n' "GET info (req/s, $([ "$HAVE_WRK" = 1 ] && echo "wrk -c$CONNS" || echo "curl loop"))" \
-        "$IA" "$IB" "$(ratio "$IB" "$IA")" "$(cut -d. -f1 "$DIR/r-info-idle" | tr '\n' ' ')" "$(cut -d. -f1 "$DIR/r-info-busy" | tr '\n' ' ')"
+        "$IA" "$IB" "$(ratio "$IB" "$IA")" "$(cut -d. -f1 "$DIR/r-info-idle" | runs -)" "$(cut -d. -f1 "$DIR/r-info-busy" | runs -)"
     printf '%-54s %10s %10s %6s  p90 %s | %s\n' "relay POST async, time to its answer (ms)" "$LA" "$LB" "$(ratio "$LB" "$LA")" "$LA9" "$LB9"
     printf '%-54s %10s %10s %6s  p90 %s | %s\n' "  its command's start after submission (ms)" "$SA" "$SB" "$(ratio "$SB" "$SA")" "$SA9" "$SB9"
     printf '%-54s %10s  %s\n' "  share of the window slicing ran at its limit" "$(median <"$DIR/at-limit")" \
