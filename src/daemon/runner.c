@@ -86,6 +86,8 @@ struct runner {
     void *stop_arg;
     void (*notify_fn)(void *);
     void *notify_arg;
+    void (*end_fn)(void *, const char *, const char *);
+    void *end_arg;
     struct runner_end *ends;     /* not yet recorded, oldest first */
     int nends;
     const struct sandbox *sb;    /* NULL: no re-check, no sandbox */
@@ -314,6 +316,8 @@ static int runner_end_record(struct runner *r, const struct runner_end *e)
                  e->secs);
     if (rc == 0 && e->notifier && r->notify_fn)
         r->notify_fn(r->notify_arg);
+    if (rc == 0 && r->end_fn)
+        r->end_fn(r->end_arg, e->id, e->service);
     return 0;
 }
 
@@ -752,6 +756,7 @@ void runner_free(struct runner *r)
     /* A last try; the notifier may be gone already, and a call queued
      * now is made after the next start. */
     r->notify_fn = NULL;
+    r->end_fn = NULL;
     runner_retry_ends(r);
     while (r->ends) {
         struct runner_end *e = r->ends;
@@ -780,6 +785,14 @@ void runner_set_notify(struct runner *r, void (*fn)(void *), void *arg)
 {
     r->notify_fn = fn;
     r->notify_arg = arg;
+}
+
+void runner_set_on_end(struct runner *r,
+                       void (*fn)(void *, const char *, const char *),
+                       void *arg)
+{
+    r->end_fn = fn;
+    r->end_arg = arg;
 }
 
 void runner_stop(struct runner *r, void (*done)(void *), void *arg)

@@ -53,6 +53,12 @@ struct sandbox;
 void runner_set_sandbox(struct runner *r, const struct sandbox *sb);
 /* fn(arg) is called whenever a notifier delivery was queued. */
 void runner_set_notify(struct runner *r, void (*fn)(void *), void *arg);
+/* fn(arg, id, service) is called whenever a task's end has been written
+ * to the store, from inside the runner: fn must not call back into it
+ * (defer that work to the loop). */
+void runner_set_on_end(struct runner *r,
+                       void (*fn)(void *, const char *, const char *),
+                       void *arg);
 
 /* Records kept ends, reaps exited children, kills tasks whose cancel was
  * requested, and starts queued tasks while slots are free (unless

@@ -34,6 +34,9 @@ static struct service_registry *reg;
 static struct loop *lp;
 static struct runner *rn;
 static int kicks;
+static int ends;                /* the end hook's calls */
+static char end_id[RR_ID_LEN], end_service[64];
+static int end_in_store;        /* the end was in the store at the call */
 
 static void write_text(const char *path, const char *text)
 {
@@ -69,6 +72,20 @@ static void count_kick(void *arg)
     kicks++;
 }
 
+static void count_end(void *arg, const char *id, const char *service)
+{
+    struct task t;
+
+    ends++;
+    snprintf(end_id, sizeof(end_id), "%s", id);
+    snprintf(end_service, sizeof(end_service), "%s", service);
+    end_in_store = 0;
+    if (store_task_get(st, id, &t) == 0) {
+        end_in_store = task_status_final(t.status);
+        task_clear(&t);
+    }
+}
+
 static void setup(void)
 {
     char err[512];
@@ -93,6 +110,8 @@ static void setup(void)
     ck_assert_ptr_nonnull(rn);
     kicks = 0;
     runner_set_notify(rn, count_kick, NULL);
+    ends = end_in_store = 0;
+    end_id[0] = end_service[0] = '\0';
 }
 
 static void teardown(void)
@@ -729,6 +748,34 @@ START_TEST(test_end_kept_until_recorded)
 }
 END_TEST
 
+/* The end hook (rrcloudd's slicer looks at once when a slice ends) is
+ * called once per end, after the end is in the store, with the task's id
+ * and service: for a command that ran and for one that never started. */
+START_TEST(test_end_hook)
+{
+    char id[RR_ID_LEN], id2[RR_ID_LEN];
+    struct task t;
+
+    runner_set_on_end(rn, count_end, NULL);
+    add_task(id, "run", "[\"echo\", \"hi\"]", "", 5, NULL);
+    ck_assert_int_eq(runner_poll(rn), 1);
+    ck_assert_int_eq(ends, 0);
+    wait_final(id, 2000, &t);
+    task_clear(&t);
+    ck_assert_int_eq(ends, 1);
+    ck_assert_str_eq(end_id, id);
+    ck_assert_str_eq(end_service, "run");
+    ck_assert_int_eq(end_in_store, 1);
+    add_task(id2, "run", "[\"no-such-program-rrcloud\"]", "", 5, NULL);
+    ck_assert_int_eq(runner_poll(rn), 1);
+    wait_final(id2, 2000, &t);
+    task_clear(&t);
+    ck_assert_int_eq(ends, 2);
+    ck_assert_str_eq(end_id, id2);
+    ck_assert_int_eq(end_in_store, 1);
+}
+END_TEST
+
 START_TEST(test_pid_start)
 {
     ck_assert_int_gt(runner_pid_start(getpid()), 0);
@@ -765,6 +812,7 @@ Suite *runner_suite(void)
     tcase_add_test(tc, test_purge_events);
     tcase_add_test(tc, test_pid_start);
     tcase_add_test(tc, test_end_kept_until_recorded);
+    tcase_add_test(tc, test_end_hook);
     suite_add_tcase(s, tc);
     return s;
 }
