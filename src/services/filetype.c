@@ -498,9 +498,12 @@ static int ft_check_json_config(const unsigned char *p, size_t len,
     return rc;
 }
 
-static int ft_check_config(const char *path, const unsigned char *head,
-                           size_t headlen, unsigned long long size,
-                           char *err, size_t errlen)
+/* A .json config is CuraEngine's settings, checked as JSON; anything else
+ * is read as a .ini, line by line and for post_process, whatever its
+ * first byte: the choice goes by the name, never by the content. */
+static int ft_check_config(const char *path, const char *ext,
+                           const unsigned char *head, size_t headlen,
+                           unsigned long long size, char *err, size_t errlen)
 {
     unsigned char *all = NULL;
     const char *p, *end;
@@ -530,10 +533,7 @@ static int ft_check_config(const char *path, const unsigned char *head,
         head = all;
         headlen = (size_t)n;
     }
-    p = (const char *)head;
-    while (p < (const char *)head + headlen && strchr(" \t\r\n", *p))
-        p++;
-    if (p < (const char *)head + headlen && *p == '{') {
+    if (strcasecmp(ext, "json") == 0) {
         if (headlen < size) {   /* a JSON object is checked whole */
             snprintf(err, errlen, "not a slicer config (.json): cannot "
                      "read it whole");
@@ -630,7 +630,7 @@ static int ft_check_class(enum filetype_class cls, const char *path,
     case FILETYPE_GCODE:
         return ft_check_gcode(head, headlen, err, errlen);
     case FILETYPE_CONFIG:
-        return ft_check_config(path, head, headlen, size, err, errlen);
+        return ft_check_config(path, ext, head, headlen, size, err, errlen);
     case FILETYPE_SCAD:
     case FILETYPE_TEXT:
     case FILETYPE_NONE:

@@ -34,8 +34,9 @@ int wb_write(struct wb *w, int fd, const void *data, size_t len);
 /* Waits until everything queued is written.  0, or -1 with the errno of
  * the first failure. */
 int wb_flush(struct wb *w);
-/* Stops the thread (after the queued writes) and frees everything;
- * NULL is ignored. */
+/* Stops the thread and frees everything, dropping what is still queued
+ * (a write under way is finished): flush first to keep it.  NULL is
+ * ignored. */
 void wb_free(struct wb *w);
 
 #endif

@@ -299,6 +299,14 @@ START_TEST(test_config_json)
     ck_assert_int_eq(check_buf("{\"a\": ", 6, "json"), -1);
     assert_err("not a slicer config (.json)");
     ck_assert_int_eq(check_buf("{\"a\": 1, \"a\": 2}", 16, "json"), -1);
+    /* JSON goes by the name: a .ini or .cfg that looks like JSON is read
+     * line by line as the slicers read it, and its post_process seen. */
+    ck_assert_int_eq(check_buf("{\n\"a\": 1\n}\n", 11, "json"), 0);
+    ck_assert_int_eq(check_buf("{\n\"a\": 1\n}\n", 11, "ini"), -1);
+    assert_err("not a slicer config (.ini)");
+    ck_assert_int_eq(check_buf("{\"a\": 1}\npost_process = touch\n", 30,
+                               "ini"), -1);
+    assert_err("post_process");
     ck_assert_int_eq(check_buf(png_head, sizeof(png_head), "json"), -1);
 }
 END_TEST
