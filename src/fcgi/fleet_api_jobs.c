@@ -151,11 +151,14 @@ static int model_fields(struct req *r, const struct fa_upload *u,
     char field[64] = "", msg[640];
     int rc;
 
-    if (!u->has_model)
-        return 0;
     for (int i = 0; i < u->nfields; i++) {
         names[i] = u->fields[i][0];
         values[i] = u->fields[i][1];
+    }
+    if (!u->has_model) {
+        rc = fleet_model_stray((size_t)u->nfields, names, field,
+                               sizeof(field), msg, sizeof(msg));
+        return rc ? req_error(r, rc, field, "%s", msg) : 0;
     }
     rc = fleet_model_fields(r->w->app->profiles, (size_t)u->nfields, names,
                             values, &b->model, field, sizeof(field), msg,

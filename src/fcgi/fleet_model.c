@@ -61,7 +61,15 @@ static int model_defines(size_t n, const char *const *names,
             return 400;
         }
         dn[k] = names[i] + plen;
-        dv[k++] = values[i];
+        dv[k] = values[i];
+        /* Each alone first: its error names its own field, whatever the
+         * variable is called. */
+        if (slicing_defines_canon(1, &dn[k], &dv[k], m->defines,
+                                  sizeof(m->defines), err, sizeof(err))) {
+            snprintf(msg, mlen, FLEET_MODEL_DEFINE "%s", err);
+            return 400;
+        }
+        k++;
     }
     if (slicing_defines_canon(k, dn, dv, m->defines, sizeof(m->defines), err,
                               sizeof(err)) == 0)
@@ -76,6 +84,25 @@ static int model_defines(size_t n, const char *const *names,
         snprintf(msg, mlen, FLEET_MODEL_DEFINE "%s", err);
     }
     return 400;
+}
+
+int fleet_model_stray(size_t n, const char *const *names, char *field,
+                      size_t flen, char *msg, size_t mlen)
+{
+    for (size_t i = 0; i < n; i++) {
+        int define = !strncmp(names[i], FLEET_MODEL_DEFINE,
+                              strlen(FLEET_MODEL_DEFINE));
+
+        if (!define && strncmp(names[i], FLEET_MODEL_OVERRIDE,
+                               strlen(FLEET_MODEL_OVERRIDE)))
+            continue;
+        snprintf(field, flen, "%.60s", names[i]);
+        snprintf(msg, mlen, "%.60s: only a model job (STL, OBJ, 3MF or "
+                 "SCAD) takes %s; this one carries G-code", names[i],
+                 define ? "variables" : "overrides");
+        return 400;
+    }
+    return 0;
 }
 
 int fleet_model_fields(const struct profile_registry *reg, size_t n,

@@ -45,6 +45,11 @@ int fleet_model_fields(const struct profile_registry *reg, size_t n,
                        struct fleet_model_req *m, char *field, size_t flen,
                        char *msg, size_t mlen);
 
+/* For a job that carries G-code: 400 with the field and message if any
+ * field is an override.* or define.* (which only a model takes), else 0. */
+int fleet_model_stray(size_t n, const char *const *names, char *field,
+                      size_t flen, char *msg, size_t mlen);
+
 /* The material a model job is sliced with, into material (in place): one
  * it names stays; none becomes the first defaultMaterial (in profile name
  * order) of the profiles it may be sliced for that all of them have a

@@ -42,6 +42,24 @@ static int is_model(struct submit *s)
 }
 
 /* A model job's profile and override.* fields into p. */
+/* A G-code print takes no model fields (override.*, define.*).  0 or -1
+ * (error recorded). */
+static int gcode_fields(struct submit *s)
+{
+    const char **names = calloc((size_t)s->fields.n + 1, sizeof(*names));
+    char field[64] = "", msg[256];
+    int rc;
+
+    if (!names)
+        return submit_fail(s, 500, NULL, "out of memory");
+    for (int i = 0; i < s->fields.n; i++)
+        names[i] = s->fields.v[i].name;
+    rc = fleet_model_stray((size_t)s->fields.n, names, field, sizeof(field),
+                           msg, sizeof(msg));
+    free(names);
+    return rc ? submit_fail(s, rc, field, "%s", msg) : 0;
+}
+
 static int model_parse(struct submit *s, struct print_req *p)
 {
     const char **names = calloc((size_t)s->fields.n + 1, sizeof(*names));
@@ -164,7 +182,9 @@ static int parse(struct submit *s, const char *prefix, struct print_req *p)
     p->spec.files = &p->file;
     p->spec.nfiles = 1;
     /* (a pipeline's print stage takes G-code: its chain says so) */
-    return !*prefix && is_model(s) ? model_parse(s, p) : 0;
+    if (*prefix)
+        return 0;
+    return is_model(s) ? model_parse(s, p) : gcode_fields(s);
 }
 
 /* auth_limits and the store's checks name a bare field ("copies",

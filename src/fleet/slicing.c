@@ -277,13 +277,21 @@ int slicing_overrides_canon(size_t n, const char *const *names,
     return pairs_write(n, names, values, "overrides", buf, len, err, errlen);
 }
 
-/* An OpenSCAD variable: [A-Za-z_][A-Za-z0-9_]*, 1..32 bytes. */
+/* An OpenSCAD variable: [A-Za-z_][A-Za-z0-9_]*, 1..32 bytes, and not one
+ * of the language's words (-Dmodule=3 only makes openscad fail later). */
 static int define_name_ok(const char *s)
 {
+    static const char *const words[] = {
+        "module", "function", "if", "else", "for", "let", "each", "true",
+        "false", "undef", "include", "use", "assert", "echo",
+    };
     size_t n = strlen(s);
 
     if (n < 1 || n > 32 || isdigit((unsigned char)*s))
         return 0;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (!strcmp(s, words[i]))
+            return 0;
     for (; *s; s++)
         if (!isalnum((unsigned char)*s) && *s != '_')
             return 0;
@@ -315,8 +323,8 @@ int slicing_defines_canon(size_t n, const char *const *names,
     for (size_t i = 0; i < n; i++) {
         if (!define_name_ok(names[i]) || !number_ok(values[i])) {
             snprintf(err, errlen, "%.40s: a variable is a name of A-Z a-z "
-                     "0-9 _ (1..32 bytes, not a digit first) set to a "
-                     "number", names[i]);
+                     "0-9 _ (1..32 bytes, not a digit first, not an OpenSCAD "
+                     "word such as module) set to a number", names[i]);
             return -1;
         }
     }

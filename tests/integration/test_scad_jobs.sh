@@ -214,6 +214,19 @@ expect_eq "a variable that is no number: 400" 400 \
     "$(code POST /api/v1/queues/default/jobs -H "$AH" \
        -F "model=@$D/cube.scad" -F 'define.size="a"')"
 expect_contains "... naming it" "$(body)" '"field":"define.size","message":"define.size: a variable is'
+expect_eq "a variable named as an OpenSCAD word: 400" 400 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" \
+       -F "model=@$D/cube.scad" -F define.module=3)"
+expect_contains "... naming it" "$(body)" '"field":"define.module"'
+expect_eq "a variable on a G-code job: 400" 400 \
+    "$(code POST /api/v1/queues/default/jobs -H "$AH" \
+       -F "file=@$D/small.gcode" -F define.size=3)"
+expect_contains "... naming it" "$(body)" \
+    '"field":"define.size","message":"define.size: only a model job'
+expect_eq "an override on a G-code print through POST /: 400" 400 \
+    "$(code POST / -H "$AH" -F service=print -F format=json \
+       -F "fileIn0=@$D/small.gcode" -F override.layer_height=0.2)"
+expect_contains "... naming it" "$(body)" '"field":"override.layer_height"'
 
 # --- variables: -DNAME=VALUE, and a render cached per value ------------------------------
 printf 'size = 10;\ncube([size, size, 5]);\n' >"$T/param.scad"

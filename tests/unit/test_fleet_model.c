@@ -149,6 +149,13 @@ START_TEST(scad_needs_the_render_service)
         ck_assert_str_eq(field, "define.wall");
         ck_assert_msg(strstr(msg, "define.wall: a variable is") == msg, "%s",
                       msg);
+        /* a variable called "define" is still named by its own field */
+        {
+            const char *dn[] = { "define.define" }, *dv[] = { "x" };
+
+            ck_assert_int_eq(fields(1, dn, dv, &m), 400);
+            ck_assert_str_eq(field, "define.define");
+        }
     }
     spec.defines = "size=30\n";
     /* with it, the next check speaks (an override no profile allows) */

@@ -270,7 +270,9 @@ START_TEST(defines_canonical)
     const char *bad[][2] = { { "2x", "1" }, { "size", "\"a\"" },
                              { "size", "[1,2]" }, { "size", "$fn" },
                              { "size", "" }, { "a-b", "1" },
-                             { "size", "1e999" }, { "", "1" } };
+                             { "size", "1e999" }, { "", "1" },
+                             { "module", "3" }, { "true", "1" },
+                             { "include", "1" } };
     char buf[256], why[256];
 
     ck_assert_int_eq(slicing_defines_canon(3, n, v, buf, sizeof(buf), why,
