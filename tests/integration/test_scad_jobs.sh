@@ -15,7 +15,7 @@
 #   - rrcloud print x.scad --override layer_height=0.15 --profile=mk3s
 #     prints with the override in its G-code;
 #   - the web page's form sends a .scad job the server takes (its request
-#     built by www/app.js under node) and shows the job's slices;
+#     built by www/fleet.js under node) and shows the job's slices;
 #   - renders and slices never ran more at once than
 #     fleet_slice_concurrency (1);
 #   - kill -9 of rrcloudd mid-render: after its restart the render ends
@@ -319,14 +319,20 @@ expect_eq "... a .scad job, its STL from the render cache" "in0.scad ready $STL"
 
 # --- the web page: a form that sends a model job, a view of its slices -----------------
 curl -s -m 10 -o "$T/index.html" "$BASE/www/index.html"
-curl -s -m 10 -o "$T/app.js" "$BASE/www/app.js"
+# the page's scripts, in index.html's order (test_status.sh checks it)
+scripts=$(sed -n 's|^<script src="/www/\([a-z]*\.js\)" defer></script>$|\1|p' "$T/index.html")
+expect_contains "page: the print form's script" "$(echo $scripts)" "fleet.js"
+for s in $scripts; do
+    expect_eq "page: /www/$s served" 200 \
+        "$(curl -s -m 10 -o "$T/$s" -w '%{http_code}' "$BASE/www/$s")"
+done
 for id in job-file job-queue job-copies job-material job-profile job-overrides; do
     expect_contains "page: a labelled $id" "$(cat "$T/index.html")" "<label for=\"$id\">"
 done
 expect_contains "page: the file may be a .scad" "$(grep -A1 'id="job-file"' "$T/index.html")" ".scad"
 expect_contains "page: the job's slices table" "$(cat "$T/index.html")" 'id="slices-table"'
 for k in j.slices excluded_profiles j.render; do
-    expect_contains "page script shows $k" "$(cat "$T/app.js")" "$k"
+    expect_contains "page script shows $k" "$(cat "$T/fleet.js")" "$k"
 done
 if command -v node >/dev/null; then
     # the fields the page sends for a .scad with copies, material, an override
@@ -334,14 +340,17 @@ if command -v node >/dev/null; then
     cat >"$T/fields.js" <<'JS'
 global.window = {};
 global.document = { readyState: 'loading', addEventListener: function () {} };
-require(process.argv[2]);
-var r = window.rrcloudJobFields({ fileName: 'tile.scad', queue: 'default',
+process.argv.slice(2).forEach(function (f) { require(f); });
+var r = window.rrcloud.fleet.jobFields({ fileName: 'tile.scad', queue: 'default',
     copies: '2', material: 'PLA', profile: 'mk3s',
     overrides: 'layer_height=0.15\n', defines: 'size=12' });
 console.log(r.url);
 r.fields.forEach(function (f) { console.log(f[0] + '=' + (f[1] === null ? '@FILE' : f[1])); });
 JS
-    node "$T/fields.js" "$T/app.js" >"$T/fields.out" 2>&1
+    # all the page's scripts, in order, as a browser loads them
+    set --
+    for s in $scripts; do set -- "$@" "$T/$s"; done
+    node "$T/fields.js" "$@" >"$T/fields.out" 2>&1
     expect_eq "page: the request it builds" \
         "/api/v1/queues/default/jobs copies=2 material=PLA profile=mk3s override.layer_height=0.15 define.size=12 model=@FILE" \
         "$(tr '\n' ' ' <"$T/fields.out" | sed 's/ $//')"

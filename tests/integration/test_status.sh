@@ -197,12 +197,46 @@ expect_contains "printer: file" "$(cat "$T/out")" "file: $file"
 expect_contains "printer: time left" "$(cat "$T/out")" "time_left: "
 expect_contains "printer: status time, local" "$(cat "$T/out")" "status_at: 20"
 
-# --- the web page: its printer table has the columns, its script the fields
-expect_contains "page: print column" "$(curl -s -m 10 "$BASE/www/index.html")" "<th>print</th>"
-page_js=$(curl -s -m 10 "$BASE/www/app.js")
-for k in progress time_left extruder bed; do
-    expect_contains "page script shows $k" "$page_js" "p.$k"
+# --- the web page: its printer table has the columns, its scripts the fields
+curl -s -m 10 -o "$T/index.html" "$BASE/www/index.html"
+expect_contains "page: print column" "$(cat "$T/index.html")" "<th>print</th>"
+# its scripts share window.rrcloud: common.js first, page.js (the start) last
+scripts=$(sed -n 's|^<script src="/www/\([a-z]*\.js\)" defer></script>$|\1|p' "$T/index.html")
+expect_eq "page: its scripts, deferred, in order" "common.js tasks.js fleet.js page.js" \
+    "$(echo $scripts)"
+for s in $scripts; do
+    expect_eq "page: /www/$s served" 200 \
+        "$(curl -s -m 10 -o "$T/$s" -w '%{http_code}' "$BASE/www/$s")"
 done
+for k in progress time_left extruder bed; do
+    expect_contains "page script shows $k" "$(cat "$T/fleet.js")" "p.$k"
+done
+if command -v node >/dev/null; then
+    set --
+    for s in $scripts; do set -- "$@" "$T/$s"; done
+    node "$top_srcdir/tests/integration/page_dom.js" "$BASE" "$ADMIN" "$T/index.html" "$@" \
+        >"$T/dom.out" 2>&1
+    expect_eq "page: started in a DOM, every tab shown: exit 0" 0 $?
+    dom() { sed -n "s/^$1: //p" "$T/dom.out"; }
+    expect_eq "page: no error shown" "fleet-error: tasks-error: meta-error:" \
+        "$(grep -E '^(fleet|tasks|meta)-error:' "$T/dom.out" | sed 's/ *$//' | paste -sd ' ')"
+    expect_eq "page: printers, the print first" "desk-2 printing | desk-1 ready" \
+        "$(dom printer | grep desk | sed 's/^\(desk-[12]\).*#[0-9]* | \([a-z]*\) |.*/\1 \2/' |
+           paste -sd '|' | sed 's/|/ | /')"
+    expect_contains "page: the print's progress" "$(dom printer | grep '^desk-2')" "$pct%"
+    expect_contains "page: the share URL a link" "$(dom link)" "$SIMURL/p/1"
+    expect_contains "page: a name with markup shown as text" "$(dom printer)" \
+        '<img src=x onerror=alert(1)> #999 | ready'
+    expect_contains "page: a javascript: share URL shown as text" \
+        "$(dom printer | grep '#999')" '| javascript:alert(1) |'
+    expect_not_contains "page: ... and never a link" "$(dom link)" "javascript:"
+    expect_contains "page: frontends" "$(dom frontend)" "fe1 | eu | healthy"
+    expect_contains "page: queues" "$(dom queue)" "default | 0 | 2"
+    expect_contains "page: services to choose" "$(dom services)" "echo"
+    expect_contains "page: the server's summary" "$(dom meta)" "rrcloud "
+    expect_eq "page: the tasks tab shown after its click" "#tasks true false false" \
+        "$(dom tab)"
+fi
 
 # --- OctoPrint's view ---------------------------------------------------------------
 octo_job=$(curl -s -m 10 -H "X-Api-Key: $OCTO" "$BASE/api/job")
