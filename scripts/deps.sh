@@ -7,7 +7,8 @@ PKGS="build-essential autoconf automake pkg-config clang
 libfcgi-dev libfcgi-bin libcurl4-openssl-dev libjansson-dev libmagic-dev
 libmagic-mgc libsqlite3-dev sqlite3 libssl-dev zlib1g-dev libmicrohttpd-dev check
 libsubunit-dev curl jq socat nginx-light lighttpd wrk python3 iproute2 procps perl
-openscad slic3r prusa-slicer cura-engine printrun prometheus libcgi-pm-perl"
+openscad slic3r prusa-slicer cura-engine printrun prometheus libcgi-pm-perl
+nodejs"
 
 missing=""
 for p in $PKGS; do
