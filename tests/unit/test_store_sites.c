@@ -12,6 +12,7 @@
 #include "tmpstore.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -340,6 +341,59 @@ START_TEST(heatup_round_writes_holds)
 }
 END_TEST
 
+/* A second connection refills a printer's spool at the moment the
+ * heat-up-limited round ends its read snapshot (its first COMMIT). */
+static struct store *race_other;
+static long long race_printer;
+static int race_armed;
+
+static int race_trace(unsigned type, void *ctx, void *p, void *x)
+{
+    const char *sql = sqlite3_sql(p);
+
+    if (race_armed && sql && !strcmp(sql, "COMMIT")) {
+        race_armed = 0;
+        ck_assert_int_eq(store_printer_spool_set(race_other, race_printer,
+                                                 500, NULL, NULL, 203), 0);
+    }
+    return 0;
+}
+
+/* The refill released the hold; the round weighed before it must not set
+ * the hold again with the old grams (nor note job_held again): it weighs
+ * again in its write transaction, and the job goes. */
+START_TEST(heatup_round_holds_not_stale)
+{
+    struct store_relay_heat heat = { "", 0 };
+    long long low = printer("", 5), j = job();
+    char path[512], err[256], got[512];
+    struct held h;
+    int n = -1;
+
+    pol.heatup_max = 1;
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 200, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    ck_assert_str_ne(held_reason(j, got, sizeof(got)), "");
+    snprintf(path, sizeof(path), "%s/t.db", dir);
+    race_other = store_open(path, err, sizeof(err));
+    ck_assert_msg(race_other != NULL, "%s", err);
+    race_printer = low;
+    race_armed = 1;
+    sqlite3_trace_v2(store_db(st), SQLITE_TRACE_STMT, race_trace, NULL);
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 204, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    sqlite3_trace_v2(store_db(st), 0, NULL, NULL);
+    ck_assert_int_eq(race_armed, 0);            /* the refill happened */
+    store_close(race_other);
+    ck_assert_double_eq(spool_of(low), 500);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
+    h = held_events();
+    ck_assert_int_eq(h.n, 1);
+    ck_assert_int_eq(h.unheld, 1);
+    ck_assert_int_eq(n, 1);
+}
+END_TEST
+
 Suite *store_sites_suite(void)
 {
     Suite *s = suite_create("store_sites");
@@ -350,6 +404,7 @@ Suite *store_sites_suite(void)
     tcase_add_test(tc, hours_hold_in_a_round);
     tcase_add_test(tc, held_reason_kept_current);
     tcase_add_test(tc, heatup_round_writes_holds);
+    tcase_add_test(tc, heatup_round_holds_not_stale);
     suite_add_tcase(s, tc);
     return s;
 }
