@@ -281,6 +281,60 @@ START_TEST(held_reason_kept_current)
 }
 END_TEST
 
+/* Field i of a printer PATCH, as a change (after the earlier ones) or
+ * as the value it has already (noop). */
+static void patch_field(struct fleet_printer_patch *pp, int i, int noop)
+{
+    fleet_printer_patch_init(pp);
+    pp->name = noop ? "renamed" : NULL;     /* never weighed */
+    switch (i) {
+    case 0: pp->auto_eject = 1; break;
+    case 1: pp->site = "lab"; break;
+    case 2: pp->material = "pla"; break;
+    case 3: pp->colour = "red"; break;
+    case 4: pp->queues = noop ? "farm,default" : "default,farm"; break;
+    case 5: pp->profile = "mk4"; break;
+    }
+}
+
+/* A PATCH of what a round weighs (auto_eject, site, material, colour,
+ * queues, profile) releases the hold of its busy printer's job at once;
+ * one that changes none of it (a name, a value it has already) does
+ * not. */
+START_TEST(printer_update_releases_holds)
+{
+    long long low = printer("", 5), j = job();
+    struct fleet_printer_patch pp;
+    char want[256], got[512];
+    double t = 200;
+    int n = -1;
+
+    ck_assert_int_eq(store_queue_add(st, "farm", 150), 0);
+    for (int i = 0; i < 6; i++) {
+        printer_ready(low, 1, t++);
+        ck_assert_int_eq(store_fleet_dispatch(st, &pol, t++, NULL, NULL,
+                                              &n), 0);
+        ck_assert_int_eq(n, 0);
+        held_reason(j, want, sizeof(want));
+        ck_assert_str_ne(want, "");
+        printer_ready(low, 0, t++);
+        patch_field(&pp, i ? i - 1 : 0, 1);
+        if (i == 0)
+            pp.auto_eject = -1;
+        ck_assert_int_eq(store_printer_update(st, low, &pp, t++, NULL, 0),
+                         0);
+        ck_assert_str_eq(held_reason(j, got, sizeof(got)), want);
+        ck_assert_int_eq(held_events().unheld, i);
+        patch_field(&pp, i, 0);
+        ck_assert_int_eq(store_printer_update(st, low, &pp, t++, NULL, 0),
+                         0);
+        ck_assert_msg(!strcmp(held_reason(j, got, sizeof(got)), ""),
+                      "field %d: still held: %s", i, got);
+        ck_assert_int_eq(held_events().unheld, i + 1);
+    }
+}
+END_TEST
+
 /* The heat-up-limited round (store_relay_dispatch with heatup_max > 0)
  * loads, weighs and writes holds in transactions of its own. */
 START_TEST(heatup_round_writes_holds)
@@ -403,6 +457,7 @@ Suite *store_sites_suite(void)
     tcase_add_test(tc, spool_keeps_out_and_is_debited_once);
     tcase_add_test(tc, hours_hold_in_a_round);
     tcase_add_test(tc, held_reason_kept_current);
+    tcase_add_test(tc, printer_update_releases_holds);
     tcase_add_test(tc, heatup_round_writes_holds);
     tcase_add_test(tc, heatup_round_holds_not_stale);
     suite_add_tcase(s, tc);
