@@ -12,7 +12,8 @@
 #     and the completed print leaves 460 g on its spool (debited once);
 #   - bad input is a 400 naming the field; a printer token or a user key
 #     may not set a spool or a site's hours (403); the CLI shows and sets
-#     both.
+#     both; clearing the hours of a site no printer names answers the
+#     site as it now is (200, also to rrcloud site NAME always).
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||

@@ -1,8 +1,10 @@
 /* test_store_sites.c - src/store/store_sites.c on a temporary database:
  * sites' hours, a spool that keeps a printer out of a round and the
  * "job_held" event noted once, a job's held_reason kept current by each
- * round (the heat-up-limited round of store_fleet_relay.c too), and a
- * completed print debiting its filament exactly once. */
+ * round (the heat-up-limited round of store_fleet_relay.c too, also when
+ * another connection commits during it) and released by a printer PATCH
+ * of what a round weighs, and a completed print debiting its filament
+ * exactly once. */
 #include "fleet/gcode_meta.h"
 #include "fleet/model.h"
 #include "store/store_fleet.h"
