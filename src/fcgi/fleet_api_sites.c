@@ -162,17 +162,25 @@ static int sites_list(struct req *r)
     return req_send_json(r, 200, o, NULL);
 }
 
-static int site_get(struct req *r, const char *name, int status)
+/* GET answers 404 for a site nobody names; after a PUT (cleared is 1)
+ * the site clearing its hours on no printer has no row left, and is
+ * answered as it now is: always staffed, no printer. */
+static int site_get(struct req *r, const char *name, int cleared)
 {
     struct store_site s;
     int rc = store_site_get(r->w->st, name, &s);
 
+    if (rc == STORE_NOTFOUND && cleared) {
+        memset(&s, 0, sizeof(s));
+        snprintf(s.name, sizeof(s.name), "%s", name);
+        rc = 0;
+    }
     if (rc == STORE_NOTFOUND)
         return req_error(r, 404, "name", "no site '%s' (no printer names "
                          "it and it has no staffed hours)", name);
     if (rc < 0)
         return req_error(r, 500, NULL, "store error");
-    return req_send_json(r, status, site_json(&s, rr_now()), NULL);
+    return req_send_json(r, 200, site_json(&s, rr_now()), NULL);
 }
 
 /* PUT or PATCH /sites/NAME {"staffed_hours": TEXT, "" or null}. */
@@ -213,7 +221,7 @@ static int site_put(struct req *r, const char *name)
         goto out;
     }
     fa_wake(r);
-    rc = site_get(r, name, 200);
+    rc = site_get(r, name, !text[0]);
 out:
     json_decref(b);
     return rc;
@@ -236,7 +244,7 @@ int fa_sites(struct req *r, const struct auth_caller *c, const char *rest)
     if ((rc = fa_check_name(r, "name", rest + 1, name, sizeof(name), 0)))
         return rc;
     if (req_is(r, "GET"))
-        return site_get(r, name, 200);
+        return site_get(r, name, 0);
     if (req_is(r, "PUT") || req_is(r, "PATCH"))
         return site_put(r, name);
     return req_error(r, 405, NULL, "use GET, PUT or PATCH");

@@ -202,17 +202,19 @@ void gcode_meta_parse(const char *head, size_t head_len, const char *tail,
         sc.max_e = -1;          /* only the end's E is the total */
         scan_text(&sc, tail, tail_len, 1);
     }
-    if (!sc.cura)
-        return;
-    /* headless CuraEngine writes 6666 s and 0 m as placeholders */
-    if (sc.cura_time > 0 && sc.cura_time != 6666)
-        m->time_s = sc.cura_time;
-    else if (sc.cura_elapsed > 0)
-        m->time_s = sc.cura_elapsed;
-    if (sc.cura_mm > 0)
-        m->filament_mm = sc.cura_mm;
-    else if (sc.max_e > 0)
-        m->filament_mm = sc.max_e;
+    if (sc.cura) {
+        /* headless CuraEngine writes 6666 s and 0 m as placeholders */
+        if (sc.cura_time > 0 && sc.cura_time != 6666)
+            m->time_s = sc.cura_time;
+        else if (sc.cura_elapsed > 0)
+            m->time_s = sc.cura_elapsed;
+        if (sc.cura_mm > 0)
+            m->filament_mm = sc.cura_mm;
+        else if (sc.max_e > 0)
+            m->filament_mm = sc.max_e;
+    }
+    if (m->time_s > GCODE_META_TIME_MAX)
+        m->time_s = -1;
 }
 
 int gcode_meta_read(const char *path, struct gcode_meta *m)

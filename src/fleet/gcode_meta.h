@@ -23,9 +23,14 @@
 #include <stddef.h>
 
 #define GCODE_META_SPAN (64 * 1024)
+/* An estimated print time beyond this (90 days) is no estimate: no
+ * printer runs so long, and a text like ";TIME:1e300" would overflow the
+ * times the scheduler computes from it.  It reads as unknown. */
+#define GCODE_META_TIME_MAX (90 * 86400.0)
 
 struct gcode_meta {
-    double time_s;        /* estimated print time, s; -1 unknown */
+    double time_s;        /* estimated print time, s (at most
+                             GCODE_META_TIME_MAX); -1 unknown */
     double filament_mm;   /* length of filament; -1 unknown */
     double filament_cm3;  /* its volume; -1 unknown */
     double filament_g;    /* its weight; -1 unknown */

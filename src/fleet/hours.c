@@ -9,6 +9,9 @@
 #include <time.h>
 
 #define WEEK_MIN (7 * 1440)
+/* Seconds past which a time is no date (some 30 million years): far
+ * inside time_t and a struct tm's int years. */
+#define HOURS_T_MAX 1e15
 
 static const char *const day_names[7] = {
     "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun",
@@ -192,18 +195,21 @@ int fleet_hours_parse(const char *s, struct fleet_hours *h, char *err,
     return 0;
 }
 
-/* Broken-down time of t in h's zone. */
-static void hours_tm(const struct fleet_hours *h, double t, struct tm *tm)
+/* Broken-down time of t in h's zone: 0, or -1 when t is no time the C
+ * library can break down (not finite, or years out of an int's range:
+ * converting such a double to time_t is undefined, and gmtime_r fails). */
+static int hours_tm(const struct fleet_hours *h, double t, struct tm *tm)
 {
     time_t tt;
 
+    if (!(t > -HOURS_T_MAX && t < HOURS_T_MAX))
+        return -1;
+    tt = (time_t)floor(t);
     if (h->fixed) {
-        tt = (time_t)floor(t) + (time_t)h->offset_min * 60;
-        gmtime_r(&tt, tm);
-    } else {
-        tt = (time_t)floor(t);
-        localtime_r(&tt, tm);
+        tt += (time_t)h->offset_min * 60;
+        return gmtime_r(&tt, tm) ? 0 : -1;
     }
+    return localtime_r(&tt, tm) ? 0 : -1;
 }
 
 int fleet_hours_staffed(const struct fleet_hours *h, double t)
@@ -211,7 +217,9 @@ int fleet_hours_staffed(const struct fleet_hours *h, double t)
     struct tm tm;
     int m;
 
-    hours_tm(h, t, &tm);
+    if (hours_tm(h, t, &tm) < 0 || tm.tm_wday < 0 || tm.tm_wday > 6 ||
+        tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59)
+        return 0;               /* no time we can place: nobody there */
     m = ((tm.tm_wday + 6) % 7) * 1440 + tm.tm_hour * 60 + tm.tm_min;
     return (h->week[m / 8] >> (m % 8)) & 1;
 }

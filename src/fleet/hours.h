@@ -36,7 +36,8 @@ struct fleet_hours {
 int fleet_hours_parse(const char *s, struct fleet_hours *h, char *err,
                       size_t errlen);
 
-/* 1 if the minute that contains time t (Unix seconds) is staffed. */
+/* 1 if the minute that contains time t (Unix seconds) is staffed; 0 too
+ * for a t that is no date (not finite, or beyond some 30 million years). */
 int fleet_hours_staffed(const struct fleet_hours *h, double t);
 
 #endif

@@ -82,11 +82,20 @@ enum sched_verdict sched_limit_hold(const struct sched_input *in,
     return held ? SCHED_HELD : SCHED_UNSEEN;
 }
 
-/* "2h 30m", "45m", "30s" */
+/* "2h 30m", "45m", "30s"; a duration no long long holds (estimates are
+ * capped when read, but a number is checked before its cast) in hours as
+ * "1e+20h". */
 static void duration_text(double s, char *buf, size_t len)
 {
-    long long t = (long long)(s + 0.5), h = t / 3600, m = t % 3600 / 60;
+    long long t, h, m;
 
+    if (!(s >= 0 && s < 1e15)) {
+        snprintf(buf, len, "%.3gh", s / 3600);
+        return;
+    }
+    t = (long long)(s + 0.5);
+    h = t / 3600;
+    m = t % 3600 / 60;
     if (h)
         snprintf(buf, len, "%lldh %lldm", h, m);
     else if (m)

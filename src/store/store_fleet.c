@@ -314,15 +314,33 @@ void fleet_printer_patch_init(struct fleet_printer_patch *pp)
     pp->auto_eject = -1;
 }
 
-static int update_tx(struct store *st, long long id,
-                     const struct fleet_printer_patch *pp, double now,
-                     char *bad, size_t badlen)
+static int text_from_row(sqlite3_stmt *s, void *obj)
 {
-    long long one;
-    int rc = sf_ll(st, &one, "SELECT 1 FROM printers WHERE id = ?1", "i", id);
+    return (*(char **)obj = sf_col_dup(s, 0)) ? 0 : -1;
+}
 
-    if (rc)
-        return rc;
+/* What a round weighs of printer id beside its state and spool (site,
+ * profile, material, colour, auto-eject, queues) as one text, into *out
+ * (malloc'd): 0, STORE_NOTFOUND or -1. */
+static int printer_weighed(struct store *st, long long id, char **out)
+{
+    *out = NULL;
+    return sf_one(st, sf_bind(st, "SELECT quote(site) || ',' || "
+                              "quote(profile) || ',' || quote(material) || "
+                              "',' || quote(colour) || ',' || "
+                              "quote(auto_eject) || ',' || quote((SELECT "
+                              "group_concat(queue, ',') FROM (SELECT queue "
+                              "FROM printer_queues WHERE printer_id = ?1 "
+                              "ORDER BY queue))) FROM printers WHERE id = ?1",
+                              "i", id), text_from_row, out, "printer get");
+}
+
+static int update_write(struct store *st, long long id,
+                        const struct fleet_printer_patch *pp, char *bad,
+                        size_t badlen)
+{
+    int rc;
+
     if (pp->queues && (rc = queues_exist(st, pp->queues, bad, badlen)) != 0)
         return rc;
     if (sf_exec(st,
@@ -340,7 +358,33 @@ static int update_tx(struct store *st, long long id,
     if (pp->queues && queues_set(st, id, pp->queues[0] ? pp->queues
                                                        : "default") < 0)
         return -1;
-    return sf_event(st, now, "updated", id, 0, 0, "printer settings changed");
+    return 0;
+}
+
+static int update_tx(struct store *st, long long id,
+                     const struct fleet_printer_patch *pp, double now,
+                     char *bad, size_t badlen)
+{
+    char *before = NULL, *after = NULL, why[120];
+    int rc;
+
+    if ((rc = printer_weighed(st, id, &before)) != 0 ||
+        (rc = update_write(st, id, pp, bad, badlen)) != 0 ||
+        (rc = printer_weighed(st, id, &after)) != 0)
+        goto out;
+    /* What held a job on this printer may hold it no more (a busy
+     * printer's hold stands until a round weighs it again). */
+    snprintf(why, sizeof(why), "printer %lld's settings changed: weighed "
+             "again at the next round", id);
+    if (strcmp(before, after) && sf_held_release(st, id, NULL, why, now) < 0)
+        rc = -1;
+    else
+        rc = sf_event(st, now, "updated", id, 0, 0,
+                      "printer settings changed");
+out:
+    free(before);
+    free(after);
+    return rc;
 }
 
 int store_printer_update(struct store *st, long long id,

@@ -88,7 +88,9 @@ int store_printer_list(struct store *st, const struct store_printer_filter *f,
 
 /* What PATCH may change; NULL / -1 leave a field as it is.  queues is a
  * comma list replacing the served queues (each must exist: STORE_NOTFOUND
- * with *bad_queue). */
+ * with *bad_queue).  A change of what a round weighs (site, profile,
+ * material, colour, auto_eject, queues) releases the jobs the printer's
+ * limits held (held_reason), to be weighed again. */
 struct fleet_printer_patch {
     const char *name, *region, *site, *profile, *material, *colour;
     const char *queues, *tags, *api_key, *share_auth;

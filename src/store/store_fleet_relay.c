@@ -8,6 +8,7 @@
 #include "store/store_fleet_int.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 static int relay_observe(struct store *st, struct store_relay_obs *o)
 {
@@ -107,10 +108,74 @@ fail:
     return -1;
 }
 
-static int held_run(struct store *st, const struct sched_input *in,
-                    const struct sched_hold *held, size_t n, double now)
+/* One weighing of a round: its input, what it assigns and holds. */
+struct relay_round {
+    struct sched_input in;
+    struct sched_assignment *as;
+    struct sched_hold *held;
+    size_t nas, nheld;
+    long long version;           /* PRAGMA data_version of its snapshot */
+};
+
+static void round_reset(struct relay_round *r)
 {
-    SF_TX(st, sf_sched_held(st, in, held, n, now));
+    free(r->as);
+    free(r->held);
+    sched_input_free(&r->in);
+    r->as = NULL;
+    r->held = NULL;
+    r->nas = r->nheld = 0;
+    sched_input_init(&r->in);
+}
+
+/* Loads and weighs a round inside the caller's transaction, with the
+ * caller's heat-up counts, noting the snapshot's data version. */
+static int round_weigh(struct store *st, const struct fleet_policy *pol,
+                       double now, const struct store_relay_heat *heat,
+                       size_t nheat, struct relay_round *r)
+{
+    struct sched_params prm = { now, pol->age_boost, pol->change_penalty,
+                                pol->heatup_max };
+
+    round_reset(r);
+    if (store_fleet_sched_load(st, pol, now, &r->in) < 0 ||
+        sf_ll(st, &r->version, "PRAGMA data_version", NULL) != 0)
+        return -1;
+    for (size_t i = 0; i < r->in.nsites; i++)
+        r->in.sites[i].heating = 0;
+    for (size_t i = 0; i < nheat; i++) {
+        int site = sched_intern(&r->in, heat[i].site);
+
+        if (site < 0 || sched_set_heating(&r->in, site, heat[i].heating) < 0)
+            return -1;
+    }
+    return sched_run_why(&r->in, &prm, &r->as, &r->nas, &r->held,
+                         &r->nheld) < 0 ? -1 : 0;
+}
+
+/* Writes r's holds.  Another connection may have committed since r's
+ * snapshot (an operator's spool or hours releasing a hold): then r is
+ * weighed again inside this write transaction, so a hold is never set
+ * from text older than what released it. */
+static int held_tx(struct store *st, const struct fleet_policy *pol,
+                   double now, const struct store_relay_heat *heat,
+                   size_t nheat, struct relay_round *r)
+{
+    long long v;
+
+    if (sf_ll(st, &v, "PRAGMA data_version", NULL) != 0)
+        return -1;
+    if (v != r->version &&
+        round_weigh(st, pol, now, heat, nheat, r) < 0)
+        return -1;
+    return sf_sched_held(st, &r->in, r->held, r->nheld, now);
+}
+
+static int held_run(struct store *st, const struct fleet_policy *pol,
+                    double now, const struct store_relay_heat *heat,
+                    size_t nheat, struct relay_round *r)
+{
+    SF_TX(st, held_tx(st, pol, now, heat, nheat, r));
 }
 
 int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,
@@ -118,45 +183,32 @@ int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,
                          size_t nheat, store_attempt_cb cb, void *arg,
                          int *created)
 {
-    struct sched_params prm = { now, pol->age_boost, pol->change_penalty,
-                                pol->heatup_max };
-    struct sched_assignment *as = NULL;
-    struct sched_hold *held = NULL;
-    struct sched_input in;
-    size_t nas = 0, nheld = 0;
+    struct relay_round r;
     int rc = -1, made = 0, stale;
 
     if (pol->heatup_max <= 0)
         return store_fleet_dispatch(st, pol, now, cb, arg, created);
-    sched_input_init(&in);
+    memset(&r, 0, sizeof(r));
+    sched_input_init(&r.in);
     /* one snapshot for the whole load */
     if (sf_exec(st, "BEGIN", NULL) < 0)
         goto out;
-    rc = store_fleet_sched_load(st, pol, now, &in);
+    rc = round_weigh(st, pol, now, heat, nheat, &r);
     if (sf_exec(st, "COMMIT", NULL) < 0 || rc < 0) {
         store_rollback(st);
         rc = -1;
         goto out;
     }
     rc = -1;
-    for (size_t i = 0; i < in.nsites; i++)
-        in.sites[i].heating = 0;
-    for (size_t i = 0; i < nheat; i++) {
-        int site = sched_intern(&in, heat[i].site);
-
-        if (site < 0 || sched_set_heating(&in, site, heat[i].heating) < 0)
-            goto out;
-    }
-    if (sched_run_why(&in, &prm, &as, &nas, &held, &nheld) < 0)
-        goto out;
     /* A write transaction only when there is something to write. */
-    stale = nheld ? 1 : sf_held_done(st);
-    if (stale < 0 || (stale && held_run(st, &in, held, nheld, now) < 0))
+    stale = r.nheld ? 1 : sf_held_done(st);
+    if (stale < 0 ||
+        (stale && held_run(st, pol, now, heat, nheat, &r) < 0))
         goto out;
-    for (size_t i = 0; i < nas; i++) {
+    for (size_t i = 0; i < r.nas; i++) {
         struct fleet_attempt a;
-        int c = store_attempt_create(st, as[i].job_id, as[i].copy,
-                                     as[i].printer_id, pol, now, &a);
+        int c = store_attempt_create(st, r.as[i].job_id, r.as[i].copy,
+                                     r.as[i].printer_id, pol, now, &a);
 
         if (c < 0)
             goto out;
@@ -170,9 +222,9 @@ int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,
 out:
     if (created)
         *created = made;
-    free(as);
-    free(held);
-    sched_input_free(&in);
+    free(r.as);
+    free(r.held);
+    sched_input_free(&r.in);
     return rc;
 }
 

@@ -71,8 +71,11 @@ struct store_relay_heat {
  * still below target) instead of the store's estimate from start times;
  * sites not listed count 0.  With pol->heatup_max 0 it is
  * store_fleet_dispatch() itself.  Otherwise the round is loaded in one
- * read transaction and each attempt is made by store_attempt_create() in
- * its own (an assignment the world overtook meanwhile is skipped).  cb
+ * read transaction; its holds (held_reason), if any change, are written
+ * in one write transaction, weighed again there if another connection
+ * committed since the load; and each attempt is made by
+ * store_attempt_create() in its own (an assignment the world overtook
+ * meanwhile is skipped).  cb
  * (may be NULL) gets each attempt made, *created (may be NULL) how many.
  * Returns 0 or -1. */
 int store_relay_dispatch(struct store *st, const struct fleet_policy *pol,

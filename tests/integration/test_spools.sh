@@ -12,7 +12,8 @@
 #     and the completed print leaves 460 g on its spool (debited once);
 #   - bad input is a 400 naming the field; a printer token or a user key
 #     may not set a spool or a site's hours (403); the CLI shows and sets
-#     both.
+#     both; clearing the hours of a site no printer names answers the
+#     site as it now is (200, also to rrcloud site NAME always).
 . "$(dirname "$0")/lib.sh"
 
 [ -n "${NGINX:-}" ] || command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] ||
@@ -181,9 +182,24 @@ expect_eq "... shown on the site" "$HOURS true 1" \
     "$(body | jq -r '"\(.staffed_hours) \(.staffed_now) \(.printers)"')"
 expect_eq "the sites list lab and barn" "barn lab" \
     "$(api GET /sites | jq -r '[.sites[].name] | join(" ")')"
+# A site no printer names: clearing its hours leaves no row, and the
+# answer is the site as it now is (not a 404).
+expect_eq "hours for annex, a site no printer names" 200 \
+    "$(code PUT /sites/annex "$ADMIN" '{"staffed_hours":"daily 08:00-09:00"}')"
+expect_eq "... cleared with null: 200" 200 \
+    "$(code PUT /sites/annex "$ADMIN" '{"staffed_hours":null}')"
+expect_eq "... always staffed, no printer" "annex null true 0" \
+    "$(body | jq -r '"\(.name) \(.staffed_hours) \(.staffed_now) \(.printers)"')"
+expect_eq "... and gone: 404" 404 "$(code GET /sites/annex "$ADMIN")"
+code PUT /sites/annex "$ADMIN" '{"staffed_hours":"daily 08:00-09:00"}' >/dev/null
+out=$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" site annex always 2>&1)
+check "rrcloud site annex always exits 0" [ $? -eq 0 ]
+expect_contains "... saying always staffed" "$out" "(always staffed)"
+expect_eq "... and the sites are lab and barn again" "barn lab" \
+    "$(api GET /sites | jq -r '[.sites[].name] | join(" ")')"
 LONG=$(submit hq long.gcode 10)
 SHORT=$(submit hq short.gcode 0)
-check "two jobs submitted" [ -n "$LONG" ] && [ -n "$SHORT" ]
+check "two jobs submitted" sh -c '[ -n "$1" ] && [ -n "$2" ]' _ "$LONG" "$SHORT"
 check "the short print (ends in the window) prints first" \
     until_ok 30 is_state "$SHORT" complete
 expect_eq "... on lab-1" "$P_LAB" \
@@ -236,7 +252,7 @@ expect_eq "barn-low's spool is untouched" 5 \
 out=$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" spool "$P_FULL" 2>&1)
 expect_eq "rrcloud spool shows it" "printer $P_FULL: 460.0 g left" "$out"
 out=$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$USERKEY" spool "$P_FULL" 1 2>&1)
-check "rrcloud spool with a user key is refused (exit 4)" [ $? -ne 0 ]
+check "rrcloud spool with a user key is refused (exit 4)" [ $? -eq 4 ]
 expect_contains "... saying so" "$out" "HTTP 403"
 out=$(HOME="$T" "$RR" --s="127.0.0.1:$PORT" --token="$ADMIN" sites 2>&1)
 expect_contains "rrcloud sites lists lab" "$out" "lab"

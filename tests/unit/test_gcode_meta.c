@@ -40,6 +40,30 @@ START_TEST(test_not_finite)
 }
 END_TEST
 
+/* An estimate past GCODE_META_TIME_MAX (90 days) is unknown: from
+ * PrusaSlicer's days, Cura's TIME or its TIME_ELAPSED. */
+START_TEST(test_time_too_long)
+{
+    struct gcode_meta m;
+
+    parse(";FLAVOR:Marlin\n;TIME:1e300\n", &m);
+    ck_assert_double_eq(m.time_s, -1);
+    parse(";FLAVOR:Marlin\n;TIME:6666\n;TIME_ELAPSED:1e20\n", &m);
+    ck_assert_double_eq(m.time_s, -1);
+    parse(";FLAVOR:Marlin\n;TIME:7776001\n", &m);
+    ck_assert_double_eq(m.time_s, -1);
+    parse(";FLAVOR:Marlin\n;TIME:7776000\n", &m);      /* 90 days: kept */
+    ck_assert_double_eq(m.time_s, GCODE_META_TIME_MAX);
+    parse("; estimated printing time (normal mode) = "
+          "99999999999999999999d 1h\n", &m);
+    ck_assert_double_eq(m.time_s, -1);
+    parse("; estimated printing time (normal mode) = 91d\n", &m);
+    ck_assert_double_eq(m.time_s, -1);
+    parse("; estimated printing time (normal mode) = 89d 23h\n", &m);
+    ck_assert_double_eq(m.time_s, 89 * 86400.0 + 23 * 3600.0);
+}
+END_TEST
+
 START_TEST(test_prusaslicer)
 {
     struct gcode_meta m;
@@ -146,6 +170,7 @@ Suite *gcode_meta_suite(void)
     tcase_add_test(tc, test_slic3r_and_cura);
     tcase_add_test(tc, test_durations);
     tcase_add_test(tc, test_not_finite);
+    tcase_add_test(tc, test_time_too_long);
     tcase_add_test(tc, test_read_file_tail);
     suite_add_tcase(s, tc);
     return s;

@@ -1,5 +1,6 @@
 /* test_hours.c - staffed hours: the text's rules and the minute test. */
 #include <check.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -94,6 +95,28 @@ START_TEST(local_time_by_default)
 }
 END_TEST
 
+/* A time no date holds (an estimate like ";TIME:1e300" added to now) is
+ * not staffed, in a fixed zone and in local time, with no undefined
+ * conversion on the way (the sanitizer build checks that too). */
+START_TEST(times_beyond_dates)
+{
+    const double bad[] = { 1e300, -1e300, 1e20, 1e17, -1e17, 1e15,
+                           INFINITY, -INFINITY, NAN };
+    const char *texts[] = { "daily 00:00-24:00, UTC+14:00",
+                            "daily 00:00-24:00" };
+
+    for (size_t k = 0; k < 2; k++) {
+        parse_ok(texts[k]);
+        ck_assert_int_eq(fleet_hours_staffed(&h, AT(0, 12, 0)), 1);
+        ck_assert_int_eq(fleet_hours_staffed(&h, AT(0, 12, 0) + 90 * 86400.0),
+                         1);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+            ck_assert_msg(fleet_hours_staffed(&h, bad[i]) == 0,
+                          "'%s' staffed at %g", texts[k], bad[i]);
+    }
+}
+END_TEST
+
 START_TEST(strict_rules)
 {
     parse_bad("", "item 1 is empty");
@@ -136,6 +159,7 @@ Suite *hours_suite(void)
     tcase_add_test(tc, weekdays_and_saturday);
     tcase_add_test(tc, offsets_overnight_and_wrap);
     tcase_add_test(tc, local_time_by_default);
+    tcase_add_test(tc, times_beyond_dates);
     tcase_add_test(tc, strict_rules);
     tcase_add_test(tc, limits);
     suite_add_tcase(s, tc);

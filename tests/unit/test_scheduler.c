@@ -367,6 +367,36 @@ START_TEST(hours_hold_a_long_print)
 }
 END_TEST
 
+/* An estimate no date can end (one in the store from before estimates
+ * were capped when read): held, as not staffed then, and said without
+ * an overflowing cast. */
+START_TEST(hours_huge_estimate)
+{
+    struct sched_hold *held = NULL;
+    size_t nheld = 0;
+    char text[256];
+
+    prm.now = MON + 9 * 3600.0;
+    add_printer(1, "q", "", "")->site = S("lab");
+    set_hours("lab", "daily 00:00-24:00, UTC");
+    set_need(add_copy(10, 0, "q", "", "", 0, 1), 1e300, -1);
+    ck_assert_int_eq(sched_run_why(&in, &prm, &out, &nout, &held, &nheld), 0);
+    ck_assert_int_eq(nout, 0);
+    ck_assert_int_eq(nheld, 1);
+    ck_assert_int_eq(held[0].why, SCHED_HOLD_HOURS);
+    sched_hold_text(&in, &held[0], text, sizeof(text));
+    ck_assert_str_eq(text, "waits for staffed hours: its 2.78e+296h print "
+                     "on printer 1 would end outside site lab's staffed "
+                     "hours (daily 00:00-24:00, UTC)");
+    free(held);
+    /* A day's print fits the all-day window and goes. */
+    in.needs[in.copies[0].need_off].time_s = 86400;
+    free(out);
+    run();
+    ck_assert_int_eq(job_of(1), 10);
+}
+END_TEST
+
 START_TEST(estimates_not_read_wait_silently)
 {
     struct sched_hold *held = NULL;
@@ -612,6 +642,7 @@ Suite *scheduler_suite(void)
     tcase_add_test(tc, spool_keeps_a_printer_out);
     tcase_add_test(tc, spool_per_profile_file);
     tcase_add_test(tc, hours_hold_a_long_print);
+    tcase_add_test(tc, hours_huge_estimate);
     tcase_add_test(tc, estimates_not_read_wait_silently);
     tcase_add_test(tc, held_only_when_every_ready_printer_bars_it);
     tcase_add_test(tc, held_before_is_weighed_again);

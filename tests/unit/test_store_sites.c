@@ -1,8 +1,10 @@
 /* test_store_sites.c - src/store/store_sites.c on a temporary database:
  * sites' hours, a spool that keeps a printer out of a round and the
  * "job_held" event noted once, a job's held_reason kept current by each
- * round (the heat-up-limited round of store_fleet_relay.c too), and a
- * completed print debiting its filament exactly once. */
+ * round (the heat-up-limited round of store_fleet_relay.c too, also when
+ * another connection commits during it) and released by a printer PATCH
+ * of what a round weighs, and a completed print debiting its filament
+ * exactly once. */
 #include "fleet/gcode_meta.h"
 #include "fleet/model.h"
 #include "store/store_fleet.h"
@@ -12,6 +14,7 @@
 #include "tmpstore.h"
 
 #include <check.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -280,6 +283,60 @@ START_TEST(held_reason_kept_current)
 }
 END_TEST
 
+/* Field i of a printer PATCH, as a change (after the earlier ones) or
+ * as the value it has already (noop). */
+static void patch_field(struct fleet_printer_patch *pp, int i, int noop)
+{
+    fleet_printer_patch_init(pp);
+    pp->name = noop ? "renamed" : NULL;     /* never weighed */
+    switch (i) {
+    case 0: pp->auto_eject = 1; break;
+    case 1: pp->site = "lab"; break;
+    case 2: pp->material = "pla"; break;
+    case 3: pp->colour = "red"; break;
+    case 4: pp->queues = noop ? "farm,default" : "default,farm"; break;
+    case 5: pp->profile = "mk4"; break;
+    }
+}
+
+/* A PATCH of what a round weighs (auto_eject, site, material, colour,
+ * queues, profile) releases the hold of its busy printer's job at once;
+ * one that changes none of it (a name, a value it has already) does
+ * not. */
+START_TEST(printer_update_releases_holds)
+{
+    long long low = printer("", 5), j = job();
+    struct fleet_printer_patch pp;
+    char want[256], got[512];
+    double t = 200;
+    int n = -1;
+
+    ck_assert_int_eq(store_queue_add(st, "farm", 150), 0);
+    for (int i = 0; i < 6; i++) {
+        printer_ready(low, 1, t++);
+        ck_assert_int_eq(store_fleet_dispatch(st, &pol, t++, NULL, NULL,
+                                              &n), 0);
+        ck_assert_int_eq(n, 0);
+        held_reason(j, want, sizeof(want));
+        ck_assert_str_ne(want, "");
+        printer_ready(low, 0, t++);
+        patch_field(&pp, i ? i - 1 : 0, 1);
+        if (i == 0)
+            pp.auto_eject = -1;
+        ck_assert_int_eq(store_printer_update(st, low, &pp, t++, NULL, 0),
+                         0);
+        ck_assert_str_eq(held_reason(j, got, sizeof(got)), want);
+        ck_assert_int_eq(held_events().unheld, i);
+        patch_field(&pp, i, 0);
+        ck_assert_int_eq(store_printer_update(st, low, &pp, t++, NULL, 0),
+                         0);
+        ck_assert_msg(!strcmp(held_reason(j, got, sizeof(got)), ""),
+                      "field %d: still held: %s", i, got);
+        ck_assert_int_eq(held_events().unheld, i + 1);
+    }
+}
+END_TEST
+
 /* The heat-up-limited round (store_relay_dispatch with heatup_max > 0)
  * loads, weighs and writes holds in transactions of its own. */
 START_TEST(heatup_round_writes_holds)
@@ -340,6 +397,59 @@ START_TEST(heatup_round_writes_holds)
 }
 END_TEST
 
+/* A second connection refills a printer's spool at the moment the
+ * heat-up-limited round ends its read snapshot (its first COMMIT). */
+static struct store *race_other;
+static long long race_printer;
+static int race_armed;
+
+static int race_trace(unsigned type, void *ctx, void *p, void *x)
+{
+    const char *sql = sqlite3_sql(p);
+
+    if (race_armed && sql && !strcmp(sql, "COMMIT")) {
+        race_armed = 0;
+        ck_assert_int_eq(store_printer_spool_set(race_other, race_printer,
+                                                 500, NULL, NULL, 203), 0);
+    }
+    return 0;
+}
+
+/* The refill released the hold; the round weighed before it must not set
+ * the hold again with the old grams (nor note job_held again): it weighs
+ * again in its write transaction, and the job goes. */
+START_TEST(heatup_round_holds_not_stale)
+{
+    struct store_relay_heat heat = { "", 0 };
+    long long low = printer("", 5), j = job();
+    char path[512], err[256], got[512];
+    struct held h;
+    int n = -1;
+
+    pol.heatup_max = 1;
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 200, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    ck_assert_str_ne(held_reason(j, got, sizeof(got)), "");
+    snprintf(path, sizeof(path), "%s/t.db", dir);
+    race_other = store_open(path, err, sizeof(err));
+    ck_assert_msg(race_other != NULL, "%s", err);
+    race_printer = low;
+    race_armed = 1;
+    sqlite3_trace_v2(store_db(st), SQLITE_TRACE_STMT, race_trace, NULL);
+    ck_assert_int_eq(store_relay_dispatch(st, &pol, 204, &heat, 1, NULL,
+                                          NULL, &n), 0);
+    sqlite3_trace_v2(store_db(st), 0, NULL, NULL);
+    ck_assert_int_eq(race_armed, 0);            /* the refill happened */
+    store_close(race_other);
+    ck_assert_double_eq(spool_of(low), 500);
+    ck_assert_str_eq(held_reason(j, got, sizeof(got)), "");
+    h = held_events();
+    ck_assert_int_eq(h.n, 1);
+    ck_assert_int_eq(h.unheld, 1);
+    ck_assert_int_eq(n, 1);
+}
+END_TEST
+
 Suite *store_sites_suite(void)
 {
     Suite *s = suite_create("store_sites");
@@ -349,7 +459,9 @@ Suite *store_sites_suite(void)
     tcase_add_test(tc, spool_keeps_out_and_is_debited_once);
     tcase_add_test(tc, hours_hold_in_a_round);
     tcase_add_test(tc, held_reason_kept_current);
+    tcase_add_test(tc, printer_update_releases_holds);
     tcase_add_test(tc, heatup_round_writes_holds);
+    tcase_add_test(tc, heatup_round_holds_not_stale);
     suite_add_tcase(s, tc);
     return s;
 }
