@@ -78,11 +78,15 @@ static int read_id(sqlite3_stmt *s, void *obj)
 int store_renders_unneeded(struct store *st, int limit,
                            char (**ids)[RR_ID_LEN], size_t *n)
 {
+    /* A task already asked to stop is not picked again each tick. */
     return sf_load(st, sf_bind(st, "SELECT j.render_task FROM jobs j WHERE "
                                RENDERING " AND j.state >= 2 AND NOT EXISTS "
-                               "(SELECT 1 FROM jobs k WHERE k.render_key = "
-                               "j.render_key AND k.id != j.id AND k.state < "
-                               "2) LIMIT ?1", "i", (long long)limit),
+                               "(SELECT 1 FROM tasks t WHERE t.id = "
+                               "j.render_task AND t.cancel_requested != 0) "
+                               "AND NOT EXISTS (SELECT 1 FROM jobs k WHERE "
+                               "k.render_key = j.render_key AND k.id != j.id "
+                               "AND k.state < 2) LIMIT ?1", "i",
+                               (long long)limit),
                    read_id, RR_ID_LEN, (void **)ids, n, "renders unneeded");
 }
 
@@ -135,9 +139,11 @@ static int done_tx(struct store *st, long long job_id, const char *key,
         sf_exec(st, "UPDATE slice_cache SET used = ?2 WHERE key = ?1", "td",
                 key, now) < 0)
         return -1;
+    /* A job cancelled meanwhile takes nothing (no render_ready). */
     rc = sf_exec(st, "UPDATE jobs SET render_sha256 = ?2, render_key = ?3 "
                  "WHERE id = ?1 AND render = 1 AND render_sha256 = '' AND "
-                 "EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?2)", "itt",
+                 "state < 2 AND EXISTS (SELECT 1 FROM blobs WHERE sha256 = "
+                 "?2)", "itt",
                  job_id, sha256, key);
     if (rc <= 0)
         return rc < 0 ? -1 : STORE_NOTFOUND;

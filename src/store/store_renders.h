@@ -47,9 +47,9 @@ int store_render_busy(struct store *st, long long *count);
 int store_render_twin_busy(struct store *st, const char *key,
                            long long job_id, int *busy);
 
-/* Render tasks queued or running whose job ended (cancelled, failed)
- * while no other open job shares their key: up to limit task ids in *ids
- * (free it) and *n. */
+/* Render tasks queued or running, not yet asked to stop, whose job ended
+ * (cancelled, failed) while no other open job shares their key: up to
+ * limit task ids in *ids (free it) and *n. */
 int store_renders_unneeded(struct store *st, int limit,
                            char (**ids)[RR_ID_LEN], size_t *n);
 
@@ -61,7 +61,8 @@ int store_render_start(struct store *st, long long job_id, const char *key,
 
 /* The job's STL is the blob sha256 (store_blob_put done): caches it under
  * key (one blob reference; "" = no caching) and gives it to the job (a
- * reference; event "render_ready").  One transaction. */
+ * reference; event "render_ready").  STORE_NOTFOUND (nothing written)
+ * when the job is final or rendered.  One transaction. */
 int store_render_done(struct store *st, long long job_id, const char *key,
                       const char *sha256, double now);
 

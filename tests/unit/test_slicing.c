@@ -588,6 +588,86 @@ START_TEST(store_renders_unneeded_when_job_ends)
 }
 END_TEST
 
+/* A running render asked to stop is not picked again on the next tick
+ * (it was logged, counted and the runner polled every tick). */
+START_TEST(store_renders_unneeded_once)
+{
+    char (*ids)[RR_ID_LEN] = NULL;
+    enum task_status now;
+    struct task t, c;
+    long long j1;
+    size_t n = 9;
+
+    j1 = scad_job();
+    memset(&t, 0, sizeof(t));
+    snprintf(t.id, sizeof(t.id), "1700000000-00001-000004");
+    snprintf(t.service, sizeof(t.service), "openscad");
+    t.timeout = 10;
+    ck_assert_int_eq(store_render_start(st, j1, RKEY, &t, 20), 0);
+    ck_assert_int_eq(store_task_claim(st, &c), 0);      /* running */
+    ck_assert_str_eq(c.id, t.id);
+    task_clear(&c);
+    ck_assert_int_eq(store_job_cancel(st, j1, "no", 40, NULL), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    free(ids);
+    ck_assert_int_eq(store_task_cancel(st, t.id, "no job needs it", &now), 0);
+    ck_assert_int_eq(now, TASK_BUSY);       /* the runner stops it */
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(ids);
+}
+END_TEST
+
+/* A render's cache entry records its use, made and on each hit: the age
+ * limit of the slice cache (slice_cache_max_age) keeps a fresh one. */
+START_TEST(store_render_cache_survives_age)
+{
+    struct store_evicted g;
+    char sha[FLEET_SHA256_HEX];
+    long long j1, j2;
+
+    j1 = scad_job();
+    j2 = scad_job();
+    ck_assert_int_eq(store_blob_put(st, STL, 700, 30), 0);
+    ck_assert_int_eq(store_render_done(st, j1, RKEY, STL, 100), 0);
+    ck_assert_int_eq(store_slice_cache_evict(st, 90, -1, 100, &g), 0);
+    ck_assert_int_eq(g.entries, 0);
+    ck_assert_int_eq(store_render_done(st, j2, RKEY, STL, 200), 0); /* hit */
+    ck_assert_int_eq(store_slice_cache_evict(st, 150, -1, 200, &g), 0);
+    ck_assert_int_eq(g.entries, 0);
+    ck_assert_int_eq(store_slice_cache_get(st, RKEY, sha, NULL), 0);
+    ck_assert_int_eq(store_slice_cache_evict(st, 201, -1, 300, &g), 0);
+    ck_assert_int_eq(g.entries, 1);          /* it can age out */
+}
+END_TEST
+
+static int count_ready(void *arg, const struct fleet_event *e)
+{
+    *(long long *)arg += strcmp(e->kind, "render_ready") == 0;
+    return 0;
+}
+
+/* A render that ends after its job was cancelled gives the job nothing:
+ * no STL, no event "render_ready". */
+START_TEST(store_render_done_after_cancel)
+{
+    struct store_render r;
+    long long j1, events = -1;
+
+    j1 = scad_job();
+    ck_assert_int_eq(store_blob_put(st, STL, 700, 30), 0);
+    ck_assert_int_eq(store_job_cancel(st, j1, "no", 40, NULL), 0);
+    ck_assert_int_eq(store_render_done(st, j1, RKEY, STL, 50),
+                     STORE_NOTFOUND);
+    ck_assert_int_eq(store_render_get(st, j1, &r), 0);
+    ck_assert_str_eq(r.sha256, "");
+    events = 0;
+    ck_assert_int_eq(store_event_list(st, 0, 0, count_ready, &events), 0);
+    ck_assert_int_eq(events, 0);
+}
+END_TEST
+
 static int stuck_of(void *arg, const struct store_unplaced *u)
 {
     int *v = arg;
@@ -641,6 +721,9 @@ Suite *slicing_suite(void)
     tcase_add_test(tc, slicing_job_is_not_unplaceable);
     tcase_add_test(tc, store_renders_lifecycle);
     tcase_add_test(tc, store_renders_unneeded_when_job_ends);
+    tcase_add_test(tc, store_renders_unneeded_once);
+    tcase_add_test(tc, store_render_done_after_cancel);
+    tcase_add_test(tc, store_render_cache_survives_age);
     suite_add_tcase(s, tc);
     return s;
 }
