@@ -214,15 +214,17 @@ static int render_end(struct slicer *s, const struct store_render *r)
     return rc < 0 ? -1 : 0;
 }
 
-/* A render not started: from the cache, or a task when a slot is free
- * and no twin renders the same key.  1 if a task started, 0, or -1. */
+/* A render not started: from the cache, the task of a twin rendering the
+ * same key, or a task of its own when a slot is free.  1 if a task
+ * started, 0, or -1. */
 static int render_begin(struct slicer *s, const struct store_render *r,
                         long long *busy)
 {
     const struct service *svc = service_find(s->services,
                                              SLICING_RENDER_SERVICE);
     char key[FLEET_SHA256_HEX], version[1200], sha[FLEET_SHA256_HEX];
-    int twin = 0, rc;
+    char twin[RR_ID_LEN];
+    int rc;
 
     if (!svc)
         return store_render_fail(s->st, r->job_id, "the model cannot be "
@@ -245,12 +247,20 @@ static int render_begin(struct slicer *s, const struct store_render *r,
                      r->model_name);
         return rc;
     }
+    /* A twin renders the same key: this job shares its task (no slot),
+     * which then lives while either job is open, and takes its STL. */
+    rc = store_render_twin_task(s->st, key, r->job_id, twin);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        rc = store_render_share(s->st, r->job_id, key, twin, rr_now());
+        if (rc == 0)
+            log_info("job %lld: waiting for render task %s of a job of the "
+                     "same model", r->job_id, twin);
+        return rc < 0 ? -1 : 0;
+    }
     if (*busy >= s->conf->fleet_slice_concurrency)
         return 0;
-    if (store_render_twin_busy(s->st, key, r->job_id, &twin) < 0)
-        return -1;
-    if (twin)
-        return 0;   /* its end fills the cache */
     rc = start_render(s, r, svc, key);
     if (rc > 0)
         (*busy)++;

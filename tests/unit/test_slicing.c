@@ -484,7 +484,7 @@ START_TEST(store_renders_lifecycle)
     char sha[FLEET_SHA256_HEX];
     long long j1, j2, j3, busy, refs;
     size_t n = 0;
-    int twin = -1;
+    char twin[RR_ID_LEN];
 
     j1 = scad_job();
     ck_assert_int_eq(store_renders_waiting(st, 10, &rw, &n), 0);
@@ -503,10 +503,10 @@ START_TEST(store_renders_lifecycle)
     ck_assert_int_eq(store_render_busy(st, &busy), 0);
     ck_assert_int_eq(busy, 1);
     j2 = scad_job();
-    ck_assert_int_eq(store_render_twin_busy(st, RKEY, j2, &twin), 0);
-    ck_assert_int_eq(twin, 1);
-    ck_assert_int_eq(store_render_twin_busy(st, RKEY, j1, &twin), 0);
-    ck_assert_int_eq(twin, 0);               /* itself is no twin */
+    ck_assert_int_eq(store_render_twin_task(st, RKEY, j2, twin), 0);
+    ck_assert_str_eq(twin, "1700000000-00001-000002");
+    ck_assert_int_eq(store_render_twin_task(st, RKEY, j1, twin),
+                     STORE_NOTFOUND);        /* itself is no twin */
 
     ck_assert_int_eq(store_blob_put(st, STL, 700, 30), 0);
     ck_assert_int_eq(store_render_done(st, j1, RKEY, STL, 30), 0);
@@ -584,6 +584,54 @@ START_TEST(store_renders_unneeded_when_job_ends)
     ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
     ck_assert_uint_eq(n, 1);
     ck_assert_str_eq(ids[0], "1700000000-00001-000003");
+    free(ids);
+}
+END_TEST
+
+/* A job whose twin renders the same key shares the twin's task: the
+ * render lives while either is open, and its end gives the waiting job
+ * the STL. */
+START_TEST(store_render_twin_shares_the_task)
+{
+    char (*ids)[RR_ID_LEN] = NULL;
+    char tid[RR_ID_LEN];
+    struct store_render r;
+    struct task t;
+    long long j1, j2, j3, busy = -1;
+    size_t n = 9;
+
+    j1 = scad_job();
+    j2 = scad_job();
+    j3 = scad_job();
+    memset(&t, 0, sizeof(t));
+    snprintf(t.id, sizeof(t.id), "1700000000-00001-000005");
+    snprintf(t.service, sizeof(t.service), "openscad");
+    t.timeout = 10;
+    ck_assert_int_eq(store_render_start(st, j1, RKEY, &t, 20), 0);
+    ck_assert_int_eq(store_render_twin_task(st, RKEY, j1, tid),
+                     STORE_NOTFOUND);         /* itself is no twin */
+    ck_assert_int_eq(store_render_twin_task(st, RKEY, j2, tid), 0);
+    ck_assert_str_eq(tid, t.id);
+    ck_assert_int_eq(store_render_share(st, j2, RKEY, tid, 21), 0);
+    ck_assert_int_eq(store_render_share(st, j2, RKEY, tid, 22),
+                     STORE_NOTFOUND);         /* once */
+    ck_assert_int_eq(store_render_share(st, j3, RKEY, tid, 23), 0);
+    ck_assert_int_eq(store_render_busy(st, &busy), 0);
+    ck_assert_int_eq(busy, 1);               /* one task, one slot */
+    /* cancelling the job that started it keeps what the twins wait for */
+    ck_assert_int_eq(store_job_cancel(st, j1, "no", 30, NULL), 0);
+    ck_assert_int_eq(store_job_cancel(st, j3, "no", 30, NULL), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(ids);
+    ck_assert_int_eq(store_render_get(st, j2, &r), 0);
+    ck_assert_str_eq(r.task_id, t.id);       /* render_end looks at it */
+    ck_assert_str_eq(r.key, RKEY);
+    /* once the last of them ends, the task is listed once */
+    ck_assert_int_eq(store_job_cancel(st, j2, "no", 40, NULL), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(ids[0], t.id);
     free(ids);
 }
 END_TEST
@@ -722,6 +770,7 @@ Suite *slicing_suite(void)
     tcase_add_test(tc, store_renders_lifecycle);
     tcase_add_test(tc, store_renders_unneeded_when_job_ends);
     tcase_add_test(tc, store_renders_unneeded_once);
+    tcase_add_test(tc, store_render_twin_shares_the_task);
     tcase_add_test(tc, store_render_done_after_cancel);
     tcase_add_test(tc, store_render_cache_survives_age);
     suite_add_tcase(s, tc);
