@@ -10,11 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/conf.h"
 #include "common/util.h"
+#include "daemon/slicer.h"
+#include "fleet/blob.h"
 #include "fleet/profile.h"
 #include "fleet/slicing.h"
+#include "services/service.h"
+#include "spool/spool.h"
 #include "store/store_fleet.h"
 #include "store/store_renders.h"
 #include "store/store_slices.h"
@@ -690,6 +697,76 @@ START_TEST(store_render_cache_survives_age)
 }
 END_TEST
 
+/* A render whose task cannot be assembled for a cause that may pass (no
+ * descriptor left: EMFILE) waits for the next tick: its job does not
+ * fail, and the next tick starts the render. */
+START_TEST(render_assembly_retries_a_passing_failure)
+{
+    static const char svc[] = "cmd = openscad\nfileOut = $id.stl\n"
+                              "output = -o$fileOut\ninputTypes = scad\n"
+                              "inputMin = 1\ninputMax = 1\n";
+    static const char scad[] = "cube(10);\n";
+    struct fleet_job_file model;
+    struct fleet_job_spec spec;
+    struct service_registry *reg;
+    struct rlimit rl, low;
+    struct rr_conf conf;
+    struct slicer *s;
+    struct fleet_job j;
+    char path[256], sha[FLEET_SHA256_HEX], e[256];
+    long long id, size = 0, busy = -1;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/services", dir);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    write_file("services/openscad.conf", svc, strlen(svc), path,
+               sizeof(path));
+    snprintf(path, sizeof(path), "%s/services", dir);
+    reg = service_registry_load(path, e, sizeof(e));
+    ck_assert_msg(reg != NULL, "%s", e);
+    ck_assert_int_eq(spool_init(dir), 0);
+    write_file("cube.scad", scad, strlen(scad), path, sizeof(path));
+    ck_assert_int_eq(fleet_blob_copy(dir, path, sha, &size), 0);
+    ck_assert_int_eq(store_blob_put(st, sha, size, 10), 0);
+    memset(&model, 0, sizeof(model));
+    snprintf(model.sha256, sizeof(model.sha256), "%s", sha);
+    snprintf(model.filename, sizeof(model.filename), "cube.scad");
+    memset(&spec, 0, sizeof(spec));
+    spec.queue = "default";
+    spec.copies = 1;
+    spec.model = &model;
+    spec.render = 1;
+    ck_assert_int_eq(store_job_create(st, &spec, 10, &id), 0);
+    conf_defaults(&conf, dir);
+    conf.fleet_slice_concurrency = 1;
+    s = slicer_new(&conf, reg, st, e, sizeof(e));
+    ck_assert_msg(s != NULL, "%s", e);
+
+    /* no descriptor left above the lowest free one: copying the source
+     * into the task directory fails with EMFILE */
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    fd = dup(0);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    low = rl;
+    low.rlim_cur = (rlim_t)fd;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    ck_assert_int_eq(slicer_tick(s, NULL), 0);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    ck_assert_int_eq(store_job_get(st, id, &j), 0);
+    ck_assert_int_lt(j.state, 2);            /* not failed */
+    fleet_job_clear(&j);
+    ck_assert_int_eq(store_render_busy(st, &busy), 0);
+    ck_assert_int_eq(busy, 0);
+    /* the cause passed: the next tick starts it */
+    ck_assert_int_eq(slicer_tick(s, NULL), 1);
+    ck_assert_int_eq(store_render_busy(st, &busy), 0);
+    ck_assert_int_eq(busy, 1);
+    slicer_free(s);
+    service_registry_free(reg);
+}
+END_TEST
+
 static int count_ready(void *arg, const struct fleet_event *e)
 {
     *(long long *)arg += strcmp(e->kind, "render_ready") == 0;
@@ -773,6 +850,7 @@ Suite *slicing_suite(void)
     tcase_add_test(tc, store_render_twin_shares_the_task);
     tcase_add_test(tc, store_render_done_after_cancel);
     tcase_add_test(tc, store_render_cache_survives_age);
+    tcase_add_test(tc, render_assembly_retries_a_passing_failure);
     suite_add_tcase(s, tc);
     return s;
 }
