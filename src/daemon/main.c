@@ -72,6 +72,8 @@ struct daemon {
     struct slicer *slicer;   /* model jobs; NULL with --once */
     struct loop_timer *slice_timer;
     struct loop_timer *slice_soon; /* a one-shot tick: a slice ended */
+    struct loop_timer *pressed_soon; /* one-shot: blobs a 507 freed go */
+    long long spool_evicted_ms; /* last eviction for a 507 (monotonic) */
     struct loop_timer *purge_timer;
     struct loop_timer *sweep_timer;
     struct loop_timer *beat_timer;
@@ -293,6 +295,36 @@ static void on_task_end(void *arg, const char *id, const char *service)
     d->slice_soon = loop_add_timer(d->loop, 0, 0, on_slice_soon, d);
 }
 
+static void on_pressed_soon(struct loop *l, struct loop_timer *t, void *arg)
+{
+    struct daemon *d = arg;
+
+    d->pressed_soon = NULL;
+    if (purge_blobs_pressed(&d->conf, d->st, rr_now()) < 0)
+        log_err("purge: blobs: %s", store_errmsg(d->st));
+}
+
+/* An upload was refused for spool_quota: the cache yields all it can, at
+ * most once per PURGE_REFUSED_EVERY (a client retrying in a loop gets no
+ * more), and the blobs it leaves unreferenced go once their short grace
+ * ends (purge.h), so that a retry then fits. */
+static void spool_refused(struct daemon *d)
+{
+    long long now = rr_mono_ms();
+
+    if (d->spool_evicted_ms &&
+        now - d->spool_evicted_ms < PURGE_REFUSED_EVERY * 1000LL)
+        return;
+    d->spool_evicted_ms = now;
+    if (purge_slice_cache_refused(&d->conf, d->st, rr_now()) < 0)
+        log_err("purge: slice cache: %s", store_errmsg(d->st));
+    if (!d->pressed_soon)
+        d->pressed_soon = loop_add_timer(d->loop,
+                                         (long long)(PURGE_PRESSED_GRACE *
+                                                     1000) + 500, 0,
+                                         on_pressed_soon, d);
+}
+
 static void on_wake(struct loop *l, int fd, uint32_t events, void *arg)
 {
     struct daemon *d = arg;
@@ -302,9 +334,8 @@ static void on_wake(struct loop *l, int fd, uint32_t events, void *arg)
         log_err("runner: %s", store_errmsg(d->st));
     if (bits & WAKE_NOTIFY)
         notify_kick(d->notify);
-    if ((bits & WAKE_SPOOL) && purge_slice_cache_refused(&d->conf, d->st,
-                                                         rr_now()) < 0)
-        log_err("purge: slice cache: %s", store_errmsg(d->st));
+    if (bits & WAKE_SPOOL)
+        spool_refused(d);
     if ((bits & WAKE_FLEET) && d->fleet)
         fleet_poll(d->fleet);
     if ((bits & WAKE_FLEET) && d->slicer)
@@ -454,6 +485,8 @@ static void stop_work(struct daemon *d)
     d->slice_timer = NULL;
     loop_timer_del(d->loop, d->slice_soon);
     d->slice_soon = NULL;
+    loop_timer_del(d->loop, d->pressed_soon);
+    d->pressed_soon = NULL;
     slicer_free(d->slicer);
     d->slicer = NULL;
     fleet_free(d->fleet);

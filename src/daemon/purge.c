@@ -53,20 +53,25 @@ static void purge_events(const struct rr_conf *conf, struct store *st,
 /* ---- the slice cache ------------------------------------------------------ */
 
 /* The cache may hold max bytes (-1: any); while the spool holds more than
- * 9/10 of spool_quota, less by the excess: cached G-code is the one thing
- * in the spool that can be made again, so it yields before uploads and
- * tasks get 507.  (The tenth left is headroom for uploads.) */
+ * 9/10 of spool_quota, less by the excess: cached G-code and STLs are the
+ * one thing in the spool that can be made again, so they yield before
+ * uploads and tasks get 507.  (The tenth left is headroom for uploads.)
+ * Blobs no one references count as going already: they leave the spool
+ * when their grace ends, and an eviction that did not count them would
+ * take another entry at each look until then. */
 static int cache_budget(const struct rr_conf *conf, struct store *st,
                         long long *max)
 {
-    long long held = 0, cached = 0, high, want;
+    long long held = 0, cached = 0, unref = 0, high, want;
 
     *max = conf->slice_cache_max > 0 ? (long long)conf->slice_cache_max : -1;
     if (conf->spool_quota == 0)
         return 0;
     high = (long long)(conf->spool_quota / 10 * 9);
-    if (store_spool_bytes(st, &held) < 0)
+    if (store_spool_bytes(st, &held) < 0 ||
+        store_blob_unref_bytes(st, &unref) < 0)
         return -1;
+    held -= unref;
     if (held <= high)
         return 0;
     if (store_slice_cache_bytes(st, &cached, NULL) < 0)
@@ -79,24 +84,35 @@ static int cache_budget(const struct rr_conf *conf, struct store *st,
     return 0;
 }
 
-static void remove_blobs(const struct rr_conf *conf,
-                         const struct store_evicted *g)
+static int remove_blob(void *arg, const char *sha256)
 {
+    const struct rr_conf *conf = arg;
     char path[4096];
 
-    for (size_t i = 0; i < g->nblobs; i++)
-        if (fleet_blob_path(conf->spool_dir, g->blobs[i], path,
-                            sizeof(path)) == 0 &&
-            unlink(path) < 0 && errno != ENOENT)
-            log_warn("purge: cannot remove blob %s: %s", path,
-                     strerror(errno));
+    if (fleet_blob_path(conf->spool_dir, sha256, path, sizeof(path)) == 0 &&
+        unlink(path) < 0 && errno != ENOENT)
+        log_warn("purge: cannot remove blob %s: %s", path, strerror(errno));
+    return 0;
+}
+
+/* Removes the blobs no one has referenced for grace seconds (rows first,
+ * then files).  The number, or -1. */
+static int blobs_purge(const struct rr_conf *conf, struct store *st,
+                       double now, double grace)
+{
+    int n = store_blob_purge(st, now, now - grace, remove_blob,
+                             (void *)conf);
+
+    if (n > 0)
+        log_info("purge: removed %d blob(s) unreferenced for %.0f s", n,
+                 grace);
+    return n;
 }
 
 /* Evicts what store_slice_cache_evict picks by before and max, in
- * batches, and logs why. */
-static int cache_evict(const struct rr_conf *conf, struct store *st,
-                       double now, double before, long long max,
-                       const char *why)
+ * batches, and logs why.  Their blobs stay for their grace. */
+static int cache_evict(struct store *st, double now, double before,
+                       long long max, const char *why)
 {
     struct store_evicted g;
     long long bytes = 0;
@@ -105,13 +121,13 @@ static int cache_evict(const struct rr_conf *conf, struct store *st,
     do {
         if (store_slice_cache_evict(st, before, max, now, &g) < 0)
             return -1;
-        remove_blobs(conf, &g);     /* rows first, then files */
         total += g.entries;
         bytes += g.bytes;
     } while (g.entries == STORE_EVICT_BATCH);
     if (total > 0)
-        log_info("purge: evicted %d cached slice(s), %lld bytes of G-code "
-                 "no job needs (%s)", total, bytes, why);
+        log_info("purge: evicted %d cached slice(s) or render(s), %lld "
+                 "bytes of G-code or STL no job needs (%s)", total, bytes,
+                 why);
     return total;
 }
 
@@ -121,18 +137,32 @@ int purge_slice_cache(const struct rr_conf *conf, struct store *st,
     double before = conf->slice_cache_max_age > 0
                         ? now - (double)conf->slice_cache_max_age : 0;
     long long max;
+    int n;
 
-    if (cache_budget(conf, st, &max) < 0)
+    if (cache_budget(conf, st, &max) < 0 ||
+        (n = cache_evict(st, now, before, max, "least recently used")) < 0 ||
+        blobs_purge(conf, st, now, FLEET_BLOB_GRACE) < 0)
         return -1;
-    return cache_evict(conf, st, now, before, max, "least recently used");
+    return n;
 }
 
 int purge_slice_cache_refused(const struct rr_conf *conf, struct store *st,
                               double now)
 {
+    int n;
+
     /* How much the refused upload wanted is not known here: all goes. */
-    return cache_evict(conf, st, now, 0, 0, "an upload was refused for "
-                       "spool_quota");
+    n = cache_evict(st, now, 0, 0, "an upload was refused for "
+                    "spool_quota");
+    if (n < 0 || purge_blobs_pressed(conf, st, now) < 0)
+        return -1;
+    return n;
+}
+
+int purge_blobs_pressed(const struct rr_conf *conf, struct store *st,
+                        double now)
+{
+    return blobs_purge(conf, st, now, PURGE_PRESSED_GRACE);
 }
 
 /* ---- tasks ------------------------------------------------------------------- */

@@ -89,10 +89,21 @@ static int define_options(const struct service *svc,
     return (int)n;
 }
 
-/* The task's directory in tmp (the source as in0.scad) and row fields. */
+/* A failure of a file step of the assembly that may pass (a full disk,
+ * no descriptor or memory left): the render is tried again on the next
+ * tick rather than failing the job for good. */
+static int assembly_transient(int e)
+{
+    return e == ENOSPC || e == EDQUOT || e == EMFILE || e == ENFILE ||
+           e == ENOMEM || e == EAGAIN || e == EIO;
+}
+
+/* The task's directory in tmp (the source as in0.scad) and row fields.
+ * On -1, *transient says whether a retry may do better. */
 static int build_task(struct slicer *s, const struct store_render *r,
                       const struct service *svc, const char *tmp,
-                      struct task *t, char *err, size_t errlen)
+                      struct task *t, char *err, size_t errlen,
+                      int *transient)
 {
     const char *inputs[1], *prearg[1] = { NULL };
     const char *opts[SLICING_DEFINES_MAX];
@@ -105,6 +116,7 @@ static int build_task(struct slicer *s, const struct store_render *r,
                         sizeof(src)) < 0 ||
         slicer_add_input(tmp, 0, src, SLICING_SOURCE_EXT, name, sizeof(name),
                          &t->size_in) < 0) {
+        *transient = assembly_transient(errno);
         snprintf(err, errlen, "cannot assemble the task: %s",
                  strerror(errno));
         return -1;
@@ -117,6 +129,7 @@ static int build_task(struct slicer *s, const struct store_render *r,
                          err, errlen) < 0)
         return -1;
     t->inputs = strdup(name);
+    *transient = !t->inputs;
     return t->inputs ? 0 : -1;
 }
 
@@ -125,7 +138,7 @@ static int start_render(struct slicer *s, const struct store_render *r,
 {
     struct task t;
     char tmp[4096], err[512], why[700];
-    int rc;
+    int transient = 0, rc;
 
     memset(&t, 0, sizeof(t));
     if (rr_id_new(t.id) < 0 ||
@@ -140,11 +153,19 @@ static int start_render(struct slicer *s, const struct store_render *r,
     t.timeout = svc->timeout ? svc->timeout : s->conf->default_timeout;
     t.size_out = -1;
     t.exit_code = -1;
-    rc = build_task(s, r, svc, tmp, &t, err, sizeof(err));
+    rc = build_task(s, r, svc, tmp, &t, err, sizeof(err), &transient);
     if (rc == 0 && spool_task_commit(s->conf->spool_dir, tmp, t.id) < 0) {
+        transient = assembly_transient(errno);
         snprintf(err, sizeof(err), "cannot store the task: %s",
                  strerror(errno));
         rc = -1;
+    }
+    if (rc < 0 && transient) {
+        rr_rmtree(tmp);
+        log_warn("rendering job %lld: %s; trying again at the next tick",
+                 r->job_id, err);
+        rc = STORE_NOTFOUND;    /* nothing started, the job waits */
+        goto out;
     }
     if (rc < 0) {
         rr_rmtree(tmp);
@@ -214,15 +235,17 @@ static int render_end(struct slicer *s, const struct store_render *r)
     return rc < 0 ? -1 : 0;
 }
 
-/* A render not started: from the cache, or a task when a slot is free
- * and no twin renders the same key.  1 if a task started, 0, or -1. */
+/* A render not started: from the cache, the task of a twin rendering the
+ * same key, or a task of its own when a slot is free.  1 if a task
+ * started, 0, or -1. */
 static int render_begin(struct slicer *s, const struct store_render *r,
                         long long *busy)
 {
     const struct service *svc = service_find(s->services,
                                              SLICING_RENDER_SERVICE);
     char key[FLEET_SHA256_HEX], version[1200], sha[FLEET_SHA256_HEX];
-    int twin = 0, rc;
+    char twin[RR_ID_LEN];
+    int rc;
 
     if (!svc)
         return store_render_fail(s->st, r->job_id, "the model cannot be "
@@ -245,12 +268,20 @@ static int render_begin(struct slicer *s, const struct store_render *r,
                      r->model_name);
         return rc;
     }
+    /* A twin renders the same key: this job shares its task (no slot),
+     * which then lives while either job is open, and takes its STL. */
+    rc = store_render_twin_task(s->st, key, r->job_id, twin);
+    if (rc < 0)
+        return -1;
+    if (rc == 0) {
+        rc = store_render_share(s->st, r->job_id, key, twin, rr_now());
+        if (rc == 0)
+            log_info("job %lld: waiting for render task %s of a job of the "
+                     "same model", r->job_id, twin);
+        return rc < 0 ? -1 : 0;
+    }
     if (*busy >= s->conf->fleet_slice_concurrency)
         return 0;
-    if (store_render_twin_busy(s->st, key, r->job_id, &twin) < 0)
-        return -1;
-    if (twin)
-        return 0;   /* its end fills the cache */
     rc = start_render(s, r, svc, key);
     if (rc > 0)
         (*busy)++;

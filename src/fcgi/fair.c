@@ -95,8 +95,9 @@ static int quota_refusal(const struct fair_spool *g, long long held,
                          long long more, struct fair_err *e)
 {
     /* rrcloudd evicts cached slices no job needs (G-code it can make
-     * again), so that a retry may fit. */
-    if (g->wake)
+     * again), so that a retry may fit: only one that can (a request
+     * larger than the quota itself would flush the cache for nothing). */
+    if (g->wake && more >= 0 && (unsigned long long)more <= g->quota)
         wake_send(g->wake, WAKE_SPOOL);
     return fair_fail(e, 507, "spool_quota", "spool_quota: the spool holds "
                      "%lld bytes of its quota of %llu; %lld more do not "

@@ -15,6 +15,11 @@
 
 #include "fleet/model.h"
 
+/* Seconds a blob no one references keeps its file before a purge removes
+ * it: an upload that found the file in place (fleet_blob_commit) takes
+ * its reference only when its job is inserted, after that. */
+#define FLEET_BLOB_GRACE 3600.0
+
 /* SPOOL/blobs/ab/cdef... into buf.  0, or -1 if sha256 is not 64 lowercase
  * hex digits or buf is too small. */
 int fleet_blob_path(const char *spool, const char *sha256, char *buf,

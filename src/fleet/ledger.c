@@ -23,7 +23,6 @@
 
 #define SEEN_REFRESH 15.0      /* s between last_seen writes when steady */
 #define BATCH_MAX 200000       /* queued writes kept while the store fails */
-#define GRACE_BLOB 3600.0      /* s a blob may sit unreferenced */
 
 /* ---- batched writes ---------------------------------------------------- */
 
@@ -674,7 +673,7 @@ void fleet_purge(struct fleet *f)
     if (f->conf->max_data_retention <= 0)
         return;
     if (store_fleet_purge(f->st, now - (double)f->conf->max_data_retention,
-                          now - GRACE_BLOB, purge_blob, f) < 0)
+                          now - FLEET_BLOB_GRACE, purge_blob, f) < 0)
         log_err("fleet: purge: %s", store_errmsg(f->st));
 }
 

@@ -530,5 +530,15 @@ int store_fleet_latency_hist(struct store *st, const double *bounds,
  * and the caller unlinks the file (fleet_blob_path). */
 int store_fleet_purge(struct store *st, double before, double grace_before,
                       int (*cb)(void *arg, const char *sha256), void *arg);
+/* Only the blobs part of store_fleet_purge (the slice cache's eviction
+ * drops references and leaves the blobs to this): a blob with no
+ * reference gets zero_since = now if it had none; those with none since
+ * before grace_before are deleted, cb (may be NULL) getting each sha256
+ * after the commit.  The number deleted, or -1. */
+int store_blob_purge(struct store *st, double now, double grace_before,
+                     int (*cb)(void *arg, const char *sha256), void *arg);
+/* The bytes of the blobs no one references (their files stay until
+ * their grace ends). */
+int store_blob_unref_bytes(struct store *st, long long *bytes);
 
 #endif

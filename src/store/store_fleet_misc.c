@@ -157,11 +157,12 @@ struct sha_list {
     size_t n, cap;
 };
 
+static int unref_tx(struct store *st, double grace_before,
+                    struct sha_list *gone);
+
 static int purge_tx(struct store *st, double before, double grace_before,
                     struct sha_list *gone)
 {
-    sqlite3_stmt *s;
-    int rc;
 
     /* Drop the references of the jobs about to go, then the jobs (copies,
      * files and attempts go with them: ON DELETE CASCADE).  A blob that
@@ -190,6 +191,17 @@ static int purge_tx(struct store *st, double before, double grace_before,
                 before) < 0 ||
         sf_exec(st, "DELETE FROM events WHERE time < ?1", "d", before) < 0)
         return -1;
+    return unref_tx(st, grace_before, gone);
+}
+
+/* Deletes the blobs with no reference since before grace_before, their
+ * sha256 into gone (the caller removes the files). */
+static int unref_tx(struct store *st, double grace_before,
+                    struct sha_list *gone)
+{
+    sqlite3_stmt *s;
+    int rc;
+
     s = sf_bind(st, "SELECT sha256 FROM blobs WHERE refcount <= 0 AND "
                 "zero_since > 0 AND zero_since < ?1", "d", grace_before);
     if (!s)
@@ -220,17 +232,50 @@ static int purge_run(struct store *st, double before, double grace_before,
     SF_TX(st, purge_tx(st, before, grace_before, gone));
 }
 
+/* Files go only once their rows are gone for good: cb on each of gone
+ * when rc is 0.  Frees gone; rc, or the number of blobs when 0 and
+ * count. */
+static int gone_files(int rc, struct sha_list *gone, int count,
+                      int (*cb)(void *arg, const char *sha256), void *arg)
+{
+    for (size_t i = 0; rc == 0 && cb && i < gone->n; i++) {
+        if (cb(arg, gone->v[i]))
+            break;
+    }
+    if (rc == 0 && count)
+        rc = (int)gone->n;
+    free(gone->v);
+    return rc;
+}
+
 int store_fleet_purge(struct store *st, double before, double grace_before,
                       int (*cb)(void *arg, const char *sha256), void *arg)
 {
     struct sha_list gone = { NULL, 0, 0 };
-    int rc = purge_run(st, before, grace_before, &gone);
 
-    /* Files go only once their rows are gone for good. */
-    for (size_t i = 0; rc == 0 && cb && i < gone.n; i++) {
-        if (cb(arg, gone.v[i]))
-            break;
-    }
-    free(gone.v);
-    return rc;
+    return gone_files(purge_run(st, before, grace_before, &gone), &gone, 0,
+                      cb, arg);
+}
+
+static int unref_run(struct store *st, double now, double grace_before,
+                     struct sha_list *gone)
+{
+    SF_TX(st, sf_exec(st, "UPDATE blobs SET zero_since = ?1 WHERE refcount "
+                      "<= 0 AND zero_since = 0", "d", now) < 0
+                  ? -1 : unref_tx(st, grace_before, gone));
+}
+
+int store_blob_purge(struct store *st, double now, double grace_before,
+                     int (*cb)(void *arg, const char *sha256), void *arg)
+{
+    struct sha_list gone = { NULL, 0, 0 };
+
+    return gone_files(unref_run(st, now, grace_before, &gone), &gone, 1, cb,
+                      arg);
+}
+
+int store_blob_unref_bytes(struct store *st, long long *bytes)
+{
+    return sf_ll(st, bytes, "SELECT coalesce(sum(size), 0) FROM blobs WHERE "
+                 "refcount <= 0", "") < 0 ? -1 : 0;
 }

@@ -52,21 +52,11 @@ int store_render_get(struct store *st, long long job_id,
     "j.render_task != '' AND j.render_sha256 = '' AND EXISTS (SELECT 1 "     \
     "FROM tasks t WHERE t.id = j.render_task AND t.status < 2)"
 
+/* Tasks, not jobs: twins share one (store_render_share). */
 int store_render_busy(struct store *st, long long *count)
 {
-    return sf_ll(st, count, "SELECT count(*) FROM jobs j WHERE " RENDERING,
-                 "");
-}
-
-int store_render_twin_busy(struct store *st, const char *key,
-                           long long job_id, int *busy)
-{
-    long long n = 0;
-    int rc = sf_ll(st, &n, "SELECT count(*) FROM jobs j WHERE j.render_key "
-                   "= ?1 AND j.id != ?2 AND " RENDERING, "ti", key, job_id);
-
-    *busy = n > 0;
-    return rc;
+    return sf_ll(st, count, "SELECT count(DISTINCT j.render_task) FROM jobs "
+                 "j WHERE " RENDERING, "");
 }
 
 static int read_id(sqlite3_stmt *s, void *obj)
@@ -75,14 +65,51 @@ static int read_id(sqlite3_stmt *s, void *obj)
     return 0;
 }
 
+int store_render_twin_task(struct store *st, const char *key,
+                           long long job_id, char *task_id)
+{
+    task_id[0] = '\0';
+    return sf_one(st, sf_bind(st, "SELECT j.render_task FROM jobs j WHERE "
+                              "j.render_key = ?1 AND j.id != ?2 AND "
+                              RENDERING " LIMIT 1", "ti", key, job_id),
+                  read_id, task_id, "render twin");
+}
+
+static int share_tx(struct store *st, long long job_id, const char *key,
+                    const char *task_id, double now)
+{
+    char msg[160];
+    int rc = sf_exec(st, "UPDATE jobs SET render_key = ?2, render_task = ?3 "
+                     "WHERE id = ?1 AND render = 1 AND render_sha256 = '' "
+                     "AND render_task = '' AND state < 2", "itt", job_id,
+                     key, task_id);
+
+    if (rc <= 0)
+        return rc < 0 ? -1 : STORE_NOTFOUND;
+    snprintf(msg, sizeof(msg), "waiting for task %s, which renders the same "
+             "model for another job", task_id);
+    return sf_event(st, now, "render_started", 0, job_id, 0, msg);
+}
+
+int store_render_share(struct store *st, long long job_id, const char *key,
+                       const char *task_id, double now)
+{
+    SF_TX(st, share_tx(st, job_id, key, task_id, now));
+}
+
 int store_renders_unneeded(struct store *st, int limit,
                            char (**ids)[RR_ID_LEN], size_t *n)
 {
-    return sf_load(st, sf_bind(st, "SELECT j.render_task FROM jobs j WHERE "
+    /* A task already asked to stop is not picked again each tick. */
+    return sf_load(st, sf_bind(st, "SELECT DISTINCT j.render_task FROM jobs "
+                               "j WHERE "
                                RENDERING " AND j.state >= 2 AND NOT EXISTS "
-                               "(SELECT 1 FROM jobs k WHERE k.render_key = "
-                               "j.render_key AND k.id != j.id AND k.state < "
-                               "2) LIMIT ?1", "i", (long long)limit),
+                               "(SELECT 1 FROM tasks t WHERE t.id = "
+                               "j.render_task AND t.cancel_requested != 0) "
+                               "AND NOT EXISTS (SELECT 1 FROM jobs k WHERE "
+                               "k.render_key = j.render_key AND k.id != j.id "
+                               "AND k.state < 2) LIMIT ?1", "i",
+                               (long long)limit),
                    read_id, RR_ID_LEN, (void **)ids, n, "renders unneeded");
 }
 
@@ -135,9 +162,11 @@ static int done_tx(struct store *st, long long job_id, const char *key,
         sf_exec(st, "UPDATE slice_cache SET used = ?2 WHERE key = ?1", "td",
                 key, now) < 0)
         return -1;
+    /* A job cancelled meanwhile takes nothing (no render_ready). */
     rc = sf_exec(st, "UPDATE jobs SET render_sha256 = ?2, render_key = ?3 "
                  "WHERE id = ?1 AND render = 1 AND render_sha256 = '' AND "
-                 "EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?2)", "itt",
+                 "state < 2 AND EXISTS (SELECT 1 FROM blobs WHERE sha256 = "
+                 "?2)", "itt",
                  job_id, sha256, key);
     if (rc <= 0)
         return rc < 0 ? -1 : STORE_NOTFOUND;

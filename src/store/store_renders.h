@@ -9,8 +9,10 @@
  * task (client rrcloudd-slicer) inserted by store_render_start; its STL
  * is cached in slice_cache under a key of its own (fleet/slicing.h's
  * slicing_render_key), so a second job of the same source renders
- * nothing.  A failed render fails the job.  Data only: which service,
- * which key, how many at once is daemon/render.c's.
+ * nothing: from the cache, or sharing the task of the job rendering it
+ * (store_render_share), which then lives while either job is open.  A
+ * failed render fails the job.  Data only: which service, which key, how
+ * many at once is daemon/render.c's.
  */
 #ifndef RR_STORE_RENDERS_H
 #define RR_STORE_RENDERS_H
@@ -41,15 +43,24 @@ int store_renders_waiting(struct store *st, int limit,
 int store_render_get(struct store *st, long long job_id,
                      struct store_render *out);
 
-/* Renders whose task is queued or running (of any job): slots in use. */
+/* Render tasks queued or running (of any job; twins share one): slots in
+ * use. */
 int store_render_busy(struct store *st, long long *count);
-/* *busy = 1 if a job other than job_id is rendering key now. */
-int store_render_twin_busy(struct store *st, const char *key,
-                           long long job_id, int *busy);
+/* The task (into task_id, RR_ID_LEN) by which a job other than job_id
+ * renders key now: 0, or STORE_NOTFOUND. */
+int store_render_twin_task(struct store *st, const char *key,
+                           long long job_id, char *task_id);
+/* The job (not final, no render of its own yet) waits for the twin's
+ * task task_id rendering key: recorded as its own render, so the task
+ * lives while the job is open (store_renders_unneeded), and its end gives
+ * the job the STL (event "render_started").  STORE_NOTFOUND when the job
+ * is final, rendered or rendering.  One transaction. */
+int store_render_share(struct store *st, long long job_id, const char *key,
+                       const char *task_id, double now);
 
-/* Render tasks queued or running whose job ended (cancelled, failed)
- * while no other open job shares their key: up to limit task ids in *ids
- * (free it) and *n. */
+/* Render tasks queued or running, not yet asked to stop, whose job ended
+ * (cancelled, failed) while no other open job shares their key: up to
+ * limit task ids in *ids (free it) and *n. */
 int store_renders_unneeded(struct store *st, int limit,
                            char (**ids)[RR_ID_LEN], size_t *n);
 
@@ -61,7 +72,8 @@ int store_render_start(struct store *st, long long job_id, const char *key,
 
 /* The job's STL is the blob sha256 (store_blob_put done): caches it under
  * key (one blob reference; "" = no caching) and gives it to the job (a
- * reference; event "render_ready").  One transaction. */
+ * reference; event "render_ready").  STORE_NOTFOUND (nothing written)
+ * when the job is final or rendered.  One transaction. */
 int store_render_done(struct store *st, long long job_id, const char *key,
                       const char *sha256, double now);
 

@@ -424,29 +424,21 @@ static int read_victim(sqlite3_stmt *s, void *obj)
     "sha256, size FROM r WHERE used < ?1 OR (?2 >= 0 AND held > ?2) ORDER "  \
     "BY used, key LIMIT ?3"
 
-/* Drops v's entry and its blob reference; a blob left with none goes now
- * (its sha256 into gone: the caller removes the file). */
+/* Drops v's entry and its blob reference.  A blob left with none stays
+ * (zero_since = now) for store_blob_purge after a grace period: an upload
+ * of the same content may have found its file and be about to reference
+ * it (fleet/blob.h), which a file removed now would lose. */
 static int evict_one(struct store *st, const struct victim *v, double now,
                      struct store_evicted *gone)
 {
-    long long refs = 0;
-
     if (sf_exec(st, "DELETE FROM slice_cache WHERE key = ?1", "t",
                 v->key) < 0 ||
         sf_exec(st, "UPDATE blobs SET refcount = refcount - 1, zero_since = "
                 "CASE WHEN refcount <= 1 THEN ?2 ELSE zero_since END WHERE "
-                "sha256 = ?1", "td", v->sha256, now) < 0 ||
-        sf_ll(st, &refs, "SELECT refcount FROM blobs WHERE sha256 = ?1", "t",
-              v->sha256) < 0)
+                "sha256 = ?1", "td", v->sha256, now) < 0)
         return -1;
     gone->entries++;
     gone->bytes += v->size;
-    if (refs > 0)
-        return 0;
-    if (sf_exec(st, "DELETE FROM blobs WHERE sha256 = ?1 AND refcount <= 0",
-                "t", v->sha256) < 0)
-        return -1;
-    memcpy(gone->blobs[gone->nblobs++], v->sha256, FLEET_SHA256_HEX);
     return 0;
 }
 

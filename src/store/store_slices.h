@@ -137,9 +137,7 @@ int store_slice_cache_bytes(struct store *st, long long *bytes,
 /* What one store_slice_cache_evict removed. */
 struct store_evicted {
     int entries;
-    long long bytes;            /* the entries' G-code sizes */
-    size_t nblobs;              /* blobs left with no reference: gone */
-    char blobs[STORE_EVICT_BATCH][FLEET_SHA256_HEX];
+    long long bytes;            /* the entries' sizes (G-code or STL) */
 };
 
 /* Evicts cache entries that no job still needs (no pending, slicing or
@@ -148,9 +146,9 @@ struct store_evicted {
  * used_before, then more until the cache holds at most max_bytes (< 0:
  * no size limit), at most STORE_EVICT_BATCH (call again while it evicts
  * that many).  Each drops its blob reference; a blob that loses its last
- * one has its row deleted now and its sha256 listed in gone->blobs, whose
- * files the caller removes after this returns (only when it returns 0:
- * on -1 the transaction rolled back and gone is to be ignored).  One
+ * one is kept, zero_since = now, for store_blob_purge once its grace has
+ * passed (an upload of the same content may reference it again
+ * meanwhile): the spool's count goes down then, not now.  One
  * transaction. */
 int store_slice_cache_evict(struct store *st, double used_before,
                             long long max_bytes, double now,

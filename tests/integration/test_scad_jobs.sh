@@ -18,6 +18,8 @@
 #     built by www/fleet.js under node) and shows the job's slices;
 #   - renders and slices never ran more at once than
 #     fleet_slice_concurrency (1);
+#   - a job cancelled mid-render cancels its render, unless a twin (the
+#     same source) waits for it: the twin then takes its STL;
 #   - kill -9 of rrcloudd mid-render: after its restart the render ends
 #     and the job prints.
 . "$(dirname "$0")/lib.sh"
@@ -392,6 +394,32 @@ until_ok 30 task_over || fail "render task $R9 went on after its job was cancell
 expect_eq "... the job cancelled, and its render with it" \
     "cancelled cancelled cancelled" \
     "$(api GET "/jobs/$J9" | jq -r '"\(.state) \(.render.state)"') $(api GET "/tasks/$R9" | jq -r .status)"
+
+# --- a twin waits for the render: cancelling the job that started it keeps it --------
+# (a source of its own: the sections below want beads.scad not cached)
+printf 'for (i = [0:4]) translate([i * 2, 0, 0]) sphere(3, $fn = 40);\n' \
+    >"$T/beads5.scad"
+for n in 10 11; do
+    expect_eq "a slow .scad, job $n of two the same: 201" 201 \
+        "$(code POST /api/v1/queues/default/jobs -H "$AH" \
+           -F "model=@$T/beads5.scad" -F profile=mk3s)"
+    eval "J$n=\$(body | jq -r .id)"
+done
+renders_by() { # JOB TASK: the job's render is task TASK, busy
+    [ "$(api GET "/jobs/$1" | jq -r '"\(.render.state) \(.render.task)"')" = \
+      "rendering $2" ] && [ "$(api GET "/tasks/$2" | jq -r .status)" = busy ]; }
+first_renders() { R10=$(api GET "/jobs/$J10" | jq -r .render.task) &&
+                  [ -n "$R10" ] && [ "$R10" != null ] && renders_by "$J10" "$R10"; }
+until_ok 60 first_renders || fail "job $J10 never started rendering"
+until_ok 30 renders_by "$J11" "$R10" ||
+    fail "job $J11 does not wait for the render task $R10 of its twin"
+api POST "/jobs/$J10/cancel" -H "$J" -d '{"reason":"changed my mind"}' >/dev/null
+twin_rendered() { [ "$(api GET "/jobs/$J11" | jq -r .render.state)" = ready ]; }
+until_ok 120 twin_rendered || fail "job $J11 was not rendered"
+expect_eq "... cancelling $J10 did not cancel the render $J11 waited for" \
+    "complete $R10 cancelled" \
+    "$(api GET "/tasks/$R10" | jq -r .status) $(api GET "/jobs/$J11" | jq -r .render.task) $(api GET "/jobs/$J10" | jq -r .state)"
+api POST "/jobs/$J11/cancel" -H "$J" -d '{"reason":"seen enough"}' >/dev/null
 
 # --- kill -9 of rrcloudd mid-render, then its restart ------------------------------------
 expect_eq "the same slow .scad again: 201" 201 \

@@ -7,8 +7,8 @@
 #     G-code, and the spool still counts it;
 #   - an upload that would not fit under spool_quota is refused with 507,
 #     and rrcloud-fcgi wakes rrcloudd, which evicts the cached slice no job
-#     needs (its blob file goes with its last reference): the same upload
-#     then fits;
+#     needs (its blob file goes 10 s after its last reference): the same
+#     upload then fits; one larger than the quota itself evicts nothing;
 #   - a cached slice a queued job needs is never evicted, however full the
 #     spool.
 . "$(dirname "$0")/lib.sh"
@@ -105,12 +105,26 @@ api POST "/jobs/$J1/cancel" -H "$J" -d '{}' >/dev/null
 until_ok 30 job_gone "$J1" || fail "job $J1 was not purged"
 until_ok 30 no_tasks || fail "the slicing task was not purged"
 check "... which the cache keeps after its job is gone" [ -n "$(blob_file "$S1")" ]
+# larger than spool_quota itself: no eviction can make it fit, so
+# rrcloud-fcgi does not wake rrcloudd (any client could flush the cache)
+head -c 800000 /dev/zero | tr '\0' 'a' >"$T/huge.txt"
+expect_eq "an upload larger than spool_quota: 507" 507 \
+    "$(code POST / -H "$AH" -F service=echo -F async=1 -F "fileIn0=@$T/huge.txt")"
+# rrcloudd takes a 507's wake before it starts a task queued after it
+printf 'x\n' >"$T/small.txt"
+out=$(curl -s -m 30 -H "$AH" -F service=echo -F "fileIn0=@$T/small.txt" "$BASE/")
+expect_contains "a small task after it runs" "$out" "state: complete"
+grep -q "refused for spool_quota" "$STACK/log/rrcloudd.log"
+check "... and nothing was evicted for it" [ $? -ne 0 ]
+check "... the cached slice's file stays" [ -n "$(blob_file "$S1")" ]
+until_ok 30 no_tasks || fail "the small task was not purged"
 head -c 450000 /dev/zero | tr '\0' 'a' >"$T/big.txt"
 expect_eq "an upload that does not fit under spool_quota: 507" 507 \
     "$(code POST / -H "$AH" -F service=echo -F async=1 -F "fileIn0=@$T/big.txt")"
 expect_contains "... naming the quota" "$(cat "$T/body")" "spool_quota"
 evicted() { [ -z "$(blob_file "$1")" ]; }
-until_ok 10 evicted "$S1" ||
+# its blob's file goes once its short grace (10 s) has passed
+until_ok 30 evicted "$S1" ||
     fail "the cached slice no job needs was not evicted after the 507"
 expect_eq "... then the same upload fits" 200 \
     "$(code POST / -H "$AH" -F service=echo -F async=1 -F "fileIn0=@$T/big.txt")"
@@ -125,7 +139,6 @@ until_ok 30 no_tasks || fail "the slicing task was not purged"
 expect_eq "the upload does not fit beside it: 507" 507 \
     "$(code POST / -H "$AH" -F service=echo -F async=1 -F "fileIn0=@$T/big.txt")"
 # rrcloudd takes the 507's wake before it starts a task queued after it
-printf 'x\n' >"$T/small.txt"
 out=$(curl -s -m 30 -H "$AH" -F service=echo -F "fileIn0=@$T/small.txt" "$BASE/")
 expect_contains "a small task after it runs" "$out" "state: complete"
 check "the G-code of queued job $J2 stays" [ -n "$(blob_file "$S2")" ]

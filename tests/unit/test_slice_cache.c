@@ -178,20 +178,71 @@ START_TEST(refcounts_through_a_slice_life)
     ck_assert_int_eq(store_slice_cache_get(st, KEY1, got, &size), 0);
     ck_assert_str_eq(got, sha);
 
-    /* unused for longer than slice_cache_max_age: evicted, blob and file
-     * gone with their last reference */
+    /* unused for longer than slice_cache_max_age: evicted; the blob and
+     * its file stay for FLEET_BLOB_GRACE after their last reference (an
+     * upload may be about to take it), then go */
     conf.slice_cache_max = 0;
     conf.slice_cache_max_age = 60;
     ck_assert_int_eq(purge_slice_cache(&conf, st, rr_now() + 3600), 1);
-    ck_assert_int_eq(store_blob_get(st, sha, NULL, NULL), STORE_NOTFOUND);
-    ck_assert(!blob_on_disk(sha));
+    ck_assert_int_eq(refs_of(sha), 0);
+    ck_assert(blob_on_disk(sha));
     ck_assert_int_eq(store_slice_cache_get(st, KEY1, got, &size),
                      STORE_NOTFOUND);
     ck_assert_int_eq(cache_entries(), 0);
+    ck_assert_int_eq(purge_slice_cache(&conf, st, rr_now() + 3600 +
+                                       FLEET_BLOB_GRACE - 1), 0);
+    ck_assert(blob_on_disk(sha));
+    ck_assert_int_eq(purge_slice_cache(&conf, st, rr_now() + 3600 +
+                                       FLEET_BLOB_GRACE + 1), 0);
+    ck_assert_int_eq(store_blob_get(st, sha, NULL, NULL), STORE_NOTFOUND);
+    ck_assert(!blob_on_disk(sha));
     /* the model's reference went with the job */
     ck_assert_int_eq(store_fleet_purge(st, rr_now() + 10, rr_now() + 10,
                                        purge_blob, NULL), 0);
     ck_assert_int_eq(store_blob_get(st, MODEL, NULL, NULL), STORE_NOTFOUND);
+}
+END_TEST
+
+/* The cache lets go of a blob while an upload of the same content found
+ * its file in place (fleet_blob_commit kept it) and is about to insert its
+ * job: the blob and file stay through the job's reference. */
+START_TEST(evicted_blob_an_upload_takes_again)
+{
+    struct fleet_job_file f;
+    struct fleet_job_spec spec;
+    char sha[FLEET_SHA256_HEX];
+    long long job, id;
+    int ready = 0, live = 0;
+    double t0 = rr_now();
+
+    job = model_job(1);
+    plan(job, "mk3s", KEY1);
+    gcode_blob("; again\n", 800, sha);
+    ck_assert_int_eq(store_slice_ready(st, KEY1, sha, "a.gcode", t0,
+                                       &ready), 0);
+    ck_assert_int_eq(store_job_cancel(st, job, NULL, t0, &live), 0);
+    ck_assert_int_eq(store_fleet_purge(st, rr_now() + 10, 0, NULL, NULL), 0);
+    ck_assert_int_eq(refs_of(sha), 1);
+    /* the upload's file is in place; the cache evicts; its job inserts */
+    conf.spool_quota = 1000000;
+    ck_assert_int_eq(purge_slice_cache_refused(&conf, st, t0 + 1), 1);
+    ck_assert(blob_on_disk(sha));
+    ck_assert_int_eq(store_blob_put(st, sha, 800, t0 + 1), 0);
+    memset(&f, 0, sizeof(f));
+    snprintf(f.sha256, sizeof(f.sha256), "%s", sha);
+    snprintf(f.filename, sizeof(f.filename), "a.gcode");
+    memset(&spec, 0, sizeof(spec));
+    spec.queue = "default";
+    spec.copies = 1;
+    spec.files = &f;
+    spec.nfiles = 1;
+    ck_assert_int_eq(store_job_create(st, &spec, t0 + 1, &id), 0);
+    ck_assert_int_eq(refs_of(sha), 1);
+    ck_assert_int_eq(purge_blobs_pressed(&conf, st, t0 + 100), 1); /* MODEL */
+    ck_assert_int_eq(purge_slice_cache(&conf, st, t0 + 2 +
+                                       FLEET_BLOB_GRACE), 0);
+    ck_assert(blob_on_disk(sha));
+    ck_assert_int_eq(refs_of(sha), 1);
 }
 END_TEST
 
@@ -254,7 +305,8 @@ START_TEST(evicts_least_recently_used_to_the_size_limit)
                      STORE_NOTFOUND);
     ck_assert_int_eq(store_slice_cache_get(st, KEY1, got, NULL), 0);
     ck_assert_int_eq(store_slice_cache_get(st, KEY3, got, NULL), 0);
-    ck_assert(!blob_on_disk(s2));
+    ck_assert(blob_on_disk(s2));             /* for its grace */
+    ck_assert_int_eq(refs_of(s2), 0);
     ck_assert_int_eq(store_slice_cache_bytes(st, &bytes, NULL), 0);
     ck_assert_int_eq(bytes, 2000);
     /* within the limit: nothing more */
@@ -268,11 +320,14 @@ START_TEST(evicts_least_recently_used_to_the_size_limit)
 END_TEST
 
 /* Over 9/10 of spool_quota the cache yields what no job needs, by the
- * excess: the spool's count (what the quota checks) goes down with it. */
+ * excess: the spool's count (what the quota checks) goes down when the
+ * blob's grace ends, and meanwhile no more entries go for the same
+ * excess. */
 START_TEST(yields_under_spool_quota)
 {
-    char s1[FLEET_SHA256_HEX], s2[FLEET_SHA256_HEX], got[FLEET_SHA256_HEX];
-    long long j1, j2, held = 0, before = 0;
+    char s1[FLEET_SHA256_HEX], s2[FLEET_SHA256_HEX], s3[FLEET_SHA256_HEX];
+    char got[FLEET_SHA256_HEX];
+    long long j1, j2, j3, held = 0, before = 0;
     int ready = 0, live = 0;
     double t0 = rr_now();
 
@@ -280,29 +335,45 @@ START_TEST(yields_under_spool_quota)
     plan(j1, "a", KEY1);
     j2 = model_job(1);
     plan(j2, "a", KEY2);
+    j3 = model_job(1);
+    plan(j3, "a", KEY3);
     gcode_blob("; old\n", 4000, s1);
     gcode_blob("; new\n", 4000, s2);
+    gcode_blob("; newer\n", 1000, s3);
     ck_assert_int_eq(store_slice_ready(st, KEY1, s1, "1.gcode", t0, &ready),
                      0);
     ck_assert_int_eq(store_slice_ready(st, KEY2, s2, "2.gcode", t0 + 1,
                                        &ready), 0);
+    ck_assert_int_eq(store_slice_ready(st, KEY3, s3, "3.gcode", t0 + 1.5,
+                                       &ready), 0);
     ck_assert_int_eq(store_job_cancel(st, j1, NULL, t0, &live), 0);
+    ck_assert_int_eq(store_job_cancel(st, j3, NULL, t0, &live), 0);
     ck_assert_int_eq(store_fleet_purge(st, rr_now() + 10, 0, NULL, NULL), 0);
     ck_assert_int_eq(store_spool_bytes(st, &before), 0);
-    /* the model (500) and two slices: 8500 bytes */
-    ck_assert_int_eq(before, 8500);
+    /* the model (500) and three slices: 9500 bytes */
+    ck_assert_int_eq(before, 9500);
     conf.spool_quota = 20000;                /* far under: nothing */
     ck_assert_int_eq(purge_slice_cache(&conf, st, t0 + 2), 0);
-    conf.spool_quota = 9000;                 /* 8500 > 8100 */
+    conf.spool_quota = 10000;                /* 9500 > 9000 */
     ck_assert_int_eq(purge_slice_cache(&conf, st, t0 + 2), 1);
     ck_assert_int_eq(store_slice_cache_get(st, KEY1, got, NULL),
                      STORE_NOTFOUND);
     ck_assert_int_eq(store_spool_bytes(st, &held), 0);
-    ck_assert_int_eq(held, 4500);
+    ck_assert_int_eq(held, 9500);            /* its blob's grace */
+    /* KEY1's 4000 bytes count as going: KEY3 stays */
+    ck_assert_int_eq(purge_slice_cache(&conf, st, t0 + 3), 0);
+    ck_assert_int_eq(store_slice_cache_get(st, KEY3, got, NULL), 0);
+    ck_assert_int_eq(purge_slice_cache(&conf, st, t0 + 3 +
+                                       FLEET_BLOB_GRACE), 0);
+    ck_assert_int_eq(store_spool_bytes(st, &held), 0);
+    ck_assert_int_eq(held, 5500);
+    ck_assert(!blob_on_disk(s1));
     /* KEY2's job is queued: it stays, however full the spool */
     conf.spool_quota = 1000;
-    ck_assert_int_eq(purge_slice_cache(&conf, st, t0 + 3), 0);
-    ck_assert_int_eq(purge_slice_cache_refused(&conf, st, t0 + 3), 0);
+    ck_assert_int_eq(purge_slice_cache(&conf, st, t0 + 3 +
+                                       FLEET_BLOB_GRACE), 1);   /* KEY3 */
+    ck_assert_int_eq(purge_slice_cache_refused(&conf, st, t0 + 4 +
+                                               FLEET_BLOB_GRACE), 0);
     ck_assert_int_eq(store_slice_cache_get(st, KEY2, got, NULL), 0);
 }
 END_TEST
@@ -331,8 +402,15 @@ START_TEST(a_refusal_takes_every_unneeded_slice)
     ck_assert_int_eq(purge_slice_cache_refused(&conf, st, t0 + 2), 2);
     ck_assert_int_eq(store_slice_cache_get(st, KEY1, got, NULL),
                      STORE_NOTFOUND);
-    ck_assert(!blob_on_disk(s1) && !blob_on_disk(s2));
     ck_assert_int_eq(cache_entries(), 0);
+    /* the files stay for PURGE_PRESSED_GRACE, then go */
+    ck_assert(blob_on_disk(s1) && blob_on_disk(s2));
+    ck_assert_int_eq(purge_blobs_pressed(&conf, st, t0 + 1 +
+                                         PURGE_PRESSED_GRACE), 1); /* MODEL */
+    ck_assert(blob_on_disk(s1) && blob_on_disk(s2));
+    ck_assert_int_eq(purge_slice_cache_refused(&conf, st, t0 + 3 +
+                                               PURGE_PRESSED_GRACE), 0);
+    ck_assert(!blob_on_disk(s1) && !blob_on_disk(s2));
 }
 END_TEST
 
@@ -405,6 +483,7 @@ Suite *slice_cache_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, refcounts_through_a_slice_life);
     tcase_add_test(tc, evicted_blob_a_job_holds_stays);
+    tcase_add_test(tc, evicted_blob_an_upload_takes_again);
     tcase_add_test(tc, evicts_least_recently_used_to_the_size_limit);
     tcase_add_test(tc, yields_under_spool_quota);
     tcase_add_test(tc, a_refusal_takes_every_unneeded_slice);

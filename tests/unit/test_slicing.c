@@ -10,11 +10,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/conf.h"
 #include "common/util.h"
+#include "daemon/slicer.h"
+#include "fleet/blob.h"
 #include "fleet/profile.h"
 #include "fleet/slicing.h"
+#include "services/service.h"
+#include "spool/spool.h"
 #include "store/store_fleet.h"
 #include "store/store_renders.h"
 #include "store/store_slices.h"
@@ -486,7 +493,7 @@ START_TEST(store_renders_lifecycle)
     char sha[FLEET_SHA256_HEX];
     long long j1, j2, j3, busy, refs;
     size_t n = 0;
-    int twin = -1;
+    char twin[RR_ID_LEN];
 
     j1 = scad_job();
     ck_assert_int_eq(store_renders_waiting(st, 10, &rw, &n), 0);
@@ -505,10 +512,10 @@ START_TEST(store_renders_lifecycle)
     ck_assert_int_eq(store_render_busy(st, &busy), 0);
     ck_assert_int_eq(busy, 1);
     j2 = scad_job();
-    ck_assert_int_eq(store_render_twin_busy(st, RKEY, j2, &twin), 0);
-    ck_assert_int_eq(twin, 1);
-    ck_assert_int_eq(store_render_twin_busy(st, RKEY, j1, &twin), 0);
-    ck_assert_int_eq(twin, 0);               /* itself is no twin */
+    ck_assert_int_eq(store_render_twin_task(st, RKEY, j2, twin), 0);
+    ck_assert_str_eq(twin, "1700000000-00001-000002");
+    ck_assert_int_eq(store_render_twin_task(st, RKEY, j1, twin),
+                     STORE_NOTFOUND);        /* itself is no twin */
 
     ck_assert_int_eq(store_blob_put(st, STL, 700, 30), 0);
     ck_assert_int_eq(store_render_done(st, j1, RKEY, STL, 30), 0);
@@ -590,6 +597,204 @@ START_TEST(store_renders_unneeded_when_job_ends)
 }
 END_TEST
 
+/* A job whose twin renders the same key shares the twin's task: the
+ * render lives while either is open, and its end gives the waiting job
+ * the STL. */
+START_TEST(store_render_twin_shares_the_task)
+{
+    char (*ids)[RR_ID_LEN] = NULL;
+    char tid[RR_ID_LEN];
+    struct store_render r;
+    struct task t;
+    long long j1, j2, j3, busy = -1;
+    size_t n = 9;
+
+    j1 = scad_job();
+    j2 = scad_job();
+    j3 = scad_job();
+    memset(&t, 0, sizeof(t));
+    snprintf(t.id, sizeof(t.id), "1700000000-00001-000005");
+    snprintf(t.service, sizeof(t.service), "openscad");
+    t.timeout = 10;
+    ck_assert_int_eq(store_render_start(st, j1, RKEY, &t, 20), 0);
+    ck_assert_int_eq(store_render_twin_task(st, RKEY, j1, tid),
+                     STORE_NOTFOUND);         /* itself is no twin */
+    ck_assert_int_eq(store_render_twin_task(st, RKEY, j2, tid), 0);
+    ck_assert_str_eq(tid, t.id);
+    ck_assert_int_eq(store_render_share(st, j2, RKEY, tid, 21), 0);
+    ck_assert_int_eq(store_render_share(st, j2, RKEY, tid, 22),
+                     STORE_NOTFOUND);         /* once */
+    ck_assert_int_eq(store_render_share(st, j3, RKEY, tid, 23), 0);
+    ck_assert_int_eq(store_render_busy(st, &busy), 0);
+    ck_assert_int_eq(busy, 1);               /* one task, one slot */
+    /* cancelling the job that started it keeps what the twins wait for */
+    ck_assert_int_eq(store_job_cancel(st, j1, "no", 30, NULL), 0);
+    ck_assert_int_eq(store_job_cancel(st, j3, "no", 30, NULL), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(ids);
+    ck_assert_int_eq(store_render_get(st, j2, &r), 0);
+    ck_assert_str_eq(r.task_id, t.id);       /* render_end looks at it */
+    ck_assert_str_eq(r.key, RKEY);
+    /* once the last of them ends, the task is listed once */
+    ck_assert_int_eq(store_job_cancel(st, j2, "no", 40, NULL), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(ids[0], t.id);
+    free(ids);
+}
+END_TEST
+
+/* A running render asked to stop is not picked again on the next tick
+ * (it was logged, counted and the runner polled every tick). */
+START_TEST(store_renders_unneeded_once)
+{
+    char (*ids)[RR_ID_LEN] = NULL;
+    enum task_status now;
+    struct task t, c;
+    long long j1;
+    size_t n = 9;
+
+    j1 = scad_job();
+    memset(&t, 0, sizeof(t));
+    snprintf(t.id, sizeof(t.id), "1700000000-00001-000004");
+    snprintf(t.service, sizeof(t.service), "openscad");
+    t.timeout = 10;
+    ck_assert_int_eq(store_render_start(st, j1, RKEY, &t, 20), 0);
+    ck_assert_int_eq(store_task_claim(st, &c), 0);      /* running */
+    ck_assert_str_eq(c.id, t.id);
+    task_clear(&c);
+    ck_assert_int_eq(store_job_cancel(st, j1, "no", 40, NULL), 0);
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    free(ids);
+    ck_assert_int_eq(store_task_cancel(st, t.id, "no job needs it", &now), 0);
+    ck_assert_int_eq(now, TASK_BUSY);       /* the runner stops it */
+    ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
+    ck_assert_uint_eq(n, 0);
+    free(ids);
+}
+END_TEST
+
+/* A render's cache entry records its use, made and on each hit: the age
+ * limit of the slice cache (slice_cache_max_age) keeps a fresh one. */
+START_TEST(store_render_cache_survives_age)
+{
+    struct store_evicted g;
+    char sha[FLEET_SHA256_HEX];
+    long long j1, j2;
+
+    j1 = scad_job();
+    j2 = scad_job();
+    ck_assert_int_eq(store_blob_put(st, STL, 700, 30), 0);
+    ck_assert_int_eq(store_render_done(st, j1, RKEY, STL, 100), 0);
+    ck_assert_int_eq(store_slice_cache_evict(st, 90, -1, 100, &g), 0);
+    ck_assert_int_eq(g.entries, 0);
+    ck_assert_int_eq(store_render_done(st, j2, RKEY, STL, 200), 0); /* hit */
+    ck_assert_int_eq(store_slice_cache_evict(st, 150, -1, 200, &g), 0);
+    ck_assert_int_eq(g.entries, 0);
+    ck_assert_int_eq(store_slice_cache_get(st, RKEY, sha, NULL), 0);
+    ck_assert_int_eq(store_slice_cache_evict(st, 201, -1, 300, &g), 0);
+    ck_assert_int_eq(g.entries, 1);          /* it can age out */
+}
+END_TEST
+
+/* A render whose task cannot be assembled for a cause that may pass (no
+ * descriptor left: EMFILE) waits for the next tick: its job does not
+ * fail, and the next tick starts the render. */
+START_TEST(render_assembly_retries_a_passing_failure)
+{
+    static const char svc[] = "cmd = openscad\nfileOut = $id.stl\n"
+                              "output = -o$fileOut\ninputTypes = scad\n"
+                              "inputMin = 1\ninputMax = 1\n";
+    static const char scad[] = "cube(10);\n";
+    struct fleet_job_file model;
+    struct fleet_job_spec spec;
+    struct service_registry *reg;
+    struct rlimit rl, low;
+    struct rr_conf conf;
+    struct slicer *s;
+    struct fleet_job j;
+    char path[256], sha[FLEET_SHA256_HEX], e[256];
+    long long id, size = 0, busy = -1;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/services", dir);
+    ck_assert_int_eq(mkdir(path, 0700), 0);
+    write_file("services/openscad.conf", svc, strlen(svc), path,
+               sizeof(path));
+    snprintf(path, sizeof(path), "%s/services", dir);
+    reg = service_registry_load(path, e, sizeof(e));
+    ck_assert_msg(reg != NULL, "%s", e);
+    ck_assert_int_eq(spool_init(dir), 0);
+    write_file("cube.scad", scad, strlen(scad), path, sizeof(path));
+    ck_assert_int_eq(fleet_blob_copy(dir, path, sha, &size), 0);
+    ck_assert_int_eq(store_blob_put(st, sha, size, 10), 0);
+    memset(&model, 0, sizeof(model));
+    snprintf(model.sha256, sizeof(model.sha256), "%s", sha);
+    snprintf(model.filename, sizeof(model.filename), "cube.scad");
+    memset(&spec, 0, sizeof(spec));
+    spec.queue = "default";
+    spec.copies = 1;
+    spec.model = &model;
+    spec.render = 1;
+    ck_assert_int_eq(store_job_create(st, &spec, 10, &id), 0);
+    conf_defaults(&conf, dir);
+    conf.fleet_slice_concurrency = 1;
+    s = slicer_new(&conf, reg, st, e, sizeof(e));
+    ck_assert_msg(s != NULL, "%s", e);
+
+    /* no descriptor left above the lowest free one: copying the source
+     * into the task directory fails with EMFILE */
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    fd = dup(0);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    low = rl;
+    low.rlim_cur = (rlim_t)fd;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+    ck_assert_int_eq(slicer_tick(s, NULL), 0);
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    ck_assert_int_eq(store_job_get(st, id, &j), 0);
+    ck_assert_int_lt(j.state, 2);            /* not failed */
+    fleet_job_clear(&j);
+    ck_assert_int_eq(store_render_busy(st, &busy), 0);
+    ck_assert_int_eq(busy, 0);
+    /* the cause passed: the next tick starts it */
+    ck_assert_int_eq(slicer_tick(s, NULL), 1);
+    ck_assert_int_eq(store_render_busy(st, &busy), 0);
+    ck_assert_int_eq(busy, 1);
+    slicer_free(s);
+    service_registry_free(reg);
+}
+END_TEST
+
+static int count_ready(void *arg, const struct fleet_event *e)
+{
+    *(long long *)arg += strcmp(e->kind, "render_ready") == 0;
+    return 0;
+}
+
+/* A render that ends after its job was cancelled gives the job nothing:
+ * no STL, no event "render_ready". */
+START_TEST(store_render_done_after_cancel)
+{
+    struct store_render r;
+    long long j1, events = -1;
+
+    j1 = scad_job();
+    ck_assert_int_eq(store_blob_put(st, STL, 700, 30), 0);
+    ck_assert_int_eq(store_job_cancel(st, j1, "no", 40, NULL), 0);
+    ck_assert_int_eq(store_render_done(st, j1, RKEY, STL, 50),
+                     STORE_NOTFOUND);
+    ck_assert_int_eq(store_render_get(st, j1, &r), 0);
+    ck_assert_str_eq(r.sha256, "");
+    events = 0;
+    ck_assert_int_eq(store_event_list(st, 0, 0, count_ready, &events), 0);
+    ck_assert_int_eq(events, 0);
+}
+END_TEST
+
 static int stuck_of(void *arg, const struct store_unplaced *u)
 {
     int *v = arg;
@@ -643,6 +848,11 @@ Suite *slicing_suite(void)
     tcase_add_test(tc, slicing_job_is_not_unplaceable);
     tcase_add_test(tc, store_renders_lifecycle);
     tcase_add_test(tc, store_renders_unneeded_when_job_ends);
+    tcase_add_test(tc, store_renders_unneeded_once);
+    tcase_add_test(tc, store_render_twin_shares_the_task);
+    tcase_add_test(tc, store_render_done_after_cancel);
+    tcase_add_test(tc, store_render_cache_survives_age);
+    tcase_add_test(tc, render_assembly_retries_a_passing_failure);
     suite_add_tcase(s, tc);
     return s;
 }
