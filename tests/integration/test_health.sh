@@ -13,13 +13,15 @@ failures=1   # lib.sh's finish would report a stack that did not start as passed
 stack_start nginx
 failures=0
 
-# wait_health CODE [SECONDS]: polls /healthz until it answers CODE (at
-# most 15 s); the last answer's body is in $T/body.
+# wait_health CODE [SECONDS [TEXT]]: polls /healthz until it answers CODE
+# (with TEXT in its body, if given), at most SECONDS (15); the last
+# answer's body is in $T/body.
 wait_health() {
     i=0
     while [ $i -lt $(( ${2:-15} * 10 )) ]; do
         code=$(http_status GET "$BASE/healthz")
-        [ "$code" = "$1" ] && return 0
+        [ "$code" = "$1" ] && { [ -z "${3:-}" ] || grep -qF "$3" "$T/body"; } &&
+            return 0
         sleep 0.1; i=$((i + 1))
     done
     return 1
@@ -79,7 +81,10 @@ check "restarted after kill -9: 200" wait_health 200
 pid=$(cat "$STACK/rrcloudd.pid")
 kill -STOP "$pid"
 # The heartbeat is stale 10 s after the last one, at most 12 s from now.
-check "stuck rrcloudd: 503 once its heartbeat is 10 s old" wait_health 503 30
+# (Stopped inside a write, it also holds the database's lock: /healthz
+# says so at once, and names the heartbeat too once it is old.)
+check "stuck rrcloudd: 503 once its heartbeat is 10 s old" \
+    wait_health 503 30 "its last heartbeat"
 expect_contains "names the old heartbeat" "$(body)" "rrcloudd not running: its last heartbeat (pid $pid on "
 kill -CONT "$pid"
 check "rrcloudd going again: 200" wait_health 200
