@@ -55,5 +55,11 @@ done
 [ -z "${san_bad:-}" ] || { echo "sanitizer reports (above)"; exit 1; }
 
 step "make distcheck"
-(cd build/gcc && make -s distcheck)
+(cd build/gcc && make -s distcheck) || {
+    # the tarball's build is left in place on failure: show why
+    for f in build/gcc/rrcloud-*/_build/sub/tests/*/*.log; do
+        [ -f "$f" ] && grep -q '^FAIL' "$f" && { echo "== $f"; tail -n 60 "$f"; }
+    done
+    exit 1
+}
 echo "all tests passed"
