@@ -31,8 +31,11 @@
 #include <unistd.h>
 
 #define SUBMIT_READ_CHUNK (256 * 1024)
-/* A large body's write-behind (writebehind.h): slots of one read each. */
+/* A large body's write-behind (writebehind.h): 4 slots of 128 KiB keep
+ * the socket drained while costing half a MiB at most (allocated with
+ * mmap, so given back when the body ends). */
 #define SUBMIT_WB_SLOTS 4
+#define SUBMIT_WB_SLOT (128 * 1024)
 /* A body up to this size is read before the client's queue and the spool
  * are checked: RepRapCloud's client asks service=info with a POST too,
  * and that must not be refused for a full queue or disk. */
@@ -512,7 +515,7 @@ int submit_handle(struct req *r)
     /* A large (or unannounced) body's files are written behind its
      * reading; a failure to start the writer only costs that overlap. */
     if (r->content_length < 0 || r->content_length >= (long long)WB_MIN_BODY)
-        s.wb = wb_new(SUBMIT_READ_CHUNK, SUBMIT_WB_SLOTS);
+        s.wb = wb_new(SUBMIT_WB_SLOT, SUBMIT_WB_SLOTS);
     if (rr_prefix_ci(r->content_type, "multipart/form-data"))
         rc = receive_multipart(&s, buf);
     else if (rr_prefix_ci(r->content_type,
