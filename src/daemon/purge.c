@@ -98,14 +98,14 @@ static int remove_blob(void *arg, const char *sha256)
 /* Removes the blobs no one has referenced for grace seconds (rows first,
  * then files).  The number, or -1. */
 static int blobs_purge(const struct rr_conf *conf, struct store *st,
-                       double now, double grace)
+                       double now, double grace, int evicted)
 {
-    int n = store_blob_purge(st, now, now - grace, remove_blob,
+    int n = store_blob_purge(st, now, now - grace, evicted, remove_blob,
                              (void *)conf);
 
     if (n > 0)
-        log_info("purge: removed %d blob(s) unreferenced for %.0f s", n,
-                 grace);
+        log_info("purge: removed %d blob(s) %s %.0f s ago", n, evicted ?
+                 "the slice cache let go of" : "unreferenced since", grace);
     return n;
 }
 
@@ -141,7 +141,10 @@ int purge_slice_cache(const struct rr_conf *conf, struct store *st,
 
     if (cache_budget(conf, st, &max) < 0 ||
         (n = cache_evict(st, now, before, max, "least recently used")) < 0 ||
-        blobs_purge(conf, st, now, FLEET_BLOB_GRACE) < 0)
+        blobs_purge(conf, st, now, FLEET_BLOB_GRACE, 0) < 0 ||
+        /* what the cache let go of, also under quota pressure, need not
+         * wait the full grace: no upload has put it since */
+        purge_blobs_pressed(conf, st, now) < 0)
         return -1;
     return n;
 }
@@ -162,7 +165,7 @@ int purge_slice_cache_refused(const struct rr_conf *conf, struct store *st,
 int purge_blobs_pressed(const struct rr_conf *conf, struct store *st,
                         double now)
 {
-    return blobs_purge(conf, st, now, PURGE_PRESSED_GRACE);
+    return blobs_purge(conf, st, now, PURGE_PRESSED_GRACE, 1);
 }
 
 /* ---- tasks ------------------------------------------------------------------- */

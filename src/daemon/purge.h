@@ -24,8 +24,9 @@
  * slice_cache_max_age, those beyond slice_cache_max bytes, and while the
  * spool holds more than 9/10 of spool_quota (blobs no one references not
  * counted), as many as that excess; then removes the blobs (rows and
- * files) no one has referenced for FLEET_BLOB_GRACE.  The number evicted,
- * or -1 (store error). */
+ * files) no one has referenced for FLEET_BLOB_GRACE, and those the cache
+ * let go of PURGE_PRESSED_GRACE ago (purge_blobs_pressed).  The number
+ * evicted, or -1 (store error). */
 int purge_slice_cache(const struct rr_conf *conf, struct store *st,
                       double now);
 /* An upload or task was just refused for spool_quota (rrcloud-fcgi woke
@@ -35,8 +36,10 @@ int purge_slice_cache(const struct rr_conf *conf, struct store *st,
  * caller runs purge_blobs_pressed then).  The number evicted, or -1. */
 int purge_slice_cache_refused(const struct rr_conf *conf, struct store *st,
                               double now);
-/* Removes the blobs (rows and files) no one has referenced for
- * PURGE_PRESSED_GRACE.  The number removed, or -1. */
+/* Removes the blobs (rows and files) the slice cache let go of more than
+ * PURGE_PRESSED_GRACE ago and no one references or has put since; never
+ * a blob an upload in progress has put but not yet referenced.  The
+ * number removed, or -1. */
 int purge_blobs_pressed(const struct rr_conf *conf, struct store *st,
                         double now);
 

@@ -477,6 +477,11 @@ const char *const schema_migrations[] = {
      "ALTER TABLE jobs ADD COLUMN render_sha256 TEXT NOT NULL DEFAULT '';"
      "CREATE INDEX jobs_rendering ON jobs(render_key) WHERE "
      "  render_task != '' AND render_sha256 = '';"),
+
+    /* 15: a blob the slice cache let go of (evicted: when), so a purge
+     * pressed by a refused upload takes those after a short grace and
+     * never a blob an upload in progress has put but not yet referenced */
+    ("ALTER TABLE blobs ADD COLUMN evicted REAL NOT NULL DEFAULT 0;"),
 };
 
 const int schema_count =

@@ -534,8 +534,11 @@ int store_fleet_purge(struct store *st, double before, double grace_before,
  * drops references and leaves the blobs to this): a blob with no
  * reference gets zero_since = now if it had none; those with none since
  * before grace_before are deleted, cb (may be NULL) getting each sha256
- * after the commit.  The number deleted, or -1. */
+ * after the commit.  evicted: only blobs the slice cache let go of
+ * before grace_before (and no upload has put since), never one an upload
+ * in progress put and has yet to reference.  The number deleted, or -1. */
 int store_blob_purge(struct store *st, double now, double grace_before,
+                     int evicted,
                      int (*cb)(void *arg, const char *sha256), void *arg);
 /* The bytes of the blobs no one references (their files stay until
  * their grace ends). */

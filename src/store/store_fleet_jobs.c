@@ -15,7 +15,8 @@ int store_blob_put(struct store *st, const char *sha256, long long size,
     return sf_exec(st, "INSERT INTO blobs (sha256, size, created, zero_since) "
                    "VALUES (?1, ?2, ?3, ?3) ON CONFLICT(sha256) DO UPDATE SET "
                    "zero_since = CASE WHEN refcount = 0 THEN ?3 ELSE "
-                   "zero_since END", "tid", sha256, size, now) < 0 ? -1 : 0;
+                   "zero_since END, evicted = 0", "tid", sha256, size,
+                   now) < 0 ? -1 : 0;
 }
 
 int store_blob_meta_todo(struct store *st, char (*sha256)[FLEET_SHA256_HEX],

@@ -157,7 +157,7 @@ struct sha_list {
     size_t n, cap;
 };
 
-static int unref_tx(struct store *st, double grace_before,
+static int unref_tx(struct store *st, double grace_before, int evicted,
                     struct sha_list *gone);
 
 static int purge_tx(struct store *st, double before, double grace_before,
@@ -191,19 +191,24 @@ static int purge_tx(struct store *st, double before, double grace_before,
                 before) < 0 ||
         sf_exec(st, "DELETE FROM events WHERE time < ?1", "d", before) < 0)
         return -1;
-    return unref_tx(st, grace_before, gone);
+    return unref_tx(st, grace_before, 0, gone);
 }
 
 /* Deletes the blobs with no reference since before grace_before, their
  * sha256 into gone (the caller removes the files). */
-static int unref_tx(struct store *st, double grace_before,
+/* The blobs with no reference since before grace_before (evicted: only
+ * those the slice cache let go of, by when it did) are deleted. */
+#define UNREF_WHERE "refcount <= 0 AND CASE WHEN ?2 THEN evicted > 0 AND " \
+    "evicted < ?1 ELSE zero_since > 0 AND zero_since < ?1 END"
+
+static int unref_tx(struct store *st, double grace_before, int evicted,
                     struct sha_list *gone)
 {
     sqlite3_stmt *s;
     int rc;
 
-    s = sf_bind(st, "SELECT sha256 FROM blobs WHERE refcount <= 0 AND "
-                "zero_since > 0 AND zero_since < ?1", "d", grace_before);
+    s = sf_bind(st, "SELECT sha256 FROM blobs WHERE " UNREF_WHERE, "di",
+                grace_before, (long long)evicted);
     if (!s)
         return -1;
     while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -222,8 +227,8 @@ static int unref_tx(struct store *st, double grace_before,
     sf_done(s);
     if (rc != SQLITE_DONE)
         return sf_fail(st, "purge");
-    return sf_exec(st, "DELETE FROM blobs WHERE refcount <= 0 AND zero_since "
-                   "> 0 AND zero_since < ?1", "d", grace_before) < 0 ? -1 : 0;
+    return sf_exec(st, "DELETE FROM blobs WHERE " UNREF_WHERE, "di",
+                   grace_before, (long long)evicted) < 0 ? -1 : 0;
 }
 
 static int purge_run(struct store *st, double before, double grace_before,
@@ -258,20 +263,21 @@ int store_fleet_purge(struct store *st, double before, double grace_before,
 }
 
 static int unref_run(struct store *st, double now, double grace_before,
-                     struct sha_list *gone)
+                     int evicted, struct sha_list *gone)
 {
     SF_TX(st, sf_exec(st, "UPDATE blobs SET zero_since = ?1 WHERE refcount "
                       "<= 0 AND zero_since = 0", "d", now) < 0
-                  ? -1 : unref_tx(st, grace_before, gone));
+                  ? -1 : unref_tx(st, grace_before, evicted, gone));
 }
 
 int store_blob_purge(struct store *st, double now, double grace_before,
-                     int (*cb)(void *arg, const char *sha256), void *arg)
+                     int evicted, int (*cb)(void *arg, const char *sha256),
+                     void *arg)
 {
     struct sha_list gone = { NULL, 0, 0 };
 
-    return gone_files(unref_run(st, now, grace_before, &gone), &gone, 1, cb,
-                      arg);
+    return gone_files(unref_run(st, now, grace_before, evicted, &gone),
+                      &gone, 1, cb, arg);
 }
 
 int store_blob_unref_bytes(struct store *st, long long *bytes)

@@ -69,9 +69,14 @@ int store_render_twin_task(struct store *st, const char *key,
                            long long job_id, char *task_id)
 {
     task_id[0] = '\0';
+    /* Not a task already asked to stop (its job was cancelled): it would
+     * end cancelled and fail the twin that took it. */
     return sf_one(st, sf_bind(st, "SELECT j.render_task FROM jobs j WHERE "
                               "j.render_key = ?1 AND j.id != ?2 AND "
-                              RENDERING " LIMIT 1", "ti", key, job_id),
+                              RENDERING " AND NOT EXISTS (SELECT 1 FROM "
+                              "tasks t WHERE t.id = j.render_task AND "
+                              "t.cancel_requested != 0) LIMIT 1", "ti", key,
+                              job_id),
                   read_id, task_id, "render twin");
 }
 
@@ -81,8 +86,9 @@ static int share_tx(struct store *st, long long job_id, const char *key,
     char msg[160];
     int rc = sf_exec(st, "UPDATE jobs SET render_key = ?2, render_task = ?3 "
                      "WHERE id = ?1 AND render = 1 AND render_sha256 = '' "
-                     "AND render_task = '' AND state < 2", "itt", job_id,
-                     key, task_id);
+                     "AND render_task = '' AND state < 2 AND EXISTS (SELECT "
+                     "1 FROM tasks WHERE id = ?3 AND status < 2 AND "
+                     "cancel_requested = 0)", "itt", job_id, key, task_id);
 
     if (rc <= 0)
         return rc < 0 ? -1 : STORE_NOTFOUND;

@@ -434,8 +434,9 @@ static int evict_one(struct store *st, const struct victim *v, double now,
     if (sf_exec(st, "DELETE FROM slice_cache WHERE key = ?1", "t",
                 v->key) < 0 ||
         sf_exec(st, "UPDATE blobs SET refcount = refcount - 1, zero_since = "
-                "CASE WHEN refcount <= 1 THEN ?2 ELSE zero_since END WHERE "
-                "sha256 = ?1", "td", v->sha256, now) < 0)
+                "CASE WHEN refcount <= 1 THEN ?2 ELSE zero_since END, "
+                "evicted = CASE WHEN refcount <= 1 THEN ?2 ELSE evicted END "
+                "WHERE sha256 = ?1", "td", v->sha256, now) < 0)
         return -1;
     gone->entries++;
     gone->bytes += v->size;

@@ -150,6 +150,7 @@ START_TEST(refcounts_through_a_slice_life)
     char sha[FLEET_SHA256_HEX], got[FLEET_SHA256_HEX];
     long long job, size = 0;
     int ready = 0, live = 0;
+    double t;
 
     job = model_job(1);
     plan(job, "mk3s", KEY1);
@@ -179,21 +180,23 @@ START_TEST(refcounts_through_a_slice_life)
     ck_assert_str_eq(got, sha);
 
     /* unused for longer than slice_cache_max_age: evicted; the blob and
-     * its file stay for FLEET_BLOB_GRACE after their last reference (an
-     * upload may be about to take it), then go */
+     * its file stay for PURGE_PRESSED_GRACE after the cache let go of them
+     * (an upload that puts the same content meanwhile keeps them), then
+     * go */
     conf.slice_cache_max = 0;
     conf.slice_cache_max_age = 60;
-    ck_assert_int_eq(purge_slice_cache(&conf, st, rr_now() + 3600), 1);
+    t = rr_now() + 3600;
+    ck_assert_int_eq(purge_slice_cache(&conf, st, t), 1);
     ck_assert_int_eq(refs_of(sha), 0);
     ck_assert(blob_on_disk(sha));
     ck_assert_int_eq(store_slice_cache_get(st, KEY1, got, &size),
                      STORE_NOTFOUND);
     ck_assert_int_eq(cache_entries(), 0);
-    ck_assert_int_eq(purge_slice_cache(&conf, st, rr_now() + 3600 +
-                                       FLEET_BLOB_GRACE - 1), 0);
+    ck_assert_int_eq(purge_slice_cache(&conf, st, t + PURGE_PRESSED_GRACE -
+                                       1), 0);
     ck_assert(blob_on_disk(sha));
-    ck_assert_int_eq(purge_slice_cache(&conf, st, rr_now() + 3600 +
-                                       FLEET_BLOB_GRACE + 1), 0);
+    ck_assert_int_eq(purge_slice_cache(&conf, st, t + PURGE_PRESSED_GRACE +
+                                       1), 0);
     ck_assert_int_eq(store_blob_get(st, sha, NULL, NULL), STORE_NOTFOUND);
     ck_assert(!blob_on_disk(sha));
     /* the model's reference went with the job */
@@ -238,7 +241,9 @@ START_TEST(evicted_blob_an_upload_takes_again)
     spec.nfiles = 1;
     ck_assert_int_eq(store_job_create(st, &spec, t0 + 1, &id), 0);
     ck_assert_int_eq(refs_of(sha), 1);
-    ck_assert_int_eq(purge_blobs_pressed(&conf, st, t0 + 100), 1); /* MODEL */
+    /* (the model's blob, no reference since its job went, was never the
+     * cache's: it waits the full grace) */
+    ck_assert_int_eq(purge_blobs_pressed(&conf, st, t0 + 100), 0);
     ck_assert_int_eq(purge_slice_cache(&conf, st, t0 + 2 +
                                        FLEET_BLOB_GRACE), 0);
     ck_assert(blob_on_disk(sha));
@@ -383,6 +388,7 @@ END_TEST
 START_TEST(a_refusal_takes_every_unneeded_slice)
 {
     char s1[FLEET_SHA256_HEX], s2[FLEET_SHA256_HEX], got[FLEET_SHA256_HEX];
+    char s3[FLEET_SHA256_HEX];
     long long j;
     int ready = 0, live = 0;
     double t0 = rr_now();
@@ -391,6 +397,8 @@ START_TEST(a_refusal_takes_every_unneeded_slice)
     plan(j, "a", KEY1);
     gcode_blob("; one\n", 1000, s1);
     gcode_blob("; two\n", 1000, s2);
+    /* an upload's part, put and not yet referenced by its job */
+    gcode_blob("; in flight\n", 500, s3);
     ck_assert_int_eq(store_slice_ready(st, KEY1, s1, "1.gcode", t0, &ready),
                      0);
     ck_assert_int_eq(store_slice_ready(st, KEY2, s2, "2.gcode", t0 + 1,
@@ -406,11 +414,14 @@ START_TEST(a_refusal_takes_every_unneeded_slice)
     /* the files stay for PURGE_PRESSED_GRACE, then go */
     ck_assert(blob_on_disk(s1) && blob_on_disk(s2));
     ck_assert_int_eq(purge_blobs_pressed(&conf, st, t0 + 1 +
-                                         PURGE_PRESSED_GRACE), 1); /* MODEL */
+                                         PURGE_PRESSED_GRACE), 0);
     ck_assert(blob_on_disk(s1) && blob_on_disk(s2));
     ck_assert_int_eq(purge_slice_cache_refused(&conf, st, t0 + 3 +
                                                PURGE_PRESSED_GRACE), 0);
     ck_assert(!blob_on_disk(s1) && !blob_on_disk(s2));
+    /* never what an upload in progress put: it waits for its job */
+    ck_assert(blob_on_disk(s3));
+    ck_assert_int_eq(store_blob_get(st, s3, NULL, NULL), 0);
 }
 END_TEST
 

@@ -673,6 +673,17 @@ START_TEST(store_renders_unneeded_once)
     ck_assert_int_eq(store_renders_unneeded(st, 10, &ids, &n), 0);
     ck_assert_uint_eq(n, 0);
     free(ids);
+    /* a new job of the same model does not take a task that is stopping:
+     * it would end cancelled and fail the job; it renders on its own */
+    {
+        char tid[RR_ID_LEN];
+        long long j2 = scad_job();
+
+        ck_assert_int_eq(store_render_twin_task(st, RKEY, j2, tid),
+                         STORE_NOTFOUND);
+        ck_assert_int_eq(store_render_share(st, j2, RKEY, t.id, 50),
+                         STORE_NOTFOUND);
+    }
 }
 END_TEST
 
