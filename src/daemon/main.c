@@ -604,7 +604,9 @@ static int start_work(struct daemon *d)
     }
     if (loop_add_fd(d->loop, d->wake_fd, EPOLLIN, on_wake, d) < 0)
         return -1;
-    if (d->conf.purge_interval > 0 && d->conf.max_data_retention > 0) {
+    /* Even when tasks are kept for ever (max_data_retention 0), the
+     * round evicts the slice cache and removes the blobs it let go of. */
+    if (d->conf.purge_interval > 0) {
         d->purge_timer = loop_add_timer(d->loop,
                                         d->conf.purge_interval * 1000, 1,
                                         on_purge, d);
