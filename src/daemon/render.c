@@ -91,12 +91,16 @@ static int define_options(const struct service *svc,
 
 /* A failure of a file step of the assembly that may pass (a full disk,
  * no descriptor or memory left): the render is tried again on the next
- * tick rather than failing the job for good. */
+ * tick rather than failing the job for good.  (EIO is not: a damaged
+ * source stays damaged.) */
 static int assembly_transient(int e)
 {
     return e == ENOSPC || e == EDQUOT || e == EMFILE || e == ENFILE ||
-           e == ENOMEM || e == EAGAIN || e == EIO;
+           e == ENOMEM || e == EAGAIN;
 }
+
+/* The retries' warning once a minute at most, not every tick. */
+#define RETRY_WARN_EVERY 60.0
 
 /* The task's directory in tmp (the source as in0.scad) and row fields.
  * On -1, *transient says whether a retry may do better. */
@@ -161,9 +165,14 @@ static int start_render(struct slicer *s, const struct store_render *r,
         rc = -1;
     }
     if (rc < 0 && transient) {
+        static double warned;   /* rrcloudd's one event loop */
+
         rr_rmtree(tmp);
-        log_warn("rendering job %lld: %s; trying again at the next tick",
-                 r->job_id, err);
+        if (rr_now() - warned >= RETRY_WARN_EVERY) {
+            warned = rr_now();
+            log_warn("rendering job %lld: %s; trying again at each tick "
+                     "(said once a minute)", r->job_id, err);
+        }
         rc = STORE_NOTFOUND;    /* nothing started, the job waits */
         goto out;
     }
