@@ -295,6 +295,15 @@ int relay_cancel(struct req *r, const char *id)
     if ((rc = relay_check_id(r, id)) != 0)
         return rc;
     rc = relay_task_get(r, id, &t);
+    /* rrcloudd's own (a model job's render or slice, which other users'
+     * jobs may share): cancelling the job cancels it; only an admin may
+     * cancel it by hand, whatever info_all_clients opens to be read. */
+    if (rc == 0 && !strcmp(t.client, TASK_CLIENT_SLICER) && r->caller &&
+        !auth_may(r->caller, AUTH_TASKS_ALL)) {
+        task_clear(&t);
+        return req_error(r, 403, "id", "task %s is rrcloudd's own, for a "
+                         "model job: cancel the job instead", id);
+    }
     if (rc == 0 && t.chain[0])
         rc = relay_cancel_chain(r, &t, &now);
     else if (rc == 0)

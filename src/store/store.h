@@ -86,6 +86,9 @@ struct task {
  * completed: queued, but nobody takes it until rrcloudd's chain hook
  * (daemon/chain.c) gives it its input and makes it a run task. */
 enum { TASK_KIND_RUN = 0, TASK_KIND_PRINT = 1, TASK_KIND_HELD = 2 };
+/* The client of the tasks rrcloudd makes itself (model jobs' renders and
+ * slices): no caller but an admin cancels them. */
+#define TASK_CLIENT_SLICER "rrcloudd-slicer"
 
 void task_clear(struct task *t);  /* frees the heap strings, zeroes t */
 

@@ -491,3 +491,20 @@ expect_eq "a printer's heartbeat" 200 \
 expect_not_contains "... is not an event (it comes every few seconds)" \
     "$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/events?limit=1000")" \
     "printer:$P1 POST /api/v1/printers/$P1/heartbeat"
+
+# ---- rrcloudd's own tasks (a model job's render or slice) --------------------
+# info_all_clients opens them to be read by any anonymous caller here, but
+# only an admin cancels one by hand: other users' jobs may wait for it.
+out=$(curl -s -F service=echo -F async=1 -F format=json \
+      -F "fileIn0=@$T/hello.txt" "$BASE/")
+S=$(printf '%s' "$out" | jq -r '.id // empty')
+expect_eq "a task to stand for one" complete "$(wait_status "$S" complete 20)"
+sqlite3 "$STACK/rrcloud.db" "UPDATE tasks SET client = 'rrcloudd-slicer' WHERE id = '$S'"
+expect_eq "an anonymous caller reads it (info_all_clients)" 200 \
+    "$(code GET /api/v1/tasks/$S)"
+expect_eq "... may not cancel it (POST service=kill): 403" 403 \
+    "$(code POST / -F service=kill -F id=$S)"
+expect_contains "... naming the field and why" "$(body)" "rrcloudd's own"
+expect_eq "... nor with DELETE" 403 "$(code DELETE /api/v1/tasks/$S)"
+expect_eq "the admin may (the API answers 202)" 202 \
+    "$(code DELETE /api/v1/tasks/$S -H "$(bearer "$ADMIN")")"
