@@ -91,13 +91,15 @@ void fair_caps(const struct req *r, struct store_task_caps *caps)
     }
 }
 
+/* want: the whole request's bytes, -1 if not known (a chunked body). */
 static int quota_refusal(const struct fair_spool *g, long long held,
-                         long long more, struct fair_err *e)
+                         long long more, long long want, struct fair_err *e)
 {
     /* rrcloudd evicts cached slices no job needs (G-code it can make
      * again), so that a retry may fit: only one that can (a request
-     * larger than the quota itself would flush the cache for nothing). */
-    if (g->wake && more >= 0 && (unsigned long long)more <= g->quota)
+     * larger than the quota itself, or of a size not known, would flush
+     * the cache for nothing). */
+    if (g->wake && want >= 0 && (unsigned long long)want <= g->quota)
         wake_send(g->wake, WAKE_SPOOL);
     return fair_fail(e, 507, "spool_quota", "spool_quota: the spool holds "
                      "%lld bytes of its quota of %llu; %lld more do not "
@@ -119,7 +121,7 @@ int fair_cap_refusal(const struct req *r, const struct task *t,
                          "%lld open tasks and jobs, its limit; try again "
                          "when one has ended", found);
     case STORE_CAP_SPOOL_QUOTA:
-        return quota_refusal(&g, found, t->size_in, e);
+        return quota_refusal(&g, found, t->size_in, t->size_in, e);
     case STORE_CAP_NONE:
         break;
     }
@@ -153,6 +155,7 @@ int fair_spool_init(struct fair_spool *g, struct req *r, struct fair_err *e)
     g->quota = conf->spool_quota;
     g->floor = conf->min_free_space;
     g->next_look = FAIR_LOOK_EVERY;
+    g->total = r->content_length;
     if (g->quota && store_spool_bytes(r->w->st, &g->held) < 0)
         return fair_fail(e, 500, "", "store error");
     return 0;
@@ -162,7 +165,8 @@ int fair_spool_fits(struct fair_spool *g, unsigned long long more,
                     struct fair_err *e)
 {
     if (g->quota && (unsigned long long)g->held + more > g->quota)
-        return quota_refusal(g, g->held, (long long)more, e);
+        return quota_refusal(g, g->held, (long long)more, (long long)more,
+                             e);
     return floor_check(g, more, e);
 }
 
@@ -170,7 +174,7 @@ int fair_spool_check(struct fair_spool *g, unsigned long long received,
                      int force, struct fair_err *e)
 {
     if (g->quota && (unsigned long long)g->held + received > g->quota)
-        return quota_refusal(g, g->held, (long long)received, e);
+        return quota_refusal(g, g->held, (long long)received, g->total, e);
     if (!force && received < g->next_look)
         return 0;
     g->next_look = received + FAIR_LOOK_EVERY;

@@ -53,6 +53,7 @@ struct fair_spool {
     const char *wake;               /* rrcloudd's wake socket */
     unsigned long long quota, floor;
     long long held;                 /* spool bytes when it began */
+    long long total;                /* the body's Content-Length, or -1 */
     unsigned long long next_look;   /* bytes at which statvfs looks again */
 };
 /* Reads the floors and what the spool holds now.  0 or 500. */

@@ -106,7 +106,8 @@ int store_render_share(struct store *st, long long job_id, const char *key,
 int store_renders_unneeded(struct store *st, int limit,
                            char (**ids)[RR_ID_LEN], size_t *n)
 {
-    /* A task already asked to stop is not picked again each tick. */
+    /* A task already asked to stop is not picked again each tick; an
+     * open job that has its STL already (from the cache) needs none. */
     return sf_load(st, sf_bind(st, "SELECT DISTINCT j.render_task FROM jobs "
                                "j WHERE "
                                RENDERING " AND j.state >= 2 AND NOT EXISTS "
@@ -114,7 +115,8 @@ int store_renders_unneeded(struct store *st, int limit,
                                "j.render_task AND t.cancel_requested != 0) "
                                "AND NOT EXISTS (SELECT 1 FROM jobs k WHERE "
                                "k.render_key = j.render_key AND k.id != j.id "
-                               "AND k.state < 2) LIMIT ?1", "i",
+                               "AND k.state < 2 AND k.render_sha256 = '') "
+                               "LIMIT ?1", "i",
                                (long long)limit),
                    read_id, RR_ID_LEN, (void **)ids, n, "renders unneeded");
 }
