@@ -176,9 +176,14 @@ job_state() { api GET "/jobs/$1" | jq -r .state; }
 job_done() { case $(job_state "$1") in complete|failed|cancelled) return 0 ;; esac; return 1; }
 started() { [ -n "$(sq "SELECT 1 FROM attempts WHERE job_id = $1 AND started > 0 LIMIT 1")" ]; }
 slicer_tasks() { sq "SELECT COUNT(*) FROM tasks WHERE client = 'rrcloudd-slicer'"; }
-# slices waiting or slicing, counting each unplanned job as NPROF
+# slices waiting (of open jobs: a pending row of an ended job never
+# starts) or slicing (their task still running), counting each unplanned
+# job as NPROF
 slices_open() {
-    sq "SELECT (SELECT COUNT(*) FROM job_slices WHERE state IN (0, 1)) +
+    sq "SELECT (SELECT COUNT(*) FROM job_slices s JOIN jobs j ON j.id =
+        s.job_id WHERE (s.state = 0 AND j.state IN (0, 1)) OR (s.state = 1
+        AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = s.task_id AND
+        t.status < 2))) +
         $NPROF * (SELECT COUNT(*) FROM jobs WHERE model_sha256 != '' AND
         slice_planned = 0 AND state IN (0, 1))"
 }
