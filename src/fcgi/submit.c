@@ -31,11 +31,11 @@
 #include <unistd.h>
 
 #define SUBMIT_READ_CHUNK (256 * 1024)
-/* A large body's write-behind (writebehind.h): 4 slots of 128 KiB keep
- * the socket drained while costing half a MiB at most (allocated with
- * mmap, so given back when the body ends). */
+/* A large body's write-behind (writebehind.h): 4 slots of one read each
+ * keep the socket drained (1 MiB at most, allocated with mmap, so given
+ * back when the body ends). */
 #define SUBMIT_WB_SLOTS 4
-#define SUBMIT_WB_SLOT (128 * 1024)
+#define SUBMIT_WB_SLOT SUBMIT_READ_CHUNK
 /* A body up to this size is read before the client's queue and the spool
  * are checked: RepRapCloud's client asks service=info with a POST too,
  * and that must not be refused for a full queue or disk. */
