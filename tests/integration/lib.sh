@@ -105,6 +105,30 @@ finish() {
 trap finish EXIT
 trap 'fail "interrupted"; exit 1' INT TERM HUP
 
+# until_ok SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds
+# (at most SECONDS); its status.
+until_ok() {
+    n=$(( $1 * 5 )); shift
+    while [ "$n" -gt 0 ]; do
+        "$@" && return 0
+        sleep 0.2; n=$((n - 1))
+    done
+    return 1
+}
+
+# sim_start SIMULATOR-OPTIONS...: starts rrcloud-printersim ($SIM, else the
+# build's) on a port of its choosing, stopped with the test; sets SIMPORT
+# and SIMURL.
+sim_start() {
+    "${SIM:-$builddir/rrcloud-printersim}" --port=0 "$@" \
+        >"$T/sim.out" 2>"$T/sim.err" &
+    EXTRA_PIDS="${EXTRA_PIDS:-} $!"
+    until_ok 10 grep -qs 'listening on' "$T/sim.out" ||
+        { cat "$T/sim.err"; echo "simulator did not start"; exit 99; }
+    SIMPORT=$(sed -n 's/^rrcloud-printersim: listening on http:\/\/127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$T/sim.out")
+    SIMURL=http://127.0.0.1:$SIMPORT
+}
+
 # http_status METHOD URL [curl args...]: prints the status code only.
 http_status() {
     m=$1; u=$2; shift 2

@@ -29,16 +29,6 @@ SIM=${RRCLOUD_PRINTERSIM:-$builddir/rrcloud-printersim}
 [ -x "$SIM" ] || skip "rrcloud-printersim not found (set RRCLOUD_PRINTERSIM)"
 D="$top_srcdir/tests/data"
 
-# until SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds
-until_ok() {
-    n=$(( $1 * 5 )); shift
-    while [ "$n" -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.2; n=$((n - 1))
-    done
-    return 1
-}
-
 # --- services and profiles: the shipped ones plus "broken" -------------------
 mkdir -p "$T/services" "$T/profiles" "$T/bin"
 cp "$top_srcdir"/services/*.conf "$T/services/"
@@ -84,13 +74,7 @@ sed -e 's/^slicer = .*/slicer = failslicer/' \
     >"$T/profiles/broken.conf"
 
 # --- the farm: one printer of each profile, prints of 60 simulated s --------
-"$SIM" --port=0 --printers=5 --time-scale=60 --print-seconds=60 \
-    >"$T/sim.out" 2>"$T/sim.err" &
-EXTRA_PIDS=$!
-until_ok 10 grep -qs 'listening on' "$T/sim.out" ||
-    { cat "$T/sim.err"; echo "simulator did not start"; exit 99; }
-SIMPORT=$(sed -n 's/^rrcloud-printersim: listening on http:\/\/127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$T/sim.out")
-SIMURL=http://127.0.0.1:$SIMPORT
+sim_start --printers=5 --time-scale=60 --print-seconds=60
 
 ADMIN=adm-model-test-0123456789abcdef0123456789
 ENROLL=enr-model-test-0123456789abcdef0123456789

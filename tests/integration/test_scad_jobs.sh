@@ -35,29 +35,13 @@ RR=${RRCLOUD:-$builddir/rrcloud}
 [ -x "$RR" ] || skip "rrcloud not found (set RRCLOUD)"
 D="$top_srcdir/tests/data"
 
-# until SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds
-until_ok() {
-    n=$(( $1 * 5 )); shift
-    while [ "$n" -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.2; n=$((n - 1))
-    done
-    return 1
-}
-
 mkdir -p "$T/services" "$T/profiles"
 cp "$top_srcdir"/services/*.conf "$T/services/"
 cp -r "$top_srcdir/services/curaengine" "$T/services/" 2>/dev/null
 cp "$top_srcdir"/profiles/* "$T/profiles/"
 
 # --- the farm: an mk3s and a voron, prints of 60 simulated s ------------------
-"$SIM" --port=0 --printers=3 --time-scale=60 --print-seconds=60 \
-    >"$T/sim.out" 2>"$T/sim.err" &
-EXTRA_PIDS=$!
-until_ok 10 grep -qs 'listening on' "$T/sim.out" ||
-    { cat "$T/sim.err"; echo "simulator did not start"; exit 99; }
-SIMPORT=$(sed -n 's/^rrcloud-printersim: listening on http:\/\/127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$T/sim.out")
-SIMURL=http://127.0.0.1:$SIMPORT
+sim_start --printers=3 --time-scale=60 --print-seconds=60
 
 ADMIN=adm-scad-test-0123456789abcdef01234567890
 ENROLL=enr-scad-test-0123456789abcdef01234567890

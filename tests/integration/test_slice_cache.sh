@@ -18,16 +18,6 @@
 command -v jq >/dev/null || skip "no jq"
 D="$top_srcdir/tests/data"
 
-# until SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds
-until_ok() {
-    n=$(( $1 * 5 )); shift
-    while [ "$n" -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.2; n=$((n - 1))
-    done
-    return 1
-}
-
 # --- a profile whose slicer writes 300 KB of G-code (content by layer height) -
 mkdir -p "$T/services" "$T/profiles" "$T/bin"
 cp "$top_srcdir"/services/echo.conf "$top_srcdir"/services/print.conf \

@@ -24,24 +24,8 @@ SIM=${RRCLOUD_PRINTERSIM:-$builddir/rrcloud-printersim}
 RR=${RRCLOUD:-$builddir/rrcloud}
 [ -x "$RR" ] || skip "$RR not built"
 
-# until SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds
-until_ok() {
-    n=$(( $1 * 5 )); shift
-    while [ "$n" -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.2; n=$((n - 1))
-    done
-    return 1
-}
-
 # Prints of 30 simulated s, 60x: half a second each.
-"$SIM" --port=0 --printers=4 --time-scale=60 --print-seconds=30 \
-    >"$T/sim.out" 2>"$T/sim.err" &
-EXTRA_PIDS=$!
-until_ok 10 grep -qs 'listening on' "$T/sim.out" ||
-    { cat "$T/sim.err"; echo "simulator did not start"; exit 99; }
-SIMPORT=$(sed -n 's/^rrcloud-printersim: listening on http:\/\/127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$T/sim.out")
-SIMURL=http://127.0.0.1:$SIMPORT
+sim_start --printers=4 --time-scale=60 --print-seconds=30
 
 ADMIN=adm-spools-test-0123456789abcdef0123456789
 ENROLL=enr-spools-test-0123456789abcdef0123456789

@@ -28,24 +28,8 @@ if [ -z "$PROMTOOL" ]; then
     exit 1
 fi
 
-# until SECONDS COMMAND...: runs COMMAND every 0.2 s until it succeeds
-until_ok() {
-    n=$(( $1 * 5 )); shift
-    while [ "$n" -gt 0 ]; do
-        "$@" && return 0
-        sleep 0.2; n=$((n - 1))
-    done
-    return 1
-}
-
 # --- the simulator: its clock stands still (1 ms per second) -------------
-"$SIM" --port=0 --printers=2 --time-scale=0.001 --print-seconds=1000 \
-    >"$T/sim.out" 2>"$T/sim.err" &
-EXTRA_PIDS=$!
-until_ok 10 grep -qs 'listening on' "$T/sim.out" ||
-    { cat "$T/sim.err"; echo "simulator did not start"; exit 99; }
-SIMPORT=$(sed -n 's/^rrcloud-printersim: listening on http:\/\/127\.0\.0\.1:\([0-9]*\),.*/\1/p' "$T/sim.out")
-SIMURL=http://127.0.0.1:$SIMPORT
+sim_start --printers=2 --time-scale=0.001 --print-seconds=1000
 advance() { curl -s -m 10 -X POST "$SIMURL/sim/clock?advance=$1" >/dev/null; }
 
 ADMIN=adm-status-test-0123456789abcdef0123456789
