@@ -1,5 +1,6 @@
 /* gate.c - see gate.h. */
 #include "fcgi/gate.h"
+#include "fcgi/bodyread.h"
 #include "fcgi/peek.h"
 
 #include "common/log.h"
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -42,7 +44,7 @@
 /* A connection waiting at the gate or queued for a body thread. */
 struct conn {
     int fd;
-    int params_done;          /* its parameters are all there */
+    size_t params_end;        /* > 0: its parameters are all there */
     double t0;                /* accepted */
     double drain_until;       /* > 0: answered, its rest dropped until then */
     struct conn *prev, *next;
@@ -82,7 +84,7 @@ struct gate {
 
 /* Peeks at what the web server has sent so far (peek.h). */
 static enum peek_state gate_peek(int fd, unsigned char *buf, size_t cap,
-                                 int *params_done)
+                                 size_t *params_end)
 {
     ssize_t n = recv(fd, buf, cap, MSG_PEEK | MSG_DONTWAIT);
 
@@ -91,7 +93,7 @@ static enum peek_state gate_peek(int fd, unsigned char *buf, size_t cap,
     if (n < 0)
         return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR
                    ? PEEK_WAIT : PEEK_CLOSED;
-    return peek_classify(buf, (size_t)n, cap, params_done);
+    return peek_classify(buf, (size_t)n, cap, params_end);
 }
 
 int gate_request(struct gate *g, FCGX_Request *f, int fd)
@@ -118,6 +120,49 @@ int gate_request(struct gate *g, FCGX_Request *f, int fd)
     return 0;
 }
 
+/* For a body thread: libfcgi reads the parameters from a copy of them in
+ * a memfd, and so nothing past them; the body stays in fd for bodyread,
+ * which reads it without libfcgi's 8 KiB buffer (bodyread.h).  Returns 1
+ * with b ready, 0 when the parameters are not whole in what has come
+ * (libfcgi then reads it all, as after gate_request), -1 (fd closed). */
+static int gate_request_body(struct gate *g, FCGX_Request *f, int fd,
+                             struct bodyread *b)
+{
+    unsigned char buf[GATE_PEEK_MAX];
+    ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+    size_t end = 0;
+    int mfd = -1;
+
+    if (n > 0)
+        peek_classify(buf, (size_t)n, sizeof(buf), &end);
+    if (end && end <= (size_t)n)
+        mfd = memfd_create("rrcloud-params", MFD_CLOEXEC);
+    if (mfd < 0)
+        return gate_request(g, f, fd) < 0 ? -1 : 0;
+    /* The bytes are there (peeked), so the read takes them all. */
+    if (recv(fd, buf, end, MSG_WAITALL) != (ssize_t)end ||
+        write(mfd, buf, end) != (ssize_t)end ||
+        lseek(mfd, 0, SEEK_SET) != 0 ||
+        FCGX_InitRequest(f, g->dummy[0], 0) != 0) {
+        close(mfd);
+        close(fd);
+        return -1;
+    }
+    f->ipcFd = mfd;
+    f->keepConnection = 1;
+    if (FCGX_Accept_r(f) < 0) {
+        FCGX_Free(f, 1);    /* libfcgi has closed mfd */
+        close(fd);
+        return -1;
+    }
+    /* The answer goes to the connection, which FCGX_Finish_r closes. */
+    f->ipcFd = fd;
+    f->keepConnection = 0;
+    close(mfd);
+    bodyread_init(b, fd, f->requestId);
+    return 1;
+}
+
 static void gate_wait(struct gate *g, struct conn *c);
 
 /* Hands an answered connection to the gate thread, which drops what still
@@ -135,7 +180,7 @@ static void gate_drain(struct gate *g, int fd)
     c->fd = fd;
     c->t0 = rr_now();
     c->drain_until = c->t0 + GATE_DRAIN_SECONDS;
-    gate_wait(g, c);  /* params_done 0: closed if the gate is full */
+    gate_wait(g, c);  /* params_end 0: closed if the gate is full */
 }
 
 /* Answers a connection whose parameters are all there with an error, and
@@ -220,7 +265,9 @@ static void gate_body_serve(struct gate *g, struct worker *w, struct conn *c)
     double deadline = c->t0 + (double)g->app->conf.body_timeout;
     FCGX_Request *f = malloc(sizeof(*f));
     struct slot *s;
+    struct bodyread body;
     struct req r;
+    int rc;
 
     if (!f) {
         close(c->fd);
@@ -236,13 +283,15 @@ static void gate_body_serve(struct gate *g, struct worker *w, struct conn *c)
         free(f);
         return;
     }
-    if (gate_request(g, f, c->fd) < 0) {
+    rc = gate_request_body(g, f, c->fd, &body);
+    if (rc < 0) {
         slot_del(g, s);
         free(f);
         return;
     }
     req_init(&r, f, w);
     r.watch = &s->watch;
+    r.body = rc ? &body : NULL;
     if (route_request(&r) == REQ_HELD) {
         slot_del(g, s);
         req_free(&r);
@@ -414,7 +463,7 @@ static void gate_wait(struct gate *g, struct conn *c)
     }
     pthread_mutex_unlock(&g->lock);
     if (full) {
-        if (c->params_done)
+        if (c->params_end)
             gate_refuse_busy(g, c->fd, "too many slow request bodies");
         else
             close(c->fd);
@@ -457,7 +506,7 @@ static void gate_recheck(struct gate *g, struct conn *c, uint32_t events)
         }
         return;
     }
-    st = gate_peek(c->fd, g->peekbuf, sizeof(g->peekbuf), &c->params_done);
+    st = gate_peek(c->fd, g->peekbuf, sizeof(g->peekbuf), &c->params_end);
     if (st != PEEK_COMPLETE && (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
         log_debug("gate: connection closed before its body was complete");
         st = PEEK_CLOSED; /* nobody to answer */
@@ -607,14 +656,14 @@ static void gate_sweep(struct gate *g, double now)
     snprintf(msg, sizeof(msg), "request body not complete within %lld s "
              "(body_timeout)", limit);
     for (c = late; c; c = c->next)
-        n408 += c->drain_until == 0 && c->params_done;
+        n408 += c->drain_until == 0 && c->params_end;
     if (n408)
         log_info("gate: requests still without their whole body after "
                  "%lld s (body_timeout): 408", limit);
     for (c = late; c; c = next) {
         next = c->next;
         epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
-        if (c->params_done && c->drain_until == 0)
+        if (c->params_end && c->drain_until == 0)
             gate_refuse(g, c->fd, 408, NULL, "body_timeout", msg);
         else
             close(c->fd);
@@ -656,14 +705,14 @@ int gate_take(struct gate *g, int fd, double t0)
     unsigned char buf[GATE_PEEK_MAX];
     enum peek_state st;
     struct conn *c;
-    int params_done = 0;
+    size_t params_end = 0;
 
-    st = gate_peek(fd, buf, sizeof(buf), &params_done);
-    if (st == PEEK_WAIT && !params_done) {
+    st = gate_peek(fd, buf, sizeof(buf), &params_end);
+    if (st == PEEK_WAIT && !params_end) {
         struct pollfd p = { .fd = fd, .events = POLLIN };
 
         if (poll(&p, 1, GATE_FIRST_WAIT_MS) > 0)
-            st = gate_peek(fd, buf, sizeof(buf), &params_done);
+            st = gate_peek(fd, buf, sizeof(buf), &params_end);
     }
     if (st == PEEK_COMPLETE)
         return 1;
@@ -673,7 +722,7 @@ int gate_take(struct gate *g, int fd, double t0)
     }
     c->fd = fd;
     c->t0 = t0;
-    c->params_done = params_done;
+    c->params_end = params_end;
     if (st == PEEK_FLOWING)
         gate_queue_body(g, c);
     else

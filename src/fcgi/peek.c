@@ -7,7 +7,7 @@
 #define FCGI_REC_STDIN 5
 
 enum peek_state peek_classify(const unsigned char *buf, size_t n, size_t cap,
-                              int *params_done)
+                              size_t *params_end)
 {
     size_t pos = 0, body = 0;
 
@@ -22,10 +22,10 @@ enum peek_state peek_classify(const unsigned char *buf, size_t n, size_t cap,
             break;
         case FCGI_REC_PARAMS:
             if (clen == 0)
-                *params_done = 1;
+                *params_end = pos + 8 + buf[pos + 6];
             break;
         case FCGI_REC_STDIN:
-            if (!*params_done)
+            if (!*params_end)
                 return PEEK_FLOWING;
             if (clen == 0)
                 return PEEK_COMPLETE;

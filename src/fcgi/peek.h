@@ -19,10 +19,11 @@ enum peek_state {
     PEEK_CLOSED,    /* the web server closed the connection */
 };
 
-/* Judges the n bytes in buf, a peek of at most cap bytes.  Sets
- * *params_done when the empty PARAMS record (the end of the parameters)
- * is among them. */
+/* Judges the n bytes in buf, a peek of at most cap bytes.  Once the
+ * empty PARAMS record (the end of the parameters) is among them, sets
+ * *params_end to the offset just past it (its padding included; it may
+ * be past n while that padding is still coming); 0 until then. */
 enum peek_state peek_classify(const unsigned char *buf, size_t n, size_t cap,
-                              int *params_done);
+                              size_t *params_end);
 
 #endif

@@ -3,9 +3,11 @@
 
 #include "common/log.h"
 #include "common/util.h"
+#include "fcgi/bodyread.h"
 #include "fcgi/worker.h"
 #include "http/form.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -182,9 +184,27 @@ static void req_body_cut(struct req *r)
              cut == REQ_CUT_DEADLINE ? "body_timeout" : "stalled");
 }
 
+/* One read of the body, by bodyread when the gate handed it the
+ * connection, else by libfcgi.  -1 on error. */
+static long req_read_body(struct req *r, char *data, size_t len)
+{
+    long n;
+
+    if (!r->body) {
+        n = FCGX_GetStr(data, (int)(len > 1u << 30 ? 1u << 30 : len),
+                        r->fcgi->in);
+        return n < 0 || FCGX_GetError(r->fcgi->in) != 0 ? -1 : n;
+    }
+    /* A signal interrupts the read only to cut the body (gate.c). */
+    while ((n = bodyread_read(r->body, data, len)) < 0 && errno == EINTR &&
+           !(r->watch && __atomic_load_n(&r->watch->cut, __ATOMIC_RELAXED)))
+        ;
+    return n;
+}
+
 long req_read(struct req *r, char *data, size_t len)
 {
-    int n;
+    long n;
 
     if (r->watch && __atomic_load_n(&r->watch->cut, __ATOMIC_RELAXED)) {
         req_body_cut(r);
@@ -193,11 +213,10 @@ long req_read(struct req *r, char *data, size_t len)
     /* The gate interrupts a read only while this is set (gate.c). */
     if (r->watch)
         __atomic_store_n(&r->watch->in_read, 1, __ATOMIC_SEQ_CST);
-    n = FCGX_GetStr(data, (int)(len > 1u << 30 ? 1u << 30 : len),
-                    r->fcgi->in);
+    n = req_read_body(r, data, len);
     if (r->watch)
         __atomic_store_n(&r->watch->in_read, 0, __ATOMIC_SEQ_CST);
-    if (n < 0 || FCGX_GetError(r->fcgi->in) != 0) {
+    if (n < 0) {
         req_body_cut(r);
         return -1;
     }

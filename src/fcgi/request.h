@@ -16,6 +16,7 @@
 
 struct worker;
 struct auth_caller;
+struct bodyread;
 
 /* While uploads wait for a body thread, one being read that brought less
  * than REQ_STALL_BYTES in the last REQ_STALL_SECONDS is cut (gate.c). */
@@ -58,6 +59,7 @@ struct req {
     const struct auth_caller *caller; /* who is asking (route.c), or NULL */
     struct buf out;           /* response body being built */
     struct req_watch *watch;  /* the gate's view of its body, or NULL */
+    struct bodyread *body;    /* reads the body instead of libfcgi, or NULL */
     int answered;             /* a response went out: send no other */
     char pathbuf[1024];       /* path cut from REQUEST_URI when needed */
     char hostbuf[256];        /* Host header without its port */

@@ -31,6 +31,7 @@ int main(void)
         netcheck_suite,
         authlimit_suite,
         peek_suite,
+        bodyread_suite,
         taskcache_suite,
         store_keys_suite,
         profile_suite,

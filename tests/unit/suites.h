@@ -25,6 +25,7 @@ Suite *store_suite(void);
 Suite *netcheck_suite(void);
 Suite *authlimit_suite(void);
 Suite *peek_suite(void);
+Suite *bodyread_suite(void);
 Suite *store_keys_suite(void);
 Suite *taskcache_suite(void);
 Suite *profile_suite(void);

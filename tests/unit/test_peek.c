@@ -33,7 +33,9 @@ static void rec(int type, size_t clen, size_t have, int pad)
     }
 }
 
-/* A request as nginx sends it: BEGIN, parameters, their end. */
+/* A request as nginx sends it: BEGIN, parameters, their end; HEAD_LEN
+ * bytes. */
+#define HEAD_LEN (16 + 8 + 900 + 4 + 8)
 static void head(void)
 {
     len = 0;
@@ -42,34 +44,34 @@ static void head(void)
     rec(4, 0, 0, 0);
 }
 
-static enum peek_state judge(int *params_done)
+static enum peek_state judge(size_t *params_end)
 {
-    *params_done = 0;
-    return peek_classify(buf, len, CAP, params_done);
+    *params_end = 0;
+    return peek_classify(buf, len, CAP, params_end);
 }
 
 /* A GET: parameters and an empty body are there: whole. */
 START_TEST(test_bodiless_complete)
 {
-    int pd;
+    size_t pd;
 
     head();
     rec(5, 0, 0, 0);
     ck_assert_int_eq(judge(&pd), PEEK_COMPLETE);
-    ck_assert_int_eq(pd, 1);
+    ck_assert_uint_eq(pd, HEAD_LEN);
 }
 END_TEST
 
 /* Parameters cut short: wait, and they are not done. */
 START_TEST(test_params_partial)
 {
-    int pd;
+    size_t pd;
 
     len = 0;
     rec(1, 8, 8, 0);
     rec(4, 900, 300, 4);
     ck_assert_int_eq(judge(&pd), PEEK_WAIT);
-    ck_assert_int_eq(pd, 0);
+    ck_assert_uint_eq(pd, 0);
     len = 5;    /* not even a record header */
     ck_assert_int_eq(judge(&pd), PEEK_WAIT);
 }
@@ -79,12 +81,12 @@ END_TEST
  * threshold: still waiting (a trickle). */
 START_TEST(test_small_body)
 {
-    int pd;
+    size_t pd;
 
     head();
     rec(5, 1000, 1000, 0);
     ck_assert_int_eq(judge(&pd), PEEK_WAIT);
-    ck_assert_int_eq(pd, 1);
+    ck_assert_uint_eq(pd, HEAD_LEN);
     rec(5, 0, 0, 0);
     ck_assert_int_eq(judge(&pd), PEEK_COMPLETE);
 }
@@ -93,7 +95,7 @@ END_TEST
 /* PEEK_READY_BYTES of body in several records: flowing. */
 START_TEST(test_flowing)
 {
-    int pd;
+    size_t pd;
 
     head();
     for (int i = 0; i < 3; i++)
@@ -107,7 +109,7 @@ END_TEST
 /* A record announced at 64 KiB of which one byte came counts one byte. */
 START_TEST(test_announced_not_arrived)
 {
-    int pd;
+    size_t pd;
 
     head();
     rec(5, 65535, 1, 1);
@@ -120,7 +122,7 @@ END_TEST
  * full peek buffer. */
 START_TEST(test_unexpected)
 {
-    int pd;
+    size_t pd;
 
     len = 0;
     rec(9, 10, 10, 0);      /* FCGI_GET_VALUES */
@@ -141,6 +143,20 @@ START_TEST(test_unexpected)
 }
 END_TEST
 
+/* The end of the parameters is reported past the padding of their empty
+ * record: the body starts there. */
+START_TEST(test_params_end_padded)
+{
+    size_t pd;
+
+    len = 0;
+    rec(1, 8, 8, 0);
+    rec(4, 0, 0, 8);
+    ck_assert_int_eq(judge(&pd), PEEK_WAIT);
+    ck_assert_uint_eq(pd, 16 + 8 + 8);
+}
+END_TEST
+
 Suite *peek_suite(void)
 {
     Suite *s = suite_create("peek");
@@ -152,6 +168,7 @@ Suite *peek_suite(void)
     tcase_add_test(tc, test_flowing);
     tcase_add_test(tc, test_announced_not_arrived);
     tcase_add_test(tc, test_unexpected);
+    tcase_add_test(tc, test_params_end_padded);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,200 @@
+/* test_bodyread.c - a request body read from FastCGI STDIN records on a
+ * socket, as the web servers send them. */
+#include "fcgi/bodyread.h"
+
+#include <check.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "suites.h"
+
+#define ID 1
+
+static unsigned char stream[300 * 1024];
+static size_t slen;
+static char want[300 * 1024];
+static size_t wlen;
+
+/* Appends a record; STDIN content of request ID is also the body the
+ * reader must deliver. */
+static void rec(int version, int type, int id, size_t clen, int pad)
+{
+    unsigned char *p = stream + slen;
+
+    p[0] = (unsigned char)version;
+    p[1] = (unsigned char)type;
+    p[2] = (unsigned char)(id >> 8);
+    p[3] = (unsigned char)(id & 255);
+    p[4] = (unsigned char)(clen >> 8);
+    p[5] = (unsigned char)(clen & 255);
+    p[6] = (unsigned char)pad;
+    p[7] = 0;
+    for (size_t i = 0; i < clen; i++)
+        p[8 + i] = (unsigned char)('a' + (slen + i) % 26);
+    if (type == 5 && id == ID) {
+        memcpy(want + wlen, p + 8, clen);
+        wlen += clen;
+    }
+    memset(p + 8 + clen, 0xee, (size_t)pad);
+    slen += 8 + clen + (size_t)pad;
+}
+
+/* A body of several records, one of them another request's, then its
+ * end, then bytes that belong to nobody's body. */
+static void body(void)
+{
+    slen = wlen = 0;
+    rec(1, 5, ID, 1000, 0);
+    rec(1, 5, ID, 3, 5);
+    rec(1, 5, 7, 100, 4);     /* another request: dropped */
+    rec(1, 5, ID, 65535, 1);
+    rec(1, 5, ID, 32768, 0);
+    rec(1, 5, ID, 0, 0);
+    memcpy(stream + slen, "NEXT", 4);
+    slen += 4;
+}
+
+static int sv[2];
+
+static void pair(void)
+{
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+}
+
+/* Writes the stream in pieces of 1 to 13 bytes, so that records and
+ * headers arrive split anywhere. */
+static void *trickle(void *arg)
+{
+    (void)arg;
+    for (size_t pos = 0, step = 1; pos < slen; pos += step, step = step % 13 + 1) {
+        size_t n = slen - pos < step ? slen - pos : step;
+        if (write(sv[1], stream + pos, n) != (ssize_t)n)
+            break;
+    }
+    return NULL;
+}
+
+/* Reads the whole body with reads of at most chunk bytes. */
+static size_t read_all(struct bodyread *b, char *out, size_t chunk)
+{
+    size_t got = 0;
+    long n;
+
+    while ((n = bodyread_read(b, out + got, chunk)) > 0)
+        got += (size_t)n;
+    ck_assert_int_eq(n, 0);
+    return got;
+}
+
+/* All there at once: one read takes every record's content, and nothing
+ * past the body is read. */
+START_TEST(test_whole_body)
+{
+    static char out[sizeof(want)];
+    struct bodyread b;
+    char rest[8];
+
+    body();
+    pair();
+    ck_assert_int_eq(write(sv[1], stream, slen), (ssize_t)slen);
+    bodyread_init(&b, sv[0], ID);
+    ck_assert_int_eq(bodyread_read(&b, out, sizeof(out)), (long)wlen);
+    ck_assert_mem_eq(out, want, wlen);
+    ck_assert_int_eq(bodyread_read(&b, out, sizeof(out)), 0);
+    ck_assert_int_eq(read(sv[0], rest, sizeof(rest)), 4);
+    ck_assert_mem_eq(rest, "NEXT", 4);
+    close(sv[0]);
+    close(sv[1]);
+}
+END_TEST
+
+/* Split anywhere, read in small and odd sizes: the same body. */
+START_TEST(test_split_records)
+{
+    static char out[sizeof(want)];
+    static const size_t chunks[] = { 1, 7, 4096, 100000 };
+
+    for (size_t i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+        struct bodyread b;
+        pthread_t t;
+
+        body();
+        pair();
+        ck_assert_int_eq(pthread_create(&t, NULL, trickle, NULL), 0);
+        bodyread_init(&b, sv[0], ID);
+        ck_assert_uint_eq(read_all(&b, out, chunks[i]), wlen);
+        ck_assert_mem_eq(out, want, wlen);
+        pthread_join(t, NULL);
+        close(sv[0]);
+        close(sv[1]);
+    }
+}
+END_TEST
+
+/* Reads one stream to its failure; returns the errno of it. */
+static int failure(void)
+{
+    static char out[sizeof(want)];
+    struct bodyread b;
+    long n;
+    int e;
+
+    pair();
+    ck_assert_int_eq(write(sv[1], stream, slen), (ssize_t)slen);
+    close(sv[1]);
+    bodyread_init(&b, sv[0], ID);
+    while ((n = bodyread_read(&b, out, sizeof(out))) > 0)
+        ;
+    ck_assert_int_eq(n, -1);
+    e = errno;
+    /* and it stays failed */
+    ck_assert_int_eq(bodyread_read(&b, out, sizeof(out)), -1);
+    ck_assert_int_eq(errno, e);
+    close(sv[0]);
+    return e;
+}
+
+/* The connection ends inside a record, or before the body's end. */
+START_TEST(test_truncated)
+{
+    body();
+    slen -= 4 + 8 + 100;
+    ck_assert_int_eq(failure(), ECONNRESET);
+    body();
+    slen -= 4 + 8;
+    ck_assert_int_eq(failure(), ECONNRESET);
+}
+END_TEST
+
+/* An aborted request, a record of another type, another version. */
+START_TEST(test_malformed)
+{
+    slen = wlen = 0;
+    rec(1, 5, ID, 10, 6);
+    rec(1, 2, ID, 0, 0);      /* FCGI_ABORT_REQUEST */
+    ck_assert_int_eq(failure(), EPROTO);
+    slen = 0;
+    rec(1, 4, ID, 10, 6);     /* PARAMS again */
+    ck_assert_int_eq(failure(), EPROTO);
+    slen = 0;
+    rec(2, 5, ID, 10, 6);
+    ck_assert_int_eq(failure(), EPROTO);
+}
+END_TEST
+
+Suite *bodyread_suite(void)
+{
+    Suite *s = suite_create("bodyread");
+    TCase *tc = tcase_create("core");
+
+    tcase_add_test(tc, test_whole_body);
+    tcase_add_test(tc, test_split_records);
+    tcase_add_test(tc, test_truncated);
+    tcase_add_test(tc, test_malformed);
+    suite_add_tcase(s, tc);
+    return s;
+}
