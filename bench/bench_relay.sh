@@ -34,7 +34,8 @@
 #   BENCH_FCGI_THREADS [8]    minimal responder threads (rrcloud-fcgi's
 #                             default fcgi_threads)
 #   BENCH_DIR                 work directory [mktemp -d /tmp/rrbench.XXXXXX]
-#   BENCH_KEEP [0]            1: keep the work directory (logs, wrk output)
+#   BENCH_KEEP [0]            1: keep the work directory (logs, wrk output,
+#                             rrcloud-fcgi's smaps before the upload)
 #   BENCH_RESULTS             also write the result table to this file
 #   BENCH_MAX_LOAD            first wait (up to BENCH_LOAD_WAIT [600] s) for
 #                             the 1-minute load average to fall below this
@@ -402,6 +403,8 @@ say "3. upload $UPSIZE bytes, $UPRUNS x (nginx alone, rrcloud) after one untimed
 : >"$DIR/r-up-nginx"; : >"$DIR/r-up-rr"; : >"$DIR/r-up-rss"
 RSS_IDLE=$(awk '/^VmRSS/ {v = $2} /^RssAnon/ {a = $2} END {print v " (anon " a ")"}' \
     "/proc/$FCGI_PID/status")
+# Where the idle resident set is, for whoever keeps the work directory.
+cp "/proc/$FCGI_PID/smaps" "$DIR/fcgi-smaps-idle" 2>/dev/null || true
 # up_nginx: one upload to nginx alone, its MiB/s appended to r-up-nginx.
 up_nginx() {
     rm -f "$DIR"/nginx-up/*

@@ -31,6 +31,18 @@
 #include <unistd.h>
 
 #define SUBMIT_READ_CHUNK (256 * 1024)
+/* The read buffer of a body: SUBMIT_READ_CHUNK, or less for a body
+ * announced smaller.  Most submissions are a few KiB, and a 256 KiB
+ * buffer on every worker kept that much resident in each thread's malloc
+ * arena (glibc's dynamic mmap threshold). */
+static size_t submit_chunk(const struct req *r)
+{
+    if (r->content_length >= 0 &&
+        r->content_length < (long long)SUBMIT_READ_CHUNK - 4096)
+        return (size_t)r->content_length + 4096;
+    return SUBMIT_READ_CHUNK;
+}
+
 /* A large body's write-behind (writebehind.h): 4 slots of one read each
  * keep the socket drained (1 MiB at most, allocated with mmap, so given
  * back when the body ends). */
@@ -252,7 +264,7 @@ static int receive_multipart(struct submit *s, char *buf)
     p = mp_parser_new(boundary, &lim, &cb, s);
     if (!p)
         return submit_fail(s, 500, NULL, "out of memory");
-    while ((n = req_read(s->r, buf, SUBMIT_READ_CHUNK)) > 0) {
+    while ((n = req_read(s->r, buf, submit_chunk(s->r))) > 0) {
         s->body_bytes += (unsigned long long)n;
         if (s->body_bytes > s->conf->max_body_size) {
             submit_fail(s, 413, NULL, "request body larger than %llu bytes "
@@ -310,7 +322,7 @@ static int receive_urlencoded(struct submit *s, char *buf)
     int rc;
 
     buf_init(&body, cap);
-    while ((n = req_read(s->r, buf, SUBMIT_READ_CHUNK)) > 0) {
+    while ((n = req_read(s->r, buf, submit_chunk(s->r))) > 0) {
         if (buf_append(&body, buf, (size_t)n) < 0) {
             buf_free(&body);
             return submit_fail(s, 413, NULL, "urlencoded body larger than "
@@ -371,7 +383,7 @@ static int submit_answer_error(struct submit *s, char *buf)
 {
     /* Too large, or no room: reading the rest would only cost time. */
     if (s->status != 413 && s->status != 507)
-        drain_body(s->r, buf, SUBMIT_READ_CHUNK, s->conf->max_body_size);
+        drain_body(s->r, buf, submit_chunk(s->r), s->conf->max_body_size);
     log_info("rejected %s task from %s: %d %s%s%s", s->service_name[0] ?
              s->service_name : "?", s->r->remote_addr, s->status,
              s->field[0] ? s->field : "", s->field[0] ? ": " : "", s->msg);
@@ -485,7 +497,7 @@ int submit_handle(struct req *r)
     s.conf = &r->w->app->conf;
     fields_init(&s.fields);
     buf_init(&s.curval, s.conf->max_field_size);
-    buf = malloc(SUBMIT_READ_CHUNK);
+    buf = malloc(submit_chunk(r));
     if (!buf) {
         rc = req_error(r, 500, NULL, "out of memory");
         goto out;
