@@ -1,14 +1,55 @@
 /* bodyread.c - see bodyread.h. */
 #include "fcgi/bodyread.h"
 
+#include "common/util.h"
+
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 /* FastCGI record types (the FastCGI specification, section 8). */
 #define FCGI_REC_ABORT 2
 #define FCGI_REC_STDIN 5
+
+int bodyread_accept(FCGX_Request *f, int listener, int fd,
+                    size_t params_end, struct bodyread *b)
+{
+    char *copy = malloc(params_end ? params_end : 1);
+    int mfd = memfd_create("rrcloud-params", MFD_CLOEXEC);
+
+    /* The bytes are waiting (the caller peeked them): one read takes
+     * them all. */
+    if (!copy || mfd < 0 ||
+        recv(fd, copy, params_end, MSG_WAITALL) != (ssize_t)params_end ||
+        rr_write_all(mfd, copy, params_end) < 0 ||
+        lseek(mfd, 0, SEEK_SET) != 0 ||
+        FCGX_InitRequest(f, listener, 0) != 0) {
+        free(copy);
+        if (mfd >= 0)
+            close(mfd);
+        close(fd);
+        return -1;
+    }
+    free(copy);
+    f->ipcFd = mfd;
+    /* Keeps the FCGX_Finish_r that FCGX_Accept_r starts with from closing
+     * it; one request per connection all the same (gate.c). */
+    f->keepConnection = 1;
+    if (FCGX_Accept_r(f) < 0) {
+        FCGX_Free(f, 1);    /* libfcgi has closed mfd */
+        close(fd);
+        return -1;
+    }
+    f->ipcFd = fd;
+    f->keepConnection = 0;
+    close(mfd);
+    bodyread_init(b, fd, f->requestId);
+    return 0;
+}
 
 void bodyread_init(struct bodyread *b, int fd, int request_id)
 {

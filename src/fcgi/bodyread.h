@@ -16,6 +16,7 @@
 #ifndef RR_BODYREAD_H
 #define RR_BODYREAD_H
 
+#include <fcgiapp.h>
 #include <stddef.h>
 
 struct bodyread {
@@ -29,6 +30,16 @@ struct bodyread {
     int eof;                /* the empty STDIN record came */
     int failed;             /* a malformed stream, or the peer went away */
 };
+
+/* Readies f for the request on the connection fd, whose parameters (the
+ * records up to the empty PARAMS one) are the first params_end bytes
+ * waiting in it, and b for its body.  libfcgi reads the parameters from a
+ * copy of them in a memfd, so it takes nothing past them; its answer goes
+ * to fd, which FCGX_Finish_r closes.  listener is what libfcgi may accept
+ * on after a malformed request (gate.c's dummy, which takes nothing).
+ * Returns 0, or -1 with fd closed. */
+int bodyread_accept(FCGX_Request *f, int listener, int fd,
+                    size_t params_end, struct bodyread *b);
 
 /* Starts reading the body of request_id from fd, positioned just past
  * the request's parameters. */

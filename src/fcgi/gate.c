@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -120,47 +119,22 @@ int gate_request(struct gate *g, FCGX_Request *f, int fd)
     return 0;
 }
 
-/* For a body thread: libfcgi reads the parameters from a copy of them in
- * a memfd, and so nothing past them; the body stays in fd for bodyread,
- * which reads it without libfcgi's 8 KiB buffer (bodyread.h).  Returns 1
- * with b ready, 0 when the parameters are not whole in what has come
- * (libfcgi then reads it all, as after gate_request), -1 (fd closed). */
+/* For a body thread: the body is read by bodyread when the parameters
+ * are whole in what has come (they are, but for a web server that sends
+ * odd records).  Returns 1 with b ready, 0 when libfcgi reads it all (as
+ * after gate_request), -1 (fd closed). */
 static int gate_request_body(struct gate *g, FCGX_Request *f, int fd,
                              struct bodyread *b)
 {
     unsigned char buf[GATE_PEEK_MAX];
     ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
     size_t end = 0;
-    int mfd = -1;
 
     if (n > 0)
         peek_classify(buf, (size_t)n, sizeof(buf), &end);
-    if (end && end <= (size_t)n)
-        mfd = memfd_create("rrcloud-params", MFD_CLOEXEC);
-    if (mfd < 0)
+    if (!end || end > (size_t)n)
         return gate_request(g, f, fd) < 0 ? -1 : 0;
-    /* The bytes are there (peeked), so the read takes them all. */
-    if (recv(fd, buf, end, MSG_WAITALL) != (ssize_t)end ||
-        write(mfd, buf, end) != (ssize_t)end ||
-        lseek(mfd, 0, SEEK_SET) != 0 ||
-        FCGX_InitRequest(f, g->dummy[0], 0) != 0) {
-        close(mfd);
-        close(fd);
-        return -1;
-    }
-    f->ipcFd = mfd;
-    f->keepConnection = 1;
-    if (FCGX_Accept_r(f) < 0) {
-        FCGX_Free(f, 1);    /* libfcgi has closed mfd */
-        close(fd);
-        return -1;
-    }
-    /* The answer goes to the connection, which FCGX_Finish_r closes. */
-    f->ipcFd = fd;
-    f->keepConnection = 0;
-    close(mfd);
-    bodyread_init(b, fd, f->requestId);
-    return 1;
+    return bodyread_accept(f, g->dummy[0], fd, end, b) < 0 ? -1 : 1;
 }
 
 static void gate_wait(struct gate *g, struct conn *c);

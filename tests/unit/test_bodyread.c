@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <errno.h>
+#include <fcgiapp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +187,97 @@ START_TEST(test_malformed)
 }
 END_TEST
 
+/* Appends a PARAMS record holding name=value. */
+static void param(const char *name, const char *value)
+{
+    size_t nl = strlen(name), vl = strlen(value);
+    unsigned char *p = stream + slen;
+
+    rec(1, 4, ID, 2 + nl + vl, 0);
+    p[8] = (unsigned char)nl;
+    p[9] = (unsigned char)vl;
+    memcpy(p + 10, name, nl);
+    memcpy(p + 10 + nl, value, vl);
+}
+
+/* The gate's hand-over: libfcgi takes the parameters and nothing past
+ * them, bodyread the body, and the answer goes out on the connection. */
+START_TEST(test_accept)
+{
+    static const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
+    static char out[sizeof(want)];
+    char ans[4096], *p;
+    FCGX_Request f;
+    struct bodyread b;
+    size_t params_end;
+    int dummy[2];
+    ssize_t n, got = 0;
+
+    slen = wlen = 0;
+    rec(1, 1, ID, 8, 0);                  /* BEGIN_REQUEST, responder */
+    memcpy(stream + slen - 8, begin, 8);
+    param("REQUEST_METHOD", "POST");
+    param("CONTENT_LENGTH", "1003");
+    rec(1, 4, ID, 0, 0);
+    params_end = slen;
+    rec(1, 5, ID, 1000, 0);
+    rec(1, 5, ID, 3, 5);
+    rec(1, 5, ID, 0, 0);
+    pair();
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, dummy), 0);
+    ck_assert_int_eq(FCGX_Init(), 0);
+    ck_assert_int_eq(write(sv[1], stream, slen), (ssize_t)slen);
+    ck_assert_int_eq(bodyread_accept(&f, dummy[0], sv[0], params_end, &b), 0);
+    ck_assert_str_eq(FCGX_GetParam("CONTENT_LENGTH", f.envp), "1003");
+    ck_assert_str_eq(FCGX_GetParam("REQUEST_METHOD", f.envp), "POST");
+    ck_assert_uint_eq(read_all(&b, out, sizeof(out)), wlen);
+    ck_assert_mem_eq(out, want, wlen);
+    FCGX_PutS("Status: 204 No Content\r\n\r\n", f.out);
+    /* As a web server: nothing more to send (libfcgi's close waits for
+     * that, up to 2 s). */
+    shutdown(sv[1], SHUT_WR);
+    FCGX_Finish_r(&f);
+    /* The STDOUT record with the answer, then END_REQUEST, then EOF. */
+    while ((n = read(sv[1], ans + got, sizeof(ans) - 1 - (size_t)got)) > 0)
+        got += n;
+    ans[got] = '\0';
+    ck_assert_int_ge(got, 8);
+    ck_assert_int_eq(ans[1], 6);          /* FCGI_STDOUT */
+    p = memmem(ans, (size_t)got, "Status: 204", 11);
+    ck_assert_ptr_nonnull(p);
+    close(sv[1]);
+    close(dummy[0]);
+    close(dummy[1]);
+}
+END_TEST
+
+/* Parameters cut short: refused, the connection closed. */
+START_TEST(test_accept_malformed)
+{
+    FCGX_Request f;
+    struct bodyread b;
+    int dummy[2];
+    char c;
+
+    slen = wlen = 0;
+    rec(1, 1, ID, 8, 0);
+    stream[9] = 9;                        /* an unknown role */
+    rec(1, 4, ID, 0, 0);
+    pair();
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0,
+                                dummy), 0);
+    ck_assert_int_eq(FCGX_Init(), 0);
+    ck_assert_int_eq(write(sv[1], stream, slen), (ssize_t)slen);
+    /* libfcgi then tries the listener; readable, it fails at once. */
+    ck_assert_int_eq(write(dummy[1], "x", 1), 1);
+    ck_assert_int_eq(bodyread_accept(&f, dummy[0], sv[0], slen, &b), -1);
+    ck_assert_int_le(read(sv[1], &c, 1), 0);   /* closed, or reset */
+    close(sv[1]);
+    close(dummy[0]);
+    close(dummy[1]);
+}
+END_TEST
+
 Suite *bodyread_suite(void)
 {
     Suite *s = suite_create("bodyread");
@@ -195,6 +287,8 @@ Suite *bodyread_suite(void)
     tcase_add_test(tc, test_split_records);
     tcase_add_test(tc, test_truncated);
     tcase_add_test(tc, test_malformed);
+    tcase_add_test(tc, test_accept);
+    tcase_add_test(tc, test_accept_malformed);
     suite_add_tcase(s, tc);
     return s;
 }
