@@ -12,43 +12,39 @@
 #include <unistd.h>
 
 /* FastCGI record types (the FastCGI specification, section 8). */
-#define FCGI_REC_ABORT 2
 #define FCGI_REC_STDIN 5
 
-int bodyread_accept(FCGX_Request *f, int listener, int fd,
-                    size_t params_end, struct bodyread *b)
+int bodyread_params(int fd, size_t params_end)
 {
     char *copy = malloc(params_end ? params_end : 1);
-    int mfd = memfd_create("rrcloud-params", MFD_CLOEXEC);
+    int mfd = copy ? memfd_create("rrcloud-params", MFD_CLOEXEC) : -1;
+    int err;
 
+    if (mfd < 0) {
+        err = copy ? errno : ENOMEM;
+        free(copy);
+        errno = err;
+        return -1;
+    }
     /* The bytes are waiting (the caller peeked them): one read takes
      * them all. */
-    if (!copy || mfd < 0 ||
-        recv(fd, copy, params_end, MSG_WAITALL) != (ssize_t)params_end ||
-        rr_write_all(mfd, copy, params_end) < 0 ||
-        lseek(mfd, 0, SEEK_SET) != 0 ||
-        FCGX_InitRequest(f, listener, 0) != 0) {
-        free(copy);
-        if (mfd >= 0)
-            close(mfd);
-        close(fd);
-        return -1;
+    errno = 0;
+    if (recv(fd, copy, params_end, MSG_WAITALL) != (ssize_t)params_end) {
+        err = errno ? errno : EPROTO;
+        goto lost;
+    }
+    if (rr_write_all(mfd, copy, params_end) < 0 ||
+        lseek(mfd, 0, SEEK_SET) != 0) {
+        err = errno;
+        goto lost;
     }
     free(copy);
-    f->ipcFd = mfd;
-    /* Keeps the FCGX_Finish_r that FCGX_Accept_r starts with from closing
-     * it; one request per connection all the same (gate.c). */
-    f->keepConnection = 1;
-    if (FCGX_Accept_r(f) < 0) {
-        FCGX_Free(f, 1);    /* libfcgi has closed mfd */
-        close(fd);
-        return -1;
-    }
-    f->ipcFd = fd;
-    f->keepConnection = 0;
+    return mfd;
+lost:
+    free(copy);
     close(mfd);
-    bodyread_init(b, fd, f->requestId);
-    return 0;
+    errno = err;
+    return -2;
 }
 
 void bodyread_init(struct bodyread *b, int fd, int request_id)
@@ -70,11 +66,11 @@ static void take_header(struct bodyread *b)
     if (h[0] != 1) {
         b->failed = EPROTO;
     } else if (id != b->request_id) {
-        /* Another request's, or a management record: libfcgi drops
-         * them too (the web servers send none). */
+        /* Another request's, or a management record (the web servers
+         * send none while a body comes): dropped. */
         b->skip = clen;
     } else if (h[1] != FCGI_REC_STDIN) {
-        b->failed = EPROTO;    /* FCGI_ABORT_REQUEST among them */
+        b->failed = EPROTO;    /* FCGI_ABORT_REQUEST (2) among them */
     } else if (clen == 0) {
         b->eof = 1;            /* its padding is never read */
     } else {

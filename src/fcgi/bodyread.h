@@ -11,12 +11,12 @@
  * caller's buffer, its padding and the next record's header come in the
  * same read, so it costs one read per record (nginx sends 32 KiB ones)
  * and no copy.  The gate hands a body thread's connection to it once
- * libfcgi has read the parameters and nothing past them (gate.c).
+ * libfcgi has read the parameters, from a copy (bodyread_params), and
+ * nothing past them (gate.c).
  */
 #ifndef RR_BODYREAD_H
 #define RR_BODYREAD_H
 
-#include <fcgiapp.h>
 #include <stddef.h>
 
 struct bodyread {
@@ -31,27 +31,27 @@ struct bodyread {
     int failed;             /* a malformed stream, or the peer went away */
 };
 
-/* Readies f for the request on the connection fd, whose parameters (the
- * records up to the empty PARAMS one) are the first params_end bytes
- * waiting in it, and b for its body.  libfcgi reads the parameters from a
- * copy of them in a memfd, so it takes nothing past them; its answer goes
- * to fd, which FCGX_Finish_r closes.  listener is what libfcgi may accept
- * on after a malformed request (gate.c's dummy, which takes nothing).
- * Returns 0, or -1 with fd closed. */
-int bodyread_accept(FCGX_Request *f, int listener, int fd,
-                    size_t params_end, struct bodyread *b);
+/* Moves the first params_end bytes waiting in the connection fd (a
+ * request's records up to its empty PARAMS one, seen with MSG_PEEK) into
+ * a new memfd, positioned at its start: libfcgi reads the parameters from
+ * there, and so takes nothing past them.  Returns the memfd; -1 with
+ * errno when nothing was taken (no memory or descriptor for the copy: fd
+ * is as it was); -2 with errno when the bytes were taken but could not be
+ * copied (the request is lost: close fd). */
+int bodyread_params(int fd, size_t params_end);
 
-/* Starts reading the body of request_id from fd, positioned just past
- * the request's parameters. */
+/* Starts reading the body of request_id from fd, a blocking socket
+ * positioned just past the request's parameters. */
 void bodyread_init(struct bodyread *b, int fd, int request_id);
 
-/* Reads up to len body bytes into dst: it blocks until some are there,
- * then takes what more is waiting without blocking.  Returns the bytes
- * read, 0 at the end of the body, or -1 with errno set: EINTR when a
- * signal interrupted it before any byte came (call again), EPROTO for a
- * malformed stream or a body the web server aborted, ECONNRESET when the
- * connection ended before the body did.  After an error other than
- * EINTR, every call fails. */
+/* Reads up to len (> 0) body bytes into dst: it blocks until some are
+ * there, then takes what more is waiting without blocking.  Returns the
+ * bytes read, 0 at the end of the body, or -1 with errno set: EINTR when
+ * a signal interrupted it before any byte came (call again), EPROTO for
+ * a malformed stream or a body the web server aborted, ECONNRESET when
+ * the connection ended before the body did.  After an error other than
+ * EINTR, every call fails.  Nothing past the empty STDIN record that
+ * ends the body is read (not even its padding). */
 long bodyread_read(struct bodyread *b, char *dst, size_t len);
 
 #endif

@@ -95,19 +95,21 @@ static enum peek_state gate_peek(int fd, unsigned char *buf, size_t cap,
     return peek_classify(buf, (size_t)n, cap, params_end);
 }
 
-int gate_request(struct gate *g, FCGX_Request *f, int fd)
+/* Readies f for a request that libfcgi reads from rfd: the connection,
+ * or a copy of its parameters.  0, or -1 with rfd closed. */
+static int gate_accept(struct gate *g, FCGX_Request *f, int rfd)
 {
     /* libfcgi reads from ipcFd when it is set.  keepConnection keeps the
      * FCGX_Finish_r that FCGX_Accept_r starts with from closing it; the
      * BEGIN record then sets it as the web server asks.  On a malformed
-     * request libfcgi closes fd and accepts anew on the listener: the
+     * request libfcgi closes rfd and accepts anew on the listener: the
      * dummy one is a socketpair end, on which accept fails (after
      * libfcgi's own check of at most 2 s) and never takes a connection. */
     if (FCGX_InitRequest(f, g->dummy[0], 0) != 0) {
-        close(fd);
+        close(rfd);
         return -1;
     }
-    f->ipcFd = fd;
+    f->ipcFd = rfd;
     f->keepConnection = 1;
     if (FCGX_Accept_r(f) < 0) {
         FCGX_Free(f, 1);
@@ -119,22 +121,46 @@ int gate_request(struct gate *g, FCGX_Request *f, int fd)
     return 0;
 }
 
-/* For a body thread: the body is read by bodyread when the parameters
- * are whole in what has come (they are, but for a web server that sends
- * odd records).  Returns 1 with b ready, 0 when libfcgi reads it all (as
- * after gate_request), -1 (fd closed). */
+int gate_request(struct gate *g, FCGX_Request *f, int fd)
+{
+    return gate_accept(g, f, fd);
+}
+
+/* For a body thread: libfcgi reads the parameters from a copy of them,
+ * and bodyread the body from fd.  That needs the parameters whole in
+ * what has come (they are, but from a web server that sends odd records)
+ * and a descriptor for the copy; else libfcgi reads it all, as after
+ * gate_request.  Returns 1 with b ready, 0 (libfcgi reads the body), -1
+ * (fd closed). */
 static int gate_request_body(struct gate *g, FCGX_Request *f, int fd,
                              struct bodyread *b)
 {
     unsigned char buf[GATE_PEEK_MAX];
     ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
     size_t end = 0;
+    int mfd = -1;
 
     if (n > 0)
         peek_classify(buf, (size_t)n, sizeof(buf), &end);
-    if (!end || end > (size_t)n)
+    if (end && end <= (size_t)n)
+        mfd = bodyread_params(fd, end);
+    if (mfd == -1)
         return gate_request(g, f, fd) < 0 ? -1 : 0;
-    return bodyread_accept(f, g->dummy[0], fd, end, b) < 0 ? -1 : 1;
+    if (mfd < 0) {
+        log_err("body thread: cannot copy a request's parameters: %s",
+                strerror(errno));
+        close(fd);
+        return -1;
+    }
+    if (gate_accept(g, f, mfd) < 0) {
+        close(fd);
+        return -1;
+    }
+    /* The answer goes to the connection, which FCGX_Finish_r closes. */
+    f->ipcFd = fd;
+    close(mfd);
+    bodyread_init(b, fd, f->requestId);
+    return 1;
 }
 
 static void gate_wait(struct gate *g, struct conn *c);
@@ -510,7 +536,8 @@ static void slot_cut(struct slot *s, enum req_cut why, double now)
 }
 
 /* Wakes the body thread of a cut body from its read.  A signal makes the
- * read fail (libfcgi does not retry on EINTR) while the web server can
+ * read fail (libfcgi does not retry on EINTR; req_read retries bodyread's
+ * only until the body is cut) while the web server can
  * still send: it reads the 408 before the connection closes.  It goes
  * only to a thread inside the read, again every tick in case it came
  * just before the read began.  Shutting the socket's read side down

@@ -12,7 +12,8 @@
  *   - the whole request is there (every bodiless GET, small uploads):
  *     the worker answers it, and no read of it can block;
  *   - the body is flowing (PEEK_READY_BYTES of it are waiting): a body
- *     thread (body_threads of them, started when needed) reads it;
+ *     thread (body_threads of them, started when needed) reads it, with
+ *     bodyread (bodyread.h) rather than libfcgi's 8 KiB reads;
  *   - the body is trickling: the gate thread keeps the connection in an
  *     epoll set, costing a file descriptor and no thread, until it is
  *     complete or flowing.

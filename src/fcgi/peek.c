@@ -21,7 +21,9 @@ enum peek_state peek_classify(const unsigned char *buf, size_t n, size_t cap,
         case FCGI_REC_BEGIN:
             break;
         case FCGI_REC_PARAMS:
-            if (clen == 0)
+            /* The first end counts: what follows is the body, for
+             * libfcgi as for bodyread. */
+            if (clen == 0 && !*params_end)
                 *params_end = pos + 8 + buf[pos + 6];
             break;
         case FCGI_REC_STDIN:

@@ -59,7 +59,8 @@ struct req {
     const struct auth_caller *caller; /* who is asking (route.c), or NULL */
     struct buf out;           /* response body being built */
     struct req_watch *watch;  /* the gate's view of its body, or NULL */
-    struct bodyread *body;    /* reads the body instead of libfcgi, or NULL */
+    struct bodyread *body;    /* reads the body instead of libfcgi, or NULL;
+                               * the body thread's, valid while it routes */
     int answered;             /* a response went out: send no other */
     char pathbuf[1024];       /* path cut from REQUEST_URI when needed */
     char hostbuf[256];        /* Host header without its port */

@@ -31,15 +31,15 @@
 #include <unistd.h>
 
 #define SUBMIT_READ_CHUNK (256 * 1024)
-/* The read buffer of a body: SUBMIT_READ_CHUNK, or less for a body
- * announced smaller.  Most submissions are a few KiB, and a 256 KiB
- * buffer on every worker kept that much resident in each thread's malloc
- * arena (glibc's dynamic mmap threshold). */
+/* The read buffer of a body: SUBMIT_READ_CHUNK, or the size of a body
+ * announced smaller (+ 1: never 0).  Most submissions are a few KiB: a
+ * buffer of their size comes from the thread's arena, where 256 KiB would
+ * be a mapping made and unmade for each. */
 static size_t submit_chunk(const struct req *r)
 {
     if (r->content_length >= 0 &&
-        r->content_length < (long long)SUBMIT_READ_CHUNK - 4096)
-        return (size_t)r->content_length + 4096;
+        r->content_length < (long long)SUBMIT_READ_CHUNK)
+        return (size_t)r->content_length + 1;
     return SUBMIT_READ_CHUNK;
 }
 

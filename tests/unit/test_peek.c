@@ -154,6 +154,12 @@ START_TEST(test_params_end_padded)
     rec(4, 0, 0, 8);
     ck_assert_int_eq(judge(&pd), PEEK_WAIT);
     ck_assert_uint_eq(pd, 16 + 8 + 8);
+    /* A second end (after body bytes) does not move it. */
+    head();
+    rec(5, 10, 10, 6);
+    rec(4, 0, 0, 0);
+    ck_assert_int_eq(judge(&pd), PEEK_WAIT);
+    ck_assert_uint_eq(pd, HEAD_LEN);
 }
 END_TEST
 
