@@ -144,6 +144,7 @@ static int runner_service(const struct service_registry *reg,
     out->lim.max_cpu = s->max_cpu > 0 ? (unsigned long long)s->max_cpu : 0;
     out->lim.max_procs = s->max_procs > 0 ? (unsigned long long)s->max_procs
                                           : 0;
+    out->lim.nice = s->nice;
     return 0;
 }
 

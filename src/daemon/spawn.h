@@ -19,6 +19,7 @@
 
 /* Resource limits; 0 = leave unlimited. */
 struct spawn_limits {
+    int nice;                       /* niceness, never below rrcloudd's */
     unsigned long long max_output;  /* RLIMIT_FSIZE, bytes */
     unsigned long long max_memory;  /* RLIMIT_AS, bytes */
     unsigned long long max_cpu;     /* RLIMIT_CPU, seconds */

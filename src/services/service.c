@@ -28,7 +28,8 @@ enum svc_key {
     K_DESCRIPTION, K_INPUTTYPES, K_INPUTMIN, K_INPUTMAX, K_OPTIONS,
     K_OPTIONFLAG, K_INPUTFLAG, K_TIMEOUT, K_MAXOUTPUT, K_MAXMEMORY, K_MAXCPU,
     K_MAXPROCS, K_RERUN, K_TYPE, K_REQUIREOPTION, K_FAILLOG, K_SANDBOXREAD,
-    K_SANDBOXWRITE, K_SANDBOXDEVICE, K_SANDBOXNETWORK, K_SLICER, K_COUNT
+    K_SANDBOXWRITE, K_SANDBOXDEVICE, K_SANDBOXNETWORK, K_SLICER, K_NICE,
+    K_COUNT
 };
 
 static const char *const svc_keys[K_COUNT] = {
@@ -36,7 +37,7 @@ static const char *const svc_keys[K_COUNT] = {
     "description", "inputTypes", "inputMin", "inputMax", "options",
     "optionFlag", "inputFlag", "timeout", "maxOutput", "maxMemory", "maxCpu",
     "maxProcs", "rerun", "type", "requireOption", "failLog", "sandboxRead",
-    "sandboxWrite", "sandboxDevice", "sandboxNetwork", "slicer",
+    "sandboxWrite", "sandboxDevice", "sandboxNetwork", "slicer", "nice",
 };
 
 /* Limits a service gets when its conf names none (0 there: no limit). */
@@ -270,6 +271,11 @@ static int svc_set_scalar(struct service *s, enum svc_key k, const char *value,
             return -1;
         s->max_procs = (long)u;
         return 0;
+    case K_NICE:
+        if (svc_set_uint(&u, value, 19, lineno, svc_keys[k], err, errlen) != 0)
+            return -1;
+        s->nice = (int)u;
+        return 0;
     default: break;
     }
     if (ok != 0) {
@@ -495,6 +501,8 @@ static int svc_validate(struct service *s, unsigned seen, const char *confdir,
         s->max_output = SVC_DEFAULT_MAX_OUTPUT;
     if (!(seen & (1u << K_MAXMEMORY)))
         s->max_memory = SVC_DEFAULT_MAX_MEMORY;
+    if (!(seen & (1u << K_NICE)))
+        s->nice = SERVICE_DEFAULT_NICE;
     if (!(seen & (1u << K_INPUTTYPES))) {
         snprintf(err, errlen, "missing inputTypes");
         return -1;

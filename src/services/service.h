@@ -114,6 +114,11 @@ struct service_input_type {
 };
 
 /* One parsed service.  The registry owns every pointer in it. */
+/* Commands run at this niceness unless their conf says otherwise: a
+ * slicer or a render then leaves the CPU to rrcloud-fcgi and rrcloudd
+ * when they need it. */
+#define SERVICE_DEFAULT_NICE 10
+
 struct service {
     char *name;
     char *file;                 /* the .conf path as loaded */
@@ -141,6 +146,7 @@ struct service {
     unsigned long long max_output, max_memory;  /* bytes, 0 = default */
     long long max_cpu;          /* seconds, 0 = default */
     long max_procs;             /* 0 = not set */
+    int nice;                   /* the command's niceness, 0-19 */
     int rerun;
     char **sandbox_read;        /* NULL-ended absolute paths, or NULL */
     char **sandbox_write;       /* NULL-ended absolute paths, or NULL */

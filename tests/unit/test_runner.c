@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -61,6 +62,9 @@ static void write_services(void)
     snprintf(p, sizeof(p), "%s/services/once.conf", dir);
     write_text(p, "path = /usr/bin:/bin\ncmd = echo\nnoOutput = yes\n"
                   "inputTypes = txt\ntimeout = 5\nrerun = no\n");
+    snprintf(p, sizeof(p), "%s/services/eager.conf", dir);
+    write_text(p, "path = /usr/bin:/bin\ncmd = echo\nnoOutput = yes\n"
+                  "inputTypes = txt\ntimeout = 5\nnice = 0\n");
     snprintf(p, sizeof(p), "%s/services/watch.conf", dir);
     write_text(p, "path = /usr/bin:/bin\ncmd = echo\nnoOutput = yes\n"
                   "inputTypes = txt\ntimeout = 5\n"
@@ -455,6 +459,35 @@ START_TEST(test_child_hygiene)
 }
 END_TEST
 
+/* The niceness a service's command got (nice(1) prints its own). */
+static int task_nice(const char *service)
+{
+    char id[RR_ID_LEN], *log;
+    struct task t;
+    int n;
+
+    add_task(id, service, "[\"nice\"]", "", 5, NULL);
+    ck_assert_int_eq(runner_poll(rn), 1);
+    wait_final(id, 2000, &t);
+    ck_assert_str_eq(task_status_name(t.status), "complete");
+    task_clear(&t);
+    log = read_task_file(id, "log");
+    n = atoi(log);
+    free(log);
+    return n;
+}
+
+/* Commands run at niceness 10 unless their service says otherwise, and
+ * never below rrcloudd's own. */
+START_TEST(test_nice)
+{
+    int own = getpriority(PRIO_PROCESS, 0);
+
+    ck_assert_int_eq(task_nice("run"), own > 10 ? own : 10);
+    ck_assert_int_eq(task_nice("eager"), own);
+}
+END_TEST
+
 static void set_flag(void *arg)
 {
     *(int *)arg = 1;
@@ -803,6 +836,7 @@ Suite *runner_suite(void)
     tcase_add_test(tc, test_cancel_busy);
     tcase_add_test(tc, test_slots);
     tcase_add_test(tc, test_child_hygiene);
+    tcase_add_test(tc, test_nice);
     tcase_add_test(tc, test_stop_requeues_or_fails);
     tcase_add_test(tc, test_recover);
     tcase_add_test(tc, test_recover_keeps_a_cancel);

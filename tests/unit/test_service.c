@@ -155,6 +155,9 @@ START_TEST(test_shipped_load)
     ck_assert_int_eq(svc("slic3r")->timeout, 3600);
     ck_assert_uint_eq(svc("slic3r")->max_memory, 4ULL << 30);
     ck_assert_str_eq(svc("slic3r")->prearg, "--load=");
+    /* slicers yield the CPU; a print keeps its pace */
+    ck_assert_int_eq(svc("slic3r")->nice, SERVICE_DEFAULT_NICE);
+    ck_assert_int_eq(svc("printrun")->nice, 0);
 }
 END_TEST
 
@@ -631,7 +634,7 @@ START_TEST(test_load_custom)
                "nativeArgs = --speed=, -v\n"
                "inputFlag = --in\n"
                "timeout = 2m\nmaxOutput = 10M\nmaxMemory = 1G\nmaxCpu = 30\nmaxProcs = 50\n"
-               "rerun = yes\n");
+               "rerun = yes\nnice = 5\n");
     write_conf("README", "not a conf\n");
     write_conf(".hidden.conf", "garbage\n");
     write_conf("other.conf~", "garbage\n");
@@ -647,6 +650,7 @@ START_TEST(test_load_custom)
     ck_assert_uint_eq(s->max_output, 10ULL << 20);
     ck_assert_int_eq(s->max_cpu, 30);
     ck_assert_int_eq(s->max_procs, 50);
+    ck_assert_int_eq(s->nice, 5);
     ck_assert_int_eq(s->rerun, 1);
     ck_assert_uint_eq(s->input_min, 1);
     ck_assert_uint_eq(s->input_max, 1);
@@ -809,6 +813,9 @@ START_TEST(test_load_errors)
     assert_load_fails("x.conf", "cmd = tool\ninputTypes = stl, exe\n", "unknown input type 'exe'");
     assert_load_fails("x.conf", GOOD "timeout = 5w\n", "line 3: bad value '5w' for timeout");
     assert_load_fails("x.conf", GOOD "rerun = sometimes\n", "bad value");
+    assert_load_fails("x.conf", GOOD "nice = 20\n",
+                      "line 3: nice must be a number from 0 to 19");
+    assert_load_fails("x.conf", GOOD "nice = -5\n", "nice must be");
     assert_load_fails("x.conf", GOOD "path = usr/bin\n", "path: each directory");
     assert_load_fails("x.conf", GOOD "path = /usr/bin::/bin\n", "path: each directory");
     assert_load_fails("x.conf", GOOD "path = /usr/bin:\n", "path: empty directory entry");
@@ -851,9 +858,11 @@ START_TEST(test_load_sandbox_keys)
     ck_assert_str_eq(s->sandbox_write[0], "/srv/out");
     ck_assert_str_eq(s->sandbox_device[0], "/dev/ttyUSB*");
     ck_assert_int_eq(s->sandbox_network, 1);
-    /* limits a conf does not name: 1G of output, 4G of address space */
+    /* limits a conf does not name: 1G of output, 4G of address space,
+     * niceness 10 */
     ck_assert_uint_eq(s->max_output, 1ULL << 30);
     ck_assert_uint_eq(s->max_memory, 4ULL << 30);
+    ck_assert_int_eq(s->nice, 10);
     s = service_find(reg, "plain");
     ck_assert_uint_eq(s->max_output, 0);
     ck_assert_ptr_null(s->sandbox_read);
