@@ -1,6 +1,7 @@
 /* gate.c - see gate.h. */
 #include "fcgi/gate.h"
 #include "fcgi/bodyread.h"
+#include "fcgi/handover.h"
 #include "fcgi/peek.h"
 
 #include "common/log.h"
@@ -21,8 +22,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-/* Room for the parameters (nginx sends 1-2 KiB) and PEEK_READY_BYTES. */
-#define GATE_PEEK_MAX (PEEK_READY_BYTES + 32 * 1024)
 #define GATE_TICK_MS 100
 /* Connections waiting for their body at once; past it, 503.  Each costs a
  * descriptor and a few bytes (rrcloud-fcgi raises its descriptor limit). */
@@ -65,7 +64,8 @@ struct slot {
 struct gate {
     struct app *app;
     int ep;                   /* epoll set of the waiting connections */
-    int dummy[2];             /* libfcgi's "listener" for gate_request */
+    int dummy[2];             /* libfcgi's "listener" (handover.h): a
+                               * socketpair end, never a connection */
     pthread_t thread;
     int started;
     pthread_mutex_t lock;
@@ -78,7 +78,7 @@ struct gate {
     pthread_cond_t gone;      /* a body thread ended */
     int nbody, nidle;         /* body threads running (detached), idle */
     int stopping;
-    unsigned char peekbuf[GATE_PEEK_MAX]; /* the gate thread's */
+    unsigned char peekbuf[PEEK_CAP]; /* the gate thread's */
 };
 
 /* Peeks at what the web server has sent so far (peek.h). */
@@ -95,72 +95,9 @@ static enum peek_state gate_peek(int fd, unsigned char *buf, size_t cap,
     return peek_classify(buf, (size_t)n, cap, params_end);
 }
 
-/* Readies f for a request that libfcgi reads from rfd: the connection,
- * or a copy of its parameters.  0, or -1 with rfd closed. */
-static int gate_accept(struct gate *g, FCGX_Request *f, int rfd)
-{
-    /* libfcgi reads from ipcFd when it is set.  keepConnection keeps the
-     * FCGX_Finish_r that FCGX_Accept_r starts with from closing it; the
-     * BEGIN record then sets it as the web server asks.  On a malformed
-     * request libfcgi closes rfd and accepts anew on the listener: the
-     * dummy one is a socketpair end, on which accept fails (after
-     * libfcgi's own check of at most 2 s) and never takes a connection. */
-    if (FCGX_InitRequest(f, g->dummy[0], 0) != 0) {
-        close(rfd);
-        return -1;
-    }
-    f->ipcFd = rfd;
-    f->keepConnection = 1;
-    if (FCGX_Accept_r(f) < 0) {
-        FCGX_Free(f, 1);
-        return -1;
-    }
-    /* One request per connection: nobody would read a second one on a
-     * kept connection (the shipped confs do not ask to keep it). */
-    f->keepConnection = 0;
-    return 0;
-}
-
 int gate_request(struct gate *g, FCGX_Request *f, int fd)
 {
-    return gate_accept(g, f, fd);
-}
-
-/* For a body thread: libfcgi reads the parameters from a copy of them,
- * and bodyread the body from fd.  That needs the parameters whole in
- * what has come (they are, but from a web server that sends odd records)
- * and a descriptor for the copy; else libfcgi reads it all, as after
- * gate_request.  Returns 1 with b ready, 0 (libfcgi reads the body), -1
- * (fd closed). */
-static int gate_request_body(struct gate *g, FCGX_Request *f, int fd,
-                             struct bodyread *b)
-{
-    unsigned char buf[GATE_PEEK_MAX];
-    ssize_t n = recv(fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
-    size_t end = 0;
-    int mfd = -1;
-
-    if (n > 0)
-        peek_classify(buf, (size_t)n, sizeof(buf), &end);
-    if (end && end <= (size_t)n)
-        mfd = bodyread_params(fd, end);
-    if (mfd == -1)
-        return gate_request(g, f, fd) < 0 ? -1 : 0;
-    if (mfd < 0) {
-        log_err("body thread: cannot copy a request's parameters: %s",
-                strerror(errno));
-        close(fd);
-        return -1;
-    }
-    if (gate_accept(g, f, mfd) < 0) {
-        close(fd);
-        return -1;
-    }
-    /* The answer goes to the connection, which FCGX_Finish_r closes. */
-    f->ipcFd = fd;
-    close(mfd);
-    bodyread_init(b, fd, f->requestId);
-    return 1;
+    return handover_request(f, g->dummy[0], fd);
 }
 
 static void gate_wait(struct gate *g, struct conn *c);
@@ -283,7 +220,7 @@ static void gate_body_serve(struct gate *g, struct worker *w, struct conn *c)
         free(f);
         return;
     }
-    rc = gate_request_body(g, f, c->fd, &body);
+    rc = handover_body(f, g->dummy[0], c->fd, &body);
     if (rc < 0) {
         slot_del(g, s);
         free(f);
@@ -703,7 +640,7 @@ static void *gate_main(void *arg)
 
 int gate_take(struct gate *g, int fd, double t0)
 {
-    unsigned char buf[GATE_PEEK_MAX];
+    unsigned char buf[PEEK_CAP];
     enum peek_state st;
     struct conn *c;
     size_t params_end = 0;

@@ -10,6 +10,9 @@
 
 /* Body bytes waiting in the socket that make a body "flowing". */
 #define PEEK_READY_BYTES (32 * 1024)
+/* A peek's size: room for the parameters (nginx sends 1-2 KiB) and
+ * PEEK_READY_BYTES. */
+#define PEEK_CAP (PEEK_READY_BYTES + 32 * 1024)
 
 enum peek_state {
     PEEK_WAIT,      /* parameters or body still coming, slowly */

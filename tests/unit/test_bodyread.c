@@ -1,11 +1,14 @@
 /* test_bodyread.c - a request body read from FastCGI STDIN records on a
  * socket, as the web servers send them. */
 #include "fcgi/bodyread.h"
+#include "fcgi/handover.h"
+#include "fcgi/peek.h"
 
 #include <check.h>
 #include <errno.h>
 #include <fcgiapp.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -206,60 +209,108 @@ static void param(const char *name, const char *value)
     memcpy(p + 10 + nl, value, vl);
 }
 
-/* The gate's hand-over: libfcgi takes the parameters from their copy and
- * nothing past them, bodyread the body, and the answer goes out on the
- * connection. */
-START_TEST(test_handover)
+/* The filler parameters' value. */
+static const char *value90(void)
+{
+    static char v[91];
+
+    memset(v, 'v', sizeof(v) - 1);
+    return v;
+}
+
+/* A request as nginx sends it: BEGIN (role responder), parameters (with
+ * extra filler ones of 100 bytes), then a body of 1003 bytes in two
+ * records and its end.  Returns where the parameters end. */
+static size_t request(int extra)
 {
     static const unsigned char begin[8] = { 0, 1, 0, 0, 0, 0, 0, 0 };
-    static char out[sizeof(want)];
-    char ans[4096];
-    FCGX_Request f;
-    struct bodyread b;
+    char name[16];
     size_t params_end;
-    int dummy[2], mfd;
-    ssize_t n, got = 0;
 
     slen = wlen = 0;
-    rec(1, 1, ID, 8, 0);                  /* BEGIN_REQUEST, responder */
+    rec(1, 1, ID, 8, 0);
     memcpy(stream + slen - 8, begin, 8);
     param("REQUEST_METHOD", "POST");
     param("CONTENT_LENGTH", "1003");
+    for (int i = 0; i < extra; i++) {
+        snprintf(name, sizeof(name), "HTTP_X_%d", i);
+        param(name, value90());
+    }
     rec(1, 4, ID, 0, 0);
     params_end = slen;
     rec(1, 5, ID, 1000, 0);
     rec(1, 5, ID, 3, 5);
     rec(1, 5, ID, 0, 0);
-    pair();
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, dummy), 0);
-    ck_assert_int_eq(FCGX_Init(), 0);
-    ck_assert_int_eq(write(sv[1], stream, slen), (ssize_t)slen);
-    mfd = bodyread_params(sv[0], params_end);
-    ck_assert_int_ge(mfd, 0);
-    /* as gate.c does */
-    ck_assert_int_eq(FCGX_InitRequest(&f, dummy[0], 0), 0);
-    f.ipcFd = mfd;
-    f.keepConnection = 1;
-    ck_assert_int_eq(FCGX_Accept_r(&f), 0);
-    f.keepConnection = 0;
-    f.ipcFd = sv[0];
-    close(mfd);
-    ck_assert_str_eq(FCGX_GetParam("CONTENT_LENGTH", f.envp), "1003");
-    ck_assert_str_eq(FCGX_GetParam("REQUEST_METHOD", f.envp), "POST");
-    bodyread_init(&b, sv[0], f.requestId);
-    ck_assert_uint_eq(read_all(&b, out, sizeof(out)), wlen);
-    ck_assert_mem_eq(out, want, wlen);
-    FCGX_PutS("Status: 204 No Content\r\n\r\n", f.out);
+    return params_end;
+}
+
+/* Answers f and checks that the answer came out on the connection: a
+ * STDOUT record with it, then END_REQUEST, then EOF. */
+static void answer(FCGX_Request *f)
+{
+    char ans[4096];
+    ssize_t n, got = 0;
+
+    FCGX_PutS("Status: 204 No Content\r\n\r\n", f->out);
     /* As a web server: nothing more to send (libfcgi's close waits for
      * that, up to 2 s). */
     shutdown(sv[1], SHUT_WR);
-    FCGX_Finish_r(&f);
-    /* The STDOUT record with the answer, then END_REQUEST, then EOF. */
-    while ((n = read(sv[1], ans + got, sizeof(ans) - 1 - (size_t)got)) > 0)
+    FCGX_Finish_r(f);
+    while ((n = read(sv[1], ans + got, sizeof(ans) - (size_t)got)) > 0)
         got += n;
     ck_assert_int_ge(got, 8);
     ck_assert_int_eq(ans[1], 6);          /* FCGI_STDOUT */
     ck_assert_ptr_nonnull(memmem(ans, (size_t)got, "Status: 204", 11));
+}
+
+/* The gate's hand-over: libfcgi takes the parameters from their copy and
+ * nothing past them, bodyread the body, and the answer goes out on the
+ * connection. */
+START_TEST(test_handover)
+{
+    static char out[sizeof(want)];
+    FCGX_Request f;
+    struct bodyread b;
+    int dummy[2];
+
+    request(0);
+    pair();
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, dummy), 0);
+    ck_assert_int_eq(FCGX_Init(), 0);
+    ck_assert_int_eq(write(sv[1], stream, slen), (ssize_t)slen);
+    ck_assert_int_eq(handover_body(&f, dummy[0], sv[0], &b), 1);
+    ck_assert_str_eq(FCGX_GetParam("CONTENT_LENGTH", f.envp), "1003");
+    ck_assert_str_eq(FCGX_GetParam("REQUEST_METHOD", f.envp), "POST");
+    ck_assert_uint_eq(read_all(&b, out, sizeof(out)), wlen);
+    ck_assert_mem_eq(out, want, wlen);
+    answer(&f);
+    close(sv[1]);
+    close(dummy[0]);
+    close(dummy[1]);
+}
+END_TEST
+
+/* Parameters larger than a peek (no web server sends 64 KiB of them, but
+ * one may): libfcgi reads the request, body included. */
+START_TEST(test_handover_fallback)
+{
+    static char out[sizeof(want)];
+    FCGX_Request f;
+    struct bodyread b;
+    int dummy[2], n, got = 0;
+
+    ck_assert_uint_gt(request(700), PEEK_CAP);
+    pair();
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, dummy), 0);
+    ck_assert_int_eq(FCGX_Init(), 0);
+    ck_assert_int_eq(write(sv[1], stream, slen), (ssize_t)slen);
+    ck_assert_int_eq(handover_body(&f, dummy[0], sv[0], &b), 0);
+    ck_assert_str_eq(FCGX_GetParam("HTTP_X_699", f.envp), value90());
+    while ((n = FCGX_GetStr(out + got, (int)sizeof(out) - got, f.in)) > 0)
+        got += n;
+    ck_assert_int_eq(got, (int)wlen);
+    ck_assert_mem_eq(out, want, wlen);
+    answer(&f);
     close(sv[1]);
     close(dummy[0]);
     close(dummy[1]);
@@ -319,6 +370,7 @@ Suite *bodyread_suite(void)
     tcase_add_test(tc, test_truncated);
     tcase_add_test(tc, test_malformed);
     tcase_add_test(tc, test_handover);
+    tcase_add_test(tc, test_handover_fallback);
     tcase_add_test(tc, test_params_copy);
     tcase_add_test(tc, test_returns_what_came);
     suite_add_tcase(s, tc);
