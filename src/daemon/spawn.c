@@ -24,13 +24,12 @@
 /* What the child was doing when it failed (sent through the pipe). */
 enum spawn_stage {
     SP_SETPGID, SP_CHDIR, SP_STDIN, SP_LOG, SP_DUP, SP_CLOSE, SP_RLIMIT,
-    SP_SANDBOX, SP_EXEC, SP_NICE,
+    SP_SANDBOX, SP_EXEC,
 };
 
 static const char *const spawn_stage_names[] = {
     "setpgid", "chdir to the task directory", "open /dev/null",
     "open the log file", "dup2", "close fds", "setrlimit", "sandbox", "exec",
-    "setpriority",
 };
 
 struct spawn_report {
@@ -218,18 +217,17 @@ static void spawn_fail(int efd, int stage, int err)
 }
 
 /* Raises the child's niceness to n; lowering it would need privilege, so a
- * rrcloudd that runs nicer already passes on its own.  Before the sandbox:
- * its seccomp filter need not allow setpriority. */
-static void spawn_nice(int efd, int n)
+ * rrcloudd that runs nicer already passes on its own.  Best effort: a
+ * host policy that refuses setpriority costs the relay some CPU, not the
+ * task.  Before the sandbox, whose seccomp filter need not allow it. */
+static void spawn_nice(int n)
 {
     int cur;
 
     errno = 0;
     cur = getpriority(PRIO_PROCESS, 0);
-    if (errno != 0)
-        spawn_fail(efd, SP_NICE, errno);
-    if (cur < n && setpriority(PRIO_PROCESS, 0, n) < 0)
-        spawn_fail(efd, SP_NICE, errno);
+    if (errno == 0 && cur < n)
+        (void)setpriority(PRIO_PROCESS, 0, n);
 }
 
 static void spawn_limit(int efd, int res, unsigned long long soft,
@@ -311,7 +309,7 @@ static void spawn_child(const struct spawn_plan *p, int efd)
         spawn_fail(efd, SP_LOG, errno);
     if (dup2(nfd, 0) < 0 || dup2(lfd, 1) < 0 || dup2(lfd, 2) < 0)
         spawn_fail(efd, SP_DUP, errno);
-    spawn_nice(efd, p->lim.nice);
+    spawn_nice(p->lim.nice);
     /* The log is open (as rrcloudd's user): from here on, the sandbox. */
     if ((err = sandbox_enter(&p->sb, &what)) != 0)
         spawn_fail_what(efd, SP_SANDBOX, err, what);

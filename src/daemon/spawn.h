@@ -17,7 +17,7 @@
 
 #include "daemon/sandbox.h"
 
-/* Resource limits; 0 = leave unlimited. */
+/* Resource limits; 0 = leave unlimited (nice: 0 = rrcloudd's own). */
 struct spawn_limits {
     int nice;                       /* niceness, never below rrcloudd's */
     unsigned long long max_output;  /* RLIMIT_FSIZE, bytes */

@@ -48,6 +48,7 @@ struct svc_ctx {
     struct service *s;
     unsigned seen;              /* bit per enum svc_key */
 };
+_Static_assert(K_COUNT <= 32, "svc_ctx.seen has a bit per key");
 
 /* A word contains '$' other than in the allowed variable names. */
 static int svc_has_stray_var(const char *w, const char *const *vars)

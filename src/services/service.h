@@ -53,6 +53,8 @@
  *               RLIMIT_NPROC (counts all processes of the command's user:
  *               set only when commands run as the sandbox user, default
  *               512 then, for all running tasks together).
+ *   nice        the command's niceness, 0-19 (absent: 10); never below
+ *               rrcloudd's own.
  *   sandboxRead  absolute paths ("$confDir" allowed) the command may also
  *               read and execute (daemon/sandbox.h has what every command
  *               may read).
