@@ -10,9 +10,9 @@
  * socket itself: the content of each record goes straight into the
  * caller's buffer, its padding and the next record's header come in the
  * same read, so it costs one read per record (nginx sends 32 KiB ones)
- * and no copy.  The gate hands a body thread's connection to it once
- * libfcgi has read the parameters, from a copy (bodyread_params), and
- * nothing past them (gate.c).
+ * and no copy.  A body thread's connection comes to it once libfcgi has
+ * read the parameters, from a copy (bodyread_params), and nothing past
+ * them (handover.h).
  */
 #ifndef RR_BODYREAD_H
 #define RR_BODYREAD_H
