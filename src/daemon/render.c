@@ -151,7 +151,7 @@ static int start_render(struct slicer *s, const struct store_render *r,
         return 0;
     }
     snprintf(t.service, sizeof(t.service), "%s", svc->name);
-    snprintf(t.client, sizeof(t.client), "%s", SLICER_CLIENT);
+    snprintf(t.client, sizeof(t.client), "%s", TASK_CLIENT_SLICER);
     t.kind = TASK_KIND_RUN;
     t.ctime = rr_now();
     t.timeout = svc->timeout ? svc->timeout : s->conf->default_timeout;

@@ -398,7 +398,7 @@ static int start_slice(struct slicer *s, const struct store_slice *row)
         return 0;
     }
     snprintf(t.service, sizeof(t.service), "%s", svc->name);
-    snprintf(t.client, sizeof(t.client), "%s", SLICER_CLIENT);
+    snprintf(t.client, sizeof(t.client), "%s", TASK_CLIENT_SLICER);
     t.kind = TASK_KIND_RUN;
     t.ctime = rr_now();
     t.timeout = svc->timeout ? svc->timeout : s->conf->default_timeout;

@@ -8,14 +8,12 @@
 #include <stddef.h>
 
 #include "daemon/slicer.h"
-#include "store/store.h"
 
 struct profile_registry;
 struct service;
 struct store_model_job;
 struct task;
 
-#define SLICER_CLIENT TASK_CLIENT_SLICER  /* the tasks' client */
 
 struct slicer {
     const struct rr_conf *conf;

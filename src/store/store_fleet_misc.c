@@ -194,13 +194,13 @@ static int purge_tx(struct store *st, double before, double grace_before,
     return unref_tx(st, grace_before, 0, gone);
 }
 
-/* Deletes the blobs with no reference since before grace_before, their
- * sha256 into gone (the caller removes the files). */
 /* The blobs with no reference since before grace_before (evicted: only
- * those the slice cache let go of, by when it did) are deleted. */
+ * those the slice cache let go of, by when it did). */
 #define UNREF_WHERE "refcount <= 0 AND CASE WHEN ?2 THEN evicted > 0 AND " \
     "evicted < ?1 ELSE zero_since > 0 AND zero_since < ?1 END"
 
+/* Deletes the blobs UNREF_WHERE picks, their sha256 into gone (the
+ * caller removes the files). */
 static int unref_tx(struct store *st, double grace_before, int evicted,
                     struct sha_list *gone)
 {

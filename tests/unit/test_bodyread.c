@@ -244,9 +244,20 @@ static size_t request(int extra)
     return params_end;
 }
 
+/* A connection with the request waiting in it, and libfcgi's listener
+ * (dummy, a socketpair end that never yields a connection). */
+static void send_request(int dummy[2])
+{
+    pair();
+    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, dummy), 0);
+    ck_assert_int_eq(FCGX_Init(), 0);
+    ck_assert_int_eq(write(sv[1], stream, slen), (ssize_t)slen);
+}
+
 /* Answers f and checks that the answer came out on the connection: a
- * STDOUT record with it, then END_REQUEST, then EOF. */
-static void answer(FCGX_Request *f)
+ * STDOUT record with it, then END_REQUEST, then EOF.  Closes what
+ * send_request opened and libfcgi did not. */
+static void answer(FCGX_Request *f, int dummy[2])
 {
     char ans[4096];
     ssize_t n, got = 0;
@@ -261,6 +272,9 @@ static void answer(FCGX_Request *f)
     ck_assert_int_ge(got, 8);
     ck_assert_int_eq(ans[1], 6);          /* FCGI_STDOUT */
     ck_assert_ptr_nonnull(memmem(ans, (size_t)got, "Status: 204", 11));
+    close(sv[1]);
+    close(dummy[0]);
+    close(dummy[1]);
 }
 
 /* The gate's hand-over: libfcgi takes the parameters from their copy and
@@ -274,19 +288,13 @@ START_TEST(test_handover)
     int dummy[2];
 
     request(0);
-    pair();
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, dummy), 0);
-    ck_assert_int_eq(FCGX_Init(), 0);
-    ck_assert_int_eq(write(sv[1], stream, slen), (ssize_t)slen);
+    send_request(dummy);
     ck_assert_int_eq(handover_body(&f, dummy[0], sv[0], &b), 1);
     ck_assert_str_eq(FCGX_GetParam("CONTENT_LENGTH", f.envp), "1003");
     ck_assert_str_eq(FCGX_GetParam("REQUEST_METHOD", f.envp), "POST");
     ck_assert_uint_eq(read_all(&b, out, sizeof(out)), wlen);
     ck_assert_mem_eq(out, want, wlen);
-    answer(&f);
-    close(sv[1]);
-    close(dummy[0]);
-    close(dummy[1]);
+    answer(&f, dummy);
 }
 END_TEST
 
@@ -300,20 +308,14 @@ START_TEST(test_handover_fallback)
     int dummy[2], n, got = 0;
 
     ck_assert_uint_gt(request(700), PEEK_CAP);
-    pair();
-    ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, dummy), 0);
-    ck_assert_int_eq(FCGX_Init(), 0);
-    ck_assert_int_eq(write(sv[1], stream, slen), (ssize_t)slen);
+    send_request(dummy);
     ck_assert_int_eq(handover_body(&f, dummy[0], sv[0], &b), 0);
     ck_assert_str_eq(FCGX_GetParam("HTTP_X_699", f.envp), value90());
     while ((n = FCGX_GetStr(out + got, (int)sizeof(out) - got, f.in)) > 0)
         got += n;
     ck_assert_int_eq(got, (int)wlen);
     ck_assert_mem_eq(out, want, wlen);
-    answer(&f);
-    close(sv[1]);
-    close(dummy[0]);
-    close(dummy[1]);
+    answer(&f, dummy);
 }
 END_TEST
 
