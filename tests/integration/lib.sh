@@ -116,6 +116,20 @@ until_ok() {
     return 1
 }
 
+# rrcloudd_stop SIGNAL: signals the stack's rrcloudd and waits (10 s at
+# most) until its spool lock is free, which is what a new one needs.  The
+# process's state is not enough: after a kill -9 its main thread shows as
+# a zombie while the other threads still exit, holding its files.
+rrcloudd_stop() {
+    kill "-$1" "$(cat "$STACK/rrcloudd.pid")"
+    until_ok 10 flock -n "$STACK/spool/rrcloudd.lock" true
+}
+# rrcloudd_start: a new rrcloudd on the stack's conf (stack_stop stops it).
+rrcloudd_start() {
+    "$builddir/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
+    echo $! >"$STACK/rrcloudd.pid"
+}
+
 # sim_start SIMULATOR-OPTIONS...: starts rrcloud-printersim ($SIM, else the
 # build's) on a port of its choosing, stopped with the test; sets SIMPORT
 # and SIMURL.

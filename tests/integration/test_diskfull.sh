@@ -103,7 +103,7 @@ expect_eq "with the space back, the first upload is taken" 200 "$code"
 # With no process left on the database, opening it needs new files (its
 # -shm), which a full disk refuses.
 stop_pid fcgi
-stop_pid rrcloudd
+rrcloudd_stop TERM || fail "rrcloudd did not stop"
 fill
 ("$BUILDDIR/rrcloudd" -c "$STACK/rrcloud.conf" -f >"$T/rrcloudd.log" 2>&1 &
  echo $! >"$T/rrcloudd.pid")

@@ -97,11 +97,6 @@ wait_grep() {
     done
     return 0
 }
-# restart_rrcloudd: a new rrcloudd on the stack's conf (stack_stop stops it).
-restart_rrcloudd() {
-    "$builddir/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
-    echo $! >"$STACK/rrcloudd.pid"
-}
 
 section() { echo "-- $(date +%T) $*"; }
 
@@ -199,18 +194,13 @@ for k in $k1 $k2 $k3 $k4; do
     p=$(wait_pid "$k")
     pgs="$pgs ${p:-0}"
 done
-dpid=$(cat "$STACK/rrcloudd.pid")
-kill -9 "$dpid"
-i=0
-while kill -0 "$dpid" 2>/dev/null && [ "$(ps -o stat= -p "$dpid" | cut -c1)" != Z ] && [ $i -lt 50 ]; do
-    sleep 0.1; i=$((i + 1))
-done
+rrcloudd_stop KILL || fail "rrcloudd did not die"
 set -- $pgs
 expect_eq "the crash left the never-re-run task's group behind" 2 "$(alive "$1")"
 k7=$(submit echo)       # accepted while rrcloudd is down
 check "submission accepted while rrcloudd is down" [ -n "$k7" ]
 expect_eq "it waits" queued "$(wait_status "$k7" queued 1)"
-restart_rrcloudd
+rrcloudd_start
 for p in $pgs; do
     check "orphaned process group $p killed at restart" wait_gone "$p" 50
 done
@@ -238,15 +228,13 @@ expect_eq "task with an unreachable notifier completes" complete "$(wait_status 
 check "first delivery made" wait_grep "$STACK/log/rrcloudd.log" "notify: task $pid3 attempt 1:" 50
 expect_contains "first delivery failed, to be retried" \
     "$(grep -F "notify: task $pid3 attempt 1:" "$STACK/log/rrcloudd.log")" "retry in"
-dpid=$(cat "$STACK/rrcloudd.pid")
-kill -9 "$dpid"
-sleep 0.2
+rrcloudd_stop KILL || fail "rrcloudd did not die"
 start_listener "$T/n3.log"
 # The listener comes up on the port the notifier names (rr-listen picks its
 # own port, so socat forwards).
 socat "TCP-LISTEN:$PPORT,bind=127.0.0.1,reuseaddr,fork" "TCP:127.0.0.1:$LPORT" 2>/dev/null &
 EXTRA_PIDS="$EXTRA_PIDS $!"
-restart_rrcloudd
+rrcloudd_start
 check "pending notifier delivered after the restart" wait_grep "$T/n3.log" "/late/$pid3" 150
 
 # --- held synchronous submissions do not starve other requests -------------------------------

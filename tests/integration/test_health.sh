@@ -32,17 +32,9 @@ start_daemon() {
     ("$BUILDDIR/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
      echo $! >"$STACK/rrcloudd.pid")
 }
-# running PID: the process exists and is not a zombie (init here may reap
-# late, and a zombie still answers kill -0).
-running() {
-    [ -r "/proc/$1/stat" ] || return 1
-    case $(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) in Z*|X*|"") return 1 ;; esac
-}
 stop_daemon() { # signal
     pid=$(cat "$STACK/rrcloudd.pid")
-    kill "-$1" "$pid"
-    i=0
-    while running "$pid" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    rrcloudd_stop "$1" || fail "rrcloudd $pid did not stop on SIG$1"
 }
 # Starts rrcloud-fcgi again (after a change of rrcloud.conf).
 restart_fcgi() {

@@ -344,13 +344,8 @@ slicing() { [ "$(api GET "/jobs/$J7" | jq -r '.slices[0].state')" = slicing ] &&
             T7=$(api GET "/jobs/$J7" | jq -r '.slices[0].task') &&
             [ "$(api GET "/tasks/$T7" | jq -r .status)" = busy ]; }
 until_ok 30 slicing || fail "job $J7 never started slicing"
-dpid=$(cat "$STACK/rrcloudd.pid")
-kill -9 "$dpid"
-# its spool lock goes with the process: wait until it is gone
-gone() { ! kill -0 "$dpid" 2>/dev/null || [ "$(ps -o stat= -p "$dpid" | cut -c1)" = Z ]; }
-until_ok 10 gone || fail "rrcloudd $dpid did not die"
-"$builddir/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
-echo $! >"$STACK/rrcloudd.pid"
+rrcloudd_stop KILL || fail "rrcloudd did not die"
+rrcloudd_start
 until_ok 60 job_done "$J7" || fail "job $J7 did not end after the restart"
 api GET "/jobs/$J7" >"$T/j7.json"
 expect_eq "after the restart the slice ended and the job printed on slow" \

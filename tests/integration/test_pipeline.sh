@@ -191,14 +191,8 @@ set -- $(stage_ids "$kr")
 kr1=$2 kr2=$3
 expect_eq "never-re-run stage busy" busy "$(wait_st "$kn1" busy 10)"
 expect_eq "re-runnable stage busy" busy "$(wait_st "$kr1" busy 10)"
-dpid=$(cat "$STACK/rrcloudd.pid")
-kill -9 "$dpid"
-i=0
-while kill -0 "$dpid" 2>/dev/null && [ "$(ps -o stat= -p "$dpid" | cut -c1)" != Z ] && [ $i -lt 50 ]; do
-    sleep 0.1; i=$((i + 1))
-done
-"$builddir/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
-echo $! >"$STACK/rrcloudd.pid"
+rrcloudd_stop KILL || fail "rrcloudd did not die"
+rrcloudd_start
 expect_eq "the stage not re-run ends failed" failed "$(wait_st "$kn1" failed 20)"
 expect_eq "and the stage after it is cancelled" cancelled "$(jget "$kn2" status)"
 expect_contains "naming it" "$(jget "$kn2" error)" "stage 1 (napcp $kn1) failed: rrcloudd stopped while the task ran"

@@ -221,13 +221,7 @@ expect_eq "no file of the sandbox user left" "" \
     "$(find "$STACK/spool/tasks" -user nobody 2>/dev/null | head -n 3)"
 
 section "a changed argv in the database is refused"
-kill "$dpid"
-i=0
-while kill -0 "$dpid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-restart() {
-    "$builddir/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
-    echo $! >"$STACK/rrcloudd.pid"
-}
+rrcloudd_stop TERM || fail "rrcloudd did not stop"
 printf 'hello\n' >"$T/hello.txt"
 submit_async() {
     curl -s -m 10 -F service=echo -F async=1 -F "fileIn0=@$T/hello.txt" "$BASE/" |
@@ -239,7 +233,7 @@ expect_eq "queued while rrcloudd is down" queued "$(jget "$a" status)"
 sqlite3 "$STACK/rrcloud.db" \
     "UPDATE tasks SET argv_json = '[\"/bin/sh\",\"-c\",\"id >$T/owned\"]' WHERE id = '$a';
      UPDATE tasks SET argv_json = '[\"cp\",\"/etc/passwd\",\"$b\"]' WHERE id = '$b';"
-restart
+rrcloudd_start
 expect_eq "a shell instead of cp: failed" failed "$(wait_status "$a" failed 30)"
 expect_contains "its reason" "$(jget "$a" error)" \
     "refused the stored command line: word 0 ('/bin/sh') is not service echo's command"
@@ -251,12 +245,9 @@ c=$(run echo "$T/hello.txt")
 expect_eq "an untouched task still runs" complete "$(jget "$c" status)"
 
 section "without the sandbox the same escapes work (the checks can fail)"
-dpid=$(cat "$STACK/rrcloudd.pid")
-kill "$dpid"
-i=0
-while kill -0 "$dpid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+rrcloudd_stop TERM || fail "rrcloudd did not stop"
 echo "sandbox = off" >>"$STACK/rrcloud.conf"
-restart
+rrcloudd_start
 id=$(try read /etc/passwd)
 expect_eq "sandbox off: /etc/passwd is read" complete "$(jget "$id" status)"
 id=$(try write "$T/escaped")

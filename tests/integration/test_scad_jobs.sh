@@ -414,12 +414,8 @@ rendering() { [ "$(api GET "/jobs/$J9" | jq -r .render.state)" = rendering ] &&
               R9=$(api GET "/jobs/$J9" | jq -r .render.task) &&
               [ "$(api GET "/tasks/$R9" | jq -r .status)" = busy ]; }
 until_ok 60 rendering || fail "job $J9 never started rendering"
-dpid=$(cat "$STACK/rrcloudd.pid")
-kill -9 "$dpid"
-gone() { ! kill -0 "$dpid" 2>/dev/null || [ "$(ps -o stat= -p "$dpid" | cut -c1)" = Z ]; }
-until_ok 10 gone || fail "rrcloudd $dpid did not die"
-"$builddir/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
-echo $! >"$STACK/rrcloudd.pid"
+rrcloudd_stop KILL || fail "rrcloudd did not die"
+rrcloudd_start
 until_ok 180 job_done "$J9" || fail "job $J9 did not end after the restart"
 api GET "/jobs/$J9" >"$T/j9.json"
 expect_eq "after the restart the render ended, the slice too, and it printed" \
