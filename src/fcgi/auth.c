@@ -329,6 +329,21 @@ int auth_limits(struct store *st, const struct auth_caller *c,
     }
     if (open < k->max_queued)
         return 0;
+    return auth_max_queued_refusal(open, field, flen, msg, mlen);
+}
+
+long long auth_max_open(const struct auth_caller *c, const char **family)
+{
+    *family = NULL;
+    if (c->who != AUTH_KEY || c->key.max_queued <= 0)
+        return 0;
+    *family = auth_family(c);
+    return c->key.max_queued;
+}
+
+int auth_max_queued_refusal(long long open, char *field, size_t flen,
+                            char *msg, size_t mlen)
+{
     snprintf(field, flen, "max_queued");
     rr_fmt(msg, mlen, "max_queued: this key has %lld open tasks and jobs, "
            "its limit; try again when one has ended", open);

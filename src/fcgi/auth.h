@@ -116,6 +116,14 @@ const char *auth_family(const struct auth_caller *c);
 int auth_limits(struct store *st, const struct auth_caller *c,
                 const char *queue, int copies, int priority, char *field,
                 size_t flen, char *msg, size_t mlen);
+/* max_queued again where the work is inserted (store_owner_cap_tx), as
+ * two submissions checked at once could both pass auth_limits: the key's
+ * max_queued and its family in *family, or 0 (no cap). */
+long long auth_max_open(const struct auth_caller *c, const char **family);
+/* The refusal of a key at its max_queued with open tasks and jobs: the
+ * field and the message; returns 429. */
+int auth_max_queued_refusal(long long open, char *field, size_t flen,
+                            char *msg, size_t mlen);
 /* A job aimed at printer_id (0: none) in queue: the printer must exist
  * and, unless c may handle every job (an operator), serve the queue, so a
  * key kept to some queues cannot reach another's printers.  0, or the

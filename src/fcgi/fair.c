@@ -117,9 +117,8 @@ int fair_cap_refusal(const struct req *r, const struct task *t,
     case STORE_CAP_CLIENT_QUEUED:
         return queued_refusal(r, found, e);
     case STORE_CAP_FAMILY_OPEN:
-        return fair_fail(e, 429, "max_queued", "max_queued: this key has "
-                         "%lld open tasks and jobs, its limit; try again "
-                         "when one has ended", found);
+        return auth_max_queued_refusal(found, e->field, sizeof(e->field),
+                                       e->msg, sizeof(e->msg));
     case STORE_CAP_SPOOL_QUOTA:
         return quota_refusal(&g, found, t->size_in, t->size_in, e);
     case STORE_CAP_NONE:

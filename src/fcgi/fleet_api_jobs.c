@@ -31,7 +31,8 @@ int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
                   long long *idp)
 {
     char field[32], msg[512];
-    long long id;
+    const char *family;
+    long long id, max_open, open;
     int rc;
 
     if (!spec->model && (rc = check_profiles(r, spec)) != 0)
@@ -67,7 +68,14 @@ int fa_job_create(struct req *r, const struct fleet_job_spec *spec,
                          "job: %s", field, msg);
     if (rc < 0)
         return req_error(r, 500, NULL, "store error");
-    rc = store_job_create(r->w->st, spec, rr_now(), &id);
+    max_open = auth_max_open(r->caller, &family);
+    rc = store_job_create_capped(r->w->st, spec, rr_now(), family, max_open,
+                                 &open, &id);
+    if (rc == STORE_CAPPED) {
+        rc = auth_max_queued_refusal(open, field, sizeof(field), msg,
+                                     sizeof(msg));
+        return req_error(r, rc, field, "%s", msg);
+    }
     if (rc == STORE_NOTFOUND)
         return req_error(r, 404, NULL, "the queue, printer or a file went "
                          "away meanwhile");

@@ -316,8 +316,9 @@ int fleet_print_commit(struct submit *s)
 {
     struct store *st = s->r->w->st;
     struct print_req p;
-    char name[64];
-    long long id;
+    char name[64], field[32], msg[256];
+    const char *family;
+    long long id, max_open, open;
     double now = rr_now();
     int rc;
 
@@ -333,11 +334,19 @@ int fleet_print_commit(struct submit *s)
     if (store_blob_put(st, p.file.sha256, p.file.size, now) < 0 ||
         store_begin(st) < 0)
         return submit_fail(s, 500, NULL, "store error");
-    rc = store_task_insert(st, &s->task);
+    max_open = auth_max_open(s->r->caller, &family);
+    rc = store_owner_cap_tx(st, family, max_open, &open);
+    if (rc == 0)
+        rc = store_task_insert(st, &s->task);
     if (rc == 0)
         rc = store_job_create_tx(st, &p.spec, now, &id);
     if (rc != 0) {
         store_rollback(st);
+        if (rc == STORE_CAPPED) {
+            rc = auth_max_queued_refusal(open, field, sizeof(field), msg,
+                                         sizeof(msg));
+            return submit_fail(s, rc, field, "%s", msg);
+        }
         return rc == STORE_NOTFOUND
                    ? submit_fail(s, 404, "queue", "queue or printer went "
                                  "away meanwhile")

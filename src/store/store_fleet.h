@@ -31,6 +31,7 @@
 #include "store/store.h"
 
 #define STORE_CONFLICT 2
+#define STORE_CAPPED 3    /* an owner's cap refused an insert */
 
 /* ======================================================================
  * printers
@@ -280,6 +281,12 @@ int store_job_feasible(struct store *st, const struct fleet_job_spec *spec,
  * store_commit. */
 int store_job_create(struct store *st, const struct fleet_job_spec *spec,
                      double now, long long *id);
+/* store_job_create with store_owner_cap_tx(owner, max_open) made in its
+ * transaction: STORE_CAPPED and *open when the owner is at its cap. */
+int store_job_create_capped(struct store *st,
+                            const struct fleet_job_spec *spec, double now,
+                            const char *owner, long long max_open,
+                            long long *open, long long *id);
 int store_job_create_tx(struct store *st, const struct fleet_job_spec *spec,
                         double now, long long *id);
 
@@ -501,6 +508,12 @@ int store_user_list(struct store *st, store_user_cb cb, void *arg);
 /* Open relay tasks (queued, busy) and open jobs owned by owner or by
  * "owner/..." (an app's end users). */
 int store_owner_open(struct store *st, const char *owner, long long *n);
+/* Inside the caller's write transaction (store_begin), so that the count
+ * is the one the caller's insert goes in against: STORE_CAPPED with *n
+ * when store_owner_open(owner) is max or more, else 0 (also with max <= 0,
+ * no cap); -1 on a store error. */
+int store_owner_cap_tx(struct store *st, const char *owner, long long max,
+                       long long *n);
 
 /* ======================================================================
  * metrics and housekeeping

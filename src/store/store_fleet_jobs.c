@@ -426,6 +426,24 @@ int store_job_create(struct store *st, const struct fleet_job_spec *spec,
     SF_TX(st, store_job_create_tx(st, spec, now, id));
 }
 
+static int create_capped_tx(struct store *st,
+                            const struct fleet_job_spec *spec, double now,
+                            const char *owner, long long max_open,
+                            long long *open, long long *id)
+{
+    int rc = store_owner_cap_tx(st, owner, max_open, open);
+
+    return rc ? rc : store_job_create_tx(st, spec, now, id);
+}
+
+int store_job_create_capped(struct store *st,
+                            const struct fleet_job_spec *spec, double now,
+                            const char *owner, long long max_open,
+                            long long *open, long long *id)
+{
+    SF_TX(st, create_capped_tx(st, spec, now, owner, max_open, open, id));
+}
+
 int sf_job_settle(struct store *st, long long job_id, double now,
                   const char *reason, int *ended, enum job_state *state)
 {

@@ -260,3 +260,14 @@ int store_owner_open(struct store *st, const char *owner, long long *n)
                  "(owner >= ?3 AND owner < ?4)) AND state < ?2)", "titt",
                  owner, (long long)JOB_COMPLETE, lo, hi);
 }
+
+int store_owner_cap_tx(struct store *st, const char *owner, long long max,
+                       long long *n)
+{
+    *n = 0;
+    if (max <= 0)
+        return 0;
+    if (store_owner_open(st, owner, n) < 0)
+        return -1;
+    return *n >= max ? STORE_CAPPED : 0;
+}

@@ -470,6 +470,27 @@ app_job() { # END-USER
 }
 expect_eq "the app's first job (end user e1)" 201 "$(app_job e1)"
 expect_eq "a second, for end user e2, is over the key's max_queued" 429 "$(app_job e2)"
+# Submissions that arrive together do not all pass max_queued: the count
+# is made again in the transaction that writes the job (REST jobs and
+# service=print alike).
+admin POST /users -d '{"name":"racer"}' >/dev/null
+RACE=$(mkkey '{"role":"user","name":"racer-key","user":"racer","queues":"default","max_queued":3}')
+pids=
+for i in 1 2 3 4 5 6 7 8; do
+    if [ $((i % 2)) -eq 0 ]; then
+        set -- "$BASE/api/v1/queues/default/jobs" -F "file=@$T/part.gcode"
+    else
+        set -- "$BASE/" -F service=print -F async=1 -F "fileIn0=@$T/part.gcode"
+    fi
+    curl -s -o /dev/null -w '%{http_code}\n' -H "$(bearer "$RACE")" "$@" \
+        >"$T/race.$i" &
+    pids="$pids $!"
+done
+for p in $pids; do wait "$p"; done
+expect_eq "8 at once with max_queued 3: 3 taken, 5 refused with 429" "3 5" \
+    "$(cat "$T"/race.* | grep -c '^20[01]$') $(cat "$T"/race.* | grep -c '^429$')"
+expect_eq "... and 3 open jobs written" 3 \
+    "$(curl -s -H "$(bearer "$RACE")" "$BASE/api/v1/jobs?state=queued" | jq .count)"
 
 # ---- every mutating call is an event: who, what, from where, when ------------------
 ev=$(curl -s -H "$(bearer "$ADMIN")" "$BASE/api/v1/events?limit=1000")

@@ -418,6 +418,50 @@ START_TEST(blob_refcount_and_purge)
 }
 END_TEST
 
+/* An owner's cap is checked in the transaction that creates the job, and
+ * a refusal writes nothing (no job, no blob reference). */
+START_TEST(job_owner_cap)
+{
+    struct fleet_job_file f;
+    struct fleet_job_spec spec;
+    long long id, open = -1, refs;
+
+    memset(&f, 0, sizeof(f));
+    snprintf(f.sha256, sizeof(f.sha256), SHA_B);
+    snprintf(f.filename, sizeof(f.filename), "b.gcode");
+    ck_assert_int_eq(store_blob_put(st, SHA_B, 77, 10), 0);
+    memset(&spec, 0, sizeof(spec));
+    spec.queue = "default";
+    spec.copies = 1;
+    spec.files = &f;
+    spec.nfiles = 1;
+    spec.owner = "alice";
+    ck_assert_int_eq(store_job_create_capped(st, &spec, 10, "alice", 2,
+                                             &open, &id), 0);
+    spec.owner = "alice/e1";    /* an end user of alice's app: her family */
+    ck_assert_int_eq(store_job_create_capped(st, &spec, 10, "alice", 2,
+                                             &open, &id), 0);
+    ck_assert_int_eq(store_job_create_capped(st, &spec, 10, "alice", 2,
+                                             &open, &id), STORE_CAPPED);
+    ck_assert_int_eq(open, 2);
+    ck_assert_int_eq(store_blob_get(st, SHA_B, NULL, &refs), 0);
+    ck_assert_int_eq(refs, 2);
+    ck_assert_int_eq(store_owner_open(st, "alice", &open), 0);
+    ck_assert_int_eq(open, 2);
+    /* another owner, and no cap at all */
+    spec.owner = "bob";
+    ck_assert_int_eq(store_job_create_capped(st, &spec, 10, "bob", 1, &open,
+                                             &id), 0);
+    ck_assert_int_eq(store_job_create_capped(st, &spec, 10, NULL, 0, &open,
+                                             &id), 0);
+    /* an ended job frees its place */
+    spec.owner = "alice";
+    ck_assert_int_eq(store_job_cancel(st, id - 2, NULL, 20, NULL), 0);
+    ck_assert_int_eq(store_job_create_capped(st, &spec, 10, "alice", 2,
+                                             &open, &id), 0);
+}
+END_TEST
+
 static int collect_attempt(void *arg, const struct fleet_attempt *a)
 {
     struct fleet_attempt *v = arg;
@@ -933,6 +977,7 @@ Suite *store_fleet_suite(void)
     tcase_add_test(tc, relay_cancel_of_waiting_print_task);
     tcase_add_test(tc, feasibility);
     tcase_add_test(tc, reorder);
+    tcase_add_test(tc, job_owner_cap);
     tcase_add_test(tc, leases_keys_conf_and_tasks);
     suite_add_tcase(s, tc);
     return s;
