@@ -314,10 +314,9 @@ api POST "/printers/$P/pause" -d '' >/dev/null
 check "pause reaches the printer" wait_sim $P paused 10
 # rrcloudd dies hard while the print is paused, and comes back after
 # longer than the lease (30 s): the print is still ours, not lost
-kill -9 "$(cat "$STACK/rrcloudd.pid")"
+rrcloudd_stop KILL || fail "rrcloudd did not die"
 sleep 32
-"$BUILDDIR/rrcloudd" -c "$STACK/rrcloud.conf" -f >>"$STACK/log/rrcloudd.log" 2>&1 &
-echo $! >"$STACK/rrcloudd.pid"
+rrcloudd_start
 sleep 2
 expect_eq "still paused after the restart" paused \
     "$(curl -s "$SIMURL/sim/printers/$P" | jq -r .result.print_state)"
