@@ -473,7 +473,7 @@ int submit_prepare(struct submit *s, int *async)
         return submit_fail(s, 500, NULL, "store error");
     /* A pipeline queues all its stages at once. */
     if (queued + s->nstages >= app->conf.max_queued)
-        return submit_fail(s, 503, NULL, "%lld tasks are queued "
+        return submit_fail(s, 503, "max_queued", "%lld tasks are queued "
                            "(max_queued)%s; try again later", queued,
                            s->nstages ? ", and a pipeline queues one per "
                            "stage" : "");

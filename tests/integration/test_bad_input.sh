@@ -424,16 +424,14 @@ code=$(http_status GET "$BASE/healthz")
 expect_eq "stack still healthy" 200 "$code"
 
 # --- a full queue (max_queued = 3): with rrcloudd stopped, tasks stay queued --------
-kill "$(cat "$STACK/rrcloudd.pid")" 2>/dev/null
-i=0
-while kill -0 "$(cat "$STACK/rrcloudd.pid")" 2>/dev/null && [ $i -lt 50 ]; do
-    sleep 0.1; i=$((i + 1))
-done
+rrcloudd_stop TERM || fail "rrcloudd did not stop"
 for k in 1 2 3; do
     code=$(http_status POST "$BASE/" -F service=echo -F async=1 -F "fileIn0=@$T/hello.txt")
     expect_eq "queued task $k of 3 accepted" 200 "$code"
 done
 rej "a fourth while 3 are queued" 503 "max_queued|3 tasks are queued" \
     -F service=echo -F async=1 -F "fileIn0=@$T/hello.txt" "$BASE/"
+rej "... in JSON, the limit is its field" 503 '"field":"max_queued"' \
+    -F service=echo -F async=1 -F format=json -F "fileIn0=@$T/hello.txt" "$BASE/"
 code=$(http_status GET "$BASE/?service=info&id=$keep")
 expect_eq "reading still works with a full queue" 200 "$code"
