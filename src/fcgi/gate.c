@@ -95,6 +95,15 @@ static enum peek_state gate_peek(int fd, unsigned char *buf, size_t cap,
     return peek_classify(buf, (size_t)n, cap, params_end);
 }
 
+/* A connection that is not one request of a web server that does not
+ * multiplex (peek.h): said, then closed by the caller unanswered. */
+static void gate_bad(void)
+{
+    log_warn("gate: a connection that is not one FastCGI responder request "
+             "(does the web server multiplex, or is it no web server?): "
+             "closed");
+}
+
 int gate_request(struct gate *g, FCGX_Request *f, int fd)
 {
     return handover_request(f, g->dummy[0], fd);
@@ -220,7 +229,12 @@ static void gate_body_serve(struct gate *g, struct worker *w, struct conn *c)
         free(f);
         return;
     }
+    /* Marked as a read: when libfcgi reads the parameters from the
+     * socket (handover.h), a peer that stalls is cut at body_timeout as
+     * in the body. */
+    __atomic_store_n(&s->watch.in_read, 1, __ATOMIC_SEQ_CST);
     rc = handover_body(f, g->dummy[0], c->fd, &body);
+    __atomic_store_n(&s->watch.in_read, 0, __ATOMIC_SEQ_CST);
     if (rc < 0) {
         slot_del(g, s);
         free(f);
@@ -349,9 +363,14 @@ static void gate_queue_body(struct gate *g, struct conn *c)
     if (full) {
         char why[96];
 
+        /* Without the parameters' end in sight, libfcgi would read them
+         * here on the gate thread, from a peer that may stall: closed. */
         snprintf(why, sizeof(why), "body_threads %d busy, %d waiting",
                  g->app->conf.body_threads, g->qmax);
-        gate_refuse_busy(g, c->fd, why);
+        if (c->params_end)
+            gate_refuse_busy(g, c->fd, why);
+        else
+            close(c->fd);
         free(c);
     }
 }
@@ -451,6 +470,9 @@ static void gate_recheck(struct gate *g, struct conn *c, uint32_t events)
     switch (st) {
     case PEEK_WAIT:
         return;
+    case PEEK_BAD:
+        gate_bad();
+        /* fall through */
     case PEEK_CLOSED:
         gate_unlink(g, c);
         close(c->fd);
@@ -654,7 +676,10 @@ int gate_take(struct gate *g, int fd, double t0)
     }
     if (st == PEEK_COMPLETE)
         return 1;
-    if (st == PEEK_CLOSED || !(c = calloc(1, sizeof(*c)))) {
+    if (st == PEEK_BAD)
+        gate_bad();
+    if (st == PEEK_CLOSED || st == PEEK_BAD ||
+        !(c = calloc(1, sizeof(*c)))) {
         close(fd);
         return 0;
     }

@@ -40,8 +40,11 @@ int handover_body(FCGX_Request *f, int listener, int fd, struct bodyread *b)
     size_t end = 0;
     int mfd = -1;
 
-    if (n > 0)
-        peek_classify(buf, (size_t)n, sizeof(buf), &end);
+    if (n > 0 && peek_classify(buf, (size_t)n, sizeof(buf), &end) ==
+                     PEEK_BAD) {
+        close(fd);      /* a record out of place came since the gate's peek */
+        return -1;
+    }
     if (end && end <= (size_t)n)
         mfd = bodyread_params(fd, end);
     if (mfd == -1)

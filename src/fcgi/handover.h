@@ -23,9 +23,9 @@ int handover_request(FCGX_Request *f, int listener, int rfd);
 /* As handover_request for the connection fd, with its body left to b:
  * libfcgi reads the parameters from a copy of them, bodyread the body
  * from fd.  That needs the parameters whole in what has come (they are,
- * but from a web server that sends odd records) and a descriptor for the
- * copy; else libfcgi reads it all.  Returns 1 with b ready, 0 (libfcgi
- * reads the body), -1 (fd closed). */
+ * unless they pass PEEK_CAP) and a descriptor for the copy; else libfcgi
+ * reads it all.  Returns 1 with b ready, 0 (libfcgi reads the body), -1
+ * (fd closed; also for what is not one request: PEEK_BAD). */
 int handover_body(FCGX_Request *f, int listener, int fd, struct bodyread *b);
 
 #endif

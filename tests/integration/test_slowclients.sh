@@ -20,6 +20,8 @@
 #     gets another one without waiting for the next upload.
 #   - a body thread that cannot watch an upload (no descriptor) answers
 #     503 with Retry-After rather than read a body nothing can cut.
+#   - what is not one FastCGI request on rrcloud-fcgi's socket is closed
+#     at once, and the gate goes on cutting bodies.
 # The shorter sibling of bench/bench_slow.sh.
 . "$(dirname "$0")/lib.sh"
 
@@ -183,6 +185,54 @@ body_timeout = 120" stack_start nginx
     rm -rf "$STACK"
 }
 
+# Bytes on rrcloud-fcgi's socket that are not one request: a parameters'
+# end with no BEGIN_REQUEST before it, or one of another request id.
+# Taken for a request, each would have got its 408 at body_timeout from
+# libfcgi on the gate thread, which then waits for a request that never
+# comes, and no later body would be cut.  They are closed at once (the
+# socket stays open on our side: socat ends only when rrcloud-fcgi
+# closes), and the gate goes on cutting bodies.  So is, at body_timeout,
+# a request that stops in the middle of parameters too long for the gate
+# to look at.
+not_requests() {
+    STACK_CONF_EXTRA="body_timeout = 2" stack_start nginx
+    printf '\001\004\000\001\000\000\000\000' >"$T/bad-noBEGIN"
+    printf '\001\001\000\001\000\010\000\000\000\001\000\000\000\000\000\000' \
+        >"$T/bad-otherid"
+    printf '\001\004\000\002\000\000\000\000' >>"$T/bad-otherid"
+    # A request whose parameters run past what the gate looks at (libfcgi
+    # reads them), then stop: cut at body_timeout like a body.
+    { printf '\001\001\000\001\000\010\000\000\000\001\000\000\000\000\000\000'
+      for i in 1 2; do
+          printf '\001\004\000\001\377\377\000\000'
+          head -c 65535 /dev/zero | tr '\0' x
+      done; } >"$T/bad-stalled"
+    pids=
+    for b in noBEGIN otherid stalled; do
+        (timeout 25 socat -t 1 "OPEN:$T/bad-$b,ignoreeof" \
+             "UNIX-CONNECT:$STACK/fcgi.sock" >/dev/null 2>&1
+         echo $? >"$T/bad-$b.rc") &
+        pids="$pids $!"
+    done
+    out=$(printf 'abc' | curl -s --max-time 10 -H 'Content-Length: 1000' \
+          -H 'Content-Type: application/octet-stream' --data-binary @- \
+          "$BASE/?service=echo&format=json")
+    expect_contains "not requests on the socket: the gate still cuts a \
+short body meanwhile (408)" "$out" '"field":"body_timeout"'
+    for p in $pids; do wait "$p"; done
+    # socat ends 0 on the end of file, 1 on a broken pipe (it was still
+    # writing), 124 if timeout had to stop it: nobody closed.
+    for b in noBEGIN otherid stalled; do
+        rc=$(cat "$T/bad-$b.rc")
+        expect_eq "not a request ($b): rrcloud-fcgi closes it unanswered" \
+            closed "$(case $rc in 0|1) echo closed ;; *) echo "socat $rc" ;; esac)"
+    done
+    expect_eq "... saying so, once each" 2 \
+        "$(grep -c 'not one FastCGI responder request' "$STACK/log/fcgi.log")"
+    stack_stop
+    rm -rf "$STACK"
+}
+
 # Until file $2 has a line with $1, at most 20 s.
 wait_log() {
     i=0
@@ -273,6 +323,7 @@ body_timeout = 2" stack_start nginx
 
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
     run nginx
+    not_requests
     aborted
     body_thread_lost
     no_watch

@@ -117,29 +117,92 @@ START_TEST(test_announced_not_arrived)
 }
 END_TEST
 
-/* Anything unexpected goes to libfcgi (under the deadline): a management
- * record, another protocol version, a body before the parameters' end, a
- * full peek buffer. */
-START_TEST(test_unexpected)
+/* A full peek buffer without the parameters' end goes to libfcgi (under
+ * the body deadline). */
+START_TEST(test_params_past_cap)
 {
     size_t pd;
 
-    len = 0;
-    rec(9, 10, 10, 0);      /* FCGI_GET_VALUES */
-    ck_assert_int_eq(judge(&pd), PEEK_FLOWING);
-    head();
-    buf[0] = 2;
-    ck_assert_int_eq(judge(&pd), PEEK_FLOWING);
-    len = 0;
-    rec(1, 8, 8, 0);
-    rec(5, 10, 10, 0);
-    ck_assert_int_eq(judge(&pd), PEEK_FLOWING);
     len = 0;
     rec(1, 8, 8, 0);
     rec(4, 65535, 65535, 0);
     rec(4, 65535, 65535, 0);
     len = CAP;
     ck_assert_int_eq(judge(&pd), PEEK_FLOWING);
+    ck_assert_uint_eq(pd, 0);
+}
+END_TEST
+
+/* Sets the request id of the record at offset at. */
+static void set_id(size_t at, unsigned id)
+{
+    buf[at + 2] = (unsigned char)(id >> 8);
+    buf[at + 3] = (unsigned char)(id & 255);
+}
+
+/* Anything but one request's BEGIN, PARAMS and STDIN in that order is
+ * bad: libfcgi would wait on it for a request that never comes. */
+START_TEST(test_bad)
+{
+    size_t pd;
+
+    len = 0;
+    rec(9, 10, 10, 0);      /* FCGI_GET_VALUES first */
+    ck_assert_int_eq(judge(&pd), PEEK_BAD);
+    len = 0;
+    rec(4, 0, 0, 0);        /* the parameters' end without a BEGIN */
+    ck_assert_int_eq(judge(&pd), PEEK_BAD);
+    ck_assert_uint_eq(pd, 0);
+    head();
+    buf[0] = 2;             /* another protocol version */
+    ck_assert_int_eq(judge(&pd), PEEK_BAD);
+    len = 0;
+    rec(1, 8, 8, 0);
+    rec(5, 10, 10, 0);      /* a body before the parameters' end */
+    ck_assert_int_eq(judge(&pd), PEEK_BAD);
+    /* the parameters' end of another request id */
+    len = 0;
+    rec(1, 8, 8, 0);
+    rec(4, 100, 100, 0);
+    rec(4, 0, 0, 0);
+    set_id(len - 8, 2);
+    ck_assert_int_eq(judge(&pd), PEEK_BAD);
+    ck_assert_uint_eq(pd, 0);
+    /* the body's end of another request id */
+    head();
+    rec(5, 0, 0, 0);
+    set_id(len - 8, 2);
+    ck_assert_int_eq(judge(&pd), PEEK_BAD);
+    /* an ABORT_REQUEST, a PARAMS after the body began */
+    head();
+    rec(2, 0, 0, 0);
+    ck_assert_int_eq(judge(&pd), PEEK_BAD);
+    head();
+    rec(5, 10, 10, 6);
+    rec(4, 0, 0, 0);
+    ck_assert_int_eq(judge(&pd), PEEK_BAD);
+    /* a BEGIN of request id 0 (a management record's) */
+    len = 0;
+    rec(1, 8, 8, 0);
+    set_id(0, 0);
+    ck_assert_int_eq(judge(&pd), PEEK_BAD);
+}
+END_TEST
+
+/* A parameters' end known from an earlier peek of the same bytes is
+ * kept, and the parameters before it are still parameters. */
+START_TEST(test_params_end_kept)
+{
+    size_t pd = 0;
+
+    head();
+    ck_assert_int_eq(peek_classify(buf, len, CAP, &pd), PEEK_WAIT);
+    ck_assert_uint_eq(pd, HEAD_LEN);
+    rec(5, 10, 10, 0);
+    ck_assert_int_eq(peek_classify(buf, len, CAP, &pd), PEEK_WAIT);
+    ck_assert_uint_eq(pd, HEAD_LEN);
+    rec(5, 0, 0, 0);
+    ck_assert_int_eq(peek_classify(buf, len, CAP, &pd), PEEK_COMPLETE);
 }
 END_TEST
 
@@ -154,12 +217,6 @@ START_TEST(test_params_end_padded)
     rec(4, 0, 0, 8);
     ck_assert_int_eq(judge(&pd), PEEK_WAIT);
     ck_assert_uint_eq(pd, 16 + 8 + 8);
-    /* A second end (after body bytes) does not move it. */
-    head();
-    rec(5, 10, 10, 6);
-    rec(4, 0, 0, 0);
-    ck_assert_int_eq(judge(&pd), PEEK_WAIT);
-    ck_assert_uint_eq(pd, HEAD_LEN);
 }
 END_TEST
 
@@ -173,7 +230,9 @@ Suite *peek_suite(void)
     tcase_add_test(tc, test_small_body);
     tcase_add_test(tc, test_flowing);
     tcase_add_test(tc, test_announced_not_arrived);
-    tcase_add_test(tc, test_unexpected);
+    tcase_add_test(tc, test_params_past_cap);
+    tcase_add_test(tc, test_bad);
+    tcase_add_test(tc, test_params_end_kept);
     tcase_add_test(tc, test_params_end_padded);
     suite_add_tcase(s, tc);
     return s;
