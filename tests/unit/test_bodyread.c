@@ -352,7 +352,7 @@ START_TEST(test_returns_what_came)
 
     body();
     pair();
-    /* the first record, and 100 bytes of the second's 3 + 8 + 8 ... */
+    /* the first record, and 4 bytes of the second's header */
     ck_assert_int_eq(write(sv[1], stream, 1008 + 4), 1012);
     bodyread_init(&b, sv[0], ID);
     ck_assert_int_eq(bodyread_read(&b, out, sizeof(out)), 1000);
