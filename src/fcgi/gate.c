@@ -96,12 +96,21 @@ static enum peek_state gate_peek(int fd, unsigned char *buf, size_t cap,
 }
 
 /* A connection that is not one request of a web server that does not
- * multiplex (peek.h): said, then closed by the caller unanswered. */
+ * multiplex (peek.h): said (once a minute at most: anyone who may use
+ * the socket could fill the log), then closed by the caller unanswered. */
 static void gate_bad(void)
 {
+    static long long said;      /* s; the gate's and workers' threads */
+    long long now = (long long)rr_now(),
+              prev = __atomic_load_n(&said, __ATOMIC_RELAXED);
+
+    if (now - prev < 60 ||
+        !__atomic_compare_exchange_n(&said, &prev, now, 0, __ATOMIC_RELAXED,
+                                     __ATOMIC_RELAXED))
+        return;
     log_warn("gate: a connection that is not one FastCGI responder request "
              "(does the web server multiplex, or is it no web server?): "
-             "closed");
+             "closed (said once a minute)");
 }
 
 int gate_request(struct gate *g, FCGX_Request *f, int fd)
@@ -220,12 +229,16 @@ static void gate_body_serve(struct gate *g, struct worker *w, struct conn *c)
         return;
     }
     /* Without a slot (dup failed: the descriptor table is full) nothing
-     * would cut the read at body_timeout: refuse, body unread. */
+     * would cut the read at body_timeout: refuse, body unread; closed if
+     * libfcgi would have to read parameters not yet in sight. */
     s = slot_add(g, c->fd, rr_now(), deadline);
     if (!s) {
         log_err("body thread: no descriptor to watch an upload: %s",
                 strerror(errno));
-        gate_refuse_busy(g, c->fd, "out of file descriptors");
+        if (c->params_end)
+            gate_refuse_busy(g, c->fd, "out of file descriptors");
+        else
+            close(c->fd);
         free(f);
         return;
     }

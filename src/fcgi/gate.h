@@ -24,6 +24,7 @@
  * cleans up (req_read answers the 408).  While flowing uploads wait for a body thread,
  * bodies that stalled (a burst, then a trickle) are cut the same way, and a
  * freed thread takes the waiting upload with the most bytes already sent.
+ * What is not one request (peek.h: PEEK_BAD) is closed unanswered.
  */
 #ifndef RR_GATE_H
 #define RR_GATE_H

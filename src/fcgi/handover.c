@@ -42,7 +42,9 @@ int handover_body(FCGX_Request *f, int listener, int fd, struct bodyread *b)
 
     if (n > 0 && peek_classify(buf, (size_t)n, sizeof(buf), &end) ==
                      PEEK_BAD) {
-        close(fd);      /* a record out of place came since the gate's peek */
+        /* a record out of place came since the gate's peek */
+        log_info("body thread: a FastCGI record out of place: closed");
+        close(fd);
         return -1;
     }
     if (end && end <= (size_t)n)

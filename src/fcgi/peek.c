@@ -8,9 +8,9 @@
 
 /* A request as a web server that does not multiplex sends it: BEGIN,
  * PARAMS to their empty end, STDIN to its empty end, all of one request
- * id.  Anything else is PEEK_BAD: the gate would otherwise trust a
- * parameters' end or a body's end that libfcgi does not see, and block
- * in libfcgi waiting for the rest. */
+ * id.  Anything else is PEEK_BAD: the
+ * gate would otherwise trust a parameters' end or a body's end that
+ * libfcgi does not see, and block in libfcgi waiting for the rest. */
 static enum peek_state classify(const unsigned char *buf, size_t n,
                                 size_t cap, size_t *params_end)
 {
@@ -25,6 +25,9 @@ static enum peek_state classify(const unsigned char *buf, size_t n,
         if (buf[pos] != 1)
             return PEEK_BAD;
         if (pos == 0) {
+            /* Management records (request id 0: FCGI_GET_VALUES) too:
+             * libfcgi 2.4 reads one and then waits for a request, with
+             * no answer. */
             if (buf[1] != FCGI_REC_BEGIN || rid == 0 || clen != 8)
                 return PEEK_BAD;
             id = rid;

@@ -18,14 +18,16 @@ enum peek_state {
     PEEK_WAIT,      /* parameters or body still coming, slowly */
     PEEK_COMPLETE,  /* the end of the body (an empty STDIN record) is there */
     PEEK_FLOWING,   /* PEEK_READY_BYTES of body are there, or a full
-                     * buffer without the parameters' end (libfcgi reads
-                     * them, under the body deadline) */
+                     * buffer (parameters of 32 KiB or more); without the
+                     * parameters' end in sight libfcgi reads them, under
+                     * the body deadline */
     PEEK_CLOSED,    /* the web server closed the connection */
     PEEK_BAD,       /* not one responder request: a first record other
-                     * than BEGIN_REQUEST, a record of another request id
-                     * or of a type out of place.  Nobody can answer it
-                     * (libfcgi would wait for a request that never
-                     * comes), so it is closed. */
+                     * than BEGIN_REQUEST (a management record such as
+                     * FCGI_GET_VALUES too), a record of another request
+                     * id or of a type out of place.
+                     * There is nothing to answer (libfcgi would wait for
+                     * a request that never comes), so it is closed. */
 };
 
 /* Judges the n bytes in buf, a peek of at most cap bytes.  Once the

@@ -473,8 +473,9 @@ int submit_prepare(struct submit *s, int *async)
         return submit_fail(s, 500, NULL, "store error");
     /* A pipeline queues all its stages at once. */
     if (queued + s->nstages >= app->conf.max_queued)
-        return submit_fail(s, 503, "max_queued", "%lld tasks are queued "
-                           "(max_queued)%s; try again later", queued,
+        return submit_fail(s, 503, "max_queued", "max_queued: %lld tasks "
+                           "are queued, this server's limit%s; try again "
+                           "later", queued,
                            s->nstages ? ", and a pipeline queues one per "
                            "stage" : "");
     if (svc->kind != SERVICE_KIND_PRINT && check_key_limits(s) < 0)

@@ -147,7 +147,7 @@ START_TEST(test_bad)
     size_t pd;
 
     len = 0;
-    rec(9, 10, 10, 0);      /* FCGI_GET_VALUES first */
+    rec(9, 10, 10, 0);      /* FCGI_GET_VALUES, but of request id 1 */
     ck_assert_int_eq(judge(&pd), PEEK_BAD);
     len = 0;
     rec(4, 0, 0, 0);        /* the parameters' end without a BEGIN */
@@ -181,11 +181,25 @@ START_TEST(test_bad)
     rec(5, 10, 10, 6);
     rec(4, 0, 0, 0);
     ck_assert_int_eq(judge(&pd), PEEK_BAD);
-    /* a BEGIN of request id 0 (a management record's) */
+}
+END_TEST
+
+/* A management record first (FCGI_GET_VALUES, request id 0) is bad
+ * too, whatever its type: libfcgi would read it and wait. */
+START_TEST(test_management_first)
+{
+    size_t pd;
+
+    len = 0;
+    rec(9, 10, 10, 0);
+    set_id(0, 0);
+    ck_assert_int_eq(judge(&pd), PEEK_BAD);
     len = 0;
     rec(1, 8, 8, 0);
     set_id(0, 0);
+    rec(4, 0, 0, 0);
     ck_assert_int_eq(judge(&pd), PEEK_BAD);
+    ck_assert_uint_eq(pd, 0);
 }
 END_TEST
 
@@ -233,6 +247,7 @@ Suite *peek_suite(void)
     tcase_add_test(tc, test_params_past_cap);
     tcase_add_test(tc, test_bad);
     tcase_add_test(tc, test_params_end_kept);
+    tcase_add_test(tc, test_management_first);
     tcase_add_test(tc, test_params_end_padded);
     suite_add_tcase(s, tc);
     return s;

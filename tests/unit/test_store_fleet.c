@@ -424,7 +424,7 @@ START_TEST(job_owner_cap)
 {
     struct fleet_job_file f;
     struct fleet_job_spec spec;
-    long long id, open = -1, refs;
+    long long id, e1, open = -1, refs;
 
     memset(&f, 0, sizeof(f));
     snprintf(f.sha256, sizeof(f.sha256), SHA_B);
@@ -440,7 +440,7 @@ START_TEST(job_owner_cap)
                                              &open, &id), 0);
     spec.owner = "alice/e1";    /* an end user of alice's app: her family */
     ck_assert_int_eq(store_job_create_capped(st, &spec, 10, "alice", 2,
-                                             &open, &id), 0);
+                                             &open, &e1), 0);
     ck_assert_int_eq(store_job_create_capped(st, &spec, 10, "alice", 2,
                                              &open, &id), STORE_CAPPED);
     ck_assert_int_eq(open, 2);
@@ -456,7 +456,7 @@ START_TEST(job_owner_cap)
                                              &id), 0);
     /* an ended job frees its place */
     spec.owner = "alice";
-    ck_assert_int_eq(store_job_cancel(st, id - 2, NULL, 20, NULL), 0);
+    ck_assert_int_eq(store_job_cancel(st, e1, NULL, 20, NULL), 0);
     ck_assert_int_eq(store_job_create_capped(st, &spec, 10, "alice", 2,
                                              &open, &id), 0);
 }
