@@ -8,9 +8,9 @@
 
 /* A request as a web server that does not multiplex sends it: BEGIN,
  * PARAMS to their empty end, STDIN to its empty end, all of one request
- * id.  Anything else is PEEK_BAD: the
- * gate would otherwise trust a parameters' end or a body's end that
- * libfcgi does not see, and block in libfcgi waiting for the rest. */
+ * id.  Anything else is PEEK_BAD: the gate would otherwise trust a
+ * parameters' end or a body's end that libfcgi does not see, and block
+ * in libfcgi waiting for the rest. */
 static enum peek_state classify(const unsigned char *buf, size_t n,
                                 size_t cap, size_t *params_end)
 {
