@@ -14,7 +14,6 @@ struct service;
 struct store_model_job;
 struct task;
 
-
 struct slicer {
     const struct rr_conf *conf;
     const struct service_registry *services;

@@ -248,6 +248,8 @@ static void gate_body_serve(struct gate *g, struct worker *w, struct conn *c)
     __atomic_store_n(&s->watch.in_read, 1, __ATOMIC_SEQ_CST);
     rc = handover_body(f, g->dummy[0], c->fd, &body);
     __atomic_store_n(&s->watch.in_read, 0, __ATOMIC_SEQ_CST);
+    if (rc == -2)
+        gate_bad();
     if (rc < 0) {
         slot_del(g, s);
         free(f);
@@ -373,19 +375,19 @@ static void gate_queue_body(struct gate *g, struct conn *c)
         pthread_cond_signal(&g->cond);
     }
     pthread_mutex_unlock(&g->lock);
-    if (full) {
+    if (full && c->params_end) {
         char why[96];
 
-        /* Without the parameters' end in sight, libfcgi would read them
-         * here on the gate thread, from a peer that may stall: closed. */
         snprintf(why, sizeof(why), "body_threads %d busy, %d waiting",
                  g->app->conf.body_threads, g->qmax);
-        if (c->params_end)
-            gate_refuse_busy(g, c->fd, why);
-        else
-            close(c->fd);
-        free(c);
+        gate_refuse_busy(g, c->fd, why);
+    } else if (full) {
+        /* Without the parameters' end in sight, libfcgi would read them
+         * here on the gate thread, from a peer that may stall: closed. */
+        close(c->fd);
     }
+    if (full)
+        free(c);
 }
 
 /* ---- the gate thread ------------------------------------------------------- */

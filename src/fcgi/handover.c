@@ -42,10 +42,8 @@ int handover_body(FCGX_Request *f, int listener, int fd, struct bodyread *b)
 
     if (n > 0 && peek_classify(buf, (size_t)n, sizeof(buf), &end) ==
                      PEEK_BAD) {
-        /* a record out of place came since the gate's peek */
-        log_info("body thread: a FastCGI record out of place: closed");
-        close(fd);
-        return -1;
+        close(fd);      /* a record out of place came since the gate's peek */
+        return -2;
     }
     if (end && end <= (size_t)n)
         mfd = bodyread_params(fd, end);

@@ -25,7 +25,7 @@ int handover_request(FCGX_Request *f, int listener, int rfd);
  * from fd.  That needs the parameters whole in what has come (they are,
  * unless they pass PEEK_CAP) and a descriptor for the copy; else libfcgi
  * reads it all.  Returns 1 with b ready, 0 (libfcgi reads the body), -1
- * (fd closed; also for what is not one request: PEEK_BAD). */
+ * (fd closed), -2 (fd closed: not one request, PEEK_BAD). */
 int handover_body(FCGX_Request *f, int listener, int fd, struct bodyread *b);
 
 #endif
